@@ -1,0 +1,58 @@
+# Two commands for a new machine with Python 3.11 and Node.js/npm:
+#   make run   – set everything up, load the register and demo data, serve on http://127.0.0.1:5000
+#   make test  – ruff, mypy and the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+KERN   := omk/static/kern
+export OMK_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test setup assets translations lint typecheck clean demo-data bench
+
+$(BIN)/omk: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,postgres,server]'
+	touch $(BIN)/omk
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(KERN)/kern.min.css: node_modules/.package-lock.json
+	rm -rf $(KERN) && mkdir -p $(KERN)
+	cp -R node_modules/@kern-ux/native/dist/. $(KERN)/
+
+assets: $(KERN)/kern.min.css
+
+translations: $(BIN)/omk
+	$(BIN)/pybabel compile --use-fuzzy -d omk/translations -f
+
+setup: $(BIN)/omk assets translations
+
+demo-data: setup
+	OMK_DEBUG=1 $(BIN)/omk db upgrade
+	OMK_DEBUG=1 $(BIN)/omk municipalities import content/register/AuszugGV4QAktuell.csv
+	OMK_DEBUG=1 $(BIN)/omk search init
+	OMK_DEBUG=1 $(BIN)/omk demo
+
+run: demo-data
+	@echo ""
+	@echo "OMK läuft auf http://127.0.0.1:5000 (Entwicklungsmodus, Strg+C beendet)."
+	OMK_DEBUG=1 $(BIN)/omk run --host 127.0.0.1 --port 5000
+
+lint: $(BIN)/omk
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check omk tests
+
+typecheck: $(BIN)/omk
+	$(BIN)/mypy
+
+test: setup lint typecheck
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m tests.benchmarks.register_import
+
+clean:
+	rm -rf $(VENV) node_modules $(KERN) instance .pytest_cache .mypy_cache .ruff_cache

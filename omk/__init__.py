@@ -1,0 +1,190 @@
+"""OMK – the Open-Method-of-Coordination knowledge base for municipal integration."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from omk import config as config_module
+
+__version__ = "0.1.0"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, extensions, content, blueprints, errors, CLI."""
+    settings = config_module.load(overrides)
+    instance_path = settings["INSTANCE_PATH"] or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=False)
+    app.config.update(settings)
+
+    from omk.security import production_problems
+
+    problems = production_problems(app.config)
+    if problems:
+        raise SystemExit(
+            "OMK startet nicht mit dieser Konfiguration:\n  - " + "\n  - ".join(problems)
+        )
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'omk.sqlite3'}"
+    if not app.config["SEARCH_INDEX"]:
+        app.config["SEARCH_INDEX"] = str(Path(app.instance_path) / "search-index")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["LANGUAGES"] = [x.strip() for x in str(app.config["LANGUAGES"]).split(",")]
+
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+    _load_content(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from omk import policy
+    from omk.errors import register_error_handlers
+    from omk.security import install_headers
+
+    register_error_handlers(app)
+    install_headers(app)
+    policy.install(app)
+    _register_template_helpers(app)
+
+    from omk.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _load_content(app: Flask) -> None:
+    from omk.content import DEFAULT_CONTENT_DIR, ContentError, load_content
+
+    root = Path(app.config["CONTENT_DIR"]) if app.config["CONTENT_DIR"] else DEFAULT_CONTENT_DIR
+    try:
+        app.extensions["omk_content"] = load_content(root)
+    except ContentError as exc:
+        raise SystemExit(f"Inhalte ungültig – {exc}") from exc
+
+
+def _init_extensions(app: Flask) -> None:
+    from omk.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_locale="de")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(token: str) -> Any:
+        from omk.services.accounts import load_session
+
+        return load_session(token)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for units of work."""
+    from omk.services.transaction import WRITE_OPTION
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    user_locale = getattr(current_user, "locale", None)
+    if user_locale in languages:
+        return str(user_locale)
+    return str(request.accept_languages.best_match(languages) or languages[0])
+
+
+def _register_blueprints(app: Flask) -> None:
+    from omk.api import bp as api_bp
+    from omk.views import register_views
+
+    register_views(app)
+    app.register_blueprint(api_bp)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from omk import markdown
+    from omk.policy import Action, can
+
+    def content() -> Any:
+        return app.extensions["omk_content"]
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from flask_login import current_user
+
+        return {
+            "content": content(),
+            "can": lambda action, target=None: can(current_user, Action(action), target),
+            "current_locale": str(get_locale() or "de"),
+            "attribution": (
+                "© Statistisches Bundesamt (Destatis), Gemeindeverzeichnis, Gebietsstand 31.12.2020"
+            ),
+        }
+
+    from flask_babel import format_date, format_datetime
+
+    from omk.models.accounts import ROLE_LABELS, Role
+
+    app.jinja_env.globals["format_date"] = format_date
+    app.jinja_env.globals["format_datetime"] = format_datetime
+    app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), role)
+    app.jinja_env.filters["markdown"] = markdown.render
+    app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
+
+
+def _format_number(value: Any, digits: int = 0) -> str:
+    """German number formatting (1.234,5) for templates."""
+    from flask_babel import format_decimal
+
+    if value is None or value == "":
+        return "–"
+    if digits:
+        return str(format_decimal(value, format=f"#,##0.{'0' * digits}"))
+    return str(format_decimal(value, format="#,##0"))

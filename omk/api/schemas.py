@@ -1,0 +1,83 @@
+"""Pydantic schemas of the API: they validate requests and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LevelName = Literal["land", "regierungsbezirk", "region", "kreis", "gemeindeverband", "gemeinde"]
+
+
+class ErrorItem(BaseModel):
+    field: str = Field(
+        description="Pfad des Feldes, z. B. `practices[<id>].title` oder `query.page`"
+    )
+    message: str
+    location: str | None = None
+
+
+class Error(BaseModel):
+    """Every error answer of the API."""
+
+    message: str = Field(description="Was schiefging, auf Deutsch")
+    status: int
+    errors: list[ErrorItem] | None = None
+
+
+class MunicipalityQuery(BaseModel):
+    """Filters of the municipality list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("", max_length=100, description="Name (Teil) oder Schlüssel (Anfang)")
+    land: str | None = Field(None, pattern=r"^\d{2}$", description="Landesschlüssel, z. B. 05")
+    level: LevelName | None = Field(None, description="Ebene des Verzeichnisses")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(50, ge=1, le=500)
+
+
+class Urbanisation(BaseModel):
+    code: Literal[1, 2, 3]
+    label: str = Field(description="dicht besiedelt, mittlere Besiedlungsdichte, gering besiedelt")
+
+
+class ParentRef(BaseModel):
+    key: str
+    name: str
+    level: LevelName
+
+
+class MunicipalityOut(BaseModel):
+    """One entry of the official register."""
+
+    ags: str = Field(description="Schlüssel: 8 Ziffern (Gemeinde, Kreis + 000); sonst 2/3/4/5/9")
+    key: str = Field(description="Schlüssel im Verzeichnis (Kreis: 5 Ziffern)")
+    name: str
+    level: LevelName
+    type: str | None = Field(None, description="Art laut Verzeichnis, z. B. Landkreis")
+    population: int | None
+    area_km2: float | None
+    density: float | None = Field(description="Einwohner je km²")
+    urbanisation: Urbanisation | None
+    lat: float | None
+    lon: float | None
+    postcode: str | None
+    is_kreisfrei: bool
+    is_current: bool = Field(description="false: in einem neueren Verzeichnis nicht mehr enthalten")
+    parent: ParentRef | None
+
+
+class MunicipalityList(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    items: list[MunicipalityOut]
+
+
+class Me(BaseModel):
+    id: int
+    email: str
+    role: Literal["reporter", "staff", "reviewer", "admin"]
+    municipality: str | None
+    scope: str | None

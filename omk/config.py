@@ -1,0 +1,136 @@
+"""Every setting with its default and one line of why.
+
+This is the only module that reads ``os.environ``: each setting ``NAME`` can be
+overridden by the environment variable ``OMK_NAME``. Values are parsed by the
+type of their default (bool, int, float, str).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+#: The placeholder secret; the app refuses to start with it outside debug/testing.
+DEFAULT_SECRET_KEY = "dev-only-insecure-change-me"  # noqa: S105 - detected and refused in production
+
+
+class Defaults:
+    """Defaults for every setting. Override with ``OMK_<NAME>`` environment variables."""
+
+    # Signing key for sessions, CSRF tokens and e-mailed links. Must be set in production.
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Debug mode; never in production.
+    DEBUG = False
+    TESTING = False
+    # Where the embedded database, search index and outgoing mail live; default: Flask's instance/.
+    INSTANCE_PATH = ""
+    # SQLAlchemy URL; empty means SQLite in the instance folder (PostgreSQL: postgresql+psycopg://…).
+    DATABASE_URL = ""
+    # Whoosh index directory; empty means <instance>/search-index.
+    SEARCH_INDEX = ""
+    # Public base URL used in e-mails (links must work outside a request).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Password hashing: argon2id parameters (OWASP: m ≥ 19 MiB, t ≥ 2, p = 1).
+    # Tests may lower them; production refuses anything below the OWASP minimum.
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19456  # KiB
+    ARGON2_PARALLELISM = 1
+    # Minimum password length (NIST 800-63B / ASVS 6.2.1: at least 8, we ask for 12).
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+
+    # Login throttling, counted in the database so it holds across workers and servers.
+    LOGIN_FAILURES_PER_ACCOUNT = 10  # evaluated failures per account within the window
+    LOGIN_FAILURES_PER_ADDRESS = 100  # evaluated failures per client address within the window
+    LOGIN_THROTTLE_WINDOW_MINUTES = 60
+
+    # "Remember me" lasts days, not a year.
+    REMEMBER_COOKIE_DAYS = 14
+    # Lifetime of e-mailed password links (invitation, reset), in hours.
+    PASSWORD_LINK_HOURS = 48
+    # Default lifetime of API tokens, in days.
+    API_TOKEN_DAYS = 365
+
+    # Cookies are Secure outside debug/testing; set False only behind plain-HTTP test setups.
+    SESSION_COOKIE_SECURE = True
+
+    # Outgoing mail: "smtp", "file" (one .eml per mail under <instance>/mail) or "log".
+    MAIL_BACKEND = "file"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "OMK <noreply@omk.invalid>"
+    MAIL_TIMEOUT = 10
+
+    # Upper bound of a request body (uploads of reports and workbooks included).
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # WTForms field limits against oversized forms.
+    MAX_FORM_PARTS = 2000
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
+
+    # Languages of the interface; the first is the default.
+    LANGUAGES = "de,en"
+
+    # In tests: fail any non-public request that succeeds without asking the policy.
+    POLICY_AUDIT = False
+
+    # Directory with taxonomy, templates and help pages; empty means the repository's content/.
+    CONTENT_DIR = ""
+
+    # Log level of the application logger.
+    LOG_LEVEL = "INFO"
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Parse an environment string by the type of the default value."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"expected a boolean (true/false), got {raw!r}")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the effective settings: defaults, then OMK_* environment, then ``overrides``."""
+    settings: dict[str, Any] = {
+        name: getattr(Defaults, name) for name in dir(Defaults) if name.isupper()
+    }
+    for name, default in list(settings.items()):
+        raw = os.environ.get(f"OMK_{name}")
+        if raw is not None:
+            try:
+                settings[name] = _coerce(raw, default)
+            except ValueError as exc:
+                raise SystemExit(f"Ungültige Einstellung OMK_{name}: {exc}") from exc
+    if overrides:
+        settings.update(overrides)
+    settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DAYS"])
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    settings["SESSION_COOKIE_HTTPONLY"] = True
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["REMEMBER_COOKIE_HTTPONLY"] = True
+    settings["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    if settings["DEBUG"] or settings["TESTING"]:
+        # Plain http://127.0.0.1 in development and the test client cannot carry Secure cookies.
+        settings["SESSION_COOKIE_SECURE"] = False
+    settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    settings["WTF_CSRF_TIME_LIMIT"] = 3600 * 8
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    return settings
+
+
+def environment_value(name: str) -> str | None:
+    """Read one OMK_* variable that is not a setting (used by the CLI for OMK_INSTANCE_PATH)."""
+    return os.environ.get(f"OMK_{name}")

@@ -1,0 +1,71 @@
+"""Outgoing e-mail through SMTP, or into files or the log in development and tests."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app
+
+log = logging.getLogger("omk.mail")
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text UTF-8 message from the configured sender."""
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="omk")
+    msg.set_content(body)
+    return msg
+
+
+def mail_dir() -> Path:
+    """Where the file backend writes one .eml per message."""
+    return Path(current_app.instance_path) / "mail"
+
+
+def send(to: str, subject: str, body: str) -> None:
+    """Send one message with the configured backend (smtp, file or log)."""
+    msg = build_message(to, subject, body)
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "smtp":
+        _send_smtp(msg)
+    elif backend == "file":
+        folder = mail_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        name = msg["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (folder / f"{name}.eml").write_bytes(bytes(msg))
+        log.info("mail written to %s (subject %r)", folder, subject)
+    elif backend == "log":
+        log.info("mail (log backend): subject=%r\n%s", subject, body)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+def _send_smtp(msg: EmailMessage) -> None:
+    cfg = current_app.config
+    timeout = cfg["MAIL_TIMEOUT"]
+    smtp: smtplib.SMTP
+    if cfg["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(
+            cfg["MAIL_SERVER"],
+            cfg["MAIL_PORT"],
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=timeout)
+    with smtp:
+        if cfg["MAIL_USE_TLS"] and not cfg["MAIL_USE_SSL"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(msg)
+    log.info("mail sent via SMTP (subject %r)", msg["Subject"])

@@ -1,0 +1,314 @@
+"""Who may do what: the one policy module.
+
+Views, services, the API and (later) search filters all ask here. Every route declares its
+action with :func:`permission`; ``install`` checks that declaration before each request and,
+when ``POLICY_AUDIT`` is on (tests), fails any successful non-public request whose view never
+asked the policy about the record it served.
+
+An action is checked in two steps:
+
+* ``can(user, action)`` without a target answers "may this kind of user ever do this?"
+  (the route-level check, done before the view runs);
+* ``can(user, action, target)`` answers for one record: a municipality, a report, a cycle,
+  a user account. Views call :func:`authorize` with the record they are about to touch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, has_request_context, request
+from flask_login import current_user
+
+from omk.errors import Forbidden, Unauthenticated
+from omk.models.accounts import Role, User
+
+log = logging.getLogger("omk.policy")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Action(StrEnum):
+    """Everything the policy decides about."""
+
+    PUBLIC = "public"  # anyone, also anonymous
+    LOGGED_IN = "logged_in"  # any active account (own account page, logout, password)
+    ACCOUNT_TOKENS = "account.tokens"  # manage one's own API tokens
+    USERS_MANAGE = "users.manage"  # invite, edit, deactivate accounts (target: a User)
+    CYCLE_MANAGE = "cycle.manage"  # open and edit reporting cycles (target: a Cycle or prefix)
+    CYCLE_READ = "cycle.read"  # see a cycle and its objectives
+    REPORT_READ = "report.read"  # read a report's current content (target: a Report)
+    REPORT_READ_PUBLISHED = "report.read_published"  # read the published revision
+    REPORT_EDIT = "report.edit"  # edit the draft (target: a Report or a municipality key)
+    REPORT_SUBMIT = "report.submit"
+    REPORT_REVIEW = "report.review"  # return, accept, reopen; see the queue (target: a Report)
+    REPORT_IMPORT_PUBLISHED = "report.import_published"  # admin: import straight as published
+    REPORT_EXPORT = "report.export"  # export reports of a region (target: a prefix)
+    AUDIT_READ = "audit.read"
+
+
+#: Actions a role may perform at all (the route-level check).
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.REPORTER: frozenset(
+        {
+            Action.LOGGED_IN,
+            Action.ACCOUNT_TOKENS,
+            Action.CYCLE_READ,
+            Action.REPORT_READ,
+            Action.REPORT_READ_PUBLISHED,
+            Action.REPORT_EDIT,
+            Action.REPORT_SUBMIT,
+        }
+    ),
+    Role.STAFF: frozenset(
+        {
+            Action.LOGGED_IN,
+            Action.ACCOUNT_TOKENS,
+            Action.CYCLE_READ,
+            Action.REPORT_READ,
+            Action.REPORT_READ_PUBLISHED,
+        }
+    ),
+    Role.REVIEWER: frozenset(
+        {
+            Action.LOGGED_IN,
+            Action.ACCOUNT_TOKENS,
+            Action.USERS_MANAGE,
+            Action.CYCLE_MANAGE,
+            Action.CYCLE_READ,
+            Action.REPORT_READ,
+            Action.REPORT_READ_PUBLISHED,
+            Action.REPORT_REVIEW,
+            Action.REPORT_EXPORT,
+        }
+    ),
+    Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC}),
+}
+
+
+def in_scope(prefix: str | None, key: str | None) -> bool:
+    """True when the register key lies in the region given by an AGS prefix ('' is all)."""
+    if prefix is None or key is None:
+        return False
+    return key.startswith(prefix)
+
+
+def _role(user: Any) -> Role | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not getattr(user, "is_active", False):
+        return None
+    try:
+        return Role(user.role)
+    except ValueError:
+        return None
+
+
+def can(user: Any, action: Action, target: Any = None) -> bool:
+    """Whether ``user`` (a User, or anonymous/None) may perform ``action`` on ``target``."""
+    if action == Action.PUBLIC:
+        return True
+    role = _role(user)
+    if role is None or action not in ROLE_ACTIONS[role]:
+        return False
+    if target is None:
+        return True
+    if role == Role.ADMIN:
+        return True
+    checker = _TARGET_RULES.get(action)
+    if checker is None:
+        return True
+    return checker(user, role, target)
+
+
+# --- rules for one record ---------------------------------------------------------------
+
+
+def _region_of(target: Any) -> str | None:
+    """The register key a target belongs to (report → its municipality, user → theirs)."""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, User):
+        return target.municipality_key or target.scope
+    return getattr(target, "municipality_key", None)
+
+
+def _user_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer manages reporter and staff accounts of its region, never admins or itself."""
+    if role != Role.REVIEWER:
+        return False
+    if isinstance(target, User):
+        if target.role == Role.ADMIN or target.id == user.id:
+            return False
+        if target.role == Role.REVIEWER:
+            return in_scope(user.scope, target.scope)
+        if target.role == Role.STAFF:
+            return target.municipality_key is None or in_scope(user.scope, target.municipality_key)
+        return in_scope(user.scope, target.municipality_key)
+    return in_scope(user.scope, _region_of(target))
+
+
+def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer manages cycles whose every region lies within its own."""
+    if role != Role.REVIEWER:
+        return False
+    prefixes = getattr(target, "prefixes", None)
+    if prefixes is None:
+        prefixes = [target] if isinstance(target, str) else []
+    return bool(prefixes) and all(in_scope(user.scope, p) for p in prefixes)
+
+
+def _report_state(target: Any) -> str | None:
+    return getattr(target, "state", None)
+
+
+def _report_read_rule(user: User, role: Role, target: Any) -> bool:
+    """Own municipality: always; reviewer of the region: once submitted; others: published."""
+    key = _region_of(target)
+    if role == Role.REPORTER and user.municipality_key == key:
+        return True
+    if role == Role.REVIEWER and in_scope(user.scope, key):
+        # Drafts are private to their municipality, also towards reviewers.
+        return _report_state(target) != "draft" or getattr(target, "revision_count", 0) > 0
+    return getattr(target, "published_revision_id", None) is not None
+
+
+def _report_published_rule(user: User, role: Role, target: Any) -> bool:
+    return getattr(target, "published_revision_id", None) is not None or _report_read_rule(
+        user, role, target
+    )
+
+
+def _report_edit_rule(user: User, role: Role, target: Any) -> bool:
+    return role == Role.REPORTER and user.municipality_key == _region_of(target)
+
+
+def _report_review_rule(user: User, role: Role, target: Any) -> bool:
+    return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
+
+
+_TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
+    Action.USERS_MANAGE: _user_rule,
+    Action.CYCLE_MANAGE: _cycle_manage_rule,
+    Action.REPORT_READ: _report_read_rule,
+    Action.REPORT_READ_PUBLISHED: _report_published_rule,
+    Action.REPORT_EDIT: _report_edit_rule,
+    Action.REPORT_SUBMIT: _report_edit_rule,
+    Action.REPORT_REVIEW: _report_review_rule,
+    Action.REPORT_EXPORT: _report_review_rule,
+}
+
+
+# --- request integration ----------------------------------------------------------------
+
+
+def actor() -> Any:
+    """The user acting in this request: the API token's user, else the session's user."""
+    if has_request_context():
+        if g.get("api_request"):
+            return g.get("api_user")  # None: anonymous; the API never uses the session
+        return current_user._get_current_object()
+    return None
+
+
+def authorize(action: Action, target: Any = None, user: Any = None) -> None:
+    """Raise Forbidden (or Unauthenticated) unless the user may do ``action`` on ``target``."""
+    user = actor() if user is None else user
+    if has_request_context():
+        g.policy_asked = True
+    if can(user, action, target):
+        return
+    describe = _describe(target)
+    log.warning(
+        "denied: user=%s action=%s target=%s path=%s",
+        getattr(user, "id", "anonymous"),
+        action.value,
+        describe,
+        request.path if has_request_context() else "-",
+    )
+    if _role(user) is None:
+        raise Unauthenticated("Bitte melden Sie sich an.")
+    raise Forbidden("Sie haben keine Berechtigung für diese Aktion.")
+
+
+def _describe(target: Any) -> str:
+    if target is None:
+        return "-"
+    if isinstance(target, str):
+        return target
+    return f"{type(target).__name__}:{getattr(target, 'id', getattr(target, 'key', '?'))}"
+
+
+def permission(action: Action, *, per_object: bool = False) -> Callable[[F], F]:
+    """Declare a route's action. With ``per_object`` the view must call :func:`authorize`
+    with the record it serves; the route-level check then only asks whether the role may
+    ever do the action."""
+
+    def decorate(view: F) -> F:
+        view.omk_permission = (action, per_object)  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def declared_permission(app: Flask, endpoint: str) -> tuple[Action, bool] | None:
+    """The (action, per_object) declared by the view behind ``endpoint``, if any."""
+    view = app.view_functions.get(endpoint)
+    result: tuple[Action, bool] | None = getattr(view, "omk_permission", None)
+    return result
+
+
+def wrap_public(view: F) -> F:
+    """Declare a third-party view (such as ``static``) public without editing it."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    wrapper.omk_permission = (Action.PUBLIC, False)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def install(app: Flask) -> None:
+    """Check each route's declared action before its view runs; audit in tests."""
+    if "static" in app.view_functions:
+        app.view_functions["static"] = wrap_public(app.view_functions["static"])
+
+    @app.before_request
+    def check_route_permission() -> None:
+        g.policy_asked = False
+        if request.endpoint is None:  # 404/405: the error handler answers
+            return
+        declared = declared_permission(app, request.endpoint)
+        if declared is None:
+            log.error("route %s declares no permission", request.endpoint)
+            raise Forbidden("Diese Seite hat keine Berechtigungsregel.")
+        action, per_object = declared
+        g.route_action = action
+        if action == Action.PUBLIC:
+            return
+        user = actor()
+        if not can(user, action):
+            authorize(action, user=user)  # raises, and logs the denial
+        if not per_object:
+            g.policy_asked = True
+
+    if app.config.get("POLICY_AUDIT"):
+
+        @app.after_request
+        def audit_policy_asked(response: Response) -> Response:
+            action = g.get("route_action")
+            if (
+                action is not None
+                and action != Action.PUBLIC
+                and 200 <= response.status_code < 300
+                and not g.get("policy_asked")
+            ):
+                raise AssertionError(
+                    f"{request.method} {request.path} succeeded without asking the policy"
+                )
+            return response

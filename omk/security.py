@@ -1,0 +1,79 @@
+"""Response headers every page carries, and the production start-up refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+from omk.config import DEFAULT_SECRET_KEY
+
+#: A strict policy from day one: no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def install_headers(app: Flask) -> None:
+    """Add the security headers to every response, error pages and static files included."""
+
+    @app.after_request
+    def set_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if not app.config["DEBUG"] and not app.config["TESTING"]:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        logged_in = bool(getattr(current_user, "is_authenticated", False))
+        if logged_in or request.headers.get("Authorization") or request.path.startswith("/api/"):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        elif "Cache-Control" not in headers and request.endpoint != "static":
+            headers["Cache-Control"] = "no-cache"
+        return response
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What stops this configuration from running in production (empty: fine).
+
+    Debug and testing may use the defaults; everything else must be set on purpose.
+    """
+    from omk.services.accounts import OWASP_MIN_MEMORY_COST, OWASP_MIN_TIME_COST
+
+    if config.get("DEBUG") or config.get("TESTING"):
+        return []
+    problems = []
+    key = config.get("SECRET_KEY") or ""
+    if key == DEFAULT_SECRET_KEY:
+        problems.append(
+            "OMK_SECRET_KEY ist nicht gesetzt. Setzen Sie einen zufälligen Schlüssel, z. B. "
+            "OMK_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    elif len(key) < 32:
+        problems.append("OMK_SECRET_KEY ist zu kurz: mindestens 32 Zeichen.")
+    if (
+        config["ARGON2_TIME_COST"] < OWASP_MIN_TIME_COST
+        or config["ARGON2_MEMORY_COST"] < OWASP_MIN_MEMORY_COST
+    ):
+        problems.append(
+            "Der Passwort-Hash-Aufwand (OMK_ARGON2_TIME_COST, OMK_ARGON2_MEMORY_COST) liegt "
+            f"unter dem OWASP-Minimum (t ≥ {OWASP_MIN_TIME_COST}, m ≥ {OWASP_MIN_MEMORY_COST} KiB)."
+        )
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append(
+            "OMK_SESSION_COOKIE_SECURE=false ist außerhalb des Entwicklungsmodus nicht erlaubt."
+        )
+    return problems

@@ -1,0 +1,457 @@
+"""Accounts: passwords, login with throttling, server-side sessions, API tokens, password links."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select, update
+
+from omk.errors import Conflict, FieldError, NotFound, OmkError, ValidationFailed
+from omk.extensions import db
+from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
+from omk.models.register import Level, Municipality
+from omk.models.types import utcnow
+from omk.services import audit
+from omk.services.transaction import unit_of_work
+
+log = logging.getLogger("omk.accounts")
+
+#: OWASP Password Storage Cheat Sheet minimum for argon2id.
+OWASP_MIN_TIME_COST = 2
+OWASP_MIN_MEMORY_COST = 19456
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+TOKEN_PREFIX = "omk_"  # noqa: S105 - a public prefix, not a secret
+
+
+class LoginFailed(OmkError):
+    """Wrong e-mail or password (the message never says which)."""
+
+    status = 401
+
+
+class LoginThrottled(OmkError):
+    """Too many failed logins for this account or address."""
+
+    status = 429
+
+
+# --- hashing ----------------------------------------------------------------------------
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """Hash with argon2id at the configured work factor."""
+    return _hasher().hash(password)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
+def password_problems(password: str, email: str = "") -> list[str]:
+    """What is wrong with a new password, in German (empty when it is acceptable).
+
+    Length rules only, no composition rules (ASVS 6.2); common passwords are refused.
+    """
+    cfg = current_app.config
+    problems = []
+    if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
+        problems.append(
+            f"Das Passwort muss mindestens {cfg['PASSWORD_MIN_LENGTH']} Zeichen lang sein."
+        )
+    if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
+        problems.append(
+            f"Das Passwort darf höchstens {cfg['PASSWORD_MAX_LENGTH']} Zeichen lang sein."
+        )
+    lowered = password.lower()
+    if lowered in _common_passwords() or (email and lowered == email.lower()):
+        problems.append("Dieses Passwort ist zu verbreitet und leicht zu erraten.")
+    return problems
+
+
+def normalise_email(email: str) -> str:
+    """Check an e-mail address's syntax and return it normalised (lower-case domain)."""
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(
+            [FieldError("email", "Bitte geben Sie eine gültige E-Mail-Adresse an.")]
+        ) from exc
+    return result.normalized.lower()
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+def check_assignment(
+    role: str, municipality_key: str | None, scope: str | None
+) -> list[FieldError]:
+    """Check that a role comes with what it needs: a reporter's municipality, a reviewer's scope."""
+    errors: list[FieldError] = []
+    try:
+        Role(role)
+    except ValueError:
+        errors.append(FieldError("role", f"Unbekannte Rolle {role!r}."))
+        return errors
+    if role == Role.REPORTER:
+        if not municipality_key:
+            errors.append(
+                FieldError("municipality", "Eine Berichterstattung braucht eine Kommune.")
+            )
+        else:
+            m = db.session.get(Municipality, municipality_key)
+            if m is None or m.level not in (Level.GEMEINDE, Level.KREIS):
+                errors.append(
+                    FieldError(
+                        "municipality",
+                        f"{municipality_key} ist keine Gemeinde und kein Kreis des Verzeichnisses.",
+                    )
+                )
+    if role == Role.REVIEWER:
+        if not scope:
+            errors.append(FieldError("scope", "Eine Prüfstelle braucht eine Region (AGS-Präfix)."))
+        elif not scope.isdigit() or db.session.get(Municipality, scope) is None:
+            errors.append(
+                FieldError("scope", f"{scope} ist kein Land-, Bezirks- oder Kreisschlüssel.")
+            )
+    return errors
+
+
+def resolve_reporting_key(ags: str) -> str:
+    """The register key a reporter's 8-digit key stands for (a Landkreis: its 5-digit key)."""
+    ags = ags.strip()
+    if len(ags) == 8 and ags.endswith("000"):
+        gemeinde = db.session.get(Municipality, ags)
+        if gemeinde is None and db.session.get(Municipality, ags[:5]) is not None:
+            return ags[:5]
+    return ags
+
+
+def create_user(
+    actor: Any,
+    email: str,
+    role: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    municipality_key: str | None = None,
+    scope: str | None = None,
+) -> User:
+    """Create an account (with a password, or invited to set one)."""
+    email = normalise_email(email)
+    if municipality_key:
+        municipality_key = resolve_reporting_key(municipality_key)
+    errors = check_assignment(role, municipality_key, scope)
+    if password is not None:
+        errors += [FieldError("password", p) for p in password_problems(password, email)]
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors.append(FieldError("email", "Es gibt schon ein Konto mit dieser E-Mail-Adresse."))
+    if errors:
+        raise ValidationFailed(errors)
+    with unit_of_work():
+        user = User(
+            email=email,
+            name=name.strip(),
+            role=role,
+            municipality_key=municipality_key if role in (Role.REPORTER, Role.STAFF) else None,
+            scope=scope if role == Role.REVIEWER else None,
+            password_hash=hash_password(password) if password else None,
+            password_changed_at=utcnow() if password else None,
+        )
+        db.session.add(user)
+        db.session.flush()
+        audit.record(actor, "user.create", user, role=role)
+    log.info("user %s created by %s (role %s)", user.id, getattr(actor, "id", "cli"), role)
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Dieses Konto gibt es nicht.")
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+# --- login and sessions ------------------------------------------------------------------
+
+
+def _failures_since(column: Any, value: str) -> int:
+    window = timedelta(minutes=current_app.config["LOGIN_THROTTLE_WINDOW_MINUTES"])
+    return (
+        db.session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                column == value, LoginAttempt.attempted_at >= utcnow() - window
+            )
+        )
+        or 0
+    )
+
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def authenticate(email: str, password: str, address: str) -> User:
+    """Check e-mail and password, throttled per account and per address in the database.
+
+    Raises LoginThrottled before checking anything when a limit is reached, and LoginFailed
+    for a wrong e-mail, a wrong password or a deactivated account alike.
+    """
+    cfg = current_app.config
+    account_hash = _sha256(email.strip().lower())
+    if (
+        _failures_since(LoginAttempt.account_hash, account_hash)
+        >= cfg["LOGIN_FAILURES_PER_ACCOUNT"]
+        or _failures_since(LoginAttempt.address, address) >= cfg["LOGIN_FAILURES_PER_ADDRESS"]
+    ):
+        log.warning("login throttled: address=%s", address)
+        with unit_of_work():
+            audit.record(None, "login.throttled")
+        raise LoginThrottled(
+            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut "
+            "oder setzen Sie Ihr Passwort zurück."
+        )
+    user = find_user_by_email(email)
+    hasher = _hasher()
+    ok = False
+    if user is not None and user.password_hash:
+        try:
+            ok = hasher.verify(user.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+    else:
+        # Spend the same time as for a real account, so timing does not reveal accounts.
+        key = repr(hasher)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = hasher.hash(secrets.token_hex(8))
+        with contextlib.suppress(VerificationError):
+            hasher.verify(_DUMMY_HASH[key], password)
+    if not ok or user is None or not user.is_active:
+        with unit_of_work():
+            db.session.add(LoginAttempt(account_hash=account_hash, address=address))
+            audit.record(user if user is not None else None, "login.failed")
+        log.info("login failed: user=%s address=%s", getattr(user, "id", "unknown"), address)
+        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+    with unit_of_work():
+        if user.password_hash and hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(password)
+        user.last_login_at = utcnow()
+        audit.record(user, "login", user)
+    log.info("login: user=%s address=%s", user.id, address)
+    return user
+
+
+def start_session(user: User) -> str:
+    """Create a server-side session for ``user``; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    lifetime = timedelta(days=current_app.config["REMEMBER_COOKIE_DAYS"])
+    with unit_of_work():
+        db.session.add(
+            UserSession(user_id=user.id, token_hash=_sha256(token), expires_at=utcnow() + lifetime)
+        )
+    user.attach_session(token)
+    return token
+
+
+def load_session(token: str) -> User | None:
+    """The user of a live session token, or None (unknown, expired, or account deactivated)."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _sha256(token)))
+    if row is None or row.expires_at < utcnow() or not row.user.is_active:
+        return None
+    user = row.user
+    user.attach_session(token)
+    return user
+
+
+def end_session(user: User) -> None:
+    """Log out: delete this session server-side, so a copied cookie is worthless."""
+    token = user.get_id()
+    with unit_of_work():
+        if token:
+            db.session.execute(delete(UserSession).where(UserSession.token_hash == _sha256(token)))
+        audit.record(user, "logout", user)
+    log.info("logout: user=%s", user.id)
+
+
+def _end_all_sessions(user: User) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def set_password(actor: Any, user: User, password: str) -> None:
+    """Set a new password and end every session of the account (the caller may start a new one)."""
+    problems = password_problems(password, user.email)
+    if problems:
+        raise ValidationFailed([FieldError("password", p) for p in problems])
+    with unit_of_work():
+        user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
+        _end_all_sessions(user)
+        audit.record(actor, "user.password", user)
+    log.info("password set: user=%s by=%s", user.id, getattr(actor, "id", "link"))
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user changes their own password, proving the current one."""
+    try:
+        ok = bool(user.password_hash) and _hasher().verify(user.password_hash or "", current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise ValidationFailed([FieldError("current", "Das bisherige Passwort stimmt nicht.")])
+    set_password(user, user, new)
+
+
+def update_user(
+    actor: Any,
+    user: User,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    municipality_key: str | None = None,
+    scope: str | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Change an account's name, role, municipality, scope or activity.
+
+    Deactivating ends every session and revokes every token of the account.
+    """
+    new_role = role or user.role
+    if municipality_key:
+        municipality_key = resolve_reporting_key(municipality_key)
+    errors = check_assignment(new_role, municipality_key, scope)
+    if errors:
+        raise ValidationFailed(errors)
+    with unit_of_work():
+        before = user.role
+        if name is not None:
+            user.name = name.strip()
+        user.role = new_role
+        user.municipality_key = (
+            municipality_key if new_role in (Role.REPORTER, Role.STAFF) else None
+        )
+        user.scope = scope if new_role == Role.REVIEWER else None
+        if is_active is not None and is_active != user.is_active:
+            user.is_active = is_active
+            if not is_active:
+                _end_all_sessions(user)
+                db.session.execute(
+                    update(ApiToken)
+                    .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
+        audit.record(actor, "user.update", user, from_state=before, to_state=new_role)
+    return user
+
+
+# --- e-mailed password links ---------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="omk-password-link")
+
+
+def _fingerprint(user: User) -> str:
+    changed = user.password_changed_at.isoformat() if user.password_changed_at else "-"
+    return _sha256(f"{user.id}:{user.password_hash or '-'}:{changed}")[:20]
+
+
+def password_link_token(user: User) -> str:
+    """A signed token for setting a password; void once the password changed or it expired."""
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_from_password_link(token: str) -> User:
+    """The user a password link belongs to; Conflict when it expired or was used."""
+    max_age = current_app.config["PASSWORD_LINK_HOURS"] * 3600
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise Conflict("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an.") from exc
+    except BadSignature as exc:
+        raise NotFound("Dieser Link ist ungültig.") from exc
+    user = db.session.get(User, data.get("u"))
+    if user is None or not user.is_active or data.get("f") != _fingerprint(user):
+        raise Conflict("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig.")
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def create_token(actor: Any, user: User, label: str = "", days: int | None = None) -> str:
+    """Create an API token for ``user``; returns the token (shown once, stored hashed)."""
+    days = days or current_app.config["API_TOKEN_DAYS"]
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with unit_of_work():
+        row = ApiToken(
+            user_id=user.id,
+            token_hash=_sha256(token),
+            prefix=token[:12],
+            label=label[:100],
+            expires_at=utcnow() + timedelta(days=days),
+        )
+        db.session.add(row)
+        db.session.flush()
+        audit.record(actor, "token.create", row)
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user of a valid, unrevoked, unexpired API token, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+    if row is None or row.revoked_at is not None or row.expires_at < utcnow():
+        return None
+    if not row.user.is_active:
+        return None
+    return row.user
+
+
+def revoke_token(actor: Any, token_id: int) -> None:
+    """Revoke one of the actor's tokens (admins: anyone's)."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or (row.user_id != actor.id and actor.role != Role.ADMIN):
+        raise NotFound("Dieses Token gibt es nicht.")
+    with unit_of_work():
+        row.revoked_at = row.revoked_at or utcnow()
+        audit.record(actor, "token.revoke", row)
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )

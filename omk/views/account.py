@@ -1,0 +1,103 @@
+"""The user's own account: password change and API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from omk.errors import ValidationFailed
+from omk.policy import Action, permission
+from omk.services import accounts
+from omk.views.helpers import apply_errors
+
+bp = Blueprint("account", __name__, url_prefix="/konto")
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Bisheriges Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihr bisheriges Passwort an."))],
+    )
+    password = PasswordField(
+        _l("Neues Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie ein neues Passwort an.")), Length(max=128)],
+    )
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein."))],
+    )
+
+
+class TokenForm(FlaskForm):
+    label = StringField(_l("Bezeichnung"), validators=[Length(max=100)])
+
+
+class EmptyForm(FlaskForm):
+    """CSRF only (for buttons)."""
+
+
+def _page(
+    password_form: PasswordChangeForm | None = None, new_token: str | None = None
+) -> str:
+    user = current_user._get_current_object()
+    return render_template(
+        "account/index.html",
+        user=user,
+        password_form=password_form or PasswordChangeForm(),
+        token_form=TokenForm(),
+        revoke_form=EmptyForm(),
+        tokens=accounts.tokens_of(user),
+        new_token=new_token,
+    )
+
+
+@bp.get("/")
+@permission(Action.LOGGED_IN)
+def index() -> ResponseReturnValue:
+    return _page()
+
+
+@bp.post("/passwort")
+@permission(Action.LOGGED_IN)
+def password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(user, form.current.data or "", form.password.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            # Every other session is gone; this browser gets a fresh one.
+            accounts.start_session(user)
+            login_user(user)
+            flash(_("Ihr Passwort wurde geändert. Andere Sitzungen wurden abgemeldet."), "success")
+            return redirect(url_for("account.index"))
+    return _page(password_form=form), 422
+
+
+@bp.post("/tokens")
+@permission(Action.ACCOUNT_TOKENS)
+def create_token() -> ResponseReturnValue:
+    form = TokenForm()
+    user = current_user._get_current_object()
+    if not form.validate_on_submit():
+        return _page(), 422
+    token = accounts.create_token(user, user, form.label.data or "")
+    return _page(new_token=token)
+
+
+@bp.post("/tokens/<int:token_id>/widerrufen")
+@permission(Action.ACCOUNT_TOKENS)
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    form = EmptyForm()
+    if form.validate_on_submit():
+        accounts.revoke_token(current_user._get_current_object(), token_id)
+        flash(_("Das Token wurde widerrufen."), "success")
+    return redirect(url_for("account.index"))

@@ -1,0 +1,157 @@
+"""Login, logout and e-mailed password links (invitation and reset)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from omk import mail
+from omk.errors import OmkError, ValidationFailed
+from omk.policy import Action, permission
+from omk.services import accounts
+from omk.views.helpers import apply_errors, client_address, safe_next
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger("omk.auth")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an."))],
+    )
+    password = PasswordField(
+        _l("Passwort"), validators=[DataRequired(_l("Bitte geben Sie Ihr Passwort an."))]
+    )
+    remember = BooleanField(_l("Angemeldet bleiben (14 Tage)"))
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an."))],
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Neues Passwort"),
+        validators=[DataRequired(_l("Bitte geben Sie ein Passwort an.")), Length(max=128)],
+    )
+    confirm = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein."))],
+    )
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@permission(Action.PUBLIC)
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                form.email.data or "", form.password.data or "", client_address()
+            )
+        except accounts.LoginThrottled as exc:
+            form.email.errors = [_(exc.message)]
+            status = 429
+        except accounts.LoginFailed as exc:
+            form.password.errors = [_(exc.message)]
+            status = 401
+        else:
+            # A fresh session: nothing of the anonymous session is carried into the login.
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            accounts.start_session(user)
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/abmelden")
+@permission(Action.LOGGED_IN)
+def logout() -> ResponseReturnValue:
+    accounts.end_session(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("Sie sind abgemeldet."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@permission(Action.PUBLIC)
+def forgot() -> ResponseReturnValue:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        user = accounts.find_user_by_email(form.email.data or "")
+        if user is not None and user.is_active:
+            send_password_link(user, invitation=False)
+        log.info("password reset requested from %s", client_address())
+        # Same answer whether the account exists or not.
+        flash(
+            _("Wenn es ein Konto mit dieser Adresse gibt, haben wir Ihnen einen Link geschickt."),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/passwort-setzen/<token>", methods=["GET", "POST"])
+@permission(Action.PUBLIC)
+def set_password(token: str) -> ResponseReturnValue:
+    try:
+        user = accounts.user_from_password_link(token)
+    except OmkError as exc:
+        return render_template("auth/link_invalid.html", message=_(exc.message)), exc.status
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(user, user, form.password.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash(_("Ihr Passwort ist gesetzt. Bitte melden Sie sich an."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user)
+
+
+def send_password_link(user: accounts.User, *, invitation: bool) -> None:
+    """E-mail a link to set (invitation) or reset the password."""
+    token = accounts.password_link_token(user)
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.set_password", token=token)
+    hours = current_app.config["PASSWORD_LINK_HOURS"]
+    if invitation:
+        subject = _("Einladung zur OMK-Wissensdatenbank")
+        body = render_template("auth/mail_invitation.txt", user=user, link=link, hours=hours)
+    else:
+        subject = _("Passwort zurücksetzen – OMK")
+        body = render_template("auth/mail_reset.txt", user=user, link=link, hours=hours)
+    mail.send(user.email, subject, body)

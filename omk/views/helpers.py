@@ -1,0 +1,48 @@
+"""Small helpers shared by the views."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+from wtforms import Form
+
+from omk.errors import ValidationFailed
+
+
+def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
+    """A local path to go to after login or a language switch; anything else gives the default.
+
+    Refuses absolute URLs, scheme-relative ``//host``, backslash tricks, and control chars.
+    """
+    fallback = url_for(default_endpoint)
+    if not target:
+        return fallback
+    target = target.strip()
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 for c in target)
+    ):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def apply_errors(form: Form, exc: ValidationFailed, mapping: dict[str, str] | None = None) -> None:
+    """Attach a service's field errors to the form fields (unknown fields: the first field)."""
+    mapping = mapping or {}
+    for error in exc.errors:
+        name = mapping.get(error.field, error.field)
+        field = getattr(form, name, None)
+        if field is None:
+            field = next(iter(form))
+        field.errors = [*list(field.errors), error.message]
+
+
+def client_address() -> str:
+    """The client's address (behind a proxy, set ProxyFix via OMK_PROXY_FIX)."""
+    return request.remote_addr or "-"

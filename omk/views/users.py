@@ -1,0 +1,180 @@
+"""Account management: admins everywhere, reviewers for their region."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from omk.errors import ValidationFailed
+from omk.extensions import db
+from omk.models.accounts import ROLE_LABELS, Role, User
+from omk.policy import Action, authorize, can, permission
+from omk.services import accounts
+from omk.views.auth import send_password_link
+from omk.views.helpers import apply_errors
+
+bp = Blueprint("users", __name__, url_prefix="/konten")
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    actor = current_user._get_current_object()
+    roles = list(Role) if actor.role == Role.ADMIN else [Role.REPORTER, Role.STAFF, Role.REVIEWER]
+    return [(r.value, _(ROLE_LABELS[r])) for r in roles]
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Rolle"), validators=[DataRequired()])
+    municipality = StringField(
+        _l("Kommune (AGS)"),
+        validators=[Optional(), Length(max=8)],
+        description=_l(
+            "8-stelliger Schlüssel; ein Landkreis berichtet unter Kreisschlüssel + 000."
+        ),
+    )
+    scope = StringField(
+        _l("Region (AGS-Präfix)"),
+        validators=[Optional(), Length(max=9)],
+        description=_l(
+            "Nur für Prüfstellen: Land (05), Regierungsbezirk (053) oder Kreis (05315)."
+        ),
+    )
+
+
+class InviteForm(UserForm):
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse an."))],
+    )
+
+
+class EditForm(UserForm):
+    is_active = BooleanField(_l("Konto aktiv"))
+
+
+class EmptyForm(FlaskForm):
+    """CSRF only."""
+
+
+def visible_users_query(actor: User):
+    """The accounts an actor may see: all for admins, the region's for reviewers."""
+    query = select(User).order_by(User.email)
+    if actor.role == Role.ADMIN:
+        return query
+    scope = actor.scope or "-"
+    return query.where(
+        User.role != Role.ADMIN,
+        User.id != actor.id,
+        or_(User.municipality_key.startswith(scope), User.scope.startswith(scope)),
+    )
+
+
+@bp.get("/")
+@permission(Action.USERS_MANAGE)
+def index() -> ResponseReturnValue:
+    actor = current_user._get_current_object()
+    q = request.args.get("q", "").strip()
+    query = visible_users_query(actor)
+    if q:
+        query = query.where(or_(User.email.contains(q.lower()), User.name.contains(q)))
+    users = [u for u in db.session.scalars(query.limit(500)) if can(actor, Action.USERS_MANAGE, u)]
+    return render_template("users/index.html", users=users, q=q)
+
+
+@bp.route("/einladen", methods=["GET", "POST"])
+@permission(Action.USERS_MANAGE)
+def invite() -> ResponseReturnValue:
+    actor = current_user._get_current_object()
+    form = InviteForm()
+    form.role.choices = _role_choices()
+    if form.validate_on_submit():
+        target_region = (form.municipality.data or form.scope.data or "").strip()
+        if actor.role != Role.ADMIN:
+            # A reviewer invites only into its own region.
+            authorize(Action.USERS_MANAGE, target_region or "-")
+        try:
+            user = accounts.create_user(
+                actor,
+                form.email.data or "",
+                form.role.data or "",
+                name=form.name.data or "",
+                municipality_key=(form.municipality.data or "").strip() or None,
+                scope=(form.scope.data or "").strip() or None,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            send_password_link(user, invitation=True)
+            flash(_("Einladung an %(email)s verschickt.", email=user.email), "success")
+            return redirect(url_for("users.index"))
+        return render_template("users/invite.html", form=form), 422
+    return render_template("users/invite.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@permission(Action.USERS_MANAGE, per_object=True)
+def edit(user_id: int) -> ResponseReturnValue:
+    actor = current_user._get_current_object()
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    authorize(Action.USERS_MANAGE, user)
+    form = EditForm(obj=None if request.method == "POST" else _form_data(user))
+    form.role.choices = _role_choices()
+    if form.validate_on_submit():
+        new_region = (form.municipality.data or form.scope.data or "").strip()
+        if actor.role != Role.ADMIN:
+            authorize(Action.USERS_MANAGE, new_region or "-")
+        try:
+            accounts.update_user(
+                actor,
+                user,
+                name=form.name.data or "",
+                role=form.role.data,
+                municipality_key=(form.municipality.data or "").strip() or None,
+                scope=(form.scope.data or "").strip() or None,
+                is_active=bool(form.is_active.data),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(_("Konto gespeichert."), "success")
+            return redirect(url_for("users.index"))
+    status = 422 if form.errors else 200
+    return render_template("users/edit.html", form=form, user=user, resend_form=EmptyForm()), status
+
+
+@bp.post("/<int:user_id>/einladung")
+@permission(Action.USERS_MANAGE, per_object=True)
+def resend(user_id: int) -> ResponseReturnValue:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    authorize(Action.USERS_MANAGE, user)
+    if EmptyForm().validate_on_submit() and user.is_active:
+        send_password_link(user, invitation=user.password_hash is None)
+        flash(_("Link an %(email)s verschickt.", email=user.email), "success")
+    return redirect(url_for("users.edit", user_id=user.id))
+
+
+class _Obj:
+    def __init__(self, **kw: object) -> None:
+        self.__dict__.update(kw)
+
+
+def _form_data(user: User) -> _Obj:
+    municipality = user.municipality.reporting_ags if user.municipality else None
+    return _Obj(
+        name=user.name,
+        role=user.role,
+        municipality=municipality or user.municipality_key or "",
+        scope=user.scope or "",
+        is_active=user.is_active,
+    )

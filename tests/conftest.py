@@ -1,0 +1,174 @@
+"""Fixtures: a fresh database and index per test, a small register, factories for users.
+
+The suite runs on SQLite by default (a new database file per test). With ``OMK_DATABASE_URL``
+(or ``OMK_TEST_DATABASE_URL``) pointing at PostgreSQL, the schema is created once per session
+and every table is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from omk import create_app
+from omk.extensions import Base, db
+from omk.models import User
+from omk.services import accounts
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_REGISTER = DATA / "register-sample.csv"
+FULL_REGISTER = (
+    Path(__file__).resolve().parent.parent / "content" / "register" / "AuszugGV4QAktuell.csv"
+)
+PASSWORD = "korrekt-pferd-batterie-heftklammer"
+
+
+def _external_database_url() -> str | None:
+    url = os.environ.get("OMK_TEST_DATABASE_URL") or os.environ.get("OMK_DATABASE_URL")
+    return url if url and url.startswith("postgresql") else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """The PostgreSQL URL of this run (schema created once), or None for SQLite."""
+    url = _external_database_url()
+    if url is None:
+        yield None
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    import omk.models  # noqa: F401 - register every table on the metadata
+
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+
+
+def test_settings(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, Any]:
+    """Settings of a test app: fast password hashing, mail to files, policy audit on."""
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SEARCH_INDEX": str(tmp_path / "instance" / "search-index"),
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 8,
+        "WTF_CSRF_ENABLED": False,
+        "POLICY_AUDIT": True,
+        "MAIL_BACKEND": "file",
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    settings.update(extra)
+    return settings
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, postgres_url: str | None) -> Iterator[Callable[..., Flask]]:
+    """Build an app on a fresh, empty database (extra settings as keyword arguments)."""
+    apps: list[Flask] = []
+    if postgres_url:
+        _reset_postgres(postgres_url)
+        url = postgres_url
+    else:
+        url = f"sqlite:///{tmp_path / 'omk-test.sqlite3'}"
+
+    def build(**extra: Any) -> Flask:
+        app = create_app(test_settings(tmp_path, url, **extra))
+        with app.app_context():
+            if not postgres_url and not apps:
+                Base.metadata.create_all(db.engine)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def register(app: Flask) -> None:
+    """Load the small register sample (5 Länder, 8 Kreise, 37 Gemeinden)."""
+    from omk.services.register_import import import_register
+
+    import_register(SAMPLE_REGISTER)
+
+
+@pytest.fixture
+def make_user(app: Flask, register: None) -> Callable[..., User]:
+    """Create an account: make_user('reporter', municipality='05113000')."""
+    counter = {"n": 0}
+
+    def build(
+        role: str = "staff",
+        *,
+        email: str | None = None,
+        municipality: str | None = None,
+        scope: str | None = None,
+        password: str = PASSWORD,
+        name: str = "",
+    ) -> User:
+        counter["n"] += 1
+        email = email or f"{role}{counter['n']}@example.org"
+        return accounts.create_user(
+            None,
+            email,
+            role,
+            name=name,
+            password=password,
+            municipality_key=municipality,
+            scope=scope,
+        )
+
+    return build
+
+
+def login(client: FlaskClient, user: User | str, password: str = PASSWORD) -> Any:
+    """Log in through the real form; returns the response."""
+    email = user if isinstance(user, str) else user.email
+    return client.post("/anmelden", data={"email": email, "password": password})
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
