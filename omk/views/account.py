@@ -42,9 +42,7 @@ class EmptyForm(FlaskForm):
     """CSRF only (for buttons)."""
 
 
-def _page(
-    password_form: PasswordChangeForm | None = None, new_token: str | None = None
-) -> str:
+def _page(password_form: PasswordChangeForm | None = None, new_token: str | None = None) -> str:
     user = current_user._get_current_object()
     return render_template(
         "account/index.html",
