@@ -174,6 +174,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["format_date"] = format_date
     app.jinja_env.globals["format_datetime"] = format_datetime
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), role)
+
+    def label(list_name: str, code: str) -> str:
+        return content().taxonomy.label(list_name, code, str(get_locale() or "de"))
+
+    app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")

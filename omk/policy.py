@@ -41,7 +41,8 @@ class Action(StrEnum):
     USERS_MANAGE = "users.manage"  # invite, edit, deactivate accounts (target: a User)
     CYCLE_MANAGE = "cycle.manage"  # open and edit reporting cycles (target: a Cycle or prefix)
     CYCLE_READ = "cycle.read"  # see a cycle and its objectives
-    REPORT_READ = "report.read"  # read a report's current content (target: a Report)
+    REPORT_READ = "report.read"  # a report's page, history, revisions, comments (target: Report)
+    REPORT_READ_DRAFT = "report.read_draft"  # the working copy: its own municipality only
     REPORT_READ_PUBLISHED = "report.read_published"  # read the published revision
     REPORT_EDIT = "report.edit"  # edit the draft (target: a Report or a municipality key)
     REPORT_SUBMIT = "report.submit"
@@ -51,6 +52,9 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
 
 
+#: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
+DRAFT_ACTIONS = frozenset({Action.REPORT_READ_DRAFT, Action.REPORT_EDIT, Action.REPORT_SUBMIT})
+
 #: Actions a role may perform at all (the route-level check).
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.REPORTER: frozenset(
@@ -59,6 +63,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.ACCOUNT_TOKENS,
             Action.CYCLE_READ,
             Action.REPORT_READ,
+            Action.REPORT_READ_DRAFT,
             Action.REPORT_READ_PUBLISHED,
             Action.REPORT_EDIT,
             Action.REPORT_SUBMIT,
@@ -86,7 +91,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_EXPORT,
         }
     ),
-    Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC}),
+    # The operator: everything a reviewer may, everywhere; never a municipality's draft.
+    Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC} - DRAFT_ACTIONS),
 }
 
 
@@ -118,6 +124,10 @@ def can(user: Any, action: Action, target: Any = None) -> bool:
     if target is None:
         return True
     if role == Role.ADMIN:
+        if action == Action.REPORT_READ:
+            return getattr(target, "revision_count", 0) > 0
+        if action == Action.REPORT_READ_PUBLISHED:
+            return _report_published_rule(user, role, target)
         return True
     checker = _TARGET_RULES.get(action)
     if checker is None:
@@ -162,25 +172,19 @@ def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
     return bool(prefixes) and all(in_scope(user.scope, p) for p in prefixes)
 
 
-def _report_state(target: Any) -> str | None:
-    return getattr(target, "state", None)
-
-
 def _report_read_rule(user: User, role: Role, target: Any) -> bool:
-    """Own municipality: always; reviewer of the region: once submitted; others: published."""
+    """A report's page and history: its municipality; the region's reviewers once something
+    was submitted (they see revisions, never the working copy)."""
     key = _region_of(target)
     if role == Role.REPORTER and user.municipality_key == key:
         return True
     if role == Role.REVIEWER and in_scope(user.scope, key):
-        # Drafts are private to their municipality, also towards reviewers.
-        return _report_state(target) != "draft" or getattr(target, "revision_count", 0) > 0
-    return getattr(target, "published_revision_id", None) is not None
+        return getattr(target, "revision_count", 0) > 0
+    return False
 
 
 def _report_published_rule(user: User, role: Role, target: Any) -> bool:
-    return getattr(target, "published_revision_id", None) is not None or _report_read_rule(
-        user, role, target
-    )
+    return getattr(target, "published_revision_id", None) is not None
 
 
 def _report_edit_rule(user: User, role: Role, target: Any) -> bool:
@@ -195,6 +199,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
     Action.REPORT_READ: _report_read_rule,
+    Action.REPORT_READ_DRAFT: _report_edit_rule,
     Action.REPORT_READ_PUBLISHED: _report_published_rule,
     Action.REPORT_EDIT: _report_edit_rule,
     Action.REPORT_SUBMIT: _report_edit_rule,
@@ -233,6 +238,17 @@ def authorize(action: Action, target: Any = None, user: Any = None) -> None:
     if _role(user) is None:
         raise Unauthenticated("Bitte melden Sie sich an.")
     raise Forbidden("Sie haben keine Berechtigung für diese Aktion.")
+
+
+def authorize_or_404(action: Action, target: Any, user: Any = None) -> None:
+    """Like :func:`authorize`, but a logged-in user who may not see the record gets NotFound,
+    so that its existence (an unpublished report, a draft) is not revealed."""
+    from omk.errors import NotFound
+
+    try:
+        authorize(action, target, user)
+    except Forbidden as exc:
+        raise NotFound("Die Seite oder der Datensatz wurde nicht gefunden.") from exc
 
 
 def _describe(target: Any) -> str:

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
 
 from omk import create_app
 from omk.extensions import Base, db
@@ -34,6 +35,21 @@ PASSWORD = "korrekt-pferd-batterie-heftklammer"
 def _external_database_url() -> str | None:
     url = os.environ.get("OMK_TEST_DATABASE_URL") or os.environ.get("OMK_DATABASE_URL")
     return url if url and url.startswith("postgresql") else None
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production.
+
+    The ``app`` fixture keeps an app context pushed for the test body; without this, requests
+    would reuse it and share ``g`` (Flask-Login's cached user) and the database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        # End the test body's read transaction, so it sees what the request committed.
+        db.session.rollback()
+        return response
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +110,7 @@ def make_app(tmp_path: Path, postgres_url: str | None) -> Iterator[Callable[...,
 
     def build(**extra: Any) -> Flask:
         app = create_app(test_settings(tmp_path, url, **extra))
+        app.test_client_class = FreshContextClient
         with app.app_context():
             if not postgres_url and not apps:
                 Base.metadata.create_all(db.engine)

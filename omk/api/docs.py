@@ -17,7 +17,11 @@ def document() -> dict[str, Any]:
     """The OpenAPI document, built once per process."""
     cached = current_app.extensions.get("omk_openapi")
     if cached is None:
-        cached = build("OMK – Wissensdatenbank kommunale Integration", __version__)
+        from omk.api.reports import openapi_components
+
+        cached = build(
+            "OMK – Wissensdatenbank kommunale Integration", __version__, openapi_components()
+        )
         current_app.extensions["omk_openapi"] = cached
     return cached
 

@@ -55,7 +55,9 @@ def operation(
     return decorate
 
 
-def build(title: str, version: str) -> dict[str, Any]:
+def build(
+    title: str, version: str, extra_components: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
     from omk.api.schemas import Error
 
@@ -69,6 +71,7 @@ def build(title: str, version: str) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     components = top.get("$defs", {})
+    components.update(extra_components or {})
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         entry: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,3 +81,103 @@ class Me(BaseModel):
     role: Literal["reporter", "staff", "reviewer", "admin"]
     municipality: str | None
     scope: str | None
+
+
+class ReportMeta(BaseModel):
+    """Where a report stands (not part of the exchange document)."""
+
+    state: Literal["draft", "submitted", "returned", "accepted"]
+    template_version: str
+    edit_version: int = Field(description="Edit check; also sent as ETag")
+    revisions: int = Field(description="Number of frozen revisions")
+    published_revision: int | None = Field(description="Number of the published revision")
+    content: Literal["draft", "revision", "published"] = Field(
+        description="What the document shows: the draft (own municipality), the latest "
+        "revision (reviewers of the region) or the published revision"
+    )
+
+
+class SaveResult(BaseModel):
+    municipality: str
+    cycle: str
+    state: str
+    changed: bool = Field(description="false when the document equalled the draft already")
+    edit_version: int
+
+
+class TransitionResult(BaseModel):
+    municipality: str
+    cycle: str
+    state: str
+    revision: int | None
+
+
+class ReviewCommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(
+        min_length=1,
+        max_length=300,
+        description="Path into the document, e.g. indicators.unterbringung.zuweisungen, "
+        "practices[<id>].outcomes, or report",
+    )
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class ReturnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comments: list[ReviewCommentIn] = Field(min_length=1, max_length=200)
+
+
+class VersionOut(BaseModel):
+    number: int
+    submitted_at: str
+    outcome: Literal["returned", "accepted"] | None
+    decided_at: str | None
+    published: bool
+
+
+class VersionList(BaseModel):
+    versions: list[VersionOut]
+
+
+class DiffQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: int = Field(alias="from", ge=1)
+    to: int = Field(ge=1)
+
+
+class Change(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class DiffOut(BaseModel):
+    changes: list[Change]
+
+
+class ReportListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cycle: str | None = Field(None, max_length=20)
+    state: Literal["draft", "submitted", "returned", "accepted"] | None = None
+    region: str | None = Field(None, pattern=r"^\d{1,9}$")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(100, ge=1, le=500)
+
+
+class ReportSummary(BaseModel):
+    municipality: str
+    name: str
+    cycle: str
+    state: str
+    revisions: int
+    published_revision: int | None
+
+
+class ReportList(BaseModel):
+    total: int
+    items: list[ReportSummary]

@@ -116,6 +116,8 @@ class Report(Base):
     )
     # True while an accepted report is reopened for a correction.
     is_correction: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True for demo reports whose indicator values are synthetic; every page showing them says so.
+    has_synthetic_indicators: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -28,7 +28,7 @@ def unit_of_work() -> Iterator[Session]:
     if session.in_transaction():
         # End the read transaction of this request so the write starts on fresh data.
         session.rollback()
-    callbacks: list[Callable[[], None]] = []
+    callbacks: list[Callable[[], object]] = []
     previous = g.get("omk_after_commit") if has_app_context() else None
     if has_app_context():
         g.omk_after_commit = callbacks
@@ -46,7 +46,7 @@ def unit_of_work() -> Iterator[Session]:
         callback()
 
 
-def after_commit(callback: Callable[[], None]) -> None:
+def after_commit(callback: Callable[[], object]) -> None:
     """Run ``callback`` after the current unit of work commits (never if it rolls back)."""
     callbacks = g.get("omk_after_commit") if has_app_context() else None
     if callbacks is None:

@@ -7,7 +7,8 @@ from flask import Flask
 
 def register_views(app: Flask) -> None:
     """Register every HTML blueprint."""
-    from omk.views import account, auth, health, main, municipalities, users
+    from omk.views import account, auth, cycles, health, main, municipalities, reports, users
 
-    for module in (main, auth, account, users, municipalities, health):
+    for module in (main, auth, account, users, municipalities, health, reports, cycles):
         app.register_blueprint(module.bp)
+    reports.register_filters(app)

@@ -1,0 +1,395 @@
+"""The report exchange format ``omk-report/1``: validation, canonical form and diffs.
+
+Documents are plain dicts, one per report revision. Forms, file uploads, the CLI and the API
+all turn their input into such a document and go through :func:`check_document`; the database
+is written from the validated document only (omk.services.reports).
+
+Paths into a document (used by review comments, diffs and error messages) follow DOMAIN.md:
+``indicators.<code>``, ``practices[<id>].<field>``, ``practices[<id>].actors[<n>].name``.
+A practice without an id is addressed by its 1-based position: ``practices[#2]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+
+from omk.content import Content, ReportTemplate
+from omk.errors import FieldError
+
+FORMAT = "omk-report/1"
+
+#: The practice fields of the format, in their canonical order, with their empty value.
+PRACTICE_FIELDS: dict[str, Any] = {
+    "id": None,
+    "title": "",
+    "criterion": "",
+    "fields": [],
+    "recommendations": [],
+    "summary": "",
+    "description": "",
+    "site": None,
+    "actors": [],
+    "target_groups": [],
+    "started": None,
+    "ended": None,
+    "status": None,
+    "budget_eur": None,
+    "staff_fte": None,
+    "funding": None,
+    "outcomes": None,
+    "transferability": None,
+    "contact": None,
+    "sources": [],
+    "adopted_from": None,
+}
+LIST_FIELDS = frozenset(k for k, v in PRACTICE_FIELDS.items() if v == [])
+MARKDOWN_FIELDS = ("description", "outcomes", "transferability")
+TOP_LEVEL = ("format", "municipality", "cycle", "indicators", "indicator_practices", "practices")
+
+
+@cache
+def _validator(schema_path: Path) -> Draft202012Validator:
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_path(content: Content) -> Path:
+    """Where the shipped JSON Schema of the format lives."""
+    return content.root / "schema" / "omk-report-1.schema.json"
+
+
+# --- paths -------------------------------------------------------------------------------
+
+
+def practice_ref(practice: Any, index: int) -> str:
+    """``practices[<id>]`` when the practice has an id, else ``practices[#<position>]``."""
+    pid = practice.get("id") if isinstance(practice, dict) else None
+    if isinstance(pid, str) and pid:
+        return f"practices[{pid}]"
+    return f"practices[#{index + 1}]"
+
+
+def format_path(doc: Any, parts: Iterable[Any]) -> str:
+    """Turn a JSON path (list of keys and indexes) into the format's path notation."""
+    out = ""
+    parts = list(parts)
+    for i, part in enumerate(parts):
+        if isinstance(part, int):
+            if i == 1 and parts[0] == "practices":
+                practices = doc.get("practices") if isinstance(doc, dict) else None
+                item = (
+                    practices[part] if isinstance(practices, list) and part < len(practices) else {}
+                )
+                out = practice_ref(item, part)
+            else:
+                out += f"[{part}]"
+        elif i == 1 and parts[0] in ("indicators", "indicator_practices"):
+            out += f".{part}"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "document"
+
+
+# --- schema validation ----------------------------------------------------------------------
+
+_TYPE_NAMES = {
+    "number": "eine Zahl",
+    "integer": "eine ganze Zahl",
+    "string": "ein Text",
+    "array": "eine Liste",
+    "object": "ein Objekt",
+    "boolean": "true oder false",
+    "null": "null",
+}
+_PATTERN_HINTS = {
+    "^[0-9]{8}$": "8 Ziffern erwartet (AGS).",
+    "^[0-9]{4}(-(0[1-9]|1[0-2]))?$": "JJJJ oder JJJJ-MM erwartet.",
+    "^https?://[^\\s]+$": "Ein Link muss mit http:// oder https:// beginnen.",
+}
+
+
+def _message(error: SchemaError) -> str:
+    v, value = error.validator, error.instance
+    expected: Any = error.validator_value
+    if v == "required":
+        return "Pflichtfeld fehlt."
+    if v == "type":
+        expected = expected
+        names = [expected] if isinstance(expected, str) else list(expected)
+        return "Erwartet wird " + " oder ".join(_TYPE_NAMES.get(n, n) for n in names) + "."
+    if v == "enum":
+        allowed = ", ".join(str(x) for x in expected[:15])
+        return f"Unbekannter Code {value!r}. Erlaubt: {allowed}."
+    if v == "const":
+        return f"Muss {expected!r} sein."
+    if v == "pattern":
+        if "[0-9a-fA-F]{8}" in str(expected):
+            return "Keine gültige ID (UUID)."
+        return _PATTERN_HINTS.get(str(expected), "Ungültiges Format.")
+    if v == "minLength":
+        return "Darf nicht leer sein."
+    if v == "maxLength":
+        return f"Höchstens {expected} Zeichen."
+    if v == "minimum":
+        return f"Der Wert muss mindestens {expected} sein."
+    if v == "maximum":
+        return f"Der Wert darf höchstens {expected} sein."
+    if v == "uniqueItems":
+        return "Einträge sind doppelt."
+    if v in ("maxItems", "maxProperties"):
+        return f"Höchstens {expected} Einträge."
+    if v == "additionalProperties":
+        return "Unbekanntes Feld."
+    if v == "anyOf":
+        # nullable: report the more specific of the alternatives
+        best = min(error.context or [], key=lambda e: len(e.schema_path), default=None)
+        return _message(best) if best is not None else "Ungültiger Wert."
+    return "Ungültiger Wert."
+
+
+def schema_errors(doc: Any, content: Content) -> list[FieldError]:
+    """Every JSON Schema violation of ``doc``, with paths in the format's notation."""
+    errors: list[FieldError] = []
+    validator = _validator(schema_path(content))
+    for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        parts = list(error.absolute_path)
+        if error.validator == "required":
+            missing = [p for p in error.validator_value if p not in (error.instance or {})]
+            for name in missing:
+                errors.append(FieldError(format_path(doc, [*parts, name]), _message(error)))
+            continue
+        if error.validator == "propertyNames":
+            errors.append(FieldError(format_path(doc, parts), "Ungültiger Kennzahl-Code."))
+            continue
+        errors.append(FieldError(format_path(doc, parts), _message(error)))
+    return errors
+
+
+# --- checks against the template and the taxonomy ---------------------------------------------
+
+
+def _number_problem(value: Any, indicator: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "Bitte eine Zahl angeben."
+    if indicator.type == "count" and float(value) != int(value):
+        return "Bitte eine ganze Zahl angeben."
+    if value < indicator.min:
+        return f"Der Wert darf nicht kleiner als {_fmt(indicator.min)} sein."
+    if indicator.max is not None and value > indicator.max:
+        return f"Der Wert darf nicht größer als {_fmt(indicator.max)} sein."
+    return None
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
+
+
+def content_errors(
+    doc: dict[str, Any], content: Content, template: ReportTemplate
+) -> list[FieldError]:
+    """Checks the schema cannot make: codes of the template, bounds, references, duplicates."""
+    errors: list[FieldError] = []
+    codes = set(template.indicator_codes())
+    for code, value in (doc.get("indicators") or {}).items():
+        path = f"indicators.{code}"
+        if code not in codes:
+            errors.append(
+                FieldError(path, f"Unbekannte Kennzahl {code!r} (Vorlage {template.version}).")
+            )
+            continue
+        problem = _number_problem(value, content.indicators[code])
+        if problem:
+            errors.append(FieldError(path, problem))
+    practices = doc.get("practices") or []
+    ids: dict[str, int] = {}
+    for i, practice in enumerate(practices):
+        if not isinstance(practice, dict):
+            continue
+        pid = practice.get("id")
+        if isinstance(pid, str) and pid:
+            key = pid.lower()
+            if key in ids:
+                errors.append(
+                    FieldError(
+                        practice_ref(practice, i) + ".id",
+                        f"ID doppelt (auch Maßnahme {ids[key] + 1}).",
+                    )
+                )
+            ids[key] = i
+        started, ended = practice.get("started"), practice.get("ended")
+        if isinstance(started, str) and isinstance(ended, str) and ended < started:
+            errors.append(
+                FieldError(practice_ref(practice, i) + ".ended", "Das Ende liegt vor dem Beginn.")
+            )
+        actors = practice.get("actors") or []
+        if (
+            isinstance(actors, list)
+            and sum(1 for a in actors if isinstance(a, dict) and a.get("lead")) > 1
+        ):
+            errors.append(
+                FieldError(
+                    practice_ref(practice, i) + ".actors", "Nur ein Akteur kann federführend sein."
+                )
+            )
+    for code, refs in (doc.get("indicator_practices") or {}).items():
+        path = f"indicator_practices.{code}"
+        if code not in codes:
+            errors.append(FieldError(path, f"Unbekannte Kennzahl {code!r}."))
+            continue
+        for ref in refs or []:
+            if isinstance(ref, str) and ref.lower() not in ids:
+                errors.append(
+                    FieldError(path, f"Die Maßnahme {ref} gibt es in diesem Bericht nicht.")
+                )
+    return errors
+
+
+def check_document(doc: Any, content: Content, template: ReportTemplate) -> list[FieldError]:
+    """All problems of a document: the JSON Schema first, then template and reference checks."""
+    if not isinstance(doc, dict):
+        return [FieldError("document", "Erwartet wird ein JSON-Objekt im Format omk-report/1.")]
+    errors = schema_errors(doc, content)
+    if not errors:
+        errors = content_errors(doc, content, template)
+    return errors
+
+
+# --- canonical form --------------------------------------------------------------------------
+
+
+def number(value: Any) -> int | float | None:
+    """A number as the format writes it: integral values as int."""
+    if value is None:
+        return None
+    f = float(value)
+    return int(f) if f.is_integer() else f
+
+
+def canonical_practice(practice: dict[str, Any]) -> dict[str, Any]:
+    """A practice with every known field present (empty values filled) in canonical order;
+    unknown fields kept after the known ones."""
+    out: dict[str, Any] = {}
+    for name, empty in PRACTICE_FIELDS.items():
+        value = practice.get(name, empty)
+        if value is None and name in LIST_FIELDS:
+            value = []
+        if name == "actors":
+            value = [
+                {
+                    "name": a.get("name", ""),
+                    "type": a.get("type") or "sonstige",
+                    "lead": bool(a.get("lead", False)),
+                }
+                for a in value
+            ]
+        if name in ("budget_eur", "staff_fte"):
+            value = number(value)
+        if isinstance(value, str) and name not in ("title", "summary", "description", "criterion"):
+            value = value.strip() or None
+        out[name] = list(value) if isinstance(value, list) else value
+    for name, value in practice.items():
+        if name not in out:
+            out[name] = value
+    return out
+
+
+def canonical(doc: dict[str, Any], template: ReportTemplate | None = None) -> dict[str, Any]:
+    """The document in canonical form (ordering, empty values, numbers) for storage and diffs."""
+    order = template.indicator_codes() if template else sorted(doc.get("indicators") or {})
+    indicators = doc.get("indicators") or {}
+    ordered = [c for c in order if c in indicators] + sorted(
+        c for c in indicators if c not in order
+    )
+    links = doc.get("indicator_practices") or {}
+    return {
+        "format": FORMAT,
+        "municipality": doc.get("municipality"),
+        "cycle": doc.get("cycle"),
+        "indicators": {c: number(indicators[c]) for c in ordered if indicators[c] is not None},
+        "indicator_practices": {c: list(links[c]) for c in ordered + sorted(links) if links.get(c)},
+        "practices": [canonical_practice(p) for p in doc.get("practices") or []],
+    }
+
+
+# --- diffs ---------------------------------------------------------------------------------
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changed from ``old`` to ``new``: ``[{"field", "old", "new"}]`` by path.
+
+    Practices are matched by id, so reordering is not a change; a removed practice is one
+    change ``practices[<id>]`` (old: its title, new: null), an added one the reverse.
+    """
+    changes: list[dict[str, Any]] = []
+
+    def add(field: str, a: Any, b: Any) -> None:
+        if a != b:
+            changes.append({"field": field, "old": a, "new": b})
+
+    old_ind, new_ind = old.get("indicators") or {}, new.get("indicators") or {}
+    for code in _union(old_ind, new_ind):
+        add(f"indicators.{code}", old_ind.get(code), new_ind.get(code))
+    old_links, new_links = (
+        old.get("indicator_practices") or {},
+        new.get("indicator_practices") or {},
+    )
+    for code in _union(old_links, new_links):
+        add(
+            f"indicator_practices.{code}",
+            sorted(old_links.get(code) or []),
+            sorted(new_links.get(code) or []),
+        )
+
+    old_p = {p["id"]: p for p in old.get("practices") or [] if p.get("id")}
+    new_p = {p["id"]: p for p in new.get("practices") or [] if p.get("id")}
+    for pid in _union(old_p, new_p):
+        ref = f"practices[{pid}]"
+        a, b = old_p.get(pid), new_p.get(pid)
+        if a is None or b is None:
+            add(ref, a and a.get("title"), b and b.get("title"))
+            continue
+        for name in _union(a, b):
+            if name in ("id",):
+                continue
+            if name == "actors":
+                _diff_actors(ref, a.get("actors") or [], b.get("actors") or [], add)
+            else:
+                add(f"{ref}.{name}", a.get(name), b.get(name))
+    return changes
+
+
+def _diff_actors(ref: str, old: list[dict[str, Any]], new: list[dict[str, Any]], add: Any) -> None:
+    for n in range(max(len(old), len(new))):
+        a = old[n] if n < len(old) else None
+        b = new[n] if n < len(new) else None
+        if a is None or b is None:
+            add(f"{ref}.actors[{n}]", a, b)
+            continue
+        for key in ("name", "type", "lead"):
+            add(f"{ref}.actors[{n}].{key}", a.get(key), b.get(key))
+
+
+def _union(a: Iterable[str], b: Iterable[str]) -> list[str]:
+    seen = list(a)
+    return seen + [k for k in b if k not in seen]
+
+
+def touches(change_field: str, comment_field: str) -> bool:
+    """Whether a change at ``change_field`` answers a comment on ``comment_field``."""
+    return (
+        change_field == comment_field
+        or change_field.startswith(comment_field + ".")
+        or change_field.startswith(comment_field + "[")
+        or comment_field.startswith(change_field + ".")  # the whole practice was removed
+    )

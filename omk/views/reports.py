@@ -1,0 +1,665 @@
+"""Report pages: the municipality's forms, the review, revisions and diffs, the published report."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from omk import exchange, forms
+from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omk.extensions import db
+from omk.markdown import render as render_markdown
+from omk.models.reporting import Report, ReportState, ReviewComment
+from omk.policy import Action, authorize, authorize_or_404, can, permission
+from omk.services import cycles, reports
+
+bp = Blueprint("reports", __name__, url_prefix="/berichte")
+
+
+class CsrfForm(FlaskForm):
+    """CSRF only: the report forms are generated from the template and parsed by hand."""
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _report(cycle: str, ags: str) -> Report:
+    return reports.get_report(cycle, ags)
+
+
+def _url(endpoint: str, report: Report, **kw: Any) -> str:
+    return url_for(
+        endpoint,
+        cycle=report.cycle.code,
+        ags=report.municipality.reporting_ags or report.municipality_key,
+        **kw,
+    )
+
+
+def field_id(path: str) -> str:
+    """An HTML id for a document path (anchors from error lists and comments)."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", path).strip("-")
+
+
+def _comments_by_field(report: Report) -> dict[str, list[reports.CommentStatus]]:
+    result: dict[str, list[reports.CommentStatus]] = {}
+    for status in reports.open_comments(report):
+        result.setdefault(status.comment.field, []).append(status)
+    return result
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@permission(Action.LOGGED_IN)
+def index() -> ResponseReturnValue:
+    """My reports (reporters), the review queue (reviewers, admins), published reports (all)."""
+    user = _user()
+    context: dict[str, Any] = {"cycles": cycles.visible_cycles(user)}
+    if can(user, Action.REPORT_EDIT) and user.municipality is not None:
+        mine = []
+        for cycle in context["cycles"]:
+            report = reports.find_report(cycle, user.municipality_key)
+            mine.append((cycle, report, report is not None and cycles.is_overdue(report)))
+        context["mine"] = mine
+    if can(user, Action.REPORT_REVIEW):
+        context["queue"] = reports.review_queue(user)
+        context["in_revision"] = reports.review_queue(user, ReportState.RETURNED.value)
+    query = reports.visible_reports_query(user).where(Report.published_revision_id.is_not(None))
+    context["published"] = list(
+        db.session.scalars(query.order_by(Report.accepted_at.desc()).limit(50))
+    )
+    return render_template("reports/index.html", **context)
+
+
+@bp.route("/<cycle>/<ags>/", methods=["GET"])
+@permission(Action.LOGGED_IN, per_object=True)
+def detail(cycle: str, ags: str) -> ResponseReturnValue:
+    """A report's page for its municipality and reviewers; others go to the published one."""
+    user = _user()
+    try:
+        report = _report(cycle, ags)
+    except NotFound:
+        municipality = reports.resolve_municipality(ags)
+        the_cycle = cycles.get_cycle(cycle)
+        authorize(Action.REPORT_EDIT, municipality.key)
+        return render_template(
+            "reports/start.html", cycle=the_cycle, municipality=municipality, form=CsrfForm()
+        )
+    if not can(user, Action.REPORT_READ, report) and can(
+        user, Action.REPORT_READ_PUBLISHED, report
+    ):
+        authorize_or_404(Action.REPORT_READ_PUBLISHED, report)
+        return redirect(_url("reports.published", report))
+    authorize_or_404(Action.REPORT_READ, report)
+    own = can(user, Action.REPORT_READ_DRAFT, report)
+    doc = reports.working_document(report) if own else None
+    missing = reports.completeness(report, doc) if doc is not None else []
+    return render_template(
+        "reports/detail.html",
+        report=report,
+        doc=doc,
+        own=own,
+        missing=missing,
+        overdue=cycles.is_overdue(report),
+        comments=reports.comments(report),
+        open_comments=reports.open_comments(report),
+        revisions=reports.revisions(report),
+        events=reports.events(report),
+        previous=reports.previous_report(report) if own else None,
+        form=CsrfForm(),
+    )
+
+
+@bp.post("/<cycle>/<ags>/starten")
+@permission(Action.REPORT_EDIT, per_object=True)
+def start(cycle: str, ags: str) -> ResponseReturnValue:
+    municipality = reports.resolve_municipality(ags)
+    authorize(Action.REPORT_EDIT, municipality.key)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    report = reports.start_report(_user(), cycles.get_cycle(cycle), municipality)
+    flash(
+        _("Der Bericht ist angelegt. Sie können jetzt Kennzahlen und Maßnahmen eintragen."),
+        "success",
+    )
+    return redirect(_url("reports.detail", report))
+
+
+# --- indicators --------------------------------------------------------------------------------
+
+
+def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for code, value in doc["indicators"].items():
+        values[f"ind-{code}"] = forms.format_number(value)
+    for code, refs in doc.get("indicator_practices", {}).items():
+        values[f"ind-{code}-practices"] = list(refs)
+    return values
+
+
+@bp.route("/<cycle>/<ags>/kennzahlen", methods=["GET", "POST"])
+@permission(Action.REPORT_EDIT, per_object=True)
+def indicators(cycle: str, ags: str) -> ResponseReturnValue:
+    """All indicators of the template on one page, with the practices that explain each."""
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    template = reports.template_of(report)
+    catalogue = reports.content().indicators
+    doc = reports.working_document(report)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    message = None
+    values = _indicator_form_values(doc)
+    edit_version = report.edit_version
+    if request.method == "POST":
+        form = CsrfForm()
+        if not form.validate_on_submit():
+            abort(400)
+        edit_version = request.form.get("edit_version", type=int) or 0
+        new = copy.deepcopy(doc)
+        new["indicators"], new["indicator_practices"] = {}, {}
+        values = {}
+        practice_ids = {p["id"] for p in doc["practices"]}
+        for code in template.indicator_codes():
+            raw = request.form.get(f"ind-{code}", "")[:50]
+            values[f"ind-{code}"] = raw
+            value, problem = forms.indicator_value(raw, catalogue[code])
+            if problem:
+                errors.setdefault(f"indicators.{code}", []).append(_(problem))
+            elif value is not None:
+                new["indicators"][code] = value
+            refs = [r for r in request.form.getlist(f"ind-{code}-practices") if r in practice_ids]
+            values[f"ind-{code}-practices"] = refs
+            if refs:
+                new["indicator_practices"][code] = refs
+        if not errors:
+            try:
+                changed = reports.save_document(_user(), report, new, edit_version=edit_version)
+            except ValidationFailed as exc:
+                for e in exc.errors:
+                    errors.setdefault(e.field, []).append(_(e.message))
+            except Conflict as exc:
+                message, status = _(exc.message), 409
+            else:
+                flash(
+                    _("Kennzahlen gespeichert.") if changed else _("Keine Änderungen."), "success"
+                )
+                return redirect(_url("reports.indicators", report))
+        if errors:
+            status = 422
+    return (
+        render_template(
+            "reports/indicators.html",
+            report=report,
+            template=template,
+            catalogue=catalogue,
+            doc=doc,
+            values=values,
+            errors=errors,
+            message=message,
+            edit_version=edit_version,
+            comments=_comments_by_field(report),
+            form=CsrfForm(),
+        ),
+        status,
+    )
+
+
+# --- practices ---------------------------------------------------------------------------------
+
+PRACTICE_TEXT_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "site",
+    "funding",
+    "outcomes",
+    "transferability",
+    "contact",
+)
+ACTOR_ROWS_EXTRA = 3
+
+
+def _practice_from_form(
+    form: Any, practice_id: str
+) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, Any]]:
+    """The practice a form describes, the problems found, and what was typed (to show again)."""
+    errors: dict[str, list[str]] = {}
+    typed: dict[str, Any] = {}
+    p: dict[str, Any] = {"id": practice_id}
+    for name in PRACTICE_TEXT_FIELDS:
+        typed[name] = form.get(name, "")
+        p[name] = typed[name].strip() if name in ("title", "summary") else typed[name]
+    p["criterion"] = typed["criterion"] = form.get("criterion", "")
+    for name in ("fields", "recommendations", "target_groups"):
+        p[name] = typed[name] = form.getlist(name)
+    p["status"] = typed["status"] = form.get("status") or None
+    for name in ("started", "ended"):
+        typed[name] = form.get(name, "")
+        value, problem = forms.month(typed[name])
+        if problem:
+            errors.setdefault(name, []).append(_(problem))
+        p[name] = value
+    for name in ("budget_eur", "staff_fte"):
+        typed[name] = form.get(name, "")
+        try:
+            p[name] = forms.parse_number(typed[name])
+        except ValueError:
+            errors.setdefault(name, []).append(_("Bitte eine Zahl eingeben, z. B. 1.500 oder 0,5."))
+            p[name] = None
+    typed["sources"] = form.get("sources", "")
+    p["sources"] = forms.lines(typed["sources"])
+    actors, typed_actors = [], []
+    for n in range(int(form.get("actor_rows", 0) or 0)):
+        name = form.get(f"actor-{n}-name", "").strip()
+        kind = form.get(f"actor-{n}-type", "sonstige")
+        lead = form.get("actor_lead") == str(n)
+        typed_actors.append({"name": name, "type": kind, "lead": lead})
+        if name:
+            actors.append({"name": name, "type": kind, "lead": lead})
+    p["actors"] = actors
+    typed["actors"] = typed_actors
+    adopted_practice = form.get("adopted_from_practice", "").strip()
+    adopted_municipality = form.get("adopted_from_municipality", "").strip()
+    typed["adopted_from_practice"], typed["adopted_from_municipality"] = (
+        adopted_practice,
+        adopted_municipality,
+    )
+    p["adopted_from"] = (
+        {"practice": adopted_practice, "municipality": adopted_municipality}
+        if adopted_practice
+        else None
+    )
+    typed["moves"] = form.getlist("moves")
+    return p, errors, typed
+
+
+def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
+    typed = {name: p.get(name) or "" for name in PRACTICE_TEXT_FIELDS}
+    typed.update(
+        criterion=p.get("criterion") or "",
+        fields=p.get("fields") or [],
+        recommendations=p.get("recommendations") or [],
+        target_groups=p.get("target_groups") or [],
+        status=p.get("status") or "",
+        started=p.get("started") or "",
+        ended=p.get("ended") or "",
+        budget_eur=forms.format_number(p.get("budget_eur")),
+        staff_fte=forms.format_number(p.get("staff_fte")),
+        sources="\n".join(p.get("sources") or []),
+        actors=list(p.get("actors") or []),
+        adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
+        adopted_from_municipality=(p.get("adopted_from") or {}).get("municipality", ""),
+        moves=moves,
+    )
+    return typed
+
+
+def _field_of(path: str, ref: str) -> str:
+    """The form field an error path points at (``practices[<id>].actors[0].name`` → actors)."""
+    rest = path[len(ref) :].lstrip(".") if path.startswith(ref) else path
+    return re.split(r"[.\[]", rest, maxsplit=1)[0] or "title"
+
+
+@bp.route("/<cycle>/<ags>/massnahmen/neu", methods=["GET", "POST"], defaults={"practice_id": None})
+@bp.route("/<cycle>/<ags>/massnahmen/<practice_id>", methods=["GET", "POST"])
+@permission(Action.REPORT_EDIT, per_object=True)
+def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnValue:
+    """Add or edit one practice with every field of the format; Markdown with a preview."""
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    doc = reports.working_document(report)
+    existing = next((p for p in doc["practices"] if p["id"] == practice_id), None)
+    if practice_id is not None and existing is None:
+        abort(404)
+    pid = practice_id or request.form.get("new_id") or reports.new_practice_id()
+    links = doc.get("indicator_practices") or {}
+    moves = [code for code, refs in links.items() if pid in refs]
+    errors: dict[str, list[str]] = {}
+    typed = _typed_from_practice(existing or {}, moves)
+    status, message, preview = 200, None, None
+    edit_version = report.edit_version
+    if request.method == "POST":
+        if not CsrfForm().validate_on_submit():
+            abort(400)
+        edit_version = request.form.get("edit_version", type=int) or 0
+        p, errors, typed = _practice_from_form(request.form, pid)
+        if request.form.get("action") == "preview":
+            preview = {
+                name: render_markdown(typed[name], heading_offset=2)
+                for name in exchange.MARKDOWN_FIELDS
+            }
+            message = _("Vorschau – noch nicht gespeichert.")
+        elif not errors:
+            new = copy.deepcopy(doc)
+            if existing is None:
+                new["practices"].append(p)
+            else:
+                new["practices"] = [p if q["id"] == pid else q for q in new["practices"]]
+            new_links: dict[str, list[str]] = {}
+            for code in reports.template_of(report).indicator_codes():
+                refs = [r for r in links.get(code, []) if r != pid]
+                if code in typed["moves"]:
+                    refs.append(pid)
+                if refs:
+                    new_links[code] = refs
+            new["indicator_practices"] = new_links
+            try:
+                reports.save_document(_user(), report, new, edit_version=edit_version)
+            except ValidationFailed as exc:
+                ref = f"practices[{pid}]"
+                for e in exc.errors:
+                    errors.setdefault(_field_of(e.field, ref), []).append(_(e.message))
+            except Conflict as exc:
+                message, status = _(exc.message), 409
+            else:
+                flash(_("Maßnahme „%(title)s“ gespeichert.", title=p["title"]), "success")
+                return redirect(_url("reports.detail", report) + "#massnahmen")
+        if errors:
+            status = 422
+    taxonomy = reports.content().taxonomy
+    return (
+        render_template(
+            "reports/practice.html",
+            report=report,
+            practice_id=pid,
+            is_new=existing is None,
+            typed=typed,
+            errors=errors,
+            message=message,
+            preview=preview,
+            edit_version=edit_version,
+            taxonomy=taxonomy,
+            template=reports.template_of(report),
+            catalogue=reports.content().indicators,
+            actor_rows=max(len(typed["actors"]), 1) + ACTOR_ROWS_EXTRA,
+            comments=_comments_by_field(report),
+            form=CsrfForm(),
+        ),
+        status,
+    )
+
+
+@bp.post("/<cycle>/<ags>/massnahmen/<practice_id>/loeschen")
+@permission(Action.REPORT_EDIT, per_object=True)
+def delete_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    doc = reports.working_document(report)
+    doc["practices"] = [p for p in doc["practices"] if p["id"] != practice_id]
+    doc["indicator_practices"] = {
+        code: [r for r in refs if r != practice_id]
+        for code, refs in doc["indicator_practices"].items()
+    }
+    _save_or_flash(report, doc)
+    return redirect(_url("reports.detail", report) + "#massnahmen")
+
+
+@bp.post("/<cycle>/<ags>/massnahmen/<practice_id>/verschieben")
+@permission(Action.REPORT_EDIT, per_object=True)
+def move_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    doc = reports.working_document(report)
+    ids = [p["id"] for p in doc["practices"]]
+    if practice_id in ids:
+        i = ids.index(practice_id)
+        j = i - 1 if request.form.get("direction") == "up" else i + 1
+        if 0 <= j < len(ids):
+            doc["practices"][i], doc["practices"][j] = doc["practices"][j], doc["practices"][i]
+            _save_or_flash(report, doc)
+    return redirect(_url("reports.detail", report) + "#massnahmen")
+
+
+def _save_or_flash(report: Report, doc: dict[str, Any]) -> None:
+    try:
+        reports.save_document(
+            _user(), report, doc, edit_version=request.form.get("edit_version", type=int)
+        )
+    except (Conflict, ValidationFailed) as exc:
+        flash(_(exc.message), "error")
+
+
+@bp.route("/<cycle>/<ags>/fortfuehren", methods=["GET", "POST"])
+@permission(Action.REPORT_EDIT, per_object=True)
+def carry_forward(cycle: str, ags: str) -> ResponseReturnValue:
+    """Continue practices of the previous report (they keep their id: their lineage)."""
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    previous = reports.previous_report(report)
+    if previous is None:
+        flash(
+            _("Es gibt keinen früheren Bericht, aus dem Maßnahmen übernommen werden können."),
+            "info",
+        )
+        return redirect(_url("reports.detail", report))
+    authorize_or_404(Action.REPORT_READ, previous)
+    source = reports.source_of_continuation(previous)
+    present = {p["id"] for p in reports.working_document(report)["practices"]}
+    if request.method == "POST":
+        if not CsrfForm().validate_on_submit():
+            abort(400)
+        try:
+            count = reports.carry_forward(
+                _user(),
+                report,
+                request.form.getlist("practice"),
+                edit_version=request.form.get("edit_version", type=int),
+            )
+        except (Conflict, ValidationFailed) as exc:
+            flash(_(exc.message), "error")
+        else:
+            flash(_("%(n)s Maßnahme(n) fortgeführt.", n=count), "success")
+            return redirect(_url("reports.detail", report) + "#massnahmen")
+    return render_template(
+        "reports/carry_forward.html",
+        report=report,
+        previous=previous,
+        source=source,
+        present=present,
+        form=CsrfForm(),
+    )
+
+
+# --- submit, reply -----------------------------------------------------------------------------
+
+
+@bp.post("/<cycle>/<ags>/einreichen")
+@permission(Action.REPORT_SUBMIT, per_object=True)
+def submit(cycle: str, ags: str) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_SUBMIT, report)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        revision = reports.submit(
+            _user(), report, edit_version=request.form.get("edit_version", type=int)
+        )
+    except ValidationFailed:
+        flash(
+            _("Der Bericht ist noch nicht vollständig – die fehlenden Angaben stehen unten."),
+            "error",
+        )
+    except Conflict as exc:
+        flash(_(exc.message), "error")
+    else:
+        flash(
+            _("Eingereicht: Revision %(n)s. Die Prüfstelle ist benachrichtigt.", n=revision.number),
+            "success",
+        )
+    return redirect(_url("reports.detail", report))
+
+
+@bp.post("/<cycle>/<ags>/hinweise/<int:comment_id>/antwort")
+@permission(Action.REPORT_EDIT, per_object=True)
+def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_EDIT, report)
+    comment = db.session.get(ReviewComment, comment_id)
+    if comment is None or comment.report_id != report.id:
+        abort(404)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        reports.reply(_user(), comment, request.form.get("reply", ""))
+    except ValidationFailed as exc:
+        flash(_(exc.errors[0].message), "error")
+    else:
+        flash(_("Antwort gespeichert."), "success")
+    return redirect(request.form.get("back") or _url("reports.detail", report))
+
+
+# --- review -------------------------------------------------------------------------------------
+
+
+@bp.route("/<cycle>/<ags>/pruefung", methods=["GET", "POST"])
+@permission(Action.REPORT_REVIEW, per_object=True)
+def review(cycle: str, ags: str) -> ResponseReturnValue:
+    """The reviewer's page: the submitted revision with a comment box on every field."""
+    report = _report(cycle, ags)
+    authorize(Action.REPORT_REVIEW, report)
+    latest = reports.latest_revision(report)
+    if latest is None:
+        abort(404)
+    doc = reports.revision_document(latest)
+    typed: dict[str, str] = {}
+    error = None
+    status = 200
+    if request.method == "POST":
+        if not CsrfForm().validate_on_submit():
+            abort(400)
+        action = request.form.get("action")
+        edit_version = request.form.get("edit_version", type=int)
+        typed = {
+            k[len("comment::") :]: v for k, v in request.form.items() if k.startswith("comment::")
+        }
+        try:
+            if action == "accept":
+                reports.accept(_user(), report, edit_version=edit_version)
+                flash(_("Angenommen: der Bericht ist veröffentlicht."), "success")
+                return redirect(_url("reports.detail", report))
+            if action == "reopen":
+                reports.reopen(
+                    _user(), report, request.form.get("reason", ""), edit_version=edit_version
+                )
+                flash(
+                    _(
+                        "Der Bericht ist zur Korrektur geöffnet; "
+                        "die angenommene Fassung bleibt veröffentlicht."
+                    ),
+                    "success",
+                )
+                return redirect(_url("reports.detail", report))
+            comments = [(field, text) for field, text in typed.items() if text.strip()]
+            reports.return_report(_user(), report, comments, edit_version=edit_version)
+            flash(
+                _(
+                    "Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.",
+                    n=len(comments),
+                ),
+                "success",
+            )
+            return redirect(_url("reports.detail", report))
+        except ValidationFailed as exc:
+            error, status = "; ".join(_(e.message) for e in exc.errors), 422
+        except Conflict as exc:
+            error, status = _(exc.message), 409
+    previous_changes = None
+    answered = []
+    if latest.number > 1:
+        previous_changes = reports.revision_diff(report, latest.number - 1, latest.number)
+        answered = [c for c in reports.comments(report) if c.revision_number == latest.number - 1]
+    return (
+        render_template(
+            "reports/review.html",
+            report=report,
+            revision=latest,
+            doc=doc,
+            typed=typed,
+            error=error,
+            changes=previous_changes,
+            answered=answered,
+            form=CsrfForm(),
+        ),
+        status,
+    )
+
+
+# --- revisions, diffs, published ----------------------------------------------------------------
+
+
+@bp.get("/<cycle>/<ags>/revisionen/<int:number>")
+@permission(Action.REPORT_READ, per_object=True)
+def revision(cycle: str, ags: str, number: int) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize_or_404(Action.REPORT_READ, report)
+    rev = reports.get_revision(report, number)
+    return render_template(
+        "reports/revision.html",
+        report=report,
+        revision=rev,
+        doc=reports.revision_document(rev),
+        comments=[c for c in reports.comments(report) if c.revision_number == number],
+    )
+
+
+@bp.get("/<cycle>/<ags>/vergleich")
+@permission(Action.REPORT_READ, per_object=True)
+def diff(cycle: str, ags: str) -> ResponseReturnValue:
+    report = _report(cycle, ags)
+    authorize_or_404(Action.REPORT_READ, report)
+    to = request.args.get("to", type=int) or report.revision_count
+    frm = request.args.get("from", type=int) or max(1, to - 1)
+    try:
+        changes = reports.revision_diff(report, frm, to)
+    except NotFound:
+        abort(404)
+    comments = [c for c in reports.comments(report) if c.revision_number == frm]
+    return render_template(
+        "reports/diff.html",
+        report=report,
+        changes=changes,
+        frm=frm,
+        to=to,
+        comments=comments,
+        doc=reports.revision_document(reports.get_revision(report, to)),
+    )
+
+
+@bp.get("/<cycle>/<ags>/veroeffentlicht")
+@permission(Action.REPORT_READ_PUBLISHED, per_object=True)
+def published(cycle: str, ags: str) -> ResponseReturnValue:
+    """The published report for staff: indicators with the practices that explain them."""
+    report = _report(cycle, ags)
+    authorize_or_404(Action.REPORT_READ_PUBLISHED, report)
+    doc = reports.published_document(report)
+    if doc is None:
+        raise NotFound("Dieser Bericht ist noch nicht veröffentlicht.")
+    return render_template(
+        "reports/published.html",
+        report=report,
+        doc=doc,
+        template=reports.template_of(report),
+        catalogue=reports.content().indicators,
+        taxonomy=reports.content().taxonomy,
+    )
+
+
+def register_filters(app: Any) -> None:
+    app.jinja_env.filters["field_id"] = field_id
+    app.jinja_env.globals["FieldError"] = FieldError
+    app.jinja_env.globals["current_app"] = current_app
