@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -128,6 +128,8 @@ def _select_locale() -> str:
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # e-mails from the command line
+        return str(languages[0])
     chosen = session.get("lang")
     if chosen in languages:
         return str(chosen)
@@ -158,9 +160,10 @@ def _register_template_helpers(app: Flask) -> None:
     def inject() -> dict[str, Any]:
         from flask_login import current_user
 
+        user = current_user if has_request_context() else None
         return {
             "content": content(),
-            "can": lambda action, target=None: can(current_user, Action(action), target),
+            "can": lambda action, target=None: can(user, Action(action), target),
             "current_locale": str(get_locale() or "de"),
             "attribution": (
                 "© Statistisches Bundesamt (Destatis), Gemeindeverzeichnis, Gebietsstand 31.12.2020"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup
 
 from omk.errors import OmkError, ValidationFailed
+from omk.policy import SYSTEM
 
 
 def _create_app() -> Flask:
@@ -152,6 +156,161 @@ def search_init() -> None:
     click.echo(f"Suchindex bereit: {index_dir()}")
 
 
+cycles_cli = AppGroup("cycles", help="Berichtsrunden verwalten.")
+reports_cli = AppGroup(
+    "reports", help="Berichte im Format omk-report/1 importieren und exportieren."
+)
+reminders_cli = AppGroup("reminders", help="Erinnerungen an fällige Berichte.")
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} ist kein Datum (JJJJ-MM-TT).") from None
+
+
+@cycles_cli.command("create")
+@click.argument("code")
+@click.option("--start", "start", required=True, help="Beginn des Berichtszeitraums (JJJJ-MM-TT).")
+@click.option("--end", "end", required=True, help="Ende des Berichtszeitraums (JJJJ-MM-TT).")
+@click.option("--deadline", required=True, help="Abgabefrist (JJJJ-MM-TT).")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="AGS-Präfix einer erfassten Region (mehrfach möglich); ohne: ganz Deutschland.",
+)
+@click.option("--title", default="", help="Titel der Runde.")
+@click.option("--objectives-file", type=click.File(encoding="utf-8"), help="Ziele (Markdown).")
+@click.option("--template-version", default=None, help="Version der Berichtsvorlage.")
+def cycles_create(
+    code: str,
+    start: str,
+    end: str,
+    deadline: str,
+    regions: tuple[str, ...],
+    title: str,
+    objectives_file: Any,
+    template_version: str | None,
+) -> None:
+    """Eine Berichtsrunde eröffnen, z. B. omk cycles create 2025 --start 2025-01-01 …"""
+    from omk.services import cycles
+
+    try:
+        cycle = cycles.create_cycle(
+            SYSTEM,
+            code,
+            _date(start),
+            _date(end),
+            _date(deadline),
+            regions=list(regions) or [""],
+            title=title,
+            objectives=objectives_file.read() if objectives_file else "",
+            template_version=template_version,
+        )
+    except OmkError as exc:
+        fail(exc)
+        return
+    where = ", ".join(p or "ganz Deutschland" for p in cycle.prefixes)
+    click.echo(
+        f"Berichtsrunde {cycle.code} eröffnet: {cycle.period_start:%d.%m.%Y}–"
+        f"{cycle.period_end:%d.%m.%Y}, Frist {cycle.deadline:%d.%m.%Y}, Regionen: {where}, "
+        f"Vorlage {cycle.template_version}."
+    )
+
+
+def _documents(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.json") if p.is_file())
+    return [path]
+
+
+@reports_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Direkt als veröffentlichte (angenommene) Fassung importieren – für den Umzug "
+    "zwischen Instanzen; mit Eintrag im Audit-Log.",
+)
+def reports_import(path: Path, publish: bool) -> None:
+    """Berichte (omk-report/1, eine JSON-Datei je Bericht) aus einer Datei oder einem Ordner."""
+    from omk.services import reports
+
+    files = _documents(path)
+    if not files:
+        click.echo("Keine .json-Dateien gefunden.", err=True)
+        sys.exit(1)
+    changed = unchanged = failed = 0
+    with click.progressbar(files, label="Berichte importieren", file=sys.stderr) as bar:
+        for file in bar:
+            try:
+                doc = json.loads(file.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                click.echo(f"\n{file}: kein gültiges JSON ({exc}).", err=True)
+                failed += 1
+                continue
+            try:
+                _, did_change = reports.import_document(SYSTEM, doc, publish=publish)
+            except OmkError as exc:
+                failed += 1
+                click.echo(f"\n{file}: {exc.message}", err=True)
+                if isinstance(exc, ValidationFailed):
+                    for error in exc.errors:
+                        click.echo(f"  - {error.field}: {error.message}", err=True)
+                continue
+            changed += did_change
+            unchanged += not did_change
+    click.echo(f"{changed} importiert, {unchanged} unverändert, {failed} fehlerhaft.")
+    if failed:
+        sys.exit(1)
+
+
+@reports_cli.command("export")
+@click.option("--cycle", "cycle_code", required=True, help="Code der Berichtsrunde.")
+@click.option("--region", default="", help="Nur diese Region (AGS-Präfix).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Zielordner (wird angelegt).",
+)
+def reports_export(cycle_code: str, region: str, output: Path) -> None:
+    """Die veröffentlichten Berichte einer Runde als omk-report/1-Dateien (Entwürfe nie)."""
+    from omk.services import cycles, reports
+
+    try:
+        cycle = cycles.get_cycle(cycle_code)
+    except OmkError as exc:
+        fail(exc)
+        return
+    documents = reports.export_documents(SYSTEM, cycle, region)
+    output.mkdir(parents=True, exist_ok=True)
+    for doc in documents:
+        target = output / f"{doc['cycle']}_{doc['municipality']}.json"
+        target.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"{len(documents)} Bericht(e) nach {output} exportiert.")
+
+
+@reminders_cli.command("send")
+@click.option(
+    "--days",
+    default=14,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="Erinnern, wenn die Frist in höchstens so vielen Tagen endet (oder abgelaufen ist).",
+)
+def reminders_send(days: int) -> None:
+    """Kommunen erinnern, die noch nicht eingereicht haben (für cron, einmal täglich)."""
+    from omk.services import cycles
+
+    sent = cycles.send_reminders(days)
+    mails = sum(n for _, _, n in sent)
+    click.echo(f"{len(sent)} Kommune(n) erinnert, {mails} E-Mail(s) versandt.")
+
+
 @click.command("demo")
 def demo() -> None:
     """Demo-Konten (eines je Rolle) und Demodaten anlegen; gibt die Zugangsdaten aus."""
@@ -167,6 +326,14 @@ def demo() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the app's command groups to ``flask``/``omk``."""
-    for group in (users_cli, tokens_cli, search_cli, municipalities_cli):
+    for group in (
+        users_cli,
+        tokens_cli,
+        search_cli,
+        municipalities_cli,
+        cycles_cli,
+        reports_cli,
+        reminders_cli,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(demo)

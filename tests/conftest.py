@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
@@ -48,7 +48,8 @@ class FreshContextClient(FlaskClient):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         # End the test body's read transaction, so it sees what the request committed.
-        db.session.rollback()
+        if has_app_context():
+            db.session.rollback()
         return response
 
 
