@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -383,6 +384,43 @@ def _diff_actors(ref: str, old: list[dict[str, Any]], new: list[dict[str, Any]],
 def _union(a: Iterable[str], b: Iterable[str]) -> list[str]:
     seen = list(a)
     return seen + [k for k in b if k not in seen]
+
+
+_PATH = re.compile(r"^practices\[([^\]]+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?$")
+
+
+def describe(
+    path: str, doc: dict[str, Any] | None, content: Content, template: ReportTemplate
+) -> str:
+    """A path as people read it.
+
+    ``practices[<id>].outcomes`` becomes Maßnahme „Sprachcafé“ – Ergebnisse.
+    """
+    if path == "report":
+        return "Bericht insgesamt"
+    if path == "practices":
+        return "Maßnahmen"
+    for prefix, fmt in (("indicators.", "{}"), ("indicator_practices.", "Maßnahmen zu: {}")):
+        if path.startswith(prefix):
+            code = path[len(prefix) :]
+            indicator = content.indicators.get(code)
+            return fmt.format(indicator.label if indicator else code)
+    match = _PATH.match(path)
+    if not match:
+        return path
+    pid, name, row, sub = match.groups()
+    practice = next((p for p in (doc or {}).get("practices") or [] if p.get("id") == pid), None)
+    text = f"Maßnahme „{practice['title']}“" if practice else "Maßnahme (entfernt)"
+    if name:
+        field = template.practice_field(name)
+        text += " – " + (field.label if field else name)
+    if row is not None:
+        text += f", Zeile {int(row) + 1}"
+        if sub:
+            text += {"name": " (Name)", "type": " (Art)", "lead": " (Federführung)"}.get(
+                sub, f" ({sub})"
+            )
+    return text
 
 
 def touches(change_field: str, comment_field: str) -> bool:

@@ -80,14 +80,15 @@ def submitted(report: Report, revision_number: int) -> int:
     )
 
 
-def returned(report: Report, comments: list[Any]) -> int:
-    """Reporters of the municipality: their report was returned with comments."""
+def returned(report: Report, comments: list[Any], labels: dict[str, str]) -> int:
+    """Reporters of the municipality: their report was returned with comments (or reopened)."""
     return _send_all(
         reporters_of(report.municipality_key),
         f"Bericht zurückgegeben: Runde {report.cycle.code}",
         "mail/returned.txt",
         report=report,
         comments=comments,
+        labels=labels,
         link=_report_link(report),
     )
 

@@ -521,7 +521,8 @@ def return_report(
         raise Conflict(_state_message(report.state))
     revision = latest_revision(report)
     assert revision is not None
-    allowed = _comment_fields(revision_document(revision))
+    frozen = revision_document(revision)
+    allowed = _comment_fields(frozen)
     errors = [
         FieldError(f"comments[{i}].field", f"Das Feld {field!r} gibt es in dieser Revision nicht.")
         for i, (field, _) in enumerate(comments)
@@ -558,7 +559,11 @@ def return_report(
             revision_id=revision.id,
             comments=len(created),
         )
-        after_commit(lambda: notify.returned(report, created))
+        labels = {
+            field: exchange.describe(field, frozen, content(), template_of(report))
+            for field, _ in comments
+        }
+        after_commit(lambda: notify.returned(report, created, labels))
     return created
 
 
@@ -609,8 +614,9 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
             is_correction=True,
         )
         revision = latest_revision(report)
+        notes: list[ReviewComment] = []
         if revision is not None:
-            db.session.add(
+            notes.append(
                 ReviewComment(
                     report_id=report.id,
                     revision_id=revision.id,
@@ -619,6 +625,7 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
                     author_id=getattr(actor, "id", None),
                 )
             )
+            db.session.add_all(notes)
         _event(
             report,
             actor,
@@ -627,7 +634,7 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
             ReportState.RETURNED.value,
             message=reason.strip(),
         )
-        after_commit(lambda: notify.returned(report, []))
+        after_commit(lambda: notify.returned(report, notes, {"report": "Bericht insgesamt"}))
 
 
 def reply(actor: Any, comment: ReviewComment, text: str) -> None:

@@ -580,7 +580,9 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
             error, status = _(exc.message), 409
     previous_changes = None
     answered = []
+    old_doc = None
     if latest.number > 1:
+        old_doc = reports.revision_document(reports.get_revision(report, latest.number - 1))
         previous_changes = reports.revision_diff(report, latest.number - 1, latest.number)
         answered = [c for c in reports.comments(report) if c.revision_number == latest.number - 1]
     return (
@@ -593,6 +595,7 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
             error=error,
             changes=previous_changes,
             answered=answered,
+            old_doc=old_doc,
             form=CsrfForm(),
         ),
         status,
@@ -637,6 +640,7 @@ def diff(cycle: str, ags: str) -> ResponseReturnValue:
         to=to,
         comments=comments,
         doc=reports.revision_document(reports.get_revision(report, to)),
+        old_doc=reports.revision_document(reports.get_revision(report, frm)),
     )
 
 
@@ -659,7 +663,17 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
     )
 
 
+def field_label(path: str, report: Report, *docs: dict[str, Any] | None) -> str:
+    """A document path in words, looking practice titles up in the given documents."""
+    merged: dict[str, Any] = {"practices": []}
+    for doc in docs:
+        if doc:
+            merged["practices"] += doc.get("practices") or []
+    return exchange.describe(path, merged, reports.content(), reports.template_of(report))
+
+
 def register_filters(app: Any) -> None:
     app.jinja_env.filters["field_id"] = field_id
+    app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["FieldError"] = FieldError
     app.jinja_env.globals["current_app"] = current_app
