@@ -190,6 +190,9 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
                     errors.setdefault(e.field, []).append(_(e.message))
             except Conflict as exc:
                 message, status = _(exc.message), 409
+                # Offer the current edit check: saving again is a conscious decision now.
+                db.session.refresh(report)
+                edit_version = report.edit_version
             else:
                 flash(
                     _("Kennzahlen gespeichert.") if changed else _("Keine Änderungen."), "success"
@@ -362,6 +365,9 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
                     errors.setdefault(_field_of(e.field, ref), []).append(_(e.message))
             except Conflict as exc:
                 message, status = _(exc.message), 409
+                # Offer the current edit check: saving again is a conscious decision now.
+                db.session.refresh(report)
+                edit_version = report.edit_version
             else:
                 flash(_("Maßnahme „%(title)s“ gespeichert.", title=p["title"]), "success")
                 return redirect(_url("reports.detail", report) + "#massnahmen")

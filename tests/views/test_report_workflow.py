@@ -222,12 +222,17 @@ def test_second_save_with_stale_edit_check_keeps_typed_values(
     assert stale.status_code == 409
     assert "inzwischen von jemand anderem gespeichert" in stale.text
     assert 'value="77"' in stale.text
-    assert (
-        reports.working_document(reports.get_report("2025", ESSEN))["indicators"][
-            "arbeitsmarkt.praktika"
-        ]
-        == 60
+    saved = reports.working_document(reports.get_report("2025", ESSEN))["indicators"]
+    assert saved["arbeitsmarkt.praktika"] == 60  # nothing was overwritten silently
+    # the page now carries the current edit check: saving again is a conscious decision
+    assert edit_version(stale.text) != version
+    again = colleague.post(
+        BASE + "/kennzahlen",
+        data=indicator_form(edit_version(stale.text), **{"ind-arbeitsmarkt.praktika": "77"}),
     )
+    assert again.status_code == 302
+    saved = reports.working_document(reports.get_report("2025", ESSEN))["indicators"]
+    assert saved["arbeitsmarkt.praktika"] == 77
 
 
 def test_submit_lists_what_is_missing(app: Flask, people: dict[str, User]) -> None:
