@@ -1,7 +1,27 @@
 // Progressive enhancement only; every page works without JavaScript.
 (function () {
   "use strict";
-  // Focus the error summary after a failed submit so screen readers announce it.
+
+  // Move the focus to the target of an in-page link (skip link, error summary, table of
+  // contents), so keyboard and screen-reader users continue where they jumped to. For a form
+  // field, show its label too (the label sits above the field).
+  function focusTarget(event) {
+    var link = event.target.closest && event.target.closest("a[href^='#']");
+    if (!link || link.getAttribute("href").length < 2) { return; }
+    var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!target) { return; }
+    var field = /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName);
+    if (!field && !target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+    event.preventDefault();
+    var label = field && target.id ? document.querySelector("label[for='" + target.id + "']") : null;
+    (label || target).scrollIntoView();
+    target.focus({ preventScroll: true });
+    if (window.history && history.replaceState) { history.replaceState(null, "", link.hash); }
+  }
+
+  document.addEventListener("click", focusTarget);
+
+  // After a failed submit, focus the error summary so screen readers announce it.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }

@@ -1,39 +1,110 @@
-"""Start page, help pages and the language switch."""
+"""Start page, help pages, the taxonomy and indicator pages, and the language switch."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
+from omk.content import Content
 from omk.policy import Action, permission
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
 
+#: How an indicator is made comparable between a city and a village (content/indicators.yaml).
+NORMALISE_LABELS = {
+    "none": _l("keine"),
+    "per_1000_inhabitants": _l("je 1.000 Einwohner"),
+    "per_10000_inhabitants": _l("je 10.000 Einwohner"),
+    "per_inhabitant": _l("je Einwohner"),
+    "per_100_allocated": _l("je 100 Zugewiesene"),
+}
+
+#: What kind of number an indicator takes.
+TYPE_LABELS = {
+    "count": _l("ganze Zahl ab 0"),
+    "number": _l("Zahl ab 0"),
+    "percent": _l("Prozent (0–100)"),
+    "money": _l("Euro"),
+}
+
+#: The three groups of recommendations of the source study, by the code's letter.
+RECOMMENDATION_GROUPS = {
+    "A": _l("Verwaltung der Kommunen"),
+    "B": _l("Sprache, Bildung und Arbeitsmarkt"),
+    "C": _l("Zivilgesellschaft und Ehrenamt"),
+}
+
+
+def _content() -> Content:
+    content: Content = current_app.extensions["omk_content"]
+    return content
+
 
 @bp.get("/")
 @permission(Action.PUBLIC)
 def index() -> ResponseReturnValue:
-    """The OMC idea in brief, and the open cycles."""
+    """The OMC idea in brief, the open cycles and the criteria."""
     from omk.services import cycles
 
-    return render_template("main/index.html", open_cycles=cycles.open_cycles())
+    return render_template(
+        "main/index.html", open_cycles=cycles.open_cycles(), taxonomy=_content().taxonomy
+    )
 
 
 @bp.get("/hilfe/")
 @permission(Action.PUBLIC)
 def help_index() -> ResponseReturnValue:
-    pages = current_app.extensions["omk_content"].help_pages
-    return render_template("main/help_index.html", pages=pages.values())
+    return render_template("main/help_index.html", pages=_content().help_pages.values())
 
 
 @bp.get("/hilfe/<slug>")
 @permission(Action.PUBLIC)
 def help_page(slug: str) -> ResponseReturnValue:
-    page = current_app.extensions["omk_content"].help_pages.get(slug)
+    pages = _content().help_pages
+    page = pages.get(slug)
     if page is None:
         abort(404)
-    return render_template("main/help_page.html", page=page)
+    return render_template("main/help_page.html", page=page, pages=pages.values())
+
+
+@bp.get("/kriterien")
+@permission(Action.PUBLIC)
+def taxonomy() -> ResponseReturnValue:
+    """Criteria, fields of action and recommendations, straight from content/taxonomy.yaml."""
+    tax = _content().taxonomy
+    groups = {
+        letter: [r for r in tax.recommendations if r.code.startswith(letter)]
+        for letter in RECOMMENDATION_GROUPS
+    }
+    return render_template(
+        "main/taxonomy.html",
+        taxonomy=tax,
+        recommendation_groups=groups,
+        group_labels=RECOMMENDATION_GROUPS,
+    )
+
+
+@bp.get("/kennzahlen")
+@permission(Action.PUBLIC)
+def indicators() -> ResponseReturnValue:
+    """The indicator catalogue by criterion, with unit, basis and the template's guidance."""
+    content = _content()
+    template = content.current_template
+    guidance = {i.code: i for s in template.sections for i in s.indicators}
+    by_criterion = [
+        (criterion, [i for i in content.indicators.values() if i.criterion == criterion.code])
+        for criterion in content.taxonomy.criteria
+    ]
+    return render_template(
+        "main/indicators.html",
+        by_criterion=by_criterion,
+        guidance=guidance,
+        template=template,
+        normalise_labels=NORMALISE_LABELS,
+        type_labels=TYPE_LABELS,
+    )
 
 
 @bp.post("/sprache")
