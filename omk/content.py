@@ -53,15 +53,6 @@ class Taxonomy(_Strict):
     practice_statuses: list[Term]
     report_states: list[Term]
 
-    @model_validator(mode="after")
-    def _unique_codes(self) -> Taxonomy:
-        for name in type(self).model_fields:
-            codes = [t.code for t in getattr(self, name)]
-            dupes = {c for c in codes if codes.count(c) > 1}
-            if dupes:
-                raise ValueError(f"{name}: doppelte Codes {sorted(dupes)}")
-        return self
-
     def codes(self, name: str) -> list[str]:
         """The codes of one list, in order (name: 'criteria', 'fields', …)."""
         return [t.code for t in getattr(self, name)]
@@ -94,11 +85,9 @@ class Indicator(_Strict):
     max: float | None = None
 
     @model_validator(mode="after")
-    def _bounds(self) -> Indicator:
+    def _percent_default_max(self) -> Indicator:
         if self.type == "percent" and self.max is None:
             object.__setattr__(self, "max", 100.0)
-        if self.max is not None and self.max < self.min:
-            raise ValueError("max ist kleiner als min")
         return self
 
 
@@ -187,7 +176,13 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ContentError(path, "-", f"kein gültiges YAML: {exc}") from exc
+        raise ContentError(path, _yaml_position(exc), f"kein gültiges YAML: {exc}") from exc
+
+
+def _yaml_position(exc: yaml.YAMLError) -> str:
+    """Where a YAML error is ("Zeile 7"), or "-" when the parser does not say."""
+    mark = getattr(exc, "problem_mark", None)
+    return f"Zeile {mark.line + 1}" if mark is not None else "-"
 
 
 def _validated(model: type[BaseModel], path: Path, data: Any) -> Any:
@@ -202,15 +197,40 @@ def _validated(model: type[BaseModel], path: Path, data: Any) -> Any:
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
-def _read_help(path: Path) -> tuple[dict[str, Any], str]:
+def _read_help(path: Path, *, required: bool = True) -> tuple[dict[str, Any], str]:
+    """Front matter and body of a help page; the front matter may be absent if not required."""
     text = path.read_text(encoding="utf-8")
     match = _FRONT_MATTER.match(text)
     if not match:
+        if not required:
+            return {}, text
         raise ContentError(path, "front matter", "fehlt (--- title: … --- am Anfang)")
-    meta = yaml.safe_load(match.group(1)) or {}
-    if not isinstance(meta, dict) or not meta.get("title"):
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise ContentError(
+            path, "front matter", f"kein gültiges YAML: {_yaml_position(exc)}"
+        ) from exc
+    if not isinstance(meta, dict):
+        raise ContentError(path, "front matter", "muss aus Schlüsseln bestehen (title: …)")
+    if required and not meta.get("title"):
         raise ContentError(path, "title", "fehlt in der front matter")
+    if "order" in meta and not isinstance(meta["order"], int):
+        raise ContentError(path, "order", f"muss eine ganze Zahl sein, nicht {meta['order']!r}")
     return meta, text[match.end() :]
+
+
+def _check_bounds(path: Path, i: int, ind: Indicator) -> None:
+    """min ≤ max, and a percentage stays within 0–100."""
+    if ind.max is not None and ind.max < ind.min:
+        raise ContentError(
+            path, f"indicators.{i}.max", f"{ind.max:g} ist kleiner als min {ind.min:g}"
+        )
+    if ind.type == "percent":
+        if ind.min < 0:
+            raise ContentError(path, f"indicators.{i}.min", "ein Prozentwert beginnt bei 0")
+        if ind.max is not None and ind.max > 100:
+            raise ContentError(path, f"indicators.{i}.max", "ein Prozentwert endet bei 100")
 
 
 def load_content(root: Path | None = None) -> Content:
@@ -218,6 +238,12 @@ def load_content(root: Path | None = None) -> Content:
     root = root or DEFAULT_CONTENT_DIR
     tax_path = root / "taxonomy.yaml"
     taxonomy: Taxonomy = _validated(Taxonomy, tax_path, _read_yaml(tax_path))
+    for name in Taxonomy.model_fields:
+        seen: set[str] = set()
+        for i, code in enumerate(taxonomy.codes(name)):
+            if code in seen:
+                raise ContentError(tax_path, f"{name}.{i}.code", f"doppelter Code {code!r}")
+            seen.add(code)
     for name in ("criteria", "fields", "actor_types", "target_groups", "practice_statuses"):
         for i, code in enumerate(taxonomy.codes(name)):
             if not re.match(CODE, code):
@@ -236,6 +262,7 @@ def load_content(root: Path | None = None) -> Content:
             )
         if not ind.code.startswith(ind.criterion + "."):
             raise ContentError(cat_path, f"indicators.{i}.code", "muss mit dem Kriterium beginnen")
+        _check_bounds(cat_path, i, ind)
         indicators[ind.code] = ind
 
     templates: dict[str, ReportTemplate] = {}
@@ -260,12 +287,16 @@ def load_content(root: Path | None = None) -> Content:
         raise ContentError(root / "templates", "-", "keine Berichtsvorlage gefunden")
 
     help_pages: dict[str, HelpPage] = {}
+    for path in sorted((root / "help").glob("*.en.md")):
+        german = path.with_name(path.name.removesuffix(".en.md") + ".md")
+        if not german.is_file():
+            raise ContentError(path, "-", f"englische Fassung ohne deutsche Seite {german.name}")
     for path in sorted((root / "help").glob("*.md")):
         if path.name.endswith(".en.md"):
             continue
         meta, body = _read_help(path)
         en_path = path.with_name(path.stem + ".en.md")
-        body_en = _read_help(en_path)[1] if en_path.is_file() else ""
+        body_en = _read_help(en_path, required=False)[1] if en_path.is_file() else ""
         help_pages[path.stem] = HelpPage(
             slug=path.stem,
             title=str(meta["title"]),
