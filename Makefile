@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 KERN   := omk/static/kern
 export OMK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test setup assets translations lint typecheck clean demo-data bench
+.PHONY: run test setup assets translations translations-update lint typecheck clean demo-data bench
 
 $(BIN)/omk: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ assets: $(KERN)/kern.min.css
 
 translations: $(BIN)/omk
 	$(BIN)/pybabel compile --use-fuzzy -d omk/translations -f
+
+# After changing texts in templates or code: collect the German msgids into messages.pot and
+# merge them into every language's messages.po (then translate the new/fuzzy entries).
+translations-update: $(BIN)/omk
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project OMK --version 0.1.0 -o omk/translations/messages.pot .
+	$(BIN)/pybabel update -i omk/translations/messages.pot -d omk/translations --ignore-obsolete
 
 setup: $(BIN)/omk assets translations
 

@@ -1,0 +1,72 @@
+"""Messages the app translates at run time from a variable (``_(label)``, ``_(exc.message)``).
+
+``pybabel extract`` only finds literal strings, so the strings that reach ``gettext`` through a
+variable are listed here for it. Never imported by the app. tests/test_i18n.py checks that this
+list still covers the dictionaries it mirrors and that every entry has an English translation.
+"""
+
+from __future__ import annotations
+
+
+def _(message: str) -> str:
+    """Marker for extraction only."""
+    return message
+
+
+#: omk.models.accounts.ROLE_LABELS
+ROLE_LABELS = [
+    _("Berichterstattung (Kommune)"),
+    _("Lesezugang (Fachkraft)"),
+    _("Prüfung (Regionale Stelle)"),
+    _("Administration"),
+]
+
+#: omk.models.register.URBANISATION_LABELS
+URBANISATION_LABELS = [
+    _("dicht besiedelt"),
+    _("mittlere Besiedlungsdichte"),
+    _("gering besiedelt"),
+]
+
+#: Units of the indicator catalogue (content/indicators.yaml); "%" and "EUR" need none.
+UNITS = [
+    _("Personen"),
+    _("Monate"),
+    _("Plätze"),
+    _("Kinder"),
+    _("Schülerinnen und Schüler"),
+    _("Anzahl"),
+    _("VZÄ"),
+]
+
+#: omk.errors.GENERIC_MESSAGES
+GENERIC_MESSAGES = [
+    _("Die Anfrage war ungültig."),
+    _("Bitte melden Sie sich an."),
+    _("Sie haben keine Berechtigung für diese Seite oder Aktion."),
+    _("Die Seite oder der Datensatz wurde nicht gefunden."),
+    _("Diese Methode ist hier nicht erlaubt."),
+    _("Der Datensatz wurde inzwischen geändert."),
+    _("Die Anfrage ist zu groß."),
+    _("Die Eingaben enthalten Fehler."),
+    _("Zu viele Versuche. Bitte warten Sie etwas."),
+    _("Ein interner Fehler ist aufgetreten."),
+    _("Der Dienst ist vorübergehend nicht verfügbar."),
+]
+
+#: Messages of domain errors that views show with ``_(exc.message)``.
+ERROR_MESSAGES = [
+    _("Sie haben keine Berechtigung für diese Aktion."),
+    _("Diese Seite hat keine Berechtigungsregel."),
+    _("E-Mail-Adresse oder Passwort ist falsch."),
+    _(
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut "
+        "oder setzen Sie Ihr Passwort zurück."
+    ),
+    _("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an."),
+    _("Dieser Link ist ungültig."),
+    _("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig."),
+    _("Dieses Konto gibt es nicht."),
+    _("Dieses Token gibt es nicht."),
+    _("Diesen Schlüssel gibt es im Gemeindeverzeichnis nicht."),
+]
