@@ -11,7 +11,6 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
-from flask_babel import refresh
 
 from omk.content import load_content
 
@@ -26,9 +25,6 @@ def lang_of(html: str) -> str:
 
 
 def page(client: FlaskClient, path: str, **headers: str) -> str:
-    # The app fixture keeps one app context for the whole test, so Flask-Babel would keep the
-    # first request's locale; a real server gives every request a fresh context.
-    refresh()
     response = client.get(path, headers=headers)
     assert response.status_code == 200, path
     return response.get_data(as_text=True)
