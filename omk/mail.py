@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 
 log = logging.getLogger("omk.mail")
 
@@ -31,8 +33,31 @@ def mail_dir() -> Path:
     return Path(current_app.instance_path) / "mail"
 
 
+@contextmanager
+def held() -> Iterator[None]:
+    """Send no mail inside the block, only log it at DEBUG level.
+
+    For generated data (``omk demo``): it walks the real workflow, whose notifications would
+    otherwise go to invented addresses.
+    """
+    previous = g.get("omk_mail_held", False)
+    g.omk_mail_held = True
+    try:
+        yield
+    finally:
+        g.omk_mail_held = previous
+
+
+def is_held() -> bool:
+    """Whether mail is held back (inside :func:`held`)."""
+    return has_app_context() and bool(g.get("omk_mail_held", False))
+
+
 def send(to: str, subject: str, body: str) -> None:
     """Send one message with the configured backend (smtp, file or log)."""
+    if is_held():
+        log.debug("mail held back (subject %r)", subject)
+        return
     msg = build_message(to, subject, body)
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "smtp":

@@ -50,6 +50,8 @@ def reporters_of(key: str) -> list[User]:
 
 
 def _send_all(users: list[User], subject: str, template: str, **context: Any) -> int:
+    if mail.is_held():  # generated data (omk demo): nothing to render, nobody to tell
+        return 0
     body = render_template(template, **context)
     for user in users:
         try:
