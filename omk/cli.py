@@ -313,15 +313,49 @@ def reminders_send(days: int) -> None:
 
 @click.command("demo")
 def demo() -> None:
-    """Demo-Konten (eines je Rolle) und Demodaten anlegen; gibt die Zugangsdaten aus."""
+    """Demodaten anlegen (Konten, drei Berichtsrunden, Berichte mit echten Maßnahmen und
+    synthetischen Kennzahlen); idempotent. Gibt eine Übersicht und die Zugangsdaten aus."""
+    from omk.models.reporting import STATE_LABELS, ReportState
     from omk.services import demo as demo_service
 
-    pairs = demo_service.ensure_accounts()
+    def warn(skipped: list[demo_service.SourcePractice]) -> None:
+        names = sorted({p.municipality_name for p in skipped})
+        shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+        click.echo(
+            f"Warnung: {len(skipped)} Maßnahmen übersprungen – ihre Kommune "
+            f"({len(names)}: {shown}) fehlt im Gemeindeverzeichnis.",
+            err=True,
+        )
+
+    try:
+        result = demo_service.create_demo(on_skipped=warn)
+    except OmkError as exc:
+        fail(exc)
+        return
+    click.echo(
+        f"Demodaten: {result.practices} Maßnahmen aus content/practices/ "
+        f"(echt, mit Quellen, CC BY 4.0), {result.reports_created} Berichte neu angelegt "
+        f"in {result.seconds:.1f} s."
+    )
+    for code, counts in result.counts.items():
+        status = "offen" if result.cycle_status.get(code) == "open" else "geschlossen"
+        parts = [
+            f"{counts[state]} {STATE_LABELS[ReportState(state)].split(' (')[0].lower()}"
+            for state in demo_service.STATE_ORDER
+            if counts.get(state)
+        ]
+        total = sum(counts.values())
+        click.echo(f"  Runde {code} ({status}): {total} Berichte – " + ", ".join(parts or ["–"]))
+    click.echo("Die Kennzahlen der Demoberichte sind synthetisch und als solche gekennzeichnet.")
     click.echo("")
     click.echo(f"Demo-Zugänge (Passwort für alle: {demo_service.DEMO_PASSWORD}):")
-    for account, created in pairs:
+    for account, created in result.accounts:
         note = "" if created else " (bestand schon)"
         click.echo(f"  {account.role.value:9} {account.email}{note}")
+    click.echo(
+        f"Dazu {result.other_accounts} Konten ohne Passwort (Berichterstattung je Kommune, "
+        f"Prüfstelle je Land), davon {result.other_accounts_created} neu."
+    )
 
 
 def register_commands(app: Flask) -> None:
