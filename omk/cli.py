@@ -315,7 +315,6 @@ def reminders_send(days: int) -> None:
 def demo() -> None:
     """Demodaten anlegen (Konten, drei Berichtsrunden, Berichte mit echten Maßnahmen und
     synthetischen Kennzahlen); idempotent. Gibt eine Übersicht und die Zugangsdaten aus."""
-    from omk.models.reporting import STATE_LABELS, ReportState
     from omk.services import demo as demo_service
 
     def warn(skipped: list[demo_service.SourcePractice]) -> None:
@@ -340,8 +339,8 @@ def demo() -> None:
     for code, counts in result.counts.items():
         status = "offen" if result.cycle_status.get(code) == "open" else "geschlossen"
         parts = [
-            f"{counts[state]} {STATE_LABELS[ReportState(state)].split(' (')[0].lower()}"
-            for state in demo_service.STATE_ORDER
+            f"{counts[state]} {label}"
+            for state, label in demo_service.STATE_COUNT_LABELS.items()
             if counts.get(state)
         ]
         total = sum(counts.values())

@@ -896,12 +896,13 @@ def create_demo(
     return result
 
 
-STATE_ORDER = [
-    ReportState.DRAFT.value,
-    ReportState.SUBMITTED.value,
-    ReportState.RETURNED.value,
-    ReportState.ACCEPTED.value,
-]
+#: How the summary of ``omk demo`` counts reports per state.
+STATE_COUNT_LABELS = {
+    ReportState.DRAFT.value: "Entwürfe",
+    ReportState.SUBMITTED.value: "eingereicht",
+    ReportState.RETURNED.value: "zurückgegeben",
+    ReportState.ACCEPTED.value: "angenommen",
+}
 
 __all__ = [
     "CYCLES",
