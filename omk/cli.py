@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from flask import Flask
@@ -43,21 +43,51 @@ search_cli = AppGroup("search", help="Suchindex verwalten.")
 municipalities_cli = AppGroup("municipalities", help="Gemeindeverzeichnis (Destatis) verwalten.")
 
 
+class _ProgressBars:
+    """A click progress bar on stderr for each phase of a long service call."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "lesen": "Verzeichnis lesen  ",
+        "schreiben": "Datenbank schreiben",
+    }
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, phase: str, total: int) -> None:
+        self.close()
+        self._bar = click.progressbar(
+            length=max(total, 1), label=self.LABELS.get(phase, phase), file=sys.stderr
+        )
+        self._bar.__enter__()
+        if total == 0:
+            self._bar.update(1)
+
+    def advance(self, steps: int) -> None:
+        if self._bar is not None:
+            self._bar.update(steps)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 @municipalities_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def municipalities_import(path: Path) -> None:
     """Den Destatis-Auszug (AuszugGV4QAktuell.csv) laden oder aktualisieren."""
     from omk.services.register_import import RegisterImportError, import_register
 
-    total_lines = max(1, sum(1 for _ in path.open("rb")) - 1)
+    bars = _ProgressBars()
     try:
-        with click.progressbar(
-            length=total_lines, label="Verzeichnis lesen", file=sys.stderr
-        ) as bar:
-            result = import_register(path, on_parsed=bar.update)
+        result = import_register(path, progress=bars)
     except RegisterImportError as exc:
+        bars.close()
         click.echo(f"Fehler: {exc.message} – nichts wurde importiert.", err=True)
         sys.exit(1)
+    finally:
+        bars.close()
     labels = {
         "land": "Länder",
         "regierungsbezirk": "Regierungsbezirke",
@@ -66,12 +96,16 @@ def municipalities_import(path: Path) -> None:
         "gemeindeverband": "Gemeindeverbände",
         "gemeinde": "Gemeinden",
     }
+
+    def n(value: int) -> str:
+        return f"{value:,}".replace(",", ".")
+
+    click.echo(", ".join(f"{n(result.counts.get(k, 0))} {v}" for k, v in labels.items()))
+    seconds = f"{result.seconds:.2f}".replace(".", ",")
     click.echo(
-        ", ".join(f"{result.counts.get(k, 0):,} {v}".replace(",", ".") for k, v in labels.items())
-    )
-    click.echo(
-        f"{result.inserted} neu, {result.updated} geändert, {result.retired} nicht mehr aktuell, "
-        f"{result.unchanged} unverändert – in {result.seconds:.2f} s."
+        f"{n(result.inserted)} neu, {n(result.updated)} geändert, "
+        f"{n(result.retired)} nicht mehr aktuell, {n(result.unchanged)} unverändert "
+        f"– in {seconds} s."
     )
 
 

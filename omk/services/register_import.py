@@ -5,21 +5,29 @@ import with its line number and reason, and nothing is half-imported. Writing is
 the database in one transaction with bulk statements: new keys are inserted, changed entries
 updated, and keys the extract no longer lists are kept but marked as no longer current, so no
 report is ever orphaned. A second run of the same file changes nothing.
+
+Bulk writing depends on the database: SQLite gets ``executemany``; PostgreSQL gets ``COPY``
+for new rows and a staging table joined by one ``UPDATE … FROM`` for changed rows (see
+:class:`_PostgresWriter`). Both run inside the same unit of work, so either everything is
+written or nothing.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+import math
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Column, MetaData, Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
-from omk.extensions import db
 from omk.models.register import KREISFREI_TYPES, Level, Municipality
 from omk.models.types import utcnow
 from omk.services.transaction import unit_of_work
@@ -30,6 +38,7 @@ EXPECTED_COLUMNS = [
     "breitengrad", "schluessel", "bezeichnung", "verstaedterungschluessel",
     "verstaedterungbezeichnung",
 ]  # fmt: skip
+_COL = {name: i for i, name in enumerate(EXPECTED_COLUMNS)}
 
 SATZART_LEVEL = {
     "10": Level.LAND,
@@ -47,6 +56,12 @@ COMPARED = (
     "urbanisation", "postcode", "lat", "lon", "is_kreisfrei",
 )  # fmt: skip
 
+#: Every column the import writes, in this order (COPY and the staging table use it).
+WRITTEN = ("key", *COMPARED, "is_current", "retired_at", "updated_at")
+
+#: Rows per statement (and per progress step) where the database takes them in batches.
+BATCH = 2000
+
 
 class RegisterImportError(OmkError):
     """A malformed extract: names the line and the reason."""
@@ -54,12 +69,22 @@ class RegisterImportError(OmkError):
     status = 422
 
     def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"Zeile {line}: {reason}")
+        super().__init__(f"Zeile {line}: {reason}" if line else reason)
         self.line = line
         self.reason = reason
 
 
-@dataclass
+class Progress(Protocol):
+    """Receives the import's progress: each phase with its total, then steps within it."""
+
+    def start(self, phase: str, total: int) -> None:
+        """A phase begins ("lesen", "schreiben") with ``total`` steps."""
+
+    def advance(self, steps: int) -> None:
+        """``steps`` more steps of the current phase are done."""
+
+
+@dataclass(slots=True)
 class Entry:
     """One parsed row, in the register's terms."""
 
@@ -78,8 +103,21 @@ class Entry:
     is_kreisfrei: bool = False
     line: int = 0
 
+    def compared(self) -> tuple[Any, ...]:
+        """The values of :data:`COMPARED`, in that order."""
+        return (
+            self.level, self.name, self.type_code, self.land_key, self.parent_key,
+            self.population, self.area_km2, self.urbanisation, self.postcode, self.lat,
+            self.lon, self.is_kreisfrei,
+        )  # fmt: skip
+
+    def row(self, now: datetime) -> tuple[Any, ...]:
+        """The values of :data:`WRITTEN` for a current entry changed at ``now``."""
+        return (self.key, *self.compared(), True, None, now)
+
     def values(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "line"}
+        """The entry as column values (key and :data:`COMPARED`)."""
+        return dict(zip(("key", *COMPARED), (self.key, *self.compared()), strict=True))
 
 
 @dataclass
@@ -101,7 +139,7 @@ def _int(raw: str, line: int, column: str) -> int | None:
     value = raw.replace(" ", "").replace("\u00a0", "")
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise RegisterImportError(line, f"Spalte {column}: keine ganze Zahl ({raw.strip()!r})")
     return int(value)
 
@@ -111,14 +149,17 @@ def _float(raw: str, line: int, column: str) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise RegisterImportError(line, f"Spalte {column}: keine Zahl ({raw.strip()!r})") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise RegisterImportError(line, f"Spalte {column}: keine Zahl ({raw.strip()!r})")
+    return number
 
 
-def _digits(raw: str, width: int, line: int, column: str, *, lenient: bool = False) -> str:
+def _digits(raw: str, width: int, line: int, column: str) -> str:
     value = raw.strip()
-    if not value.isdigit() or (len(value) != width and not lenient):
+    if len(value) != width or not (value.isascii() and value.isdigit()):
         raise RegisterImportError(
             line, f"Spalte {column}: {width} Ziffern erwartet, gefunden {value!r}"
         )
@@ -128,7 +169,10 @@ def _digits(raw: str, width: int, line: int, column: str, *, lenient: bool = Fal
 def parse(lines: Iterable[str]) -> Iterator[Entry]:
     """Parse the extract's lines (BOM already removed) into entries; raise on a bad row."""
     reader = csv.reader(lines)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise RegisterImportError(1, f"kein gültiges CSV ({exc})") from None
     if header is None:
         raise RegisterImportError(1, "die Datei ist leer")
     if [h.strip() for h in header] != EXPECTED_COLUMNS:
@@ -137,65 +181,77 @@ def parse(lines: Iterable[str]) -> Iterator[Entry]:
             "unerwartete Kopfzeile; erwartet wird der Destatis-Auszug mit den Spalten "
             + ", ".join(EXPECTED_COLUMNS),
         )
-    for row in reader:
+    width = len(EXPECTED_COLUMNS)
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise RegisterImportError(reader.line_num, f"kein gültiges CSV ({exc})") from None
+        if row is None:
+            return
         line = reader.line_num
         if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(EXPECTED_COLUMNS):
-            raise RegisterImportError(line, f"{len(row)} Spalten statt {len(EXPECTED_COLUMNS)}")
-        yield _entry(dict(zip(EXPECTED_COLUMNS, row, strict=True)), line)
+            continue  # a blank line
+        if len(row) != width:
+            raise RegisterImportError(line, f"{len(row)} Spalten statt {width}")
+        yield _entry(row, line)
 
 
-def _entry(r: dict[str, str], line: int) -> Entry:
-    satzart = r["satzart"].strip()
+def _entry(r: list[str], line: int) -> Entry:
+    satzart = r[0].strip()
     level = SATZART_LEVEL.get(satzart)
     if level is None:
         raise RegisterImportError(line, f"unbekannte Satzart {satzart!r}")
-    name = r["gemeindename"].strip()
+    name = r[_COL["gemeindename"]].strip()
     if not name:
         raise RegisterImportError(line, "Name fehlt")
-    land = _digits(r["land"], 2, line, "land")
-    tk = r["textkennzeichen"].strip() or None
-    population = area = lat = lon = urbanisation = None
+    land = _digits(r[2], 2, line, "land")
+    tk = r[1].strip() or None
+    if tk is not None and not (len(tk) == 2 and tk.isascii() and tk.isdigit()):
+        raise RegisterImportError(line, f"Spalte textkennzeichen: ungültig ({tk!r})")
+    population = urbanisation = None
+    area = lat = lon = None
     postcode = None
     parent: str | None
     if level == Level.LAND:
         key, parent = land, None
     elif level == Level.REGIERUNGSBEZIRK:
-        key, parent = land + _digits(r["rb"], 1, line, "rb"), land
+        key, parent = land + _digits(r[3], 1, line, "rb"), land
     elif level == Level.REGION:
         # Baden-Württemberg's planning regions: a one-digit kreis field, on purpose.
-        rb = _digits(r["rb"], 1, line, "rb")
-        key, parent = land + rb + _digits(r["kreis"], 1, line, "kreis"), land + rb
+        rb = _digits(r[3], 1, line, "rb")
+        key, parent = land + rb + _digits(r[4], 1, line, "kreis"), land + rb
     else:
-        rb = _digits(r["rb"], 1, line, "rb")
-        kreis = _digits(r["kreis"], 2, line, "kreis")
-        kreis_key = land + rb + kreis
+        kreis_key = land + _digits(r[3], 1, line, "rb") + _digits(r[4], 2, line, "kreis")
         if level == Level.KREIS:
             key, parent = kreis_key, None  # resolved against the entries read (RB/Region/Land)
         elif level == Level.GEMEINDEVERBAND:
-            key, parent = kreis_key + _digits(r["vb"], 4, line, "vb"), kreis_key
+            key, parent = kreis_key + _digits(r[5], 4, line, "vb"), kreis_key
         else:
-            vb = _digits(r["vb"], 4, line, "vb")
-            key, parent = kreis_key + _digits(r["gemeinde"], 3, line, "gemeinde"), kreis_key + vb
-            population = _int(r["bevoelkerung"], line, "bevoelkerung")
+            vb = _digits(r[5], 4, line, "vb")
+            key, parent = kreis_key + _digits(r[6], 3, line, "gemeinde"), kreis_key + vb
+            population = _int(r[_COL["bevoelkerung"]], line, "bevoelkerung")
             if population is None:
                 raise RegisterImportError(line, "Gemeinde ohne Einwohnerzahl")
-            area = _float(r["flaeche"], line, "flaeche")
-            lon = _float(r["laengengrad"], line, "laengengrad")
-            lat = _float(r["breitengrad"], line, "breitengrad")
+            area = _float(r[_COL["flaeche"]], line, "flaeche")
+            if area is not None and area < 0:
+                raise RegisterImportError(line, f"Spalte flaeche: negative Fläche ({area})")
+            lon = _float(r[_COL["laengengrad"]], line, "laengengrad")
+            lat = _float(r[_COL["breitengrad"]], line, "breitengrad")
             if lat == 0 and lon == 0:
                 lat = lon = None  # uninhabited areas carry 0/0: no position, not a bad row
             elif (lat is not None and not 47 <= lat <= 56) or (
                 lon is not None and not 5 <= lon <= 16
             ):
                 raise RegisterImportError(line, "Koordinaten liegen nicht in Deutschland")
-            urb = r["verstaedterungschluessel"].strip()
+            urb = r[_COL["verstaedterungschluessel"]].strip()
             urbanisation = _int(urb, line, "verstaedterungschluessel") if urb else None
             if urbanisation is not None and urbanisation not in (1, 2, 3):
                 raise RegisterImportError(line, f"Verstädterungsschlüssel {urb!r} unbekannt")
-            postcode = r["postleitzahl"].strip() or None
-            if postcode is not None and (len(postcode) != 5 or not postcode.isdigit()):
+            postcode = r[_COL["postleitzahl"]].strip() or None
+            if postcode is not None and (
+                len(postcode) != 5 or not (postcode.isascii() and postcode.isdigit())
+            ):
                 raise RegisterImportError(line, f"Postleitzahl {postcode!r} ungültig")
     return Entry(
         key=key,
@@ -214,7 +270,7 @@ def _entry(r: dict[str, str], line: int) -> Entry:
     )
 
 
-def read_extract(path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Entry]:
+def read_extract(path: Path, progress: Progress | None = None) -> dict[str, Entry]:
     """Parse and cross-check the whole extract: unique keys, parents, sums, kreisfrei flags."""
     try:
         raw = path.read_bytes()
@@ -224,19 +280,31 @@ def read_extract(path: Path, progress: Callable[[int], None] | None = None) -> d
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RegisterImportError(line, "kein gültiges UTF-8") from exc
+        raise RegisterImportError(
+            line, "kein gültiges UTF-8 (die Datei muss UTF-8-kodiert sein)"
+        ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise RegisterImportError(line, "kein gültiges CSV (NUL-Zeichen, keine Textdatei?)")
+    # Data lines (without the header): the length of the reading phase.
+    total = max(0, text.count("\n") + (0 if text.endswith("\n") else 1) - 1)
+    if progress is not None:
+        progress.start("lesen", total)
     entries: dict[str, Entry] = {}
+    reported = 0
     for entry in parse(io.StringIO(text, newline="")):
-        if entry.key in entries:
+        first = entries.setdefault(entry.key, entry)
+        if first is not entry:
             raise RegisterImportError(
-                entry.line,
-                f"Schlüssel {entry.key} doppelt (zuerst in Zeile {entries[entry.key].line})",
+                entry.line, f"Schlüssel {entry.key} doppelt (zuerst in Zeile {first.line})"
             )
-        entries[entry.key] = entry
-        if progress is not None:
-            progress(1)
+        if progress is not None and len(entries) - reported == BATCH:
+            progress.advance(BATCH)
+            reported += BATCH
     _resolve_parents(entries)
     _sum_up(entries)
+    if progress is not None and total > reported:
+        progress.advance(total - reported)  # the rest, blank lines included
     return entries
 
 
@@ -246,9 +314,13 @@ def _resolve_parents(entries: dict[str, Entry]) -> None:
             e.parent_key = _nearest(entries, [e.key[:4], e.key[:3], e.key[:2]])
             e.is_kreisfrei = (e.type_code or "") in KREISFREI_TYPES
         elif e.level == Level.GEMEINDEVERBAND and e.parent_key not in entries:
+            if e.key[3:5] != "00":
+                raise RegisterImportError(e.line, f"Kreis {e.parent_key} fehlt für {e.key}")
             # Areas outside any Kreis (the joint German-Luxembourg territory, coastal
             # waters) carry Kreis 00: they hang below the nearest level that exists.
             e.parent_key = _nearest(entries, [e.key[:4], e.key[:3], e.key[:2]])
+        if e.parent_key is None and e.level != Level.LAND:
+            raise RegisterImportError(e.line, f"Land {e.land_key} fehlt für {e.key}")
         if e.parent_key is not None and e.parent_key not in entries:
             raise RegisterImportError(
                 e.line, f"übergeordneter Schlüssel {e.parent_key} fehlt für {e.key}"
@@ -266,12 +338,11 @@ def _nearest(entries: dict[str, Entry], candidates: list[str]) -> str | None:
 
 def _sum_up(entries: dict[str, Entry]) -> None:
     """Population and area of every higher level: the sum over its Gemeinden."""
+    gemeinden = [e for e in entries.values() if e.level == Level.GEMEINDE]
     for e in entries.values():
         if e.level != Level.GEMEINDE:
             e.population, e.area_km2 = 0, 0.0
-    for e in entries.values():
-        if e.level != Level.GEMEINDE:
-            continue
+    for e in gemeinden:
         parent = entries.get(e.parent_key or "")
         while parent is not None:
             parent.population = (parent.population or 0) + (e.population or 0)
@@ -285,75 +356,149 @@ def _sum_up(entries: dict[str, Entry]) -> None:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _existing() -> dict[str, tuple[Any, ...]]:
-    columns = [getattr(Municipality, c) for c in ("key", "is_current", *COMPARED)]
-    rows = db.session.execute(select(*columns)).all()
+def _table() -> Table:
+    return Municipality.__table__  # type: ignore[return-value]
+
+
+def _existing(session: Session) -> dict[str, tuple[Any, ...]]:
+    """Every key in the database with (is_current, *COMPARED)."""
+    table = _table()
+    columns = [table.c[c] for c in ("key", "is_current", *COMPARED)]
+    rows = session.execute(select(*columns)).all()
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def import_register(
-    path: Path,
-    *,
-    on_parsed: Callable[[int], None] | None = None,
-    on_written: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """Import the extract at ``path``; idempotent, atomic, and a diff against the database."""
-    import time
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
+
+class _Writer:
+    """Writes a diff with portable bulk statements (``executemany``); used for SQLite."""
+
+    def __init__(self, session: Session, progress: Progress | None) -> None:
+        self.session = session
+        self.progress = progress
+
+    def _advance(self, steps: int) -> None:
+        if self.progress is not None and steps:
+            self.progress.advance(steps)
+
+    def insert(self, entries: list[Entry], now: datetime) -> None:
+        """Insert new entries, parents before children (for immediate foreign keys)."""
+        ordered = sorted(entries, key=lambda e: LEVEL_ORDER.index(Level(e.level)))
+        for chunk in _chunks(ordered):
+            rows = [dict(zip(WRITTEN, e.row(now), strict=True)) for e in chunk]
+            self.session.execute(insert(_table()), rows)
+            self._advance(len(chunk))
+
+    def update(self, entries: list[Entry], now: datetime) -> None:
+        """Overwrite changed (or returning) entries and make them current again."""
+        table = _table()
+        stmt = (
+            update(table)
+            .where(table.c.key == bindparam("b_key"))
+            .values({c: bindparam(f"b_{c}") for c in WRITTEN if c != "key"})
+        )
+        for chunk in _chunks(entries):
+            rows = [{f"b_{c}": v for c, v in zip(WRITTEN, e.row(now), strict=True)} for e in chunk]
+            self.session.execute(stmt, rows)
+            self._advance(len(chunk))
+
+    def retire(self, keys: list[str], now: datetime) -> None:
+        """Mark keys the extract no longer lists as no longer current."""
+        table = _table()
+        for chunk in _chunks(keys, 500):
+            self.session.execute(
+                update(table)
+                .where(table.c.key.in_(chunk))
+                .values(is_current=False, retired_at=now, updated_at=now)
+            )
+            self._advance(len(chunk))
+
+
+class _PostgresWriter(_Writer):
+    """PostgreSQL: ``COPY`` new rows in; ``COPY`` changed rows into a temporary staging
+    table and apply them with one ``UPDATE … FROM``. Same transaction as the session."""
+
+    STAGING = "municipality_import"
+
+    def _cursor(self) -> Any:
+        connection = self.session.connection().connection.driver_connection
+        assert connection is not None, "no driver connection"
+        return connection.cursor()
+
+    def _copy(self, cursor: Any, table: str, entries: list[Entry], now: datetime) -> None:
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, WRITTEN))
+        )
+        with cursor.copy(statement) as copy:
+            for chunk in _chunks(entries):
+                for e in chunk:
+                    copy.write_row(e.row(now))
+                self._advance(len(chunk))
+
+    def insert(self, entries: list[Entry], now: datetime) -> None:
+        # Foreign keys are checked at the end of the statement: any order of rows will do.
+        with self._cursor() as cursor:
+            self._copy(cursor, _table().name, entries, now)
+
+    def update(self, entries: list[Entry], now: datetime) -> None:
+        from psycopg import sql
+
+        table = _table()
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.SQL(
+                    "CREATE TEMPORARY TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+                ).format(sql.Identifier(self.STAGING), sql.Identifier(table.name))
+            )
+            self._copy(cursor, self.STAGING, entries, now)
+        staging = Table(self.STAGING, MetaData(), *(Column(c.name, c.type) for c in table.c))
+        self.session.execute(
+            update(table)
+            .values({c: staging.c[c] for c in WRITTEN if c != "key"})
+            .where(table.c.key == staging.c.key)
+        )
+        with self._cursor() as cursor:
+            cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(self.STAGING)))
+
+
+def import_register(path: Path, *, progress: Progress | None = None) -> ImportResult:
+    """Import the extract at ``path``; idempotent, atomic, and a diff against the database."""
     started = time.perf_counter()
-    entries = read_extract(path, on_parsed)
+    entries = read_extract(path, progress)
     result = ImportResult()
     for e in entries.values():
         result.counts[e.level] = result.counts.get(e.level, 0) + 1
     now = utcnow()
     with unit_of_work() as session:
-        existing = _existing()
-        inserts: dict[str, list[dict[str, Any]]] = {lv.value: [] for lv in LEVEL_ORDER}
-        updates: list[dict[str, Any]] = []
+        existing = _existing(session)
+        inserts: list[Entry] = []
+        updates: list[Entry] = []
         for e in entries.values():
-            values = e.values()
             old = existing.get(e.key)
             if old is None:
-                inserts[e.level].append({**values, "is_current": True, "updated_at": now})
-                continue
-            was_current, *old_values = old
-            if was_current and tuple(old_values) == tuple(values[c] for c in COMPARED):
+                inserts.append(e)
+            elif old[0] and old[1:] == e.compared():
                 result.unchanged += 1
-                continue
-            updates.append({**{f"b_{k}": v for k, v in values.items()}, "b_updated_at": now})
-        for level in LEVEL_ORDER:  # parents before children (foreign keys)
-            batch = inserts[level.value]
-            if batch:
-                session.execute(insert(Municipality), batch)
-                result.inserted += len(batch)
-                if on_written:
-                    on_written(len(batch))
+            else:
+                updates.append(e)
+        gone = [k for k, old in existing.items() if old[0] and k not in entries]
+        if progress is not None:
+            progress.start("schreiben", len(inserts) + len(updates) + len(gone))
+        writer_class = (
+            _PostgresWriter if session.get_bind().dialect.name == "postgresql" else _Writer
+        )
+        writer = writer_class(session, progress)
+        if inserts:
+            writer.insert(inserts, now)
         if updates:
-            stmt = (
-                update(Municipality.__table__)  # type: ignore[arg-type]
-                .where(Municipality.__table__.c.key == bindparam("b_key"))
-                .values(
-                    {c: bindparam(f"b_{c}") for c in COMPARED}
-                    | {
-                        "is_current": True,
-                        "retired_at": None,
-                        "updated_at": bindparam("b_updated_at"),
-                    }
-                )
-            )
-            session.execute(stmt, updates)
-            result.updated = len(updates)
-            if on_written:
-                on_written(len(updates))
-        gone = [k for k, old in existing.items() if k not in entries and old[0]]
+            writer.update(updates, now)
         if gone:
-            table = Municipality.__table__
-            session.execute(
-                update(table)  # type: ignore[arg-type]
-                .where(table.c.key == bindparam("b_key"))
-                .values(is_current=False, retired_at=now, updated_at=now),
-                [{"b_key": k} for k in gone],
-            )
-            result.retired = len(gone)
+            writer.retire(gone, now)
+        result.inserted, result.updated, result.retired = len(inserts), len(updates), len(gone)
     result.seconds = time.perf_counter() - started
     return result
