@@ -41,6 +41,22 @@ def get(key: str) -> Municipality:
     return entry
 
 
+def _folded(column: Any) -> Any:
+    """``lower(column)`` that folds umlauts too (SQLite's own lower() folds ASCII only)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return func.lower(column)
+    # Registered on the connection this session uses; cheap, and safe to repeat.
+    driver = connection.connection.driver_connection
+    assert driver is not None, "no driver connection"
+    driver.create_function("omk_lower", 1, _lower, deterministic=True)
+    return func.omk_lower(column)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
 def search_query(
     q: str = "",
     land: str | None = None,
@@ -48,14 +64,22 @@ def search_query(
     urbanisation: int | None = None,
     include_retired: bool = False,
 ) -> Select[Any]:
-    """The query behind the directory and the API: name or key, Land, level, urbanisation."""
+    """The query behind the directory and the API: name or key, Land, level, urbanisation.
+
+    Digits search keys by prefix; a Kreis is also found by its reporting key (``08436000``).
+    Anything else searches names, case-insensitively, as a substring.
+    """
     query = select(Municipality)
     q = q.strip()
     if q:
-        if q.isdigit():
-            query = query.where(Municipality.key.startswith(q))
+        if q.isascii() and q.isdigit():
+            condition = Municipality.key.startswith(q, autoescape=True)
+            if 5 < len(q) <= 8 and "000".startswith(q[5:]):
+                kreis = (Municipality.level == Level.KREIS) & (Municipality.key == q[:5])
+                condition = or_(condition, kreis)
+            query = query.where(condition)
         else:
-            query = query.where(func.lower(Municipality.name).contains(q.lower()))
+            query = query.where(_folded(Municipality.name).contains(q.lower(), autoescape=True))
     if land:
         query = query.where(Municipality.land_key == land)
     if level:
@@ -75,7 +99,7 @@ def search(
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """One page of register entries, Gemeinden by default order of name."""
+    """One page of current register entries matching the filters, ordered by name."""
     query = search_query(q, land, level, urbanisation)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = list(
@@ -98,33 +122,57 @@ def lands() -> list[Municipality]:
 
 
 def children(entry: Municipality, limit: int = 500) -> list[Municipality]:
-    """The entries directly below ``entry``."""
+    """The current entries directly below ``entry``, by name."""
     return list(
         db.session.scalars(
             select(Municipality)
             .where(Municipality.parent_key == entry.key, Municipality.is_current.is_(True))
-            .order_by(Municipality.name)
+            .order_by(Municipality.name, Municipality.key)
+            .limit(limit)
+        )
+    )
+
+
+def gemeinden_of(kreis: Municipality, limit: int = 500) -> list[Municipality]:
+    """The current Gemeinden of a Kreis (across its Gemeindeverbände), by name."""
+    if kreis.level != Level.KREIS:
+        return []
+    return list(
+        db.session.scalars(
+            select(Municipality)
+            .where(
+                Municipality.level == Level.GEMEINDE,
+                Municipality.key.startswith(kreis.key, autoescape=True),
+                Municipality.is_current.is_(True),
+            )
+            .order_by(Municipality.name, Municipality.key)
             .limit(limit)
         )
     )
 
 
 def ancestors(entry: Municipality) -> list[Municipality]:
-    """Land down to the parent of ``entry``."""
+    """Land down to the parent of ``entry``, without the entry itself under another key.
+
+    A kreisfreie Stadt is its own Kreis: the Gemeinde's chain skips that Kreis (its reporting
+    key is the Gemeinde's own key) instead of linking to itself.
+    """
     chain = []
     current = entry.parent
     while current is not None:
-        chain.append(current)
+        if (current.reporting_ags or current.key) != entry.key:
+            chain.append(current)
         current = current.parent
     return list(reversed(chain))
 
 
 def search_keys_like(q: str) -> list[str]:
-    """Keys matching a name fragment (for small pickers)."""
+    """Keys of current entries whose name contains ``q`` or whose key starts with it."""
     return list(
         db.session.scalars(
-            select(Municipality.key)
-            .where(or_(Municipality.name.contains(q), Municipality.key.startswith(q)))
+            search_query(q, include_retired=False)
+            .with_only_columns(Municipality.key)
+            .order_by(Municipality.name, Municipality.key)
             .limit(20)
         )
     )
