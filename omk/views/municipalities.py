@@ -11,6 +11,19 @@ from omk.services import register
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
 
+#: German labels of the register's levels (filter and profile).
+LEVEL_LABELS = {
+    Level.LAND.value: "Land",
+    Level.REGIERUNGSBEZIRK.value: "Regierungsbezirk",
+    Level.REGION.value: "Region",
+    Level.KREIS.value: "Kreis",
+    Level.GEMEINDEVERBAND.value: "Gemeindeverband",
+    Level.GEMEINDE.value: "Gemeinde",
+}
+#: The level filter's value for "every level".
+ALL_LEVELS = "alle"
+PER_PAGE = 50
+
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     try:
@@ -23,18 +36,22 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 @permission(Action.PUBLIC)
 def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:100]
-    land = request.args.get("land") or None
-    urbanisation = _int_arg("urbanisation", 0, 0, 3) or None
+    land = request.args.get("land", "").strip()
+    if not (len(land) == 2 and land.isascii() and land.isdigit()):
+        land = ""
+    urbanisation: int | None = _int_arg("urbanisation", 0, 0, 99)
+    if urbanisation not in URBANISATION_LABELS:
+        urbanisation = None
     level = request.args.get("level") or Level.GEMEINDE.value
-    if level not in {lv.value for lv in Level}:
+    if level != ALL_LEVELS and level not in LEVEL_LABELS:
         level = Level.GEMEINDE.value
     page = register.search(
         q,
-        land=land,
-        level=level,
+        land=land or None,
+        level=None if level == ALL_LEVELS else level,
         urbanisation=urbanisation,
         page=_int_arg("page", 1, 1, 10_000),
-        per_page=50,
+        per_page=PER_PAGE,
     )
     return render_template(
         "municipalities/index.html",
@@ -45,7 +62,8 @@ def index() -> ResponseReturnValue:
         urbanisation=urbanisation,
         lands=register.lands(),
         urbanisation_labels=URBANISATION_LABELS,
-        levels=list(Level),
+        level_labels=LEVEL_LABELS,
+        all_levels=ALL_LEVELS,
     )
 
 
@@ -53,12 +71,17 @@ def index() -> ResponseReturnValue:
 @permission(Action.PUBLIC)
 def detail(key: str) -> ResponseReturnValue:
     entry = register.get(key)
+    # One address per entry: a Kreis lives under its reporting key (Kreis + 000); for a
+    # kreisfreie Stadt that is the city itself (DOMAIN.md).
     canonical = entry.reporting_ags or entry.key
-    if key != canonical and key != entry.key:
+    if key != canonical:
         return redirect(url_for("municipalities.detail", key=canonical))
     return render_template(
         "municipalities/detail.html",
         m=entry,
+        level_label=LEVEL_LABELS.get(entry.level, entry.level),
+        level_labels=LEVEL_LABELS,
         ancestors=register.ancestors(entry),
         children=register.children(entry),
+        gemeinden=register.gemeinden_of(entry),
     )
