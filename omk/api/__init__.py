@@ -21,10 +21,11 @@ def authenticate_bearer() -> None:
     """
     from omk.services.accounts import user_for_token
 
-    if not request.path.startswith(bp.url_prefix or "/api/v1"):
-        return
-    g.api_request = True
+    # Set on every request: in tests several requests may share one app context (and ``g``).
+    g.api_request = request.path.startswith(bp.url_prefix or "/api/v1")
     g.api_user = None
+    if not g.api_request:
+        return
     header = request.headers.get("Authorization", "")
     if not header:
         return
