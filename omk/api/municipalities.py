@@ -32,7 +32,12 @@ def serialize(m: Municipality) -> dict[str, Any]:
         else None
     )
     parent = (
-        ParentRef(key=m.parent.key, name=m.parent.name, level=m.parent.level)
+        ParentRef(
+            ags=m.parent.reporting_ags or m.parent.key,
+            key=m.parent.key,
+            name=m.parent.name,
+            level=m.parent.level,
+        )
         if m.parent is not None
         else None
     )
@@ -69,7 +74,12 @@ def serialize(m: Municipality) -> dict[str, Any]:
 def list_municipalities() -> ResponseReturnValue:
     args = query_args(MunicipalityQuery)
     page = register.search(
-        args.q, land=args.land, level=args.level, page=args.page, per_page=args.per_page
+        args.q,
+        land=args.land,
+        level=args.level,
+        urbanisation=args.urbanisation,
+        page=args.page,
+        per_page=args.per_page,
     )
     return jsonify(
         {

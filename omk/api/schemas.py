@@ -31,18 +31,26 @@ class MunicipalityQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("", max_length=100, description="Name (Teil) oder Schlüssel (Anfang)")
-    land: str | None = Field(None, pattern=r"^\d{2}$", description="Landesschlüssel, z. B. 05")
+    land: str | None = Field(None, pattern=r"^[0-9]{2}$", description="Landesschlüssel, z. B. 05")
     level: LevelName | None = Field(None, description="Ebene des Verzeichnisses")
+    urbanisation: int | None = Field(
+        None, ge=1, le=3, description="Besiedlung: 1 dicht, 2 mittel, 3 gering besiedelt"
+    )
     page: int = Field(1, ge=1, le=100_000)
     per_page: int = Field(50, ge=1, le=500)
 
 
 class Urbanisation(BaseModel):
+    """Degree of urbanisation (Verstädterung) from the register."""
+
     code: Literal[1, 2, 3]
     label: str = Field(description="dicht besiedelt, mittlere Besiedlungsdichte, gering besiedelt")
 
 
 class ParentRef(BaseModel):
+    """The entry directly above (Gemeinde → Gemeindeverband → Kreis → … → Land)."""
+
+    ags: str = Field(description="Schlüssel wie bei `ags` (Kreis: 5 Ziffern + 000)")
     key: str
     name: str
     level: LevelName
@@ -69,6 +77,8 @@ class MunicipalityOut(BaseModel):
 
 
 class MunicipalityList(BaseModel):
+    """One page of register entries and the number of all matches."""
+
     total: int
     page: int
     per_page: int
