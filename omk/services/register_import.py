@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Column, MetaData, Table, bindparam, insert, select, update
+from sqlalchemy import Column, Insert, MetaData, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
@@ -374,7 +374,12 @@ def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
 
 
 class _Writer:
-    """Writes a diff with portable bulk statements (``executemany``); used for SQLite."""
+    """Writes a diff with ``executemany`` in batches; used for SQLite (and any other database).
+
+    Statements are compiled once by SQLAlchemy and the rows handed to the driver as tuples:
+    the only value that needs converting, the timestamp, is converted once by its column
+    type. Per-row parameter processing would otherwise cost more than the database work.
+    """
 
     def __init__(self, session: Session, progress: Progress | None) -> None:
         self.session = session
@@ -384,26 +389,42 @@ class _Writer:
         if self.progress is not None and steps:
             self.progress.advance(steps)
 
+    def _executemany(self, stmt: Insert | Update, entries: Sequence[Entry], now: datetime) -> None:
+        """Run ``stmt`` (bound parameters named after :data:`WRITTEN`) for every entry."""
+        connection = self.session.connection()
+        compiled = stmt.compile(dialect=connection.dialect)
+        names = compiled.positiontup
+        if names is None:  # a driver with named parameters: let SQLAlchemy bind them
+            for chunk in _chunks(entries):
+                rows = [dict(zip(WRITTEN, e.row(now), strict=True)) for e in chunk]
+                self.session.execute(stmt, rows)
+                self._advance(len(chunk))
+            return
+        dialect = connection.dialect
+        processor = _table().c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+        stamp = processor(now) if processor is not None else now
+        order = [WRITTEN.index(name) for name in names]
+        sql = str(compiled)
+        for chunk in _chunks(entries):
+            values = [e.row(stamp) for e in chunk]
+            connection.exec_driver_sql(sql, [tuple(v[i] for i in order) for v in values])
+            self._advance(len(chunk))
+
     def insert(self, entries: list[Entry], now: datetime) -> None:
         """Insert new entries, parents before children (for immediate foreign keys)."""
         ordered = sorted(entries, key=lambda e: LEVEL_ORDER.index(Level(e.level)))
-        for chunk in _chunks(ordered):
-            rows = [dict(zip(WRITTEN, e.row(now), strict=True)) for e in chunk]
-            self.session.execute(insert(_table()), rows)
-            self._advance(len(chunk))
+        stmt = insert(_table()).values({c: bindparam(c) for c in WRITTEN})
+        self._executemany(stmt, ordered, now)
 
     def update(self, entries: list[Entry], now: datetime) -> None:
         """Overwrite changed (or returning) entries and make them current again."""
         table = _table()
         stmt = (
             update(table)
-            .where(table.c.key == bindparam("b_key"))
-            .values({c: bindparam(f"b_{c}") for c in WRITTEN if c != "key"})
+            .where(table.c.key == bindparam("key"))
+            .values({c: bindparam(c) for c in WRITTEN if c != "key"})
         )
-        for chunk in _chunks(entries):
-            rows = [{f"b_{c}": v for c, v in zip(WRITTEN, e.row(now), strict=True)} for e in chunk]
-            self.session.execute(stmt, rows)
-            self._advance(len(chunk))
+        self._executemany(stmt, entries, now)
 
     def retire(self, keys: list[str], now: datetime) -> None:
         """Mark keys the extract no longer lists as no longer current."""

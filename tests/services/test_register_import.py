@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from omk.extensions import Base, db
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report
+from omk.models.types import utcnow
 from omk.services import register
 from omk.services import register_import as importer
 from omk.services.register_import import RegisterImportError, import_register
@@ -583,3 +584,27 @@ def test_cli_full_import_reports_german_counts(app: Flask, runner: Any) -> None:
         "11.004 Gemeinden" in result.stdout
     )
     assert "16.068 neu" in result.stdout
+
+
+def test_timestamps_are_stored_as_the_orm_stores_them(app: Flask) -> None:
+    import_register(SAMPLE_REGISTER)
+    with unit_of_work() as session:
+        session.add(
+            Cycle(
+                code="2021",
+                period_start=date(2021, 1, 1),
+                period_end=date(2021, 12, 31),
+                deadline=date(2022, 3, 31),
+                template_version="1",
+            )
+        )
+    imported = db.session.execute(
+        text("SELECT updated_at FROM municipality WHERE key = '01001000'")
+    ).scalar_one()
+    by_orm = db.session.execute(text("SELECT created_at FROM cycle")).scalar_one()
+    assert type(imported) is type(by_orm)
+    if isinstance(imported, str):  # SQLite stores text: the same format, no offset
+        assert len(imported) == len(by_orm) and "+" not in imported
+    stored = get_row("01001000").updated_at
+    assert stored.tzinfo is not None
+    assert abs((utcnow() - stored).total_seconds()) < 60
