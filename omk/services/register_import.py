@@ -389,6 +389,9 @@ class _Writer:
         if self.progress is not None and steps:
             self.progress.advance(steps)
 
+    def lock(self) -> None:
+        """Keep a concurrent import out until this one commits (SQLite: BEGIN IMMEDIATE)."""
+
     def _executemany(self, stmt: Insert | Update, entries: Sequence[Entry], now: datetime) -> None:
         """Run ``stmt`` (bound parameters named after :data:`WRITTEN`) for every entry."""
         connection = self.session.connection()
@@ -444,6 +447,17 @@ class _PostgresWriter(_Writer):
 
     STAGING = "municipality_import"
 
+    def lock(self) -> None:
+        # Conflicts with other writers of the table, not with readers or foreign-key checks.
+        from psycopg import sql
+
+        with self._cursor() as cursor:
+            cursor.execute(
+                sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(
+                    sql.Identifier(_table().name)
+                )
+            )
+
     def _cursor(self) -> Any:
         connection = self.session.connection().connection.driver_connection
         assert connection is not None, "no driver connection"
@@ -496,6 +510,11 @@ def import_register(path: Path, *, progress: Progress | None = None) -> ImportRe
         result.counts[e.level] = result.counts.get(e.level, 0) + 1
     now = utcnow()
     with unit_of_work() as session:
+        writer_class = (
+            _PostgresWriter if session.get_bind().dialect.name == "postgresql" else _Writer
+        )
+        writer = writer_class(session, progress)
+        writer.lock()
         existing = _existing(session)
         inserts: list[Entry] = []
         updates: list[Entry] = []
@@ -510,10 +529,6 @@ def import_register(path: Path, *, progress: Progress | None = None) -> ImportRe
         gone = [k for k, old in existing.items() if old[0] and k not in entries]
         if progress is not None:
             progress.start("schreiben", len(inserts) + len(updates) + len(gone))
-        writer_class = (
-            _PostgresWriter if session.get_bind().dialect.name == "postgresql" else _Writer
-        )
-        writer = writer_class(session, progress)
         if inserts:
             writer.insert(inserts, now)
         if updates:

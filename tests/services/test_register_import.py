@@ -7,6 +7,8 @@ Expected figures are computed from the CSV independently of the importer where t
 from __future__ import annotations
 
 import csv
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -608,3 +610,39 @@ def test_timestamps_are_stored_as_the_orm_stores_them(app: Flask) -> None:
     stored = get_row("01001000").updated_at
     assert stored.tzinfo is not None
     assert abs((utcnow() - stored).total_seconds()) < 60
+
+
+def test_concurrent_imports_queue_instead_of_failing(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both imports see an empty register unless the second waits for the first to commit;
+    # the pause makes sure they overlap.
+    read_existing = importer._existing
+
+    def slow_existing(session: Any) -> dict[str, tuple[Any, ...]]:
+        rows = read_existing(session)
+        time.sleep(0.3)
+        return rows
+
+    monkeypatch.setattr(importer, "_existing", slow_existing)
+    results: list[importer.ImportResult] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                results.append(import_register(SAMPLE_REGISTER))
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted((r.inserted, r.unchanged) for r in results) == [(0, 92), (92, 0)]
