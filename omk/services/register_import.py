@@ -111,8 +111,9 @@ class Entry:
             self.lon, self.is_kreisfrei,
         )  # fmt: skip
 
-    def row(self, now: datetime) -> tuple[Any, ...]:
-        """The values of :data:`WRITTEN` for a current entry changed at ``now``."""
+    def row(self, now: Any) -> tuple[Any, ...]:
+        """The values of :data:`WRITTEN` for a current entry changed at ``now`` (a datetime,
+        or the driver's form of it)."""
         return (self.key, *self.compared(), True, None, now)
 
     def values(self) -> dict[str, Any]:

@@ -646,3 +646,13 @@ def test_concurrent_imports_queue_instead_of_failing(
         thread.join(timeout=60)
     assert errors == []
     assert sorted((r.inserted, r.unchanged) for r in results) == [(0, 92), (92, 0)]
+
+
+def test_entry_values_follow_the_compared_columns() -> None:
+    entries = importer.read_extract(SAMPLE_REGISTER)
+    entry = entries["01001000"]
+    values = entry.values()
+    assert list(values) == ["key", *importer.COMPARED]
+    assert all(values[c] == getattr(entry, c) for c in values)
+    # Every column of the table is written (a new column must be taught to the importer).
+    assert sorted(importer.WRITTEN) == sorted(c.name for c in Municipality.__table__.columns)
