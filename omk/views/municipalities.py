@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 
 from omk.models.register import URBANISATION_LABELS, Level
 from omk.policy import Action, permission
@@ -11,14 +12,14 @@ from omk.services import register
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
 
-#: German labels of the register's levels (filter and profile).
+#: Labels of the register's levels (filter and profile), translated when rendered.
 LEVEL_LABELS = {
-    Level.LAND.value: "Land",
-    Level.REGIERUNGSBEZIRK.value: "Regierungsbezirk",
-    Level.REGION.value: "Region",
-    Level.KREIS.value: "Kreis",
-    Level.GEMEINDEVERBAND.value: "Gemeindeverband",
-    Level.GEMEINDE.value: "Gemeinde",
+    Level.LAND.value: _l("Land"),
+    Level.REGIERUNGSBEZIRK.value: _l("Regierungsbezirk"),
+    Level.REGION.value: _l("Region"),
+    Level.KREIS.value: _l("Kreis"),
+    Level.GEMEINDEVERBAND.value: _l("Gemeindeverband"),
+    Level.GEMEINDE.value: _l("Gemeinde"),
 }
 #: The level filter's value for "every level".
 ALL_LEVELS = "alle"

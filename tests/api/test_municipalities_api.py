@@ -365,8 +365,9 @@ def test_docs_page_renders_every_path(client: FlaskClient) -> None:
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.text
+    words = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
-            assert f"<code>{method.upper()} {path}</code>" in html
-            assert operation["summary"] in html
+            assert f"{method.upper()} {path}" in words
+            assert " ".join(operation["summary"].split()) in words
     assert "style=" not in html

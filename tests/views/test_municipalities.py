@@ -248,3 +248,14 @@ def test_unknown_keys_are_404(client: FlaskClient, register: None, key: str) -> 
     response = client.get(f"/kommunen/{key}")
     assert response.status_code == 404
     assert "text/html" in response.content_type
+
+
+def test_directory_and_profile_in_english(client: FlaskClient, register: None) -> None:
+    english = {"Accept-Language": "en"}
+    land = client.get("/kommunen/05", headers=english).text
+    assert re.search(r"<dt>Level</dt><dd>State</dd>", land)
+    flensburg = client.get("/kommunen/01001000", headers=english).text
+    assert "county-free – the city belongs to no rural district" in flensburg
+    directory = client.get("/kommunen/?level=alle", headers=english).text
+    assert '<option value="alle" selected>all levels</option>' in directory
+    assert '<option value="kreis">District</option>' in directory
