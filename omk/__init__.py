@@ -114,6 +114,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Unicode-aware lower() for case-insensitive name search (SQLite's folds ASCII only).
+        dbapi_connection.create_function("omk_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
@@ -121,6 +123,10 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
 
 
 def _select_locale() -> str:

@@ -42,19 +42,11 @@ def get(key: str) -> Municipality:
 
 
 def _folded(column: Any) -> Any:
-    """``lower(column)`` that folds umlauts too (SQLite's own lower() folds ASCII only)."""
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return func.lower(column)
-    # Registered on the connection this session uses; cheap, and safe to repeat.
-    driver = connection.connection.driver_connection
-    assert driver is not None, "no driver connection"
-    driver.create_function("omk_lower", 1, _lower, deterministic=True)
-    return func.omk_lower(column)
-
-
-def _lower(value: str | None) -> str | None:
-    return value.lower() if value is not None else None
+    """``lower(column)`` that folds umlauts too (SQLite's own lower() folds ASCII only;
+    ``omk_lower`` is registered on every SQLite connection in omk/__init__.py)."""
+    if db.engine.dialect.name == "sqlite":
+        return func.omk_lower(column)
+    return func.lower(column)
 
 
 def search_query(
