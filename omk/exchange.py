@@ -424,9 +424,13 @@ def describe(
 
 
 def touches(change_field: str, comment_field: str) -> bool:
-    """Whether a change at ``change_field`` answers a comment on ``comment_field``."""
+    """Whether a change at ``change_field`` answers a comment on ``comment_field``.
+
+    A comment on the report as a whole is answered by any change.
+    """
     return (
-        change_field == comment_field
+        comment_field == "report"
+        or change_field == comment_field
         or change_field.startswith(comment_field + ".")
         or change_field.startswith(comment_field + "[")
         or comment_field.startswith(change_field + ".")  # the whole practice was removed

@@ -271,3 +271,14 @@ def test_report_stays_bound_to_its_template_version(
         assert [e.field for e in missing.value.errors] == [
             "indicators.unterbringung.aufenthaltsdauer_gu"
         ]
+
+
+def test_a_comment_on_the_whole_report_is_answered_by_any_change(people: dict[str, Any]) -> None:
+    doc = factories.document(ESSEN)
+    report = submitted(people, doc)
+    reports.return_report(people["reviewer"], report, [("report", "Bitte insgesamt überarbeiten.")])
+    changed = copy.deepcopy(doc)
+    changed["indicators"]["arbeitsmarkt.praktika"] = 61
+    reports.save_document(people["reporter"], report, changed, edit_version=None)
+    reports.submit(people["reporter"], report)
+    assert [s.answered for s in reports.comments(report)] == [True]
