@@ -26,4 +26,26 @@
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
   });
+
+  // Warn before leaving a form with unsaved changes (forms marked data-warn-unsaved). A form
+  // shown again after an error holds unsaved input from the start (data-warn-unsaved="dirty").
+  var unsaved = false;
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-warn-unsaved]").forEach(function (form) {
+      if (form.getAttribute("data-warn-unsaved") === "dirty") { unsaved = true; }
+      form.addEventListener("input", function () { unsaved = true; });
+      form.addEventListener("change", function () { unsaved = true; });
+      form.addEventListener("submit", function () { unsaved = false; });
+    });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // Ask before destructive actions (forms marked data-confirm="question").
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
 })();
