@@ -18,6 +18,7 @@ defusedxml guarding the XML.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import logging
@@ -62,6 +63,8 @@ MIN_ACTOR_SLOTS = 5
 INPUT_ROWS = 500
 #: Rows below the heading a reader looks at; more non-blank rows are an error.
 MAX_DATA_ROWS = 1000
+#: Rows of the hidden sheet a reader looks at (fingerprints: one row per value of the draft).
+MAX_META_ROWS = 20000
 #: Limits of the zip container, checked before parsing (zip bombs).
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
 MAX_ZIP_ENTRIES = 500
@@ -99,6 +102,8 @@ class WorkbookInfo:
     municipality_name: str = ""
     cycle_title: str = ""
     created_at: str = ""
+    #: path → keyed fingerprint of the draft's value (see :func:`fingerprints`)
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 def empty_document(municipality: str, cycle: str) -> dict[str, Any]:
@@ -111,6 +116,49 @@ def empty_document(municipality: str, cycle: str) -> dict[str, Any]:
         "indicator_practices": {},
         "practices": [],
     }
+
+
+#: Paths of the fingerprint rows on the hidden sheet.
+_PATH_KEY = re.compile(r"^(indicators\.|indicator_practices\.|practices\[)")
+_ABSENT = "-"
+
+
+def fingerprints(doc: dict[str, Any], key: bytes) -> dict[str, str]:
+    """A keyed fingerprint (HMAC, 16 hex digits) of every value of a canonical document, by
+    path: ``indicators.<code>``, ``indicator_practices.<code>``, ``practices[<id>].<field>``.
+
+    The workbook keeps them hidden, so an upload can tell which values someone changed in the
+    draft after the download; keyed, so they reveal nothing about the values."""
+
+    def mark(value: Any) -> str:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+    out: dict[str, str] = {}
+    for code, value in (doc.get("indicators") or {}).items():
+        out[f"indicators.{code}"] = mark(value)
+    for code, refs in (doc.get("indicator_practices") or {}).items():
+        out[f"indicator_practices.{code}"] = mark(sorted(refs or []))
+    for practice in doc.get("practices") or []:
+        pid = str(practice.get("id") or "").lower()
+        for name, value in practice.items():
+            if name != "id" and pid:
+                out[f"practices[{pid}].{name}"] = mark(value)
+    return out
+
+
+def overwritten(
+    base: dict[str, str], current: dict[str, str], uploaded: dict[str, str]
+) -> list[str]:
+    """Paths someone changed in the draft since the workbook was made (``base``) that the
+    upload would set back or to something else: the changes an upload would silently lose."""
+    paths = sorted(set(base) | set(current))
+    return [
+        path
+        for path in paths
+        if current.get(path, _ABSENT) != base.get(path, _ABSENT)
+        and uploaded.get(path, _ABSENT) != current.get(path, _ABSENT)
+    ]
 
 
 def content_hash(doc: dict[str, Any]) -> str:
@@ -363,6 +411,7 @@ def _write_meta(ws: Worksheet, info: WorkbookInfo) -> None:
         ("base", info.base),
         ("created_at", info.created_at),
         ("note", "Dieses Blatt nicht ändern: es ordnet die Arbeitsmappe dem Bericht zu."),
+        *sorted(info.fingerprints.items()),
     ]
     for r, (key, value) in enumerate(rows, start=1):
         put(ws, r, 1, key)
@@ -878,6 +927,7 @@ class ReadResult:
     document: dict[str, Any] | None
     problems: list[Located] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
     indicator_rows: dict[str, int] = field(default_factory=dict)
     practice_rows: list[int] = field(default_factory=list)
     practice_ids: dict[str, int] = field(default_factory=dict)
@@ -975,7 +1025,7 @@ def _check_container(data: bytes) -> None:
         raise UnreadableWorkbook("Die Arbeitsmappe ist zu groß (entpackt mehr als 64 MB).")
 
 
-def _load_grids(data: bytes, sheets: Iterable[str], max_rows: int) -> dict[str, Grid]:
+def _load_grids(data: bytes, sheets: dict[str, int]) -> dict[str, Grid]:
     """The cells of some sheets, each with its cached value and whether it was a formula.
 
     The workbook is opened twice, read-only: once for the formulas (to know which cells are
@@ -991,7 +1041,7 @@ def _load_grids(data: bytes, sheets: Iterable[str], max_rows: int) -> dict[str, 
         ) from exc
     grids: dict[str, Grid] = {}
     try:
-        for name in sheets:
+        for name, max_rows in sheets.items():
             if name not in values.sheetnames:
                 continue
             f_rows = formulas[name].iter_rows(min_row=1, max_row=max_rows)
@@ -1030,14 +1080,20 @@ def _cell(grid: Grid, row: int, column: int) -> CellValue:
     return BLANK
 
 
-def read_meta(grids: dict[str, Grid]) -> dict[str, str]:
-    """The key/value rows of the hidden sheet (empty when it is missing)."""
+def read_meta(grids: dict[str, Grid]) -> tuple[dict[str, str], dict[str, str]]:
+    """The key/value rows of the hidden sheet (empty when it is missing), and the draft's
+    fingerprints among them."""
     meta: dict[str, str] = {}
+    marks: dict[str, str] = {}
     for row in grids.get(META_SHEET, []):
         if len(row) >= 2 and isinstance(row[0].value, str):
-            value = row[1].value
-            meta[row[0].value.strip()] = "" if value is None else str(value).strip()
-    return meta
+            key, value = row[0].value.strip(), row[1].value
+            text = "" if value is None else str(value).strip()
+            if _PATH_KEY.match(key):
+                marks[key] = text
+            else:
+                meta[key] = text
+    return meta, marks
 
 
 def check_meta(
@@ -1107,10 +1163,12 @@ def read_workbook(
     practices their id (the service's rule: same title as a practice of the draft, else new), so
     that indicator links can name them. Raises :class:`UnreadableWorkbook` for a file that is no
     workbook."""
+    rows = HEADER_ROW + MAX_DATA_ROWS + 20
     grids = _load_grids(
-        data, (META_SHEET, INDICATOR_SHEET, PRACTICE_SHEET), HEADER_ROW + MAX_DATA_ROWS + 20
+        data, {META_SHEET: MAX_META_ROWS, INDICATOR_SHEET: rows, PRACTICE_SHEET: rows}
     )
-    result = ReadResult(document=None, meta=read_meta(grids))
+    meta, marks = read_meta(grids)
+    result = ReadResult(document=None, meta=meta, fingerprints=marks)
     for message in check_meta(
         result.meta, template=template, cycle=cycle, municipality=municipality
     ):

@@ -649,3 +649,39 @@ def test_located_errors_keep_the_field_error_shape() -> None:
     result = workbook.ReadResult(document={})
     located = result.locate([FieldError("document", "kaputt")])
     assert located == [FieldError("document", "kaputt", "Arbeitsmappe")]
+
+
+def test_fingerprints_tell_what_an_upload_would_undo(
+    doc: dict[str, Any], content: Content, template: ReportTemplate
+) -> None:
+    key = b"k" * 32
+    marks = workbook.fingerprints(doc, key)
+    assert (
+        marks["indicators.unterbringung.zuweisungen"]
+        != workbook.fingerprints(doc, b"x")["indicators.unterbringung.zuweisungen"]
+    )  # keyed
+    assert f"practices[{fx.PATEN}].outcomes" in marks
+    result = read(build(doc, content, template, fingerprints=marks), content, template, doc)
+    assert result.fingerprints == marks
+    uploaded = exchange.canonical(result.document or {}, template)
+
+    def lost(current: dict[str, Any], sent: dict[str, Any]) -> list[str]:
+        return workbook.overwritten(
+            marks, workbook.fingerprints(current, key), workbook.fingerprints(sent, key)
+        )
+
+    assert lost(doc, uploaded) == []
+    changed = copy.deepcopy(doc)
+    changed["indicators"]["arbeitsmarkt.praktika"] = 77
+    assert lost(changed, uploaded) == ["indicators.arbeitsmarkt.praktika"]
+    same = copy.deepcopy(uploaded)
+    same["indicators"]["arbeitsmarkt.praktika"] = 77
+    assert lost(changed, same) == []
+    # a practice removed meanwhile would come back; one added meanwhile would go
+    removed = copy.deepcopy(doc)
+    removed["practices"] = removed["practices"][:1]
+    assert all(p.startswith(f"practices[{fx.PATEN}].") for p in lost(removed, uploaded))
+    added = copy.deepcopy(doc)
+    added["practices"].append(exchange.canonical_practice(factories.practice("Neu")))
+    new_id = added["practices"][-1]["id"]
+    assert lost(added, uploaded) and all(new_id in p for p in lost(added, uploaded))
