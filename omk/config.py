@@ -69,6 +69,8 @@ class Defaults:
 
     # Upper bound of a request body (uploads of reports and workbooks included).
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Largest report file (.xlsx workbook or omk-report/1 JSON) the upload page accepts.
+    UPLOAD_MAX_BYTES = 4 * 1024 * 1024
     # WTForms field limits against oversized forms.
     MAX_FORM_PARTS = 2000
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
