@@ -147,30 +147,21 @@ class DraftChanged(Conflict):
 
 
 def describe(paths: list[str], doc: dict[str, Any], template: ReportTemplate) -> list[str]:
-    """German names for document paths: "Kennzahl „…“", "Maßnahme „…“: Ergebnisse"; several
-    fields of one practice are named together."""
-    catalogue = reports.content().indicators
-    titles = {str(p.get("id")): p.get("title") or "" for p in doc.get("practices") or []}
+    """Document paths in words (:func:`omk.exchange.describe`); the fields of one practice
+    are named together: Maßnahme „Sprachcafé“ – Titel, Ergebnisse."""
+    content = reports.content()
     out: list[str] = []
     fields: dict[str, list[str]] = {}
     for path in paths:
-        kind, _, code = path.partition(".")
-        if kind in ("indicators", "indicator_practices") and code in catalogue:
-            name = f"Kennzahl „{catalogue[code].label}“"
-            out.append(name if kind == "indicators" else f"Maßnahmen zur {name}")
+        match = re.match(r"^(practices\[[^\]]+\])\.([a-z_]+)", path)
+        if match is None:
+            out.append(exchange.describe(path, doc, content, template))
             continue
-        match = re.match(r"^practices\[([^\]]+)\]\.?([a-z_]*)", path)
-        if not match:
-            out.append(path)
-            continue
-        pid, name = match.groups()
-        field = template.practice_field(name)
-        label = field.label if field else name
-        fields.setdefault(pid, []).append(label)
-    for pid, labels in fields.items():
-        title = titles.get(pid) or "(entfernte Maßnahme)"
+        field = template.practice_field(match.group(2))
+        fields.setdefault(match.group(1), []).append(field.label if field else match.group(2))
+    for ref, labels in fields.items():
         shown = ", ".join(labels[:4]) + (" …" if len(labels) > 4 else "")
-        out.append(f"Maßnahme „{title}“: {shown}")
+        out.append(f"{exchange.describe(ref, doc, content, template)} – {shown}")
     return list(dict.fromkeys(out))
 
 

@@ -280,7 +280,7 @@ def test_a_draft_changed_since_the_download_is_not_silently_overwritten(
         response.text
     )
     assert 'name="replace"' in response.text
-    assert "Kennzahl „Vermittelte Praktika“" in response.text  # what would be lost
+    assert "<li>Vermittelte Praktika</li>" in response.text  # what would be lost
     assert draft()["indicators"]["arbeitsmarkt.praktika"] == 77
     assert draft()["indicators"]["arbeitsmarkt.ausbildung"] == 35
 
@@ -334,7 +334,7 @@ def test_a_colleague_change_in_another_practice_field_is_protected(
 
     response = upload(client, edit(data, change))
     assert response.status_code == 409
-    assert "Maßnahme „Patenschaften für Familien“: Ergebnisse" in response.text
+    assert "Maßnahme „Patenschaften für Familien“ – Ergebnisse" in response.text
     assert "Vermittelte Praktika" not in response.text  # typed the same value: no loss
     assert draft()["practices"][1]["title"] == "Patenschaften für Familien"
 
