@@ -245,11 +245,23 @@ def _json_document(data: bytes) -> Any:
     except UnicodeDecodeError:
         raise _fail("Die JSON-Datei ist nicht UTF-8-kodiert.") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise _fail(
             f"Die Datei ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg})."
         ) from None
+    except _NotANumber as exc:
+        raise _fail(f"Die Datei enthält {exc}; das ist in JSON keine gültige Zahl.") from None
+    except RecursionError:
+        raise _fail("Die JSON-Datei ist zu tief verschachtelt.") from None
+
+
+class _NotANumber(ValueError):
+    """NaN or Infinity in a JSON file (Python accepts them, JSON does not)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(name)
 
 
 def _state_problem(t: Target) -> str | None:

@@ -1009,6 +1009,11 @@ class UnreadableWorkbook(Exception):
 
 
 def _check_container(data: bytes) -> None:
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE: .xls, or encrypted
+        raise UnreadableWorkbook(
+            "Die Datei ist eine ältere Excel-Datei (.xls) oder mit einem Kennwort geschützt. "
+            "Bitte ohne Kennwort als „Excel-Arbeitsmappe (.xlsx)“ speichern."
+        )
     if not data.startswith(b"PK\x03\x04"):
         raise UnreadableWorkbook(
             "Die Datei ist keine Excel-Arbeitsmappe (.xlsx). Ältere .xls-Dateien und "

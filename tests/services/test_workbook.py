@@ -593,6 +593,8 @@ def test_an_own_column_on_the_right_is_ignored(
 def test_not_a_workbook(content: Content, template: ReportTemplate) -> None:
     with pytest.raises(workbook.UnreadableWorkbook, match="keine Excel-Arbeitsmappe"):
         read(b"%PDF-1.7 ...", content, template)
+    with pytest.raises(workbook.UnreadableWorkbook, match="mit einem Kennwort geschützt"):
+        read(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, content, template)
     with pytest.raises(workbook.UnreadableWorkbook, match="beschädigt"):
         read(b"PK\x03\x04" + b"\x00" * 100, content, template)
 
