@@ -586,3 +586,12 @@ def test_unknown_cycle_or_municipality_is_404(app: Flask, people: dict[str, User
     other = factories.make_cycle("2024-he", regions=["06"])
     assert client.get(f"/berichte/{other.code}/vorlage.xlsx").status_code == 404
     assert client.get(f"/berichte/{other.code}/{ESSEN}/vorlage.xlsx").status_code == 404
+
+
+def test_the_pages_speak_english_on_request(app: Flask, people: dict[str, User]) -> None:
+    start(people["reporter"])
+    client = as_user(app, people["reporter"])
+    client.post("/sprache", data={"lang": "en", "next": "/"})
+    assert "Upload a file (Excel or JSON)" in client.get(BASE + "/").text
+    page = client.get(BASE + "/hochladen")
+    assert "Upload into the draft" in page.text and "Download the cycle" in page.text
