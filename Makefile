@@ -33,7 +33,8 @@ translations: $(BIN)/omk
 translations-update: $(BIN)/omk
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--project OMK --version 0.1.0 -o omk/translations/messages.pot .
-	$(BIN)/pybabel update -i omk/translations/messages.pot -d omk/translations --ignore-obsolete
+	$(BIN)/pybabel update -i omk/translations/messages.pot -d omk/translations --ignore-obsolete \
+		--width=100
 
 setup: $(BIN)/omk assets translations
 

@@ -202,7 +202,8 @@ def content_errors(
     """Checks the schema cannot make: codes of the template, bounds, references, duplicates."""
     errors: list[FieldError] = []
     codes = set(template.indicator_codes())
-    for code, value in (doc.get("indicators") or {}).items():
+    indicators = doc.get("indicators")
+    for code, value in (indicators if isinstance(indicators, dict) else {}).items():
         path = f"indicators.{code}"
         if code not in codes:
             errors.append(
@@ -212,7 +213,8 @@ def content_errors(
         problem = _number_problem(value, content.indicators[code])
         if problem:
             errors.append(FieldError(path, problem))
-    practices = doc.get("practices") or []
+    practices = doc.get("practices")
+    practices = practices if isinstance(practices, list) else []
     ids: dict[str, int] = {}
     for i, practice in enumerate(practices):
         if not isinstance(practice, dict):
@@ -228,6 +230,12 @@ def content_errors(
                     )
                 )
             ids[key] = i
+        for name in ("budget_eur", "staff_fte"):
+            number_value = practice.get(name)
+            if isinstance(number_value, float) and not math.isfinite(number_value):
+                errors.append(
+                    FieldError(practice_ref(practice, i) + f".{name}", "Bitte eine Zahl angeben.")
+                )
         started, ended = practice.get("started"), practice.get("ended")
         if isinstance(started, str) and isinstance(ended, str) and ended < started:
             errors.append(
@@ -243,12 +251,13 @@ def content_errors(
                     practice_ref(practice, i) + ".actors", "Nur ein Akteur kann federführend sein."
                 )
             )
-    for code, refs in (doc.get("indicator_practices") or {}).items():
+    links = doc.get("indicator_practices")
+    for code, refs in (links if isinstance(links, dict) else {}).items():
         path = f"indicator_practices.{code}"
         if code not in codes:
             errors.append(FieldError(path, f"Unbekannte Kennzahl {code!r}."))
             continue
-        for ref in refs or []:
+        for ref in refs if isinstance(refs, list) else []:
             if isinstance(ref, str) and ref.lower() not in ids:
                 errors.append(
                     FieldError(path, f"Die Maßnahme {ref} gibt es in diesem Bericht nicht.")
@@ -257,12 +266,18 @@ def content_errors(
 
 
 def check_document(doc: Any, content: Content, template: ReportTemplate) -> list[FieldError]:
-    """All problems of a document: the JSON Schema first, then template and reference checks."""
+    """Every problem of a document at once: the JSON Schema, then template and reference
+    checks (each reported once per field and message)."""
     if not isinstance(doc, dict):
         return [FieldError("document", "Erwartet wird ein JSON-Objekt im Format omk-report/1.")]
     errors = schema_errors(doc, content)
-    if not errors:
-        errors = content_errors(doc, content, template)
+    seen = {(e.field, e.message) for e in errors}
+    schema_fields = {e.field for e in errors}
+    for error in content_errors(doc, content, template):
+        # A value the schema already refused (wrong type, out of range) is reported once.
+        if error.field in schema_fields or (error.field, error.message) in seen:
+            continue
+        errors.append(error)
     return errors
 
 

@@ -41,15 +41,22 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} ist in JSON nicht erlaubt")
+
+
 def _json_body() -> Any:
+    """The request body as JSON; NaN and Infinity (which Python's parser accepts) are refused."""
     if not request.is_json:
         raise ValidationFailed(
             [FieldError("body", "Erwartet wird JSON (Content-Type: application/json).")]
         )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ValidationFailed([FieldError("body", "Der Inhalt ist kein gültiges JSON.")])
-    return data
+    try:
+        return json.loads(request.get_data(cache=True), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationFailed(
+            [FieldError("body", f"Der Inhalt ist kein gültiges JSON: {exc}")]
+        ) from exc
 
 
 def etag(report: Report) -> str:

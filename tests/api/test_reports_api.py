@@ -208,3 +208,27 @@ def test_reporter_cannot_write_for_another_municipality(
     r = client.post("/api/v1/reports", json=doc, headers=world["other_reporter"])
     assert r.status_code == 403
     assert client.get(f"/api/v1/reports/{ESSEN}/2025", headers=world["reporter"]).status_code == 404
+
+
+def test_nan_and_infinity_are_refused(client: FlaskClient, world: dict[str, Any]) -> None:
+    import json
+
+    doc = factories.document(ESSEN)
+    body = json.dumps(doc).replace('"budget_eur": 1500', '"budget_eur": NaN')
+    assert "NaN" in body
+    r = client.post(
+        "/api/v1/reports", data=body, content_type="application/json", headers=world["reporter"]
+    )
+    assert r.status_code == 422
+    assert "NaN" in r.json["errors"][0]["message"]
+
+
+def test_every_problem_is_reported_at_once(client: FlaskClient, world: dict[str, Any]) -> None:
+    doc = factories.document(ESSEN)
+    doc["practices"][0]["title"] = ""  # a schema problem …
+    doc["indicators"]["unterbringung.dezentral_anteil"] = 140  # … and a template problem
+    r = client.post("/api/v1/reports", json=doc, headers=world["reporter"])
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json["errors"]}
+    pid = doc["practices"][0]["id"]
+    assert {f"practices[{pid}].title", "indicators.unterbringung.dezentral_anteil"} <= fields
