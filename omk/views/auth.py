@@ -89,7 +89,7 @@ def login() -> ResponseReturnValue:
             login_user(user, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
-        status = 400 if form.csrf_token.errors else 422
+        status = 400 if "csrf_token" in form.errors else 422
     return render_template("auth/login.html", form=form), status
 
 
