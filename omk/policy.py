@@ -166,16 +166,15 @@ def _region_of(target: Any) -> str | None:
 
 
 def _user_rule(user: User, role: Role, target: Any) -> bool:
-    """A reviewer manages reporter and staff accounts of its region, never admins or itself."""
+    """A reviewer manages the accounts of its region, never admins, itself, or readers tied
+    to no municipality (those belong to no region: the operator manages them)."""
     if role != Role.REVIEWER:
         return False
     if isinstance(target, User):
-        if target.role == Role.ADMIN or target.id == user.id:
+        if target.role == Role.ADMIN or (target.id is not None and target.id == user.id):
             return False
         if target.role == Role.REVIEWER:
             return in_scope(user.scope, target.scope)
-        if target.role == Role.STAFF:
-            return target.municipality_key is None or in_scope(user.scope, target.municipality_key)
         return in_scope(user.scope, target.municipality_key)
     return in_scope(user.scope, _region_of(target))
 
