@@ -76,6 +76,20 @@ def visible_users_query(actor: User):
     )
 
 
+def _authorize_assignment(form: UserForm) -> None:
+    """Check the account as the form would make it: a reviewer gives out only accounts of its
+    region (a reviewer's scope, a reporter's or reader's municipality), never an admin."""
+    role = form.role.data or ""
+    municipality = (form.municipality.data or "").strip() or None
+    scope = (form.scope.data or "").strip() or None
+    candidate = User(
+        role=role,
+        municipality_key=municipality if role in (Role.REPORTER, Role.STAFF) else None,
+        scope=scope if role == Role.REVIEWER else None,
+    )
+    authorize(Action.USERS_MANAGE, candidate)
+
+
 @bp.get("/")
 @permission(Action.USERS_MANAGE)
 def index() -> ResponseReturnValue:
@@ -95,10 +109,7 @@ def invite() -> ResponseReturnValue:
     form = InviteForm()
     form.role.choices = _role_choices()
     if form.validate_on_submit():
-        target_region = (form.municipality.data or form.scope.data or "").strip()
-        if actor.role != Role.ADMIN:
-            # A reviewer invites only into its own region.
-            authorize(Action.USERS_MANAGE, target_region or "-")
+        _authorize_assignment(form)
         try:
             user = accounts.create_user(
                 actor,
@@ -129,9 +140,7 @@ def edit(user_id: int) -> ResponseReturnValue:
     form = EditForm(obj=None if request.method == "POST" else _form_data(user))
     form.role.choices = _role_choices()
     if form.validate_on_submit():
-        new_region = (form.municipality.data or form.scope.data or "").strip()
-        if actor.role != Role.ADMIN:
-            authorize(Action.USERS_MANAGE, new_region or "-")
+        _authorize_assignment(form)
         try:
             accounts.update_user(
                 actor,
