@@ -1,0 +1,1 @@
+"""Security tests (SECURITY.md sections A, B and C): generated from the app's url_map."""
