@@ -48,6 +48,8 @@ class Defaults:
 
     # "Remember me" lasts days, not a year.
     REMEMBER_COOKIE_DAYS = 14
+    # Lifetime of a form's CSRF token in seconds (a working day; a stale form asks to reload).
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
     # Lifetime of e-mailed password links (invitation, reset), in hours.
     PASSWORD_LINK_HOURS = 48
     # Default lifetime of API tokens, in days.
@@ -128,7 +130,6 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Plain http://127.0.0.1 in development and the test client cannot carry Secure cookies.
         settings["SESSION_COOKIE_SECURE"] = False
     settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
-    settings["WTF_CSRF_TIME_LIMIT"] = 3600 * 8
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     return settings
 
