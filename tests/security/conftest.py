@@ -12,6 +12,7 @@ from flask import Flask
 
 from omk import create_app
 from omk.models import User
+from omk.policy import Action, permission
 from tests.conftest import test_settings
 from tests.security.world import IsolatedClient, World, build_world, routes
 
@@ -28,6 +29,24 @@ def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
 @pytest.fixture
 def world(app: Flask, make_user: Callable[..., User]) -> World:
     return build_world(app, make_user)
+
+
+#: What the test-only failing route puts into its exception: none of it may reach the page.
+BOOM_SECRETS = ("SELECT password_hash FROM user_account", "/srv/omk/geheim.py", "RuntimeError")
+
+
+@pytest.fixture
+def boom_app(make_app: Callable[..., Flask]) -> Flask:
+    """A test app with a route that fails (for the 500 page), registered before any request."""
+    app = make_app()
+    app.test_client_class = IsolatedClient
+
+    @app.get("/_test/fehler")
+    @permission(Action.PUBLIC)
+    def boom() -> str:
+        raise RuntimeError(f"{BOOM_SECRETS[0]} failed in {BOOM_SECRETS[1]}")
+
+    return app
 
 
 @cache
