@@ -64,7 +64,7 @@ class SetPasswordForm(FlaskForm):
 @bp.route("/anmelden", methods=["GET", "POST"])
 @permission(Action.PUBLIC)
 def login() -> ResponseReturnValue:
-    if current_user.is_authenticated:
+    if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
@@ -80,7 +80,11 @@ def login() -> ResponseReturnValue:
             form.password.errors = [_(exc.message)]
             status = 401
         else:
-            # A fresh session: nothing of the anonymous session is carried into the login.
+            # A fresh session: nothing of the previous one is carried into the login, not even
+            # a session someone planted in this browser (session fixation); that one ends.
+            if current_user.is_authenticated:
+                accounts.end_session(current_user._get_current_object())
+                logout_user()
             lang = session.get("lang")
             session.clear()
             if lang:
