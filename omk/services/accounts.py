@@ -235,9 +235,10 @@ def authenticate(email: str, password: str, address: str) -> User:
         >= cfg["LOGIN_FAILURES_PER_ACCOUNT"]
         or _failures_since(LoginAttempt.address, address) >= cfg["LOGIN_FAILURES_PER_ADDRESS"]
     ):
-        log.warning("login throttled: address=%s", address)
+        user = find_user_by_email(email)
+        log.warning("login throttled: user=%s address=%s", getattr(user, "id", "unknown"), address)
         with unit_of_work():
-            audit.record(None, "login.throttled")
+            audit.record(None, "login.throttled", user)
         raise LoginThrottled(
             "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut "
             "oder setzen Sie Ihr Passwort zurück."
@@ -301,7 +302,7 @@ def end_session(user: User) -> None:
         if token:
             db.session.execute(delete(UserSession).where(UserSession.token_hash == _sha256(token)))
         audit.record(user, "logout", user)
-    log.info("logout: user=%s", user.id)
+    log.info("logout: user=%s address=%s", user.id, audit.client_address() or "-")
 
 
 def _end_all_sessions(user: User) -> None:
