@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 
 from omk.config import DEFAULT_SECRET_KEY
@@ -24,7 +24,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def install_headers(app: Flask) -> None:
-    """Add the security headers to every response, error pages and static files included."""
+    """Add the security headers to every response, error pages and static files included;
+    and hold url-encoded forms to the form limits (see :func:`install_request_limits`)."""
+    install_request_limits(app)
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
@@ -44,6 +46,32 @@ def install_headers(app: Flask) -> None:
         elif "Cache-Control" not in headers and request.endpoint != "static":
             headers["Cache-Control"] = "no-cache"
         return response
+
+
+def install_request_limits(app: Flask) -> None:
+    """Refuse oversized bodies, and oversized url-encoded forms, with 413 before anything
+    parses them.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE and MAX_FORM_PARTS to multipart forms only; a
+    url-encoded body is parsed whole, so up to MAX_CONTENT_LENGTH of fields would be read.
+    Such a form carries text only: it gets the text limit as its body limit, and at most
+    MAX_FORM_PARTS fields. Runs first, before CSRF protection reads the form.
+    """
+
+    def limit_urlencoded_forms() -> None:
+        length = request.content_length
+        if length is not None and length > app.config["MAX_CONTENT_LENGTH"]:
+            abort(413)  # also where the view would never read the body
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return
+        request.max_content_length = min(
+            app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_MEMORY_SIZE"]
+        )
+        body = request.get_data(cache=True)  # 413 when longer; parsing reuses the bytes
+        if body.count(b"&") >= app.config["MAX_FORM_PARTS"]:
+            abort(413)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, limit_urlencoded_forms)
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
