@@ -42,6 +42,7 @@ def boom_app(make_app: Callable[..., Flask]) -> Flask:
     app.test_client_class = IsolatedClient
 
     @app.get("/_test/fehler")
+    @app.get("/api/v1/_test/fehler")
     @permission(Action.PUBLIC)
     def boom() -> str:
         raise RuntimeError(f"{BOOM_SECRETS[0]} failed in {BOOM_SECRETS[1]}")
