@@ -3,6 +3,7 @@ succeeds (2xx, or a redirect after a write) without asking the policy fails the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 from omk.models import User
 from omk.policy import Action, authorize, permission
 from tests.conftest import login
-from tests.security.world import IsolatedClient
+from tests.security.world import IsolatedClient, World
 
 
 @pytest.fixture
@@ -68,3 +69,24 @@ def test_a_route_without_declaration_is_refused(make_app: Callable[..., Flask]) 
 
     response = app.test_client().get("/_test/undeclared")
     assert response.status_code == 403
+
+
+def test_denials_are_logged_without_secrets(
+    app: Flask, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Who, what, which record (the log line carries the time); no token, no body."""
+    caplog.set_level(logging.WARNING, logger="omk.policy")
+    target = world.user_ids["reporter_a"]
+    client = world.client("reviewer_06")
+    response = client.post(f"/konten/{target}", data={"name": "Geheimer Formularinhalt"})
+    assert response.status_code == 403
+    token = world.api_tokens["reporter_a"]
+    response = app.test_client().get("/konten/", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 302  # the HTML pages ignore bearer tokens
+    denial = next(r for r in caplog.records if r.getMessage().startswith("denied:"))
+    message = denial.getMessage()
+    assert f"user={world.user_ids['reviewer_06']}" in message
+    assert "action=users.manage" in message
+    assert f"target=User:{target}" in message and f"path=/konten/{target}" in message
+    assert denial.created > 0
+    assert "Geheimer Formularinhalt" not in caplog.text and token not in caplog.text
