@@ -10,11 +10,20 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from omk import create_app
+from omk import content, create_app
 from omk.models import User
 from omk.policy import Action, permission
 from tests.conftest import test_settings
 from tests.security.world import IsolatedClient, World, build_world, routes
+
+_load_content_once = cache(content.load_content)
+
+
+@pytest.fixture(autouse=True)
+def content_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing content/ (YAML) is most of an app's start-up, and this suite starts many apps
+    over the same content: parse it once per run."""
+    monkeypatch.setattr(content, "load_content", _load_content_once)
 
 
 @pytest.fixture
