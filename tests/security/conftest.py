@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -63,6 +65,7 @@ def boom_app(make_app: Callable[..., Flask]) -> Flask:
 def collection_app() -> Flask:
     """An app built only to read its url_map while collecting tests (no database used)."""
     folder = Path(tempfile.mkdtemp(prefix="omk-collect-"))
+    atexit.register(shutil.rmtree, folder, True)
     return create_app(test_settings(folder, f"sqlite:///{folder / 'unused.sqlite3'}"))
 
 
