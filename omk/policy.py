@@ -146,6 +146,8 @@ def can(user: Any, action: Action, target: Any = None) -> bool:
             return getattr(target, "revision_count", 0) > 0
         if action == Action.REPORT_READ_PUBLISHED:
             return _report_published_rule(user, role, target)
+        if action == Action.REPORT_REVIEW:
+            return _report_submitted(target)
         return True
     checker = _TARGET_RULES.get(action)
     if checker is None:
@@ -212,6 +214,16 @@ def _report_review_rule(user: User, role: Role, target: Any) -> bool:
     return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
 
 
+def _report_submitted(target: Any) -> bool:
+    """Something was submitted. A report without revisions is a draft: reviewing it would
+    tell the reviewer that it exists and what state it is in."""
+    return getattr(target, "revision_count", 1) > 0
+
+
+def _report_review_submitted_rule(user: User, role: Role, target: Any) -> bool:
+    return _report_review_rule(user, role, target) and _report_submitted(target)
+
+
 _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
@@ -220,7 +232,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.REPORT_READ_PUBLISHED: _report_published_rule,
     Action.REPORT_EDIT: _report_edit_rule,
     Action.REPORT_SUBMIT: _report_edit_rule,
-    Action.REPORT_REVIEW: _report_review_rule,
+    Action.REPORT_REVIEW: _report_review_submitted_rule,
     Action.REPORT_EXPORT: _report_review_rule,
 }
 
