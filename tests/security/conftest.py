@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import atexit
+import copy
+import dataclasses
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 
 from omk import content, create_app
-from omk.models import User
+from omk.extensions import db
 from omk.policy import Action, permission
 from tests.conftest import test_settings
-from tests.security.world import IsolatedClient, World, build_world, routes
+from tests.security.world import World, build_world, dump_rows, restore_rows, routes
 
 _load_content_once = cache(content.load_content)
 
@@ -28,18 +31,24 @@ def content_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(content, "load_content", _load_content_once)
 
 
-@pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """The test app, with requests isolated from the test's app context (see IsolatedClient)."""
-    app = make_app()
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
+#: The world's rows and ids, by database dialect: built in the first test that needs it,
+#: copied into the empty database of every later one (building it costs more than the tests).
+_WORLDS: dict[str, tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]] = {}
 
 
 @pytest.fixture
-def world(app: Flask, make_user: Callable[..., User]) -> World:
-    return build_world(app, make_user)
+def world(app: Flask) -> World:
+    """Accounts, tokens, cycles and reports of tests/security/world.py (register included)."""
+    dialect = db.engine.dialect.name
+    if dialect not in _WORLDS:
+        built = build_world(app)
+        data = {f.name: getattr(built, f.name) for f in dataclasses.fields(built)}
+        del data["app"]
+        _WORLDS[dialect] = (copy.deepcopy(data), dump_rows())
+        return built
+    data, rows = _WORLDS[dialect]
+    restore_rows(rows)
+    return World(app=app, **copy.deepcopy(data))
 
 
 #: What the test-only failing route puts into its exception: none of it may reach the page.
@@ -50,7 +59,6 @@ BOOM_SECRETS = ("SELECT password_hash FROM user_account", "/srv/omk/geheim.py", 
 def boom_app(make_app: Callable[..., Flask]) -> Flask:
     """A test app with a route that fails (for the 500 page), registered before any request."""
     app = make_app()
-    app.test_client_class = IsolatedClient
 
     @app.get("/_test/fehler")
     @app.get("/api/v1/_test/fehler")
@@ -76,4 +84,14 @@ def all_endpoints() -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``endpoint`` with every endpoint of the app (routes added later included)."""
     if "endpoint" in metafunc.fixturenames:
-        metafunc.parametrize("endpoint", all_endpoints())
+        from tests.security.expectations import KNOWN_BUGS
+
+        metafunc.parametrize(
+            "endpoint",
+            [
+                pytest.param(e, marks=pytest.mark.xfail(reason=KNOWN_BUGS[e], strict=True))
+                if e in KNOWN_BUGS and metafunc.function.__name__ == "test_permission_matrix"
+                else e
+                for e in all_endpoints()
+            ],
+        )

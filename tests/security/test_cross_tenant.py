@@ -1,6 +1,7 @@
-"""Cross-tenant writes (SECURITY.md A): a reporter of B and the reviewer of region 06 aim
-every mutating route at the records of A and region 05 (their ids, id±1, the largest id),
-with payloads that would do harm: 0 successes, and every table byte-identical afterwards.
+"""Cross-tenant writes (SECURITY.md A): the reporter of B, the reviewer of region 06 and the
+operator aim every mutating route at every record they may not touch (its id, id±1, the
+largest id; another report's practice or comment under their own report's URL), with
+payloads that would do harm: 0 successes, and every table byte-identical afterwards.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import Rule
 
+from tests import factories
 from tests.security.expectations import EXPECTED
 from tests.security.test_matrix import expectation, is_denied
 from tests.security.world import (
     MISSING,
-    PARAMETERS,
+    MIXED,
     A,
+    D,
+    E,
     Probe,
     World,
     changed_tables,
@@ -24,9 +28,11 @@ from tests.security.world import (
     routes,
     rule_parameters,
     table_digests,
+    targets_for,
 )
 
-ATTACKERS = ("reporter_b", "reviewer_06")
+#: B's reporter, the other region's reviewer, and the operator (who may not touch drafts).
+ATTACKERS = ("reporter_b", "reviewer_06", "admin")
 
 #: Harmful form payloads per mutating endpoint; routes not listed get GENERIC.
 HARMFUL: dict[str, list[dict[str, Any]]] = {
@@ -36,6 +42,38 @@ HARMFUL: dict[str, list[dict[str, Any]]] = {
     ],
     "users.resend": [{}],
     "account.revoke_token": [{}],
+    "cycles.edit": [
+        {
+            "title": "übernommen",
+            "status": "closed",
+            "period_start": "2025-01-01",
+            "period_end": "2025-12-31",
+            "deadline": "2026-03-31",
+        }
+    ],
+    "reports.start": [{}],
+    "reports.submit": [{}],
+    "reports.indicators": [{"ind-unterbringung.zuweisungen": "999999"}],
+    "reports.practice": [
+        {
+            "title": "übernommen",
+            "summary": "übernommen",
+            "description": "übernommen",
+            "criterion": "arbeitsmarkt",
+        }
+    ],
+    "reports.delete_practice": [{}],
+    "reports.move_practice": [{"direction": "up"}, {"direction": "down"}],
+    "reports.carry_forward": [{"practice": "x"}],
+    "reports.reply": [{"reply": "übernommen"}],
+    "reports.review": [
+        {"action": "accept"},
+        {"action": "return", "comment::report": "übernommen"},
+        {"action": "reopen", "reason": "übernommen"},
+    ],
+    "api.submit_report": [{}],
+    "api.accept_report": [{}],
+    "api.return_report": [{"comments": [{"field": "report", "text": "übernommen"}]}],
 }
 GENERIC: list[dict[str, Any]] = [
     {
@@ -48,6 +86,9 @@ GENERIC: list[dict[str, Any]] = [
         "is_active": "",
     }
 ]
+
+
+CYCLE_DATES = {"period_start": "2025-01-01", "period_end": "2025-12-31", "deadline": "2026-03-31"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +119,19 @@ BODY_ATTACKS = [
         )
     ],
     *[
+        BodyAttack("api.save_report", role, "-", factories.document(key, "2025"))
+        for role in ("reporter_b", "admin")
+        for key in (A, D, E)  # a draft, a submitted report, no report yet
+    ],
+    *[
+        BodyAttack("cycles.create", "reviewer_06", "-", p)
+        for p in [
+            {"code": "fremd-05", "regions": "05", **CYCLE_DATES},
+            {"code": "fremd-alle", "regions": "", **CYCLE_DATES},
+            {"code": "fremd-mix", "regions": "06 05", **CYCLE_DATES},
+        ]
+    ],
+    *[
         BodyAttack("users.edit", "reviewer_06", "reporter_c", p)
         for p in [
             {"role": "reporter", "municipality": A, "is_active": "y"},
@@ -90,21 +144,27 @@ BODY_ATTACKS = [
 
 
 def _int_neighbours(world: World, rule: Rule, attacker: str, denied: list[Probe]) -> list[Probe]:
-    """For an integer id: the ids next to the denied records and the largest id, unless they
-    are records the attacker may touch."""
-    params = rule_parameters(rule)
-    name, converter = params[0]
-    if converter != "int" or len(params) > 1:
-        return []
-    labels = {t.value: t.label for t in PARAMETERS[name](world)}
+    """For integer ids: the ids next to those of the denied records, and the largest id,
+    unless they are records the attacker may touch."""
     expect = expectation(world.app, rule.endpoint)
-    ids = {p.values[name] for p in denied if p.label != MISSING}
-    candidates = {i + d for i in ids for d in (-1, 1)} | {max(labels)}
-    return [
-        Probe(labels.get(i, MISSING), {name: i})
-        for i in sorted(candidates - ids)
-        if i > 0 and expect.outcome(attacker, labels.get(i, MISSING)) == "deny"
-    ]
+    params = rule_parameters(rule)
+    found = []
+    for name, converter in params:
+        if converter != "int":
+            continue
+        labels = world.values_of(name)  # id → label of its record
+        for probe in denied:
+            if probe.label in (MISSING, MIXED):
+                continue
+            for candidate in (probe.values[name] - 1, probe.values[name] + 1, max(labels)):
+                if candidate <= 0 or candidate == probe.values[name]:
+                    continue
+                # Alone in the URL, the id decides whose record it is; next to a report's
+                # key, it is a sub-record of that report (which the attacker may not touch).
+                label = labels.get(candidate, MISSING) if len(params) == 1 else probe.label
+                if expect.outcome(attacker, label) == "deny":
+                    found.append(Probe(label, {**probe.values, name: candidate}))
+    return found
 
 
 def _url_attacks(app: Flask, world: World) -> list[tuple[Rule, str, str, Probe, dict[str, Any]]]:
@@ -115,9 +175,16 @@ def _url_attacks(app: Flask, world: World) -> list[tuple[Rule, str, str, Probe, 
             continue
         expect = expectation(app, rule.endpoint)
         for attacker in ATTACKERS:
-            denied = [p for p in probes(world, rule) if expect.outcome(attacker, p.label) == "deny"]
-            denied += _int_neighbours(world, rule, attacker, denied)
-            for probe in denied:
+            chosen = [
+                p
+                for p in probes(world, rule)
+                if expect.outcome(attacker, p.label, p.base) == "deny"
+                # Another report's practice or comment under the attacker's own report's URL:
+                # it may answer anything but must change nothing.
+                or p.label == MIXED
+            ]
+            chosen += _int_neighbours(world, rule, attacker, chosen)
+            for probe in chosen:
                 for payload in HARMFUL.get(rule.endpoint, GENERIC):
                     for method in methods:
                         attacks.append((rule, method, attacker, probe, payload))
@@ -143,7 +210,13 @@ def test_no_cross_tenant_write_succeeds(app: Flask, world: World) -> None:
         built = rule.build(probe.values, append_unknown=False)
         assert built is not None
         response = _send(world, clients, attacker, method, built[1], payload)
-        if isinstance(response, str) or not is_denied(response, attacker):
+        expect = expectation(app, rule.endpoint)
+        must_deny = expect.outcome(attacker, probe.label, probe.base) == "deny"
+        if (
+            isinstance(response, str)
+            or response.status_code >= 500
+            or (must_deny and not is_denied(response, attacker))
+        ):
             status = response if isinstance(response, str) else response.status_code
             successes.append(
                 f"{method} {built[1]} as {attacker} [{probe.label}] {payload}: {status}"
@@ -152,10 +225,7 @@ def test_no_cross_tenant_write_succeeds(app: Flask, world: World) -> None:
         rule = next(r for r in routes(app) if r.endpoint == attack.endpoint)
         values = {}
         if attack.label != "-":
-            name = rule_parameters(rule)[0][0]
-            values = {
-                name: next(t.value for t in PARAMETERS[name](world) if t.label == attack.label)
-            }
+            values = next(t.values for t in targets_for(world, rule) if t.label == attack.label)
         built = rule.build(values, append_unknown=False)
         assert built is not None
         response = _send(world, clients, attack.role, "POST", built[1], attack.payload)

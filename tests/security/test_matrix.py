@@ -20,12 +20,12 @@ from tests.security.expectations import EXPECTED, Expect, default_for
 from tests.security.world import (
     ROLES,
     Probe,
+    TableWatch,
     World,
     changed_tables,
     probes,
     routes,
     state_methods,
-    table_digests,
 )
 
 LOGIN_PATH = "/anmelden"
@@ -71,7 +71,7 @@ def cases_of(
 ) -> list[Case]:
     expect = expectation(app, endpoint)
     cases = [
-        Case(rule, method, probe, role, expect.outcome(role, probe.label))
+        Case(rule, method, probe, role, expect.outcome(role, probe.label, probe.base))
         for rule in routes(app)
         if rule.endpoint == endpoint
         for method in state_methods(rule)
@@ -114,19 +114,21 @@ def test_permission_matrix(app: Flask, world: World, endpoint: str) -> None:
     GET may change state, every GET leaves every table as it was (SECURITY.md C)."""
     failures = []
     clients: dict[str, FlaskClient] = {}  # one browser per role while only GETs happen
+    watch = TableWatch()
     for case in cases_of(app, world, endpoint):
         if case.method != "GET":
             clients.clear()  # a POST may end sessions (log out, password, deactivate)
         if case.role not in clients:
             clients[case.role] = world.client(case.role)  # written before the checksum
-        before = table_digests() if case.method == "GET" else {}
+        before = watch.snapshot() if case.method == "GET" else {}
         problem = judge(case, run(world, case, clients[case.role]))
         if problem:
             failures.append(f"{case}: {problem}")
         if case.method == "GET":
-            changed = changed_tables(before, table_digests())
+            changed = changed_tables(before, watch.snapshot())
             if changed:
                 failures.append(f"{case}: the GET changed the tables {changed}")
         else:
             clients.clear()
+    watch.close()
     assert not failures, "\n".join(failures)

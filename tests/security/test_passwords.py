@@ -14,7 +14,6 @@ from omk.extensions import db
 from omk.models import User
 from omk.services import accounts
 from tests.conftest import PASSWORD
-from tests.security.world import IsolatedClient
 
 #: 64 characters, spaces at both ends and inside, umlauts, a dash and an emoji.
 UNICODE_64 = "  Fähre über den Fluß – Ölgemälde im Nebel 🚲 ohne Regeln, ja!!  "
@@ -110,7 +109,6 @@ def test_new_hashes_are_argon2id_with_the_configured_parameters(
     make_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
     strong = make_app(ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=256)
-    strong.test_client_class = IsolatedClient
     user = make_user("staff")
     link = accounts.password_link_token(user)
     response = strong.test_client().post(
@@ -131,7 +129,6 @@ def test_a_weaker_hash_is_upgraded_at_login(
     user = make_user("staff")  # hashed with the test app's t=1, m=8
     assert argon2_parameters(user.password_hash or "")["t"] == 1
     stronger = make_app(ARGON2_TIME_COST=2, ARGON2_MEMORY_COST=64)
-    stronger.test_client_class = IsolatedClient
     assert login_status(stronger, user.email, PASSWORD) == 302
     db.session.rollback()  # end the read transaction: see what the request committed
     stored = db.session.get(User, user.id)

@@ -14,13 +14,12 @@ from werkzeug.wrappers import Response
 from omk.models import User
 from omk.policy import Action, authorize, permission
 from tests.conftest import login
-from tests.security.world import IsolatedClient, World
+from tests.security.world import World
 
 
 @pytest.fixture
 def audited_app(make_app: Callable[..., Flask]) -> Flask:
     app = make_app()
-    app.test_client_class = IsolatedClient
 
     @app.get("/_test/forgets")
     @permission(Action.USERS_MANAGE, per_object=True)

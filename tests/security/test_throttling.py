@@ -18,7 +18,6 @@ from omk.models import AuditEntry, LoginAttempt, User
 from omk.models.types import utcnow
 from omk.services.transaction import unit_of_work
 from tests.conftest import PASSWORD
-from tests.security.world import IsolatedClient
 
 WRONG = "falsches-passwort-nummer-"
 THROTTLED = "Zu viele fehlgeschlagene Anmeldeversuche"
@@ -28,7 +27,6 @@ THROTTLED = "Zu viele fehlgeschlagene Anmeldeversuche"
 def workers(app: Flask, make_app: Callable[..., Flask]) -> tuple[Flask, Flask]:
     """Two instances of the app on the same database, like two gunicorn workers."""
     second = make_app()
-    second.test_client_class = IsolatedClient
     assert second.config["DATABASE_URL"] == app.config["DATABASE_URL"]
     return app, second
 

@@ -1,32 +1,40 @@
-"""The small world the security tests act in: one account per matrix role, records that
-belong to municipality A, B or C (or to region 05 or 06), and the values that replace a
-route's URL parameters.
+"""The small world the security tests act in: one account per matrix role, and records that
+belong to municipality A, B, C or D (or to region 05 or 06), whose ids fill the URLs.
 
-Municipality A is Essen (05113000), B is Köln (05315000, same Land 05), C is Alheim
-(06632001, Land 06). A route parameter gets its values from :data:`PARAMETERS` by name;
-a new route with a parameter name not listed there fails ``test_inventory`` until a
-provider is added here.
+A is Essen (05113000), B Köln (05315000, same Land 05), C Alheim (06632001, Land 06), D Aachen
+(05334002, Land 05, no matrix role of its own), E Flensburg (01001000, no report, no
+reporter). In cycle 2025 A's report is a draft, B's was returned with a comment, C's was
+returned with a comment and then accepted (revision 2 is published), D's is submitted.
+
+Every record is a :class:`Target`: a label (what the expectation table speaks of) and values
+for URL parameters. A route gets every target that has values for all its parameters; a new
+route whose parameters no target covers fails ``test_inventory`` until a record is added here.
 """
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Integer, select
 from werkzeug.routing import Rule
 
 from omk.extensions import Base, db
 from omk.models.accounts import User
-from omk.services import accounts
+from omk.models.reporting import Practice, ReviewComment
+from omk.services import accounts, reports
+from tests import factories
+from tests.conftest import PASSWORD, SAMPLE_REGISTER
 
-A, B, C = "05113000", "05315000", "06632001"
+A, B, C, D = "05113000", "05315000", "06632001", "05334002"
+E = "01001000"  # Flensburg: covered by cycle 2025, no report, nobody reports for it
+MUNICIPALITIES = {"A": A, "B": B, "C": C, "D": D}
 
 #: The roles of the matrix (SECURITY.md A), in the order requests are made.
 ROLES = (
@@ -50,45 +58,36 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "reviewer_06": {"role": "reviewer", "scope": "06"},
     "staff": {"role": "staff"},
     "admin": {"role": "admin"},
-    # Targets only: a reader tied to A, and an invited reporter of A (no password yet).
+    # Targets only: D's reporter, a reader tied to A, an invited reporter of A (no password).
+    "reporter_d": {"role": "reporter", "municipality": D},
     "staff_a": {"role": "staff", "municipality": A},
     "invitee_a": {"role": "reporter", "municipality": A, "invited": True},
 }
 
-#: Which tenant (municipality A/B/C, or a region) each labelled record belongs to.
-TENANT = {
-    "reporter_a": "A",
-    "staff_a": "A",
-    "invitee_a": "A",
-    "reporter_b": "B",
-    "reporter_c": "C",
-    "reviewer_05": "05",
-    "reviewer_06": "06",
-    "staff": "global",
-    "admin": "global",
+#: The reports of cycle 2025: (reporting account, state, reviewer who decided).
+REPORTS = {
+    "A": ("reporter_a", "draft", None),
+    "B": ("reporter_b", "returned", "reviewer_05"),
+    "C": ("reporter_c", "accepted", "reviewer_06"),
+    "D": ("reporter_d", "submitted", None),
 }
+#: A marker in every practice title, to search pages and answers for.
+MARKER = "Geheimsache"
 
-MISSING = "missing"
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose every request gets its own app context, as in production.
-
-    The ``app`` fixture keeps an app context pushed; Flask reuses it for requests, so ``g``
-    (and with it Flask-Login's cached user) would leak from one client's request into the
-    next client's. Running each request in an empty ``contextvars.Context`` prevents that.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        return contextvars.Context().run(super().open, *args, **kwargs)
+MISSING = "missing"  # a record that does not exist
+MIXED = "mixed"  # a real sub-record (practice, comment) under another report's URL
+#: Parameters that are ids of their own, so another report's value must not work.
+MIXABLE = ("practice_id", "comment_id")
+#: Values that exist nowhere, by converter, for the "missing" probe.
+MISSING_VALUES = {"int": 987_654, "default": "fehlt-0000", "string": "fehlt-0000"}
 
 
 @dataclass(frozen=True)
 class Target:
-    """One value for a URL parameter: its label in the expectation table, and the value."""
+    """A record: its label in the expectation table, and its values for URL parameters."""
 
     label: str
-    value: Any
+    values: dict[str, Any]
 
 
 @dataclass
@@ -100,8 +99,7 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)
     api_tokens: dict[str, str] = field(default_factory=dict)  # raw bearer token by owner
     token_ids: dict[str, int] = field(default_factory=dict)  # API token row id by owner
-    password_link: str = ""
-    help_slug: str = ""
+    targets: list[Target] = field(default_factory=list)
 
     def user(self, name: str) -> User:
         user = db.session.get(User, self.user_ids[name])
@@ -124,64 +122,91 @@ class World:
             return {}
         return {"Authorization": f"Bearer {self.api_tokens[role]}"}
 
+    def values_of(self, name: str) -> dict[Any, str]:
+        """Every value of one URL parameter in the world, with the label of its record."""
+        return {t.values[name]: t.label for t in self.targets if t.values.get(name) is not None}
 
-def build_world(app: Flask, make_user: Callable[..., User]) -> World:
-    """Create the accounts, an API token for each acting role, a password link."""
+    def parameter_names(self) -> set[str]:
+        return {name for t in self.targets for name, v in t.values.items() if v is not None}
+
+
+def build_world(app: Flask) -> World:
+    """Load the register sample, create the accounts, an API token for each acting role,
+    cycles and reports."""
+    from omk.services.register_import import import_register
+
+    import_register(SAMPLE_REGISTER)
     world = World(app=app)
     for name, spec in ACCOUNTS.items():
-        email = f"{name.replace('_', '.')}@example.org"
-        if spec.get("invited"):
+        user = accounts.create_user(
+            None,
+            f"{name.replace('_', '.')}@example.org",
+            spec["role"],
             # An invited account has no password until it follows its link.
-            user = accounts.create_user(
-                None, email, spec["role"], municipality_key=spec.get("municipality")
-            )
-        else:
-            user = make_user(
-                spec["role"],
-                email=email,
-                municipality=spec.get("municipality"),
-                scope=spec.get("scope"),
-            )
+            password=None if spec.get("invited") else PASSWORD,
+            municipality_key=spec.get("municipality"),
+            scope=spec.get("scope"),
+        )
         world.user_ids[name] = user.id
         world.emails[name] = user.email
+        world.targets.append(Target(name, {"user_id": user.id}))
     for name in ACCOUNT_ROLES:
-        user = world.user(name)
-        world.api_tokens[name] = accounts.create_token(None, user, f"matrix {name}")
+        world.api_tokens[name] = accounts.create_token(None, world.user(name), f"matrix {name}")
         world.token_ids[name] = accounts.tokens_of(world.user(name))[0].id
-    world.password_link = accounts.password_link_token(world.user("invitee_a"))
-    world.help_slug = next(iter(app.extensions["omk_content"].help_pages))
+        world.targets.append(Target(f"token:{name}", {"token_id": world.token_ids[name]}))
+    link = accounts.password_link_token(world.user("invitee_a"))
+    world.targets.append(Target("link:invitee_a", {"token": link}))
+    slug = next(iter(app.extensions["omk_content"].help_pages))
+    world.targets.append(Target("help", {"slug": slug}))
+    _build_reports(world)
     db.session.rollback()
     return world
 
 
-# --- URL parameters ---------------------------------------------------------------------
-
-
-def _user_ids(w: World) -> list[Target]:
-    return [Target(name, uid) for name, uid in w.user_ids.items()]
-
-
-def _token_ids(w: World) -> list[Target]:
-    return [Target(f"token:{name}", tid) for name, tid in w.token_ids.items()]
-
-
-def _municipalities(w: World) -> list[Target]:
-    return [Target("A", A), Target("B", B), Target("C", C)]
-
-
-#: Values for every URL parameter name in use: the records of the world, labelled.
-#: A provider returns real values; a "missing" value (which must answer 404) is added.
-PARAMETERS: dict[str, Callable[[World], list[Target]]] = {
-    "user_id": _user_ids,
-    "token_id": _token_ids,
-    "token": lambda w: [Target("link:invitee_a", w.password_link)],
-    "slug": lambda w: [Target("help", w.help_slug)],
-    "key": _municipalities,
-    "ags": _municipalities,
-}
-
-#: Values that exist nowhere, by converter, for the "missing" probe.
-MISSING_VALUES = {"int": 987_654, "default": "fehlt-0000", "string": "fehlt-0000"}
+def _build_reports(world: World) -> None:
+    """Two cycles (all Länder; Land 05 only) and the four reports of cycle 2025."""
+    factories.make_cycle("2025")
+    factories.make_cycle("2025-05", regions=["05"])
+    world.targets += [
+        Target("cycle:all", {"code": "2025"}),
+        Target("cycle:05", {"code": "2025-05"}),
+    ]
+    world.targets.append(Target("E", {"key": E, "ags": E, "cycle": "2025"}))
+    for label, key in MUNICIPALITIES.items():
+        owner, state, reviewer = REPORTS[label]
+        practice = factories.practice(f"Maßnahme {label} {MARKER}")
+        doc = factories.document(key, "2025", practices=[practice])
+        report, _ = reports.import_document(world.user(owner), doc)
+        if state != "draft":
+            reports.submit(world.user(owner), report)
+        if state == "returned":
+            assert reviewer
+            reports.return_report(world.user(reviewer), report, [("report", "Bitte ergänzen.")])
+        if state == "accepted":  # after a round trip, so that C has a comment too
+            assert reviewer
+            reports.return_report(world.user(reviewer), report, [("report", "Bitte prüfen.")])
+            reports.submit(world.user(owner), report)
+            reports.accept(world.user(reviewer), report)
+        db.session.rollback()
+        comment_id = db.session.scalar(
+            select(ReviewComment.id).where(ReviewComment.report_id == report.id)
+        )
+        practice_uuid = db.session.scalar(
+            select(Practice.uuid).where(Practice.report_id == report.id).limit(1)
+        )
+        world.targets.append(Target(label, {"key": key, "ags": key}))  # the register entry
+        world.targets.append(
+            Target(
+                label,
+                {
+                    "cycle": "2025",
+                    "ags": key,
+                    "practice_id": practice_uuid,
+                    "comment_id": comment_id,
+                    "number": 1,
+                },
+            )
+        )
 
 
 def rule_parameters(rule: Rule) -> list[tuple[str, str]]:
@@ -194,33 +219,44 @@ def rule_parameters(rule: Rule) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Probe:
-    """One concrete URL of a rule: its label (the primary parameter's label, or 'missing')."""
+    """One concrete URL of a rule: the label of its record ('-': none, 'missing', 'mixed'),
+    and for 'missing' and 'mixed' the record whose URL was altered."""
 
     label: str
     values: dict[str, Any]
+    base: str = "-"
+
+
+def targets_for(world: World, rule: Rule) -> list[Target]:
+    """The world's records that fill every parameter of the rule (each once)."""
+    names = [name for name, _ in rule_parameters(rule)]
+    found: dict[tuple[str, tuple[Any, ...]], Target] = {}
+    for t in world.targets:
+        if all(t.values.get(n) is not None for n in names):
+            values = {n: t.values[n] for n in names}
+            found.setdefault((t.label, tuple(values.values())), Target(t.label, values))
+    return list(found.values())
 
 
 def probes(world: World, rule: Rule) -> Iterator[Probe]:
-    """Every record for the first parameter (others fixed), and a missing value per parameter."""
+    """Every record that fits the rule; per parameter a value that exists nowhere; and for
+    ids of sub-records (practices, comments) another report's id under this report's URL."""
     params = rule_parameters(rule)
     if not params:
         yield Probe("-", {})
         return
-    real: dict[str, list[Target]] = {}
-    for name, _converter in params:
-        provider = PARAMETERS.get(name)
-        real[name] = provider(world) if provider else []
-    first_name = params[0][0]
-    if all(real[name] for name, _ in params):
-        base = {name: real[name][0].value for name, _ in params}
-        for target in real[first_name]:
-            yield Probe(target.label, {**base, first_name: target.value})
+    targets = targets_for(world, rule)
+    for t in targets:
+        yield Probe(t.label, t.values)
+    first = targets[0] if targets else Target(MISSING, {n: "fehlt-0000" for n, _ in params})
     for name, converter in params:
-        values = {
-            n: (real[n][0].value if real[n] else MISSING_VALUES["default"]) for n, _ in params
-        }
-        values[name] = MISSING_VALUES.get(converter, MISSING_VALUES["default"])
-        yield Probe(MISSING, values)
+        missing = MISSING_VALUES.get(converter, "fehlt-0000")
+        yield Probe(MISSING, {**first.values, name: missing}, first.label)
+    for name in (n for n, _ in params if n in MIXABLE):
+        for t in targets:
+            other = next((o for o in targets if o.values[name] != t.values[name]), None)
+            if other is not None:
+                yield Probe(MIXED, {**t.values, name: other.values[name]}, t.label)
 
 
 def state_methods(rule: Rule) -> list[str]:
@@ -263,5 +299,91 @@ def _dump_statements(dialect: str) -> list[tuple[str, str]]:
     return statements
 
 
+class TableWatch:
+    """The digests of every table, recomputed only when the database may have changed: a
+    cheap change marker (SQLite's data_version, PostgreSQL's WAL position) is read first."""
+
+    def __init__(self) -> None:
+        self.conn = db.engine.connect()
+        self.marker: Any = None
+        self.digests: dict[str, str] = {}
+
+    def _marker(self) -> Any:
+        sql = (
+            "PRAGMA data_version"
+            if db.engine.dialect.name == "sqlite"
+            else "SELECT pg_current_wal_insert_lsn()"
+        )
+        value = self.conn.exec_driver_sql(sql).scalar()
+        self.conn.rollback()
+        return value
+
+    def snapshot(self) -> dict[str, str]:
+        marker = self._marker()
+        if marker != self.marker or not self.digests:
+            self.digests = table_digests()
+            self.marker = self._marker()
+        return self.digests
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(name for name in after if before.get(name) != after[name])
+
+
+# --- the world, built once per run ------------------------------------------------------------
+
+
+def dump_rows() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, to rebuild the world in the next test's empty database."""
+    with db.engine.connect() as conn:
+        rows = {
+            t.name: [dict(r) for r in conn.execute(select(t)).mappings()]
+            for t in Base.metadata.sorted_tables
+        }
+        conn.rollback()
+    return rows
+
+
+def _deferred_columns(table: Any) -> list[str]:
+    """Columns of foreign keys that close a cycle (``use_alter``): set after all inserts."""
+    return [c.parent.name for c in table.foreign_keys if c.use_alter or c.constraint.use_alter]
+
+
+def restore_rows(rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Replace the content of every table with ``rows`` (ids included)."""
+    tables = Base.metadata.sorted_tables
+    with db.engine.begin() as conn:
+        for table in tables:
+            deferred = _deferred_columns(table)
+            if deferred:
+                conn.execute(table.update().values({c: None for c in deferred}))
+        for table in reversed(tables):
+            conn.execute(table.delete())
+        for table in tables:
+            deferred = _deferred_columns(table)
+            if rows[table.name]:
+                conn.execute(
+                    table.insert(),
+                    [{**r, **{c: None for c in deferred}} for r in rows[table.name]],
+                )
+        for table in tables:
+            deferred = _deferred_columns(table)
+            key = list(table.primary_key.columns)
+            for r in rows[table.name]:
+                if deferred and any(r[c] is not None for c in deferred):
+                    condition = [k == r[k.name] for k in key]
+                    conn.execute(
+                        table.update().where(*condition).values({c: r[c] for c in deferred})
+                    )
+        if conn.dialect.name == "postgresql":
+            for table in tables:
+                pk = list(table.primary_key.columns)
+                if len(pk) == 1 and isinstance(pk[0].type, Integer):
+                    name, column = table.name, pk[0].name
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', '{column}'), "
+                        f'COALESCE((SELECT MAX("{column}") FROM "{name}"), 0) + 1, false)'
+                    )
