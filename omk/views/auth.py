@@ -140,6 +140,9 @@ def set_password(token: str) -> ResponseReturnValue:
             apply_errors(form, exc)
         else:
             if current_user.is_authenticated:
+                # Whoever was logged in here (the link may be someone else's) is logged out
+                # for real: the server-side session ends, not only the cookie.
+                accounts.end_session(current_user._get_current_object())
                 logout_user()
             session.clear()
             flash(_("Ihr Passwort ist gesetzt. Bitte melden Sie sich an."), "success")
