@@ -177,3 +177,20 @@ def test_deactivation_ends_sessions_and_tokens(
     assert admin.post(f"/konten/{user_id}", data={**form, "is_active": "y"}).status_code == 302
     assert_dead(app, stolen)
     assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_following_a_password_link_logs_the_browser_out_for_real(app: Flask, world: World) -> None:
+    """Someone logged in who sets another account's password through its link is logged
+    out, and their session ends on the server too (a copied cookie is worthless)."""
+    from omk.services import accounts
+
+    browser = app.test_client()
+    log_in(browser, world.emails["reporter_b"])
+    stolen = captured(browser)
+    link = accounts.password_link_token(world.user("invitee_a"))
+    response = browser.post(
+        f"/passwort-setzen/{link}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert browser.get(PROTECTED).status_code == 302
+    assert_dead(app, stolen)
