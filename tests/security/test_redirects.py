@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 from flask import Flask
 
 from tests.conftest import PASSWORD
@@ -102,3 +103,22 @@ def test_local_targets_are_kept(app: Flask, world: World) -> None:
         "/sprache", data={"lang": "en", "next": "/kommunen/?q=K%C3%B6ln&page=2"}
     )
     assert response.headers["Location"] == "/kommunen/?q=K%C3%B6ln&page=2"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reports.reply redirects to the form's 'back' field unchecked (views/reports.py); "
+    "it should go through omk.views.helpers.safe_next",
+)
+def test_back_after_replying_to_a_comment_stays_local(app: Flask, world: World) -> None:
+    comment = next(t for t in world.targets if t.label == "B" and t.values.get("comment_id"))
+    url = f"/berichte/2025/{comment.values['ags']}/hinweise/{comment.values['comment_id']}/antwort"
+    client = world.client("reporter_b")
+    problems = []
+    for target in EVIL:
+        response = client.post(url, data={"reply": "Erledigt.", "back": target})
+        if response.status_code != 302:
+            problems.append(f"{target!r}: {response.status_code}")
+        else:
+            problems.append(local_problem(response.headers["Location"]))
+    assert [p for p in problems if p] == []
