@@ -114,6 +114,8 @@ EXPECTED: dict[str, Expect] = {
     "main.help_index": public(),
     "main.help_page": public(),
     "main.language": public(),
+    "main.taxonomy": public(),
+    "main.indicators": public(),
     "auth.login": public(),
     "auth.forgot": public(),
     "auth.set_password": public(),  # the e-mailed link is the credential

@@ -132,7 +132,7 @@ def test_reviewer_edits_only_within_its_region(app: Flask, world: World) -> None
         "admin": False,
         "reviewer_05": False,
     }.items():
-        assert (world.emails[name] in listed) is shown, name
+        assert (f'href="/konten/{world.user_ids[name]}"' in listed) is shown, name
 
 
 def test_forgotten_password_gives_the_same_answer_either_way(app: Flask, world: World) -> None:
