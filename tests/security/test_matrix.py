@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 from omk.policy import declared_permission
 from tests.security.expectations import EXPECTED, Expect, default_for
 from tests.security.world import (
+    DRAFT_MARKERS,
     ROLES,
     Probe,
     TableWatch,
@@ -100,6 +101,11 @@ def judge(case: Case, response: TestResponse | str) -> str | None:
     if isinstance(response, str):
         return response
     status = response.status_code
+    if response.mimetype in ("text/html", "application/json", "text/plain"):
+        body = response.get_data(as_text=True)
+        for marker, owner in DRAFT_MARKERS.items():
+            if marker in body and case.role != owner:
+                return f"unsubmitted text {marker} shown ({status})"
     if status >= 500:
         return f"server error {status}"
     if case.outcome == "deny" and not is_denied(response, case.role):
@@ -132,3 +138,15 @@ def test_permission_matrix(app: Flask, world: World, endpoint: str) -> None:
             clients.clear()
     watch.close()
     assert not failures, "\n".join(failures)
+
+
+def test_the_draft_markers_are_there_to_be_found(world: World) -> None:
+    """The leak check above is only worth something if the owners do see their markers."""
+    for marker, owner in DRAFT_MARKERS.items():
+        ags = world.user(owner).municipality_key
+        page = world.client(owner).get(f"/berichte/2025/{ags}/").get_data(as_text=True)
+        assert marker in page, marker
+        api = world.client("anonymous").get(
+            f"/api/v1/reports/{ags}/2025", headers=world.headers(owner, "/api/")
+        )
+        assert marker in api.get_data(as_text=True), marker

@@ -71,8 +71,9 @@ REPORTS = {
     "C": ("reporter_c", "accepted", "reviewer_06"),
     "D": ("reporter_d", "submitted", None),
 }
-#: A marker in every practice title, to search pages and answers for.
-MARKER = "Geheimsache"
+#: Unsubmitted text, and the only account that may ever see it: A's draft, and what B's
+#: reporter wrote after the return (reviewers see revision 1, never the working copy).
+DRAFT_MARKERS = {"ENTWURF-A-4711": "reporter_a", "UEBERARBEITUNG-B-4712": "reporter_b"}
 
 MISSING = "missing"  # a record that does not exist
 MIXED = "mixed"  # a real sub-record (practice, comment) under another report's URL
@@ -174,14 +175,20 @@ def _build_reports(world: World) -> None:
     world.targets.append(Target("E", {"key": E, "ags": E, "cycle": "2025"}))
     for label, key in MUNICIPALITIES.items():
         owner, state, reviewer = REPORTS[label]
-        practice = factories.practice(f"Maßnahme {label} {MARKER}")
-        doc = factories.document(key, "2025", practices=[practice])
+        title = "Maßnahme ENTWURF-A-4711" if label == "A" else f"Maßnahme {label}"
+        doc = factories.document(key, "2025", practices=[factories.practice(title)])
         report, _ = reports.import_document(world.user(owner), doc)
         if state != "draft":
             reports.submit(world.user(owner), report)
         if state == "returned":
             assert reviewer
             reports.return_report(world.user(reviewer), report, [("report", "Bitte ergänzen.")])
+            revised = factories.document(key, "2025", practices=doc["practices"])
+            revised["practices"] = [
+                *doc["practices"],
+                factories.practice("Überarbeitung UEBERARBEITUNG-B-4712"),
+            ]
+            reports.save_document(world.user(owner), report, revised, edit_version=None)
         if state == "accepted":  # after a round trip, so that C has a comment too
             assert reviewer
             reports.return_report(world.user(reviewer), report, [("report", "Bitte prüfen.")])
