@@ -48,6 +48,8 @@ class Defaults:
 
     # "Remember me" lasts days, not a year.
     REMEMBER_COOKIE_DAYS = 14
+    # A session without "remember me" ends on the server after this many hours.
+    SESSION_HOURS = 12
     # Lifetime of a form's CSRF token in seconds (a working day; a stale form asks to reload).
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     # Lifetime of e-mailed password links (invitation, reset), in hours.
@@ -121,7 +123,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         settings.update(overrides)
     settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DAYS"])
-    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESSION_HOURS"])
     settings["SESSION_COOKIE_HTTPONLY"] = True
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["REMEMBER_COOKIE_HTTPONLY"] = True

@@ -253,8 +253,7 @@ def get_report(ags: str, cycle: str) -> ResponseReturnValue:
     tags=TAGS,
 )
 def submit_report(ags: str, cycle: str) -> ResponseReturnValue:
-    report = _report(ags, cycle)
-    authorize(Action.REPORT_SUBMIT, report)
+    report = reports.get_report_for(actor(), Action.REPORT_SUBMIT, cycle, ags)
     reports.submit(actor(), report, edit_version=_if_match(report))
     db.session.refresh(report)
     return jsonify(_transition_result(report))
@@ -272,8 +271,7 @@ def submit_report(ags: str, cycle: str) -> ResponseReturnValue:
     tags=TAGS,
 )
 def return_report(ags: str, cycle: str) -> ResponseReturnValue:
-    report = _report(ags, cycle)
-    authorize(Action.REPORT_REVIEW, report)
+    report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
     data = _json_body()
     try:
         body = ReturnRequest.model_validate(data)
@@ -299,8 +297,7 @@ def return_report(ags: str, cycle: str) -> ResponseReturnValue:
     tags=TAGS,
 )
 def accept_report(ags: str, cycle: str) -> ResponseReturnValue:
-    report = _report(ags, cycle)
-    authorize(Action.REPORT_REVIEW, report)
+    report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
     reports.accept(actor(), report, edit_version=_if_match(report))
     db.session.refresh(report)
     return jsonify(_transition_result(report))
@@ -317,8 +314,7 @@ def accept_report(ags: str, cycle: str) -> ResponseReturnValue:
     tags=TAGS,
 )
 def versions(ags: str, cycle: str) -> ResponseReturnValue:
-    report = _report(ags, cycle)
-    authorize(Action.REPORT_READ, report)
+    report = reports.get_report_for(actor(), Action.REPORT_READ, cycle, ags)
     items = [
         {
             "number": r.number,
@@ -344,8 +340,7 @@ def versions(ags: str, cycle: str) -> ResponseReturnValue:
     tags=TAGS,
 )
 def diff(ags: str, cycle: str) -> ResponseReturnValue:
-    report = _report(ags, cycle)
-    authorize(Action.REPORT_READ, report)
+    report = reports.get_report_for(actor(), Action.REPORT_READ, cycle, ags)
     args = query_args(DiffQuery)
     return jsonify({"changes": reports.revision_diff(report, args.from_, args.to)})
 

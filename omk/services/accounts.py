@@ -273,10 +273,18 @@ def authenticate(email: str, password: str, address: str) -> User:
     return user
 
 
-def start_session(user: User) -> str:
-    """Create a server-side session for ``user``; returns the token for the cookie."""
+def start_session(user: User, *, remember: bool = False) -> str:
+    """Create a server-side session for ``user``; returns the token for the cookie.
+
+    It ends after SESSION_HOURS, or REMEMBER_COOKIE_DAYS with "remember me".
+    """
     token = secrets.token_urlsafe(32)
-    lifetime = timedelta(days=current_app.config["REMEMBER_COOKIE_DAYS"])
+    cfg = current_app.config
+    lifetime = (
+        timedelta(days=cfg["REMEMBER_COOKIE_DAYS"])
+        if remember
+        else timedelta(hours=cfg["SESSION_HOURS"])
+    )
     with unit_of_work():
         db.session.add(
             UserSession(user_id=user.id, token_hash=_sha256(token), expires_at=utcnow() + lifetime)
@@ -323,12 +331,31 @@ def set_password(actor: Any, user: User, password: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """The user changes their own password, proving the current one."""
+    """The user changes their own password, proving the current one. Wrong guesses count
+    towards the same per-account limit as failed logins."""
+    account_hash = _sha256(user.email.strip().lower())
+    if (
+        _failures_since(LoginAttempt.account_hash, account_hash)
+        >= current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]
+    ):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "current",
+                    "Zu viele Fehlversuche. Bitte versuchen Sie es später erneut.",
+                )
+            ]
+        )
     try:
         ok = bool(user.password_hash) and _hasher().verify(user.password_hash or "", current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
+        with unit_of_work():
+            db.session.add(
+                LoginAttempt(account_hash=account_hash, address=audit.client_address() or "-")
+            )
+            audit.record(user, "user.password_failed", user)
         raise ValidationFailed([FieldError("current", "Das bisherige Passwort stimmt nicht.")])
     set_password(user, user, new)
 

@@ -34,7 +34,7 @@ from omk.models.reporting import (
     Revision,
 )
 from omk.models.types import utcnow
-from omk.policy import Action, authorize, can, in_scope
+from omk.policy import Action, authorize, authorize_or_404, can, in_scope
 from omk.services import audit, cycles, notify
 from omk.services.transaction import after_commit, unit_of_work
 
@@ -81,6 +81,21 @@ def get_report(cycle_code: str, ags: str) -> Report:
     report = find_report(cycle, municipality.key)
     if report is None:
         raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+    return report
+
+
+def get_report_for(user: Any, action: Action, cycle_code: str, ags: str) -> Report:
+    """A report the user is about to act on. Someone who may not even see the report gets
+    NotFound (as if there were none), so that a draft's existence is never revealed; someone
+    who sees it but may not do ``action`` gets Forbidden."""
+    report = get_report(cycle_code, ags)
+    visible = any(
+        can(user, a, report)
+        for a in (Action.REPORT_READ_DRAFT, Action.REPORT_READ, Action.REPORT_READ_PUBLISHED)
+    )
+    if not visible:
+        authorize_or_404(action, report, user=user)
+    authorize(action, report, user=user)
     return report
 
 

@@ -89,8 +89,9 @@ def login() -> ResponseReturnValue:
             session.clear()
             if lang:
                 session["lang"] = lang
-            accounts.start_session(user)
-            login_user(user, remember=bool(form.remember.data))
+            remember = bool(form.remember.data)
+            accounts.start_session(user, remember=remember)
+            login_user(user, remember=remember)
             return redirect(safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400 if "csrf_token" in form.errors else 422

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import DataRequired, Length, Optional
 
 from omk.errors import ValidationFailed
@@ -65,7 +66,8 @@ class NewCycleForm(CycleForm):
 
 class EditCycleForm(CycleForm):
     status = SelectField(
-        _l("Status"), choices=[("open", _l("offen")), ("closed", _l("geschlossen"))]
+        _l("Status"),
+        choices=[SelectChoice("open", _l("offen")), SelectChoice("closed", _l("geschlossen"))],
     )
 
 
@@ -79,9 +81,12 @@ def _date(value: date | None) -> date:
     return value
 
 
-def _template_choices() -> list[tuple[str, str]]:
+def _template_choices() -> list[SelectChoice]:
     content = current_app.extensions["omk_content"]
-    return [(t.version, f"{t.title} (Version {t.version})") for t in content.templates.values()]
+    return [
+        SelectChoice(t.version, f"{t.title} (Version {t.version})")
+        for t in content.templates.values()
+    ]
 
 
 @bp.get("/")

@@ -151,8 +151,7 @@ def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
 @permission(Action.REPORT_EDIT, per_object=True)
 def indicators(cycle: str, ags: str) -> ResponseReturnValue:
     """All indicators of the template on one page, with the practices that explain each."""
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     template = reports.template_of(report)
     catalogue = reports.content().indicators
     doc = reports.working_document(report)
@@ -319,8 +318,7 @@ def _field_of(path: str, ref: str) -> str:
 @permission(Action.REPORT_EDIT, per_object=True)
 def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnValue:
     """Add or edit one practice with every field of the format; Markdown with a preview."""
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     doc = reports.working_document(report)
     existing = next((p for p in doc["practices"] if p["id"] == practice_id), None)
     if practice_id is not None and existing is None:
@@ -399,11 +397,12 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
 @bp.post("/<cycle>/<ags>/massnahmen/<practice_id>/loeschen")
 @permission(Action.REPORT_EDIT, per_object=True)
 def delete_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
     doc = reports.working_document(report)
+    if practice_id not in {p["id"] for p in doc["practices"]}:
+        abort(404)
     doc["practices"] = [p for p in doc["practices"] if p["id"] != practice_id]
     doc["indicator_practices"] = {
         code: [r for r in refs if r != practice_id]
@@ -416,18 +415,18 @@ def delete_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnVal
 @bp.post("/<cycle>/<ags>/massnahmen/<practice_id>/verschieben")
 @permission(Action.REPORT_EDIT, per_object=True)
 def move_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
     doc = reports.working_document(report)
     ids = [p["id"] for p in doc["practices"]]
-    if practice_id in ids:
-        i = ids.index(practice_id)
-        j = i - 1 if request.form.get("direction") == "up" else i + 1
-        if 0 <= j < len(ids):
-            doc["practices"][i], doc["practices"][j] = doc["practices"][j], doc["practices"][i]
-            _save_or_flash(report, doc)
+    if practice_id not in ids:
+        abort(404)
+    i = ids.index(practice_id)
+    j = i - 1 if request.form.get("direction") == "up" else i + 1
+    if 0 <= j < len(ids):
+        doc["practices"][i], doc["practices"][j] = doc["practices"][j], doc["practices"][i]
+        _save_or_flash(report, doc)
     return redirect(_url("reports.detail", report) + "#massnahmen")
 
 
@@ -444,8 +443,7 @@ def _save_or_flash(report: Report, doc: dict[str, Any]) -> None:
 @permission(Action.REPORT_EDIT, per_object=True)
 def carry_forward(cycle: str, ags: str) -> ResponseReturnValue:
     """Continue practices of the previous report (they keep their id: their lineage)."""
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     previous = reports.previous_report(report)
     if previous is None:
         flash(
@@ -487,8 +485,7 @@ def carry_forward(cycle: str, ags: str) -> ResponseReturnValue:
 @bp.post("/<cycle>/<ags>/einreichen")
 @permission(Action.REPORT_SUBMIT, per_object=True)
 def submit(cycle: str, ags: str) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_SUBMIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_SUBMIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
@@ -513,8 +510,7 @@ def submit(cycle: str, ags: str) -> ResponseReturnValue:
 @bp.post("/<cycle>/<ags>/hinweise/<int:comment_id>/antwort")
 @permission(Action.REPORT_EDIT, per_object=True)
 def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_EDIT, report)
+    report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     comment = db.session.get(ReviewComment, comment_id)
     if comment is None or comment.report_id != report.id:
         abort(404)
@@ -526,7 +522,7 @@ def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
         flash(_(exc.errors[0].message), "error")
     else:
         flash(_("Antwort gespeichert."), "success")
-    return redirect(request.form.get("back") or _url("reports.detail", report))
+    return redirect(_url("reports.detail", report))
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -536,8 +532,7 @@ def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
 @permission(Action.REPORT_REVIEW, per_object=True)
 def review(cycle: str, ags: str) -> ResponseReturnValue:
     """The reviewer's page: the submitted revision with a comment box on every field."""
-    report = _report(cycle, ags)
-    authorize(Action.REPORT_REVIEW, report)
+    report = reports.get_report_for(_user(), Action.REPORT_REVIEW, cycle, ags)
     latest = reports.latest_revision(report)
     if latest is None:
         abort(404)
@@ -614,8 +609,7 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
 @bp.get("/<cycle>/<ags>/revisionen/<int:number>")
 @permission(Action.REPORT_READ, per_object=True)
 def revision(cycle: str, ags: str, number: int) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize_or_404(Action.REPORT_READ, report)
+    report = reports.get_report_for(_user(), Action.REPORT_READ, cycle, ags)
     rev = reports.get_revision(report, number)
     return render_template(
         "reports/revision.html",
@@ -629,8 +623,7 @@ def revision(cycle: str, ags: str, number: int) -> ResponseReturnValue:
 @bp.get("/<cycle>/<ags>/vergleich")
 @permission(Action.REPORT_READ, per_object=True)
 def diff(cycle: str, ags: str) -> ResponseReturnValue:
-    report = _report(cycle, ags)
-    authorize_or_404(Action.REPORT_READ, report)
+    report = reports.get_report_for(_user(), Action.REPORT_READ, cycle, ags)
     to = request.args.get("to", type=int) or report.revision_count
     frm = request.args.get("from", type=int) or max(1, to - 1)
     try:
@@ -654,8 +647,7 @@ def diff(cycle: str, ags: str) -> ResponseReturnValue:
 @permission(Action.REPORT_READ_PUBLISHED, per_object=True)
 def published(cycle: str, ags: str) -> ResponseReturnValue:
     """The published report for staff: indicators with the practices that explain them."""
-    report = _report(cycle, ags)
-    authorize_or_404(Action.REPORT_READ_PUBLISHED, report)
+    report = reports.get_report_for(_user(), Action.REPORT_READ_PUBLISHED, cycle, ags)
     doc = reports.published_document(report)
     if doc is None:
         raise NotFound("Dieser Bericht ist noch nicht veröffentlicht.")

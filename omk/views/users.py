@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import DataRequired, Length, Optional
 
 from omk.errors import ValidationFailed
@@ -23,10 +24,10 @@ from omk.views.helpers import apply_errors
 bp = Blueprint("users", __name__, url_prefix="/konten")
 
 
-def _role_choices() -> list[tuple[str, str]]:
+def _role_choices() -> list[SelectChoice]:
     actor = current_user._get_current_object()
     roles = list(Role) if actor.role == Role.ADMIN else [Role.REPORTER, Role.STAFF, Role.REVIEWER]
-    return [(r.value, _(ROLE_LABELS[r])) for r in roles]
+    return [SelectChoice(r.value, _(ROLE_LABELS[r])) for r in roles]
 
 
 class UserForm(FlaskForm):

@@ -179,6 +179,13 @@ EXPECTED: dict[str, Expect] = {
     "reports.review": per_record(Action.REPORT_REVIEW, **REVIEWERS),
     "reports.revision": per_record(Action.REPORT_READ, **REVISIONS),
     "reports.diff": per_record(Action.REPORT_READ, **REVISIONS),
+    # Workbooks and uploads: the draft is the municipality's own; the blank workbook of a
+    # cycle is for every reporter the cycle covers (cycle 2025 covers all of them).
+    "report_files.blank_workbook": Expect(
+        Action.REPORT_EDIT, per_object=True, roles=frozenset(REPORTERS)
+    ),
+    "report_files.draft_workbook": per_record(Action.REPORT_READ_DRAFT, **OWN),
+    "report_files.upload": per_record(Action.REPORT_EDIT, **OWN),
     # Reports, API (bearer tokens).
     "api.list_reports": only(Action.LOGGED_IN, *ACCOUNTS_ONLY),
     "api.get_report": per_record(Action.LOGGED_IN, **PAGE),
@@ -193,10 +200,7 @@ EXPECTED: dict[str, Expect] = {
 
 #: Endpoints whose matrix test is expected to fail, with the reason (strict: once the bug
 #: is fixed the test passes unexpectedly, and the entry must go).
-KNOWN_BUGS: dict[str, str] = {
-    "cycles.edit": "EditCycleForm passes SelectField choices as tuples: a DeprecationWarning "
-    "under WTForms 3.3, so a 500 wherever warnings are errors (views/cycles.py)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def default_for(action: Action, per_object: bool) -> Expect:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 from flask import Flask
 
 from tests.conftest import PASSWORD
@@ -105,11 +104,6 @@ def test_local_targets_are_kept(app: Flask, world: World) -> None:
     assert response.headers["Location"] == "/kommunen/?q=K%C3%B6ln&page=2"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reports.reply redirects to the form's 'back' field unchecked (views/reports.py); "
-    "it should go through omk.views.helpers.safe_next",
-)
 def test_back_after_replying_to_a_comment_stays_local(app: Flask, world: World) -> None:
     comment = next(t for t in world.targets if t.label == "B" and t.values.get("comment_id"))
     url = f"/berichte/2025/{comment.values['ags']}/hinweise/{comment.values['comment_id']}/antwort"
