@@ -18,7 +18,7 @@ from omk.extensions import db
 from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
-from omk.services import cycles, reports
+from omk.services import cycles, publication, reports
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
@@ -648,16 +648,10 @@ def diff(cycle: str, ags: str) -> ResponseReturnValue:
 def published(cycle: str, ags: str) -> ResponseReturnValue:
     """The published report for staff: indicators with the practices that explain them."""
     report = reports.get_report_for(_user(), Action.REPORT_READ_PUBLISHED, cycle, ags)
-    doc = reports.published_document(report)
-    if doc is None:
-        raise NotFound("Dieser Bericht ist noch nicht veröffentlicht.")
     return render_template(
         "reports/published.html",
-        report=report,
-        doc=doc,
-        template=reports.template_of(report),
-        catalogue=reports.content().indicators,
-        taxonomy=reports.content().taxonomy,
+        pub=publication.published_report(report),  # the accepted revision, never the draft
+        document_url=publication.document_url(report),
     )
 
 

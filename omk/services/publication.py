@@ -1,0 +1,279 @@
+"""The published report as a document: normalised indicator values, the page and the PDF.
+
+Everything shown on the published page and in its PDF comes from :func:`published_report`,
+which reads only the accepted revision (never the working copy): a correction in progress
+changes nothing here until it is accepted. Normalised values divide by the register's
+population or by the report's own allocations and never by zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import mimetypes
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+from flask import current_app, url_for
+
+from omk.content import Indicator, ReportTemplate
+from omk.errors import NotFound
+from omk.extensions import db
+from omk.models.register import Level, Municipality
+from omk.models.reporting import Report, Revision
+from omk.services import register, reports
+
+log = logging.getLogger("omk.publication")
+
+#: The indicator whose value is the "allocated" basis (DOMAIN.md: per 100 allocated).
+ALLOCATED = "unterbringung.zuweisungen"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """A normalisation basis of the catalogue: what is divided by, and by how much scaled."""
+
+    code: str
+    label: str  # as shown next to a value: "je 1.000 Einwohner"
+    per: int
+    denominator: str  # "population" (register) or "allocated" (the report's own allocations)
+
+
+BASES = {
+    "per_1000_inhabitants": Basis("per_1000_inhabitants", "je 1.000 Einwohner", 1000, "population"),
+    "per_10000_inhabitants": Basis(
+        "per_10000_inhabitants", "je 10.000 Einwohner", 10000, "population"
+    ),
+    "per_inhabitant": Basis("per_inhabitant", "je Einwohner", 1, "population"),
+    "per_100_allocated": Basis("per_100_allocated", "je 100 neu Zugewiesene", 100, "allocated"),
+}
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """An indicator value relative to its basis, or why it cannot be computed."""
+
+    basis: Basis
+    value: float | None
+    reason: str | None = None
+
+
+def normalise(
+    indicator: Indicator, value: float | None, *, population: int | None, allocated: float | None
+) -> Normalised | None:
+    """The value per basis of the catalogue; None when the indicator has no basis or no value.
+
+    A missing or zero denominator (gemeindefreie Gebiete have population 0; a report may
+    allocate nobody) gives a :class:`Normalised` without value and with the reason.
+    """
+    basis = BASES.get(indicator.normalise)
+    if basis is None or value is None:
+        return None
+    if basis.denominator == "population":
+        if not population:
+            return Normalised(basis, None, "keine Einwohnerzahl im Gemeindeverzeichnis")
+        return Normalised(basis, value / population * basis.per)
+    if allocated is None:
+        return Normalised(basis, None, "Zahl der neu Zugewiesenen nicht angegeben")
+    if allocated <= 0:
+        return Normalised(basis, None, "keine neu Zugewiesenen im Berichtszeitraum")
+    return Normalised(basis, value / allocated * basis.per)
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of the published report with its value and the practices explaining it."""
+
+    code: str
+    indicator: Indicator
+    value: float | None
+    normalised: Normalised | None
+    practices: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Section:
+    criterion: str
+    rows: list[IndicatorRow]
+
+
+@dataclass
+class PublishedReport:
+    """Everything the published page and its PDF show, from the accepted revision only."""
+
+    report: Report
+    revision: Revision
+    doc: dict[str, Any]
+    template: ReportTemplate
+    municipality: Municipality
+    sections: list[Section]
+    population: int | None
+    allocated: float | None
+    #: Land, Regierungsbezirk and Kreis the municipality lies in (from the register).
+    region: list[Municipality] = field(default_factory=list)
+    #: Practice id → codes of the indicators it explains.
+    explains: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def bases(self) -> list[Basis]:
+        """The bases actually used on this report, in catalogue order."""
+        used = {r.normalised.basis.code for s in self.sections for r in s.rows if r.normalised}
+        return [b for code, b in BASES.items() if code in used]
+
+    @property
+    def title(self) -> str:
+        return f"{self.municipality.name}: {self.report.cycle.title}"
+
+
+def published_report(report: Report) -> PublishedReport:
+    """The accepted revision of ``report`` as a document; NotFound if none is published."""
+    revision = (
+        db.session.get(Revision, report.published_revision_id)
+        if report.published_revision_id is not None
+        else None
+    )
+    if revision is None:
+        raise NotFound("Dieser Bericht ist noch nicht veröffentlicht.")
+    doc = reports.revision_document(revision)
+    content = reports.content()
+    template = content.template(revision.template_version)
+    municipality = report.municipality
+    indicators = doc.get("indicators") or {}
+    links = doc.get("indicator_practices") or {}
+    by_id = {p["id"]: p for p in doc.get("practices") or []}
+    population = municipality.population
+    allocated = indicators.get(ALLOCATED)
+    sections = []
+    explains: dict[str, list[str]] = {}
+    for section in template.sections:
+        rows = []
+        for item in section.indicators:
+            indicator = content.indicators[item.code]
+            value = indicators.get(item.code)
+            practices = [by_id[pid] for pid in links.get(item.code, []) if pid in by_id]
+            for p in practices:
+                explains.setdefault(p["id"], []).append(item.code)
+            rows.append(
+                IndicatorRow(
+                    item.code,
+                    indicator,
+                    value,
+                    normalise(indicator, value, population=population, allocated=allocated),
+                    practices,
+                )
+            )
+        sections.append(Section(section.criterion, rows))
+    return PublishedReport(
+        report=report,
+        revision=revision,
+        doc=doc,
+        template=template,
+        municipality=municipality,
+        sections=sections,
+        population=population,
+        allocated=allocated,
+        region=[
+            a
+            for a in register.ancestors(municipality)
+            if a.level in (Level.LAND, Level.REGIERUNGSBEZIRK, Level.KREIS)
+            and a.name != municipality.name
+        ],
+        explains=explains,
+    )
+
+
+def document_url(report: Report) -> str:
+    """The published page's public address (from BASE_URL, never from the request's Host)."""
+    path = url_for(
+        "reports.published",
+        cycle=report.cycle.code,
+        ags=report.municipality.reporting_ags or report.municipality_key,
+    )
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def pdf_filename(report: Report) -> tuple[str, str]:
+    """The download name, e.g. ``Bericht_Essen_2025.pdf``: (ASCII fallback, Unicode name)."""
+    name = re.sub(r"[^\w.-]+", "_", report.municipality.short_name).strip("_") or "Kommune"
+    cycle = re.sub(r"[^\w.-]+", "_", report.cycle.code).strip("_")
+    unicode_name = f"Bericht_{name}_{cycle}.pdf"
+    umlauts = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+    folded = unicodedata.normalize("NFKD", unicode_name.translate(umlauts).replace("ß", "ss"))
+    ascii_name = folded.encode("ascii", "ignore").decode("ascii")
+    return ascii_name, unicode_name
+
+
+def _static_fetcher(static_folder: Path, static_url: str) -> Any:
+    """A WeasyPrint URL fetcher that serves files below ``static_folder`` for URLs below
+    ``static_url`` and refuses everything else: no network, no ``file:``, no ``data:``."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = static_folder.resolve()
+
+    class StaticOnlyFetcher(URLFetcher):
+        refused: list[str]
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.startswith(static_url):
+                self.refused.append(url)
+                log.warning("pdf: refused to fetch %s", url[:200])
+                raise ValueError("Die PDF-Erzeugung lädt nur eigene statische Dateien.")
+            relative = unquote(urlsplit(url).path[len(urlsplit(static_url).path) :])
+            path = (root / relative).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                self.refused.append(url)
+                raise ValueError(f"Keine statische Datei: {relative}")
+            if path.suffix == ".woff2":
+                data = _woff2_as_truetype(str(path), path.stat().st_mtime)
+                return URLFetcherResponse(url, data, {"Content-Type": "font/ttf"})
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+
+    fetcher = StaticOnlyFetcher(allowed_protocols=("http", "https"))
+    fetcher.refused = []
+    return fetcher
+
+
+@functools.lru_cache(maxsize=16)
+def _woff2_as_truetype(path: str, mtime: float) -> bytes:
+    """A WOFF2 font decompressed once per process: fontTools rebuilds WOFF2 glyphs in pure
+    Python (about a second per face), which WeasyPrint would otherwise do on every PDF."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no stubs
+
+    font = TTFont(path)
+    font.flavor = None
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass
+class RenderedPdf:
+    """A rendered PDF with what its rendering refused to fetch and how long it took."""
+
+    data: bytes
+    refused: list[str]
+    seconds: float
+
+
+def render_pdf(html: str) -> RenderedPdf:
+    """Render HTML to PDF with WeasyPrint, loading only the app's own static files."""
+    from weasyprint import HTML
+
+    base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
+    static_url = urljoin(base_url, url_for("static", filename=""))
+    fetcher = _static_fetcher(Path(current_app.static_folder or "static"), static_url)
+    started = time.perf_counter()
+    data = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
+    seconds = time.perf_counter() - started
+    log.info("pdf: rendered %d bytes in %.2f s", len(data), seconds)
+    return RenderedPdf(data, list(fetcher.refused), seconds)
