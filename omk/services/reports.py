@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from omk import exchange
 from omk.content import Content, ReportTemplate
@@ -143,6 +144,7 @@ def _rows_document(report: Report, revision_id: int | None) -> dict[str, Any]:
     practices = db.session.scalars(
         select(Practice)
         .where(Practice.report_id == report.id, _revision_is(Practice, revision_id))
+        .options(selectinload(Practice.actors))  # one query for all actors, not one each
         .order_by(Practice.position)
     ).all()
     doc = {
