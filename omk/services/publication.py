@@ -40,7 +40,7 @@ class Basis:
     """A normalisation basis of the catalogue: what is divided by, and by how much scaled."""
 
     code: str
-    label: str  # as shown next to a value: "je 1.000 Einwohner"
+    label: str  # as shown next to a value; the same texts as omk.views.main.NORMALISE_LABELS
     per: int
     denominator: str  # "population" (register) or "allocated" (the report's own allocations)
 
@@ -51,7 +51,7 @@ BASES = {
         "per_10000_inhabitants", "je 10.000 Einwohner", 10000, "population"
     ),
     "per_inhabitant": Basis("per_inhabitant", "je Einwohner", 1, "population"),
-    "per_100_allocated": Basis("per_100_allocated", "je 100 neu Zugewiesene", 100, "allocated"),
+    "per_100_allocated": Basis("per_100_allocated", "je 100 Zugewiesene", 100, "allocated"),
 }
 
 
