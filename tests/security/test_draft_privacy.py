@@ -138,32 +138,30 @@ def world(app: Flask, make_user: Callable[..., User]) -> Iterator[World]:
         w.tokens[name] = accounts.create_token(None, w.users[name])
     owner = {ags: w.users[f"owner_{name}"] for ags, name in OWNED.items()}
     reviewer = w.users["reviewer_05"]
-    # Services send mail after commit; mail templates need a request context.
-    with app.test_request_context():
-        # Essen: a draft, never submitted.
-        report, _ = reports.import_document(owner[ESSEN], marked(clean_document(ESSEN), ESSEN))
-        w.report_ids[ESSEN] = report.id
-        # Aachen: submitted, returned, then edited.
-        report, _ = reports.import_document(owner[AACHEN], clean_document(AACHEN))
-        reports.submit(owner[AACHEN], report)
-        pid = reports.working_document(report)["practices"][0]["id"]
-        reports.return_report(reviewer, report, [(f"practices[{pid}].outcomes", "Zahlen?")])
-        reports.save_document(
-            owner[AACHEN],
-            report,
-            marked(reports.working_document(report), AACHEN),
-            edit_version=None,
-        )
-        w.report_ids[AACHEN] = report.id
-        # Köln: accepted, reopened for a correction, then edited.
-        report, _ = reports.import_document(owner[KOELN], clean_document(KOELN))
-        reports.submit(owner[KOELN], report)
-        reports.accept(reviewer, report)
-        reports.reopen(reviewer, report, "Bitte die Kita-Zahlen prüfen.")
-        reports.save_document(
-            owner[KOELN], report, marked(reports.working_document(report), KOELN), edit_version=None
-        )
-        w.report_ids[KOELN] = report.id
+    # Essen: a draft, never submitted.
+    report, _ = reports.import_document(owner[ESSEN], marked(clean_document(ESSEN), ESSEN))
+    w.report_ids[ESSEN] = report.id
+    # Aachen: submitted, returned, then edited.
+    report, _ = reports.import_document(owner[AACHEN], clean_document(AACHEN))
+    reports.submit(owner[AACHEN], report)
+    pid = reports.working_document(report)["practices"][0]["id"]
+    reports.return_report(reviewer, report, [(f"practices[{pid}].outcomes", "Zahlen?")])
+    reports.save_document(
+        owner[AACHEN],
+        report,
+        marked(reports.working_document(report), AACHEN),
+        edit_version=None,
+    )
+    w.report_ids[AACHEN] = report.id
+    # Köln: accepted, reopened for a correction, then edited.
+    report, _ = reports.import_document(owner[KOELN], clean_document(KOELN))
+    reports.submit(owner[KOELN], report)
+    reports.accept(reviewer, report)
+    reports.reopen(reviewer, report, "Bitte die Kita-Zahlen prüfen.")
+    reports.save_document(
+        owner[KOELN], report, marked(reports.working_document(report), KOELN), edit_version=None
+    )
+    w.report_ids[KOELN] = report.id
     for ags in OWNED:
         doc = reports.working_document(w.report(ags))
         assert marker(ags) in json.dumps(doc)
@@ -332,8 +330,7 @@ def test_exports_and_mail_carry_no_draft(world: World, app: Flask) -> None:
     cycle = cycles.get_cycle("2025")
     everything = {marker(ags) for ags in OWNED} | set(world.draft_practice_ids.values())
     for role, region in (("reviewer_05", "05"), ("reviewer_06", "06"), ("admin", "")):
-        with app.test_request_context():
-            exported = json.dumps(reports.export_documents(world.users[role], cycle, region))
+        exported = json.dumps(reports.export_documents(world.users[role], cycle, region))
         assert not {m for m in everything if m in exported}, role
         if role != "reviewer_06":
             assert KOELN in exported, role  # the published (accepted) revision is exported
