@@ -70,3 +70,10 @@ ERROR_MESSAGES = [
     _("Dieses Token gibt es nicht."),
     _("Diesen Schlüssel gibt es im Gemeindeverzeichnis nicht."),
 ]
+
+#: omk.services.publication.normalise: why a comparison value is missing.
+NORMALISATION_REASONS = [
+    _("keine Einwohnerzahl im Gemeindeverzeichnis"),
+    _("Zahl der neu Zugewiesenen nicht angegeben"),
+    _("keine neu Zugewiesenen im Berichtszeitraum"),
+]
