@@ -163,6 +163,15 @@ def test_published_page_is_a_document(
     assert f'href="{PDF}"' in html
 
 
+def test_the_page_speaks_english_on_request(
+    app: Flask, people: dict[str, User], published: Report
+) -> None:
+    html = as_user(app, people["staff"]).get(PAGE, headers={"Accept-Language": "en"}).text
+    assert "Comparison value" in html and "Download as PDF" in html
+    assert "per 1,000 inhabitants" in html and "per 100 allocated" in html
+    assert "based on the population in the municipality register (582,760)" in html
+
+
 def test_synthetic_indicators_are_flagged_on_page_and_pdf(
     app: Flask, people: dict[str, User], published: Report
 ) -> None:
