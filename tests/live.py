@@ -1,7 +1,9 @@
 """A live server and a Chromium for browser tests (``@pytest.mark.browser``).
 
 The app runs in a thread on a free loopback port; Playwright drives Debian's Chromium
-(``/usr/bin/chromium``, never a downloaded browser). Every request to another origin is
+(``/usr/bin/chromium``, never a downloaded browser) from a thread of its own: Playwright's
+sync API refuses to start where an asyncio loop runs, and the session browser of
+tests/browser keeps one running in the main thread. Every request to another origin is
 recorded and aborted, so a test never reaches the network and can count such attempts.
 """
 
@@ -9,10 +11,11 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -37,20 +40,57 @@ def live_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+T = TypeVar("T")
+
+
+class BrowserThread:
+    """A headless Chromium living in one worker thread; :meth:`run` calls into it there."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium")
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def start(self) -> None:
+        def launch() -> None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+
+        self._pool.submit(launch).result()
+
+    def run(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(browser, *args)`` in the browser's thread; its result or its exception."""
+        return self._pool.submit(work, self._browser, *args).result()
+
+    def stop(self) -> None:
+        def close() -> None:
+            if self._browser is not None:
+                self._browser.close()
+            if self._playwright is not None:
+                self._playwright.stop()
+
+        try:
+            self._pool.submit(close).result()
+        finally:
+            self._pool.shutdown()
+
+
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium (skips the test when it is not installed)."""
+def chromium() -> Iterator[BrowserThread]:
+    """A headless Chromium in its own thread (skips the test when it is not installed)."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    pytest.importorskip("playwright.sync_api")
+    browser = BrowserThread()
+    browser.start()
+    try:
+        yield browser
+    finally:
+        browser.stop()
 
 
 @dataclass

@@ -489,15 +489,12 @@ def visit(browser: Any, origin: str, url: str, email: str | None) -> Visit:
 
 @pytest.mark.browser
 def test_no_payload_runs_in_chromium(world: World) -> None:
+    reviewer, staff = world.users["reviewer"].email, world.users["staff"].email
     with live_server(world.app) as origin, chromium() as browser:
-        control = visit(browser, origin, "/__test__/unsanitised", None)
-        review = visit(
-            browser, origin, f"/berichte/2025/{ESSEN}/pruefung", world.users["reviewer"].email
-        )
+        control = browser.run(visit, origin, "/__test__/unsanitised", None)
+        review = browser.run(visit, origin, f"/berichte/2025/{ESSEN}/pruefung", reviewer)
         accept_both(world)
-        published = visit(
-            browser, origin, f"/berichte/2025/{ESSEN}/veroeffentlicht", world.users["staff"].email
-        )
+        published = browser.run(visit, origin, f"/berichte/2025/{ESSEN}/veroeffentlicht", staff)
     # the detector works: the unsanitised page runs payloads and reaches for other origins
     assert control.executions >= 2 and len(control.reported) >= 2, control
     assert any("xss-probe.invalid" in u for u in control.foreign), control.foreign

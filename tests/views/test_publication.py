@@ -409,20 +409,26 @@ def test_the_fetcher_serves_static_files_and_refuses_everything_else(
 
 @pytest.mark.browser
 def test_browser_print_is_clean_a4(app: Flask, people: dict[str, User], published: Report) -> None:
-    with live_server(app) as origin, chromium() as browser:
+    email = people["staff"].email  # read here: the browser's thread has no app context
+
+    def print_page(browser: Any, origin: str) -> tuple[bytes, list[str]]:
         context, foreign = new_context(browser, origin)
-        log_in(context, people["staff"].email)
+        log_in(context, email)
         page = context.new_page()
         page.goto(PAGE)
         page.emulate_media(media="print")
         data = page.pdf(prefer_css_page_size=True)
         context.close()
+        return data, foreign.urls
+
+    with live_server(app) as origin, chromium() as browser:
+        data, foreign_urls = browser.run(print_page, origin)
     text = pdf_text(data)
     assert "Essen, Stadt" in text and "Jobpaten für Geflüchtete" in text
     assert "(https://ratsinfo.example.org/vorlage/4711)" in squeeze(text)
     for navigation in ("Mein Konto", "Abmelden", "Hauptnavigation", "Als PDF herunterladen"):
         assert navigation not in text
-    assert foreign.urls == []
+    assert foreign_urls == []
     # A4 (595 x 842 pt), and a page break before the second practice
     info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True)
     assert "pts (A4)" in info.stdout.decode()
