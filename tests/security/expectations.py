@@ -168,6 +168,9 @@ EXPECTED: dict[str, Expect] = {
     "reports.published": per_record(
         Action.REPORT_READ_PUBLISHED, **{role: "C" for role in ACCOUNTS_ONLY}
     ),
+    "publication.pdf": per_record(
+        Action.REPORT_READ_PUBLISHED, **{role: "C" for role in ACCOUNTS_ONLY}
+    ),
     "reports.start": per_record(Action.REPORT_EDIT, **OWN),
     "reports.indicators": per_record(Action.REPORT_EDIT, **OWN),
     "reports.practice": per_record(Action.REPORT_EDIT, **OWN),
