@@ -289,16 +289,26 @@ def test_pdf_filename_keeps_umlauts_in_the_unicode_form(
     )
 
 
-def test_pdf_and_page_are_404_until_published(app: Flask, people: dict[str, User]) -> None:
+def test_pdf_and_page_are_refused_until_published(app: Flask, people: dict[str, User]) -> None:
+    """Those who may not even see the report get 404 (its existence stays hidden); those
+    who see the draft or the submitted revision get 403 or 404; nobody gets a PDF."""
     report, _ = reports.import_document(people["reporter"], factories.document(ESSEN))
     reporter, staff = as_user(app, people["reporter"]), as_user(app, people["staff"])
     reviewer, admin = as_user(app, people["reviewer"]), as_user(app, people["admin"])
-    for client in (reporter, staff, reviewer, admin):
-        assert client.get(PDF).status_code == 404
-        assert client.get(PAGE).status_code == 404
+
+    def refused(client: FlaskClient, hidden: bool) -> None:
+        for url in (PDF, PAGE):
+            response = client.get(url)
+            assert response.status_code == 404 if hidden else response.status_code in (403, 404)
+            assert b"%PDF" not in response.data and b"Sprachcaf" not in response.data
+
+    refused(reporter, hidden=False)  # its own draft: it knows it exists
+    for client in (staff, reviewer, admin):
+        refused(client, hidden=True)
     reports.submit(people["reporter"], report)
-    for client in (reporter, staff, reviewer, admin):
-        assert client.get(PDF).status_code == 404
+    refused(staff, hidden=True)
+    for client in (reporter, reviewer, admin):
+        refused(client, hidden=False)
     anonymous = app.test_client().get(PDF)
     assert anonymous.status_code in (302, 401) and b"%PDF" not in anonymous.data
     assert staff.get("/berichte/2025/05315000/bericht.pdf").status_code == 404  # no report
