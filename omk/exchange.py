@@ -196,11 +196,44 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
 
 
+#: Control characters no text may carry (tab, line feed and carriage return are fine);
+#: PostgreSQL refuses NUL in text outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_errors(doc: Any) -> list[FieldError]:
+    """Every string of the document that holds a control character, by path."""
+    errors: list[FieldError] = []
+
+    def walk(node: Any, parts: list[Any]) -> None:
+        if isinstance(node, str):
+            if _CONTROL.search(node):
+                errors.append(
+                    FieldError(
+                        format_path(doc, parts), "Der Text enthält unzulässige Steuerzeichen."
+                    )
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(key, str) and _CONTROL.search(key):
+                    errors.append(
+                        FieldError(format_path(doc, parts), "Unzulässiges Steuerzeichen.")
+                    )
+                walk(value, [*parts, key])
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, [*parts, i])
+
+    walk(doc, [])
+    return errors
+
+
 def content_errors(
     doc: dict[str, Any], content: Content, template: ReportTemplate
 ) -> list[FieldError]:
-    """Checks the schema cannot make: codes of the template, bounds, references, duplicates."""
-    errors: list[FieldError] = []
+    """Checks the schema cannot make: codes of the template, bounds, references, duplicates,
+    control characters."""
+    errors: list[FieldError] = _control_errors(doc)
     codes = set(template.indicator_codes())
     indicators = doc.get("indicators")
     for code, value in (indicators if isinstance(indicators, dict) else {}).items():

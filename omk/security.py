@@ -71,6 +71,16 @@ def install_request_limits(app: Flask) -> None:
         if body.count(b"&") >= app.config["MAX_FORM_PARTS"]:
             abort(413)
 
+    def refuse_nul() -> None:
+        """No text may carry NUL: PostgreSQL refuses it (a 500), SQLite would store it."""
+        query = request.query_string.decode("latin-1")
+        if "\x00" in query or "%00" in query:
+            abort(400)
+        is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        if is_form and any("\x00" in value for value in request.form.values()):
+            abort(400)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
     app.before_request_funcs.setdefault(None, []).insert(0, limit_urlencoded_forms)
 
 

@@ -52,11 +52,14 @@ def _json_body() -> Any:
             [FieldError("body", "Erwartet wird JSON (Content-Type: application/json).")]
         )
     try:
-        return json.loads(request.get_data(cache=True), parse_constant=_reject_constant)
+        data = json.loads(request.get_data(cache=True), parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise ValidationFailed(
             [FieldError("body", f"Der Inhalt ist kein gültiges JSON: {exc}")]
         ) from exc
+    if "\x00" in json.dumps(data, ensure_ascii=False):
+        raise ValidationFailed([FieldError("body", "Der Inhalt enthält ein NUL-Zeichen.")])
+    return data
 
 
 def etag(report: Report) -> str:

@@ -709,15 +709,19 @@ def comments(report: Report) -> list[CommentStatus]:
             docs[number] = revision_document(rev)
         return docs[number]
 
+    diffs: dict[int, list[dict[str, Any]]] = {}
+
+    def diff_after(number: int) -> list[dict[str, Any]]:
+        """Changes from revision ``number`` to the next one (computed once per revision)."""
+        if number not in diffs:
+            old, new = doc_of(number), doc_of(number + 1)
+            diffs[number] = exchange.diff(old, new) if old and new else []
+        return diffs[number]
+
     result = []
     for c in rows:
         number = by_revision[c.revision_id].number
-        old, new = doc_of(number), doc_of(number + 1)
-        changes = (
-            [ch for ch in exchange.diff(old, new) if exchange.touches(ch["field"], c.field)]
-            if old and new
-            else []
-        )
+        changes = [ch for ch in diff_after(number) if exchange.touches(ch["field"], c.field)]
         result.append(CommentStatus(c, number, bool(changes) or bool(c.reply), changes))
     return result
 

@@ -232,3 +232,22 @@ def test_every_problem_is_reported_at_once(client: FlaskClient, world: dict[str,
     fields = {e["field"] for e in r.json["errors"]}
     pid = doc["practices"][0]["id"]
     assert {f"practices[{pid}].title", "indicators.unterbringung.dezentral_anteil"} <= fields
+
+
+def test_control_characters_are_refused_not_a_server_error(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    doc = factories.document(ESSEN)
+    doc["practices"][0]["title"] = "Sprach\x00café"
+    r = client.post("/api/v1/reports", json=doc, headers=world["reporter"])
+    assert r.status_code == 422
+    doc["practices"][0]["title"] = "Sprach\x07café"
+    r = client.post("/api/v1/reports", json=doc, headers=world["reporter"])
+    assert r.status_code == 422
+    pid = doc["practices"][0]["id"]
+    assert r.json["errors"] == [
+        {
+            "field": f"practices[{pid}].title",
+            "message": "Der Text enthält unzulässige Steuerzeichen.",
+        }
+    ]

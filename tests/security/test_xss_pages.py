@@ -57,12 +57,15 @@ COMMENT_MAX = 5000
 def sample_payloads() -> list[str]:
     """A deterministic sample of brs-kb payloads (never starting its API server).
 
-    Payloads with NUL characters are left out: PostgreSQL cannot store NUL in text (the
-    exchange format should refuse them; see the report of this change)."""
+    Payloads with control characters (NUL, vertical tab, form feed …) are left out: the
+    exchange format refuses them as a whole (tests/api/test_reports_api.py), so they can
+    never reach a page."""
     import brs_kb
 
+    from omk.exchange import _CONTROL
+
     corpus = brs_kb.get_all_payloads()
-    usable = sorted(k for k, v in corpus.items() if "\x00" not in v["payload"])
+    usable = sorted(k for k, v in corpus.items() if not _CONTROL.search(v["payload"]))
     rng = random.Random(SEED)
     chosen = set(rng.sample(usable, SAMPLE)) | set(CLASSICS)
     markdown = [k for k in usable if "markdown" in (corpus[k].get("contexts") or [])]
@@ -496,7 +499,9 @@ def test_no_payload_runs_in_chromium(world: World) -> None:
         accept_both(world)
         published = browser.run(visit, origin, f"/berichte/2025/{ESSEN}/veroeffentlicht", staff)
     # the detector works: the unsanitised page runs payloads and reaches for other origins
-    assert control.executions >= 2 and len(control.reported) >= 2, control
+    # (counted by the hook's reports, which survive a payload that reloads the page; the
+    # in-page counter does not)
+    assert sum(1 for r in control.reported if r.startswith("alert")) >= 2, control
     assert any("xss-probe.invalid" in u for u in control.foreign), control.foreign
     for name, result in (("review", review), ("published", published)):
         assert result.executions == 0 and not result.reported and not result.dialogs, (name, result)

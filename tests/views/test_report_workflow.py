@@ -243,3 +243,14 @@ def test_submit_lists_what_is_missing(app: Flask, people: dict[str, User]) -> No
     assert "Neu zugewiesene Personen" in page.text
     reporter.post(BASE + "/einreichen", data={"edit_version": edit_version(page.text)})
     assert reports.get_report("2025", ESSEN).state == "draft"
+
+
+def test_a_nul_character_in_a_form_is_refused(app: Flask, people: dict[str, User]) -> None:
+    reporter = as_user(app, people["reporter"])
+    reporter.post(BASE + "/starten")
+    version = edit_version(reporter.get(BASE + "/kennzahlen").text)
+    response = reporter.post(
+        BASE + "/massnahmen/neu", data={**practice_form(title="A\x00B"), "edit_version": version}
+    )
+    assert response.status_code == 400
+    assert reports.working_document(reports.get_report("2025", ESSEN))["practices"] == []
