@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from omk.content import Content
-from omk.policy import Action, permission
+from omk.policy import Action, can, permission
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
@@ -46,10 +49,30 @@ def _content() -> Content:
 @permission(Action.PUBLIC)
 def index() -> ResponseReturnValue:
     """The OMC idea in brief, the open cycles and the criteria."""
-    from omk.services import cycles
+    from omk.services import cycles, reports
 
+    open_cycles = cycles.open_cycles()
+    user = current_user
+    mine: dict[
+        int, Any
+    ] = {}  # a reporter's report per cycle: (report or None, overdue, open hints)
+    queue: dict[int, int] = {}  # a reviewer's submitted reports per cycle
+    if can(user, Action.REPORT_EDIT) and user.municipality is not None:
+        for cycle in open_cycles:
+            if cycles.covers(cycle, user.municipality_key):
+                report = reports.find_report(cycle, user.municipality_key)
+                overdue = report is not None and cycles.is_overdue(report)
+                hints = len(reports.open_comments(report)) if report is not None else 0
+                mine[cycle.id] = (report, overdue, hints)
+    if can(user, Action.REPORT_REVIEW):
+        for report in reports.review_queue(user):
+            queue[report.cycle_id] = queue.get(report.cycle_id, 0) + 1
     return render_template(
-        "main/index.html", open_cycles=cycles.open_cycles(), taxonomy=_content().taxonomy
+        "main/index.html",
+        open_cycles=open_cycles,
+        taxonomy=_content().taxonomy,
+        mine=mine,
+        queue=queue,
     )
 
 

@@ -254,3 +254,18 @@ def test_a_nul_character_in_a_form_is_refused(app: Flask, people: dict[str, User
     )
     assert response.status_code == 400
     assert reports.working_document(reports.get_report("2025", ESSEN))["practices"] == []
+
+
+def test_the_start_page_shows_a_reporter_its_report_and_a_reviewer_its_queue(
+    app: Flask, people: dict[str, User]
+) -> None:
+    reporter = as_user(app, people["reporter"])
+    page = reporter.get("/")
+    assert "Ihr Bericht" in page.text and "noch nicht begonnen" in page.text
+    assert f'href="{BASE}/"' in page.text
+    reports.import_document(people["reporter"], factories.document(ESSEN))
+    reports.submit(people["reporter"], reports.get_report("2025", ESSEN))
+    assert "Eingereicht" in reporter.get("/").text
+    reviewer = as_user(app, people["reviewer"])
+    page = reviewer.get("/")
+    assert "Zu prüfen" in page.text and "1 Bericht" in page.text
