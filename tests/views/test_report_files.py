@@ -94,7 +94,8 @@ def upload(
 
 def error_rows(html: str) -> list[list[str]]:
     """The rows of the error table: place, field, message."""
-    table = html[html.find('<table class="kern-table kern-table--striped kern-mb-6 omk-upload') :]
+    start = re.search(r'<table class="[^"]*\bomk-upload', html)
+    table = html[start.start() :] if start else ""
     table = table[: table.find("</table>")]
     rows = []
     for row in re.findall(r"<tr class=\"kern-table__row\">(.*?)</tr>", table, re.S)[1:]:
