@@ -9,9 +9,11 @@ population or by the report's own allocations and never by zero.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
 import mimetypes
+import os
 import re
 import time
 import unicodedata
@@ -263,6 +265,22 @@ class RenderedPdf:
     data: bytes
     refused: list[str]
     seconds: float
+
+
+def pdf_for(html: str) -> bytes:
+    """The PDF of ``html``, rendered once: kept under ``<instance>/pdf-cache`` by a hash of
+    the HTML, so a changed revision, register entry, language or template renders anew and
+    repeated downloads cost no rendering."""
+    folder = Path(current_app.instance_path) / "pdf-cache"
+    path = folder / (hashlib.sha256(html.encode("utf-8")).hexdigest() + ".pdf")
+    if path.is_file():
+        return path.read_bytes()
+    data = render_pdf(html).data
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: a concurrent reader sees the whole file or none
+    return data
 
 
 def render_pdf(html: str) -> RenderedPdf:

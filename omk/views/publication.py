@@ -22,9 +22,8 @@ def pdf(cycle: str, ags: str) -> ResponseReturnValue:
     html = render_template(
         "publication/report_pdf.html", pub=pub, document_url=publication.document_url(report)
     )
-    rendered = publication.render_pdf(html)
     ascii_name, unicode_name = publication.pdf_filename(report)
-    response = make_response(rendered.data)
+    response = make_response(publication.pdf_for(html))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(unicode_name)}"

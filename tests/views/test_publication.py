@@ -444,3 +444,23 @@ def test_browser_print_is_clean_a4(app: Flask, people: dict[str, User], publishe
     assert "pts (A4)" in info.stdout.decode()
     pages = text.split("\f")
     assert any("Jobpaten für Geflüchtete" in p and "Sprachcafé" not in p for p in pages)
+
+
+def test_a_pdf_is_rendered_once_and_served_from_the_cache(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    original = publication.render_pdf
+
+    def counting(html: str) -> Any:
+        calls.append(1)
+        return original(html)
+
+    monkeypatch.setattr(publication, "render_pdf", counting)
+    with app.test_request_context():
+        first = publication.pdf_for("<html><body><p>Bericht</p></body></html>")
+        second = publication.pdf_for("<html><body><p>Bericht</p></body></html>")
+        other = publication.pdf_for("<html><body><p>Anderer Bericht</p></body></html>")
+    assert first == second and first.startswith(b"%PDF")
+    assert other != first
+    assert len(calls) == 2
