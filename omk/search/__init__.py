@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -37,13 +39,23 @@ def ensure_index() -> None:
 
 def index_status() -> str:
     """'ok' when the index opens, otherwise a short reason."""
-    path = index_dir()
+    path = str(index_dir())
+    # Whoosh leaves a corrupt TOC's file open when reading it fails: let it be closed here,
+    # quietly, rather than as a ResourceWarning at some later garbage collection.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        problem = _open_problem(path)
+        gc.collect()
+    return problem or "ok"
+
+
+def _open_problem(path: str) -> str | None:
     try:
-        if not index.exists_in(str(path)):
-            return "unavailable: kein Index (omk search rebuild)"
-        ix = index.open_dir(str(path))
+        if not index.exists_in(path):
+            return "unavailable: kein Index (omk search init)"
+        ix = index.open_dir(path)
         ix.doc_count()
         ix.close()
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}"
-    return "ok"
+    return None
