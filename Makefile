@@ -39,10 +39,10 @@ translations-update: $(BIN)/omk
 setup: $(BIN)/omk assets translations
 
 demo-data: setup
-	OMK_DEBUG=1 $(BIN)/omk db upgrade
-	OMK_DEBUG=1 $(BIN)/omk municipalities import content/register/AuszugGV4QAktuell.csv
+	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk db upgrade
+	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk municipalities import content/register/AuszugGV4QAktuell.csv
 	OMK_DEBUG=1 $(BIN)/omk search init
-	OMK_DEBUG=1 $(BIN)/omk demo
+	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk demo
 
 run: demo-data
 	@echo ""

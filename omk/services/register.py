@@ -49,6 +49,11 @@ def _folded(column: Any) -> Any:
     return func.lower(column)
 
 
+def name_matches(q: str) -> Any:
+    """A condition: the entry's name contains ``q``, case-insensitively (umlauts too)."""
+    return _folded(Municipality.name).contains(q.strip().lower(), autoescape=True)
+
+
 def search_query(
     q: str = "",
     land: str | None = None,
@@ -71,7 +76,7 @@ def search_query(
                 condition = or_(condition, kreis)
             query = query.where(condition)
         else:
-            query = query.where(_folded(Municipality.name).contains(q.lower(), autoescape=True))
+            query = query.where(name_matches(q))
     if land:
         query = query.where(Municipality.land_key == land)
     if level:

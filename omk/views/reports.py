@@ -74,11 +74,52 @@ def index() -> ResponseReturnValue:
     if can(user, Action.REPORT_REVIEW):
         context["queue"] = reports.review_queue(user)
         context["in_revision"] = reports.review_queue(user, ReportState.RETURNED.value)
-    query = reports.visible_reports_query(user).where(Report.published_revision_id.is_not(None))
-    context["published"] = list(
-        db.session.scalars(query.order_by(Report.accepted_at.desc()).limit(50))
-    )
+    context.update(_published_listing(user))
     return render_template("reports/index.html", **context)
+
+
+PER_PAGE = 50
+
+
+def _published_listing(user: Any) -> dict[str, Any]:
+    """Published reports, filtered by cycle, Land and name, a page at a time."""
+    from sqlalchemy import func, select
+
+    from omk.models.register import Municipality
+    from omk.models.reporting import Cycle
+    from omk.services import register
+
+    cycle_code = request.args.get("cycle") or None
+    land = request.args.get("land") or None
+    q = request.args.get("q", "").strip()[:100]
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    query = (
+        reports.visible_reports_query(user)
+        .where(Report.published_revision_id.is_not(None))
+        .join(Municipality, Report.municipality_key == Municipality.key)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+    )
+    if cycle_code:
+        query = query.where(Cycle.code == cycle_code)
+    if land and land.isdigit():
+        query = query.where(Municipality.land_key == land)
+    if q:
+        query = query.where(register.name_matches(q))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.order_by(Cycle.period_start.desc(), Municipality.name)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    return {
+        "published": rows,
+        "published_total": total,
+        "filters": {"cycle": cycle_code, "land": land, "q": q},
+        "page": page,
+        "pages": max(1, -(-total // PER_PAGE)),
+        "lands": register.lands(),
+        "all_cycles": cycles.all_cycles(),
+    }
 
 
 @bp.route("/<cycle>/<ags>/", methods=["GET"])

@@ -269,3 +269,21 @@ def test_the_start_page_shows_a_reporter_its_report_and_a_reviewer_its_queue(
     reviewer = as_user(app, people["reviewer"])
     page = reviewer.get("/")
     assert "Zu prüfen" in page.text and "1 Bericht" in page.text
+
+
+def test_published_reports_are_listed_with_filters(
+    app: Flask, people: dict[str, User], make_user: Any
+) -> None:
+    koeln = make_user("reporter", municipality="05315000")
+    alheim = make_user("reporter", municipality="06632001")
+    for user, ags in ((people["reporter"], ESSEN), (koeln, "05315000"), (alheim, "06632001")):
+        report, _ = reports.import_document(user, factories.document(ags))
+        reports.submit(user, report)
+    reports.accept(people["reviewer"], reports.get_report("2025", ESSEN))
+    reports.accept(people["reviewer"], reports.get_report("2025", "05315000"))
+    staff = as_user(app, people["staff"])
+    page = staff.get("/berichte/")
+    assert "2 Berichte" in page.text and "Essen, Stadt" in page.text and "Köln, Stadt" in page.text
+    assert "Alheim" not in page.text  # submitted, not published
+    assert "1 Bericht" in staff.get("/berichte/?q=köln").text
+    assert "Keine veröffentlichten Berichte" in staff.get("/berichte/?land=06").text
