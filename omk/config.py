@@ -57,6 +57,10 @@ class Defaults:
     # Default lifetime of API tokens, in days.
     API_TOKEN_DAYS = 365
 
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers
+    # are trusted (0: none). Behind nginx set 1, or every client shares the proxy's address
+    # (and its login throttle).
+    PROXY_COUNT = 0
     # Cookies are Secure outside debug/testing; set False only behind plain-HTTP test setups.
     SESSION_COOKIE_SECURE = True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -42,3 +43,21 @@ def test_503_only_when_the_database_is_unreachable(tmp_path: Path) -> None:
         from omk.extensions import db
 
         db.engine.dispose()
+
+
+def test_client_address_behind_a_trusted_proxy(make_app: Any) -> None:
+    from omk.policy import Action, permission
+    from omk.views.helpers import client_address
+
+    app = make_app(PROXY_COUNT=1)
+    seen: list[str] = []
+
+    @app.get("/__test__/address")
+    @permission(Action.PUBLIC)
+    def address() -> str:
+        seen.append(client_address())
+        return "ok"
+
+    client = app.test_client()
+    client.get("/__test__/address", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == ["203.0.113.7"]

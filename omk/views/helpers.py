@@ -44,5 +44,5 @@ def apply_errors(form: Form, exc: ValidationFailed, mapping: dict[str, str] | No
 
 
 def client_address() -> str:
-    """The client's address (behind a proxy, set ProxyFix via OMK_PROXY_FIX)."""
+    """The client's address (behind a reverse proxy, set OMK_PROXY_COUNT)."""
     return request.remote_addr or "-"
