@@ -391,6 +391,32 @@ def demo() -> None:
     )
 
 
+outbox_cli = AppGroup("outbox", help="Änderungen an Veröffentlichtem für Suchindex und Co.")
+
+
+@outbox_cli.command("status")
+def outbox_status() -> None:
+    """Je Verbraucher zeigen, wie viele Einträge noch nicht angewendet sind."""
+    from omk.services import outbox
+
+    names = sorted(outbox.consumers())
+    if not names:
+        click.echo("Keine Verbraucher registriert.")
+    for name in names:
+        lag = outbox.lag(name)
+        oldest = lag.oldest_at.isoformat(timespec="seconds") if lag.oldest_at else "–"
+        click.echo(f"{name}: Stand {lag.position}, {lag.pending} offen (ältester: {oldest})")
+
+
+@outbox_cli.command("drain")
+def outbox_drain() -> None:
+    """Alle offenen Einträge an alle Verbraucher ausliefern (für cron)."""
+    from omk.services import outbox
+
+    for name, apply in sorted(outbox.consumers().items()):
+        click.echo(f"{name}: {outbox.drain(name, apply)} angewendet")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the app's command groups to ``flask``/``omk``."""
     for group in (
@@ -401,6 +427,7 @@ def register_commands(app: Flask) -> None:
         cycles_cli,
         reports_cli,
         reminders_cli,
+        outbox_cli,
     ):
         app.cli.add_command(group)
     app.cli.add_command(demo)

@@ -55,6 +55,15 @@ LIST_FIELDS = frozenset(k for k, v in PRACTICE_FIELDS.items() if v == [])
 MARKDOWN_FIELDS = ("description", "outcomes", "transferability")
 TOP_LEVEL = ("format", "municipality", "cycle", "indicators", "indicator_practices", "practices")
 
+#: Bounds on unknown keys (DOMAIN.md): carried verbatim, but at most this many per object,
+#: this many bytes per value (as compact JSON) and this deep.
+MAX_UNKNOWN_KEYS = 20
+MAX_UNKNOWN_BYTES = 10 * 1024
+MAX_UNKNOWN_DEPTH = 5
+#: No document of the format nests deeper than this (unknown values included); checked first,
+#: without recursion, so a hostile document cannot exhaust the stack of any later check.
+MAX_DOCUMENT_DEPTH = 4 + MAX_UNKNOWN_DEPTH
+
 
 @cache
 def _validator(schema_path: Path) -> Draft202012Validator:
@@ -228,6 +237,67 @@ def _control_errors(doc: Any) -> list[FieldError]:
     return errors
 
 
+def depth(node: Any) -> int:
+    """How deeply containers nest in ``node`` (a scalar 0, ``{"a": 1}`` 1), without recursion."""
+    deepest, stack = 0, [(node, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+        else:
+            deepest = max(deepest, level)
+            continue
+        deepest = max(deepest, level + 1)
+    return deepest
+
+
+def unknown_keys(obj: dict[str, Any], known: Iterable[str]) -> list[str]:
+    """The keys of ``obj`` the format does not define (carried verbatim, shown nowhere)."""
+    names = set(known)
+    return [k for k in obj if k not in names]
+
+
+def _unknown_errors(obj: Any, known: Iterable[str], path: str) -> list[FieldError]:
+    """Unknown keys of one object beyond the bounds of DOMAIN.md, by path."""
+    if not isinstance(obj, dict):
+        return []
+    errors: list[FieldError] = []
+    extra = unknown_keys(obj, known)
+    if len(extra) > MAX_UNKNOWN_KEYS:
+        errors.append(
+            FieldError(
+                path,
+                f"Zu viele unbekannte Felder ({len(extra)}); höchstens {MAX_UNKNOWN_KEYS}.",
+            )
+        )
+    for key in extra[: MAX_UNKNOWN_KEYS + 1]:
+        value = obj[key]
+        where = f"{path}.{key}" if path != "document" else str(key)
+        if depth(value) > MAX_UNKNOWN_DEPTH:
+            errors.append(
+                FieldError(
+                    where,
+                    f"Unbekanntes Feld zu tief verschachtelt (höchstens {MAX_UNKNOWN_DEPTH}).",
+                )
+            )
+        elif len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()) > (
+            MAX_UNKNOWN_BYTES
+        ):
+            errors.append(FieldError(where, "Unbekanntes Feld zu groß (höchstens 10 KB)."))
+    return errors
+
+
+def bound_errors(doc: dict[str, Any]) -> list[FieldError]:
+    """Unknown keys of the document and its practices beyond the bounds, by path."""
+    errors = _unknown_errors(doc, (*TOP_LEVEL, "template_version"), "document")
+    practices = doc.get("practices")
+    for i, practice in enumerate(practices if isinstance(practices, list) else []):
+        errors += _unknown_errors(practice, PRACTICE_FIELDS, practice_ref(practice, i))
+    return errors
+
+
 def content_errors(
     doc: dict[str, Any], content: Content, template: ReportTemplate
 ) -> list[FieldError]:
@@ -303,6 +373,11 @@ def check_document(doc: Any, content: Content, template: ReportTemplate) -> list
     checks (each reported once per field and message)."""
     if not isinstance(doc, dict):
         return [FieldError("document", "Erwartet wird ein JSON-Objekt im Format omk-report/1.")]
+    if depth(doc) > MAX_DOCUMENT_DEPTH:
+        return [FieldError("document", "Das Dokument ist zu tief verschachtelt.")]
+    errors = bound_errors(doc)
+    if errors:
+        return errors
     errors = schema_errors(doc, content)
     seen = {(e.field, e.message) for e in errors}
     schema_fields = {e.field for e in errors}
@@ -408,8 +483,8 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
         if a is None or b is None:
             add(ref, a and a.get("title"), b and b.get("title"))
             continue
-        for name in _union(a, b):
-            if name in ("id",):
+        for name in PRACTICE_FIELDS:
+            if name == "id" or (name not in a and name not in b):
                 continue
             if name == "actors":
                 _diff_actors(ref, a.get("actors") or [], b.get("actors") or [], add)

@@ -2,6 +2,7 @@
 
 from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
 from omk.models.audit import AuditEntry
+from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
 from omk.models.register import Level, Municipality
 from omk.models.reporting import (
     Cycle,
@@ -25,6 +26,9 @@ __all__ = [
     "Level",
     "LoginAttempt",
     "Municipality",
+    "OutboxCursor",
+    "OutboxEntry",
+    "OutboxKind",
     "Practice",
     "PracticeActor",
     "Report",

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from omk.errors import OmkError
 from omk.models.register import KREISFREI_TYPES, Level, Municipality
 from omk.models.types import utcnow
+from omk.services import outbox
 from omk.services.transaction import unit_of_work
 
 EXPECTED_COLUMNS = [
@@ -130,6 +131,7 @@ class ImportResult:
     updated: int = 0
     retired: int = 0
     unchanged: int = 0
+    outbox: int = 0  # municipalities whose shown data changed (outbox entries written)
     seconds: float = 0.0
 
 
@@ -502,6 +504,18 @@ class _PostgresWriter(_Writer):
             cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(self.STAGING)))
 
 
+_SHOWN = tuple(1 + COMPARED.index(name) for name in ("name", "population", "urbanisation"))
+
+
+def _shown(old: tuple[Any, ...]) -> tuple[Any, ...]:
+    """(is_current, name, population, urbanisation) of a row of :func:`_existing`."""
+    return (old[0], *(old[i] for i in _SHOWN))
+
+
+def _shown_entry(e: Entry) -> tuple[Any, ...]:
+    return (True, e.name, e.population, e.urbanisation)
+
+
 def import_register(path: Path, *, progress: Progress | None = None) -> ImportResult:
     """Import the extract at ``path``; idempotent, atomic, and a diff against the database."""
     started = time.perf_counter()
@@ -537,5 +551,10 @@ def import_register(path: Path, *, progress: Progress | None = None) -> ImportRe
         if gone:
             writer.retire(gone, now)
         result.inserted, result.updated, result.retired = len(inserts), len(updates), len(gone)
+        # What published pages show of a municipality (its name, population, urbanisation,
+        # whether it is current) goes to the outbox, in this transaction.
+        shown = [k for k in gone if entries.get(k) is None]
+        shown += [e.key for e in updates if _shown(existing[e.key]) != _shown_entry(e)]
+        result.outbox = outbox.municipalities_changed(shown)
     result.seconds = time.perf_counter() - started
     return result

@@ -36,8 +36,8 @@ from omk.models.reporting import (
 )
 from omk.models.types import utcnow
 from omk.policy import Action, authorize, authorize_or_404, can, in_scope
-from omk.services import audit, cycles, notify
-from omk.services.transaction import after_commit, unit_of_work
+from omk.services import audit, cycles, notify, outbox
+from omk.services.transaction import after_commit, lock, unit_of_work
 
 log = logging.getLogger("omk.reports")
 
@@ -396,15 +396,36 @@ def _claim(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        db.session.rollback()
-        fresh = db.session.get(Report, report.id)
+        fresh = db.session.scalar(
+            select(Report).where(Report.id == report.id).execution_options(populate_existing=True)
+        )
         if fresh is not None and fresh.state not in states:
             raise Conflict(_state_message(fresh.state))
-        raise Conflict(
-            "Der Bericht wurde inzwischen von jemand anderem gespeichert. Ihre Eingaben sind "
-            "noch da: bitte prüfen Sie die aktuelle Fassung und speichern Sie erneut."
-        )
+        raise Conflict(_EDITED_MEANWHILE)
     db.session.refresh(report)
+
+
+_EDITED_MEANWHILE = (
+    "Der Bericht wurde inzwischen von jemand anderem gespeichert. Ihre Eingaben sind "
+    "noch da: bitte prüfen Sie die aktuelle Fassung und speichern Sie erneut."
+)
+
+
+def _locked(report: Report) -> Report:
+    """``report`` locked for the unit of work in progress and read afresh: everything read
+    after this decides the write that follows, and no other writer can change it meanwhile."""
+    fresh = lock(Report, report.id)
+    if fresh is None:
+        raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+    return fresh
+
+
+def _expect(report: Report, states: tuple[str, ...], edit_version: int | None) -> None:
+    """Conflict unless the (locked) report is in one of ``states`` and at ``edit_version``."""
+    if report.state not in states:
+        raise Conflict(_state_message(report.state))
+    if edit_version is not None and edit_version != report.edit_version:
+        raise Conflict(_EDITED_MEANWHILE)
 
 
 def _state_message(state: str) -> str:
@@ -420,6 +441,60 @@ def _state_message(state: str) -> str:
     }.get(ReportState(state), "Diese Aktion ist im aktuellen Zustand nicht möglich.")
 
 
+def foreign_practice_ids(report: Report, doc: dict[str, Any]) -> list[FieldError]:
+    """Practices of ``doc`` whose id another municipality has already used (submitted or
+    published). A practice id belongs to one municipality: its lineage never crosses over.
+
+    Only frozen revisions count, never another municipality's working copy: refusing an id
+    because of someone else's draft would reveal that draft.
+    """
+    ids = {p["id"]: i for i, p in enumerate(doc.get("practices") or []) if p.get("id")}
+    if not ids:
+        return []
+    taken = set(
+        db.session.scalars(
+            select(Practice.uuid)
+            .join(Report, Practice.report_id == Report.id)
+            .where(
+                Practice.uuid.in_(list(ids)),
+                Practice.revision_id.is_not(None),
+                Report.municipality_key != report.municipality_key,
+            )
+            .distinct()
+        )
+    )
+    return [
+        FieldError(
+            f"practices[{pid}].id",
+            "Diese ID gehört zu einer Maßnahme einer anderen Kommune. Eine übernommene "
+            "Maßnahme bekommt eine eigene ID und nennt ihr Vorbild unter „Übernommen von“.",
+        )
+        for pid in ids
+        if pid in taken
+    ]
+
+
+def _refuse_foreign_ids(report: Report, doc: dict[str, Any]) -> None:
+    errors = foreign_practice_ids(report, doc)
+    if errors:
+        raise ValidationFailed(errors, "Das Dokument ist ungültig; nichts wurde gespeichert.")
+
+
+def _new_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
+    """Create the report row (inside the unit of work in progress)."""
+    report = Report(
+        cycle_id=cycle.id,
+        municipality_key=municipality.key,
+        state=ReportState.DRAFT.value,
+        template_version=cycle.template_version,
+        updated_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(report)
+    db.session.flush()
+    _event(report, actor, "created", None, ReportState.DRAFT.value)
+    return report
+
+
 def start_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
     """Start the report of a municipality in a cycle (idempotent: returns an existing one)."""
     existing = find_report(cycle, municipality.key)
@@ -431,16 +506,9 @@ def start_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report
     if not cycles.covers(cycle, municipality.key):
         raise Conflict(f"Die Runde {cycle.code} umfasst {municipality.name} nicht.")
     with unit_of_work():
-        report = Report(
-            cycle_id=cycle.id,
-            municipality_key=municipality.key,
-            state=ReportState.DRAFT.value,
-            template_version=cycle.template_version,
-            updated_by_id=getattr(actor, "id", None),
-        )
-        db.session.add(report)
-        db.session.flush()
-        _event(report, actor, "created", None, ReportState.DRAFT.value)
+        # Read again inside: a concurrent start may have created it meanwhile.
+        existing = find_report(cycle, municipality.key)
+        report = existing or _new_report(actor, cycle, municipality)
     return report
 
 
@@ -448,19 +516,15 @@ def save_document(actor: Any, report: Report, doc: Any, *, edit_version: int | N
     """Replace the working copy with ``doc`` (validated whole). Returns False when nothing
     changed. Conflict when the report is not editable or someone saved meanwhile."""
     authorize(Action.REPORT_EDIT, report, user=actor)
-    canonical_doc = prepare(doc, report)
-    if report.state not in EDITABLE:
-        raise Conflict(_state_message(report.state))
-    if edit_version is not None and edit_version != report.edit_version:
-        raise Conflict(
-            "Der Bericht wurde inzwischen von jemand anderem gespeichert. Ihre Eingaben sind "
-            "noch da: bitte prüfen Sie die aktuelle Fassung und speichern Sie erneut."
-        )
-    if canonical_doc == working_document(report):
-        return False
     with unit_of_work():
+        report = _locked(report)
+        canonical_doc = prepare(doc, report)
+        _expect(report, EDITABLE, edit_version)
+        _refuse_foreign_ids(report, canonical_doc)
+        if canonical_doc == working_document(report):
+            return False
         state = report.state
-        _claim(report, EDITABLE, state, edit_version, updated_by_id=getattr(actor, "id", None))
+        _claim(report, EDITABLE, state, None, updated_by_id=getattr(actor, "id", None))
         _clear_working_copy(report)
         _write_rows(report, canonical_doc, None)
         audit.record(actor, "report.save", report, to_state=state)
@@ -468,21 +532,26 @@ def save_document(actor: Any, report: Report, doc: Any, *, edit_version: int | N
 
 
 def submit(actor: Any, report: Report, *, edit_version: int | None = None) -> Revision:
-    """Check completeness, freeze the next revision and mark the report submitted."""
+    """Check completeness, freeze the next revision and mark the report submitted.
+
+    The working copy is read after the report is locked, in the transaction that freezes it:
+    the revision holds exactly what the working copy holds when it is submitted.
+    """
     authorize(Action.REPORT_SUBMIT, report, user=actor)
-    if report.state not in EDITABLE:
-        raise Conflict(_state_message(report.state))
-    doc = working_document(report)
-    missing = completeness(report, doc)
-    if missing:
-        raise ValidationFailed(missing, "Der Bericht ist noch nicht vollständig.")
     with unit_of_work():
+        report = _locked(report)
+        _expect(report, EDITABLE, edit_version)
+        doc = working_document(report)
+        missing = completeness(report, doc)
+        if missing:
+            raise ValidationFailed(missing, "Der Bericht ist noch nicht vollständig.")
+        _refuse_foreign_ids(report, doc)
         before = report.state
         _claim(
             report,
             EDITABLE,
             ReportState.SUBMITTED.value,
-            edit_version,
+            None,
             revision_count=Report.revision_count + 1,
             submitted_at=utcnow(),
         )
@@ -534,26 +603,29 @@ def return_report(
             ],
             "Eine Rückgabe ohne Begründung ist nicht möglich.",
         )
-    if report.state != ReportState.SUBMITTED:
-        raise Conflict(_state_message(report.state))
-    revision = latest_revision(report)
-    assert revision is not None
-    frozen = revision_document(revision)
-    allowed = _comment_fields(frozen)
-    errors = [
-        FieldError(f"comments[{i}].field", f"Das Feld {field!r} gibt es in dieser Revision nicht.")
-        for i, (field, _) in enumerate(comments)
-        if field not in allowed
-    ]
-    errors += [
-        FieldError(f"comments[{i}].text", "Höchstens 5.000 Zeichen.")
-        for i, (_, text) in enumerate(comments)
-        if len(text) > 5000
-    ]
-    if errors:
-        raise ValidationFailed(errors)
     with unit_of_work():
-        _claim(report, (ReportState.SUBMITTED.value,), ReportState.RETURNED.value, edit_version)
+        report = _locked(report)
+        _expect(report, (ReportState.SUBMITTED.value,), edit_version)
+        revision = latest_revision(report)
+        if revision is None:
+            raise Conflict("Der Bericht hat keine eingereichte Fassung.")
+        frozen = revision_document(revision)
+        allowed = _comment_fields(frozen)
+        errors = [
+            FieldError(
+                f"comments[{i}].field", f"Das Feld {field!r} gibt es in dieser Revision nicht."
+            )
+            for i, (field, _) in enumerate(comments)
+            if field not in allowed
+        ]
+        errors += [
+            FieldError(f"comments[{i}].text", "Höchstens 5.000 Zeichen.")
+            for i, (_, text) in enumerate(comments)
+            if len(text) > 5000
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+        _claim(report, (ReportState.SUBMITTED.value,), ReportState.RETURNED.value, None)
         revision.outcome, revision.decided_at = "returned", utcnow()
         revision.decided_by_id = getattr(actor, "id", None)
         created = [
@@ -585,18 +657,24 @@ def return_report(
 
 
 def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Revision:
-    """Accept the submitted revision: it becomes the published one."""
+    """Accept the submitted revision: it becomes the published one.
+
+    The revision is read after the report is locked: what is published is the revision that
+    is submitted when the acceptance commits, never one a concurrent return replaced.
+    """
     authorize(Action.REPORT_REVIEW, report, user=actor)
-    if report.state != ReportState.SUBMITTED:
-        raise Conflict(_state_message(report.state))
-    revision = latest_revision(report)
-    assert revision is not None
     with unit_of_work():
+        report = _locked(report)
+        _expect(report, (ReportState.SUBMITTED.value,), edit_version)
+        revision = latest_revision(report)
+        if revision is None:
+            raise Conflict("Der Bericht hat keine eingereichte Fassung.")
+        previous_id = report.published_revision_id
         _claim(
             report,
             (ReportState.SUBMITTED.value,),
             ReportState.ACCEPTED.value,
-            edit_version,
+            None,
             published_revision_id=revision.id,
             accepted_at=utcnow(),
             is_correction=False,
@@ -611,6 +689,7 @@ def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
             ReportState.ACCEPTED.value,
             revision_id=revision.id,
         )
+        outbox.published(report, revision, previous_id)
         after_commit(lambda: notify.accepted(report))
     return revision
 
@@ -620,14 +699,14 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
     authorize(Action.REPORT_REVIEW, report, user=actor)
     if not reason.strip():
         raise ValidationFailed([FieldError("reason", "Bitte begründen Sie die Korrektur.")])
-    if report.state != ReportState.ACCEPTED:
-        raise Conflict(_state_message(report.state))
     with unit_of_work():
+        report = _locked(report)
+        _expect(report, (ReportState.ACCEPTED.value,), edit_version)
         _claim(
             report,
             (ReportState.ACCEPTED.value,),
             ReportState.RETURNED.value,
-            edit_version,
+            None,
             is_correction=True,
         )
         revision = latest_revision(report)
@@ -780,18 +859,21 @@ def carry_forward(
     actor: Any, report: Report, practice_ids: list[str], *, edit_version: int | None
 ) -> int:
     """Continue practices of the previous report in this one, keeping their ids (lineage)."""
-    previous = previous_report(report)
-    if previous is None:
-        raise NotFound("Es gibt keinen früheren Bericht dieser Kommune.")
-    source = source_of_continuation(previous)
-    doc = working_document(report)
-    present = {p["id"] for p in doc["practices"]}
-    wanted = {i.lower() for i in practice_ids}
-    added = [p for p in source["practices"] if p["id"] in wanted and p["id"] not in present]
-    if not added:
-        return 0
-    doc["practices"].extend(added)
-    save_document(actor, report, doc, edit_version=edit_version)
+    authorize(Action.REPORT_EDIT, report, user=actor)
+    with unit_of_work():
+        report = _locked(report)
+        previous = previous_report(report)
+        if previous is None:
+            raise NotFound("Es gibt keinen früheren Bericht dieser Kommune.")
+        source = source_of_continuation(previous)
+        doc = working_document(report)
+        present = {p["id"] for p in doc["practices"]}
+        wanted = {i.lower() for i in practice_ids}
+        added = [p for p in source["practices"] if p["id"] in wanted and p["id"] not in present]
+        if not added:
+            return 0
+        doc["practices"].extend(added)
+        save_document(actor, report, doc, edit_version=edit_version)
     return len(added)
 
 
@@ -828,31 +910,24 @@ def import_document(
             if e.field not in ("municipality", "cycle") and not e.field.startswith("indicators")
         ]
         raise ValidationFailed(errors, "Das Dokument ist ungültig; nichts wurde importiert.")
-    report = find_report(cycle, municipality.key)
-    template = template_of(report) if report else content().template(cycle.template_version)
-    check(doc, template, municipality, cycle)  # before anything is created
-    if not publish:
+    with unit_of_work():  # one import is one transaction: nothing is left half-done
+        report = find_report(cycle, municipality.key)
+        template = template_of(report) if report else content().template(cycle.template_version)
+        check(doc, template, municipality, cycle)  # before anything is created
+        if not publish:
+            if report is None:
+                report = start_report(actor, cycle, municipality)
+            changed = save_document(actor, report, doc, edit_version=edit_version)
+            return report, changed
+        authorize(Action.REPORT_IMPORT_PUBLISHED, report or municipality.key, user=actor)
         if report is None:
-            report = start_report(actor, cycle, municipality)
-        changed = save_document(actor, report, doc, edit_version=edit_version)
-        return report, changed
-    authorize(Action.REPORT_IMPORT_PUBLISHED, report or municipality.key, user=actor)
-    if report is None:
-        with unit_of_work():
-            report = Report(
-                cycle_id=cycle.id,
-                municipality_key=municipality.key,
-                state=ReportState.DRAFT.value,
-                template_version=cycle.template_version,
-            )
-            db.session.add(report)
-            db.session.flush()
-            _event(report, actor, "created", None, ReportState.DRAFT.value)
-    canonical_doc = prepare(doc, report)
-    if published_document(report) == canonical_doc and report.state == ReportState.ACCEPTED:
-        return report, False
-    with unit_of_work():
-        before = report.state
+            report = _new_report(actor, cycle, municipality)
+        report = _locked(report)
+        canonical_doc = prepare(doc, report)
+        _refuse_foreign_ids(report, canonical_doc)
+        if report.state == ReportState.ACCEPTED and published_document(report) == canonical_doc:
+            return report, False
+        before, previous_id = report.state, report.published_revision_id
         _claim(
             report,
             tuple(s.value for s in ReportState),
@@ -888,6 +963,7 @@ def import_document(
             revision_id=revision.id,
             published=True,
         )
+        outbox.published(report, revision, previous_id)
     db.session.refresh(report)
     return report, True
 

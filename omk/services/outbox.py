@@ -1,0 +1,183 @@
+"""The outbox: producers record changes to published material in the transaction of the
+change; consumers apply them in order, each from its own cursor, idempotently.
+
+Producers call :func:`published` (a report's published revision changed) or
+:func:`municipalities_changed` (register data that published pages show) inside their unit of
+work. On PostgreSQL every producer first takes one transaction-level advisory lock, so entries
+commit in the order of their sequence numbers and a consumer that has read up to entry *n*
+can never later find an entry below *n*. SQLite serialises all writers anyway.
+
+A consumer is a name and a function that applies a batch of entries (it must tolerate seeing
+an entry twice: a crash between applying and advancing the cursor repeats the batch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, text, update
+
+from omk.extensions import db
+from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
+from omk.models.reporting import Practice, Report, Revision
+from omk.models.types import utcnow
+from omk.services.transaction import after_commit, in_unit_of_work, unit_of_work
+
+log = logging.getLogger("omk.outbox")
+
+#: Arbitrary constant naming the advisory lock that orders outbox producers on PostgreSQL.
+_ORDER_LOCK = 0x6F6D6B01
+
+Apply = Callable[[Sequence[OutboxEntry]], None]
+
+#: Registered consumers by name (the search index registers itself at app start).
+_consumers: dict[str, Apply] = {}
+
+
+def register_consumer(name: str, apply: Apply) -> None:
+    """Make ``apply`` a consumer of the outbox under ``name`` (its cursor's key)."""
+    _consumers[name] = apply
+
+
+def consumers() -> dict[str, Apply]:
+    """The registered consumers."""
+    return dict(_consumers)
+
+
+def _producing() -> None:
+    if not in_unit_of_work():
+        raise RuntimeError("outbox entries are written inside the unit of work of the change")
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ORDER_LOCK})
+
+
+def _practice_ids(revision_id: int | None) -> list[str]:
+    if revision_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Practice.uuid).where(Practice.revision_id == revision_id).order_by(Practice.uuid)
+        )
+    )
+
+
+def published(report: Report, revision: Revision, previous_revision_id: int | None) -> None:
+    """Record that ``revision`` is now the published revision of ``report`` (replacing
+    ``previous_revision_id``). The practices concerned are those of both revisions, so a
+    consumer also learns which practices the new revision no longer has."""
+    _producing()
+    db.session.flush()
+    ids = sorted(set(_practice_ids(revision.id)) | set(_practice_ids(previous_revision_id)))
+    db.session.add(
+        OutboxEntry(
+            kind=OutboxKind.REPORT_PUBLISHED.value,
+            report_id=report.id,
+            revision_id=revision.id,
+            municipality_key=report.municipality_key,
+            practice_ids=ids,
+        )
+    )
+    after_commit(kick)
+
+
+def municipalities_changed(keys: Iterable[str]) -> int:
+    """Record that the register data of these municipalities changed; returns the count."""
+    rows = [
+        {
+            "kind": OutboxKind.MUNICIPALITY_CHANGED.value,
+            "municipality_key": key,
+            "practice_ids": [],
+            "created_at": utcnow(),
+        }
+        for key in sorted(set(keys))
+    ]
+    if not rows:
+        return 0
+    _producing()
+    db.session.execute(insert(OutboxEntry), rows)
+    after_commit(kick)
+    return len(rows)
+
+
+def position(consumer: str) -> int:
+    """The id of the last entry ``consumer`` has applied (0: none)."""
+    value = db.session.scalar(
+        select(OutboxCursor.position).where(OutboxCursor.consumer == consumer)
+    )
+    return int(value or 0)
+
+
+def pending(consumer: str, limit: int = 500) -> list[OutboxEntry]:
+    """The next entries ``consumer`` has not applied yet, oldest first."""
+    return list(
+        db.session.scalars(
+            select(OutboxEntry)
+            .where(OutboxEntry.id > position(consumer))
+            .order_by(OutboxEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+def advance(consumer: str, to: int) -> None:
+    """Move ``consumer``'s cursor forward to ``to`` (never backwards)."""
+    with unit_of_work():
+        moved = db.session.execute(
+            update(OutboxCursor)
+            .where(OutboxCursor.consumer == consumer, OutboxCursor.position < to)
+            .values(position=to, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if not moved.rowcount and db.session.get(OutboxCursor, consumer) is None:  # type: ignore[attr-defined]
+            db.session.add(OutboxCursor(consumer=consumer, position=to))
+
+
+def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
+    """Apply every pending entry to ``consumer`` in order; returns how many were applied.
+
+    The cursor moves after each batch is applied: a crash in between repeats that batch,
+    which ``apply`` must tolerate (apply idempotently)."""
+    done = 0
+    while True:
+        db.session.rollback()  # see what committed since the last batch
+        entries = pending(consumer, batch)
+        if not entries:
+            return done
+        apply(entries)
+        advance(consumer, entries[-1].id)
+        done += len(entries)
+
+
+def kick() -> None:
+    """Drain every registered consumer (after a commit that wrote outbox entries)."""
+    for name, apply in consumers().items():
+        try:
+            drain(name, apply)
+        except Exception:
+            # The change is committed and stays in the outbox: the next kick or
+            # `omk outbox drain` (cron) applies it.
+            log.exception("outbox consumer %s failed; entries stay pending", name)
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far a consumer is behind: entries not applied and the age of the oldest."""
+
+    consumer: str
+    position: int
+    pending: int
+    oldest_at: datetime | None
+
+
+def lag(consumer: str) -> Lag:
+    """How far ``consumer`` is behind the outbox."""
+    at = position(consumer)
+    count, oldest = db.session.execute(
+        select(func.count(OutboxEntry.id), func.min(OutboxEntry.created_at)).where(
+            OutboxEntry.id > at
+        )
+    ).one()
+    return Lag(consumer, at, int(count), oldest)

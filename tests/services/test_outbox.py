@@ -1,0 +1,140 @@
+"""The outbox: every change to published material is recorded in its own transaction, and
+consumers apply it in order from their own cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from omk.extensions import db
+from omk.models import OutboxEntry, User
+from omk.services import outbox, reports
+from omk.services.register_import import import_register
+from tests import factories
+from tests.conftest import SAMPLE_REGISTER
+
+ESSEN = "05113000"
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, Any]:
+    factories.make_cycle("2025")
+    return {
+        "reporter": make_user("reporter", municipality=ESSEN),
+        "reviewer": make_user("reviewer", scope="05"),
+        "admin": make_user("admin"),
+    }
+
+
+def _entries() -> list[OutboxEntry]:
+    db.session.rollback()
+    return list(db.session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
+
+
+def test_drafts_submissions_and_returns_write_nothing(people: dict[str, Any]) -> None:
+    report, _ = reports.import_document(people["reporter"], factories.document(ESSEN))
+    reports.submit(people["reporter"], report)
+    reports.return_report(people["reviewer"], report, [("report", "Bitte ergänzen")])
+    assert _entries() == []
+
+
+def test_accept_and_an_accepted_correction_are_recorded(people: dict[str, Any]) -> None:
+    first, second = factories.practice("Sprachcafé"), factories.practice("Lernpaten")
+    doc = factories.document(ESSEN, practices=[first, second])
+    report, _ = reports.import_document(people["reporter"], doc)
+    reports.submit(people["reporter"], report)
+    revision = reports.accept(people["reviewer"], report)
+    [entry] = _entries()
+    assert (entry.kind, entry.report_id, entry.revision_id) == (
+        "report.published",
+        report.id,
+        revision.id,
+    )
+    assert entry.municipality_key == ESSEN
+    assert entry.practice_ids == sorted([first["id"], second["id"]])
+
+    # A correction drops a practice: the entry names it too, so consumers can remove it.
+    reports.reopen(people["reviewer"], report, "Lernpaten ist beendet")
+    corrected = reports.working_document(report)
+    corrected["practices"] = [p for p in corrected["practices"] if p["id"] == first["id"]]
+    reports.save_document(people["reporter"], report, corrected, edit_version=None)
+    assert len(_entries()) == 1, "a correction in progress publishes nothing"
+    reports.submit(people["reporter"], report)
+    correction = reports.accept(people["reviewer"], report)
+    entries = _entries()
+    assert [e.revision_id for e in entries] == [revision.id, correction.id]
+    assert entries[1].practice_ids == sorted([first["id"], second["id"]])
+
+
+def test_a_published_import_is_recorded_once(people: dict[str, Any]) -> None:
+    doc = factories.document(ESSEN)
+    reports.import_document(people["admin"], doc, publish=True)
+    reports.import_document(people["admin"], doc, publish=True)  # unchanged: no entry
+    assert [e.kind for e in _entries()] == ["report.published"]
+
+
+def test_register_changes_that_pages_show_are_recorded(app: Any, tmp_path: Any) -> None:
+    import_register(SAMPLE_REGISTER)
+    assert _entries() == [], "a first import changes nothing published"
+    lines = SAMPLE_REGISTER.read_text(encoding="utf-8").splitlines()
+    changed = [  # the Gemeinde Essen only (its Kreis and Gemeindeverband carry the name too)
+        line.replace("Essen, Stadt", "Essen, Stadt (neu)") if line.startswith("60,") else line
+        for line in lines
+    ]
+    newer = tmp_path / "newer.csv"
+    newer.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    result = import_register(newer)
+    assert result.outbox == 1
+    [entry] = _entries()
+    assert (entry.kind, entry.municipality_key) == ("municipality.changed", ESSEN)
+    import_register(newer)
+    assert len(_entries()) == 1, "an import that changes nothing writes nothing"
+
+
+def test_consumers_apply_in_order_from_their_own_cursor(people: dict[str, Any]) -> None:
+    for ags in (ESSEN, "05315000"):
+        reports.import_document(people["admin"], factories.document(ags), publish=True)
+    seen: dict[str, list[int]] = {"search": [], "synergies": []}
+
+    def consumer(name: str) -> Callable[[Sequence[OutboxEntry]], None]:
+        return lambda entries: seen[name].extend(e.id for e in entries)
+
+    assert outbox.lag("search").pending == 2
+    assert outbox.drain("search", consumer("search"), batch=1) == 2
+    assert outbox.drain("search", consumer("search")) == 0, "applied entries are not repeated"
+    assert outbox.lag("search").pending == 0
+    assert outbox.lag("synergies").pending == 2, "each consumer has its own cursor"
+    assert seen["search"] == sorted(seen["search"]) and len(seen["search"]) == 2
+
+    outbox.advance("search", 1)  # never backwards
+    assert outbox.position("search") == seen["search"][-1]
+
+
+def test_a_failing_consumer_keeps_its_entries(people: dict[str, Any]) -> None:
+    reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+
+    def broken(entries: Sequence[OutboxEntry]) -> None:
+        raise OSError("index locked")
+
+    with pytest.raises(OSError):
+        outbox.drain("search", broken)
+    assert outbox.lag("search").pending == 1
+
+
+def test_the_command_line_shows_and_drains_the_lag(
+    people: dict[str, Any], runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied: list[int] = []
+    monkeypatch.setattr(
+        outbox, "_consumers", {"probe": lambda es: applied.extend(e.id for e in es)}
+    )
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "kick", lambda: None)  # leave the entry pending for the command
+        reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+    assert "probe: Stand 0, 1 offen" in runner.invoke(args=["outbox", "status"]).output
+    assert "probe: 1 angewendet" in runner.invoke(args=["outbox", "drain"]).output
+    assert "probe: Stand 1, 0 offen" in runner.invoke(args=["outbox", "status"]).output
+    assert len(applied) == 1
