@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup
 
+from omk import exchange
 from omk.errors import OmkError, ValidationFailed
 from omk.policy import SYSTEM
 
@@ -280,12 +281,7 @@ def reports_import(path: Path, publish: bool) -> None:
     with click.progressbar(files, label="Berichte importieren", file=sys.stderr) as bar:
         for file in bar:
             try:
-                doc = json.loads(file.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                click.echo(f"\n{file}: kein gültiges JSON ({exc}).", err=True)
-                failed += 1
-                continue
-            try:
+                doc = exchange.parse_json(file.read_bytes(), where="file")
                 _, did_change = reports.import_document(SYSTEM, doc, publish=publish)
             except OmkError as exc:
                 failed += 1

@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from omk.content import Content, ReportTemplate
-from omk.errors import FieldError
+from omk.errors import FieldError, ValidationFailed
 
 FORMAT = "omk-report/1"
 
@@ -107,6 +107,110 @@ def format_path(doc: Any, parts: Iterable[Any]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out or "document"
+
+
+# --- reading JSON ---------------------------------------------------------------------------
+
+#: Integers with more digits than this are refused (no count, euro amount or id needs more;
+#: Python would otherwise parse 4,300 digits and fail later converting them to float).
+MAX_INT_DIGITS = 18
+#: Unpaired UTF-16 surrogates cannot be stored or encoded as UTF-8.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class _Refused:
+    """A JSON value the parser could not take as it is, marked for the path check."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _parse_int(text: str) -> int | _Refused:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        return _Refused(f"Zahl mit {digits} Stellen; höchstens {MAX_INT_DIGITS} sind erlaubt.")
+    return int(text)
+
+
+def _parse_float(text: str) -> float | _Refused:
+    if len(text) > 40:
+        return _Refused("Zahl mit zu vielen Stellen.")
+    value = float(text)
+    return value if math.isfinite(value) else _Refused("Zahl außerhalb des Wertebereichs.")
+
+
+def _parse_constant(name: str) -> _Refused:
+    return _Refused(f"Der Wert enthält {name}; das ist in JSON keine gültige Zahl.")
+
+
+def parse_json(data: bytes | str, where: str = "body", subject: str = "Der Inhalt") -> Any:
+    """Parse a JSON document strictly, before anything else looks at it.
+
+    Refused, each with its path and a German reason (ValidationFailed): text that is not
+    UTF-8, invalid JSON, NaN and Infinity, integers over :data:`MAX_INT_DIGITS` digits,
+    numbers out of range, unpaired surrogates (``"\\ud800"``) and NUL characters, and nesting
+    deeper than Python's parser takes.
+    """
+    try:
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    except UnicodeDecodeError:
+        raise ValidationFailed([FieldError(where, f"{subject} ist nicht UTF-8-kodiert.")]) from None
+    try:
+        doc = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    where,
+                    f"{subject} ist kein gültiges JSON "
+                    f"(Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg}).",
+                )
+            ]
+        ) from None
+    except RecursionError:
+        message = f"{subject} ist zu tief verschachtelt."
+        raise ValidationFailed([FieldError(where, message)]) from None
+    errors = _value_errors(doc)
+    if errors:
+        raise ValidationFailed(errors, "Der Inhalt ist ungültig; nichts wurde gespeichert.")
+    return doc
+
+
+def _value_errors(doc: Any) -> list[FieldError]:
+    """Refused numbers, surrogates and NUL anywhere in a parsed document, by path (no
+    recursion: the depth is still unchecked here)."""
+    errors: list[FieldError] = []
+    stack: list[tuple[Any, list[Any]]] = [(doc, [])]
+    while stack and len(errors) < 50:
+        node, parts = stack.pop()
+        if isinstance(node, _Refused):
+            errors.append(FieldError(format_path(doc, parts), node.reason))
+        elif isinstance(node, str):
+            problem = _text_problem(node)
+            if problem:
+                errors.append(FieldError(format_path(doc, parts), problem))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                problem = _text_problem(key) if isinstance(key, str) else None
+                if problem:
+                    errors.append(FieldError(format_path(doc, parts), problem))
+                stack.append((value, [*parts, key]))
+        elif isinstance(node, list):
+            stack.extend((value, [*parts, i]) for i, value in enumerate(node))
+    return sorted(errors, key=lambda e: e.field)
+
+
+def _text_problem(text: str) -> str | None:
+    if _SURROGATE.search(text):
+        return "Der Text enthält ein ungültiges Zeichen (ein einzelnes UTF-16-Surrogat)."
+    if "\x00" in text:
+        return "Der Text enthält ein NUL-Zeichen."
+    return None
 
 
 # --- schema validation ----------------------------------------------------------------------
@@ -216,7 +320,11 @@ def _control_errors(doc: Any) -> list[FieldError]:
 
     def walk(node: Any, parts: list[Any]) -> None:
         if isinstance(node, str):
-            if _CONTROL.search(node):
+            if _SURROGATE.search(node):
+                errors.append(
+                    FieldError(format_path(doc, parts), "Der Text enthält ein ungültiges Zeichen.")
+                )
+            elif _CONTROL.search(node):
                 errors.append(
                     FieldError(
                         format_path(doc, parts), "Der Text enthält unzulässige Steuerzeichen."

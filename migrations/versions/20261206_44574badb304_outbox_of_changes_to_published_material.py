@@ -5,9 +5,8 @@ Revises: faf08568475b
 Create Date: 2026-12-06 03:05:01.973724
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '44574badb304'

@@ -41,25 +41,14 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} ist in JSON nicht erlaubt")
-
-
 def _json_body() -> Any:
-    """The request body as JSON; NaN and Infinity (which Python's parser accepts) are refused."""
+    """The request body as JSON, parsed strictly (exchange.parse_json): NaN, huge numbers,
+    unpaired surrogates and NUL are refused with their path."""
     if not request.is_json:
         raise ValidationFailed(
             [FieldError("body", "Erwartet wird JSON (Content-Type: application/json).")]
         )
-    try:
-        data = json.loads(request.get_data(cache=True), parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ValidationFailed(
-            [FieldError("body", f"Der Inhalt ist kein gültiges JSON: {exc}")]
-        ) from exc
-    if "\x00" in json.dumps(data, ensure_ascii=False):
-        raise ValidationFailed([FieldError("body", "Der Inhalt enthält ein NUL-Zeichen.")])
-    return data
+    return exchange.parse_json(request.get_data(cache=True))
 
 
 def etag(report: Report) -> str:
@@ -83,8 +72,7 @@ def _if_match(report: Report) -> int | None:
 
 
 def _report(ags: str, cycle: str) -> Report:
-    report = reports.get_report(cycle, ags)
-    return report
+    return reports.get_report_as(actor(), cycle, ags)
 
 
 def _meta(report: Report, content: str) -> dict[str, Any]:

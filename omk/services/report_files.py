@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -241,27 +240,11 @@ def file_kind(filename: str, data: bytes) -> str:
 
 def _json_document(data: bytes) -> Any:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise _fail("Die JSON-Datei ist nicht UTF-8-kodiert.") from None
-    try:
-        return json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise _fail(
-            f"Die Datei ist kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg})."
-        ) from None
-    except _NotANumber as exc:
-        raise _fail(f"Die Datei enthält {exc}; das ist in JSON keine gültige Zahl.") from None
-    except RecursionError:
-        raise _fail("Die JSON-Datei ist zu tief verschachtelt.") from None
-
-
-class _NotANumber(ValueError):
-    """NaN or Infinity in a JSON file (Python accepts them, JSON does not)."""
-
-
-def _no_constant(name: str) -> Any:
-    raise _NotANumber(name)
+        return exchange.parse_json(data, where="file", subject="Die Datei")
+    except ValidationFailed as exc:
+        for error in exc.errors:
+            error.location = error.location or "Datei"
+        raise ValidationFailed(exc.errors, exc.errors[0].message) from None
 
 
 def _state_problem(t: Target) -> str | None:

@@ -85,11 +85,26 @@ def get_report(cycle_code: str, ags: str) -> Report:
     return report
 
 
+def get_report_as(user: Any, cycle_code: str, ags: str) -> Report:
+    """A report by cycle code and municipality key, looked up on behalf of ``user``.
+
+    When there is none, someone outside the municipality gets the same NotFound as for a
+    report they may not see: whether a municipality has a draft is nobody's business
+    outside it."""
+    cycle = cycles.get_cycle(cycle_code)
+    municipality = resolve_municipality(ags)
+    report = find_report(cycle, municipality.key)
+    if report is None:
+        authorize_or_404(Action.REPORT_READ_DRAFT, municipality.key, user=user)
+        raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+    return report
+
+
 def get_report_for(user: Any, action: Action, cycle_code: str, ags: str) -> Report:
     """A report the user is about to act on. Someone who may not even see the report gets
     NotFound (as if there were none), so that a draft's existence is never revealed; someone
     who sees it but may not do ``action`` gets Forbidden."""
-    report = get_report(cycle_code, ags)
+    report = get_report_as(user, cycle_code, ags)
     visible = any(
         can(user, a, report)
         for a in (Action.REPORT_READ_DRAFT, Action.REPORT_READ, Action.REPORT_READ_PUBLISHED)

@@ -132,7 +132,8 @@ def detail(cycle: str, ags: str) -> ResponseReturnValue:
     except NotFound:
         municipality = reports.resolve_municipality(ags)
         the_cycle = cycles.get_cycle(cycle)
-        authorize(Action.REPORT_EDIT, municipality.key)
+        # The same answer as for someone else's draft: a 404, never "no access".
+        authorize_or_404(Action.REPORT_EDIT, municipality.key)
         return render_template(
             "reports/start.html", cycle=the_cycle, municipality=municipality, form=CsrfForm()
         )
