@@ -100,7 +100,7 @@ def word_term(word: str) -> str | None:
 
 
 def clear_caches() -> None:
-    analysis.split_compound.cache_clear()
+    analysis._spans.cache_clear()
     analysis._segment.cache_clear()
     analysis._modifier.cache_clear()
     analysis._is_word.cache_clear()
