@@ -87,6 +87,7 @@ _NON_GERMAN_MARKS = str.maketrans(
         "Đ": "D",
     }
 )
+_NEEDS_FOLDING = re.compile(r"[^\x00-\x7fäöüÄÖÜß]")
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -106,6 +107,8 @@ class Token:
 
 def fold_accents(text: str) -> str:
     """NFKC, then drop accents except the German umlauts and ß (é → e, ç → c, Ø → O)."""
+    if not _NEEDS_FOLDING.search(text):  # ASCII and German letters: nothing to do
+        return text
     text = unicodedata.normalize("NFKC", text).translate(_NON_GERMAN_MARKS)
     out: list[str] = []
     for char in unicodedata.normalize("NFD", text):
@@ -151,9 +154,17 @@ def _data_lines(path: Path) -> Iterator[str]:
                 yield line
 
 
+_loading = threading.RLock()  # load each data file once, even when threads start together
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """The splitter's lexicon (content/search/lexicon-de.tsv.gz)."""
+    with _loading:
+        return _load_lexicon()
+
+
+def _load_lexicon() -> Lexicon:
     zipf: dict[str, float] = {}
     spelling: dict[str, str] = {}
     for line in _data_lines(LEXICON_FILE):
@@ -185,7 +196,8 @@ def _dictionary() -> Mapping[str, str]:
         DefaultDictionaryFactory,
     )
 
-    return DefaultDictionaryFactory().get_dictionary("de")
+    with _loading:
+        return DefaultDictionaryFactory().get_dictionary("de")
 
 
 _stemmers = threading.local()
@@ -513,9 +525,12 @@ def analyze(text: str, mode: Mode = "index", start_pos: int = 0) -> list[Token]:
     """
     tokens: list[Token] = []
     pos = start_pos
-    for match in _matches(text):
+    matches = list(_matches(text))
+    for index, match in enumerate(matches):
         if match.lastgroup == "number":  # 2.500 → 2500
             found: tuple[tuple[str, Kind], ...] = ((match.group().replace(".", ""), "word"),)
+        elif match.group()[-1] in "-\u2010\u2011" and index + 2 < len(matches):
+            found = _suspended_terms(match.group(), matches[index + 1], matches[index + 2], mode)
         else:
             found = _token_terms(match.group(), mode)
         if not found:
@@ -527,9 +542,62 @@ def analyze(text: str, mode: Mode = "index", start_pos: int = 0) -> list[Token]:
     return tokens
 
 
+_CONJUNCTIONS = frozenset({"und", "oder", "sowie", "bzw", "bis", "als", "statt"})
+
+
+def _suspended_terms(
+    token: str, conjunction: re.Match[str], following: re.Match[str], mode: Mode
+) -> tuple[tuple[str, Kind], ...]:
+    """A suspended compound: "Sprach- und Integrationskurse" → Sprachkurse (and Sprach)."""
+    own = _token_terms(token, mode)
+    if conjunction.group().lower() not in _CONJUNCTIONS:
+        return own
+    last = _HYPHEN.split(following.group())[-1]
+    spans = _split_spans(last)
+    if not spans:
+        return own
+    head = transliterate(last)[spans[-1][0] :]
+    joined = _token_terms(_HYPHEN.sub("", token) + head, mode)
+    if not joined:
+        return own
+    if mode == "query":
+        return joined
+    extra: tuple[tuple[str, Kind], ...] = tuple(
+        (term, "part") for term, _ in own if term not in dict(joined)
+    )
+    return joined + extra
+
+
 def terms(text: str, mode: Mode = "index") -> list[str]:
     """The terms of a text in order, with repetitions (for TF-IDF and similarity)."""
     return [token.text for token in analyze(text, mode)]
+
+
+TSVECTOR_MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
+
+
+def tsvector_literal(text: str, weight: str = "") -> str:
+    """The terms of a text as a PostgreSQL tsvector literal with positions (1-based).
+
+    Cast it with ``CAST(:value AS tsvector)``, not ``to_tsvector``, so PostgreSQL stores
+    exactly these terms: "Sprachförderung" → ``'sprach':1 'sprachforder':1 'forder':1``.
+    ``weight`` (A–D) is appended to every position for weighted ranking.
+    """
+    if weight not in ("", "A", "B", "C", "D"):
+        raise ValueError(f"tsvector weight must be A, B, C or D, not {weight!r}")
+    positions: dict[str, list[int]] = {}
+    for token in analyze(text):
+        where = positions.setdefault(token.text, [])
+        position = min(token.pos + 1, TSVECTOR_MAX_POSITION)
+        if not where or where[-1] != position:
+            where.append(position)
+    return " ".join(
+        "'"
+        + term.replace("\\", "\\\\").replace("'", "''")
+        + "':"
+        + ",".join(f"{position}{weight}" for position in where)
+        for term, where in positions.items()
+    )
 
 
 # --- synonyms and query expansion -----------------------------------------------------------
@@ -744,6 +812,7 @@ __all__ = [
     "split_compound",
     "synonyms",
     "terms",
+    "tsvector_literal",
     "warm_up",
     "whoosh_analyzer",
     "zipf_of",

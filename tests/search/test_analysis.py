@@ -69,6 +69,10 @@ CASES: list[tuple[str, str, bool, bool]] = [
     ("Gesundheitskarte", "Die Gesundheitskarte für Asylsuchende", True, STRICT),
     ("Sprachförderung", "Förderung der Sprache", False, STRICT),
     ("Fluechtlingssozialarbeit", "Flüchtlingssozialarbeit", True, STRICT),
+    ("Sprachkurse", "Sprach- und Integrationskurse für Frauen", True, STRICT),
+    ("Jugendhilfe", "Träger der Kinder- und Jugendhilfe", True, STRICT),
+    ("Sportverein", "Sport- oder Musikvereine", True, STRICT),
+    ("Botschafter", "Kulturbotschafterinnen aus Syrien", True, STRICT),
     # --- no over-splitting: lexicalised words stay whole
     ("kommen", "Willkommen in Gotha", False, STRICT),
     ("kommen", "Willkommensklassen an Grundschulen", False, STRICT),
@@ -250,3 +254,20 @@ def test_whoosh_analyzer_indexes_the_same_terms() -> None:
         assert hits("Hand") == []
         assert hits("Integrationskurs Mutter") == ["c"]
         assert hits('"Integrationskurse für Mütter"') == ["c"]
+
+
+def test_tsvector_literal_keeps_terms_and_positions() -> None:
+    literal = analysis.tsvector_literal("Sprachförderung und Kita-Plätze; Kita", "A")
+    assert literal == (
+        "'sprachforder':1A 'sprach':1A 'forder':1A 'kitaplatz':2A 'kita':2A,3A 'platz':2A"
+    )
+    with pytest.raises(ValueError, match="weight"):
+        analysis.tsvector_literal("Kita", "E")
+
+
+def test_data_files_are_consistent() -> None:
+    assert "willkommen" in analysis.nosplit()
+    assert "fuer" in analysis.stopwords()  # für, in its transliterated form
+    assert "weg" not in analysis.stopwords()  # the noun "Weg"
+    assert analysis.zipf_of("Sprache") > 4
+    assert analysis.zipf_of("Fluechtlingshilfe") > 0  # umlauts spelt out find the word
