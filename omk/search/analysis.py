@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import Stemmer
 from whoosh.analysis import Composable
@@ -63,7 +63,7 @@ BAD_PARTS = frozenset(
 )
 
 _SKIP = re.compile(  # URLs and e-mail addresses are not words
-    r"(?:https?://|www\.)[^\s<>\"']+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"(?:https?://|www\.)[^\s<>\"']+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 )
 _TOKEN = re.compile(
     r"(?P<number>\d{1,3}(?:\.\d{3})+(?![\d.]))"
@@ -91,8 +91,7 @@ _NEEDS_FOLDING = re.compile(r"[^\x00-\x7fäöüÄÖÜß]")
 _TRANSLIT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One index term at a word position; ``kind`` says whether it is a word or a part."""
 
     text: str
@@ -490,11 +489,19 @@ def _token_terms_raw(token: str, mode: Mode) -> list[tuple[str, Kind]]:
             found += [(part, "part") for part in analysed.parts]
         return found
     # Sprach-Café, Kita-Plätze: the joined word, then each piece
-    joined = analyze_word(pieces[0] + "".join(piece.lower() for piece in pieces[1:]))
+    joined_word = pieces[0] + "".join(piece.lower() for piece in pieces[1:])
+    joined = analyze_word(joined_word)
     if joined:
         found.append((joined.term, "word"))
         if mode == "index":
             found += [(part, "part") for part in joined.parts]
+    is_compound = joined is not None and (joined.parts or lemma(fold_accents(joined_word)))
+    if mode == "query" and not is_compound:  # VHS-Kurse, Covid-19: each piece is a word
+        found = []
+        for piece in pieces:
+            analysed = analyze_word(piece)
+            if analysed:
+                found.append((analysed.term, "word"))
     if mode == "index":
         for piece in pieces:
             analysed = analyze_word(piece)

@@ -92,6 +92,8 @@ CASES: list[tuple[str, str, bool, bool]] = [
     # --- words, stop words, abbreviations, numbers, URLs
     ("VHS", "Kurse der VHS Erlangen", True, STRICT),
     ("vhs", "VHS-Kurse am Abend", True, STRICT),
+    ("VHS-Kurse", "Kurse der VHS am Abend", True, STRICT),
+    ("Covid-19", "Seit Covid-19 digital", True, STRICT),
     ("BAMF", "vom Bamf gefördert", True, STRICT),
     ("2015", "seit Herbst 2015", True, STRICT),
     ("2.500", "rund 2500 Beratungen", True, STRICT),
