@@ -24,6 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, url_for
 
+from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
 from omk.errors import NotFound
 from omk.extensions import db
@@ -32,60 +33,6 @@ from omk.models.reporting import Report, Revision
 from omk.services import register, reports
 
 log = logging.getLogger("omk.publication")
-
-#: The indicator whose value is the "allocated" basis (DOMAIN.md: per 100 allocated).
-ALLOCATED = "unterbringung.zuweisungen"
-
-
-@dataclass(frozen=True)
-class Basis:
-    """A normalisation basis of the catalogue: what is divided by, and by how much scaled."""
-
-    code: str
-    label: str  # as shown next to a value; the same texts as omk.views.main.NORMALISE_LABELS
-    per: int
-    denominator: str  # "population" (register) or "allocated" (the report's own allocations)
-
-
-BASES = {
-    "per_1000_inhabitants": Basis("per_1000_inhabitants", "je 1.000 Einwohner", 1000, "population"),
-    "per_10000_inhabitants": Basis(
-        "per_10000_inhabitants", "je 10.000 Einwohner", 10000, "population"
-    ),
-    "per_inhabitant": Basis("per_inhabitant", "je Einwohner", 1, "population"),
-    "per_100_allocated": Basis("per_100_allocated", "je 100 Zugewiesene", 100, "allocated"),
-}
-
-
-@dataclass(frozen=True)
-class Normalised:
-    """An indicator value relative to its basis, or why it cannot be computed."""
-
-    basis: Basis
-    value: float | None
-    reason: str | None = None
-
-
-def normalise(
-    indicator: Indicator, value: float | None, *, population: int | None, allocated: float | None
-) -> Normalised | None:
-    """The value per basis of the catalogue; None when the indicator has no basis or no value.
-
-    A missing or zero denominator (gemeindefreie Gebiete have population 0; a report may
-    allocate nobody) gives a :class:`Normalised` without value and with the reason.
-    """
-    basis = BASES.get(indicator.normalise)
-    if basis is None or value is None:
-        return None
-    if basis.denominator == "population":
-        if not population:
-            return Normalised(basis, None, "keine Einwohnerzahl im Gemeindeverzeichnis")
-        return Normalised(basis, value / population * basis.per)
-    if allocated is None:
-        return Normalised(basis, None, "Zahl der neu Zugewiesenen nicht angegeben")
-    if allocated <= 0:
-        return Normalised(basis, None, "keine neu Zugewiesenen im Berichtszeitraum")
-    return Normalised(basis, value / allocated * basis.per)
 
 
 @dataclass(frozen=True)
@@ -150,7 +97,7 @@ def published_report(report: Report) -> PublishedReport:
     links = doc.get("indicator_practices") or {}
     by_id = {p["id"]: p for p in doc.get("practices") or []}
     population = municipality.population
-    allocated = indicators.get(ALLOCATED)
+    allocated = allocated_of(indicators)
     sections = []
     explains: dict[str, list[str]] = {}
     for section in template.sections:

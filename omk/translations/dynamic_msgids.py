@@ -71,7 +71,16 @@ ERROR_MESSAGES = [
     _("Diesen Schlüssel gibt es im Gemeindeverzeichnis nicht."),
 ]
 
-#: omk.services.publication.normalise: why a comparison value is missing.
+#: omk.compare.bases.BASIS_LABELS
+BASIS_LABELS = [
+    _("keine"),
+    _("je 1.000 Einwohner"),
+    _("je 10.000 Einwohner"),
+    _("je Einwohner"),
+    _("je 100 Zugewiesene"),
+]
+
+#: omk.compare.bases.normalise: why a comparison value is missing.
 NORMALISATION_REASONS = [
     _("keine Einwohnerzahl im Gemeindeverzeichnis"),
     _("Zahl der neu Zugewiesenen nicht angegeben"),
