@@ -2,7 +2,7 @@
 
 from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
 from omk.models.audit import AuditEntry
-from omk.models.register import Level, Municipality
+from omk.models.register import Level, Municipality, RegisterImport
 from omk.models.reporting import (
     Cycle,
     CycleRegion,
@@ -27,6 +27,7 @@ __all__ = [
     "Municipality",
     "Practice",
     "PracticeActor",
+    "RegisterImport",
     "Report",
     "ReportState",
     "ReviewComment",

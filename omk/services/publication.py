@@ -2,8 +2,9 @@
 
 Everything shown on the published page and in its PDF comes from :func:`published_report`,
 which reads only the accepted revision (never the working copy): a correction in progress
-changes nothing here until it is accepted. Normalised values divide by the register's
-population or by the report's own allocations and never by zero.
+changes nothing here until it is accepted. Normalised values divide by the population
+the revision was published with (and its register's reference date) or by the report's own
+allocations, and never by zero (the rules live in :mod:`omk.compare.bases`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -62,8 +64,12 @@ class PublishedReport:
     template: ReportTemplate
     municipality: Municipality
     sections: list[Section]
+    #: The population the per-capita values divide by: kept on the revision when it was
+    #: published (see omk.services.register.stamp_denominator), so later imports change nothing.
     population: int | None
     allocated: float | None
+    #: The register's reference date (Gebietsstand) of ``population``; None if not recorded.
+    population_as_of: date | None = None
     #: Land, Regierungsbezirk and Kreis the municipality lies in (from the register).
     region: list[Municipality] = field(default_factory=list)
     #: Practice id → codes of the indicators it explains.
@@ -96,7 +102,8 @@ def published_report(report: Report) -> PublishedReport:
     indicators = doc.get("indicators") or {}
     links = doc.get("indicator_practices") or {}
     by_id = {p["id"]: p for p in doc.get("practices") or []}
-    population = municipality.population
+    stamped = revision.population is not None or revision.population_as_of is not None
+    population = revision.population if stamped else municipality.population
     allocated = allocated_of(indicators)
     sections = []
     explains: dict[str, list[str]] = {}
@@ -127,6 +134,7 @@ def published_report(report: Report) -> PublishedReport:
         sections=sections,
         population=population,
         allocated=allocated,
+        population_as_of=revision.population_as_of,
         region=[
             a
             for a in register.ancestors(municipality)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
 from omk.errors import NotFound
 from omk.extensions import db
-from omk.models.register import Level, Municipality
+from omk.models.register import Level, Municipality, RegisterImport
+from omk.models.reporting import Revision
 
 
 @dataclass
@@ -173,3 +175,25 @@ def search_keys_like(q: str) -> list[str]:
             .limit(20)
         )
     )
+
+
+# --- the register's reference date and stable denominators ---------------------------------
+
+
+def latest_import() -> RegisterImport | None:
+    """The most recent register import (None before the first)."""
+    return db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+
+
+def reference_date() -> date | None:
+    """The current register's Gebietsstand, as ``omk municipalities import`` recorded it."""
+    latest = latest_import()
+    return latest.reference_date if latest is not None else None
+
+
+def stamp_denominator(revision: Revision, municipality: Municipality) -> None:
+    """Keep on ``revision``, as it becomes published, the population its per-capita values
+    divide by and the register's reference date, so a later register import changes no
+    figure already published. Call inside the unit of work that publishes the revision."""
+    revision.population = municipality.population
+    revision.population_as_of = reference_date()
