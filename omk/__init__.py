@@ -196,7 +196,27 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.filters["display_name"] = _display_name
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
+
+
+def _display_name(entry: Any, names: Any = None) -> str:
+    """The name shown to people for a register entry (``m|display_name``): abbreviations
+    spelled out, the level or Land added where two entries would read the same. ``names``
+    is an optional mapping key → DisplayName from ``register.display_names`` for lists."""
+    from flask_babel import gettext
+
+    from omk.services import register
+
+    if entry is None:
+        return ""
+    found = names.get(entry.key) if names is not None else None
+    if found is None:
+        cache = g.setdefault("display_names", {})
+        found = cache.get(entry.key)
+        if found is None:
+            found = cache[entry.key] = register.display_name(entry)
+    return str(found.render(gettext))
 
 
 def _format_number(value: Any, digits: int = 0) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from omk.compare import definitions
 from omk.extensions import Base
 from omk.models.types import UTCDateTime, utcnow
 
@@ -133,6 +134,17 @@ class Municipality(Base):
         if self.level == Level.KREIS:
             return self.key + "000"
         return None
+
+    @property
+    def comparison_level(self) -> definitions.ComparisonLevel | None:
+        """District level (Kreis, kreisfreie Stadt) or municipal level (kreisangehörige
+        Gemeinde); None for the levels that do not report."""
+        return definitions.comparison_level(self.level, self.is_kreisfrei)
+
+    @property
+    def size_class(self) -> definitions.SizeClass | None:
+        """The BBSR population size class (None without inhabitants)."""
+        return definitions.size_class(self.population)
 
     @property
     def type_label(self) -> str | None:

@@ -25,13 +25,15 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
+from omk.compare import definitions
 from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.register import Level, Municipality
-from omk.models.reporting import Report, Revision
+from omk.models.reporting import Cycle, Report, Revision
 from omk.services import register, reports
 
 log = logging.getLogger("omk.publication")
@@ -143,6 +145,26 @@ def published_report(report: Report) -> PublishedReport:
         ],
         explains=explains,
     )
+
+
+def previous_cycle(municipality_key: str, cycle: Cycle) -> Cycle | None:
+    """The previous cycle of a municipality for ``cycle`` (DOMAIN.md): the most recent earlier
+    cycle by period end in which it has a published report; None if there is none."""
+    rows = db.session.scalars(
+        select(Cycle)
+        .join(Report, Report.cycle_id == Cycle.id)
+        .where(
+            Report.municipality_key == municipality_key,
+            Report.published_revision_id.is_not(None),
+            Cycle.period_end < cycle.period_end,
+        )
+    ).all()
+    by_code = {c.code: c for c in rows}
+    found = definitions.previous_cycle(
+        definitions.CycleRef(cycle.code, cycle.period_end),
+        (definitions.CycleRef(c.code, c.period_end) for c in rows),
+    )
+    return by_code[found.code] if found is not None else None
 
 
 def document_url(report: Report) -> str:

@@ -1,16 +1,26 @@
-"""Look up the municipality register (the import lives in omk.services.register_import)."""
+"""Look up the municipality register (the import lives in omk.services.register_import).
+
+Also the database side of the shared definitions (omk.compare.definitions, omk.compare.names):
+the district level, a district's position and urbanisation, names shown to people, and the
+register's reference date with the denominator a published revision keeps.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
 
+from omk.compare import definitions, names
+from omk.content import DEFAULT_CONTENT_DIR
 from omk.errors import NotFound
 from omk.extensions import db
-from omk.models.register import Level, Municipality, RegisterImport
+from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport
 from omk.models.reporting import Revision
 
 
@@ -197,3 +207,172 @@ def stamp_denominator(revision: Revision, municipality: Municipality) -> None:
     figure already published. Call inside the unit of work that publishes the revision."""
     revision.population = municipality.population
     revision.population_as_of = reference_date()
+
+
+# --- levels compared, a district's position and urbanisation ----------------------------------
+
+
+def district_level() -> list[Municipality]:
+    """The district level as official statistics count it (401 in the 2020 register): every
+    current Kreis that is not a kreisfreie Stadt, and every kreisfreie Stadt as the Gemeinde
+    it reports as (its 8-digit AGS), by key."""
+    kreis = and_(Municipality.level == Level.KREIS, Municipality.is_kreisfrei.is_(False))
+    city = and_(Municipality.level == Level.GEMEINDE, Municipality.is_kreisfrei.is_(True))
+    return list(
+        db.session.scalars(
+            select(Municipality)
+            .where(Municipality.is_current.is_(True), or_(kreis, city))
+            .order_by(Municipality.key)
+        )
+    )
+
+
+def _places(kreis_keys: Iterable[str]) -> dict[str, list[definitions.Place]]:
+    """The current Gemeinden of each Kreis (by 5-digit key) as places."""
+    wanted = sorted(set(kreis_keys))
+    found: dict[str, list[definitions.Place]] = {k: [] for k in wanted}
+    if not wanted:
+        return found
+    query = select(
+        Municipality.key,
+        Municipality.population,
+        Municipality.lat,
+        Municipality.lon,
+        Municipality.urbanisation,
+    ).where(Municipality.level == Level.GEMEINDE, Municipality.is_current.is_(True))
+    if len(wanted) <= 50:
+        query = query.where(func.substr(Municipality.key, 1, 5).in_(wanted))
+    for key, population, lat, lon, urbanisation in db.session.execute(query):
+        if key[:5] in found:
+            found[key[:5]].append(definitions.Place(population, lat, lon, urbanisation))
+    return found
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where an entry lies and how urban it is: its own register data for a Gemeinde, the
+    population-weighted centroid and majority urbanisation of its Gemeinden for a Kreis."""
+
+    lat: float | None
+    lon: float | None
+    urbanisation: int | None
+
+
+def profiles(entries: Iterable[Municipality]) -> dict[str, Profile]:
+    """Position and urbanisation of each entry (by key), one query for all the Kreise."""
+    entries = list(entries)
+    kreise = [e.key for e in entries if e.level == Level.KREIS]
+    places = _places(kreise)
+    result = {}
+    for e in entries:
+        if e.level == Level.KREIS:
+            centroid = definitions.weighted_centroid(places[e.key])
+            result[e.key] = Profile(
+                centroid[0] if centroid else None,
+                centroid[1] if centroid else None,
+                definitions.majority_urbanisation(places[e.key]),
+            )
+        else:
+            result[e.key] = Profile(e.lat, e.lon, e.urbanisation)
+    return result
+
+
+def profile(entry: Municipality) -> Profile:
+    """Position and urbanisation of one entry (see :class:`Profile`)."""
+    return profiles([entry])[entry.key]
+
+
+# --- names shown to people ------------------------------------------------------------------
+
+
+def abbreviations() -> tuple[names.Abbreviation, ...]:
+    """The Destatis abbreviations of content/register/abbreviations.yaml."""
+    root = current_app.config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR
+    return names.load_abbreviations(Path(root) / "register" / "abbreviations.yaml")
+
+
+def _identity(m: Municipality) -> str:
+    """One key per thing named: a kreisfreie Stadt's Kreis row is its Gemeinde."""
+    if m.level == Level.KREIS and m.is_kreisfrei:
+        return m.key + "000"
+    return m.key
+
+
+def _name_entry(
+    m: Municipality, spelled: str, lands: dict[str, str], kreise: dict[str, Municipality]
+) -> names.NameEntry:
+    kreis = kreise.get(m.key[:5]) if m.level in (Level.GEMEINDEVERBAND, Level.GEMEINDE) else None
+    kreis_label = None
+    if kreis is not None and not kreis.is_kreisfrei:
+        kind = TYPE_LABELS.get(kreis.type_code or "", "Kreis")
+        kreis_label = f"{kind} {names.spell_out(kreis.name, abbreviations())}"
+    return names.NameEntry(
+        key=_identity(m),
+        name=spelled,
+        kind=names.kind_of(m.level, m.type_code, m.is_kreisfrei),
+        land=lands.get(m.land_key) if m.level != Level.LAND else None,
+        kreis=kreis_label,
+    )
+
+
+def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayName]:
+    """The names shown to people for ``entries`` (by key): the register name with its
+    abbreviations spelled out, told apart from every current entry that would read the same.
+
+    Gemeindeverbände are told apart from the others but never count against them (most share
+    their Gemeinde's name), so an entry's name does not depend on what else is asked for.
+    """
+    entries = list(entries)
+    if not entries:
+        return {}
+    abbr = abbreviations()
+    firsts = sorted({names.split_name(e.name)[0] for e in entries})
+    rivals: dict[str, Municipality] = {}
+    for start in range(0, len(firsts), 100):
+        chunk = firsts[start : start + 100]
+        condition = or_(
+            Municipality.name.in_(chunk),
+            *(Municipality.name.startswith(f + ",", autoescape=True) for f in chunk),
+        )
+        for m in db.session.scalars(
+            select(Municipality).where(
+                condition,
+                Municipality.is_current.is_(True),
+                Municipality.level != Level.GEMEINDEVERBAND,
+            )
+        ):
+            rivals[m.key] = m
+    everyone = {**rivals, **{e.key: e for e in entries}}
+    lands = {m.key: m.name for m in register_lands()}
+    kreis_keys = {
+        m.key[:5] for m in everyone.values() if m.level in (Level.GEMEINDE, Level.GEMEINDEVERBAND)
+    }
+    kreise = {
+        k.key: k
+        for k in db.session.scalars(select(Municipality).where(Municipality.key.in_(kreis_keys)))
+    }
+    by_key = {
+        key: _name_entry(m, names.spell_out(m.name, abbr), lands, kreise)
+        for key, m in everyone.items()
+    }
+    counted = [by_key[k] for k, m in everyone.items() if m.level != Level.GEMEINDEVERBAND]
+    named = names.disambiguate(counted)
+    result = {}
+    for e in entries:
+        mine = by_key[e.key]
+        if e.level == Level.GEMEINDEVERBAND:
+            same = [n for n in counted if n.name.casefold() == mine.name.casefold()]
+            result[e.key] = names.disambiguate([mine, *same])[mine.key]
+        else:
+            result[e.key] = named[mine.key]
+    return result
+
+
+def display_name(entry: Municipality) -> names.DisplayName:
+    """The name shown to people for one entry (see :func:`display_names`)."""
+    return display_names([entry])[entry.key]
+
+
+def register_lands() -> list[Municipality]:
+    """The Länder (:func:`lands` under a name no local variable shadows)."""
+    return lands()
