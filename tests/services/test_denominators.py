@@ -177,6 +177,7 @@ def test_a_later_register_import_changes_no_published_figure(
     client = staff_client(app, people)
     before = client.get(PAGE).text
     assert "Einwohner laut Register, Stand 31.12.2020</dt><dd>582.760</dd>" in before
+    assert "Gemeindeverzeichnis, Gebietsstand 31.12.2020" in before  # the footer
     assert '0,71 <span class="omk-basis">je 1.000 Einwohner</span>' in before  # 412 / 582,760
     pdf_before = client.get(f"/berichte/2025/{ESSEN}/bericht.pdf")
     assert pdf_before.status_code == 200
@@ -191,7 +192,9 @@ def test_a_later_register_import_changes_no_published_figure(
     assert "bezogen auf die Einwohnerzahl laut Gemeindeverzeichnis (582.760)" in after
     assert "700.000" not in after.split("<footer", 1)[0]
     assert published_revision(report).population == 582760
-    assert "700.000" in client.get(f"/kommunen/{ESSEN}").text  # the register itself moved on
+    profile = client.get(f"/kommunen/{ESSEN}").text
+    assert "700.000" in profile  # the register itself moved on, and says from when
+    assert "Gemeindeverzeichnis, Gebietsstand 31.12.2022" in profile
 
     # A correction accepted becomes published with the register of its day.
     reports.reopen(people["reviewer"], report, "Zahlen prüfen")
