@@ -319,8 +319,9 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
     """The names shown to people for ``entries`` (by key): the register name with its
     abbreviations spelled out, told apart from every current entry that would read the same.
 
-    Gemeindeverbände are told apart from the others but never count against them (most share
-    their Gemeinde's name), so an entry's name does not depend on what else is asked for.
+    Gemeindeverbände and retired entries are told apart from the others but never count
+    against them (most Gemeindeverbände share their Gemeinde's name), so an entry's name does
+    not depend on what else is asked for.
     """
     entries = list(entries)
     if not entries:
@@ -355,16 +356,20 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
         key: _name_entry(m, names.spell_out(m.name, abbr), lands, kreise)
         for key, m in everyone.items()
     }
-    counted = [by_key[k] for k, m in everyone.items() if m.level != Level.GEMEINDEVERBAND]
+
+    def counts(m: Municipality) -> bool:
+        return m.is_current and m.level != Level.GEMEINDEVERBAND
+
+    counted = [by_key[k] for k, m in everyone.items() if counts(m)]
     named = names.disambiguate(counted)
     result = {}
     for e in entries:
         mine = by_key[e.key]
-        if e.level == Level.GEMEINDEVERBAND:
+        if counts(e):
+            result[e.key] = named[mine.key]
+        else:  # told apart from the current entries, without changing how they read
             same = [n for n in counted if n.name.casefold() == mine.name.casefold()]
             result[e.key] = names.disambiguate([mine, *same])[mine.key]
-        else:
-            result[e.key] = named[mine.key]
     return result
 
 

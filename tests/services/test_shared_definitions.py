@@ -188,3 +188,14 @@ def test_the_published_report_shows_the_display_name(
     page = response.text
     assert "Aschaffenburg (Landkreis): Berichtsrunde 2025</h1>" in page
     assert "<title>Aschaffenburg (Landkreis) – Berichtsrunde 2025" in page
+
+
+def test_a_name_does_not_depend_on_what_else_is_asked(app: Flask, register: None) -> None:
+    """Gemeindeverbände (and retired entries) are told apart but never change how the others
+    read: Flensburg reads the same alone and next to its Gemeindeverband of the same name."""
+    city, verband, kreis = get("01001000"), get("010010000"), get("01001")
+    alone = register_service.display_name(city)
+    together = register_service.display_names([city, verband, kreis])
+    assert str(alone) == str(together["01001000"]) == "Flensburg, Stadt"
+    assert str(together["01001"]) == "Flensburg, Stadt"  # the Kreis row: the same city
+    assert str(together["010010000"]) == "Flensburg, Stadt (Gemeindeverband)"
