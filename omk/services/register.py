@@ -291,28 +291,101 @@ def abbreviations() -> tuple[names.Abbreviation, ...]:
     return names.load_abbreviations(Path(root) / "register" / "abbreviations.yaml")
 
 
-def _identity(m: Municipality) -> str:
+@dataclass(frozen=True)
+class _Row:
+    """What naming needs of one register entry (a row of the name index)."""
+
+    key: str
+    name: str
+    level: str
+    type_code: str | None
+    is_kreisfrei: bool
+    land_key: str
+
+
+@dataclass
+class _NameIndex:
+    """Every current entry but the Gemeindeverbände, grouped by place name, with the Länder
+    and Kreise a qualifier names; the same-named groups are resolved once, when first asked."""
+
+    token: tuple[int, Any] | None
+    by_first: dict[str, list[_Row]]
+    lands: dict[str, str]
+    kreise: dict[str, _Row]
+    named: dict[str, dict[str, names.DisplayName]]
+
+
+#: The name index per database, rebuilt when a register import is recorded (the import is
+#: the register's only writer); without a recorded import it is rebuilt on every call.
+_NAME_INDEXES: dict[str, _NameIndex] = {}
+
+
+def _name_index() -> _NameIndex:
+    latest = latest_import()
+    token = (latest.id, latest.imported_at) if latest is not None else None
+    url = db.engine.url.render_as_string(hide_password=True)
+    cached = _NAME_INDEXES.get(url)
+    if token is not None and cached is not None and cached.token == token:
+        return cached
+    rows = [
+        _Row(*row)
+        for row in db.session.execute(
+            select(
+                Municipality.key,
+                Municipality.name,
+                Municipality.level,
+                Municipality.type_code,
+                Municipality.is_kreisfrei,
+                Municipality.land_key,
+            ).where(Municipality.is_current.is_(True), Municipality.level != Level.GEMEINDEVERBAND)
+        )
+    ]
+    by_first: dict[str, list[_Row]] = {}
+    for row in rows:
+        by_first.setdefault(names.split_name(row.name)[0], []).append(row)
+    index = _NameIndex(
+        token=token,
+        by_first=by_first,
+        lands={r.key: r.name for r in rows if r.level == Level.LAND},
+        kreise={r.key: r for r in rows if r.level == Level.KREIS},
+        named={},
+    )
+    if token is not None:
+        _NAME_INDEXES[url] = index
+    return index
+
+
+def _identity(m: _Row) -> str:
     """One key per thing named: a kreisfreie Stadt's Kreis row is its Gemeinde."""
     if m.level == Level.KREIS and m.is_kreisfrei:
         return m.key + "000"
     return m.key
 
 
-def _name_entry(
-    m: Municipality, spelled: str, lands: dict[str, str], kreise: dict[str, Municipality]
-) -> names.NameEntry:
-    kreis = kreise.get(m.key[:5]) if m.level in (Level.GEMEINDEVERBAND, Level.GEMEINDE) else None
+def _name_entry(m: _Row, index: _NameIndex) -> names.NameEntry:
+    abbr = abbreviations()
+    kreis = (
+        index.kreise.get(m.key[:5]) if m.level in (Level.GEMEINDEVERBAND, Level.GEMEINDE) else None
+    )
     kreis_label = None
     if kreis is not None and not kreis.is_kreisfrei:
         kind = TYPE_LABELS.get(kreis.type_code or "", "Kreis")
-        kreis_label = f"{kind} {names.spell_out(kreis.name, abbreviations())}"
+        kreis_label = f"{kind} {names.spell_out(kreis.name, abbr)}"
     return names.NameEntry(
         key=_identity(m),
-        name=spelled,
+        name=names.spell_out(m.name, abbr),
         kind=names.kind_of(m.level, m.type_code, m.is_kreisfrei),
-        land=lands.get(m.land_key) if m.level != Level.LAND else None,
+        land=index.lands.get(m.land_key) if m.level != Level.LAND else None,
         kreis=kreis_label,
     )
+
+
+def _group(index: _NameIndex, first: str) -> dict[str, names.DisplayName]:
+    """The display names of every current entry whose place name is ``first``."""
+    if first not in index.named:
+        entries = [_name_entry(r, index) for r in index.by_first.get(first, [])]
+        index.named[first] = names.disambiguate(entries)
+    return index.named[first]
 
 
 def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayName]:
@@ -326,49 +399,22 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
     entries = list(entries)
     if not entries:
         return {}
-    abbr = abbreviations()
-    firsts = sorted({names.split_name(e.name)[0] for e in entries})
-    rivals: dict[str, Municipality] = {}
-    for start in range(0, len(firsts), 100):
-        chunk = firsts[start : start + 100]
-        condition = or_(
-            Municipality.name.in_(chunk),
-            *(Municipality.name.startswith(f + ",", autoescape=True) for f in chunk),
-        )
-        for m in db.session.scalars(
-            select(Municipality).where(
-                condition,
-                Municipality.is_current.is_(True),
-                Municipality.level != Level.GEMEINDEVERBAND,
-            )
-        ):
-            rivals[m.key] = m
-    everyone = {**rivals, **{e.key: e for e in entries}}
-    lands = {m.key: m.name for m in register_lands()}
-    kreis_keys = {
-        m.key[:5] for m in everyone.values() if m.level in (Level.GEMEINDE, Level.GEMEINDEVERBAND)
-    }
-    kreise = {
-        k.key: k
-        for k in db.session.scalars(select(Municipality).where(Municipality.key.in_(kreis_keys)))
-    }
-    by_key = {
-        key: _name_entry(m, names.spell_out(m.name, abbr), lands, kreise)
-        for key, m in everyone.items()
-    }
-
-    def counts(m: Municipality) -> bool:
-        return m.is_current and m.level != Level.GEMEINDEVERBAND
-
-    counted = [by_key[k] for k, m in everyone.items() if counts(m)]
-    named = names.disambiguate(counted)
+    index = _name_index()
     result = {}
     for e in entries:
-        mine = by_key[e.key]
-        if counts(e):
-            result[e.key] = named[mine.key]
+        row = _Row(e.key, e.name, e.level, e.type_code, e.is_kreisfrei, e.land_key)
+        first = names.split_name(e.name)[0]
+        group = _group(index, first)
+        mine = _name_entry(row, index)
+        if e.is_current and e.level != Level.GEMEINDEVERBAND and mine.key in group:
+            result[e.key] = group[mine.key]
         else:  # told apart from the current entries, without changing how they read
-            same = [n for n in counted if n.name.casefold() == mine.name.casefold()]
+            same = [
+                _name_entry(r, index)
+                for r in index.by_first.get(first, [])
+                if _identity(r) != mine.key
+            ]
+            same = [n for n in same if n.name.casefold() == mine.name.casefold()]
             result[e.key] = names.disambiguate([mine, *same])[mine.key]
     return result
 
