@@ -422,8 +422,3 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
 def display_name(entry: Municipality) -> names.DisplayName:
     """The name shown to people for one entry (see :func:`display_names`)."""
     return display_names([entry])[entry.key]
-
-
-def register_lands() -> list[Municipality]:
-    """The Länder (:func:`lands` under a name no local variable shadows)."""
-    return lands()
