@@ -177,9 +177,7 @@ def _register_template_helpers(app: Flask) -> None:
             "content": content(),
             "can": lambda action, target=None: can(user, Action(action), target),
             "current_locale": str(get_locale() or "de"),
-            "attribution": (
-                "© Statistisches Bundesamt (Destatis), Gemeindeverzeichnis, Gebietsstand 31.12.2020"
-            ),
+            "attribution": _RegisterAttribution(),
         }
 
     from flask_babel import format_date, format_datetime
@@ -196,7 +194,54 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.filters["display_name"] = _display_name
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
+
+
+class _RegisterAttribution:
+    """The register's attribution with the Gebietsstand of the newest import, looked up only
+    when a page shows it (once per request); without a recorded date, without it."""
+
+    BASE = "© Statistisches Bundesamt (Destatis), Gemeindeverzeichnis"
+
+    def __str__(self) -> str:
+        if "register_attribution" not in g:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from omk.services import register
+
+            try:
+                stand = register.reference_date()
+            except SQLAlchemyError:  # an error page while the database is away
+                stand = None
+            g.register_attribution = (
+                f"{self.BASE}, Gebietsstand {stand:%d.%m.%Y}" if stand else self.BASE
+            )
+        return str(g.register_attribution)
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
+def _display_name(entry: Any, names: Any = None) -> str:
+    """The name shown to people for a register entry (``m|display_name``): abbreviations
+    spelled out, the level or Land added where two entries would read the same. ``names``
+    is an optional mapping key → DisplayName from ``register.display_names`` for lists."""
+    from flask_babel import gettext
+
+    from omk.services import register
+
+    if entry is None:
+        return ""
+    found = names.get(entry.key) if names is not None else None
+    if found is None:
+        cache = g.setdefault("display_names", {})
+        found = cache.get(entry.key)
+        if found is None:
+            found = cache[entry.key] = register.display_name(entry)
+    return str(found.render(gettext))
 
 
 def _format_number(value: Any, digits: int = 0) -> str:

@@ -76,13 +76,32 @@ class _ProgressBars:
 
 @municipalities_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def municipalities_import(path: Path) -> None:
+@click.option(
+    "--stand",
+    "stand",
+    metavar="TT.MM.JJJJ",
+    help="Gebietsstand des Auszugs; ohne Angabe aus der README.md neben der Datei.",
+)
+def municipalities_import(path: Path, stand: str | None) -> None:
     """Den Destatis-Auszug (AuszugGV4QAktuell.csv) laden oder aktualisieren."""
-    from omk.services.register_import import RegisterImportError, import_register
+    from omk.services.register_import import (
+        RegisterImportError,
+        import_register,
+        parse_reference_date,
+    )
 
+    reference_date = None
+    if stand:
+        try:
+            reference_date = parse_reference_date(stand)
+        except ValueError:
+            click.echo(f"Fehler: --stand {stand!r} ist kein Datum (TT.MM.JJJJ).", err=True)
+            sys.exit(1)
     bars = _ProgressBars()
     try:
-        result = import_register(path, progress=bars)
+        result = import_register(
+            path, reference_date=reference_date, require_reference_date=True, progress=bars
+        )
     except RegisterImportError as exc:
         bars.close()
         click.echo(f"Fehler: {exc.message} – nichts wurde importiert.", err=True)
@@ -108,6 +127,8 @@ def municipalities_import(path: Path) -> None:
         f"{n(result.retired)} nicht mehr aktuell, {n(result.unchanged)} unverändert "
         f"– in {seconds} s."
     )
+    if result.reference_date is not None:
+        click.echo(f"Gebietsstand: {result.reference_date:%d.%m.%Y}")
 
 
 @users_cli.command("create")

@@ -98,12 +98,12 @@ def test_help_examples_use_the_taxonomys_labels() -> None:
 
 def test_indicator_help_explains_every_basis_in_use() -> None:
     """Each normalisation basis the catalogue uses is explained on the indicator help page."""
-    from omk.views.main import NORMALISE_LABELS
+    from omk.compare.bases import BASIS_LABELS
 
     content = load_content()
     page = content.help_pages["kennzahlen"]
     for basis in {i.normalise for i in content.indicators.values()}:
-        assert str(NORMALISE_LABELS[basis]) in page.body, basis
+        assert BASIS_LABELS[basis] in page.body, basis
 
 
 # --- broken content stops the app ----------------------------------------------------------

@@ -157,6 +157,7 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue() -> None:
 
 def test_texts_translated_at_run_time_are_listed() -> None:
     """The lists in omk/translations/dynamic_msgids.py mirror the dictionaries they stand for."""
+    from omk.compare import bases, definitions, names
     from omk.errors import GENERIC_MESSAGES
     from omk.models.accounts import ROLE_LABELS
     from omk.models.register import URBANISATION_LABELS
@@ -167,6 +168,16 @@ def test_texts_translated_at_run_time_are_listed() -> None:
         *ROLE_LABELS.values(),
         *URBANISATION_LABELS.values(),
         *GENERIC_MESSAGES.values(),
+        *bases.BASIS_LABELS.values(),
+        bases.NO_POPULATION,
+        bases.ALLOCATED_MISSING,
+        bases.NONE_ALLOCATED,
+        *names.LEVEL_KINDS.values(),
+        *names.KREIS_KINDS.values(),
+        names.KREISFREI,
+        names.STADTKREIS,
+        *definitions.COMPARISON_LEVEL_LABELS.values(),
+        *(c.label for c in definitions.SIZE_CLASSES),
         *units,
     ]:
         assert text in catalogue, f"{text!r}: add it to omk/translations/dynamic_msgids.py"

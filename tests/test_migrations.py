@@ -11,6 +11,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,53 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(migration_app: Fla
     assert _tables() == set()
     upgrade()  # and up again: the downgrades left nothing behind that blocks it
     assert _tables() == {t.name for t in Base.metadata.sorted_tables}
+
+
+# --- data migrations -------------------------------------------------------------------------
+
+DENOMINATORS_BEFORE = "faf08568475b"
+SEED_AT = "2026-12-01 10:00:00"
+
+
+def _seed_published_report() -> None:
+    """A register of one Gemeinde, a report with a published and a later submitted revision."""
+    statements = [
+        "INSERT INTO municipality (key, level, name, land_key, population, is_kreisfrei,"
+        " is_current, updated_at) VALUES ('05', 'land', 'NRW', '05', 582760, false, true, :now),"
+        " ('05113000', 'gemeinde', 'Essen, Stadt', '05', 582760, true, true, :now)",
+        "INSERT INTO cycle (id, code, title, period_start, period_end, deadline, objectives,"
+        " template_version, status, created_at) VALUES (1, '2025', 'Runde', '2025-01-01',"
+        " '2025-12-31', '2026-03-31', '', '1', 'open', :now)",
+        "INSERT INTO report (id, cycle_id, municipality_key, state, template_version,"
+        " edit_version, revision_count, is_correction, created_at, updated_at,"
+        " has_synthetic_indicators)"
+        " VALUES (1, 1, '05113000', 'submitted', '1', 3, 2, true, :now, :now, false)",
+        "INSERT INTO revision (id, report_id, number, template_version, submitted_at, outcome)"
+        " VALUES (1, 1, 1, '1', :now, 'accepted'), (2, 1, 2, '1', :now, NULL)",
+        "UPDATE report SET published_revision_id = 1",
+    ]
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement), {"now": SEED_AT})
+
+
+def test_existing_published_revisions_get_the_current_population(migration_app: Flask) -> None:
+    upgrade(revision=DENOMINATORS_BEFORE)
+    _seed_published_report()
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, population, population_as_of FROM revision ORDER BY id")
+        ).all()
+        imports = conn.execute(text("SELECT reference_date FROM register_import")).all()
+    published, in_review = rows
+    assert published[1] == 582760
+    assert published[2] in (date(2020, 12, 31), "2020-12-31")
+    assert in_review[1] is None and in_review[2] is None  # not published: not stamped
+    assert [row[0] for row in imports] in ([date(2020, 12, 31)], ["2020-12-31"])
+
+
+def test_an_empty_database_records_no_import(migration_app: Flask) -> None:
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM register_import")).scalar() == 0

@@ -8,6 +8,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from omk.api import bp
+from omk.api.envelope import envelope
 from omk.api.openapi import operation
 from omk.api.schemas import (
     Error,
@@ -81,14 +82,7 @@ def list_municipalities() -> ResponseReturnValue:
         page=args.page,
         per_page=args.per_page,
     )
-    return jsonify(
-        {
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-            "items": [serialize(m) for m in page.items],
-        }
-    )
+    return jsonify(envelope(page.total, args, [serialize(m) for m in page.items]))
 
 
 @bp.get("/municipalities/<ags>")

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from omk.api.envelope import ListEnvelope, PageQuery
+
 LevelName = Literal["land", "regierungsbezirk", "region", "kreis", "gemeindeverband", "gemeinde"]
 
 
@@ -25,10 +27,8 @@ class Error(BaseModel):
     errors: list[ErrorItem] | None = None
 
 
-class MunicipalityQuery(BaseModel):
-    """Filters of the municipality list."""
-
-    model_config = ConfigDict(extra="forbid")
+class MunicipalityQuery(PageQuery):
+    """Filters of the municipality list (``page`` and ``per_page`` from PageQuery)."""
 
     q: str = Field("", max_length=100, description="Name (Teil) oder Schlüssel (Anfang)")
     land: str | None = Field(None, pattern=r"^[0-9]{2}$", description="Landesschlüssel, z. B. 05")
@@ -36,8 +36,6 @@ class MunicipalityQuery(BaseModel):
     urbanisation: int | None = Field(
         None, ge=1, le=3, description="Besiedlung: 1 dicht, 2 mittel, 3 gering besiedelt"
     )
-    page: int = Field(1, ge=1, le=100_000)
-    per_page: int = Field(50, ge=1, le=500)
 
 
 class Urbanisation(BaseModel):
@@ -76,13 +74,8 @@ class MunicipalityOut(BaseModel):
     parent: ParentRef | None
 
 
-class MunicipalityList(BaseModel):
+class MunicipalityList(ListEnvelope[MunicipalityOut]):
     """One page of register entries and the number of all matches."""
-
-    total: int
-    page: int
-    per_page: int
-    items: list[MunicipalityOut]
 
 
 class Me(BaseModel):

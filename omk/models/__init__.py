@@ -3,7 +3,7 @@
 from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
 from omk.models.audit import AuditEntry
 from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
-from omk.models.register import Level, Municipality
+from omk.models.register import Level, Municipality, RegisterImport
 from omk.models.reporting import (
     Cycle,
     CycleRegion,
@@ -31,6 +31,7 @@ __all__ = [
     "OutboxKind",
     "Practice",
     "PracticeActor",
+    "RegisterImport",
     "Report",
     "ReportState",
     "ReviewComment",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from omk.compare import definitions
 from omk.extensions import Base
 from omk.models.types import UTCDateTime, utcnow
 
@@ -126,6 +136,17 @@ class Municipality(Base):
         return None
 
     @property
+    def comparison_level(self) -> definitions.ComparisonLevel | None:
+        """District level (Kreis, kreisfreie Stadt) or municipal level (kreisangehörige
+        Gemeinde); None for the levels that do not report."""
+        return definitions.comparison_level(self.level, self.is_kreisfrei)
+
+    @property
+    def size_class(self) -> definitions.SizeClass | None:
+        """The BBSR population size class (None without inhabitants)."""
+        return definitions.size_class(self.population)
+
+    @property
     def type_label(self) -> str | None:
         """German label of the register's type code."""
         return TYPE_LABELS.get(self.type_code or "")
@@ -137,3 +158,26 @@ class Municipality(Base):
 
     def __repr__(self) -> str:
         return f"<Municipality {self.key} {self.name!r}>"
+
+
+class RegisterImport(Base):
+    """One run of ``omk municipalities import``: when, which file, which Gebietsstand.
+
+    The newest row's ``reference_date`` is the register's current reference date (Destatis
+    *Gebietsstand*); published revisions keep the one their population was taken from.
+    """
+
+    __tablename__ = "register_import"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The Gebietsstand of the extract; None when nobody could say (an import by the service
+    # without a date and no README next to the file naming one).
+    reference_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"<RegisterImport {self.id} {self.reference_date}>"

@@ -151,6 +151,12 @@ class Revision(Base):
     outcome: Mapped[str | None] = mapped_column(String(10))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The denominator a published revision's per-capita values use: the register's population
+    # when it became published, and the register's reference date (Gebietsstand) it is from.
+    # Set once (omk.services.publication.stamp_denominator); a later register import leaves
+    # figures already published alone.
+    population: Mapped[int | None] = mapped_column(Integer)
+    population_as_of: Mapped[date | None] = mapped_column(Date)
 
     report: Mapped[Report] = relationship(back_populates="revisions", foreign_keys=[report_id])
 

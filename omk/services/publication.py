@@ -2,8 +2,9 @@
 
 Everything shown on the published page and in its PDF comes from :func:`published_report`,
 which reads only the accepted revision (never the working copy): a correction in progress
-changes nothing here until it is accepted. Normalised values divide by the register's
-population or by the report's own allocations and never by zero.
+changes nothing here until it is accepted. Normalised values divide by the population
+the revision was published with (and its register's reference date) or by the report's own
+allocations, and never by zero (the rules live in :mod:`omk.compare.bases`).
 """
 
 from __future__ import annotations
@@ -18,74 +19,24 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
+from omk.compare import definitions
+from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.register import Level, Municipality
-from omk.models.reporting import Report, Revision
+from omk.models.reporting import Cycle, Report, Revision
 from omk.services import register, reports
 
 log = logging.getLogger("omk.publication")
-
-#: The indicator whose value is the "allocated" basis (DOMAIN.md: per 100 allocated).
-ALLOCATED = "unterbringung.zuweisungen"
-
-
-@dataclass(frozen=True)
-class Basis:
-    """A normalisation basis of the catalogue: what is divided by, and by how much scaled."""
-
-    code: str
-    label: str  # as shown next to a value; the same texts as omk.views.main.NORMALISE_LABELS
-    per: int
-    denominator: str  # "population" (register) or "allocated" (the report's own allocations)
-
-
-BASES = {
-    "per_1000_inhabitants": Basis("per_1000_inhabitants", "je 1.000 Einwohner", 1000, "population"),
-    "per_10000_inhabitants": Basis(
-        "per_10000_inhabitants", "je 10.000 Einwohner", 10000, "population"
-    ),
-    "per_inhabitant": Basis("per_inhabitant", "je Einwohner", 1, "population"),
-    "per_100_allocated": Basis("per_100_allocated", "je 100 Zugewiesene", 100, "allocated"),
-}
-
-
-@dataclass(frozen=True)
-class Normalised:
-    """An indicator value relative to its basis, or why it cannot be computed."""
-
-    basis: Basis
-    value: float | None
-    reason: str | None = None
-
-
-def normalise(
-    indicator: Indicator, value: float | None, *, population: int | None, allocated: float | None
-) -> Normalised | None:
-    """The value per basis of the catalogue; None when the indicator has no basis or no value.
-
-    A missing or zero denominator (gemeindefreie Gebiete have population 0; a report may
-    allocate nobody) gives a :class:`Normalised` without value and with the reason.
-    """
-    basis = BASES.get(indicator.normalise)
-    if basis is None or value is None:
-        return None
-    if basis.denominator == "population":
-        if not population:
-            return Normalised(basis, None, "keine Einwohnerzahl im Gemeindeverzeichnis")
-        return Normalised(basis, value / population * basis.per)
-    if allocated is None:
-        return Normalised(basis, None, "Zahl der neu Zugewiesenen nicht angegeben")
-    if allocated <= 0:
-        return Normalised(basis, None, "keine neu Zugewiesenen im Berichtszeitraum")
-    return Normalised(basis, value / allocated * basis.per)
 
 
 @dataclass(frozen=True)
@@ -115,8 +66,12 @@ class PublishedReport:
     template: ReportTemplate
     municipality: Municipality
     sections: list[Section]
+    #: The population the per-capita values divide by: kept on the revision when it was
+    #: published (see omk.services.register.stamp_denominator), so later imports change nothing.
     population: int | None
     allocated: float | None
+    #: The register's reference date (Gebietsstand) of ``population``; None if not recorded.
+    population_as_of: date | None = None
     #: Land, Regierungsbezirk and Kreis the municipality lies in (from the register).
     region: list[Municipality] = field(default_factory=list)
     #: Practice id → codes of the indicators it explains.
@@ -149,8 +104,9 @@ def published_report(report: Report) -> PublishedReport:
     indicators = doc.get("indicators") or {}
     links = doc.get("indicator_practices") or {}
     by_id = {p["id"]: p for p in doc.get("practices") or []}
-    population = municipality.population
-    allocated = indicators.get(ALLOCATED)
+    stamped = revision.population is not None or revision.population_as_of is not None
+    population = revision.population if stamped else municipality.population
+    allocated = allocated_of(indicators)
     sections = []
     explains: dict[str, list[str]] = {}
     for section in template.sections:
@@ -180,6 +136,7 @@ def published_report(report: Report) -> PublishedReport:
         sections=sections,
         population=population,
         allocated=allocated,
+        population_as_of=revision.population_as_of,
         region=[
             a
             for a in register.ancestors(municipality)
@@ -188,6 +145,26 @@ def published_report(report: Report) -> PublishedReport:
         ],
         explains=explains,
     )
+
+
+def previous_cycle(municipality_key: str, cycle: Cycle) -> Cycle | None:
+    """The previous cycle of a municipality for ``cycle`` (DOMAIN.md): the most recent earlier
+    cycle by period end in which it has a published report; None if there is none."""
+    rows = db.session.scalars(
+        select(Cycle)
+        .join(Report, Report.cycle_id == Cycle.id)
+        .where(
+            Report.municipality_key == municipality_key,
+            Report.published_revision_id.is_not(None),
+            Cycle.period_end < cycle.period_end,
+        )
+    ).all()
+    by_code = {c.code: c for c in rows}
+    found = definitions.previous_cycle(
+        definitions.CycleRef(cycle.code, cycle.period_end),
+        (definitions.CycleRef(c.code, c.period_end) for c in rows),
+    )
+    return by_code[found.code] if found is not None else None
 
 
 def document_url(report: Report) -> str:

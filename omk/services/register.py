@@ -1,15 +1,27 @@
-"""Look up the municipality register (the import lives in omk.services.register_import)."""
+"""Look up the municipality register (the import lives in omk.services.register_import).
+
+Also the database side of the shared definitions (omk.compare.definitions, omk.compare.names):
+the district level, a district's position and urbanisation, names shown to people, and the
+register's reference date with the denominator a published revision keeps.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select
 
+from omk.compare import definitions, names
+from omk.content import DEFAULT_CONTENT_DIR
 from omk.errors import NotFound
 from omk.extensions import db
-from omk.models.register import Level, Municipality
+from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport
+from omk.models.reporting import Revision
 
 
 @dataclass
@@ -173,3 +185,240 @@ def search_keys_like(q: str) -> list[str]:
             .limit(20)
         )
     )
+
+
+# --- the register's reference date and stable denominators ---------------------------------
+
+
+def latest_import() -> RegisterImport | None:
+    """The most recent register import (None before the first)."""
+    return db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+
+
+def reference_date() -> date | None:
+    """The current register's Gebietsstand, as ``omk municipalities import`` recorded it."""
+    latest = latest_import()
+    return latest.reference_date if latest is not None else None
+
+
+def stamp_denominator(revision: Revision, municipality: Municipality) -> None:
+    """Keep on ``revision``, as it becomes published, the population its per-capita values
+    divide by and the register's reference date, so a later register import changes no
+    figure already published. Call inside the unit of work that publishes the revision."""
+    revision.population = municipality.population
+    revision.population_as_of = reference_date()
+
+
+# --- levels compared, a district's position and urbanisation ----------------------------------
+
+
+def district_level() -> list[Municipality]:
+    """The district level as official statistics count it (401 in the 2020 register): every
+    current Kreis that is not a kreisfreie Stadt, and every kreisfreie Stadt as the Gemeinde
+    it reports as (its 8-digit AGS), by key."""
+    kreis = and_(Municipality.level == Level.KREIS, Municipality.is_kreisfrei.is_(False))
+    city = and_(Municipality.level == Level.GEMEINDE, Municipality.is_kreisfrei.is_(True))
+    return list(
+        db.session.scalars(
+            select(Municipality)
+            .where(Municipality.is_current.is_(True), or_(kreis, city))
+            .order_by(Municipality.key)
+        )
+    )
+
+
+def _places(kreis_keys: Iterable[str]) -> dict[str, list[definitions.Place]]:
+    """The current Gemeinden of each Kreis (by 5-digit key) as places."""
+    wanted = sorted(set(kreis_keys))
+    found: dict[str, list[definitions.Place]] = {k: [] for k in wanted}
+    if not wanted:
+        return found
+    query = select(
+        Municipality.key,
+        Municipality.population,
+        Municipality.lat,
+        Municipality.lon,
+        Municipality.urbanisation,
+    ).where(Municipality.level == Level.GEMEINDE, Municipality.is_current.is_(True))
+    if len(wanted) <= 50:
+        query = query.where(func.substr(Municipality.key, 1, 5).in_(wanted))
+    for key, population, lat, lon, urbanisation in db.session.execute(query):
+        if key[:5] in found:
+            found[key[:5]].append(definitions.Place(population, lat, lon, urbanisation))
+    return found
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Where an entry lies and how urban it is: its own register data for a Gemeinde, the
+    population-weighted centroid and majority urbanisation of its Gemeinden for a Kreis."""
+
+    lat: float | None
+    lon: float | None
+    urbanisation: int | None
+
+
+def profiles(entries: Iterable[Municipality]) -> dict[str, Profile]:
+    """Position and urbanisation of each entry (by key), one query for all the Kreise."""
+    entries = list(entries)
+    kreise = [e.key for e in entries if e.level == Level.KREIS]
+    places = _places(kreise)
+    result = {}
+    for e in entries:
+        if e.level == Level.KREIS:
+            centroid = definitions.weighted_centroid(places[e.key])
+            result[e.key] = Profile(
+                centroid[0] if centroid else None,
+                centroid[1] if centroid else None,
+                definitions.majority_urbanisation(places[e.key]),
+            )
+        else:
+            result[e.key] = Profile(e.lat, e.lon, e.urbanisation)
+    return result
+
+
+def profile(entry: Municipality) -> Profile:
+    """Position and urbanisation of one entry (see :class:`Profile`)."""
+    return profiles([entry])[entry.key]
+
+
+# --- names shown to people ------------------------------------------------------------------
+
+
+def abbreviations() -> tuple[names.Abbreviation, ...]:
+    """The Destatis abbreviations of content/register/abbreviations.yaml."""
+    root = current_app.config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR
+    return names.load_abbreviations(Path(root) / "register" / "abbreviations.yaml")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What naming needs of one register entry (a row of the name index)."""
+
+    key: str
+    name: str
+    level: str
+    type_code: str | None
+    is_kreisfrei: bool
+    land_key: str
+
+
+@dataclass
+class _NameIndex:
+    """Every current entry but the Gemeindeverbände, grouped by place name, with the Länder
+    and Kreise a qualifier names; the same-named groups are resolved once, when first asked."""
+
+    token: tuple[int, Any] | None
+    by_first: dict[str, list[_Row]]
+    lands: dict[str, str]
+    kreise: dict[str, _Row]
+    named: dict[str, dict[str, names.DisplayName]]
+
+
+#: The name index per database, rebuilt when a register import is recorded (the import is
+#: the register's only writer); without a recorded import it is rebuilt on every call.
+_NAME_INDEXES: dict[str, _NameIndex] = {}
+
+
+def _name_index() -> _NameIndex:
+    latest = latest_import()
+    token = (latest.id, latest.imported_at) if latest is not None else None
+    url = db.engine.url.render_as_string(hide_password=True)
+    cached = _NAME_INDEXES.get(url)
+    if token is not None and cached is not None and cached.token == token:
+        return cached
+    rows = [
+        _Row(*row)
+        for row in db.session.execute(
+            select(
+                Municipality.key,
+                Municipality.name,
+                Municipality.level,
+                Municipality.type_code,
+                Municipality.is_kreisfrei,
+                Municipality.land_key,
+            ).where(Municipality.is_current.is_(True), Municipality.level != Level.GEMEINDEVERBAND)
+        )
+    ]
+    by_first: dict[str, list[_Row]] = {}
+    for row in rows:
+        by_first.setdefault(names.split_name(row.name)[0], []).append(row)
+    index = _NameIndex(
+        token=token,
+        by_first=by_first,
+        lands={r.key: r.name for r in rows if r.level == Level.LAND},
+        kreise={r.key: r for r in rows if r.level == Level.KREIS},
+        named={},
+    )
+    if token is not None:
+        _NAME_INDEXES[url] = index
+    return index
+
+
+def _identity(m: _Row) -> str:
+    """One key per thing named: a kreisfreie Stadt's Kreis row is its Gemeinde."""
+    if m.level == Level.KREIS and m.is_kreisfrei:
+        return m.key + "000"
+    return m.key
+
+
+def _name_entry(m: _Row, index: _NameIndex) -> names.NameEntry:
+    abbr = abbreviations()
+    kreis = (
+        index.kreise.get(m.key[:5]) if m.level in (Level.GEMEINDEVERBAND, Level.GEMEINDE) else None
+    )
+    kreis_label = None
+    if kreis is not None and not kreis.is_kreisfrei:
+        kind = TYPE_LABELS.get(kreis.type_code or "", "Kreis")
+        kreis_label = f"{kind} {names.spell_out(kreis.name, abbr)}"
+    return names.NameEntry(
+        key=_identity(m),
+        name=names.spell_out(m.name, abbr),
+        kind=names.kind_of(m.level, m.type_code, m.is_kreisfrei),
+        land=index.lands.get(m.land_key) if m.level != Level.LAND else None,
+        kreis=kreis_label,
+    )
+
+
+def _group(index: _NameIndex, first: str) -> dict[str, names.DisplayName]:
+    """The display names of every current entry whose place name is ``first``."""
+    if first not in index.named:
+        entries = [_name_entry(r, index) for r in index.by_first.get(first, [])]
+        index.named[first] = names.disambiguate(entries)
+    return index.named[first]
+
+
+def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayName]:
+    """The names shown to people for ``entries`` (by key): the register name with its
+    abbreviations spelled out, told apart from every current entry that would read the same.
+
+    Gemeindeverbände and retired entries are told apart from the others but never count
+    against them (most Gemeindeverbände share their Gemeinde's name), so an entry's name does
+    not depend on what else is asked for.
+    """
+    entries = list(entries)
+    if not entries:
+        return {}
+    index = _name_index()
+    result = {}
+    for e in entries:
+        row = _Row(e.key, e.name, e.level, e.type_code, e.is_kreisfrei, e.land_key)
+        first = names.split_name(e.name)[0]
+        group = _group(index, first)
+        mine = _name_entry(row, index)
+        if e.is_current and e.level != Level.GEMEINDEVERBAND and mine.key in group:
+            result[e.key] = group[mine.key]
+        else:  # told apart from the current entries, without changing how they read
+            same = [
+                _name_entry(r, index)
+                for r in index.by_first.get(first, [])
+                if _identity(r) != mine.key
+            ]
+            same = [n for n in same if n.name.casefold() == mine.name.casefold()]
+            result[e.key] = names.disambiguate([mine, *same])[mine.key]
+    return result
+
+
+def display_name(entry: Municipality) -> names.DisplayName:
+    """The name shown to people for one entry (see :func:`display_names`)."""
+    return display_names([entry])[entry.key]

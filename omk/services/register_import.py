@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,7 +29,7 @@ from sqlalchemy import Column, Insert, MetaData, Table, Update, bindparam, inser
 from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
-from omk.models.register import KREISFREI_TYPES, Level, Municipality
+from omk.models.register import KREISFREI_TYPES, Level, Municipality, RegisterImport
 from omk.models.types import utcnow
 from omk.services import outbox
 from omk.services.transaction import unit_of_work
@@ -133,6 +134,8 @@ class ImportResult:
     unchanged: int = 0
     outbox: int = 0  # municipalities whose shown data changed (outbox entries written)
     seconds: float = 0.0
+    #: The extract's Gebietsstand as recorded (None: unknown).
+    reference_date: date | None = None
 
 
 # --- parsing ------------------------------------------------------------------------------
@@ -516,11 +519,62 @@ def _shown_entry(e: Entry) -> tuple[Any, ...]:
     return (True, e.name, e.population, e.urbanisation)
 
 
-def import_register(path: Path, *, progress: Progress | None = None) -> ImportResult:
-    """Import the extract at ``path``; idempotent, atomic, and a diff against the database."""
+_STAND = re.compile(r"Gebietsstand:?\s+(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{4})")
+
+
+def parse_reference_date(text: str) -> date:
+    """A Gebietsstand given as ``31.12.2020`` or ``2020-12-31``; ValueError otherwise."""
+    text = text.strip()
+    german = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    if german:
+        day, month, year = (int(g) for g in german.groups())
+        return date(year, month, day)
+    return date.fromisoformat(text)
+
+
+def reference_date_beside(path: Path) -> date | None:
+    """The Gebietsstand the README.md next to an extract names (Destatis CSV extracts carry
+    no date of their own; content/register/README.md says "Gebietsstand 31.12.2020").
+
+    None when there is no README, it names no Gebietsstand, or it names more than one.
+    """
+    try:
+        text = (path.parent / "README.md").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = set()
+    for day, month, year in _STAND.findall(text):
+        try:
+            found.add(date(int(year), int(month), int(day)))
+        except ValueError:
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def import_register(
+    path: Path,
+    *,
+    reference_date: date | None = None,
+    require_reference_date: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import the extract at ``path``; idempotent, atomic, and a diff against the database.
+
+    ``reference_date`` is the extract's Gebietsstand; without it the README.md beside the file
+    is asked (:func:`reference_date_beside`). Each run is recorded as a
+    :class:`~omk.models.register.RegisterImport` in the same transaction.
+    ``require_reference_date`` refuses a file whose Gebietsstand nobody names (the CLI).
+    """
     started = time.perf_counter()
     entries = read_extract(path, progress)
-    result = ImportResult()
+    stand = reference_date or reference_date_beside(path)
+    if stand is None and require_reference_date:
+        raise RegisterImportError(
+            0,
+            "Gebietsstand unbekannt: bitte mit --stand TT.MM.JJJJ angeben "
+            "(oder in einer README.md neben der Datei als „Gebietsstand TT.MM.JJJJ“).",
+        )
+    result = ImportResult(reference_date=stand)
     for e in entries.values():
         result.counts[e.level] = result.counts.get(e.level, 0) + 1
     now = utcnow()
@@ -556,5 +610,15 @@ def import_register(path: Path, *, progress: Progress | None = None) -> ImportRe
         shown = [k for k in gone if entries.get(k) is None]
         shown += [e.key for e in updates if _shown(existing[e.key]) != _shown_entry(e)]
         result.outbox = outbox.municipalities_changed(shown)
+        session.add(
+            RegisterImport(
+                imported_at=now,
+                reference_date=stand,
+                source=path.name[:300],
+                inserted=result.inserted,
+                updated=result.updated,
+                retired=result.retired,
+            )
+        )
     result.seconds = time.perf_counter() - started
     return result

@@ -36,7 +36,7 @@ from omk.models.reporting import (
 )
 from omk.models.types import utcnow
 from omk.policy import Action, authorize, authorize_or_404, can, in_scope
-from omk.services import audit, cycles, notify, outbox
+from omk.services import audit, cycles, notify, outbox, register
 from omk.services.transaction import after_commit, lock, unit_of_work
 
 log = logging.getLogger("omk.reports")
@@ -696,6 +696,7 @@ def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
         )
         revision.outcome, revision.decided_at = "accepted", utcnow()
         revision.decided_by_id = getattr(actor, "id", None)
+        register.stamp_denominator(revision, report.municipality)
         _event(
             report,
             actor,
@@ -960,6 +961,7 @@ def import_document(
             decided_by_id=getattr(actor, "id", None),
         )
         db.session.add(revision)
+        register.stamp_denominator(revision, municipality)
         db.session.flush()
         _clear_working_copy(report)
         _write_rows(report, canonical_doc, None)

@@ -71,7 +71,46 @@ ERROR_MESSAGES = [
     _("Diesen Schlüssel gibt es im Gemeindeverzeichnis nicht."),
 ]
 
-#: omk.services.publication.normalise: why a comparison value is missing.
+#: omk.compare.bases.BASIS_LABELS
+BASIS_LABELS = [
+    _("keine"),
+    _("je 1.000 Einwohner"),
+    _("je 10.000 Einwohner"),
+    _("je Einwohner"),
+    _("je 100 Zugewiesene"),
+]
+
+#: omk.compare.names: kinds added to a name where two entries would read the same.
+NAME_KINDS = [
+    _("Land"),
+    _("Regierungsbezirk"),
+    _("Region"),
+    _("Kreis"),
+    _("Gemeindeverband"),
+    _("Gemeinde"),
+    _("Landkreis"),
+    _("Regionalverband"),
+    _("kreisfreie Stadt"),
+    _("Stadtkreis"),
+]
+
+#: omk.compare.definitions.COMPARISON_LEVEL_LABELS
+COMPARISON_LEVEL_LABELS = [
+    _("Kreisebene (Landkreise und kreisfreie Städte)"),
+    _("Gemeindeebene (kreisangehörige Gemeinden)"),
+]
+
+#: omk.compare.definitions.SIZE_CLASSES (BBSR)
+SIZE_CLASS_LABELS = [
+    _("unter 5.000 Einwohner"),
+    _("5.000 bis unter 20.000 Einwohner"),
+    _("20.000 bis unter 50.000 Einwohner"),
+    _("50.000 bis unter 100.000 Einwohner"),
+    _("100.000 bis unter 500.000 Einwohner"),
+    _("500.000 Einwohner und mehr"),
+]
+
+#: omk.compare.bases.normalise: why a comparison value is missing.
 NORMALISATION_REASONS = [
     _("keine Einwohnerzahl im Gemeindeverzeichnis"),
     _("Zahl der neu Zugewiesenen nicht angegeben"),

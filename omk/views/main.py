@@ -9,20 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from omk.compare.bases import BASIS_LABELS
 from omk.content import Content
 from omk.policy import Action, can, permission
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
-
-#: How an indicator is made comparable between a city and a village (content/indicators.yaml).
-NORMALISE_LABELS = {
-    "none": _l("keine"),
-    "per_1000_inhabitants": _l("je 1.000 Einwohner"),
-    "per_10000_inhabitants": _l("je 10.000 Einwohner"),
-    "per_inhabitant": _l("je Einwohner"),
-    "per_100_allocated": _l("je 100 Zugewiesene"),
-}
 
 #: What kind of number an indicator takes.
 TYPE_LABELS = {
@@ -125,7 +117,7 @@ def indicators() -> ResponseReturnValue:
         by_criterion=by_criterion,
         guidance=guidance,
         template=template,
-        normalise_labels=NORMALISE_LABELS,
+        normalise_labels=BASIS_LABELS,  # message ids, translated in the template
         type_labels=TYPE_LABELS,
     )
 

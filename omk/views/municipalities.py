@@ -57,6 +57,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "municipalities/index.html",
         result=page,
+        names=register.display_names(page.items),
         q=q,
         land=land,
         level=level,
@@ -77,12 +78,16 @@ def detail(key: str) -> ResponseReturnValue:
     canonical = entry.reporting_ags or entry.key
     if key != canonical:
         return redirect(url_for("municipalities.detail", key=canonical))
+    ancestors = register.ancestors(entry)
+    children = register.children(entry)
+    gemeinden = register.gemeinden_of(entry)
     return render_template(
         "municipalities/detail.html",
         m=entry,
         level_label=LEVEL_LABELS.get(entry.level, entry.level),
         level_labels=LEVEL_LABELS,
-        ancestors=register.ancestors(entry),
-        children=register.children(entry),
-        gemeinden=register.gemeinden_of(entry),
+        ancestors=ancestors,
+        children=children,
+        gemeinden=gemeinden,
+        names=register.display_names([entry, *ancestors, *children, *gemeinden]),
     )

@@ -85,9 +85,12 @@ def test_directory_filter_keeps_its_choices_selected(client: FlaskClient, regist
     [
         ("q=ravens", ["Ravensburg, Stadt"]),
         ("q=RAVENSBURG&level=alle", ["Ravensburg", "Ravensburg, Stadt"]),
-        ("q=schöllkrippen&level=alle", ["Schöllkrippen (VGem)", "Schöllkrippen, M"]),
-        ("q=SCHÖLLKRIPPEN", ["Schöllkrippen, M"]),  # umlauts fold on SQLite too
-        ("q=düsseldorf&level=regierungsbezirk", ["Reg.-Bez. Düsseldorf"]),
+        (
+            "q=schöllkrippen&level=alle",
+            ["Schöllkrippen (Verwaltungsgemeinschaft)", "Schöllkrippen, Markt"],
+        ),
+        ("q=SCHÖLLKRIPPEN", ["Schöllkrippen, Markt"]),  # umlauts fold on SQLite too
+        ("q=düsseldorf&level=regierungsbezirk", ["Regierungsbezirk Düsseldorf"]),
         ("q=%25", []),  # a literal percent sign, not a wildcard
         ("q=_", []),
         (
@@ -101,7 +104,10 @@ def test_directory_filter_keeps_its_choices_selected(client: FlaskClient, regist
         ),
         ("q=08436000&level=kreis", ["Ravensburg"]),  # a Kreis by its reporting key
         ("q=0843600&level=kreis", ["Ravensburg"]),
-        ("q=01001000&level=alle", ["Flensburg, Stadt", "Flensburg, Stadt", "Flensburg, Stadt"]),
+        (
+            "q=01001000&level=alle",
+            ["Flensburg, Stadt", "Flensburg, Stadt", "Flensburg, Stadt (Gemeindeverband)"],
+        ),
     ],
 )
 def test_directory_search_by_name_or_key_prefix(
@@ -184,7 +190,7 @@ def test_profile_of_a_landkreis(client: FlaskClient, register: None) -> None:
     assert re.findall(r">([^<]+)</a>", crumbs) == [
         "Kommunen",
         "Baden-Württemberg",
-        "Reg.-Bez. Tübingen",
+        "Regierungsbezirk Tübingen",
         "Region Bodensee-Oberschwaben",
     ]
     gemeinden = html.split('id="gemeinden-heading"', 1)[1].split("</section>", 1)[0]
@@ -194,7 +200,10 @@ def test_profile_of_a_landkreis(client: FlaskClient, register: None) -> None:
         "Ravensburg, Stadt",
     ]
     children = html.split('id="children-heading"', 1)[1].split("</section>", 1)[0]
-    assert "GVV Altshausen" in children and 'href="/kommunen/084365001"' in children
+    assert (
+        "Gemeindeverwaltungsverband Altshausen" in children
+        and 'href="/kommunen/084365001"' in children
+    )
 
 
 def test_kreis_keys_redirect_to_the_reporting_key(client: FlaskClient, register: None) -> None:
@@ -211,12 +220,12 @@ def test_profile_of_a_land_and_a_gemeindeverband(client: FlaskClient, register: 
     assert "Nordrhein-Westfalen</h1>" in land
     assert re.search(r"<dt>Ebene</dt><dd>Land</dd>", land)
     children = land.split('id="children-heading"', 1)[1].split("</section>", 1)[0]
-    assert "Reg.-Bez. Düsseldorf" in children and "Reg.-Bez. Köln" in children
+    assert "Regierungsbezirk Düsseldorf" in children and "Regierungsbezirk Köln" in children
 
     gv = client.get("/kommunen/096715604").text
-    assert "Schöllkrippen (VGem)</h1>" in gv
+    assert "Schöllkrippen (Verwaltungsgemeinschaft)</h1>" in gv
     assert "Verwaltungsgemeinschaft" in gv
-    assert "Schöllkrippen, M" in gv and "Sommerkahl" in gv
+    assert "Schöllkrippen, Markt" in gv and "Sommerkahl" in gv
 
 
 def test_profile_of_an_uninhabited_area(client: FlaskClient, register: None) -> None:

@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from omk.content import Indicator
 from omk.extensions import db
 from omk.models import User
 from omk.models.reporting import Report
@@ -194,47 +193,7 @@ def test_the_page_links_the_print_stylesheet_for_a4(
     assert "break-before: page" in css  # each practice on its own page
 
 
-# --- normalisation ---------------------------------------------------------------------------
-
-
-def _indicator(normalise: str) -> Indicator:
-    return Indicator(
-        code="x.y", criterion="x", label="x", unit="x", type="count", normalise=normalise
-    )
-
-
-@pytest.mark.parametrize(
-    ("basis", "value", "population", "allocated", "expected"),
-    [
-        ("per_1000_inhabitants", 412, 582760, None, 412 / 582760 * 1000),
-        ("per_10000_inhabitants", 3.5, 582760, None, 3.5 / 582760 * 10000),
-        ("per_inhabitant", 450000, 582760, None, 450000 / 582760),
-        ("per_100_allocated", 120, None, 412, 120 / 412 * 100),
-        ("per_1000_inhabitants", 5, 0, 10, None),  # gemeindefreies Gebiet
-        ("per_1000_inhabitants", 5, None, 10, None),
-        ("per_100_allocated", 5, 1000, 0, None),  # nobody allocated
-        ("per_100_allocated", 5, 1000, None, None),  # allocations not reported
-    ],
-)
-def test_normalise_never_divides_by_zero(
-    basis: str, value: float, population: int | None, allocated: float | None, expected: Any
-) -> None:
-    result = publication.normalise(
-        _indicator(basis), value, population=population, allocated=allocated
-    )
-    assert result is not None and result.basis.code == basis
-    if expected is None:
-        assert result.value is None and result.reason
-    else:
-        assert result.value == pytest.approx(expected)
-
-
-def test_no_basis_or_no_value_gives_no_normalised_value() -> None:
-    assert publication.normalise(_indicator("none"), 5, population=10, allocated=10) is None
-    assert (
-        publication.normalise(_indicator("per_inhabitant"), None, population=10, allocated=1)
-        is None
-    )
+# --- normalisation (the pure rules are tested in tests/compare/test_bases.py) -----------------
 
 
 def test_a_report_of_a_gemeindefreies_gebiet_renders_without_per_capita_values(
