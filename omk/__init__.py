@@ -157,6 +157,9 @@ def _register_blueprints(app: Flask) -> None:
 
     register_views(app)
     app.register_blueprint(api_bp)
+    from omk.search import service as search_service
+
+    search_service.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -195,6 +198,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
     app.jinja_env.filters["display_name"] = _display_name
+    app.jinja_env.filters["month"] = _format_month
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
 
 
@@ -242,6 +246,20 @@ def _display_name(entry: Any, names: Any = None) -> str:
         if found is None:
             found = cache[entry.key] = register.display_name(entry)
     return str(found.render(gettext))
+
+
+def _format_month(value: str | None) -> str:
+    """A practice date of the format (``YYYY`` or ``YYYY-MM``) as people write it: "Mai 2019"."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    if not value:
+        return ""
+    year, _, month = value.partition("-")
+    if not (year.isdigit() and (not month or (month.isdigit() and 1 <= int(month) <= 12))):
+        return value
+    return format_date(date(int(year), int(month), 1), "MMMM y") if month else year
 
 
 def _format_number(value: Any, digits: int = 0) -> str:

@@ -50,6 +50,9 @@ class Action(StrEnum):
     REPORT_IMPORT_PUBLISHED = "report.import_published"  # admin: import straight as published
     REPORT_EXPORT = "report.export"  # export reports of a region (target: a prefix)
     AUDIT_READ = "audit.read"
+    # Published practices: search, practice pages, similar practices, feeds (DOMAIN.md table;
+    # target: the published Report a version belongs to).
+    PRACTICE_READ = "practice.read"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
@@ -67,6 +70,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_READ_PUBLISHED,
             Action.REPORT_EDIT,
             Action.REPORT_SUBMIT,
+            Action.PRACTICE_READ,
         }
     ),
     Role.STAFF: frozenset(
@@ -76,6 +80,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.CYCLE_READ,
             Action.REPORT_READ,
             Action.REPORT_READ_PUBLISHED,
+            Action.PRACTICE_READ,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -89,6 +94,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_READ_PUBLISHED,
             Action.REPORT_REVIEW,
             Action.REPORT_EXPORT,
+            Action.PRACTICE_READ,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -230,6 +236,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.REPORT_READ: _report_read_rule,
     Action.REPORT_READ_DRAFT: _report_edit_rule,
     Action.REPORT_READ_PUBLISHED: _report_published_rule,
+    Action.PRACTICE_READ: _report_published_rule,
     Action.REPORT_EDIT: _report_edit_rule,
     Action.REPORT_SUBMIT: _report_edit_rule,
     Action.REPORT_REVIEW: _report_review_submitted_rule,

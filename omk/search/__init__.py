@@ -1,4 +1,9 @@
-"""Full-text search behind one small interface (Whoosh embedded; PostgreSQL later)."""
+"""Full-text search of published practices, behind one small interface.
+
+``service`` is what the app calls (search, sync, reindex, verify); ``whoosh_index`` the
+embedded engine; ``records`` what is indexed; ``analysis`` the German text analysis shared
+with similarity; ``snippets`` the highlighted passages.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,23 @@ from pathlib import Path
 
 from flask import current_app
 from whoosh import index
-from whoosh.fields import ID, STORED, TEXT, Schema
-
-SCHEMA_VERSION = 1
-
-
-def schema() -> Schema:
-    """The index schema of published practices."""
-    return Schema(
-        uid=ID(stored=True, unique=True),
-        title=TEXT(stored=True),
-        body=TEXT,
-        municipality=ID(stored=True),
-        cycle=ID(stored=True),
-        meta=STORED,
-    )
 
 
 def index_dir() -> Path:
+    """The folder holding the index's generations (OMK_SEARCH_INDEX)."""
     return Path(current_app.config["SEARCH_INDEX"])
 
 
 def ensure_index() -> None:
     """Create an empty index in the configured folder if there is none."""
-    path = index_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    if not index.exists_in(str(path)):
-        index.create_in(str(path), schema())
+    from omk.search.whoosh_index import ensure
+
+    ensure(index_dir())
 
 
 def index_status() -> str:
-    """'ok' when the index opens, otherwise a short reason."""
-    path = str(index_dir())
+    """'ok' when the current index opens, otherwise a short reason."""
+    path = str(index_dir() / "current")
     # Whoosh leaves a corrupt TOC's file open when reading it fails: let it be closed here,
     # quietly, rather than as a ResourceWarning at some later garbage collection.
     with warnings.catch_warnings():

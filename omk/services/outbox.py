@@ -33,6 +33,12 @@ _ORDER_LOCK = 0x6F6D6B01
 
 Apply = Callable[[Sequence[OutboxEntry]], None]
 
+
+class ConsumerBusy(Exception):
+    """Raised by a consumer that cannot apply entries now (another process is applying them):
+    the entries stay pending for that process or the next drain."""
+
+
 #: Registered consumers by name (the search index registers itself at app start).
 _consumers: dict[str, Apply] = {}
 
@@ -135,6 +141,17 @@ def advance(consumer: str, to: int) -> None:
             db.session.add(OutboxCursor(consumer=consumer, position=to))
 
 
+def reset(consumer: str, to: int) -> None:
+    """Set ``consumer``'s cursor to ``to``, also backwards (after a rebuild from a snapshot:
+    entries after ``to`` are applied again, idempotently)."""
+    with unit_of_work():
+        cursor = db.session.get(OutboxCursor, consumer)
+        if cursor is None:
+            db.session.add(OutboxCursor(consumer=consumer, position=to))
+        else:
+            cursor.position, cursor.updated_at = to, utcnow()
+
+
 def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
     """Apply every pending entry to ``consumer`` in order; returns how many were applied.
 
@@ -146,7 +163,11 @@ def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
         entries = pending(consumer, batch)
         if not entries:
             return done
-        apply(entries)
+        try:
+            apply(entries)
+        except ConsumerBusy:
+            log.debug("outbox consumer %s busy; %d entries stay pending", consumer, len(entries))
+            return done
         advance(consumer, entries[-1].id)
         done += len(entries)
 

@@ -8,10 +8,32 @@ from flask import Flask
 def register_views(app: Flask) -> None:
     """Register every HTML blueprint."""
     import omk.views.report_files as report_files
-    from omk.views import account, auth, cycles, health, main, municipalities, reports, users
+    from omk.views import (
+        account,
+        auth,
+        cycles,
+        health,
+        main,
+        municipalities,
+        practices,
+        reports,
+        search,
+        users,
+    )
     from omk.views.publication import bp as publication_bp
 
-    for module in (main, auth, account, users, municipalities, health, reports, cycles):
+    for module in (
+        main,
+        auth,
+        account,
+        users,
+        municipalities,
+        health,
+        reports,
+        cycles,
+        search,
+        practices,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(report_files.bp)  # the offline path: workbook download, file upload
     reports.register_filters(app)

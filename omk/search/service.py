@@ -1,0 +1,366 @@
+"""Search as the app uses it: keep the index in step with the database (through the outbox
+only), answer queries with hits re-checked against the database, rebuild and verify.
+
+The index only ever learns what the database committed: the outbox consumer ``search``
+recomputes the records of every lineage an entry names and replaces them (idempotent, in
+order). ``reindex`` builds a new generation beside the live one from the database and swaps
+it in; ``verify`` compares both and lists the drift.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import after_this_request, current_app, has_request_context
+from sqlalchemy import func, select
+from whoosh import query as wq
+
+from omk.extensions import db
+from omk.models.outbox import OutboxEntry, OutboxKind
+from omk.search import analysis, records, snippets
+from omk.search.records import FACETS
+from omk.search.whoosh_index import (
+    TEXT_FIELDS,
+    WhooshIndex,
+    create_generation,
+    ensure,
+    make_current,
+)
+from omk.services import outbox
+
+log = logging.getLogger("omk.search")
+
+CONSUMER = "search"
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_QUERY_LENGTH = 500
+MAX_QUERY_PARTS = 12
+SORTS = ("relevance", "newest")
+TITLE_PHRASE_BOOST = 10.0
+
+
+def index_root() -> Path:
+    return Path(current_app.config["SEARCH_INDEX"])
+
+
+def engine() -> WhooshIndex:
+    """The app's index (one per process, reused between requests)."""
+    engines: dict[str, WhooshIndex] = current_app.extensions.setdefault("omk_search", {})
+    root = str(index_root())
+    if root not in engines:
+        ensure(Path(root))
+        engines[root] = WhooshIndex(Path(root))
+    return engines[root]
+
+
+# --- keeping the index in step ------------------------------------------------------------
+
+
+def _lineages(entries: Sequence[OutboxEntry]) -> list[str]:
+    ids: set[str] = set()
+    municipalities: set[str] = set()
+    for entry in entries:
+        if entry.kind == OutboxKind.REPORT_PUBLISHED:
+            ids.update(entry.practice_ids or [])
+        elif entry.kind == OutboxKind.MUNICIPALITY_CHANGED and entry.municipality_key:
+            municipalities.add(entry.municipality_key)
+    ids.update(records.lineages_of(municipalities))
+    return sorted(ids)
+
+
+def apply_lineages(practice_ids: Sequence[str]) -> None:
+    """Make the index hold exactly the database's published versions of these lineages."""
+    if not practice_ids:
+        return
+    if not engine().apply(practice_ids, records.records(practice_ids)):
+        raise outbox.ConsumerBusy()
+
+
+def apply_entries(entries: Sequence[OutboxEntry]) -> None:
+    """The outbox consumer: apply a batch of entries (idempotent)."""
+    apply_lineages(_lineages(entries))
+
+
+def register(app: Any) -> None:
+    """Make the index a consumer of the outbox."""
+    outbox.register_consumer(CONSUMER, apply_entries)
+
+
+def sync() -> int:
+    """Apply every pending outbox entry to the index (cron: ``omk search sync``)."""
+    return outbox.drain(CONSUMER, apply_entries)
+
+
+@dataclass
+class Drift:
+    """Differences between the index and the database."""
+
+    missing: list[str] = field(default_factory=list)  # published, not in the index
+    stale: list[str] = field(default_factory=list)  # in the index with other content
+    extra: list[str] = field(default_factory=list)  # in the index, not published
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def verify() -> Drift:
+    """Compare every published version with the index."""
+    expected = {r.key: r.stamp for r in records.records(None)}
+    indexed = {key: stamp for key, (stamp, _) in engine().stamps().items()}
+    return Drift(
+        missing=sorted(k for k in expected if k not in indexed),
+        stale=sorted(k for k in expected if k in indexed and indexed[k] != expected[k]),
+        extra=sorted(k for k in indexed if k not in expected),
+    )
+
+
+def reindex(progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the index from the database beside the live one and swap it in atomically.
+
+    Entries committed while the rebuild reads are applied again afterwards (idempotent), so
+    nothing published during a reindex is missed."""
+    root = index_root()
+    start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
+    lineages = records.all_lineages()
+    generation = create_generation(root)
+    done = 0
+
+    def batches() -> Any:
+        nonlocal done
+        for batch in records.batches(lineages):
+            done += len({r.practice_id for r in batch})
+            if progress is not None:
+                progress(done, len(lineages))
+            yield batch
+
+    count = engine().bulk_load(generation, batches())
+    make_current(root, generation)
+    outbox.reset(CONSUMER, int(start))
+    sync()
+    return count
+
+
+def status() -> dict[str, Any]:
+    """Index health and outbox lag (for /healthz)."""
+    lag = outbox.lag(CONSUMER)
+    return {
+        "documents": engine().doc_count(),
+        "outbox_pending": lag.pending,
+        "outbox_oldest": lag.oldest_at.isoformat() if lag.oldest_at else None,
+    }
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+@dataclass
+class Part:
+    """One unit of a query: a word (with its alternatives) or a quoted phrase."""
+
+    text: str
+    query: wq.Query
+    terms: set[str]
+    is_phrase: bool = False
+
+
+def _any_field(term: str) -> wq.Query:
+    return wq.Or([wq.Term(name, term) for name in TEXT_FIELDS])
+
+
+def parse(text: str) -> list[Part]:
+    """A query's parts: quoted phrases, and words or synonym phrases with their alternatives."""
+    text = (text or "")[:MAX_QUERY_LENGTH]
+    parts: list[Part] = []
+    for phrase in _PHRASE.findall(text):
+        words = analysis.terms(phrase, "query")
+        if len(words) == 1:
+            parts.append(Part(phrase, _any_field(words[0]), set(words)))
+        elif words:
+            # A phrase in the title counts most: a practice's exact title in quotes finds
+            # that practice first.
+            q = wq.Or(
+                [wq.Phrase(name, words) for name in TEXT_FIELDS]
+                + [wq.Phrase("title", words, boost=TITLE_PHRASE_BOOST)]
+            )
+            parts.append(Part(phrase, q, set(words), is_phrase=True))
+    rest = _PHRASE.sub(" ", text)
+    for part in analysis.expand_query(rest):
+        alternatives = [
+            wq.And([_any_field(t) for t in alt]) if len(alt) > 1 else _any_field(alt[0])
+            for alt in part.alternatives
+            if alt
+        ]
+        if alternatives:
+            terms = {t for alt in part.alternatives for t in alt}
+            parts.append(Part(part.text, wq.Or(alternatives), terms))
+    return parts[:MAX_QUERY_PARTS]
+
+
+@dataclass
+class Hit:
+    """One result: the lineage's version shown, with what a result list needs."""
+
+    practice_id: str
+    cycle: str
+    revision_id: int
+    score: float
+    title: str = ""
+    summary: str = ""
+    ags: str = ""
+    municipality_key: str = ""
+    name: str = ""
+    criterion: str = ""
+    cycles: list[str] = field(default_factory=list)
+    snippet: snippets.Snippet = field(default_factory=list)
+
+
+@dataclass
+class Results:
+    """A page of results with totals, facet counts and a suggestion."""
+
+    query: str
+    total: int
+    complete: int  # results containing every word
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    partial: bool  # some results match only some of the words
+    unmatched: list[str]  # query words that match nothing
+
+
+def search(
+    text: str,
+    *,
+    filters: dict[str, list[str]] | None = None,
+    cycle: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Results:
+    """Search published practices. ``filters`` maps facet names (FACETS keys) to values;
+    ``cycle`` shows that cycle's version of each practice instead of the newest."""
+    parts = parse(text)
+    filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+    if cycle:
+        filters = {k: v for k, v in filters.items() if k != "cycles"}
+    match = engine().match(
+        [p.query for p in parts],
+        filters=filters,
+        version=cycle or None,
+        sort=sort if sort in SORTS else "relevance",
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    terms = set().union(*(p.terms for p in parts)) if parts else set()
+    hits = _checked_hits(match.page, terms)
+    unmatched = [p.text for p, n in zip(parts, match.part_hits, strict=True) if n == 0]
+    return Results(
+        query=text,
+        total=match.total,
+        complete=match.complete,
+        page=page,
+        per_page=per_page,
+        hits=hits,
+        facets=match.facets,
+        suggestion=_suggestion(text, parts, match.part_hits),
+        partial=bool(parts) and match.complete < match.total,
+        unmatched=unmatched,
+    )
+
+
+def _checked_hits(page: list[tuple[int, float]], terms: set[str]) -> list[Hit]:
+    """The page's hits, each re-checked against the database: a hit that is no longer
+    published is dropped, logged as drift and its lineage queued for resync."""
+    from omk.models.reporting import Cycle, Practice, Report
+
+    idx = engine()
+    candidates = []
+    for docnum, score in page:
+        stored = idx.stored(docnum)
+        candidates.append(
+            Hit(stored["practice_id"], stored["version"], int(stored["revision_id"]), score)
+        )
+    published = records.published_pairs((h.practice_id, h.revision_id) for h in candidates)
+    stale = [h for h in candidates if (h.practice_id, h.revision_id) not in published]
+    if stale:
+        log.warning("search drift: %d hits no longer published: %s", len(stale), stale)
+        _resync_later([h.practice_id for h in stale])
+    hits = [h for h in candidates if (h.practice_id, h.revision_id) in published]
+    if not hits:
+        return []
+    rows = db.session.execute(
+        select(Practice, Report)
+        .join(Report, Practice.report_id == Report.id)
+        .where(Practice.revision_id.in_([h.revision_id for h in hits]))
+        .where(Practice.uuid.in_([h.practice_id for h in hits]))
+    ).all()
+    by_key = {(p.uuid, p.revision_id): (p, r) for p, r in rows}
+    cycles: dict[str, list[str]] = {h.practice_id: [] for h in hits}
+    for uuid, code in db.session.execute(
+        select(Practice.uuid, Cycle.code)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+        .where(Practice.uuid.in_(list(cycles)))
+        .order_by(Cycle.period_end)
+    ):
+        cycles[uuid].append(code)
+    for hit in hits:
+        practice, report = by_key[(hit.practice_id, hit.revision_id)]
+        hit.title, hit.summary = practice.title, practice.summary
+        hit.ags = report.municipality.reporting_ags or report.municipality_key
+        hit.municipality_key = report.municipality_key
+        hit.name = report.municipality.name
+        hit.criterion = practice.criterion
+        hit.cycles = cycles[hit.practice_id]
+        hit.snippet = snippets.snippet(
+            [practice.summary, practice.description, practice.outcomes or ""], terms
+        )
+    return hits
+
+
+def _resync_later(practice_ids: list[str]) -> None:
+    def resync() -> None:
+        try:
+            apply_lineages(practice_ids)
+        except Exception:
+            log.exception("search resync of %s failed; omk search sync repairs it", practice_ids)
+
+    if has_request_context():
+
+        @after_this_request
+        def _after(response: Any) -> Any:
+            resync()
+            return response
+
+    else:
+        resync()
+
+
+def _suggestion(text: str, parts: list[Part], part_hits: list[int]) -> str | None:
+    """'Meinten Sie …?': words that match nothing replaced by the index's nearest word."""
+    missing = [p for p, n in zip(parts, part_hits, strict=True) if n == 0 and not p.is_phrase]
+    if not missing:
+        return None
+    suggestion = text
+    changed = False
+    with engine().searcher() as s:
+        corrector = s.corrector("words")
+        for part in missing:
+            word = part.text.strip()
+            if " " in word or len(word) < 4:
+                continue
+            found = corrector.suggest(analysis.fold(word), limit=1, maxdist=2)
+            if found and found[0] != analysis.fold(word):
+                suggestion = re.sub(re.escape(word), found[0], suggestion, count=1)
+                changed = True
+    return suggestion if changed else None

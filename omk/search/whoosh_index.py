@@ -1,0 +1,483 @@
+"""The embedded search engine: a Whoosh index in the instance folder.
+
+Layout: ``<SEARCH_INDEX>/current`` is a symbolic link to a generation folder
+(``gen-<timestamp>``); a full reindex builds a new generation beside the live one and swaps
+the link atomically, so searches keep working during it. One writer at a time: a worker that
+finds the index locked leaves its outbox entries to the writer holding the lock (or to
+``omk search sync``), it never waits and never shows a user ``LockError``.
+
+Matching and ranking (:meth:`WhooshIndex.match`): every query part (a word with its lemmas,
+compound parts and synonyms, or a quoted phrase) gives the set of documents it matches; a
+document's tier is the number of parts it matches, so documents with every word come first,
+then those with most. Within a tier Whoosh's BM25F ranks (title 3×, summary 1.5×). Facet
+counts come from per-segment arrays built from the postings of the facet fields (never from
+stored fields), cached until the segment changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import index, query
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+
+from omk.search.analysis import GermanAnalyzer, fold
+from omk.search.records import FACETS, PracticeRecord
+
+log = logging.getLogger("omk.search")
+
+SCHEMA_VERSION = 2
+#: Text fields searched, with their BM25F weight.
+TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
+WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our entries
+
+
+def schema() -> Schema:
+    """The index schema: text fields (German analysis), facet keywords, what a hit needs."""
+    german = GermanAnalyzer()
+    fields: dict[str, Any] = {
+        "key": ID(stored=True, unique=True),
+        "practice_id": ID(stored=True),
+        "version": ID(stored=True),  # the cycle of this version
+        "latest": ID,  # "1" on the newest published version of a lineage
+        "revision_id": STORED,
+        "stamp": STORED,
+        "period_end": NUMERIC(stored=True, sortable=True),  # yyyymmdd: sort by newest
+        "words": KEYWORD(lowercase=True),  # surface words for "Meinten Sie …?"
+    }
+    for name, boost in TEXT_FIELDS.items():
+        fields[name] = TEXT(analyzer=german, field_boost=boost, phrase=True)
+    for name in FACETS:
+        fields[f"f_{name}"] = KEYWORD(commas=True)
+    return Schema(**fields)
+
+
+def _document(record: PracticeRecord) -> dict[str, Any]:
+    body = "\n\n".join(
+        t for t in (record.description, record.outcomes, record.transferability) if t
+    )
+    words = {fold(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
+    doc: dict[str, Any] = {
+        "key": record.key,
+        "practice_id": record.practice_id,
+        "version": record.cycle,
+        "latest": "1" if record.is_latest else "0",
+        "revision_id": record.revision_id,
+        "stamp": record.stamp,
+        "period_end": int(record.period_end.replace("-", "")),
+        "words": " ".join(sorted(words)),
+        "title": record.title,
+        "summary": record.summary,
+        "body": body,
+        "actors": record.actors,
+    }
+    for name in FACETS:
+        values = getattr(record, name)
+        if values:
+            doc[f"f_{name}"] = ",".join(values)
+    return doc
+
+
+def _surface_words(text: str) -> Iterator[str]:
+    for word in text.split():
+        word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
+        if len(word) >= 4 and word.isalpha():
+            yield word.lower()
+
+
+# --- the folder and its generations ---------------------------------------------------------
+
+
+def _current(root: Path) -> Path:
+    return root / "current"
+
+
+def exists(root: Path) -> bool:
+    path = _current(root)
+    return path.exists() and index.exists_in(str(path))
+
+
+def create_generation(root: Path) -> Path:
+    """A new, empty index folder beside the live one (not yet current)."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    index.create_in(str(path), schema())
+    return path
+
+
+def make_current(root: Path, generation: Path) -> None:
+    """Point ``current`` at ``generation`` atomically and remove older generations."""
+    link = _current(root)
+    tmp = root / f".current-{os.getpid()}-{threading.get_ident()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(generation.name)
+    os.replace(tmp, link)
+    for old in root.glob("gen-*"):
+        if old.name != generation.name:
+            # Open searchers keep their files (POSIX); new ones open the new generation.
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def ensure(root: Path) -> None:
+    """Create an empty current index if there is none (or it has an older schema)."""
+    if exists(root):
+        ix = index.open_dir(str(_current(root)))
+        try:
+            if "key" in ix.schema and "f_criterion" in ix.schema:
+                return
+        finally:
+            ix.close()
+    make_current(root, create_generation(root))
+    for legacy in root.glob("_MAIN_*"):  # an index of schema 1 lay directly in the folder
+        legacy.unlink()
+    for legacy in root.glob("*.seg"):
+        legacy.unlink()
+
+
+# --- facet arrays ------------------------------------------------------------------------------
+
+
+@dataclass
+class _SegmentFacets:
+    """For one segment: per facet, (docnum, value id) pairs; plus each doc's period end."""
+
+    size: int
+    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    period_end: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    version: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+
+
+class FacetCache:
+    """Facet values of every document as arrays, per segment, with one vocabulary per facet."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._segments: dict[tuple[str, int], _SegmentFacets] = {}
+        self.values: dict[str, list[str]] = {name: [] for name in (*FACETS, "version")}
+        self._ids: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, "version")}
+
+    def value_id(self, facet: str, value: str) -> int:
+        ids = self._ids[facet]
+        if value not in ids:
+            ids[value] = len(self.values[facet])
+            self.values[facet].append(value)
+        return ids[value]
+
+    def lookup(self, facet: str, value: str) -> int | None:
+        return self._ids[facet].get(value)
+
+    def _postings(self, reader: Any, field: str) -> Iterator[tuple[str, list[int]]]:
+        if field not in reader.schema:
+            return
+        for raw in reader.lexicon(field):
+            value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            yield value, list(reader.postings(field, raw).all_ids())
+
+    def _build(self, reader: Any) -> _SegmentFacets:
+        size = reader.doc_count_all()
+        seg = _SegmentFacets(size=size)
+        for name in FACETS:
+            docs: list[int] = []
+            vals: list[int] = []
+            for value, ids in self._postings(reader, f"f_{name}"):
+                vid = self.value_id(name, value)
+                docs.extend(ids)
+                vals.extend([vid] * len(ids))
+            seg.pairs[name] = (np.asarray(docs, dtype=np.int64), np.asarray(vals, dtype=np.int64))
+        seg.latest = np.zeros(size, dtype=bool)
+        for value, ids in self._postings(reader, "latest"):
+            if value == "1":
+                seg.latest[ids] = True
+        seg.version = np.full(size, -1, dtype=np.int32)
+        for value, ids in self._postings(reader, "version"):
+            seg.version[ids] = self.value_id("version", value)
+        seg.period_end = np.zeros(size, dtype=np.int64)
+        column = reader.column_reader("period_end") if reader.has_column("period_end") else None
+        if column is not None:
+            seg.period_end = np.asarray([column[i] for i in range(size)], dtype=np.int64)
+        return seg
+
+    def segments(self, searcher: Searcher) -> list[tuple[int, _SegmentFacets]]:
+        """(offset, arrays) of every segment of the searcher's reader."""
+        out: list[tuple[int, _SegmentFacets]] = []
+        with self._lock:
+            keep: dict[tuple[str, int], _SegmentFacets] = {}
+            for reader, offset in _leaves(searcher):
+                segment = reader.segment() if hasattr(reader, "segment") else None
+                key = (
+                    (segment.segment_id(), segment.deleted_count())
+                    if segment is not None
+                    else (f"r{id(reader)}", reader.doc_count())
+                )
+                seg = self._segments.get(key) or self._build(reader)
+                keep[key] = seg
+                out.append((offset, seg))
+            self._segments = keep
+        return out
+
+
+def _leaves(searcher: Searcher) -> list[tuple[Any, int]]:
+    reader = searcher.reader()
+    if reader.is_atomic():
+        return [(reader, 0)]
+    return list(reader.leaf_readers())
+
+
+# --- the index ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    """What a query matched: ranked docnums of one page, totals, tiers and facet counts."""
+
+    total: int
+    complete: int  # documents that match every query part
+    parts: int  # number of query parts
+    page: list[tuple[int, float]]  # (docnum, score) of the requested page, best first
+    facets: dict[str, dict[str, int]]
+    part_hits: list[int]  # per query part, how many documents it matches (0: "Meinten Sie")
+
+
+class WhooshIndex:
+    """The current generation of the index under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.facets = FacetCache()
+        self._ix: Any = None
+        self._ix_target: str | None = None
+        self._searcher: Searcher | None = None
+        self._lock = threading.Lock()
+
+    # reading
+
+    def _open(self) -> Any:
+        target = os.readlink(_current(self.root)) if _current(self.root).is_symlink() else None
+        if self._ix is None or target != self._ix_target:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+            if self._ix is not None:
+                self._ix.close()
+            self._ix = index.open_dir(str(_current(self.root)))
+            self._ix_target = target
+            self.facets = FacetCache()
+        return self._ix
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        """An up-to-date searcher (reused while the index has not changed)."""
+        with self._lock:
+            ix = self._open()
+            if self._searcher is not None and not self._searcher.up_to_date():
+                # A new searcher rather than refresh(): Whoosh 2.7's refresh fails on a
+                # searcher of an empty index (EmptyReader has no segments).
+                self._searcher.close()
+                self._searcher = None
+            if self._searcher is None:
+                self._searcher = ix.searcher()
+            searcher = self._searcher
+        yield searcher
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            if self._ix is not None:
+                self._ix.close()
+            self._searcher = self._ix = None
+
+    def doc_count(self) -> int:
+        with self.searcher() as s:
+            return int(s.doc_count())
+
+    def stamps(self) -> dict[str, tuple[str, int]]:
+        """key → (stamp, revision id) of every document (for verify)."""
+        with self.searcher() as s:
+            return {f["key"]: (f["stamp"], f["revision_id"]) for f in s.all_stored_fields()}
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        with self.searcher() as s:
+            return dict(s.stored_fields(docnum))
+
+    # writing
+
+    def apply(
+        self,
+        lineages: Iterable[str],
+        records: Sequence[PracticeRecord],
+        *,
+        path: Path | None = None,
+    ) -> bool:
+        """Replace every document of these lineages by ``records``. False when another
+        writer holds the lock (nothing written: the caller leaves its entries pending)."""
+        ix = index.open_dir(str(path or _current(self.root)))
+        try:
+            writer = ix.writer(timeout=WRITER_TIMEOUT)
+        except LockError:
+            ix.close()
+            return False
+        try:
+            for practice_id in lineages:
+                writer.delete_by_term("practice_id", practice_id)
+            for record in records:
+                writer.add_document(**_document(record))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            ix.close()
+        return True
+
+    def bulk_load(self, path: Path, batches: Iterable[Sequence[PracticeRecord]]) -> int:
+        """Fill a fresh generation (reindex): one writer, two processes where it helps."""
+        ix = index.open_dir(str(path))
+        count = 0
+        writer = ix.writer(limitmb=256)
+        try:
+            for batch in batches:
+                for record in batch:
+                    writer.add_document(**_document(record))
+                count += len(batch)
+            writer.commit(optimize=True)
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            ix.close()
+        return count
+
+    # matching
+
+    def match(
+        self,
+        parts: Sequence[query.Query],
+        *,
+        filters: dict[str, list[str]],
+        version: str | None,
+        sort: str,
+        offset: int,
+        limit: int,
+    ) -> Match:
+        """Match, filter, count and rank (see the module's docstring)."""
+        with self.searcher() as s:
+            segments = self.facets.segments(s)
+            size = s.doc_count_all()
+            base = self._base_mask(segments, size, filters, version)
+            tiers = np.zeros(size, dtype=np.int16)
+            part_hits: list[int] = []
+            for q in parts:
+                hits = np.fromiter(s.docs_for_query(q), dtype=np.int64)
+                part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
+                if hits.size:
+                    tiers[hits] += 1
+            matched = base & (tiers > 0) if parts else base & _alive(s, size)
+            facets = self._count(segments, matched)
+            total = int(np.count_nonzero(matched))
+            complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
+            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit)
+        return Match(total, complete, len(parts), page, facets, part_hits)
+
+    def _base_mask(
+        self,
+        segments: list[tuple[int, _SegmentFacets]],
+        size: int,
+        filters: dict[str, list[str]],
+        version: str | None,
+    ) -> np.ndarray:
+        mask = np.zeros(size, dtype=bool)
+        vid = self.facets.lookup("version", version) if version else None
+        for offset, seg in segments:
+            if version is None:
+                mask[offset : offset + seg.size] = seg.latest
+            elif vid is not None:
+                mask[offset : offset + seg.size] = seg.version == vid
+        for facet, wanted in filters.items():
+            if not wanted:
+                continue
+            allowed = np.zeros(size, dtype=bool)
+            ids = [self.facets.lookup(facet, v) for v in wanted]
+            ids_arr = np.asarray([i for i in ids if i is not None], dtype=np.int64)
+            if ids_arr.size:
+                for offset, seg in segments:
+                    docs, vals = seg.pairs.get(facet, (np.zeros(0, np.int64),) * 2)
+                    allowed[offset + docs[np.isin(vals, ids_arr)]] = True
+            mask &= allowed  # values of one facet are alternatives; facets combine
+        return mask
+
+    def _count(
+        self, segments: list[tuple[int, _SegmentFacets]], matched: np.ndarray
+    ) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for facet in FACETS:
+            total = np.zeros(len(self.facets.values[facet]), dtype=np.int64)
+            for offset, seg in segments:
+                docs, vals = seg.pairs[facet]
+                if docs.size:
+                    selected = vals[matched[offset + docs]]
+                    total += np.bincount(selected, minlength=total.size)[: total.size]
+            values = self.facets.values[facet]
+            counts[facet] = {values[i]: int(n) for i in np.nonzero(total)[0] for n in [total[i]]}
+        return counts
+
+    def _rank(
+        self,
+        s: Searcher,
+        parts: Sequence[query.Query],
+        matched: np.ndarray,
+        tiers: np.ndarray,
+        segments: list[tuple[int, _SegmentFacets]],
+        sort: str,
+        offset: int,
+        limit: int,
+    ) -> list[tuple[int, float]]:
+        wanted = offset + limit
+        if not parts or sort == "newest":
+            period = np.zeros(matched.size, dtype=np.int64)
+            for off, seg in segments:
+                period[off : off + seg.size] = seg.period_end
+            docs = np.nonzero(matched)[0]
+            keys = (-period[docs], -tiers[docs]) if parts else (-period[docs],)
+            order = docs[np.lexsort(keys[::-1])] if docs.size else docs
+            return [(int(d), 0.0) for d in order[offset:wanted]]
+        union = query.Or(list(parts))
+        page: list[tuple[int, float]] = []
+        for tier in range(len(parts), 0, -1):
+            members = np.nonzero(matched & (tiers == tier))[0]
+            if not members.size:
+                continue
+            if len(page) + members.size <= offset:
+                page.extend((int(d), 0.0) for d in members)  # before the page: order irrelevant
+                continue
+            need = wanted - len(page)
+            results = s.search(union, limit=need, filter=set(members.tolist()))
+            page.extend((hit.docnum, float(hit.score or 0.0)) for hit in results)
+            if len(page) >= wanted:
+                break
+        return page[offset:wanted]
+
+
+def _alive(s: Searcher, size: int) -> np.ndarray:
+    alive = np.ones(size, dtype=bool)
+    reader = s.reader()
+    if reader.has_deletions():
+        dead = [d for d in range(size) if reader.is_deleted(d)]
+        alive[dead] = False
+    return alive

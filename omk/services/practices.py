@@ -1,0 +1,100 @@
+"""Published practices as their own records: the latest published version of a lineage, its
+versions over the cycles with what changed, and the indicators it explains.
+
+Only published revisions count (DOMAIN.md): a draft, a submitted or returned revision and a
+correction in progress are never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from omk import exchange
+from omk.errors import NotFound
+from omk.extensions import db
+from omk.models.reporting import Cycle, IndicatorValue, Practice, Report
+from omk.policy import Action, authorize
+from omk.services import reports
+
+
+@dataclass
+class Version:
+    """One published version of a practice: the cycle, its report and the changes since the
+    version before."""
+
+    cycle: Cycle
+    report: Report
+    practice: Practice
+    document: dict[str, Any]
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed_fields(self) -> list[str]:
+        """The practice fields that changed since the version before, in format order."""
+        names = {c["field"].split(".")[0].split("[")[0] for c in self.changes}
+        return [name for name in exchange.PRACTICE_FIELDS if name in names]
+
+
+@dataclass
+class PublishedPractice:
+    """A practice's lineage as readers see it: newest version first in ``versions``."""
+
+    practice_id: str
+    versions: list[Version]
+    indicators: list[tuple[str, float]]  # indicators of the latest version's report it explains
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[0]
+
+    @property
+    def cycles(self) -> list[str]:
+        return [v.cycle.code for v in reversed(self.versions)]
+
+
+def _published_rows(practice_id: str) -> list[tuple[Practice, Report]]:
+    rows = db.session.execute(
+        select(Practice, Report)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+        .where(Practice.uuid == practice_id.lower())
+        .options(selectinload(Practice.actors))
+        .order_by(Cycle.period_end.desc(), Cycle.code.desc())
+    ).all()
+    return [(p, r) for p, r in rows]
+
+
+def get_published(user: Any, practice_id: str) -> PublishedPractice:
+    """The published lineage of a practice; NotFound when no version is published (whether
+    a draft holds it is nobody's business)."""
+    rows = _published_rows(practice_id)
+    if not rows:
+        raise NotFound("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht.")
+    authorize(Action.PRACTICE_READ, rows[0][1], user=user)
+    versions = [
+        Version(r.cycle, r, p, exchange.canonical_practice(reports.practice_to_dict(p)))
+        for p, r in rows
+    ]
+    for newer, older in pairwise(versions):
+        newer.changes = _changes(older.document, newer.document)
+    latest = versions[0]
+    values = db.session.scalars(
+        select(IndicatorValue).where(IndicatorValue.revision_id == latest.practice.revision_id)
+    ).all()
+    explained = [
+        (v.code, v.value) for v in values if latest.practice.uuid in (v.practice_ids or [])
+    ]
+    return PublishedPractice(latest.practice.uuid, versions, explained)
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field changes of one practice between two versions (paths without the practice ref)."""
+    wrap = lambda p: {"practices": [p]}  # noqa: E731 - a one-line adapter to exchange.diff
+    changes = exchange.diff(wrap(old), wrap(new))
+    prefix = f"practices[{new['id']}]."
+    return [dict(c, field=c["field"].removeprefix(prefix)) for c in changes]

@@ -1,0 +1,173 @@
+"""Search of published practices: what is found, what never is, and an index that follows
+the database through the outbox only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from omk.models import User
+from omk.search import service
+from omk.services import reports
+from tests import factories
+from tests.conftest import login
+
+ESSEN, KOELN, AACHEN = "05113000", "05315000", "05334002"
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, Any]:
+    factories.make_cycle("2025")
+    return {
+        "essen": make_user("reporter", municipality=ESSEN),
+        "koeln": make_user("reporter", municipality=KOELN),
+        "aachen": make_user("reporter", municipality=AACHEN),
+        "reviewer": make_user("reviewer", scope="05"),
+        "staff": make_user("staff"),
+        "admin": make_user("admin"),
+    }
+
+
+def publish(people: dict[str, Any], ags: str, *practices: dict[str, Any]) -> None:
+    owner = {ESSEN: "essen", KOELN: "koeln", AACHEN: "aachen"}[ags]
+    report, _ = reports.import_document(
+        people[owner], factories.document(ags, practices=list(practices))
+    )
+    reports.submit(people[owner], report)
+    reports.accept(people["reviewer"], report)
+
+
+def titles(results: service.Results) -> list[str]:
+    return [h.title for h in results.hits]
+
+
+def test_german_words_find_their_forms(people: dict[str, Any]) -> None:
+    publish(
+        people,
+        ESSEN,
+        factories.practice(
+            "Sprachcafé für Geflüchtete",
+            summary="Wöchentliches Treffen in Gemeinschaftsunterkünften.",
+            description="Ehrenamtliche Sprachförderung mit Integrationskursen der VHS.",
+        ),
+    )
+    publish(
+        people,
+        KOELN,
+        factories.practice(
+            "Ausbildungslotsen", summary="Lotsen begleiten junge Menschen in Ausbildung."
+        ),
+    )
+    for query, expected in [
+        ("Sprachcafe", ["Sprachcafé für Geflüchtete"]),
+        ("Unterkunft", ["Sprachcafé für Geflüchtete"]),
+        ("Förderung", ["Sprachcafé für Geflüchtete"]),
+        ("Integrationskurs", ["Sprachcafé für Geflüchtete"]),
+        ("Lotse", ["Ausbildungslotsen"]),
+        ("Fluechtlinge", ["Sprachcafé für Geflüchtete"]),
+    ]:
+        assert titles(service.search(query)) == expected, query
+
+
+def test_all_words_first_then_most(people: dict[str, Any]) -> None:
+    publish(
+        people,
+        ESSEN,
+        factories.practice("Sprachcafé", summary="Deutsch lernen im Café.", description="Café."),
+    )
+    publish(
+        people,
+        KOELN,
+        factories.practice(
+            "Sprachcafé für Mütter", summary="Mütter lernen Deutsch.", description="Kinder."
+        ),
+    )
+    results = service.search("Sprachcafé Mütter Kinderbetreuung")
+    assert results.total == 2 and results.partial
+    assert titles(results)[0] == "Sprachcafé für Mütter"
+    assert results.complete == 0 and results.unmatched == ["Kinderbetreuung"]
+
+
+def test_only_published_versions_are_found(people: dict[str, Any]) -> None:
+    draft = factories.practice("Geheimes Entwurfsprojekt Zq7")
+    reports.import_document(people["essen"], factories.document(ESSEN, practices=[draft]))
+    submitted = factories.practice("Eingereichtes Projekt Zq7")
+    report, _ = reports.import_document(
+        people["koeln"], factories.document(KOELN, practices=[submitted])
+    )
+    reports.submit(people["koeln"], report)
+    assert service.search("Zq7").total == 0
+    reports.accept(people["reviewer"], report)
+    assert titles(service.search("Zq7")) == ["Eingereichtes Projekt Zq7"]
+
+
+def test_a_correction_shows_only_once_accepted(people: dict[str, Any]) -> None:
+    p = factories.practice("Wohnraumakquise durch Mietgarantien")
+    publish(people, ESSEN, p)
+    report = reports.get_report("2025", ESSEN)
+    reports.reopen(people["reviewer"], report, "Titel schärfen")
+    doc = reports.working_document(report)
+    doc["practices"][0]["title"] = "Wohnraumakquise mit Vermieterberatung"
+    reports.save_document(people["essen"], report, doc, edit_version=None)
+    reports.submit(people["essen"], report)
+    assert titles(service.search("Vermieterberatung")) == []
+    assert titles(service.search("Mietgarantien")) == ["Wohnraumakquise durch Mietgarantien"]
+    reports.accept(people["reviewer"], report)
+    assert titles(service.search("Vermieterberatung")) == ["Wohnraumakquise mit Vermieterberatung"]
+    assert titles(service.search("Mietgarantien")) == []
+
+
+def test_facets_count_exactly_and_filter(people: dict[str, Any]) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé A", criterion="sprache_bildung"))
+    publish(people, KOELN, factories.practice("Sprachcafé B", criterion="zivilgesellschaft"))
+    publish(people, AACHEN, factories.practice("Sprachcafé C", criterion="sprache_bildung"))
+    results = service.search("Sprachcafé")
+    assert results.facets["criterion"] == {"sprache_bildung": 2, "zivilgesellschaft": 1}
+    assert results.facets["land"] == {"05": 3}
+    filtered = service.search("Sprachcafé", filters={"criterion": ["zivilgesellschaft"]})
+    assert titles(filtered) == ["Sprachcafé B"] and filtered.facets["criterion"] == {
+        "zivilgesellschaft": 1
+    }
+
+
+def test_a_quoted_title_finds_that_practice_first(people: dict[str, Any]) -> None:
+    publish(people, ESSEN, factories.practice("Deutsch lernen im Park"))
+    publish(
+        people,
+        KOELN,
+        factories.practice("Park der Begegnung", summary="Deutsch lernen und im Park spielen."),
+    )
+    assert titles(service.search('"Deutsch lernen im Park"'))[0] == "Deutsch lernen im Park"
+
+
+def test_verify_finds_drift_and_reindex_repairs_it(app: Flask, people: dict[str, Any]) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé"))
+    assert service.verify().clean
+    service.engine().apply([], [])  # nothing
+    # Make the index drift: drop the lineage behind the outbox's back.
+    pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
+    service.engine().apply([pid], [])
+    drift = service.verify()
+    assert drift.missing == [f"{pid}@2025"] and not drift.clean
+    assert service.reindex() == 1
+    assert service.verify().clean
+    assert titles(service.search("Sprachcafé")) == ["Sprachcafé"]
+
+
+def test_the_search_page_for_logged_in_users(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé im Stadtteil"))
+    assert client.get("/suche?q=Sprachcafe").status_code in (302, 401)
+    login(client, people["staff"])
+    page = client.get("/suche?q=Sprachcafe")
+    assert page.status_code == 200
+    assert "Sprachcafé im Stadtteil" in page.text and "1 Maßnahme gefunden" in page.text
+    assert "<mark>" in page.text
+    pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
+    detail = client.get(f"/massnahmen/{pid}")
+    assert detail.status_code == 200 and "Sprachcafé im Stadtteil" in detail.text
