@@ -1,0 +1,116 @@
+"""Load the hand-judged evaluation sets for search (issue 10) and similar practices (issue 12).
+
+The judgements live as data next to this module (``tests/search/eval/queries.yaml``,
+``tests/synergies/eval/pairs.yaml``); practices are named by their demo id (``d001`` …) from
+``content/practices/practices.jsonl``. Evaluation scripts report on ``split == "heldout"``
+and tune, if at all, only on ``split == "dev"``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PRACTICES = ROOT / "content" / "practices" / "practices.jsonl"
+QUERIES = ROOT / "tests" / "search" / "eval" / "queries.yaml"
+PAIRS = ROOT / "tests" / "synergies" / "eval" / "pairs.yaml"
+
+KINDS = (
+    "plain",
+    "non_literal",
+    "compound_inflection",
+    "misspelled",
+    "synonym",
+    "phrase",
+    "facet",
+)
+SPLITS = ("dev", "heldout")
+LABELS = ("similar", "lookalike")
+FACETS = ("criterion", "land", "status", "target_group", "actor_type")
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    kind: str
+    split: str
+    facets: dict[str, str]
+    note: str | None
+    grades: dict[str, int]  # practice id -> 1..3; unlisted practices are 0
+    titles: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    a_title: str
+    b_title: str
+    label: str
+    split: str
+    reason: str
+
+
+def load_practices(path: Path = PRACTICES) -> dict[str, dict[str, Any]]:
+    """The demo practices by id."""
+    with path.open(encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines if line.strip()]
+    return {row["id"]: row for row in rows}
+
+
+def load_queries(path: Path = QUERIES) -> list[Query]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    queries = []
+    for item in data["queries"]:
+        relevant = item.get("relevant") or []
+        queries.append(
+            Query(
+                id=str(item["id"]),
+                text=str(item["query"]),
+                kind=str(item["kind"]),
+                split=str(item["split"]),
+                facets={str(k): str(v) for k, v in (item.get("facets") or {}).items()},
+                note=item.get("note"),
+                grades={str(r["id"]): int(r["grade"]) for r in relevant},
+                titles={str(r["id"]): str(r["title"]) for r in relevant},
+            )
+        )
+    return queries
+
+
+def load_pairs(path: Path = PAIRS) -> list[Pair]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        Pair(
+            a=str(item["a"]),
+            b=str(item["b"]),
+            a_title=str(item["a_title"]),
+            b_title=str(item["b_title"]),
+            label=str(item["label"]),
+            split=str(item["split"]),
+            reason=str(item["reason"]),
+        )
+        for item in data["pairs"]
+    ]
+
+
+def satisfies(practice: dict[str, Any], facets: dict[str, str]) -> bool:
+    """Whether a practice passes a query's facet filters (exact codes, no expansion of ``alle``)."""
+    for key, value in facets.items():
+        if key == "criterion" and practice["criterion"] != value:
+            return False
+        if key == "land" and practice["ags"][:2] != value:
+            return False
+        if key == "status" and practice["status"] != value:
+            return False
+        if key == "target_group" and value not in practice["target_groups"]:
+            return False
+        if key == "actor_type" and all(a["type"] != value for a in practice["actors"]):
+            return False
+    return True

@@ -1,0 +1,109 @@
+"""Sanity checks of the hand-judged evaluation sets (no app needed)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.search.eval_sets import (
+    FACETS,
+    KINDS,
+    LABELS,
+    SPLITS,
+    Pair,
+    Query,
+    load_pairs,
+    load_practices,
+    load_queries,
+    satisfies,
+)
+
+PRACTICES = load_practices()
+
+
+@pytest.fixture(scope="module")
+def queries() -> list[Query]:
+    return load_queries()
+
+
+@pytest.fixture(scope="module")
+def pairs() -> list[Pair]:
+    return load_pairs()
+
+
+def _balanced(counter: Counter[str]) -> bool:
+    return abs(counter["dev"] - counter["heldout"]) <= 1
+
+
+def test_corpus_is_the_one_judged() -> None:
+    assert len(PRACTICES) == 121
+    assert set(PRACTICES) == {f"d{n:03d}" for n in range(1, 122)}
+
+
+def test_queries_are_well_formed(queries: list[Query]) -> None:
+    assert len(queries) >= 40
+    assert len({q.id for q in queries}) == len(queries)
+    assert len({q.text.casefold() for q in queries}) == len(queries)
+    for q in queries:
+        assert q.text.strip(), q.id
+        assert q.kind in KINDS, q.id
+        assert q.split in SPLITS, q.id
+        assert q.grades, f"{q.id} has no relevant practice"
+        assert max(q.grades.values()) == 3, f"{q.id} has no practice of grade 3"
+        if q.kind == "phrase":
+            assert q.text.count('"') == 2, q.id
+        if q.kind == "facet":
+            assert q.facets, q.id
+
+
+def test_judged_ids_exist_with_their_titles_and_grades(queries: list[Query]) -> None:
+    for q in queries:
+        for pid, grade in q.grades.items():
+            assert pid in PRACTICES, f"{q.id}: unknown practice {pid}"
+            assert grade in (1, 2, 3), f"{q.id}/{pid}: grade {grade}"
+            assert q.titles[pid] == PRACTICES[pid]["title"], f"{q.id}/{pid}: title differs"
+
+
+def test_judged_practices_satisfy_the_facets(queries: list[Query]) -> None:
+    for q in queries:
+        assert set(q.facets) <= set(FACETS), q.id
+        for pid in q.grades:
+            assert satisfies(PRACTICES[pid], q.facets), f"{q.id}: {pid} fails {q.facets}"
+
+
+def test_query_splits_are_balanced_overall_and_per_kind(queries: list[Query]) -> None:
+    assert _balanced(Counter(q.split for q in queries))
+    for kind in KINDS:
+        per_kind = Counter(q.split for q in queries if q.kind == kind)
+        assert sum(per_kind.values()) >= 4, kind
+        assert _balanced(per_kind), kind
+
+
+def test_pairs_are_well_formed(pairs: list[Pair]) -> None:
+    seen: set[frozenset[str]] = set()
+    for p in pairs:
+        key = frozenset((p.a, p.b))
+        assert len(key) == 2, f"{p.a} paired with itself"
+        assert key not in seen, f"pair {p.a}/{p.b} judged twice"
+        seen.add(key)
+        assert p.label in LABELS, (p.a, p.b)
+        assert p.split in SPLITS, (p.a, p.b)
+        assert p.reason.strip(), (p.a, p.b)
+        for pid, title in ((p.a, p.a_title), (p.b, p.b_title)):
+            assert pid in PRACTICES, f"unknown practice {pid}"
+            assert title == PRACTICES[pid]["title"], f"{pid}: title differs"
+
+
+def test_pairs_never_join_one_municipality(pairs: list[Pair]) -> None:
+    for p in pairs:
+        a, b = PRACTICES[p.a], PRACTICES[p.b]
+        assert a["ags"] != b["ags"], f"{p.a}/{p.b}: same municipality {a['municipality']}"
+
+
+def test_pair_counts_and_splits(pairs: list[Pair]) -> None:
+    labels = Counter(p.label for p in pairs)
+    assert labels["similar"] >= 30
+    assert labels["lookalike"] >= 15
+    for label in LABELS:
+        assert _balanced(Counter(p.split for p in pairs if p.label == label)), label
