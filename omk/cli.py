@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -210,6 +211,57 @@ def search_init() -> None:
 
     ensure_index()
     click.echo(f"Suchindex bereit: {index_dir()}")
+
+
+@search_cli.command("sync")
+def search_sync() -> None:
+    """Offene Änderungen (Outbox) in den Suchindex übernehmen (für cron)."""
+    from omk.search import service
+
+    applied = service.sync()
+    pending = service.status()["outbox_pending"]
+    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+
+
+@search_cli.command("reindex")
+def search_reindex() -> None:
+    """Den Suchindex neben dem laufenden neu aufbauen und dann austauschen."""
+    from omk.search import service
+
+    started = time.perf_counter()
+    bar = click.progressbar(length=1, label="Maßnahmen indexieren", file=sys.stderr)
+    with bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        count = service.reindex(progress)
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    click.echo(f"{count} Fassungen indexiert in {seconds} s; der neue Index ist aktiv.")
+
+
+@search_cli.command("verify")
+def search_verify() -> None:
+    """Suchindex und Datenbank vergleichen; Exit-Code 1 bei Abweichungen."""
+    from omk.search import service
+
+    drift = service.verify()
+    for label, keys in (
+        ("fehlt im Index", drift.missing),
+        ("veraltet im Index", drift.stale),
+        ("im Index, aber nicht veröffentlicht", drift.extra),
+    ):
+        for key in keys:
+            click.echo(f"{label}: {key}")
+    if drift.clean:
+        click.echo("Suchindex und Datenbank stimmen überein.")
+        return
+    n = len(drift.missing) + len(drift.stale) + len(drift.extra)
+    click.echo(
+        f"{n} Abweichungen: `omk search sync` oder `omk search reindex` behebt sie.", err=True
+    )
+    sys.exit(1)
 
 
 cycles_cli = AppGroup("cycles", help="Berichtsrunden verwalten.")

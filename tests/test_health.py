@@ -17,14 +17,19 @@ def test_ok_with_database_and_index(app: Flask, client: FlaskClient) -> None:
     ensure_index()
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "search": "ok"}
+    assert response.json == {
+        "status": "ok",
+        "database": "ok",
+        "search": "ok",
+        "search_outbox": {"pending": 0, "oldest": None},
+    }
 
 
 def test_degraded_when_the_index_is_missing_or_broken(app: Flask, client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["status"] == "degraded"
     ensure_index()
-    for toc in Path(app.config["SEARCH_INDEX"]).glob("*.toc"):
+    for toc in Path(app.config["SEARCH_INDEX"]).rglob("*.toc"):
         toc.write_bytes(b"\x00" * 8)  # a truncated table of contents
     response = client.get("/healthz")
     assert response.status_code == 200

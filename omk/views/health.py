@@ -8,6 +8,7 @@ from sqlalchemy import text
 from omk.extensions import db
 from omk.policy import Action, permission
 from omk.search import index_status
+from omk.services import outbox
 
 bp = Blueprint("health", __name__)
 
@@ -15,7 +16,9 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 @permission(Action.PUBLIC)
 def healthz() -> tuple[Response, int]:
-    """200 ``ok`` or ``degraded`` (search unavailable, pages still serve); 503 without database."""
+    """200 ``ok`` or ``degraded`` (search unavailable, pages still serve); 503 without database.
+    With the database up it also reports how many published changes the search index has
+    not applied yet (``search_outbox``)."""
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
@@ -23,10 +26,19 @@ def healthz() -> tuple[Response, int]:
         db.session.rollback()
         database = f"unavailable: {type(exc).__name__}"
     search = index_status()
+    body: dict[str, object] = {"database": database, "search": search}
+    if database == "ok":
+        from omk.search import service
+
+        lag = outbox.lag(service.CONSUMER)
+        body["search_outbox"] = {
+            "pending": lag.pending,
+            "oldest": lag.oldest_at.isoformat(timespec="seconds") if lag.oldest_at else None,
+        }
     if database != "ok":
         status, code = "unavailable", 503
     elif search != "ok":
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return jsonify({"status": status, "database": database, "search": search}), code
+    return jsonify({"status": status, **body}), code

@@ -158,9 +158,7 @@ def test_verify_finds_drift_and_reindex_repairs_it(app: Flask, people: dict[str,
     assert titles(service.search("Sprachcafé")) == ["Sprachcafé"]
 
 
-def test_the_search_page_for_logged_in_users(
-    client: FlaskClient, people: dict[str, Any]
-) -> None:
+def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[str, Any]) -> None:
     publish(people, ESSEN, factories.practice("Sprachcafé im Stadtteil"))
     assert client.get("/suche?q=Sprachcafe").status_code in (302, 401)
     login(client, people["staff"])

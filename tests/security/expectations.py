@@ -198,6 +198,11 @@ EXPECTED: dict[str, Expect] = {
     "api.accept_report": per_record(Action.REPORT_REVIEW, **REVIEWERS),
     "api.versions": per_record(Action.REPORT_READ, **HISTORY),
     "api.diff": per_record(Action.REPORT_READ, **HISTORY),
+    # Published practices: search and practice pages for every account; only C is published.
+    "search.index": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "api.search": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "practices.detail": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
+    "api.get_practice": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
 }
 
 
