@@ -29,13 +29,14 @@ class BuildPy(build_py):
     """``build_py`` plus the shipped data folders, compiled translations and a KERN check."""
 
     def run(self) -> None:
-        super().run()
-        if getattr(self, "editable_mode", False):
-            return
-        if not KERN.is_file():
+        editable = getattr(self, "editable_mode", False)
+        if not editable and not KERN.is_file():
             raise SystemExit(
                 f"KERN-UX fehlt ({KERN.relative_to(ROOT)}): erst `make assets` (npm ci) ausführen."
             )
+        super().run()
+        if editable:
+            return
         target = Path(self.build_lib) / "omk" / "_shipped"
         for name in SHIPPED:
             shutil.rmtree(target / name, ignore_errors=True)
