@@ -7,10 +7,11 @@ BIN    := $(VENV)/bin
 KERN   := omk/static/kern
 export OMK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test setup assets translations translations-update lint typecheck clean demo-data bench
+.PHONY: run test setup assets translations translations-update lint typecheck clean demo-data bench \
+	system-deps wheel-check
 
-$(BIN)/omk: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(BIN)/omk: setup.cfg pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV) || { echo "Python-venv fehlt: sudo apt-get install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,postgres,server]'
 	touch $(BIN)/omk
@@ -40,7 +41,7 @@ setup: $(BIN)/omk assets translations
 
 demo-data: setup
 	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk db upgrade
-	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk municipalities import content/register/AuszugGV4QAktuell.csv
+	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk municipalities import --shipped
 	OMK_DEBUG=1 $(BIN)/omk search init
 	OMK_DEBUG=1 OMK_LOG_LEVEL=WARNING $(BIN)/omk demo
 
@@ -56,8 +57,17 @@ lint: $(BIN)/omk
 typecheck: $(BIN)/omk
 	$(BIN)/mypy
 
-test: setup lint typecheck
+# Chromium and WeasyPrint's libraries: installed with apt-get as root, else one line saying how.
+system-deps:
+	@tools/ensure-system-deps $(if $(findstring not browser,$(PYTEST_ARGS)),--no-browser)
+
+test: system-deps setup lint typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Build the wheel, install it into a fresh venv and run db upgrade, register import and demo
+# from another folder (what CI does after the tests).
+wheel-check: setup
+	.ci/wheel-check
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks.register_import

@@ -78,12 +78,13 @@ def _load_content(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from omk.extensions import babel, csrf, db, login_manager, migrate
+    from omk.paths import MIGRATIONS_DIR
 
     db.init_app(app)
     migrate.init_app(
         app,
         db,
-        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        directory=str(MIGRATIONS_DIR),
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )

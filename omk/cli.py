@@ -76,21 +76,36 @@ class _ProgressBars:
 
 
 @municipalities_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--shipped",
+    is_flag=True,
+    help="Den mitgelieferten Auszug laden (content/register/AuszugGV4QAktuell.csv).",
+)
 @click.option(
     "--stand",
     "stand",
     metavar="TT.MM.JJJJ",
     help="Gebietsstand des Auszugs; ohne Angabe aus der README.md neben der Datei.",
 )
-def municipalities_import(path: Path, stand: str | None) -> None:
+def municipalities_import(path: Path | None, shipped: bool, stand: str | None) -> None:
     """Den Destatis-Auszug (AuszugGV4QAktuell.csv) laden oder aktualisieren."""
+    from flask import current_app
+
+    from omk.paths import REGISTER_FILE
     from omk.services.register_import import (
         RegisterImportError,
         import_register,
         parse_reference_date,
     )
 
+    if (path is None) != shipped:
+        raise click.UsageError("Entweder PATH oder --shipped angeben.")
+    if path is None:
+        path = current_app.extensions["omk_content"].root / REGISTER_FILE
+        click.echo(f"Mitgelieferter Auszug: {path}", err=True)
     reference_date = None
     if stand:
         try:

@@ -89,7 +89,9 @@ class Defaults:
     # In tests: fail any non-public request that succeeds without asking the policy.
     POLICY_AUDIT = False
 
-    # Directory with taxonomy, templates and help pages; empty means the repository's content/.
+    # Directory with taxonomy, templates, help pages, practices and the register extract; empty
+    # means the one that ships with the code (omk/paths.py: the checkout's content/, else the
+    # installed package's copy).
     CONTENT_DIR = ""
 
     # Log level of the application logger.

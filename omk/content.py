@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+from omk.paths import CONTENT_DIR as DEFAULT_CONTENT_DIR
 
 CODE = r"^[a-z][a-z0-9_]*$"
 

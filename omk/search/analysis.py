@@ -31,7 +31,9 @@ import Stemmer
 from whoosh.analysis import Composable
 from whoosh.analysis import Token as WhooshToken
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "search"
+from omk import paths
+
+CONTENT_DIR = paths.CONTENT_DIR / "search"
 LEXICON_FILE = CONTENT_DIR / "lexicon-de.tsv.gz"
 STOPWORDS_FILE = CONTENT_DIR / "stopwords-de.txt"
 NOSPLIT_FILE = CONTENT_DIR / "nosplit-de.txt"

@@ -14,7 +14,7 @@ Every GET route of ``app.url_map`` (API included) is requested with real ids by 
 (anonymous, reporters of another municipality in and outside the region, staff, the
 region's reviewer, another region's reviewer, admin) and by the reporter of one of the three,
 who may see its own marker and no other. Bodies are searched as text, PDFs through
-``pdftotext``, ZIP containers (XLSX) member by member. Exports (``export_documents``) and the
+pypdf, ZIP containers (XLSX) member by member. Exports (``export_documents``) and the
 outgoing mail are searched too. The municipalities' own reporters do see their drafts.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from omk.models.reporting import Report, ReviewComment
 from omk.services import accounts, cycles, publication, reports
 from tests import factories
 from tests.conftest import login
+from tests.pdf import pdf_text
 
 ESSEN, AACHEN, KOELN = "05113000", "05334002", "05315000"
 OWNED = {ESSEN: "essen", AACHEN: "aachen", KOELN: "koeln"}
@@ -241,9 +241,7 @@ def body_text(response: Any) -> str:
     """What a reader of the response gets: text, PDF text, or every member of a ZIP."""
     data = response.get_data()
     if data.startswith(b"%PDF"):
-        return subprocess.run(
-            ["pdftotext", "-", "-"], input=data, capture_output=True, check=True
-        ).stdout.decode("utf-8", "replace")
+        return pdf_text(data)
     if data.startswith(b"PK\x03\x04"):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return "\n".join(archive.read(n).decode("utf-8", "replace") for n in archive.namelist())
