@@ -236,6 +236,7 @@ class Results:
     suggestion: str | None
     partial: bool  # some results match only some of the words
     unmatched: list[str]  # query words that match nothing
+    corrected_from: str | None = None  # the query as typed, when results are for a suggestion
 
 
 def search(
@@ -246,6 +247,7 @@ def search(
     sort: str = "relevance",
     page: int = 1,
     per_page: int = PER_PAGE,
+    _corrected: bool = False,
 ) -> Results:
     """Search published practices. ``filters`` maps facet names (FACETS keys) to values;
     ``cycle`` shows that cycle's version of each practice instead of the newest."""
@@ -261,6 +263,21 @@ def search(
         offset=(page - 1) * per_page,
         limit=per_page,
     )
+    suggestion = _suggestion(text, parts, match.part_hits)
+    if match.total == 0 and suggestion and not _corrected:
+        # Nothing at all for a misspelling: show what the suggestion finds, and say so.
+        corrected = search(
+            suggestion,
+            filters=filters,
+            cycle=cycle,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            _corrected=True,
+        )
+        if corrected.total:
+            corrected.corrected_from = text
+            return corrected
     terms = set().union(*(p.terms for p in parts)) if parts else set()
     hits = _checked_hits(match.page, terms)
     unmatched = [p.text for p, n in zip(parts, match.part_hits, strict=True) if n == 0]
@@ -272,7 +289,7 @@ def search(
         per_page=per_page,
         hits=hits,
         facets=match.facets,
-        suggestion=_suggestion(text, parts, match.part_hits),
+        suggestion=suggestion,
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
     )
