@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -19,6 +19,7 @@ from omk.policy import Action, actor, authorize, permission
 from omk.search import labels, service
 from omk.search.records import FACETS
 from omk.services import practices
+from omk.services.notify import absolute_url
 
 TAGS = ("Suche",)
 FACET_PARAMS = {param: facet for facet, param in FACETS.items()}
@@ -135,7 +136,7 @@ def search() -> ResponseReturnValue:
     items = [
         SearchItem(
             practice_id=h.practice_id,
-            url=url_for("practices.detail", practice_id=h.practice_id, _external=True),
+            url=absolute_url("practices.detail", practice_id=h.practice_id),
             title=h.title,
             ags=h.ags,
             name=h.name,
@@ -185,7 +186,7 @@ def get_practice(practice_id: str) -> ResponseReturnValue:
         "name": municipality.name,
         "cycle": latest.cycle.code,
         "cycles": published.cycles,
-        "url": url_for("practices.detail", practice_id=published.practice_id, _external=True),
+        "url": absolute_url("practices.detail", practice_id=published.practice_id),
     }
     document = exchange.canonical_practice(latest.document)
     known = {k: v for k, v in document.items() if k in exchange.PRACTICE_FIELDS}

@@ -2,6 +2,7 @@
 
 from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
 from omk.models.audit import AuditEntry
+from omk.models.following import SavedSearch
 from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
 from omk.models.register import Level, Municipality, RegisterImport
 from omk.models.reporting import (
@@ -38,6 +39,7 @@ __all__ = [
     "ReviewEvent",
     "Revision",
     "Role",
+    "SavedSearch",
     "User",
     "UserSession",
 ]

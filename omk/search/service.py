@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,7 @@ class Hit:
     criterion: str = ""
     cycles: list[str] = field(default_factory=list)
     snippet: snippets.Snippet = field(default_factory=list)
+    published_at: datetime | None = None
 
 
 @dataclass
@@ -295,6 +297,33 @@ def search(
     )
 
 
+def matching_versions(
+    text: str,
+    *,
+    filters: dict[str, list[str]] | None = None,
+    cycle: str | None = None,
+    limit: int = 1000,
+) -> list[tuple[str, int]]:
+    """(practice id, revision id) of up to ``limit`` results, newest first, unchecked: for
+    counting what is new for a saved search (callers check publication themselves)."""
+    parts = parse(text)
+    filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+    match = engine().match(
+        [p.query for p in parts],
+        filters=filters,
+        version=cycle or None,
+        sort="newest",
+        offset=0,
+        limit=limit,
+    )
+    idx = engine()
+    out = []
+    for docnum, _ in match.page:
+        stored = idx.stored(docnum)
+        out.append((str(stored["practice_id"]), int(stored["revision_id"])))
+    return out
+
+
 def _checked_hits(page: list[tuple[int, float]], terms: set[str]) -> list[Hit]:
     """The page's hits, each re-checked against the database: a hit that is no longer
     published is dropped, logged as drift and its lineage queued for resync."""
@@ -338,6 +367,7 @@ def _checked_hits(page: list[tuple[int, float]], terms: set[str]) -> list[Hit]:
         hit.municipality_key = report.municipality_key
         hit.name = report.municipality.name
         hit.criterion = practice.criterion
+        hit.published_at = report.accepted_at
         hit.cycles = cycles[hit.practice_id]
         hit.snippet = snippets.snippet(
             [practice.summary, practice.description, practice.outcomes or ""], terms

@@ -116,3 +116,18 @@ NORMALISATION_REASONS = [
     _("Zahl der neu Zugewiesenen nicht angegeben"),
     _("keine neu Zugewiesenen im Berichtszeitraum"),
 ]
+
+#: omk.search.labels.FACET_TITLES (the search page's filter headings)
+FACET_TITLES = [
+    _("Kriterium"),
+    _("Handlungsfeld"),
+    _("Handlungsempfehlung"),
+    _("Land"),
+    _("Kreis"),
+    _("Besiedlung"),
+    _("Größe der Kommune"),
+    _("Berichtsrunde"),
+    _("Akteure"),
+    _("Zielgruppe"),
+    _("Stand"),
+]

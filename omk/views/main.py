@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from omk.compare.bases import BASIS_LABELS
 from omk.content import Content
@@ -15,6 +16,11 @@ from omk.policy import Action, can, permission
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
+
+
+class _CsrfForm(FlaskForm):
+    """The CSRF token of the start page's "open a saved search" buttons."""
+
 
 #: What kind of number an indicator takes.
 TYPE_LABELS = {
@@ -59,12 +65,19 @@ def index() -> ResponseReturnValue:
     if can(user, Action.REPORT_REVIEW):
         for report in reports.review_queue(user):
             queue[report.cycle_id] = queue.get(report.cycle_id, 0) + 1
+    followed = []
+    if can(user, Action.PRACTICE_READ):
+        from omk.services import following
+
+        followed = following.followed(user)
     return render_template(
         "main/index.html",
         open_cycles=open_cycles,
         taxonomy=_content().taxonomy,
         mine=mine,
         queue=queue,
+        followed=followed,
+        follow_form=_CsrfForm(),
     )
 
 

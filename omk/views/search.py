@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from omk.errors import FieldError, ValidationFailed
 from omk.policy import Action, authorize, permission
-from omk.search import labels, service
+from omk.search import atom, labels, service
 from omk.search.records import FACETS
+from omk.services import following
+from omk.services.notify import absolute_url
 
 bp = Blueprint("search", __name__)
 
@@ -110,6 +115,7 @@ def index() -> ResponseReturnValue:
         pages=pages,
         page_url=lambda n: _url(n),
         criterion_labels=labels.labels("criterion", {h.criterion for h in results.hits}),
+        save_form=CsrfForm(),
     )
 
 
@@ -117,3 +123,117 @@ def _url(page: int) -> str:
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args["page"] = [str(page)]
     return url_for("search.index", **args)
+
+
+# --- following a topic: saved searches and their feeds ----------------------------------------
+
+
+class CsrfForm(FlaskForm):
+    """A form with nothing but its CSRF token (buttons that change something)."""
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.post("/suche/speichern")
+@permission(Action.PRACTICE_READ)
+def save() -> ResponseReturnValue:
+    """Save the current search (its query string) under a name."""
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    query = request.form.get("query", "")
+    try:
+        following.save(_user(), request.form.get("name", ""), query)
+    except ValidationFailed as exc:
+        flash(exc.errors[0].message if exc.errors else exc.message, "danger")
+        return redirect(url_for("search.index") + ("?" + query if query else ""))
+    flash(
+        _("Die Suche ist gespeichert. Auf der Startseite sehen Sie, was neu dazukommt."), "success"
+    )
+    return redirect(url_for("search.saved"))
+
+
+@bp.get("/suche/gespeichert")
+@permission(Action.PRACTICE_READ)
+def saved() -> ResponseReturnValue:
+    """The user's saved searches with what is new for each, and their feeds."""
+    authorize(Action.PRACTICE_READ)
+    return render_template(
+        "search/saved.html", followed=following.followed(_user()), form=CsrfForm(), new_feed=None
+    )
+
+
+@bp.post("/suche/gespeichert/<int:search_id>/oeffnen")
+@permission(Action.PRACTICE_READ, per_object=True)
+def open_saved(search_id: int) -> ResponseReturnValue:
+    """Open a saved search: its results, and nothing is new any more (a POST: it changes
+    what the start page counts)."""
+    item = following.get(_user(), search_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    following.mark_seen(_user(), item)
+    return redirect(url_for("search.index") + "?" + item.query_string)
+
+
+@bp.post("/suche/gespeichert/<int:search_id>/feed")
+@permission(Action.PRACTICE_READ, per_object=True)
+def create_feed(search_id: int) -> ResponseReturnValue:
+    """A new feed address for a saved search, shown once."""
+    item = following.get(_user(), search_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    token = following.create_feed_token(_user(), item)
+    return render_template(
+        "search/saved.html",
+        followed=following.followed(_user()),
+        form=CsrfForm(),
+        new_feed=(item, absolute_url("search.feed", feed_token=token)),
+    )
+
+
+@bp.post("/suche/gespeichert/<int:search_id>/feed-widerrufen")
+@permission(Action.PRACTICE_READ, per_object=True)
+def revoke_feed(search_id: int) -> ResponseReturnValue:
+    item = following.get(_user(), search_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    following.revoke_feed(_user(), item)
+    flash(_("Der Feed ist widerrufen; seine Adresse funktioniert nicht mehr."), "success")
+    return redirect(url_for("search.saved"))
+
+
+@bp.post("/suche/gespeichert/<int:search_id>/loeschen")
+@permission(Action.PRACTICE_READ, per_object=True)
+def delete_saved(search_id: int) -> ResponseReturnValue:
+    item = following.get(_user(), search_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    following.delete(_user(), item)
+    flash(_("Die gespeicherte Suche ist gelöscht."), "success")
+    return redirect(url_for("search.saved"))
+
+
+@bp.get("/feeds/<feed_token>.atom")
+@permission(Action.PUBLIC)
+def feed(feed_token: str) -> ResponseReturnValue:
+    """The Atom feed of a saved search; its token is the credential (read-only, revocable)."""
+    item, results = following.feed(feed_token)
+    body = atom.render(
+        title=_("OMK – %(name)s", name=item.name),
+        feed_id=f"tag:omk,2026:saved-search/{item.id}",
+        link=absolute_url("search.index") + "?" + item.query_string,
+        entries=[
+            atom.Entry(
+                id=absolute_url("practices.detail", practice_id=h.practice_id),
+                title=h.title,
+                link=absolute_url("practices.detail", practice_id=h.practice_id),
+                updated=h.published_at,
+                summary=f"{h.name}: {h.summary}",
+            )
+            for h in results.hits
+        ],
+    )
+    response = Response(body, mimetype="application/atom+xml")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

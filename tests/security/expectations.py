@@ -202,6 +202,23 @@ EXPECTED: dict[str, Expect] = {
     "search.index": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
     "api.search": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
     "practices.detail": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
+    # Saved searches are personal: their owner only, not even an admin; feeds are public,
+    # their token is the credential.
+    "search.save": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "search.saved": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "search.open_saved": per_record(
+        Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
+    ),
+    "search.create_feed": per_record(
+        Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
+    ),
+    "search.revoke_feed": per_record(
+        Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
+    ),
+    "search.delete_saved": per_record(
+        Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
+    ),
+    "search.feed": public(),
     "api.get_practice": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
 }
 

@@ -36,7 +36,7 @@ from werkzeug.routing import Rule
 from omk.extensions import db
 from omk.models import User
 from omk.models.reporting import Report, ReviewComment
-from omk.services import accounts, cycles, publication, reports
+from omk.services import accounts, cycles, following, publication, reports
 from tests import factories
 from tests.conftest import login
 from tests.pdf import pdf_text
@@ -107,6 +107,9 @@ class World:
     #: Practice ids that exist only in a draft (a marker of their own).
     draft_practice_ids: dict[str, str] = field(default_factory=dict)
     comment_ids: list[int] = field(default_factory=list)
+    #: Feed tokens of saved searches for the drafts' markers (a feed must show none).
+    feed_tokens: list[str] = field(default_factory=list)
+    saved_search_ids: list[int] = field(default_factory=list)
 
     def report(self, ags: str) -> Report:
         report = db.session.get(Report, self.report_ids[ags])
@@ -167,6 +170,10 @@ def world(app: Flask, make_user: Callable[..., User]) -> Iterator[World]:
         assert marker(ags) in json.dumps(doc)
         w.draft_practice_ids[ags] = doc["practices"][-1]["id"]
     w.comment_ids = list(db.session.scalars(db.select(ReviewComment.id)))
+    for ags in OWNED:  # someone follows each marker: their feed and list must stay empty
+        saved = following.save(w.users["staff"], f"Folge {ags}", f"q={marker(ags)}")
+        w.saved_search_ids.append(saved.id)
+        w.feed_tokens.append(following.create_feed_token(w.users["staff"], saved))
     db.session.rollback()
     yield w
 
@@ -200,6 +207,8 @@ def parameter_values(w: World, name: str, chosen: dict[str, Any]) -> list[Any]:
         "user_id": [u.id for u in w.users.values()],
         "slug": list(content.help_pages)[:1],
         "token": ["kein-gueltiger-link"],
+        "feed_token": w.feed_tokens,
+        "search_id": w.saved_search_ids,
         "filename": ["print.css"],
     }
     assert name in values, f"add real values for the URL parameter {name!r} to this crawl"
@@ -211,6 +220,9 @@ QUERIES = {
     "reports.diff": ["", "?from=1&to=2"],
     "api.diff": ["?from=1&to=2", "?from=1&to=1"],
     "api.list_reports": ["", "?state=draft", "?state=returned", "?region=05&per_page=100"],
+    # The drafts' markers and practice titles searched for, as words and as phrases.
+    "search.index": [f"?q={marker(a)}" for a in OWNED] + ["?q=Sprachcaf%C3%A9", "?q=Ma%C3%9Fnahme"],
+    "api.search": [f"?q={marker(a)}" for a in OWNED] + ["?q=Sprachcaf%C3%A9&per_page=100"],
 }
 
 

@@ -28,7 +28,7 @@ from werkzeug.routing import Rule
 from omk.extensions import Base, db
 from omk.models.accounts import User
 from omk.models.reporting import Practice, ReviewComment
-from omk.services import accounts, reports
+from omk.services import accounts, following, reports
 from tests import factories
 from tests.conftest import PASSWORD, SAMPLE_REGISTER
 
@@ -155,6 +155,11 @@ def build_world(app: Flask) -> World:
         world.api_tokens[name] = accounts.create_token(None, world.user(name), f"matrix {name}")
         world.token_ids[name] = accounts.tokens_of(world.user(name))[0].id
         world.targets.append(Target(f"token:{name}", {"token_id": world.token_ids[name]}))
+    for name in ACCOUNT_ROLES:  # everyone follows a topic; saved searches are personal
+        saved = following.save(world.user(name), f"Sprachcafé {name}", "q=Sprachcafé")
+        world.targets.append(Target(f"search:{name}", {"search_id": saved.id}))
+    feed = following.create_feed_token(world.user("staff"), following.mine(world.user("staff"))[0])
+    world.targets.append(Target("feed:staff", {"feed_token": feed}))
     link = accounts.password_link_token(world.user("invitee_a"))
     world.targets.append(Target("link:invitee_a", {"token": link}))
     slug = next(iter(app.extensions["omk_content"].help_pages))

@@ -1,0 +1,97 @@
+"""The search page in Chromium: search from the start page, the result count announced,
+facets applied with the keyboard, a practice's page, saving a search; axe on every page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.browser.conftest import WatchedPage
+from tests.browser.test_pages import check
+
+pytestmark = pytest.mark.browser
+
+KOELN, AACHEN = "05315000", "05334002"
+
+
+def _publish(page: WatchedPage) -> None:
+    """Two published practices in a cycle of their own (once per live server)."""
+    from datetime import date
+
+    from omk.extensions import db
+    from omk.models.reporting import Cycle
+    from omk.services import accounts, reports
+
+    app = page.server.app
+    with app.app_context():
+        if db.session.query(Cycle).filter_by(code="2023-suche").count():
+            return
+        factories.make_cycle(
+            "2023-suche",
+            period_start=date(2023, 1, 1),
+            period_end=date(2023, 12, 31),
+            deadline=date(2024, 3, 31),
+        )
+        reviewer = accounts.create_user(None, "pruefung.suche@example.org", "reviewer", scope="05")
+        for ags, title, criterion in (
+            (KOELN, "Sprachcafé für Mütter mit Kinderbetreuung", "sprache_bildung"),
+            (AACHEN, "Sprachcafé im Stadtteilzentrum", "zivilgesellschaft"),
+        ):
+            owner = accounts.create_user(
+                None, f"bericht.suche.{ags}@example.org", "reporter", municipality_key=ags
+            )
+            doc = factories.document(
+                ags, "2023-suche", practices=[factories.practice(title, criterion=criterion)]
+            )
+            report, _ = reports.import_document(owner, doc)
+            reports.submit(owner, report)
+            reports.accept(reviewer, report)
+        db.session.remove()
+
+
+def test_search_from_the_start_page_with_facets(page: WatchedPage) -> None:
+    _publish(page)
+    p = page.page
+    page.goto("/anmelden")
+    p.get_by_label("E-Mail-Adresse").fill(page.server.admin)
+    p.get_by_label("Passwort").fill(page.server.password)
+    p.get_by_role("button", name="Anmelden").click()
+    p.wait_for_load_state()
+
+    page.goto("/")
+    box = p.get_by_role("search", name="Maßnahmen durchsuchen").get_by_label("Suchbegriffe")
+    box.fill("Sprachcafe")
+    box.press("Enter")
+    p.wait_for_load_state()
+    assert "/suche?q=Sprachcafe" in p.url
+    status = p.get_by_role("status").first
+    assert status.inner_text().startswith("2 Maßnahmen gefunden")
+    assert p.locator("mark").count() >= 2
+    check(page, "search-01-results")
+
+    # Filter by criterion with the keyboard: the state is in the URL.
+    facet = p.get_by_role("group", name="Kriterium")
+    facet.get_by_label("Soziale Einbindung in die Zivilgesellschaft", exact=False).check()
+    p.get_by_role("button", name="Filter anwenden").press("Enter")
+    p.wait_for_load_state()
+    assert "criterion=zivilgesellschaft" in p.url
+    assert p.get_by_role("status").first.inner_text().startswith("1 Maßnahme gefunden")
+    check(page, "search-02-filtered")
+    p.go_back()
+    p.wait_for_load_state()
+    assert p.get_by_role("status").first.inner_text().startswith("2 Maßnahmen gefunden")
+
+    # A practice's own page.
+    p.get_by_role("link", name="Sprachcafé im Stadtteilzentrum").click()
+    p.wait_for_load_state()
+    assert p.get_by_role("heading", level=1).inner_text() == "Sprachcafé im Stadtteilzentrum"
+    check(page, "search-03-practice")
+
+    # Follow the topic.
+    page.goto("/suche?q=Sprachcaf%C3%A9")
+    p.get_by_label("Dieser Suche folgen – Name").fill("Sprachcafés")
+    p.get_by_role("button", name="Suche speichern").click()
+    p.wait_for_load_state()
+    assert p.get_by_role("heading", level=1).inner_text() == "Gespeicherte Suchen"
+    assert p.get_by_role("button", name="Sprachcafés").count() == 1
+    check(page, "search-04-saved")

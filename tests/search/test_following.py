@@ -1,0 +1,116 @@
+"""Following a topic: saved searches count what is new since their owner last looked; each
+has a revocable Atom feed whose URL carries a token of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from defusedxml import ElementTree as ET
+from flask import Flask
+from flask.testing import FlaskClient
+
+from omk.errors import NotFound
+from omk.models import User
+from omk.services import following, reports
+from tests import factories
+from tests.conftest import login
+
+ESSEN, KOELN = "05113000", "05315000"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, Any]:
+    factories.make_cycle("2025")
+    return {
+        "essen": make_user("reporter", municipality=ESSEN),
+        "koeln": make_user("reporter", municipality=KOELN),
+        "reviewer": make_user("reviewer", scope="05"),
+        "staff": make_user("staff"),
+        "other": make_user("staff"),
+    }
+
+
+def publish(people: dict[str, Any], owner: str, ags: str, title: str) -> None:
+    report, _ = reports.import_document(
+        people[owner], factories.document(ags, practices=[factories.practice(title)])
+    )
+    reports.submit(people[owner], report)
+    reports.accept(people["reviewer"], report)
+
+
+def test_new_practices_are_counted_until_the_owner_looks(people: dict[str, Any]) -> None:
+    publish(people, "essen", ESSEN, "Sprachcafé in Essen")
+    saved = following.save(people["staff"], "Sprachcafés", "q=Sprachcaf%C3%A9&page=3")
+    assert saved.query_string == "q=Sprachcaf%C3%A9", "paging is not part of a topic"
+    assert [f.new for f in following.followed(people["staff"])] == [0]
+    publish(people, "koeln", KOELN, "Sprachcafé in Köln")
+    assert [f.new for f in following.followed(people["staff"])] == [1]
+    following.mark_seen(people["staff"], saved)
+    assert [f.new for f in following.followed(people["staff"])] == [0]
+
+
+def test_saved_searches_are_personal(people: dict[str, Any]) -> None:
+    saved = following.save(people["staff"], "Wohnen", "q=Wohnraum")
+    with pytest.raises(NotFound):
+        following.get(people["other"], saved.id)
+    assert following.mine(people["other"]) == []
+
+
+def test_the_feed_shows_results_until_revoked(
+    app: Flask, client: FlaskClient, people: dict[str, Any]
+) -> None:
+    publish(people, "essen", ESSEN, "Wohnraumakquise mit Mietgarantie")
+    saved = following.save(people["staff"], "Wohnraum", "q=Wohnraumakquise")
+    token = following.create_feed_token(people["staff"], saved)
+    response = client.get(f"/feeds/{token}.atom")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    feed = ET.fromstring(response.data)
+    titles = [e.findtext(f"{ATOM}title") for e in feed.iter(f"{ATOM}entry")]
+    assert titles == ["Wohnraumakquise mit Mietgarantie"]
+    link = next(feed.iter(f"{ATOM}entry")).find(f"{ATOM}link")
+    assert link is not None and link.get("href", "").startswith("http://localhost/massnahmen/")
+
+    following.revoke_feed(people["staff"], saved)
+    assert client.get(f"/feeds/{token}.atom").status_code == 404
+    assert client.get("/feeds/erfunden.atom").status_code == 404
+
+
+def test_a_deactivated_owners_feed_stops(client: FlaskClient, people: dict[str, Any]) -> None:
+    from omk.services import accounts
+
+    saved = following.save(people["staff"], "Kita", "q=Kita")
+    token = following.create_feed_token(people["staff"], saved)
+    assert client.get(f"/feeds/{token}.atom").status_code == 200
+    accounts.update_user(None, people["staff"], is_active=False)
+    assert client.get(f"/feeds/{token}.atom").status_code == 404
+
+
+def test_save_and_open_through_the_pages(app: Flask, people: dict[str, Any]) -> None:
+    publish(people, "essen", ESSEN, "Sprachcafé in Essen")
+    client = app.test_client()
+    login(client, people["staff"])
+    page = client.get("/suche?q=Sprachcafe")
+    assert "Suche speichern" in page.text
+    response = client.post("/suche/speichern", data={"name": "Cafés", "query": "q=Sprachcafe"})
+    assert response.status_code == 302
+    listing = client.get("/suche/gespeichert")
+    assert "Cafés" in listing.text and "0 neue Maßnahmen" in listing.text
+    start = client.get("/")
+    assert "Cafés" in start.text and "nichts Neues" in start.text
+    saved = following.mine(people["staff"])[0]
+    opened = client.post(f"/suche/gespeichert/{saved.id}/oeffnen")
+    assert opened.status_code == 302 and opened.location.endswith("/suche?q=Sprachcafe")
+    created = client.post(f"/suche/gespeichert/{saved.id}/feed")
+    assert "/feeds/" in created.text and "nur jetzt sichtbar" in created.text
+
+
+def test_deleting_a_saved_search(app: Flask, people: dict[str, Any]) -> None:
+    saved = following.save(people["staff"], "Kita", "q=Kita")
+    client = app.test_client()
+    login(client, people["staff"])
+    response = client.post(f"/suche/gespeichert/{saved.id}/loeschen")
+    assert response.status_code == 302
+    assert following.mine(people["staff"]) == []
