@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
-from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
+from omk.models.accounts import ApiToken, LoginThrottle, Role, User, UserSession
 from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
 from omk.models.reporting import (
@@ -23,7 +23,7 @@ __all__ = [
     "CycleRegion",
     "IndicatorValue",
     "Level",
-    "LoginAttempt",
+    "LoginThrottle",
     "Municipality",
     "Practice",
     "PracticeActor",
