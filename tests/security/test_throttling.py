@@ -347,6 +347,45 @@ def test_unknown_and_deactivated_accounts_get_no_mail(
     assert attack_mails(app) == []
 
 
+@pytest.mark.parametrize(
+    ("how", "settings", "first_hour", "later_hours"),
+    [
+        ("from one address", {}, 17, 4),
+        ("from a new address each time", {"LOGIN_FAILURES_PER_ACCOUNT": 20}, 32, 32),
+    ],
+)
+def test_guessing_as_fast_as_allowed_checks_a_bounded_number_of_passwords_an_hour(
+    make_app: Callable[..., Flask],
+    make_user: Callable[..., User],
+    clock: Clock,
+    how: str,
+    settings: dict[str, int],
+    first_hour: int,
+    later_hours: int,
+) -> None:
+    """SECURITY.md B: the passwords checked per account and hour are bounded. From one address
+    (defaults): 5 free, then waits of 1 s … 512 s, 900 s, 900 s; the count is only forgotten
+    after a quiet hour. From ever new addresses: the account's limit (100 by default, 20 here)
+    plus the 12 checks its waits leave in an hour."""
+    app = make_app(**settings)
+    user = make_user("staff")
+    start = clock.now
+    checked: list[float] = []
+    n = 0
+    while clock.now < start + timedelta(hours=3):
+        n += 1
+        address = "198.51.100.99" if how == "from one address" else f"10.{n // 250}.{n % 250}.7"
+        response = post_login(app, user.email, f"{WRONG}{n}", address)
+        if response.status_code == 429:
+            clock.advance(int(response.headers["Retry-After"]))
+            continue
+        assert response.status_code == 401
+        checked.append((clock.now - start).total_seconds())
+    hours = [sum(1 for t in checked if h * 3600 <= t < (h + 1) * 3600) for h in range(3)]
+    assert hours[0] == first_hour, hours
+    assert hours[1] <= later_hours and hours[2] <= later_hours, hours
+
+
 # --- new passwords ------------------------------------------------------------------------------
 
 
