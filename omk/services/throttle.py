@@ -21,6 +21,7 @@ A successful login gives its count back; setting a new password clears the accou
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,9 +78,24 @@ class _Counter:
     fixed_window: bool
 
 
+def address_key(address: str) -> str:
+    """The address as throttling counts it: an IPv6 address by its /64 network (one
+    subscriber's share, which an attacker can rotate through freely), IPv4 as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:45]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def _counters(account_hash: str, address: str) -> list[_Counter]:
     """The three counters of an attempt, always in this order (so row locks cannot deadlock)."""
     cfg = current_app.config
+    address = address_key(address)
     return [
         _Counter(account_hash, address, cfg["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"], False),
         _Counter(account_hash, ANY, cfg["LOGIN_FAILURES_PER_ACCOUNT"], True),
@@ -187,7 +203,8 @@ def succeeded(account_hash: str, address: str) -> None:
     and take its count back from the other two (it was counted as a failure in advance)."""
     db.session.execute(
         delete(LoginThrottle).where(
-            LoginThrottle.account_hash == account_hash, LoginThrottle.address == address
+            LoginThrottle.account_hash == account_hash,
+            LoginThrottle.address == address_key(address),
         )
     )
     db.session.execute(
@@ -259,9 +276,6 @@ def state(account_hash: str, address: str) -> dict[str, tuple[int, datetime | No
             LoginThrottle.next_allowed_at,
         ).where(_keys(_counters(account_hash, address)))
     )
-    names = {
-        (account_hash, address): "pair",
-        (account_hash, ANY): "account",
-        (ANY, address): "address",
-    }
+    key = address_key(address)
+    names = {(account_hash, key): "pair", (account_hash, ANY): "account", (ANY, key): "address"}
     return {names[(r[0], r[1])]: (r[2], r[3]) for r in rows}

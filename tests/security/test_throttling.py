@@ -262,6 +262,21 @@ def test_failures_count_per_address_across_workers(
     assert attempt(two, user.email, PASSWORD, "203.0.113.9")[0] == 302
 
 
+def test_an_ipv6_network_counts_as_one_address(
+    app: Flask, make_user: Callable[..., User], clock: Clock
+) -> None:
+    user = make_user("staff")
+    limit = app.config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    for i in range(limit):
+        assert attempt(app, user.email, f"{WRONG}{i}", f"2001:db8:1:2::{i + 1:x}")[0] == 401
+    assert retry_after(app, user.email, "2001:db8:1:2:ffff:ffff:ffff:fffe") == 1
+    # The next /64 is someone else.
+    assert attempt(app, user.email, PASSWORD, "2001:db8:1:3::1")[0] == 302
+    assert throttle.address_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert throttle.address_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64"
+    assert throttle.address_key("-") == "-"
+
+
 def test_the_window_expires(
     workers: tuple[Flask, Flask], make_user: Callable[..., User], clock: Clock
 ) -> None:
