@@ -26,10 +26,21 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, delete, literal, null, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from omk.errors import OmkError
@@ -107,54 +118,76 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["LOGIN_THROTTLE_WINDOW_MINUTES"])
 
 
-def _at(moment: datetime) -> Any:
-    return literal(moment, UTCDateTime())
+#: The doubling steps below the ceiling: waits of 1 s, 2 s … 512 s, then always MAX_DELAY.
+_STEPS = [step for step in range(32) if FIRST_DELAY * 2**step < MAX_DELAY]
 
 
-def _next_allowed(counted: Any, limit: int, now: datetime) -> Any:
-    """SQL for the time the next check may happen once ``counted`` failures are counted."""
-    whens: list[tuple[Any, Any]] = [(counted < limit, null())]
-    step = 0
-    while delay(limit + step, limit) < MAX_DELAY:
-        whens.append((counted == limit + step, _at(now + delay(limit + step, limit))))
-        step += 1
-    return case(*whens, else_=_at(now + MAX_DELAY))
+def _when(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
 
 
-def _insert(dialect: str) -> Any:
+@cache
+def _upsert(dialect: str, limit: int, fixed_window: bool) -> Any:
+    """The counting upsert of one kind of counter, built once (times are bound parameters).
+
+    Inserts the row with one failure, or adds one (starting afresh after the window) and sets
+    the time of the next check, but only where the wait is over: ``now >= next_allowed_at``.
+    """
     if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"login throttling needs SQLite or PostgreSQL, not {dialect}")
+        insert: Any = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:
+        raise RuntimeError(f"login throttling needs SQLite or PostgreSQL, not {dialect}")
+    table = LoginThrottle.__table__  # Core, not the ORM's bulk insert
+    row = table.c
+    started = row.window_started_at if fixed_window else row.last_failure_at
+    expired = started <= _when("forgotten_before")
+    counted = case((expired, 1), else_=row.failures + 1)
+    next_allowed = case(
+        (counted < limit, null()),
+        *[(counted == limit + step, _when(f"after_step_{step}")) for step in _STEPS],
+        else_=_when("after_max"),
+    )
+    return (
+        insert(table)
+        .values(
+            account_hash=bindparam("account_hash"),
+            address=bindparam("address"),
+            failures=1,
+            window_started_at=_when("now"),
+            last_failure_at=_when("now"),
+            next_allowed_at=_when("first_next"),
+        )
+        .on_conflict_do_update(
+            index_elements=[row.account_hash, row.address],
+            set_={
+                "failures": counted,
+                "window_started_at": case((expired, _when("now")), else_=row.window_started_at),
+                "last_failure_at": _when("now"),
+                "next_allowed_at": next_allowed,
+            },
+            where=or_(row.next_allowed_at.is_(None), row.next_allowed_at <= _when("now")),
+        )
+        .returning(row.id)
+    )
 
 
 def _count(counter: _Counter, now: datetime) -> bool:
     """Count one attempt on ``counter`` if its wait is over (one atomic upsert); else False."""
-    row = LoginThrottle
-    started = row.window_started_at if counter.fixed_window else row.last_failure_at
-    expired = started <= now - _window()
-    counted = case((expired, 1), else_=row.failures + 1)
+    stmt = _upsert(db.session.get_bind().dialect.name, counter.limit, counter.fixed_window)
     first_wait = delay(1, counter.limit)
-    stmt = _insert(db.session.get_bind().dialect.name)(row).values(
-        account_hash=counter.account_hash,
-        address=counter.address,
-        failures=1,
-        window_started_at=now,
-        last_failure_at=now,
-        next_allowed_at=now + first_wait if first_wait else None,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[row.account_hash, row.address],
-        set_={
-            "failures": counted,
-            "window_started_at": case((expired, _at(now)), else_=row.window_started_at),
-            "last_failure_at": now,
-            "next_allowed_at": _next_allowed(counted, counter.limit, now),
-        },
-        where=or_(row.next_allowed_at.is_(None), row.next_allowed_at <= now),
-    ).returning(row.id)
-    return db.session.execute(stmt).first() is not None
+    params: dict[str, Any] = {
+        "account_hash": counter.account_hash,
+        "address": counter.address,
+        "now": now,
+        "forgotten_before": now - _window(),
+        "first_next": now + first_wait if first_wait else None,
+        "after_max": now + MAX_DELAY,
+    }
+    for step in _STEPS:
+        params[f"after_step_{step}"] = now + FIRST_DELAY * 2**step
+    return db.session.execute(stmt, params).first() is not None
 
 
 def _keys(counters: list[_Counter]) -> ColumnElement[bool]:
