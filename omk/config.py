@@ -41,9 +41,22 @@ class Defaults:
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128
 
-    # Login throttling, counted in the database so it holds across workers and servers.
-    LOGIN_FAILURES_PER_ACCOUNT = 10  # evaluated failures per account within the window
-    LOGIN_FAILURES_PER_ADDRESS = 100  # evaluated failures per client address within the window
+    # Login throttling (OWASP ASVS 5.0 V6.3): slows password guessing down, never locks anyone
+    # out. Counted in the database, so it holds across workers and servers. Past a limit each
+    # further password check waits twice as long as the one before (1 s, 2 s, 4 s … 15 min).
+    # Failed logins of one account from one address before the waiting starts: a typo or two
+    # of the owner never waits, a guesser from one address gets a few tries per hour.
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+    # Failed logins of one account from all addresses within the window before every address
+    # waits (and the owner is e-mailed once): guessing from many addresses slows down too,
+    # while the owner's own address is unaffected by everything below this.
+    LOGIN_FAILURES_PER_ACCOUNT = 100
+    # Failed logins from one address over all accounts within the window before that address
+    # waits: one address trying a common password on many accounts slows down.
+    LOGIN_FAILURES_PER_ADDRESS = 100
+    # Minutes after which failures are forgotten: the per-account and per-address counts start
+    # afresh after this window, an account and address's count after this long without a
+    # failure.
     LOGIN_THROTTLE_WINDOW_MINUTES = 60
 
     # "Remember me" lasts days, not a year.

@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
-from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
+from omk.models.accounts import ApiToken, LoginThrottle, Role, User, UserSession
 from omk.models.audit import AuditEntry
 from omk.models.following import SavedSearch
 from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
@@ -25,7 +25,7 @@ __all__ = [
     "CycleRegion",
     "IndicatorValue",
     "Level",
-    "LoginAttempt",
+    "LoginThrottle",
     "Municipality",
     "OutboxCursor",
     "OutboxEntry",

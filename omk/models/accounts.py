@@ -1,11 +1,11 @@
-"""Users, their server-side sessions, API tokens and login attempts."""
+"""Users, their server-side sessions, API tokens and login throttling counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omk.extensions import Base
@@ -126,17 +126,32 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginAttempt(Base):
-    """A failed login, counted per account and per address for throttling across workers."""
+#: Stands for "every address" in an account's row and for "every account" in an address's row
+#: of :class:`LoginThrottle` (never a real address, never a SHA-256 hex digest).
+ANY = "*"
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_account_at", "account_hash", "attempted_at"),
-        Index("ix_login_attempt_address_at", "address", "attempted_at"),
-    )
+
+class LoginThrottle(Base):
+    """Failed password checks counted for throttling, in the database so it holds across workers.
+
+    One row per account and address, one per account over all addresses (``address`` is
+    :data:`ANY`) and one per address over all accounts (``account_hash`` is :data:`ANY`);
+    omk.services.throttle reads and writes them with atomic upserts only.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("account_hash", "address"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # SHA-256 of the lower-cased e-mail address typed, so no address lands in this table.
     account_hash: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(45))
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Attempts counted in the current window (counted when reserved, before the password check;
+    # a successful login takes its own back).
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # No password is checked for this row's account/address before this time (None: no wait).
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the owner was last told by e-mail that the account is being guessed at.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

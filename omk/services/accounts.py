@@ -16,15 +16,16 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from omk.errors import Conflict, FieldError, NotFound, OmkError, ValidationFailed
 from omk.extensions import db
-from omk.models.accounts import ApiToken, LoginAttempt, Role, User, UserSession
+from omk.models.accounts import ApiToken, Role, User, UserSession
 from omk.models.register import Level, Municipality
 from omk.models.types import utcnow
-from omk.services import audit
-from omk.services.transaction import unit_of_work
+from omk.services import audit, notify, throttle
+from omk.services.throttle import LoginThrottled
+from omk.services.transaction import after_commit, unit_of_work
 
 log = logging.getLogger("omk.accounts")
 
@@ -39,12 +40,6 @@ class LoginFailed(OmkError):
     """Wrong e-mail or password (the message never says which)."""
 
     status = 401
-
-
-class LoginThrottled(OmkError):
-    """Too many failed logins for this account or address."""
-
-    status = 429
 
 
 # --- hashing ----------------------------------------------------------------------------
@@ -207,42 +202,29 @@ def find_user_by_email(email: str) -> User | None:
 # --- login and sessions ------------------------------------------------------------------
 
 
-def _failures_since(column: Any, value: str) -> int:
-    window = timedelta(minutes=current_app.config["LOGIN_THROTTLE_WINDOW_MINUTES"])
-    return (
-        db.session.scalar(
-            select(func.count(LoginAttempt.id)).where(
-                column == value, LoginAttempt.attempted_at >= utcnow() - window
-            )
-        )
-        or 0
-    )
-
-
 _DUMMY_HASH: dict[str, str] = {}
 
 
 def authenticate(email: str, password: str, address: str) -> User:
-    """Check e-mail and password, throttled per account and per address in the database.
+    """Check e-mail and password, throttled per account and address (omk.services.throttle).
 
-    Raises LoginThrottled before checking anything when a limit is reached, and LoginFailed
-    for a wrong e-mail, a wrong password or a deactivated account alike.
+    Raises LoginThrottled, before checking anything, while this account or address has to
+    wait, and LoginFailed for a wrong e-mail, a wrong password or a deactivated account alike.
     """
-    cfg = current_app.config
     account_hash = _sha256(email.strip().lower())
-    if (
-        _failures_since(LoginAttempt.account_hash, account_hash)
-        >= cfg["LOGIN_FAILURES_PER_ACCOUNT"]
-        or _failures_since(LoginAttempt.address, address) >= cfg["LOGIN_FAILURES_PER_ADDRESS"]
-    ):
+    try:
+        throttle.reserve(account_hash, address)
+    except LoginThrottled as exc:
         user = find_user_by_email(email)
-        log.warning("login throttled: user=%s address=%s", getattr(user, "id", "unknown"), address)
+        log.warning(
+            "login throttled: user=%s address=%s wait=%ss",
+            getattr(user, "id", "unknown"),
+            address,
+            exc.retry_after,
+        )
         with unit_of_work():
             audit.record(None, "login.throttled", user)
-        raise LoginThrottled(
-            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut "
-            "oder setzen Sie Ihr Passwort zurück."
-        )
+        raise
     user = find_user_by_email(email)
     hasher = _hasher()
     ok = False
@@ -260,16 +242,21 @@ def authenticate(email: str, password: str, address: str) -> User:
             hasher.verify(_DUMMY_HASH[key], password)
     if not ok or user is None or not user.is_active:
         with unit_of_work():
-            db.session.add(LoginAttempt(account_hash=account_hash, address=address))
+            # Counted by throttle.reserve already; tell the owner once when it is many.
             audit.record(user if user is not None else None, "login.failed")
+            if user is not None and user.is_active and throttle.claim_notice(account_hash):
+                owner = user
+                after_commit(lambda: notify.login_attack(owner))
         log.info("login failed: user=%s address=%s", getattr(user, "id", "unknown"), address)
         raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
     with unit_of_work():
+        throttle.succeeded(account_hash, address)
         if user.password_hash and hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(password)
         user.last_login_at = utcnow()
         audit.record(user, "login", user)
     log.info("login: user=%s address=%s", user.id, address)
+    throttle.forget_stale()
     return user
 
 
@@ -326,35 +313,24 @@ def set_password(actor: Any, user: User, password: str) -> None:
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
         _end_all_sessions(user)
+        # Guesses at the old password no longer matter: no address waits for this account.
+        throttle.clear_account(_sha256(user.email.strip().lower()))
         audit.record(actor, "user.password", user)
     log.info("password set: user=%s by=%s", user.id, getattr(actor, "id", "link"))
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """The user changes their own password, proving the current one. Wrong guesses count
-    towards the same per-account limit as failed logins."""
+    """The user changes their own password, proving the current one. Wrong guesses are
+    throttled like failed logins (LoginThrottled before checking anything)."""
     account_hash = _sha256(user.email.strip().lower())
-    if (
-        _failures_since(LoginAttempt.account_hash, account_hash)
-        >= current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]
-    ):
-        raise ValidationFailed(
-            [
-                FieldError(
-                    "current",
-                    "Zu viele Fehlversuche. Bitte versuchen Sie es später erneut.",
-                )
-            ]
-        )
+    address = audit.client_address() or "-"
+    throttle.reserve(account_hash, address)
     try:
         ok = bool(user.password_hash) and _hasher().verify(user.password_hash or "", current)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        with unit_of_work():
-            db.session.add(
-                LoginAttempt(account_hash=account_hash, address=audit.client_address() or "-")
-            )
+        with unit_of_work():  # counted by throttle.reserve already
             audit.record(user, "user.password_failed", user)
         raise ValidationFailed([FieldError("current", "Das bisherige Passwort stimmt nicht.")])
     set_password(user, user, new)

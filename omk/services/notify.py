@@ -120,3 +120,16 @@ def reminder(cycle: Cycle, municipality: Municipality, today: date) -> int:
             "reports.detail", cycle=cycle.code, ags=municipality.reporting_ags or municipality.key
         ),
     )
+
+
+def login_attack(user: User) -> int:
+    """The owner of an account: many failed logins from many addresses; logins now wait."""
+    return _send_all(
+        [user],
+        "Viele fehlgeschlagene Anmeldeversuche bei Ihrem OMK-Konto",
+        "mail/login_attack.txt",
+        user=user,
+        failures=current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+        minutes=current_app.config["LOGIN_THROTTLE_WINDOW_MINUTES"],
+        link=absolute_url("auth.forgot"),
+    )

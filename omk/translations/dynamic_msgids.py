@@ -59,10 +59,6 @@ ERROR_MESSAGES = [
     _("Sie haben keine Berechtigung für diese Aktion."),
     _("Diese Seite hat keine Berechtigungsregel."),
     _("E-Mail-Adresse oder Passwort ist falsch."),
-    _(
-        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es später erneut "
-        "oder setzen Sie Ihr Passwort zurück."
-    ),
     _("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an."),
     _("Dieser Link ist ungültig."),
     _("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from omk.errors import ValidationFailed
 from omk.policy import Action, permission
 from omk.services import accounts
-from omk.views.helpers import apply_errors
+from omk.views.helpers import apply_errors, wait_in_words
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
 
@@ -69,6 +69,17 @@ def password() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             accounts.change_password(user, form.current.data or "", form.password.data or "")
+        except accounts.LoginThrottled as exc:
+            form.current.errors = [
+                _(
+                    "Zu viele Fehlversuche. Bitte warten Sie %(wait)s und versuchen Sie es dann "
+                    "erneut.",
+                    wait=wait_in_words(exc.retry_after),
+                )
+            ]
+            response = make_response(_page(password_form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,7 +27,7 @@ from omk import mail
 from omk.errors import OmkError, ValidationFailed
 from omk.policy import Action, permission
 from omk.services import accounts
-from omk.views.helpers import apply_errors, client_address, safe_next
+from omk.views.helpers import apply_errors, client_address, safe_next, wait_in_words
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("omk.auth")
@@ -61,6 +62,16 @@ class SetPasswordForm(FlaskForm):
     )
 
 
+def throttled_message(exc: accounts.LoginThrottled) -> str:
+    """The login page's answer while this account or address has to wait (429)."""
+    return _(
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(wait)s und versuchen Sie "
+        "es dann erneut. Ihr Konto ist nicht gesperrt; haben Sie Ihr Passwort vergessen, "
+        "setzen Sie es zurück.",
+        wait=wait_in_words(exc.retry_after),
+    )
+
+
 @bp.route("/anmelden", methods=["GET", "POST"])
 @permission(Action.PUBLIC)
 def login() -> ResponseReturnValue:
@@ -74,8 +85,10 @@ def login() -> ResponseReturnValue:
                 form.email.data or "", form.password.data or "", client_address()
             )
         except accounts.LoginThrottled as exc:
-            form.email.errors = [_(exc.message)]
-            status = 429
+            form.email.errors = [throttled_message(exc)]
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except accounts.LoginFailed as exc:
             form.password.errors = [_(exc.message)]
             status = 401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import request, url_for
+from flask_babel import ngettext
 from wtforms import Form
 
 from omk.errors import ValidationFailed
@@ -46,3 +47,11 @@ def apply_errors(form: Form, exc: ValidationFailed, mapping: dict[str, str] | No
 def client_address() -> str:
     """The client's address (behind a reverse proxy, set OMK_PROXY_COUNT)."""
     return request.remote_addr or "-"
+
+
+def wait_in_words(seconds: int) -> str:
+    """A wait in words ("1 Sekunde", "15 Minuten"); minutes rounded up, never shorter."""
+    if seconds < 60:
+        return ngettext("%(num)d Sekunde", "%(num)d Sekunden", seconds)
+    minutes = -(-seconds // 60)
+    return ngettext("%(num)d Minute", "%(num)d Minuten", minutes)
