@@ -1164,7 +1164,7 @@ _LIMIT_OF = {
     "rows": MAX_SHEET_ROWS,
     "cells": MAX_SHEET_CELLS,
 }
-_CHUNK = 64 * 1024
+_CHUNK = 64 * 1024  # less than MAX_TEXT_BYTES (see _PartScan.feed)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -1209,14 +1209,15 @@ class _PartScan:
         self.elements += new
         if self.elements > MAX_PART_ELEMENTS:
             raise _too_large("part_elements", self.name)
-        pieces = chunk.split(b"<")
-        if len(pieces) == 1:
+        # a chunk is shorter than the longest text allowed: only a stretch that runs on from
+        # earlier chunks can pass it
+        first = chunk.find(b"<")
+        if first == -1:
             self.run += len(chunk)
         else:
-            longest = max(self.run + len(pieces[0]), max(len(p) for p in pieces[1:-1] or [b""]))
-            if longest > MAX_TEXT_BYTES:
+            if self.run + first > MAX_TEXT_BYTES:
                 raise _too_large("text", self.name)
-            self.run = len(pieces[-1])
+            self.run = len(chunk) - chunk.rfind(b"<") - 1
         if self.run > MAX_TEXT_BYTES:
             raise _too_large("text", self.name)
         if starts:
