@@ -1211,11 +1211,11 @@ class _PartScan:
             raise _too_large("part_elements", self.name)
         # a chunk is shorter than the longest text allowed: only a stretch that runs on from
         # earlier chunks can pass it
-        first = chunk.find(b"<")
-        if first == -1:
+        opening = chunk.find(b"<")
+        if opening == -1:
             self.run += len(chunk)
         else:
-            if self.run + first > MAX_TEXT_BYTES:
+            if self.run + opening > MAX_TEXT_BYTES:
                 raise _too_large("text", self.name)
             self.run = len(chunk) - chunk.rfind(b"<") - 1
         if self.run > MAX_TEXT_BYTES:
