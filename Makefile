@@ -61,6 +61,7 @@ test: setup lint typecheck
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks.register_import
+	$(BIN)/python -m tests.benchmarks.largest_workbook
 
 clean:
 	rm -rf $(VENV) node_modules $(KERN) instance .pytest_cache .mypy_cache .ruff_cache

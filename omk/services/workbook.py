@@ -1142,9 +1142,10 @@ def _damaged() -> UnreadableWorkbook:
     return UnreadableWorkbook("Die Datei ist beschädigt (kein gültiges .xlsx).")
 
 
-#: Start tags counted by name, with any namespace prefix: which limit each counts against.
+#: Start tags counted by name, with any namespace prefix (XML names may be non-ASCII): which
+#: limit each counts against.
 _COUNTED = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?(xf|font|fill|border|numFmt|dxf|cellStyle|si|row|c)[\s/>]"
+    rb"<(?:[^\s<>/:=!?]{1,100}:)?(xf|font|fill|border|numFmt|dxf|cellStyle|si|row|c)[\s/>]"
 )
 _COUNTED_LIMIT = {
     b"xf": "styles",

@@ -152,7 +152,10 @@ def test_too_many_styles_are_refused_while_unpacking(
     assert str(exc).startswith("Die Arbeitsmappe enthält zu viele Formatvorlagen (mehr als 5.000)")
 
 
-@pytest.mark.parametrize("tag", [b"<x:xf/>", b"<font/>", b"<numFmt numFmtId='1'/>", b"<dxf></dxf>"])
+@pytest.mark.parametrize(
+    "tag",
+    [b"<x:xf/>", "<é:xf\t/>".encode(), b"<font/>", b"<numFmt numFmtId='1'/>", b"<dxf></dxf>"],
+)
 def test_every_kind_of_style_entry_counts_with_or_without_a_prefix(
     valid: bytes, content: Content, template: ReportTemplate, tag: bytes
 ) -> None:
