@@ -9,7 +9,7 @@ import io
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 from flask import Flask
@@ -19,8 +19,11 @@ from hypothesis import strategies as st
 
 from omk import exchange
 from omk.content import Content, ReportTemplate
-from omk.services import workbook
+from omk.errors import OmkError, ValidationFailed
+from omk.models import User
+from omk.services import report_files, reports, workbook
 from omk.services.reports import assign_ids
+from tests import factories
 from tests import workbook_fixtures as fx
 
 SECONDS = 1.0
@@ -407,3 +410,56 @@ def test_damaged_xml_gives_a_refusal_or_a_document(
     if result.document is not None:
         for error in result.locate(exchange.check_document(result.document, content, template)):
             assert error.message and error.field
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    part=st.sampled_from(XML_PARTS),
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=200_000),
+            st.integers(min_value=0, max_value=400),
+            st.one_of(st.sampled_from(SNIPPETS), st.binary(max_size=20)),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_an_upload_of_a_damaged_workbook_saves_all_or_nothing(
+    app: Flask,
+    register: None,
+    make_user: Callable[..., User],
+    valid: bytes,
+    template: ReportTemplate,
+    part: str,
+    edits: list[tuple[int, int, bytes]],
+) -> None:
+    """Through the upload service: a clean refusal (4xx) with a message, the draft untouched;
+    or a saved draft that is a valid document."""
+    state = app.extensions.setdefault("test_upload_state", {})
+    if not state:
+        factories.make_cycle("2025")
+        state["reporter"] = make_user("reporter", municipality=fx.ESSEN)
+        reports.import_document(state["reporter"], fx.base_document())
+    t = report_files.target("2025", fx.ESSEN)
+    assert t.report is not None
+    before, version = reports.working_document(t.report), t.report.edit_version
+    body = zipfile.ZipFile(io.BytesIO(valid)).read(part)
+    data = with_parts(valid, {part: mutate(body, edits)})
+    try:
+        report_files.upload(
+            state["reporter"], t, "a.xlsx", data, edit_version=version, replace=True
+        )
+    except OmkError as exc:
+        assert 400 <= exc.status < 500 and exc.message
+        if isinstance(exc, ValidationFailed):
+            assert all(e.message and e.field for e in exc.errors)
+        after = reports.get_report("2025", fx.ESSEN)
+        assert after.edit_version == version and reports.working_document(after) == before
+    else:  # saved whole: the draft passes the same check the upload made
+        after = reports.get_report("2025", fx.ESSEN)
+        reports.check(reports.working_document(after), template, t.municipality, t.cycle)
