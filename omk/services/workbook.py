@@ -103,8 +103,9 @@ MAX_SHEET_CELLS = 60_000
 MAX_SHEET_ROWS = 25_000
 #: Style entries (``xf``, ``font``, ``fill``, ``border``, ``numFmt``, ``dxf``, ``cellStyle``).
 MAX_STYLES = 5_000
-#: Shared strings (``<si>``).
-MAX_SHARED_STRINGS = 100_000
+#: Shared strings (``<si>``): an office program keeps one per distinct text of a cell, so at most
+#: as many as cells.
+MAX_SHARED_STRINGS = 60_000
 #: Characters of one cell (Excel's limit); in XML at most 6 bytes each.
 MAX_TEXT_CHARS = 32_767
 MAX_TEXT_BYTES = 6 * MAX_TEXT_CHARS
