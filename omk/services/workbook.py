@@ -11,8 +11,10 @@ validation errors (``practices[<id>].title``) back to sheet, row and column.
 Safety: text cells that a spreadsheet would take for a formula (starting with ``= + - @``, tab or
 CR) are written as text with Excel's quote prefix; values read from a workbook are data, never
 formulas: a formula cell contributes its cached result or a row-precise error, it is never
-evaluated. The upload is checked as a zip (size, entries) before openpyxl parses it, with
-defusedxml guarding the XML.
+evaluated. Before openpyxl parses anything, :func:`check_container` unpacks every part of the
+upload in chunks and refuses it as soon as a limit (MAX_*: bytes, entries, XML elements, style
+entries, shared strings, rows, cells, text length) is passed; defusedxml guards the XML, and only
+MAX_COLUMNS columns and the rows a reader needs are ever read.
 """
 
 from __future__ import annotations
