@@ -413,6 +413,32 @@ def test_damaged_xml_gives_a_refusal_or_a_document(
 
 
 @settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=100_000),
+            st.integers(min_value=0, max_value=64),
+            st.binary(max_size=16),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_damaged_zip_bytes_give_a_refusal_or_a_document(
+    valid: bytes, content: Content, template: ReportTemplate, edits: list[tuple[int, int, bytes]]
+) -> None:
+    """Damage anywhere in the file (headers, directory, compressed data)."""
+    try:
+        read(mutate(valid, edits), content, template)
+    except workbook.UnreadableWorkbook as exc:
+        assert str(exc)
+
+
+@settings(
     max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
