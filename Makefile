@@ -71,6 +71,7 @@ wheel-check: setup
 
 bench: setup
 	$(BIN)/python -m tests.benchmarks.register_import
+	$(BIN)/python -m tests.benchmarks.largest_workbook
 
 clean:
 	rm -rf $(VENV) node_modules $(KERN) instance .pytest_cache .mypy_cache .ruff_cache

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from sqlalchemy import Select, and_, or_, select
 
 from omk.errors import FieldError, NotFound, ValidationFailed
@@ -42,6 +44,21 @@ def get_cycle(code: str) -> Cycle:
     return cycle
 
 
+#: A cycle code: it stands in URLs, download file names and workbooks, so ASCII only (a code like
+#: "R日本" once broke every download of its workbooks). Cycles made before the rule keep their
+#: code; downloads name files safely whatever it is (omk.downloads).
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}\Z")
+CODE_RULE = lazy_gettext(
+    "Der Code hat 1 bis 20 Zeichen: Buchstaben A–Z oder a–z (ohne Umlaute und ß), Ziffern "
+    "und - _ . (am Anfang ein Buchstabe oder eine Ziffer), z. B. 2025 oder 2025-NRW."
+)
+
+
+def valid_code(code: str) -> bool:
+    """Whether a text may be the code of a new cycle (see CODE_PATTERN)."""
+    return CODE_PATTERN.match(code or "") is not None
+
+
 def covers(cycle: Cycle, key: str) -> bool:
     """Whether the cycle's regions include the register key."""
     return any(key.startswith(prefix) for prefix in cycle.prefixes)
@@ -59,8 +76,8 @@ def _check_cycle(
 ) -> list[FieldError]:
     errors: list[FieldError] = []
     content = current_app.extensions["omk_content"]
-    if not code or len(code) > 20 or not all(c.isalnum() or c in "-_." for c in code):
-        errors.append(FieldError("code", "Code: 1–20 Zeichen, Buchstaben, Ziffern, - _ ."))
+    if existing is None and not valid_code(code):  # the code of an existing cycle never changes
+        errors.append(FieldError("code", str(CODE_RULE)))
     elif existing is None and db.session.scalar(select(Cycle.id).where(Cycle.code == code)):
         errors.append(FieldError("code", f"Die Berichtsrunde {code} gibt es schon."))
     if period_end < period_start:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from omk.errors import ValidationFailed
 from omk.models.accounts import Role
@@ -50,8 +50,13 @@ class CycleForm(FlaskForm):
 class NewCycleForm(CycleForm):
     code = StringField(
         _l("Code"),
-        validators=[DataRequired(_REQUIRED), Length(max=20)],
+        validators=[
+            DataRequired(_REQUIRED),
+            Length(max=20),
+            Regexp(cycles.CODE_PATTERN, message=cycles.CODE_RULE),
+        ],
         description=_l("z. B. 2025"),
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
     )
     regions = StringField(
         _l("Regionen (AGS-Präfixe)"),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
+from omk import downloads
 from omk.policy import Action, actor, permission
 from omk.services import publication, reports
 
@@ -22,10 +21,5 @@ def pdf(cycle: str, ags: str) -> ResponseReturnValue:
     html = render_template(
         "publication/report_pdf.html", pub=pub, document_url=publication.document_url(report)
     )
-    ascii_name, unicode_name = publication.pdf_filename(report)
-    response = make_response(publication.pdf_for(html))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(unicode_name)}"
-    )
-    return response
+    _ascii_name, unicode_name = publication.pdf_filename(report)
+    return downloads.attachment(publication.pdf_for(html), unicode_name, "application/pdf")

@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from omk import downloads
 from omk.errors import Conflict, ValidationFailed
 from omk.policy import Action, authorize_or_404, permission
 from omk.services import cycles, report_files, workbook
@@ -27,10 +28,7 @@ def _user() -> Any:
 
 
 def _xlsx(filename: str, data: bytes) -> Response:
-    response = Response(data, mimetype=workbook.MIME_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.attachment(data, filename, workbook.MIME_TYPE, cache_control="no-store")
 
 
 @bp.get("/<cycle>/vorlage.xlsx")
