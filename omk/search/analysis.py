@@ -524,29 +524,36 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+Found = tuple[tuple[str, Kind], ...]  # the terms of one word position
+
+
+def _words(text: str, mode: Mode) -> Iterator[tuple[int, int, Found]]:
+    """Each word position of a text: its character span and its (cached) terms."""
+    matches = list(_matches(text))
+    last = len(matches) - 2
+    for index, match in enumerate(matches):
+        word = match.group()
+        if match.lastgroup == "number":  # 2.500 → 2500
+            found: Found = ((word.replace(".", ""), "word"),)
+        elif index < last and word[-1] in "-\u2010\u2011":
+            found = _suspended_terms(word, matches[index + 1], matches[index + 2], mode)
+        else:
+            found = _token_terms(word, mode)
+        if found:
+            yield match.start(), match.end(), found
+
+
 def analyze(text: str, mode: Mode = "index", start_pos: int = 0) -> list[Token]:
     """Tokens of a text with word positions and character offsets into ``text``.
 
     ``index`` mode emits every word's term plus its compound parts at the same position;
     ``query`` mode only the words' own terms. URLs and e-mail addresses are dropped.
     """
-    tokens: list[Token] = []
-    pos = start_pos
-    matches = list(_matches(text))
-    for index, match in enumerate(matches):
-        if match.lastgroup == "number":  # 2.500 → 2500
-            found: tuple[tuple[str, Kind], ...] = ((match.group().replace(".", ""), "word"),)
-        elif match.group()[-1] in "-\u2010\u2011" and index + 2 < len(matches):
-            found = _suspended_terms(match.group(), matches[index + 1], matches[index + 2], mode)
-        else:
-            found = _token_terms(match.group(), mode)
-        if not found:
-            continue
-        start, end = match.span()
-        for term, kind in found:
-            tokens.append(Token(term, pos, start, end, kind))
-        pos += 1
-    return tokens
+    return [
+        Token(term, pos, start, end, kind)
+        for pos, (start, end, found) in enumerate(_words(text, mode), start_pos)
+        for term, kind in found
+    ]
 
 
 _CONJUNCTIONS = frozenset({"und", "oder", "sowie", "bzw", "bis", "als", "statt"})
@@ -577,7 +584,7 @@ def _suspended_terms(
 
 def terms(text: str, mode: Mode = "index") -> list[str]:
     """The terms of a text in order, with repetitions (for TF-IDF and similarity)."""
-    return [token.text for token in analyze(text, mode)]
+    return [term for _, _, found in _words(text, mode) for term, _ in found]
 
 
 TSVECTOR_MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
@@ -779,19 +786,21 @@ class GermanAnalyzer(Composable):
         **kwargs: Any,
     ) -> Iterator[Any]:
         analysis_mode: Mode = "query" if mode == "query" else "index"
-        for token in analyze(value, analysis_mode, start_pos):
-            out = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-            out.text = token.text
-            out.boost = 1.0
-            out.stopped = False
+        # One token object, changed and yielded again, as Whoosh's own tokenizers do.
+        out = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        out.boost = 1.0
+        out.stopped = False
+        for pos, (start, end, found) in enumerate(_words(value, analysis_mode), start_pos):
             if keeporiginal:
-                out.original = value[token.startchar : token.endchar]
+                out.original = value[start:end]
             if positions:
-                out.pos = token.pos
+                out.pos = pos
             if chars:
-                out.startchar = start_char + token.startchar
-                out.endchar = start_char + token.endchar
-            yield out
+                out.startchar = start_char + start
+                out.endchar = start_char + end
+            for term, _ in found:
+                out.text = term
+                yield out
 
 
 def whoosh_analyzer() -> GermanAnalyzer:
