@@ -31,11 +31,12 @@ import Stemmer
 from whoosh.analysis import Composable
 from whoosh.analysis import Token as WhooshToken
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "search"
-LEXICON_FILE = CONTENT_DIR / "lexicon-de.tsv.gz"
-STOPWORDS_FILE = CONTENT_DIR / "stopwords-de.txt"
-NOSPLIT_FILE = CONTENT_DIR / "nosplit-de.txt"
-SYNONYMS_FILE = CONTENT_DIR / "synonyms.txt"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "search"
+LEXICON_FILE = "lexicon-de.tsv.gz"
+STOPWORDS_FILE = "stopwords-de.txt"
+NOSPLIT_FILE = "nosplit-de.txt"
+SYNONYMS_FILE = "synonyms.txt"
+_data_dir = DEFAULT_DATA_DIR
 
 Mode = Literal["index", "query"]
 Kind = Literal["word", "part"]
@@ -144,7 +145,26 @@ class Lexicon:
         return self.zipf.get(key, 0.0)
 
 
-def _data_lines(path: Path) -> Iterator[str]:
+def data_dir() -> Path:
+    """The folder of the lexicon, stop words, no-split list and synonyms."""
+    return _data_dir
+
+
+def use_data_dir(path: Path | None) -> None:
+    """Read the data from another folder (a configured content/search/); None: the default.
+
+    Clears every cache: call it at start-up, before analysing anything.
+    """
+    global _data_dir
+    _data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    caches: list[Any] = [lexicon, stopwords, nosplit, synonyms, _nosplit_pattern, lemma]
+    caches += [_modifier, _is_word, _segment, _spans, analyze_word, _token_terms]
+    for cached in caches:
+        cached.cache_clear()
+
+
+def _data_lines(name: str) -> Iterator[str]:
+    path = _data_dir / name
     opener: Any = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for raw in handle:
@@ -820,6 +840,7 @@ __all__ = [
     "WordTerms",
     "analyze",
     "analyze_word",
+    "data_dir",
     "expand_query",
     "fold",
     "lemma",
@@ -829,6 +850,7 @@ __all__ = [
     "synonyms",
     "terms",
     "tsvector_literal",
+    "use_data_dir",
     "warm_up",
     "whoosh_analyzer",
     "zipf_of",

@@ -7,6 +7,9 @@ A case matches when the query's terms (query mode) are a subset of the document'
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from omk.search import analysis
@@ -218,7 +221,8 @@ def test_synonym_format() -> None:
 
 
 def test_every_synonym_entry_analyses_to_terms() -> None:
-    for line in analysis.SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+    path = analysis.data_dir() / analysis.SYNONYMS_FILE
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         for entry in line.replace("=>", ",").split(","):
             if entry.strip():
@@ -276,3 +280,16 @@ def test_data_files_are_consistent() -> None:
     assert "weg" not in analysis.stopwords()  # the noun "Weg"
     assert analysis.zipf_of("Sprache") > 4
     assert analysis.zipf_of("Fluechtlingshilfe") > 0  # umlauts spelt out find the word
+
+
+def test_use_data_dir_reads_another_folder(tmp_path: Path) -> None:
+    for name in (analysis.LEXICON_FILE, analysis.STOPWORDS_FILE, analysis.NOSPLIT_FILE):
+        shutil.copy(analysis.DEFAULT_DATA_DIR / name, tmp_path / name)
+    (tmp_path / analysis.SYNONYMS_FILE).write_text("Kita, Krippe\n", encoding="utf-8")
+    try:
+        analysis.use_data_dir(tmp_path)
+        assert analysis.data_dir() == tmp_path
+        assert analysis.query_terms("Kita") == [("kita",), ("kripp",)]
+    finally:
+        analysis.use_data_dir(None)
+    assert ("kindertagesstatt",) in analysis.query_terms("Kita")
