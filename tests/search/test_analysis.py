@@ -293,3 +293,20 @@ def test_use_data_dir_reads_another_folder(tmp_path: Path) -> None:
     finally:
         analysis.use_data_dir(None)
     assert ("kindertagesstatt",) in analysis.query_terms("Kita")
+
+
+def test_analysis_module_imports_no_flask_or_database() -> None:
+    import ast
+
+    tree = ast.parse(Path(analysis.__file__).read_text(encoding="utf-8"))
+    imported = {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+        )
+    }
+    assert not imported & {"flask", "sqlalchemy", "omk", "psycopg", "flask_sqlalchemy"}
