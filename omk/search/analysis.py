@@ -43,6 +43,7 @@ Kind = Literal["word", "part"]
 
 # --- splitter parameters (measured in content/search/README.md) ---------------------------
 MIN_SPLIT_LENGTH = 6  # shorter words are never split
+MAX_SPLIT_LENGTH = 50  # nor longer ones (a pasted hash or base64 blob would take long)
 MIN_PART = 3  # letters of a part
 MIN_PART_ZIPF = 2.0  # a part must be at least this frequent (Zipf scale, 0-8)
 MIN_SHORT_PART_ZIPF = 4.3  # ... and a three-letter part (Amt, Rat, Tag; not Lot, Sen)
@@ -390,7 +391,9 @@ def _spans(key: str) -> Segment:
     A feminine form in -in/-innen that does not split as it is splits as its base
     (Kulturbotschafterinnen → kultur + botschafter).
     """
-    if len(key) < MIN_SPLIT_LENGTH or not key.isalpha() or key in nosplit():
+    if not MIN_SPLIT_LENGTH <= len(key) <= MAX_SPLIT_LENGTH or not key.isalpha():
+        return ()
+    if key in nosplit():
         return ()
     found = _segment(key)
     if found is not None and len(found[0]) >= 2:

@@ -310,3 +310,13 @@ def test_analysis_module_imports_no_flask_or_database() -> None:
         )
     }
     assert not imported & {"flask", "sqlalchemy", "omk", "psycopg", "flask_sqlalchemy"}
+
+
+def test_edge_cases() -> None:
+    assert analysis.analyze("") == []
+    assert analysis.terms(" … – „“ !? ") == []
+    blob = "Qx" * 2500  # a pasted blob is one term, not split (and not slow)
+    assert analysis.terms(blob) == [analysis.fold(blob)[:5000]]
+    assert analysis.terms("Donaudampfschifffahrtsgesellschaft")[0] == (
+        "donaudampfschifffahrtsgesellschaft"
+    )
