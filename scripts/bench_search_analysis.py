@@ -107,6 +107,8 @@ def clear_caches() -> None:
     analysis.lemma.cache_clear()
     analysis.analyze_word.cache_clear()
     analysis._token_terms.cache_clear()
+    for cache in analysis._word_caches.values():
+        cache.clear()
 
 
 def corpus_words() -> list[str]:

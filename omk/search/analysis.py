@@ -158,6 +158,8 @@ def use_data_dir(path: Path | None) -> None:
     """
     global _data_dir
     _data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    for word_cache in _word_caches.values():
+        word_cache.clear()
     caches: list[Any] = [lexicon, stopwords, nosplit, synonyms, _nosplit_pattern, lemma]
     caches += [_modifier, _is_word, _segment, _spans, analyze_word, _token_terms]
     for cached in caches:
@@ -550,20 +552,36 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
 Found = tuple[tuple[str, Kind], ...]  # the terms of one word position
 
 
-def _words(text: str, mode: Mode) -> Iterator[tuple[int, int, Found]]:
+_WORD_CACHE_SIZE = 500_000
+_word_caches: dict[str, dict[str, Found]] = {"index": {}, "query": {}}
+
+
+def _words(text: str, mode: Mode) -> list[tuple[int, int, Found]]:
     """Each word position of a text: its character span and its (cached) terms."""
+    cache = _word_caches[mode]
+    if len(cache) > _WORD_CACHE_SIZE:  # a plain dict is faster than lru_cache here
+        cache.clear()
     matches = list(_matches(text))
     last = len(matches) - 2
+    words: list[tuple[int, int, Found]] = []
     for index, match in enumerate(matches):
         word = match.group()
-        if match.lastgroup == "number":  # 2.500 → 2500
-            found: Found = ((word.replace(".", ""), "word"),)
-        elif index < last and word[-1] in "-\u2010\u2011":
-            found = _suspended_terms(word, matches[index + 1], matches[index + 2], mode)
-        else:
-            found = _token_terms(word, mode)
+        found = cache.get(word)
+        if found is None:
+            if match.lastgroup == "number":  # 2.500 → 2500
+                found = ((word.replace(".", ""), "word"),)
+            elif word[-1] in "-\u2010\u2011":  # depends on the next words: not cached
+                if index < last:
+                    suspended = _suspended_terms(word, matches[index + 1], matches[index + 2], mode)
+                    if suspended:
+                        words.append((match.start(), match.end(), suspended))
+                    continue
+                found = _token_terms(word, mode)
+            else:
+                found = cache[word] = _token_terms(word, mode)
         if found:
-            yield match.start(), match.end(), found
+            words.append((match.start(), match.end(), found))
+    return words
 
 
 def analyze(text: str, mode: Mode = "index", start_pos: int = 0) -> list[Token]:
