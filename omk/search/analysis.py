@@ -33,17 +33,19 @@ from whoosh.analysis import Token as WhooshToken
 
 from omk import paths
 
-CONTENT_DIR = paths.CONTENT_DIR / "search"
-LEXICON_FILE = CONTENT_DIR / "lexicon-de.tsv.gz"
-STOPWORDS_FILE = CONTENT_DIR / "stopwords-de.txt"
-NOSPLIT_FILE = CONTENT_DIR / "nosplit-de.txt"
-SYNONYMS_FILE = CONTENT_DIR / "synonyms.txt"
+DEFAULT_DATA_DIR = paths.CONTENT_DIR / "search"
+LEXICON_FILE = "lexicon-de.tsv.gz"
+STOPWORDS_FILE = "stopwords-de.txt"
+NOSPLIT_FILE = "nosplit-de.txt"
+SYNONYMS_FILE = "synonyms.txt"
+_data_dir = DEFAULT_DATA_DIR
 
 Mode = Literal["index", "query"]
 Kind = Literal["word", "part"]
 
 # --- splitter parameters (measured in content/search/README.md) ---------------------------
 MIN_SPLIT_LENGTH = 6  # shorter words are never split
+MAX_SPLIT_LENGTH = 50  # nor longer ones (a pasted hash or base64 blob would take long)
 MIN_PART = 3  # letters of a part
 MIN_PART_ZIPF = 2.0  # a part must be at least this frequent (Zipf scale, 0-8)
 MIN_SHORT_PART_ZIPF = 4.3  # ... and a three-letter part (Amt, Rat, Tag; not Lot, Sen)
@@ -146,7 +148,28 @@ class Lexicon:
         return self.zipf.get(key, 0.0)
 
 
-def _data_lines(path: Path) -> Iterator[str]:
+def data_dir() -> Path:
+    """The folder of the lexicon, stop words, no-split list and synonyms."""
+    return _data_dir
+
+
+def use_data_dir(path: Path | None) -> None:
+    """Read the data from another folder (a configured content/search/); None: the default.
+
+    Clears every cache: call it at start-up, before analysing anything.
+    """
+    global _data_dir
+    _data_dir = Path(path) if path is not None else DEFAULT_DATA_DIR
+    for word_cache in _word_caches.values():
+        word_cache.clear()
+    caches: list[Any] = [lexicon, stopwords, nosplit, synonyms, _nosplit_pattern, lemma]
+    caches += [_modifier, _is_word, _segment, _spans, analyze_word, _token_terms]
+    for cached in caches:
+        cached.cache_clear()
+
+
+def _data_lines(name: str) -> Iterator[str]:
+    path = _data_dir / name
     opener: Any = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         for raw in handle:
@@ -372,7 +395,9 @@ def _spans(key: str) -> Segment:
     A feminine form in -in/-innen that does not split as it is splits as its base
     (Kulturbotschafterinnen → kultur + botschafter).
     """
-    if len(key) < MIN_SPLIT_LENGTH or not key.isalpha() or key in nosplit():
+    if not MIN_SPLIT_LENGTH <= len(key) <= MAX_SPLIT_LENGTH or not key.isalpha():
+        return ()
+    if key in nosplit():
         return ()
     found = _segment(key)
     if found is not None and len(found[0]) >= 2:
@@ -526,29 +551,52 @@ def _matches(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+Found = tuple[tuple[str, Kind], ...]  # the terms of one word position
+
+
+_WORD_CACHE_SIZE = 500_000
+_word_caches: dict[str, dict[str, Found]] = {"index": {}, "query": {}}
+
+
+def _words(text: str, mode: Mode) -> list[tuple[int, int, Found]]:
+    """Each word position of a text: its character span and its (cached) terms."""
+    cache = _word_caches[mode]
+    if len(cache) > _WORD_CACHE_SIZE:  # a plain dict is faster than lru_cache here
+        cache.clear()
+    matches = list(_matches(text))
+    last = len(matches) - 2
+    words: list[tuple[int, int, Found]] = []
+    for index, match in enumerate(matches):
+        word = match.group()
+        found = cache.get(word)
+        if found is None:
+            if match.lastgroup == "number":  # 2.500 → 2500
+                found = ((word.replace(".", ""), "word"),)
+            elif word[-1] in "-\u2010\u2011":  # depends on the next words: not cached
+                if index < last:
+                    suspended = _suspended_terms(word, matches[index + 1], matches[index + 2], mode)
+                    if suspended:
+                        words.append((match.start(), match.end(), suspended))
+                    continue
+                found = _token_terms(word, mode)
+            else:
+                found = cache[word] = _token_terms(word, mode)
+        if found:
+            words.append((match.start(), match.end(), found))
+    return words
+
+
 def analyze(text: str, mode: Mode = "index", start_pos: int = 0) -> list[Token]:
     """Tokens of a text with word positions and character offsets into ``text``.
 
     ``index`` mode emits every word's term plus its compound parts at the same position;
     ``query`` mode only the words' own terms. URLs and e-mail addresses are dropped.
     """
-    tokens: list[Token] = []
-    pos = start_pos
-    matches = list(_matches(text))
-    for index, match in enumerate(matches):
-        if match.lastgroup == "number":  # 2.500 → 2500
-            found: tuple[tuple[str, Kind], ...] = ((match.group().replace(".", ""), "word"),)
-        elif match.group()[-1] in "-\u2010\u2011" and index + 2 < len(matches):
-            found = _suspended_terms(match.group(), matches[index + 1], matches[index + 2], mode)
-        else:
-            found = _token_terms(match.group(), mode)
-        if not found:
-            continue
-        start, end = match.span()
-        for term, kind in found:
-            tokens.append(Token(term, pos, start, end, kind))
-        pos += 1
-    return tokens
+    return [
+        Token(term, pos, start, end, kind)
+        for pos, (start, end, found) in enumerate(_words(text, mode), start_pos)
+        for term, kind in found
+    ]
 
 
 _CONJUNCTIONS = frozenset({"und", "oder", "sowie", "bzw", "bis", "als", "statt"})
@@ -579,7 +627,7 @@ def _suspended_terms(
 
 def terms(text: str, mode: Mode = "index") -> list[str]:
     """The terms of a text in order, with repetitions (for TF-IDF and similarity)."""
-    return [token.text for token in analyze(text, mode)]
+    return [term for _, _, found in _words(text, mode) for term, _ in found]
 
 
 TSVECTOR_MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
@@ -781,19 +829,21 @@ class GermanAnalyzer(Composable):
         **kwargs: Any,
     ) -> Iterator[Any]:
         analysis_mode: Mode = "query" if mode == "query" else "index"
-        for token in analyze(value, analysis_mode, start_pos):
-            out = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-            out.text = token.text
-            out.boost = 1.0
-            out.stopped = False
+        # One token object, changed and yielded again, as Whoosh's own tokenizers do.
+        out = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        out.boost = 1.0
+        out.stopped = False
+        for pos, (start, end, found) in enumerate(_words(value, analysis_mode), start_pos):
             if keeporiginal:
-                out.original = value[token.startchar : token.endchar]
+                out.original = value[start:end]
             if positions:
-                out.pos = token.pos
+                out.pos = pos
             if chars:
-                out.startchar = start_char + token.startchar
-                out.endchar = start_char + token.endchar
-            yield out
+                out.startchar = start_char + start
+                out.endchar = start_char + end
+            for term, _ in found:
+                out.text = term
+                yield out
 
 
 def whoosh_analyzer() -> GermanAnalyzer:
@@ -813,6 +863,7 @@ __all__ = [
     "WordTerms",
     "analyze",
     "analyze_word",
+    "data_dir",
     "expand_query",
     "fold",
     "lemma",
@@ -822,6 +873,7 @@ __all__ = [
     "synonyms",
     "terms",
     "tsvector_literal",
+    "use_data_dir",
     "warm_up",
     "whoosh_analyzer",
     "zipf_of",

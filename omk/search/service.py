@@ -88,7 +88,9 @@ def apply_entries(entries: Sequence[OutboxEntry]) -> None:
 
 
 def register(app: Any) -> None:
-    """Make the index a consumer of the outbox."""
+    """Read the analysis data from the app's content folder; make the index a consumer of
+    the outbox."""
+    analysis.use_data_dir(Path(app.extensions["omk_content"].root) / "search")
     outbox.register_consumer(CONSUMER, apply_entries)
 
 

@@ -7,6 +7,9 @@ A case matches when the query's terms (query mode) are a subset of the document'
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from omk.search import analysis
@@ -218,7 +221,8 @@ def test_synonym_format() -> None:
 
 
 def test_every_synonym_entry_analyses_to_terms() -> None:
-    for line in analysis.SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+    path = analysis.data_dir() / analysis.SYNONYMS_FILE
+    for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         for entry in line.replace("=>", ",").split(","):
             if entry.strip():
@@ -233,10 +237,11 @@ def test_whoosh_analyzer_indexes_the_same_terms() -> None:
     german = analysis.whoosh_analyzer()
     text = "Gemeinschaftsunterkünfte und Sprach-Café für Geflüchtete"
     assert [t.text for t in german(text)] == analysis.terms(text)
-    tokens = list(german(text, positions=True, chars=True))
-    assert [(t.pos, t.startchar) for t in tokens][:1] == [(0, 0)]
+    # Whoosh analyzers yield one token object again and again: read it while iterating.
+    places = [(t.text, t.pos, t.startchar, t.endchar) for t in german(text, True, True)]
+    assert places == [(t.text, t.pos, t.startchar, t.endchar) for t in analysis.analyze(text)]
 
-    schema = Schema(uid=ID(stored=True, unique=True), body=TEXT(analyzer=german))
+    schema = Schema(uid=ID(stored=True, unique=True), body=TEXT(analyzer=german, stored=True))
     ix = RamStorage().create_index(schema)
     with ix.writer() as writer:
         writer.add_document(uid="a", body=text)
@@ -256,6 +261,8 @@ def test_whoosh_analyzer_indexes_the_same_terms() -> None:
         assert hits("Hand") == []
         assert hits("Integrationskurs Mutter") == ["c"]
         assert hits('"Integrationskurse für Mütter"') == ["c"]
+        highlighted = searcher.search(parser.parse("Unterkunft"))[0].highlights("body")
+        assert '">Gemeinschaftsunterkünfte</b>' in highlighted
 
 
 def test_tsvector_literal_keeps_terms_and_positions() -> None:
@@ -273,3 +280,43 @@ def test_data_files_are_consistent() -> None:
     assert "weg" not in analysis.stopwords()  # the noun "Weg"
     assert analysis.zipf_of("Sprache") > 4
     assert analysis.zipf_of("Fluechtlingshilfe") > 0  # umlauts spelt out find the word
+
+
+def test_use_data_dir_reads_another_folder(tmp_path: Path) -> None:
+    for name in (analysis.LEXICON_FILE, analysis.STOPWORDS_FILE, analysis.NOSPLIT_FILE):
+        shutil.copy(analysis.DEFAULT_DATA_DIR / name, tmp_path / name)
+    (tmp_path / analysis.SYNONYMS_FILE).write_text("Kita, Krippe\n", encoding="utf-8")
+    try:
+        analysis.use_data_dir(tmp_path)
+        assert analysis.data_dir() == tmp_path
+        assert analysis.query_terms("Kita") == [("kita",), ("kripp",)]
+    finally:
+        analysis.use_data_dir(None)
+    assert ("kindertagesstatt",) in analysis.query_terms("Kita")
+
+
+def test_analysis_module_imports_no_flask_or_database() -> None:
+    import ast
+
+    tree = ast.parse(Path(analysis.__file__).read_text(encoding="utf-8"))
+    imported = {
+        name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+        )
+    }
+    assert not imported & {"flask", "sqlalchemy", "omk", "psycopg", "flask_sqlalchemy"}
+
+
+def test_edge_cases() -> None:
+    assert analysis.analyze("") == []
+    assert analysis.terms(" … – „“ !? ") == []
+    blob = "Qx" * 2500  # a pasted blob is one term, not split (and not slow)
+    assert analysis.terms(blob) == [analysis.fold(blob)[:5000]]
+    assert analysis.terms("Donaudampfschifffahrtsgesellschaft")[0] == (
+        "donaudampfschifffahrtsgesellschaft"
+    )
