@@ -31,9 +31,9 @@ import Stemmer
 from whoosh.analysis import Composable
 from whoosh.analysis import Token as WhooshToken
 
-from omk import paths
-
-DEFAULT_DATA_DIR = paths.CONTENT_DIR / "search"
+#: The repository's folder; the app points the module at its content folder (use_data_dir),
+#: which for an installed package is the copy shipped inside it.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "search"
 LEXICON_FILE = "lexicon-de.tsv.gz"
 STOPWORDS_FILE = "stopwords-de.txt"
 NOSPLIT_FILE = "nosplit-de.txt"
