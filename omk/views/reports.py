@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from omk import exchange, forms
+from omk import exchange, forms, numbers
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
@@ -182,7 +182,7 @@ def start(cycle: str, ags: str) -> ResponseReturnValue:
 def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for code, value in doc["indicators"].items():
-        values[f"ind-{code}"] = forms.format_number(value)
+        values[f"ind-{code}"] = numbers.format_number(value)
     for code, refs in doc.get("indicator_practices", {}).items():
         values[f"ind-{code}-practices"] = list(refs)
     return values
@@ -213,7 +213,7 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
         for code in template.indicator_codes():
             raw = request.form.get(f"ind-{code}", "")[:50]
             values[f"ind-{code}"] = raw
-            value, problem = forms.indicator_value(raw, catalogue[code])
+            value, problem = numbers.indicator_value(raw, catalogue[code])
             if problem:
                 errors.setdefault(f"indicators.{code}", []).append(_(problem))
             elif value is not None:
@@ -289,14 +289,14 @@ def _practice_from_form(
     p["status"] = typed["status"] = form.get("status") or None
     for name in ("started", "ended"):
         typed[name] = form.get(name, "")
-        value, problem = forms.month(typed[name])
+        value, problem = numbers.month(typed[name])
         if problem:
             errors.setdefault(name, []).append(_(problem))
         p[name] = value
     for name in ("budget_eur", "staff_fte"):
         typed[name] = form.get(name, "")
         try:
-            p[name] = forms.parse_number(typed[name])
+            p[name] = numbers.parse_number(typed[name])
         except ValueError:
             errors.setdefault(name, []).append(_("Bitte eine Zahl eingeben, z. B. 1.500 oder 0,5."))
             p[name] = None
@@ -337,8 +337,8 @@ def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
         status=p.get("status") or "",
         started=p.get("started") or "",
         ended=p.get("ended") or "",
-        budget_eur=forms.format_number(p.get("budget_eur")),
-        staff_fte=forms.format_number(p.get("staff_fte")),
+        budget_eur=numbers.format_number(p.get("budget_eur")),
+        staff_fte=numbers.format_number(p.get("staff_fte")),
         sources="\n".join(p.get("sources") or []),
         actors=list(p.get("actors") or []),
         adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
