@@ -8,7 +8,6 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from omk import exchange
 from omk.api import bp
@@ -20,6 +19,7 @@ from omk.api.schemas import (
     ReportList,
     ReportListQuery,
     ReportMeta,
+    ReportSummary,
     ReturnRequest,
     SaveResult,
     TransitionResult,
@@ -30,7 +30,7 @@ from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.models.reporting import Report, Revision
 from omk.policy import Action, actor, authorize, authorize_or_404, can, permission
-from omk.services import cycles, reports
+from omk.services import cycles, listing, reports
 
 TAGS = ("Berichte",)
 
@@ -173,40 +173,23 @@ def save_report() -> ResponseReturnValue:
 )
 def list_reports() -> ResponseReturnValue:
     args = query_args(ReportListQuery)
-    user = actor()
-    query = reports.visible_reports_query(user)
     if args.cycle:
-        query = query.where(Report.cycle_id == cycles.get_cycle(args.cycle).id)
-    if args.state:
-        query = query.where(Report.state == args.state)
-    if args.region:
-        query = query.where(Report.municipality_key.startswith(args.region))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(Report.municipality_key, Report.id)
-        .offset((args.page - 1) * args.per_page)
-        .limit(args.per_page)
-    ).all()
-    items = []
-    for r in rows:
-        published = (
-            db.session.get(Revision, r.published_revision_id) if r.published_revision_id else None
-        )
-        # Others see a report only through its published revision: no draft state leaks.
-        own_or_reviewer = can(user, Action.REPORT_READ, r)
-        items.append(
-            {
-                "municipality": r.municipality.reporting_ags or r.municipality_key,
-                "name": r.municipality.name,
-                "cycle": r.cycle.code,
-                "state": r.state if own_or_reviewer else "accepted",
-                "revisions": r.revision_count
-                if own_or_reviewer
-                else (published.number if published else 0),
-                "published_revision": published.number if published else None,
-            }
-        )
-    return jsonify({"total": total, "items": items})
+        cycles.get_cycle(args.cycle)  # an unknown cycle is a 404, not an empty list
+    filters = listing.ReportFilters(cycle=args.cycle, state=args.state, region=args.region)
+    result = listing.list_reports(actor(), filters, args.page, args.per_page)
+    # Others see a report only through its published revision: no draft state leaks.
+    items = [
+        ReportSummary(
+            municipality=item.ags,
+            name=item.name,
+            cycle=item.report.cycle.code,
+            state=item.state,
+            revisions=item.revisions,
+            published_revision=item.published_revision,
+        ).model_dump()
+        for item in result.items
+    ]
+    return jsonify({"total": result.total, "items": items})
 
 
 @bp.get("/reports/<ags>/<cycle>")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from omk import exchange
@@ -113,23 +113,6 @@ def latest_revision(report: Report) -> Revision | None:
     if not report.revision_count:
         return None
     return get_revision(report, report.revision_count)
-
-
-def visible_reports_query(user: Any) -> Any:
-    """Reports a user may list (SQL), from the same rules as the policy's REPORT_READ."""
-    query = select(Report)
-    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
-    published = Report.published_revision_id.is_not(None)
-    if role == Role.ADMIN:
-        return query.where(or_(published, Report.revision_count > 0))
-    if role == Role.REPORTER:
-        return query.where(or_(Report.municipality_key == user.municipality_key, published))
-    if role == Role.REVIEWER:
-        in_region = Report.municipality_key.startswith(user.scope or "-")
-        return query.where(or_(published, in_region & (Report.revision_count > 0)))
-    if role == Role.STAFF:
-        return query.where(published)
-    return query.where(false())
 
 
 # --- documents --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from omk.extensions import db
 from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
-from omk.services import cycles, publication, reports
+from omk.services import cycles, listing, publication, register, reports
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
@@ -78,45 +78,22 @@ def index() -> ResponseReturnValue:
     return render_template("reports/index.html", **context)
 
 
-PER_PAGE = 50
-
-
 def _published_listing(user: Any) -> dict[str, Any]:
     """Published reports, filtered by cycle, Land and name, a page at a time."""
-    from sqlalchemy import func, select
-
-    from omk.models.register import Municipality
-    from omk.models.reporting import Cycle
-    from omk.services import register
-
-    cycle_code = request.args.get("cycle") or None
     land = request.args.get("land") or None
-    q = request.args.get("q", "").strip()[:100]
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    query = (
-        reports.visible_reports_query(user)
-        .where(Report.published_revision_id.is_not(None))
-        .join(Municipality, Report.municipality_key == Municipality.key)
-        .join(Cycle, Report.cycle_id == Cycle.id)
+    filters = listing.ReportFilters(
+        cycle=request.args.get("cycle") or None,
+        land=land if land and land.isdigit() else None,
+        q=request.args.get("q", "").strip()[:100],
     )
-    if cycle_code:
-        query = query.where(Cycle.code == cycle_code)
-    if land and land.isdigit():
-        query = query.where(Municipality.land_key == land)
-    if q:
-        query = query.where(register.name_matches(q))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(Cycle.period_start.desc(), Municipality.name)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    result = listing.list_published(user, filters, page)
     return {
-        "published": rows,
-        "published_total": total,
-        "filters": {"cycle": cycle_code, "land": land, "q": q},
-        "page": page,
-        "pages": max(1, -(-total // PER_PAGE)),
+        "published": [item.report for item in result.items],
+        "published_total": result.total,
+        "filters": {"cycle": filters.cycle, "land": land, "q": filters.q},
+        "page": result.page,
+        "pages": result.pages,
         "lands": register.lands(),
         "all_cycles": cycles.all_cycles(),
     }
