@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -12,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from omk import exchange, forms, numbers
+from omk import documents, exchange, forms, numbers
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
@@ -183,10 +182,10 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
         if not form.validate_on_submit():
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
-        new = copy.deepcopy(doc)
-        new["indicators"], new["indicator_practices"] = {}, {}
+        indicators: dict[str, float | int] = {}
+        links: dict[str, list[str]] = {}
         values = {}
-        practice_ids = {p["id"] for p in doc["practices"]}
+        practice_ids = set(documents.practice_ids(doc))
         for code in template.indicator_codes():
             raw = request.form.get(f"ind-{code}", "")[:50]
             values[f"ind-{code}"] = raw
@@ -194,14 +193,14 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
             if problem:
                 errors.setdefault(f"indicators.{code}", []).append(_(problem))
             elif value is not None:
-                new["indicators"][code] = value
-            refs = [r for r in request.form.getlist(f"ind-{code}-practices") if r in practice_ids]
-            values[f"ind-{code}-practices"] = refs
-            if refs:
-                new["indicator_practices"][code] = refs
+                indicators[code] = value
+            links[code] = request.form.getlist(f"ind-{code}-practices")
+            values[f"ind-{code}-practices"] = [r for r in links[code] if r in practice_ids]
         if not errors:
             try:
-                changed = reports.save_document(_user(), report, new, edit_version=edit_version)
+                changed = reports.save_indicators(
+                    _user(), report, indicators, links, edit_version=edit_version
+                )
             except ValidationFailed as exc:
                 for e in exc.errors:
                     errors.setdefault(e.field, []).append(_(e.message))
@@ -338,14 +337,12 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     """Add or edit one practice with every field of the format; Markdown with a preview."""
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     doc = reports.working_document(report)
-    existing = next((p for p in doc["practices"] if p["id"] == practice_id), None)
+    existing = documents.find_practice(doc, practice_id) if practice_id else None
     if practice_id is not None and existing is None:
         abort(404)
     pid = practice_id or request.form.get("new_id") or reports.new_practice_id()
-    links = doc.get("indicator_practices") or {}
-    moves = [code for code, refs in links.items() if pid in refs]
     errors: dict[str, list[str]] = {}
-    typed = _typed_from_practice(existing or {}, moves)
+    typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
     edit_version = report.edit_version
     if request.method == "POST":
@@ -360,21 +357,15 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             }
             message = _("Vorschau – noch nicht gespeichert.")
         elif not errors:
-            new = copy.deepcopy(doc)
-            if existing is None:
-                new["practices"].append(p)
-            else:
-                new["practices"] = [p if q["id"] == pid else q for q in new["practices"]]
-            new_links: dict[str, list[str]] = {}
-            for code in reports.template_of(report).indicator_codes():
-                refs = [r for r in links.get(code, []) if r != pid]
-                if code in typed["moves"]:
-                    refs.append(pid)
-                if refs:
-                    new_links[code] = refs
-            new["indicator_practices"] = new_links
             try:
-                reports.save_document(_user(), report, new, edit_version=edit_version)
+                reports.save_practice(
+                    _user(),
+                    report,
+                    p,
+                    explains=typed["moves"],
+                    is_new=existing is None,
+                    edit_version=edit_version,
+                )
             except ValidationFailed as exc:
                 ref = f"practices[{pid}]"
                 for e in exc.errors:
@@ -418,15 +409,10 @@ def delete_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnVal
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    doc = reports.working_document(report)
-    if practice_id not in {p["id"] for p in doc["practices"]}:
-        abort(404)
-    doc["practices"] = [p for p in doc["practices"] if p["id"] != practice_id]
-    doc["indicator_practices"] = {
-        code: [r for r in refs if r != practice_id]
-        for code, refs in doc["indicator_practices"].items()
-    }
-    _save_or_flash(report, doc)
+    try:
+        reports.remove_practice(_user(), report, practice_id, edit_version=_edit_version())
+    except (Conflict, ValidationFailed) as exc:
+        flash(_(exc.message), "error")
     return redirect(_url("reports.detail", report) + "#massnahmen")
 
 
@@ -436,25 +422,17 @@ def move_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    doc = reports.working_document(report)
-    ids = [p["id"] for p in doc["practices"]]
-    if practice_id not in ids:
-        abort(404)
-    i = ids.index(practice_id)
-    j = i - 1 if request.form.get("direction") == "up" else i + 1
-    if 0 <= j < len(ids):
-        doc["practices"][i], doc["practices"][j] = doc["practices"][j], doc["practices"][i]
-        _save_or_flash(report, doc)
+    direction: documents.Direction = "up" if request.form.get("direction") == "up" else "down"
+    try:
+        reports.move_practice(_user(), report, practice_id, direction, edit_version=_edit_version())
+    except (Conflict, ValidationFailed) as exc:
+        flash(_(exc.message), "error")
     return redirect(_url("reports.detail", report) + "#massnahmen")
 
 
-def _save_or_flash(report: Report, doc: dict[str, Any]) -> None:
-    try:
-        reports.save_document(
-            _user(), report, doc, edit_version=request.form.get("edit_version", type=int)
-        )
-    except (Conflict, ValidationFailed) as exc:
-        flash(_(exc.message), "error")
+def _edit_version() -> int | None:
+    """The edit check a form sent (None: the version read with the working copy)."""
+    return request.form.get("edit_version", type=int)
 
 
 @bp.route("/<cycle>/<ags>/fortfuehren", methods=["GET", "POST"])
