@@ -16,6 +16,7 @@ from omk.api.schemas import (
     DiffOut,
     DiffQuery,
     Error,
+    ReopenRequest,
     ReportList,
     ReportListQuery,
     ReportMeta,
@@ -285,6 +286,32 @@ def return_report(ags: str, cycle: str) -> ResponseReturnValue:
 def accept_report(ags: str, cycle: str) -> ResponseReturnValue:
     report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
     reports.accept(actor(), report, edit_version=_if_match(report))
+    db.session.refresh(report)
+    return jsonify(_transition_result(report))
+
+
+@bp.post("/reports/<ags>/<cycle>/reopen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+@operation(
+    "post",
+    "/api/v1/reports/{ags}/{cycle}/reopen",
+    "Zur Korrektur öffnen: ein angenommener Bericht geht mit Begründung an die Kommune "
+    "zurück; die angenommene Revision bleibt veröffentlicht, bis die Korrektur angenommen ist",
+    body=ReopenRequest,
+    responses={200: TransitionResult, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error},
+    auth=True,
+    tags=TAGS,
+)
+def reopen_report(ags: str, cycle: str) -> ResponseReturnValue:
+    report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
+    data = _json_body()
+    try:
+        body = ReopenRequest.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            field_errors(exc), "Eine Korrektur braucht eine Begründung (reason)."
+        ) from exc
+    reports.reopen(actor(), report, body.reason, edit_version=_if_match(report))
     db.session.refresh(report)
     return jsonify(_transition_result(report))
 

@@ -524,57 +524,22 @@ def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
 # --- review -------------------------------------------------------------------------------------
 
 
-@bp.route("/<cycle>/<ags>/pruefung", methods=["GET", "POST"])
+@bp.get("/<cycle>/<ags>/pruefung")
 @permission(Action.REPORT_REVIEW, per_object=True)
 def review(cycle: str, ags: str) -> ResponseReturnValue:
-    """The reviewer's page: the submitted revision with a comment box on every field."""
+    """The reviewer's page: the submitted revision with a comment box on every field; its
+    form returns the report (with the comments) or accepts it."""
     report = reports.get_report_for(_user(), Action.REPORT_REVIEW, cycle, ags)
+    return _review_page(report)
+
+
+def _review_page(
+    report: Report, typed: dict[str, str] | None = None, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The review page, after a refused decision with the error and what was typed."""
     latest = reports.latest_revision(report)
     if latest is None:
         abort(404)
-    doc = reports.revision_document(latest)
-    typed: dict[str, str] = {}
-    error = None
-    status = 200
-    if request.method == "POST":
-        if not CsrfForm().validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
-        edit_version = request.form.get("edit_version", type=int)
-        typed = {
-            k[len("comment::") :]: v for k, v in request.form.items() if k.startswith("comment::")
-        }
-        try:
-            if action == "accept":
-                reports.accept(_user(), report, edit_version=edit_version)
-                flash(_("Angenommen: der Bericht ist veröffentlicht."), "success")
-                return redirect(_url("reports.detail", report))
-            if action == "reopen":
-                reports.reopen(
-                    _user(), report, request.form.get("reason", ""), edit_version=edit_version
-                )
-                flash(
-                    _(
-                        "Der Bericht ist zur Korrektur geöffnet; "
-                        "die angenommene Fassung bleibt veröffentlicht."
-                    ),
-                    "success",
-                )
-                return redirect(_url("reports.detail", report))
-            comments = [(field, text) for field, text in typed.items() if text.strip()]
-            reports.return_report(_user(), report, comments, edit_version=edit_version)
-            flash(
-                _(
-                    "Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.",
-                    n=len(comments),
-                ),
-                "success",
-            )
-            return redirect(_url("reports.detail", report))
-        except ValidationFailed as exc:
-            error, status = "; ".join(_(e.message) for e in exc.errors), 422
-        except Conflict as exc:
-            error, status = _(exc.message), 409
     previous_changes = None
     answered = []
     old_doc = None
@@ -587,8 +552,8 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
             "reports/review.html",
             report=report,
             revision=latest,
-            doc=doc,
-            typed=typed,
+            doc=reports.revision_document(latest),
+            typed=typed or {},
             error=error,
             changes=previous_changes,
             answered=answered,
@@ -597,6 +562,69 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
         ),
         status,
     )
+
+
+def _reviewed(cycle: str, ags: str) -> Report:
+    """The report a reviewer decides on, once the form's CSRF token is checked."""
+    report = reports.get_report_for(_user(), Action.REPORT_REVIEW, cycle, ags)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    return report
+
+
+@bp.post("/<cycle>/<ags>/zurueckgeben")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def return_report(cycle: str, ags: str) -> ResponseReturnValue:
+    """Return the submitted revision with the comments typed on the review page."""
+    report = _reviewed(cycle, ags)
+    typed = {k[len("comment::") :]: v for k, v in request.form.items() if k.startswith("comment::")}
+    comments = [(field, text) for field, text in typed.items() if text.strip()]
+    try:
+        reports.return_report(_user(), report, comments, edit_version=_edit_version())
+    except ValidationFailed as exc:
+        return _review_page(report, typed, "; ".join(_(e.message) for e in exc.errors), 422)
+    except Conflict as exc:
+        return _review_page(report, typed, _(exc.message), 409)
+    flash(
+        _("Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.", n=len(comments)),
+        "success",
+    )
+    return redirect(_url("reports.detail", report))
+
+
+@bp.post("/<cycle>/<ags>/annehmen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def accept(cycle: str, ags: str) -> ResponseReturnValue:
+    """Accept the submitted revision: it becomes the published one."""
+    report = _reviewed(cycle, ags)
+    try:
+        reports.accept(_user(), report, edit_version=_edit_version())
+    except Conflict as exc:
+        return _review_page(report, error=_(exc.message), status=409)
+    flash(_("Angenommen: der Bericht ist veröffentlicht."), "success")
+    return redirect(_url("reports.detail", report))
+
+
+@bp.post("/<cycle>/<ags>/wieder-oeffnen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def reopen(cycle: str, ags: str) -> ResponseReturnValue:
+    """Reopen an accepted report for a correction, with a reason (from the report's page)."""
+    report = _reviewed(cycle, ags)
+    try:
+        reports.reopen(
+            _user(), report, request.form.get("reason", ""), edit_version=_edit_version()
+        )
+    except ValidationFailed as exc:
+        flash("; ".join(_(e.message) for e in exc.errors), "error")
+        return redirect(_url("reports.detail", report) + "#reopen-h")
+    except Conflict as exc:
+        flash(_(exc.message), "error")
+        return redirect(_url("reports.detail", report))
+    flash(
+        _("Der Bericht ist zur Korrektur geöffnet; die angenommene Fassung bleibt veröffentlicht."),
+        "success",
+    )
+    return redirect(_url("reports.detail", report))
 
 
 # --- revisions, diffs, published ----------------------------------------------------------------
