@@ -192,12 +192,7 @@ def users_create(
         fail(exc)
         return
     if invite:
-        from flask import current_app
-
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            from omk.views.auth import send_password_link
-
-            send_password_link(user, invitation=True)
+        accounts.send_password_link(user, invitation=True)
         click.echo(f"Einladung an {user.email} verschickt.")
     click.echo(f"Konto {user.id} angelegt: {user.email} ({role}).")
 

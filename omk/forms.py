@@ -1,81 +1,13 @@
-"""Turn form input (German number formats, one-per-line lists) into exchange-document values.
+"""Turn report-form input into exchange-document values.
 
-The report forms are generated from the template, so they are parsed here rather than by
-WTForms classes; every problem is collected with the field's path, and what the user typed is
-kept to show it again.
+The report forms are generated from the template, so they are parsed by hand rather than by
+WTForms classes. Numbers and months are parsed by :mod:`omk.numbers` (shared with the
+workbook); what is only about forms lives here.
 """
 
 from __future__ import annotations
-
-import re
-from typing import Any
-
-from omk.content import Indicator
-
-_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
-
-
-def parse_number(raw: str) -> float | None:
-    """Parse a number as Germans type it: ``1.234,5``, ``1234,5``, ``1234.5``, ``12 000``.
-
-    Returns None for an empty field; raises ValueError when it is not a number.
-    """
-    text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("€", "").replace("%", "")
-    if not text:
-        return None
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif _THOUSANDS.match(text):
-        text = text.replace(".", "")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-        raise ValueError(raw)
-    return float(text)
-
-
-def indicator_value(raw: str, indicator: Indicator) -> tuple[float | int | None, str | None]:
-    """The value of one indicator field and a German error message, if any."""
-    try:
-        value = parse_number(raw)
-    except ValueError:
-        return None, "Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5."
-    if value is None:
-        return None, None
-    if indicator.type == "count" and not value.is_integer():
-        return None, "Bitte eine ganze Zahl eingeben."
-    if value < indicator.min:
-        return None, f"Der Wert darf nicht kleiner als {_fmt(indicator.min)} sein."
-    if indicator.max is not None and value > indicator.max:
-        return None, f"Der Wert darf nicht größer als {_fmt(indicator.max)} sein."
-    return (int(value) if value.is_integer() else value), None
-
-
-def format_number(value: Any) -> str:
-    """A number for a form field, in German notation (no thousands separators)."""
-    if value is None or value == "":
-        return ""
-    f = float(value)
-    if f.is_integer():
-        return str(int(f))
-    return repr(f).replace(".", ",")
-
-
-def _fmt(value: float) -> str:
-    return format_number(value)
 
 
 def lines(raw: str) -> list[str]:
     """Non-empty, stripped lines of a textarea."""
     return [line.strip() for line in raw.splitlines() if line.strip()]
-
-
-def month(raw: str) -> tuple[str | None, str | None]:
-    """``JJJJ`` or ``JJJJ-MM`` (also ``MM/JJJJ`` and ``MM.JJJJ``); returns value and error."""
-    text = raw.strip()
-    if not text:
-        return None, None
-    m = re.fullmatch(r"(\d{1,2})[./](\d{4})", text)
-    if m:
-        text = f"{m.group(2)}-{int(m.group(1)):02d}"
-    if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):
-        return text, None
-    return None, "Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05."

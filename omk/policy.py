@@ -11,21 +11,28 @@ An action is checked in two steps:
   (the route-level check, done before the view runs);
 * ``can(user, action, target)`` answers for one record: a municipality, a report, a cycle,
   a user account. Views call :func:`authorize` with the record they are about to touch.
+
+Rules about reports are written once, as conditions that answer both for one record (``can``)
+and for all rows at once (:func:`report_filter`, a SQL condition for lists, the API and
+exports), so that what a list shows and what a page allows cannot drift apart.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from omk.errors import Forbidden, Unauthenticated
 from omk.models.accounts import Role, User
+from omk.models.reporting import Report
 
 log = logging.getLogger("omk.policy")
 
@@ -147,13 +154,11 @@ def can(user: Any, action: Action, target: Any = None) -> bool:
         return False
     if target is None:
         return True
+    report_rules = REPORT_RULES.get(action)
+    if report_rules is not None:
+        condition = report_rules.get(role)
+        return condition is not None and condition.holds(user, target)
     if role == Role.ADMIN:
-        if action == Action.REPORT_READ:
-            return getattr(target, "revision_count", 0) > 0
-        if action == Action.REPORT_READ_PUBLISHED:
-            return _report_published_rule(user, role, target)
-        if action == Action.REPORT_REVIEW:
-            return _report_submitted(target)
         return True
     checker = _TARGET_RULES.get(action)
     if checker is None:
@@ -197,50 +202,101 @@ def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
     return bool(prefixes) and all(in_scope(user.scope, p) for p in prefixes)
 
 
-def _report_read_rule(user: User, role: Role, target: Any) -> bool:
-    """A report's page and history: its municipality; the region's reviewers once something
-    was submitted (they see revisions, never the working copy)."""
-    key = _region_of(target)
-    if role == Role.REPORTER and user.municipality_key == key:
-        return True
-    if role == Role.REVIEWER and in_scope(user.scope, key):
-        return getattr(target, "revision_count", 0) > 0
-    return False
+@dataclass(frozen=True)
+class ReportCondition:
+    """A condition on a report for a given user, in Python for one record (``holds``) and
+    as SQL over :class:`Report` rows (``where``). Both sides are written next to each other,
+    and tests hold them equal."""
+
+    holds: Callable[[Any, Any], bool]
+    where: Callable[[Any], ColumnElement[bool]]
+
+    def __and__(self, other: ReportCondition) -> ReportCondition:
+        return ReportCondition(
+            lambda user, target: self.holds(user, target) and other.holds(user, target),
+            lambda user: and_(self.where(user), other.where(user)),
+        )
 
 
-def _report_published_rule(user: User, role: Role, target: Any) -> bool:
-    return getattr(target, "published_revision_id", None) is not None
+#: Any report.
+ANY_REPORT = ReportCondition(lambda user, target: True, lambda user: true())
+#: A report of the user's own municipality.
+OWN_MUNICIPALITY = ReportCondition(
+    lambda user, target: user.municipality_key == _region_of(target),
+    lambda user: Report.municipality_key == user.municipality_key,
+)
+#: A report of the user's region (a reviewer's AGS prefix).
+IN_REGION = ReportCondition(
+    lambda user, target: in_scope(user.scope, _region_of(target)),
+    lambda user: (
+        Report.municipality_key.startswith(user.scope, autoescape=True)
+        if user.scope is not None
+        else false()
+    ),
+)
+#: Something was submitted: the report has a revision (a draft has none).
+SUBMITTED = ReportCondition(
+    lambda user, target: getattr(target, "revision_count", 0) > 0,
+    lambda user: Report.revision_count > 0,
+)
+#: Not a report known to be a draft. Reviewing a draft would tell the reviewer that it
+#: exists and what state it is in; a target that is no report (a key) passes.
+NOT_A_DRAFT = ReportCondition(
+    lambda user, target: getattr(target, "revision_count", 1) > 0,
+    lambda user: Report.revision_count > 0,
+)
+#: The report has a published (accepted) revision.
+PUBLISHED = ReportCondition(
+    lambda user, target: getattr(target, "published_revision_id", None) is not None,
+    lambda user: Report.published_revision_id.is_not(None),
+)
+
+#: Who may do what to which report, per action and role (a role not listed: no report).
+#: Targets may also be a municipality key or, for export, an AGS prefix.
+REPORT_RULES: dict[Action, dict[Role, ReportCondition]] = {
+    # A report's page and history: its municipality; the region's reviewers (and the
+    # operator) once something was submitted: they see revisions, never the working copy.
+    Action.REPORT_READ: {
+        Role.REPORTER: OWN_MUNICIPALITY,
+        Role.REVIEWER: IN_REGION & SUBMITTED,
+        Role.ADMIN: SUBMITTED,
+    },
+    # The draft: its municipality's reporters only, not even the operator.
+    Action.REPORT_READ_DRAFT: {Role.REPORTER: OWN_MUNICIPALITY},
+    Action.REPORT_EDIT: {Role.REPORTER: OWN_MUNICIPALITY},
+    Action.REPORT_SUBMIT: {Role.REPORTER: OWN_MUNICIPALITY},
+    # The published revision: everyone logged in.
+    Action.REPORT_READ_PUBLISHED: {role: PUBLISHED for role in Role},
+    # Published practices (search, practice pages, feeds): a version's report is published.
+    Action.PRACTICE_READ: {role: PUBLISHED for role in Role},
+    Action.REPORT_REVIEW: {Role.REVIEWER: IN_REGION & NOT_A_DRAFT, Role.ADMIN: NOT_A_DRAFT},
+    Action.REPORT_EXPORT: {Role.REVIEWER: IN_REGION, Role.ADMIN: ANY_REPORT},
+}
+
+#: The actions that let a user see a report at all: what a list of reports may show.
+REPORT_SEE_ACTIONS = (Action.REPORT_READ_DRAFT, Action.REPORT_READ, Action.REPORT_READ_PUBLISHED)
 
 
-def _report_edit_rule(user: User, role: Role, target: Any) -> bool:
-    return role == Role.REPORTER and user.municipality_key == _region_of(target)
-
-
-def _report_review_rule(user: User, role: Role, target: Any) -> bool:
-    return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
-
-
-def _report_submitted(target: Any) -> bool:
-    """Something was submitted. A report without revisions is a draft: reviewing it would
-    tell the reviewer that it exists and what state it is in."""
-    return getattr(target, "revision_count", 1) > 0
-
-
-def _report_review_submitted_rule(user: User, role: Role, target: Any) -> bool:
-    return _report_review_rule(user, role, target) and _report_submitted(target)
+def report_filter(user: Any, action: Action | None = None) -> ColumnElement[bool]:
+    """The reports ``user`` may do ``action`` to, as a SQL condition over :class:`Report`
+    rows: the same rules as ``can(user, action, report)``. Without an action: the reports
+    the user may see at all (draft, history or published revision), which lists show."""
+    if action is None:
+        return or_(*(report_filter(user, a) for a in REPORT_SEE_ACTIONS))
+    if action not in REPORT_RULES:
+        raise ValueError(f"{action} is not an action on reports")
+    if user is SYSTEM:
+        return true()
+    role = _role(user)
+    if role is None or action not in ROLE_ACTIONS[role]:
+        return false()
+    condition = REPORT_RULES[action].get(role)
+    return condition.where(user) if condition is not None else false()
 
 
 _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
-    Action.REPORT_READ: _report_read_rule,
-    Action.REPORT_READ_DRAFT: _report_edit_rule,
-    Action.REPORT_READ_PUBLISHED: _report_published_rule,
-    Action.PRACTICE_READ: _report_published_rule,
-    Action.REPORT_EDIT: _report_edit_rule,
-    Action.REPORT_SUBMIT: _report_edit_rule,
-    Action.REPORT_REVIEW: _report_review_submitted_rule,
-    Action.REPORT_EXPORT: _report_review_rule,
 }
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from omk import exchange
 from omk.api import bp
@@ -17,9 +16,11 @@ from omk.api.schemas import (
     DiffOut,
     DiffQuery,
     Error,
+    ReopenRequest,
     ReportList,
     ReportListQuery,
     ReportMeta,
+    ReportSummary,
     ReturnRequest,
     SaveResult,
     TransitionResult,
@@ -30,7 +31,7 @@ from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.models.reporting import Report, Revision
 from omk.policy import Action, actor, authorize, authorize_or_404, can, permission
-from omk.services import cycles, reports
+from omk.services import cycles, listing, reports
 
 TAGS = ("Berichte",)
 
@@ -161,40 +162,23 @@ def save_report() -> ResponseReturnValue:
 )
 def list_reports() -> ResponseReturnValue:
     args = query_args(ReportListQuery)
-    user = actor()
-    query = reports.visible_reports_query(user)
     if args.cycle:
-        query = query.where(Report.cycle_id == cycles.get_cycle(args.cycle).id)
-    if args.state:
-        query = query.where(Report.state == args.state)
-    if args.region:
-        query = query.where(Report.municipality_key.startswith(args.region))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(Report.municipality_key, Report.id)
-        .offset((args.page - 1) * args.per_page)
-        .limit(args.per_page)
-    ).all()
-    items = []
-    for r in rows:
-        published = (
-            db.session.get(Revision, r.published_revision_id) if r.published_revision_id else None
-        )
-        # Others see a report only through its published revision: no draft state leaks.
-        own_or_reviewer = can(user, Action.REPORT_READ, r)
-        items.append(
-            {
-                "municipality": r.municipality.reporting_ags or r.municipality_key,
-                "name": r.municipality.name,
-                "cycle": r.cycle.code,
-                "state": r.state if own_or_reviewer else "accepted",
-                "revisions": r.revision_count
-                if own_or_reviewer
-                else (published.number if published else 0),
-                "published_revision": published.number if published else None,
-            }
-        )
-    return jsonify({"total": total, "items": items})
+        cycles.get_cycle(args.cycle)  # an unknown cycle is a 404, not an empty list
+    filters = listing.ReportFilters(cycle=args.cycle, state=args.state, region=args.region)
+    result = listing.list_reports(actor(), filters, args.page, args.per_page)
+    # Others see a report only through its published revision: no draft state leaks.
+    items = [
+        ReportSummary(
+            municipality=item.ags,
+            name=item.name,
+            cycle=item.report.cycle.code,
+            state=item.state,
+            revisions=item.revisions,
+            published_revision=item.published_revision,
+        ).model_dump()
+        for item in result.items
+    ]
+    return jsonify({"total": result.total, "items": items})
 
 
 @bp.get("/reports/<ags>/<cycle>")
@@ -290,6 +274,32 @@ def return_report(ags: str, cycle: str) -> ResponseReturnValue:
 def accept_report(ags: str, cycle: str) -> ResponseReturnValue:
     report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
     reports.accept(actor(), report, edit_version=_if_match(report))
+    db.session.refresh(report)
+    return jsonify(_transition_result(report))
+
+
+@bp.post("/reports/<ags>/<cycle>/reopen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+@operation(
+    "post",
+    "/api/v1/reports/{ags}/{cycle}/reopen",
+    "Zur Korrektur öffnen: ein angenommener Bericht geht mit Begründung an die Kommune "
+    "zurück; die angenommene Revision bleibt veröffentlicht, bis die Korrektur angenommen ist",
+    body=ReopenRequest,
+    responses={200: TransitionResult, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error},
+    auth=True,
+    tags=TAGS,
+)
+def reopen_report(ags: str, cycle: str) -> ResponseReturnValue:
+    report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
+    data = _json_body()
+    try:
+        body = ReopenRequest.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            field_errors(exc), "Eine Korrektur braucht eine Begründung (reason)."
+        ) from exc
+    reports.reopen(actor(), report, body.reason, edit_version=_if_match(report))
     db.session.refresh(report)
     return jsonify(_transition_result(report))
 

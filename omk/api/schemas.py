@@ -133,6 +133,16 @@ class ReturnRequest(BaseModel):
     comments: list[ReviewCommentIn] = Field(min_length=1, max_length=200)
 
 
+class ReopenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="Why the accepted report needs a correction (the municipality reads it)",
+    )
+
+
 class VersionOut(BaseModel):
     number: int
     submitted_at: str

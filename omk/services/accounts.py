@@ -14,10 +14,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
+from omk import mail
 from omk.errors import Conflict, FieldError, NotFound, OmkError, ValidationFailed
 from omk.extensions import db
 from omk.models.accounts import ApiToken, Role, User, UserSession
@@ -408,6 +410,25 @@ def user_from_password_link(token: str) -> User:
     if user is None or not user.is_active or data.get("f") != _fingerprint(user):
         raise Conflict("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig.")
     return user
+
+
+def send_password_link(user: User, *, invitation: bool) -> None:
+    """E-mail a link to set (invitation) or reset the password, in a request or on the CLI."""
+    if not has_request_context():  # the command line: links and texts need a request
+        base = current_app.config["BASE_URL"]
+        with current_app.test_request_context(base_url=base):
+            send_password_link(user, invitation=invitation)
+        return
+    token = password_link_token(user)
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.set_password", token=token)
+    hours = current_app.config["PASSWORD_LINK_HOURS"]
+    if invitation:
+        subject = _("Einladung zur OMK-Wissensdatenbank")
+        body = render_template("auth/mail_invitation.txt", user=user, link=link, hours=hours)
+    else:
+        subject = _("Passwort zurücksetzen – OMK")
+        body = render_template("auth/mail_reset.txt", user=user, link=link, hours=hours)
+    mail.send(user.email, subject, body)
 
 
 # --- API tokens ---------------------------------------------------------------------------

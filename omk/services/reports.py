@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, false, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
-from omk import exchange
+from omk import documents, exchange
 from omk.content import Content, ReportTemplate
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
@@ -128,23 +129,6 @@ def latest_revision(report: Report) -> Revision | None:
     if not report.revision_count:
         return None
     return get_revision(report, report.revision_count)
-
-
-def visible_reports_query(user: Any) -> Any:
-    """Reports a user may list (SQL), from the same rules as the policy's REPORT_READ."""
-    query = select(Report)
-    role = getattr(user, "role", None) if getattr(user, "is_authenticated", False) else None
-    published = Report.published_revision_id.is_not(None)
-    if role == Role.ADMIN:
-        return query.where(or_(published, Report.revision_count > 0))
-    if role == Role.REPORTER:
-        return query.where(or_(Report.municipality_key == user.municipality_key, published))
-    if role == Role.REVIEWER:
-        in_region = Report.municipality_key.startswith(user.scope or "-")
-        return query.where(or_(published, in_region & (Report.revision_count > 0)))
-    if role == Role.STAFF:
-        return query.where(published)
-    return query.where(false())
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -882,15 +866,109 @@ def carry_forward(
         if previous is None:
             raise NotFound("Es gibt keinen früheren Bericht dieser Kommune.")
         source = source_of_continuation(previous)
-        doc = working_document(report)
-        present = {p["id"] for p in doc["practices"]}
-        wanted = {i.lower() for i in practice_ids}
-        added = [p for p in source["practices"] if p["id"] in wanted and p["id"] not in present]
+        doc, added = documents.continue_practices(working_document(report), source, practice_ids)
         if not added:
             return 0
-        doc["practices"].extend(added)
         save_document(actor, report, doc, edit_version=edit_version)
-    return len(added)
+    return added
+
+
+# --- editing the working copy, one change at a time ---------------------------------------------
+
+
+def _edit(
+    actor: Any,
+    report: Report,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    edit_version: int | None,
+    skip_unchanged: bool = False,
+) -> bool:
+    """Apply one edit of :mod:`omk.documents` to the working copy and save the result.
+
+    Without an edit check the version read together with the working copy is the check: a
+    save by someone else in between is a Conflict, never silently overwritten."""
+    authorize(Action.REPORT_EDIT, report, user=actor)
+    # The version the caller's form was built from; without one, the version as read now.
+    version = report.edit_version if edit_version is None else edit_version
+    with unit_of_work():
+        report = _locked(report)
+        doc = working_document(report)
+        try:
+            new = change(doc)
+        except documents.PracticeNotFound as exc:
+            raise NotFound("Diese Maßnahme gibt es in diesem Bericht nicht.") from exc
+        if skip_unchanged and new == doc:
+            return False
+        return save_document(actor, report, new, edit_version=version)
+
+
+def save_practice(
+    actor: Any,
+    report: Report,
+    practice: dict[str, Any],
+    *,
+    explains: list[str],
+    is_new: bool,
+    edit_version: int | None,
+) -> bool:
+    """Add a practice to the working copy (``is_new``) or replace the one with its id, named
+    as explaining exactly the indicators in ``explains``. Returns False when nothing changed."""
+    codes = template_of(report).indicator_codes()
+    edit = documents.add_practice if is_new else documents.update_practice
+    return _edit(
+        actor,
+        report,
+        lambda doc: edit(doc, practice, explains=explains, indicator_codes=codes),
+        edit_version=edit_version,
+    )
+
+
+def remove_practice(
+    actor: Any, report: Report, practice_id: str, *, edit_version: int | None
+) -> bool:
+    """Remove a practice from the working copy, and every indicator's link to it."""
+    return _edit(
+        actor,
+        report,
+        lambda doc: documents.remove_practice(doc, practice_id),
+        edit_version=edit_version,
+    )
+
+
+def move_practice(
+    actor: Any,
+    report: Report,
+    practice_id: str,
+    direction: documents.Direction,
+    *,
+    edit_version: int | None,
+) -> bool:
+    """Move a practice one place up or down in the working copy (nothing at either end)."""
+    return _edit(
+        actor,
+        report,
+        lambda doc: documents.move_practice(doc, practice_id, direction),
+        edit_version=edit_version,
+        skip_unchanged=True,
+    )
+
+
+def save_indicators(
+    actor: Any,
+    report: Report,
+    values: dict[str, float | int],
+    links: dict[str, list[str]],
+    *,
+    edit_version: int | None,
+) -> bool:
+    """Replace the working copy's indicator values and the practices that explain them."""
+    return _edit(
+        actor,
+        report,
+        lambda doc: documents.set_indicators(doc, values, links),
+        edit_version=edit_version,
+    )
 
 
 # --- import and export -------------------------------------------------------------------------

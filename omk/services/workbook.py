@@ -43,7 +43,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from omk import exchange, forms
+from omk import exchange, numbers
 from omk.content import Content, Indicator, ReportTemplate
 from omk.errors import FieldError
 
@@ -363,16 +363,16 @@ def _labels(content: Content, name: str) -> list[tuple[str, str]]:
 
 
 def _allowed(ind: Indicator) -> str:
-    low = forms.format_number(ind.min)
+    low = numbers.format_number(ind.min)
     kind = "ganze Zahl" if ind.type == "count" else "Zahl"
     if ind.max is not None:
-        return f"{kind} von {low} bis {forms.format_number(ind.max)}"
+        return f"{kind} von {low} bis {numbers.format_number(ind.max)}"
     return f"{kind} ≥ {low}"
 
 
 def _indicator_validation(ind: Indicator) -> DataValidation:
     kind: Literal["whole", "decimal"] = "whole" if ind.type == "count" else "decimal"
-    low = forms.format_number(ind.min).replace(",", ".")
+    low = numbers.format_number(ind.min).replace(",", ".")
     if ind.max is not None:
         high = str(ind.max if not float(ind.max).is_integer() else int(ind.max))
         dv = DataValidation(type=kind, operator="between", formula1=low, formula2=high)
@@ -812,7 +812,7 @@ def read_text(cell: CellValue) -> str | None:
     if isinstance(value, str):
         return _clean(value) or None
     if isinstance(value, int | float):
-        return forms.format_number(value)
+        return numbers.format_number(value)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date | time):
@@ -844,7 +844,7 @@ def read_number(cell: CellValue) -> float | None:
         return number
     text = _clean(str(value))
     try:
-        return forms.parse_number(text)
+        return numbers.parse_number(text)
     except ValueError:
         raise CellProblem(
             f"„{text[:40]}“ ist keine Zahl. Bitte eine Zahl wie 1234 oder 12,5 angeben."
@@ -863,7 +863,7 @@ def read_month(cell: CellValue) -> str | None:
     if isinstance(value, int | float) and float(value).is_integer() and 1900 <= value <= 2200:
         return str(int(value))
     text = _clean(str(value))
-    month, problem = forms.month(text)
+    month, problem = numbers.month(text)
     if problem:
         raise CellProblem(f"„{text[:40]}“: {problem}")
     return month
@@ -1567,8 +1567,8 @@ def _read_indicators(
         if value is None:
             continue
         # the form's rules and messages (whole numbers, bounds), cell by cell
-        checked, message = forms.indicator_value(
-            forms.format_number(value), content.indicators[code]
+        checked, message = numbers.indicator_value(
+            numbers.format_number(value), content.indicators[code]
         )
         if message:
             _problem(result, path, message, where)

@@ -6,7 +6,6 @@ import logging
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -23,7 +22,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from omk import mail
 from omk.errors import OmkError, ValidationFailed
 from omk.policy import Action, permission
 from omk.services import accounts
@@ -128,7 +126,7 @@ def forgot() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = accounts.find_user_by_email(form.email.data or "")
         if user is not None and user.is_active:
-            send_password_link(user, invitation=False)
+            accounts.send_password_link(user, invitation=False)
         log.info("password reset requested from %s", client_address())
         # Same answer whether the account exists or not.
         flash(
@@ -162,17 +160,3 @@ def set_password(token: str) -> ResponseReturnValue:
             flash(_("Ihr Passwort ist gesetzt. Bitte melden Sie sich an."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user)
-
-
-def send_password_link(user: accounts.User, *, invitation: bool) -> None:
-    """E-mail a link to set (invitation) or reset the password."""
-    token = accounts.password_link_token(user)
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.set_password", token=token)
-    hours = current_app.config["PASSWORD_LINK_HOURS"]
-    if invitation:
-        subject = _("Einladung zur OMK-Wissensdatenbank")
-        body = render_template("auth/mail_invitation.txt", user=user, link=link, hours=hours)
-    else:
-        subject = _("Passwort zurücksetzen – OMK")
-        body = render_template("auth/mail_reset.txt", user=user, link=link, hours=hours)
-    mail.send(user.email, subject, body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -12,13 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from omk import exchange, forms
+from omk import documents, exchange, forms, numbers
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
-from omk.services import cycles, publication, reports
+from omk.services import cycles, listing, publication, register, reports
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
@@ -78,45 +77,22 @@ def index() -> ResponseReturnValue:
     return render_template("reports/index.html", **context)
 
 
-PER_PAGE = 50
-
-
 def _published_listing(user: Any) -> dict[str, Any]:
     """Published reports, filtered by cycle, Land and name, a page at a time."""
-    from sqlalchemy import func, select
-
-    from omk.models.register import Municipality
-    from omk.models.reporting import Cycle
-    from omk.services import register
-
-    cycle_code = request.args.get("cycle") or None
     land = request.args.get("land") or None
-    q = request.args.get("q", "").strip()[:100]
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    query = (
-        reports.visible_reports_query(user)
-        .where(Report.published_revision_id.is_not(None))
-        .join(Municipality, Report.municipality_key == Municipality.key)
-        .join(Cycle, Report.cycle_id == Cycle.id)
+    filters = listing.ReportFilters(
+        cycle=request.args.get("cycle") or None,
+        land=land if land and land.isdigit() else None,
+        q=request.args.get("q", "").strip()[:100],
     )
-    if cycle_code:
-        query = query.where(Cycle.code == cycle_code)
-    if land and land.isdigit():
-        query = query.where(Municipality.land_key == land)
-    if q:
-        query = query.where(register.name_matches(q))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(Cycle.period_start.desc(), Municipality.name)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    result = listing.list_published(user, filters, page)
     return {
-        "published": rows,
-        "published_total": total,
-        "filters": {"cycle": cycle_code, "land": land, "q": q},
-        "page": page,
-        "pages": max(1, -(-total // PER_PAGE)),
+        "published": [item.report for item in result.items],
+        "published_total": result.total,
+        "filters": {"cycle": filters.cycle, "land": land, "q": filters.q},
+        "page": result.page,
+        "pages": result.pages,
         "lands": register.lands(),
         "all_cycles": cycles.all_cycles(),
     }
@@ -183,7 +159,7 @@ def start(cycle: str, ags: str) -> ResponseReturnValue:
 def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for code, value in doc["indicators"].items():
-        values[f"ind-{code}"] = forms.format_number(value)
+        values[f"ind-{code}"] = numbers.format_number(value)
     for code, refs in doc.get("indicator_practices", {}).items():
         values[f"ind-{code}-practices"] = list(refs)
     return values
@@ -207,25 +183,25 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
         if not form.validate_on_submit():
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
-        new = copy.deepcopy(doc)
-        new["indicators"], new["indicator_practices"] = {}, {}
+        indicators: dict[str, float | int] = {}
+        links: dict[str, list[str]] = {}
         values = {}
-        practice_ids = {p["id"] for p in doc["practices"]}
+        practice_ids = set(documents.practice_ids(doc))
         for code in template.indicator_codes():
             raw = request.form.get(f"ind-{code}", "")[:50]
             values[f"ind-{code}"] = raw
-            value, problem = forms.indicator_value(raw, catalogue[code])
+            value, problem = numbers.indicator_value(raw, catalogue[code])
             if problem:
                 errors.setdefault(f"indicators.{code}", []).append(_(problem))
             elif value is not None:
-                new["indicators"][code] = value
-            refs = [r for r in request.form.getlist(f"ind-{code}-practices") if r in practice_ids]
-            values[f"ind-{code}-practices"] = refs
-            if refs:
-                new["indicator_practices"][code] = refs
+                indicators[code] = value
+            links[code] = request.form.getlist(f"ind-{code}-practices")
+            values[f"ind-{code}-practices"] = [r for r in links[code] if r in practice_ids]
         if not errors:
             try:
-                changed = reports.save_document(_user(), report, new, edit_version=edit_version)
+                changed = reports.save_indicators(
+                    _user(), report, indicators, links, edit_version=edit_version
+                )
             except ValidationFailed as exc:
                 for e in exc.errors:
                     errors.setdefault(e.field, []).append(_(e.message))
@@ -290,14 +266,14 @@ def _practice_from_form(
     p["status"] = typed["status"] = form.get("status") or None
     for name in ("started", "ended"):
         typed[name] = form.get(name, "")
-        value, problem = forms.month(typed[name])
+        value, problem = numbers.month(typed[name])
         if problem:
             errors.setdefault(name, []).append(_(problem))
         p[name] = value
     for name in ("budget_eur", "staff_fte"):
         typed[name] = form.get(name, "")
         try:
-            p[name] = forms.parse_number(typed[name])
+            p[name] = numbers.parse_number(typed[name])
         except ValueError:
             errors.setdefault(name, []).append(_("Bitte eine Zahl eingeben, z. B. 1.500 oder 0,5."))
             p[name] = None
@@ -338,8 +314,8 @@ def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
         status=p.get("status") or "",
         started=p.get("started") or "",
         ended=p.get("ended") or "",
-        budget_eur=forms.format_number(p.get("budget_eur")),
-        staff_fte=forms.format_number(p.get("staff_fte")),
+        budget_eur=numbers.format_number(p.get("budget_eur")),
+        staff_fte=numbers.format_number(p.get("staff_fte")),
         sources="\n".join(p.get("sources") or []),
         actors=list(p.get("actors") or []),
         adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
@@ -362,14 +338,12 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     """Add or edit one practice with every field of the format; Markdown with a preview."""
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     doc = reports.working_document(report)
-    existing = next((p for p in doc["practices"] if p["id"] == practice_id), None)
+    existing = documents.find_practice(doc, practice_id) if practice_id else None
     if practice_id is not None and existing is None:
         abort(404)
     pid = practice_id or request.form.get("new_id") or reports.new_practice_id()
-    links = doc.get("indicator_practices") or {}
-    moves = [code for code, refs in links.items() if pid in refs]
     errors: dict[str, list[str]] = {}
-    typed = _typed_from_practice(existing or {}, moves)
+    typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
     edit_version = report.edit_version
     if request.method == "POST":
@@ -384,21 +358,15 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             }
             message = _("Vorschau – noch nicht gespeichert.")
         elif not errors:
-            new = copy.deepcopy(doc)
-            if existing is None:
-                new["practices"].append(p)
-            else:
-                new["practices"] = [p if q["id"] == pid else q for q in new["practices"]]
-            new_links: dict[str, list[str]] = {}
-            for code in reports.template_of(report).indicator_codes():
-                refs = [r for r in links.get(code, []) if r != pid]
-                if code in typed["moves"]:
-                    refs.append(pid)
-                if refs:
-                    new_links[code] = refs
-            new["indicator_practices"] = new_links
             try:
-                reports.save_document(_user(), report, new, edit_version=edit_version)
+                reports.save_practice(
+                    _user(),
+                    report,
+                    p,
+                    explains=typed["moves"],
+                    is_new=existing is None,
+                    edit_version=edit_version,
+                )
             except ValidationFailed as exc:
                 ref = f"practices[{pid}]"
                 for e in exc.errors:
@@ -442,15 +410,10 @@ def delete_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnVal
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    doc = reports.working_document(report)
-    if practice_id not in {p["id"] for p in doc["practices"]}:
-        abort(404)
-    doc["practices"] = [p for p in doc["practices"] if p["id"] != practice_id]
-    doc["indicator_practices"] = {
-        code: [r for r in refs if r != practice_id]
-        for code, refs in doc["indicator_practices"].items()
-    }
-    _save_or_flash(report, doc)
+    try:
+        reports.remove_practice(_user(), report, practice_id, edit_version=_edit_version())
+    except (Conflict, ValidationFailed) as exc:
+        flash(_(exc.message), "error")
     return redirect(_url("reports.detail", report) + "#massnahmen")
 
 
@@ -460,25 +423,17 @@ def move_practice(cycle: str, ags: str, practice_id: str) -> ResponseReturnValue
     report = reports.get_report_for(_user(), Action.REPORT_EDIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    doc = reports.working_document(report)
-    ids = [p["id"] for p in doc["practices"]]
-    if practice_id not in ids:
-        abort(404)
-    i = ids.index(practice_id)
-    j = i - 1 if request.form.get("direction") == "up" else i + 1
-    if 0 <= j < len(ids):
-        doc["practices"][i], doc["practices"][j] = doc["practices"][j], doc["practices"][i]
-        _save_or_flash(report, doc)
+    direction: documents.Direction = "up" if request.form.get("direction") == "up" else "down"
+    try:
+        reports.move_practice(_user(), report, practice_id, direction, edit_version=_edit_version())
+    except (Conflict, ValidationFailed) as exc:
+        flash(_(exc.message), "error")
     return redirect(_url("reports.detail", report) + "#massnahmen")
 
 
-def _save_or_flash(report: Report, doc: dict[str, Any]) -> None:
-    try:
-        reports.save_document(
-            _user(), report, doc, edit_version=request.form.get("edit_version", type=int)
-        )
-    except (Conflict, ValidationFailed) as exc:
-        flash(_(exc.message), "error")
+def _edit_version() -> int | None:
+    """The edit check a form sent (None: the version read with the working copy)."""
+    return request.form.get("edit_version", type=int)
 
 
 @bp.route("/<cycle>/<ags>/fortfuehren", methods=["GET", "POST"])
@@ -570,57 +525,22 @@ def reply(cycle: str, ags: str, comment_id: int) -> ResponseReturnValue:
 # --- review -------------------------------------------------------------------------------------
 
 
-@bp.route("/<cycle>/<ags>/pruefung", methods=["GET", "POST"])
+@bp.get("/<cycle>/<ags>/pruefung")
 @permission(Action.REPORT_REVIEW, per_object=True)
 def review(cycle: str, ags: str) -> ResponseReturnValue:
-    """The reviewer's page: the submitted revision with a comment box on every field."""
+    """The reviewer's page: the submitted revision with a comment box on every field; its
+    form returns the report (with the comments) or accepts it."""
     report = reports.get_report_for(_user(), Action.REPORT_REVIEW, cycle, ags)
+    return _review_page(report)
+
+
+def _review_page(
+    report: Report, typed: dict[str, str] | None = None, error: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The review page, after a refused decision with the error and what was typed."""
     latest = reports.latest_revision(report)
     if latest is None:
         abort(404)
-    doc = reports.revision_document(latest)
-    typed: dict[str, str] = {}
-    error = None
-    status = 200
-    if request.method == "POST":
-        if not CsrfForm().validate_on_submit():
-            abort(400)
-        action = request.form.get("action")
-        edit_version = request.form.get("edit_version", type=int)
-        typed = {
-            k[len("comment::") :]: v for k, v in request.form.items() if k.startswith("comment::")
-        }
-        try:
-            if action == "accept":
-                reports.accept(_user(), report, edit_version=edit_version)
-                flash(_("Angenommen: der Bericht ist veröffentlicht."), "success")
-                return redirect(_url("reports.detail", report))
-            if action == "reopen":
-                reports.reopen(
-                    _user(), report, request.form.get("reason", ""), edit_version=edit_version
-                )
-                flash(
-                    _(
-                        "Der Bericht ist zur Korrektur geöffnet; "
-                        "die angenommene Fassung bleibt veröffentlicht."
-                    ),
-                    "success",
-                )
-                return redirect(_url("reports.detail", report))
-            comments = [(field, text) for field, text in typed.items() if text.strip()]
-            reports.return_report(_user(), report, comments, edit_version=edit_version)
-            flash(
-                _(
-                    "Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.",
-                    n=len(comments),
-                ),
-                "success",
-            )
-            return redirect(_url("reports.detail", report))
-        except ValidationFailed as exc:
-            error, status = "; ".join(_(e.message) for e in exc.errors), 422
-        except Conflict as exc:
-            error, status = _(exc.message), 409
     previous_changes = None
     answered = []
     old_doc = None
@@ -633,8 +553,8 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
             "reports/review.html",
             report=report,
             revision=latest,
-            doc=doc,
-            typed=typed,
+            doc=reports.revision_document(latest),
+            typed=typed or {},
             error=error,
             changes=previous_changes,
             answered=answered,
@@ -643,6 +563,69 @@ def review(cycle: str, ags: str) -> ResponseReturnValue:
         ),
         status,
     )
+
+
+def _reviewed(cycle: str, ags: str) -> Report:
+    """The report a reviewer decides on, once the form's CSRF token is checked."""
+    report = reports.get_report_for(_user(), Action.REPORT_REVIEW, cycle, ags)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    return report
+
+
+@bp.post("/<cycle>/<ags>/zurueckgeben")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def return_report(cycle: str, ags: str) -> ResponseReturnValue:
+    """Return the submitted revision with the comments typed on the review page."""
+    report = _reviewed(cycle, ags)
+    typed = {k[len("comment::") :]: v for k, v in request.form.items() if k.startswith("comment::")}
+    comments = [(field, text) for field, text in typed.items() if text.strip()]
+    try:
+        reports.return_report(_user(), report, comments, edit_version=_edit_version())
+    except ValidationFailed as exc:
+        return _review_page(report, typed, "; ".join(_(e.message) for e in exc.errors), 422)
+    except Conflict as exc:
+        return _review_page(report, typed, _(exc.message), 409)
+    flash(
+        _("Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.", n=len(comments)),
+        "success",
+    )
+    return redirect(_url("reports.detail", report))
+
+
+@bp.post("/<cycle>/<ags>/annehmen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def accept(cycle: str, ags: str) -> ResponseReturnValue:
+    """Accept the submitted revision: it becomes the published one."""
+    report = _reviewed(cycle, ags)
+    try:
+        reports.accept(_user(), report, edit_version=_edit_version())
+    except Conflict as exc:
+        return _review_page(report, error=_(exc.message), status=409)
+    flash(_("Angenommen: der Bericht ist veröffentlicht."), "success")
+    return redirect(_url("reports.detail", report))
+
+
+@bp.post("/<cycle>/<ags>/wieder-oeffnen")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def reopen(cycle: str, ags: str) -> ResponseReturnValue:
+    """Reopen an accepted report for a correction, with a reason (from the report's page)."""
+    report = _reviewed(cycle, ags)
+    try:
+        reports.reopen(
+            _user(), report, request.form.get("reason", ""), edit_version=_edit_version()
+        )
+    except ValidationFailed as exc:
+        flash("; ".join(_(e.message) for e in exc.errors), "error")
+        return redirect(_url("reports.detail", report) + "#reopen-h")
+    except Conflict as exc:
+        flash(_(exc.message), "error")
+        return redirect(_url("reports.detail", report))
+    flash(
+        _("Der Bericht ist zur Korrektur geöffnet; die angenommene Fassung bleibt veröffentlicht."),
+        "success",
+    )
+    return redirect(_url("reports.detail", report))
 
 
 # --- revisions, diffs, published ----------------------------------------------------------------

@@ -18,7 +18,6 @@ from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
 from omk.services import accounts
-from omk.views.auth import send_password_link
 from omk.views.helpers import apply_errors
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
@@ -123,7 +122,7 @@ def invite() -> ResponseReturnValue:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            send_password_link(user, invitation=True)
+            accounts.send_password_link(user, invitation=True)
             flash(_("Einladung an %(email)s verschickt.", email=user.email), "success")
             return redirect(url_for("users.index"))
         return render_template("users/invite.html", form=form), 422
@@ -169,7 +168,7 @@ def resend(user_id: int) -> ResponseReturnValue:
         abort(404)
     authorize(Action.USERS_MANAGE, user)
     if EmptyForm().validate_on_submit() and user.is_active:
-        send_password_link(user, invitation=user.password_hash is None)
+        accounts.send_password_link(user, invitation=user.password_hash is None)
         flash(_("Link an %(email)s verschickt.", email=user.email), "success")
     return redirect(url_for("users.edit", user_id=user.id))
 

@@ -251,3 +251,55 @@ def test_control_characters_are_refused_not_a_server_error(
             "message": "Der Text enthält unzulässige Steuerzeichen.",
         }
     ]
+
+
+def test_reopen_an_accepted_report_through_the_api(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    from omk.services import reports
+
+    url = f"/api/v1/reports/{ESSEN}/2025/reopen"
+    client.post("/api/v1/reports", json=factories.document(ESSEN), headers=world["reporter"])
+    client.post(f"/api/v1/reports/{ESSEN}/2025/submit", headers=world["reporter"])
+    not_yet = client.post(url, json={"reason": "Zahlen prüfen"}, headers=world["reviewer"])
+    assert not_yet.status_code == 409  # submitted, not accepted
+    client.post(f"/api/v1/reports/{ESSEN}/2025/accept", headers=world["reviewer"])
+
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "x", "state": "draft"}):
+        refused = client.post(url, json=body, headers=world["reviewer"])
+        assert refused.status_code == 422, body
+    for who in ("reporter", "staff", "other_reviewer", "other_reporter"):
+        denied = client.post(url, json={"reason": "fremd"}, headers=world[who])
+        assert denied.status_code == 403, who  # it is published: they may know it exists
+    stale = client.post(
+        url, json={"reason": "Zahlen prüfen"}, headers={**world["reviewer"], "If-Match": '"1.1"'}
+    )
+    assert stale.status_code == 409 and "If-Match" in stale.json["message"]
+
+    report = reports.get_report("2025", ESSEN)
+    tag = f'"{report.id}.{report.edit_version}"'
+    r = client.post(
+        url, json={"reason": "Kita-Zahlen prüfen"}, headers={**world["reviewer"], "If-Match": tag}
+    )
+    assert r.status_code == 200, r.json
+    assert r.json == {"municipality": ESSEN, "cycle": "2025", "state": "returned", "revision": 1}
+    # the accepted revision stays published while the municipality corrects
+    published = client.get(f"/api/v1/reports/{ESSEN}/2025", headers=world["staff"])
+    assert published.status_code == 200 and published.json["meta"]["content"] == "published"
+    assert (
+        client.post(url, json={"reason": "noch einmal"}, headers=world["reviewer"]).status_code
+        == 409
+    )
+    own = client.get(f"/api/v1/reports/{ESSEN}/2025", headers=world["reporter"])
+    assert own.json["meta"]["state"] == "returned" and own.headers["ETag"]  # editable again
+
+
+def test_the_reopen_endpoint_is_in_the_openapi_document(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    operation = spec["paths"]["/api/v1/reports/{ags}/{cycle}/reopen"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ReopenRequest"
+    }
+    assert {"200", "409", "422"} <= set(operation["responses"])
+    reason = spec["components"]["schemas"]["ReopenRequest"]["properties"]["reason"]
+    assert reason["minLength"] == 1 and reason["maxLength"] == 5000

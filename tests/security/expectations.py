@@ -180,6 +180,9 @@ EXPECTED: dict[str, Expect] = {
     "reports.submit": per_record(Action.REPORT_SUBMIT, **OWN),
     "reports.reply": per_record(Action.REPORT_EDIT, reporter_b="B", reporter_c="C"),  # comments
     "reports.review": per_record(Action.REPORT_REVIEW, **REVIEWERS),
+    "reports.return_report": per_record(Action.REPORT_REVIEW, **REVIEWERS),
+    "reports.accept": per_record(Action.REPORT_REVIEW, **REVIEWERS),
+    "reports.reopen": per_record(Action.REPORT_REVIEW, **REVIEWERS),
     "reports.revision": per_record(Action.REPORT_READ, **REVISIONS),
     "reports.diff": per_record(Action.REPORT_READ, **REVISIONS),
     # Workbooks and uploads: the draft is the municipality's own; the blank workbook of a
@@ -196,6 +199,7 @@ EXPECTED: dict[str, Expect] = {
     "api.submit_report": per_record(Action.REPORT_SUBMIT, **OWN),
     "api.return_report": per_record(Action.REPORT_REVIEW, **REVIEWERS),
     "api.accept_report": per_record(Action.REPORT_REVIEW, **REVIEWERS),
+    "api.reopen_report": per_record(Action.REPORT_REVIEW, **REVIEWERS),
     "api.versions": per_record(Action.REPORT_READ, **HISTORY),
     "api.diff": per_record(Action.REPORT_READ, **HISTORY),
     # Published practices: search and practice pages for every account; only C is published.

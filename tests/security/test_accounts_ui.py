@@ -247,3 +247,15 @@ def test_users_from_the_cli_with_the_password_on_stdin(app: Flask, world: World)
         args=["users", "create", "cli3@example.org", "--role", "reviewer", "--invite"]
     )
     assert result.exit_code == 1  # a reviewer needs a region
+
+
+def test_an_invitation_from_the_cli_mails_a_working_link(app: Flask, world: World) -> None:
+    """The command line sends the same invitation as the screens (outside any request)."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "cli.eingeladen@example.org", "--role", "staff", "--invite"]
+    )
+    assert result.exit_code == 0, result.output
+    (body,) = mails_to(app, "cli.eingeladen@example.org")
+    assert set_via_link(app.test_client(), link_in(body), NEW_PASSWORD)[0] == 302
+    assert log_in_status(app, "cli.eingeladen@example.org", NEW_PASSWORD) == 302

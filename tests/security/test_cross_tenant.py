@@ -66,13 +66,12 @@ HARMFUL: dict[str, list[dict[str, Any]]] = {
     "reports.move_practice": [{"direction": "up"}, {"direction": "down"}],
     "reports.carry_forward": [{"practice": "x"}],
     "reports.reply": [{"reply": "übernommen"}],
-    "reports.review": [
-        {"action": "accept"},
-        {"action": "return", "comment::report": "übernommen"},
-        {"action": "reopen", "reason": "übernommen"},
-    ],
+    "reports.accept": [{}],
+    "reports.return_report": [{"comment::report": "übernommen"}],
+    "reports.reopen": [{"reason": "übernommen"}],
     "api.submit_report": [{}],
     "api.accept_report": [{}],
+    "api.reopen_report": [{"reason": "übernommen"}],
     "api.return_report": [{"comments": [{"field": "report", "text": "übernommen"}]}],
 }
 GENERIC: list[dict[str, Any]] = [

@@ -139,12 +139,13 @@ def test_whole_workflow(app: Flask, people: dict[str, User]) -> None:
     page = reviewer.get(BASE + "/pruefung")
     assert page.status_code == 200 and "Sprachcafé" in page.text
     version = edit_version(page.text)
-    refused = reviewer.post(BASE + "/pruefung", data={"action": "return", "edit_version": version})
+    assert f'action="{BASE}/zurueckgeben"' in page.text
+    assert f'formaction="{BASE}/annehmen"' in page.text
+    refused = reviewer.post(BASE + "/zurueckgeben", data={"edit_version": version})
     assert refused.status_code == 422 and "mindestens einen Hinweis" in refused.text
     returned = reviewer.post(
-        BASE + "/pruefung",
+        BASE + "/zurueckgeben",
         data={
-            "action": "return",
             "edit_version": version,
             "comment::indicators.unterbringung.zuweisungen": "Die Zahl wirkt zu hoch.",
             f"comment::practices[{new_id}].outcomes": "Bitte nennen Sie Zahlen zur Vermittlung.",
@@ -196,7 +197,7 @@ def test_whole_workflow(app: Flask, people: dict[str, User]) -> None:
     assert staff.get(BASE + "/veroeffentlicht").status_code == 404
     assert (
         reviewer.post(
-            BASE + "/pruefung", data={"action": "accept", "edit_version": edit_version(page.text)}
+            BASE + "/annehmen", data={"edit_version": edit_version(page.text)}
         ).status_code
         == 302
     )
@@ -287,3 +288,48 @@ def test_published_reports_are_listed_with_filters(
     assert "Alheim" not in page.text  # submitted, not published
     assert "1 Bericht" in staff.get("/berichte/?q=köln").text
     assert "Keine veröffentlichten Berichte" in staff.get("/berichte/?land=06").text
+
+
+def test_accept_return_and_reopen_each_have_their_endpoint(
+    app: Flask, people: dict[str, User]
+) -> None:
+    report, _ = reports.import_document(people["reporter"], factories.document(ESSEN))
+    reports.submit(people["reporter"], report)
+    reviewer = as_user(app, people["reviewer"])
+    page = reviewer.get(BASE + "/pruefung")
+    version = edit_version(page.text)
+    # /pruefung only shows the page now: its decisions have endpoints of their own
+    assert reviewer.post(BASE + "/pruefung", data={"action": "accept"}).status_code == 405
+    stale = reviewer.post(BASE + "/annehmen", data={"edit_version": int(version) - 1})
+    assert stale.status_code == 409 and "jemand anderem" in stale.text
+    stale = reviewer.post(
+        BASE + "/zurueckgeben",
+        data={"edit_version": int(version) - 1, "comment::report": "Bitte Zahlen prüfen."},
+    )
+    assert stale.status_code == 409 and "Bitte Zahlen prüfen." in stale.text  # typed text kept
+    assert reviewer.post(BASE + "/annehmen", data={"edit_version": version}).status_code == 302
+    again = reviewer.post(BASE + "/annehmen", data={"edit_version": version})
+    assert again.status_code == 409 and "angenommen" in again.text
+    late = reviewer.post(BASE + "/zurueckgeben", data={"comment::report": "Zu spät."})
+    assert late.status_code == 409 and reports.get_report("2025", ESSEN).state == "accepted"
+
+    # reopen from the report's page: a reason is required
+    page = reviewer.get(BASE + "/")
+    assert f'action="{BASE}/wieder-oeffnen"' in page.text
+    version = edit_version(page.text)
+    refused = reviewer.post(BASE + "/wieder-oeffnen", data={"edit_version": version})
+    assert refused.status_code == 302
+    assert "Bitte begründen Sie die Korrektur." in reviewer.get(refused.headers["Location"]).text
+    assert reports.get_report("2025", ESSEN).state == "accepted"
+    reopened = reviewer.post(
+        BASE + "/wieder-oeffnen", data={"edit_version": version, "reason": "Kita-Zahlen prüfen."}
+    )
+    assert reopened.status_code == 302
+    assert "zur Korrektur geöffnet" in reviewer.get(reopened.headers["Location"]).text
+    report = reports.get_report("2025", ESSEN)
+    assert report.state == "returned" and report.is_correction
+    assert report.published_revision_id is not None  # the accepted revision stays published
+    # the reporter of the municipality may not decide on its own report
+    reporter = as_user(app, people["reporter"])
+    for action in ("annehmen", "zurueckgeben", "wieder-oeffnen"):
+        assert reporter.post(f"{BASE}/{action}", data={"reason": "x"}).status_code in (403, 404)

@@ -1,0 +1,72 @@
+"""Numbers and months as Germans type and read them: ``1.234,5``, ``12 000``, ``05/2019``.
+
+A core module: the report forms (screens) and the workbook service (files) both parse and
+format values here, so neither reaches into the other. Messages are German message ids; the
+caller translates them at the edge.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from omk.content import Indicator
+
+_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
+
+
+def parse_number(raw: str) -> float | None:
+    """Parse a number as Germans type it: ``1.234,5``, ``1234,5``, ``1234.5``, ``12 000``.
+
+    Returns None for an empty field; raises ValueError when it is not a number.
+    """
+    text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("€", "").replace("%", "")
+    if not text:
+        return None
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif _THOUSANDS.match(text):
+        text = text.replace(".", "")
+    if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+        raise ValueError(raw)
+    return float(text)
+
+
+def indicator_value(raw: str, indicator: Indicator) -> tuple[float | int | None, str | None]:
+    """The value of one indicator field and a German error message, if any."""
+    try:
+        value = parse_number(raw)
+    except ValueError:
+        return None, "Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5."
+    if value is None:
+        return None, None
+    if indicator.type == "count" and not value.is_integer():
+        return None, "Bitte eine ganze Zahl eingeben."
+    if value < indicator.min:
+        return None, f"Der Wert darf nicht kleiner als {format_number(indicator.min)} sein."
+    if indicator.max is not None and value > indicator.max:
+        return None, f"Der Wert darf nicht größer als {format_number(indicator.max)} sein."
+    return (int(value) if value.is_integer() else value), None
+
+
+def format_number(value: Any) -> str:
+    """A number for a form field or a cell, in German notation (no thousands separators)."""
+    if value is None or value == "":
+        return ""
+    f = float(value)
+    if f.is_integer():
+        return str(int(f))
+    return repr(f).replace(".", ",")
+
+
+def month(raw: str) -> tuple[str | None, str | None]:
+    """``JJJJ`` or ``JJJJ-MM`` (also ``MM/JJJJ`` and ``MM.JJJJ``); returns value and error."""
+    text = raw.strip()
+    if not text:
+        return None, None
+    m = re.fullmatch(r"(\d{1,2})[./](\d{4})", text)
+    if m:
+        text = f"{m.group(2)}-{int(m.group(1)):02d}"
+    if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):
+        return text, None
+    return None, "Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05."
