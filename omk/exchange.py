@@ -51,6 +51,8 @@ PRACTICE_FIELDS: dict[str, Any] = {
     "sources": [],
     "adopted_from": None,
 }
+#: At most this many actors per practice (the JSON Schema's maxItems; a test holds them equal).
+MAX_ACTORS = 50
 LIST_FIELDS = frozenset(k for k, v in PRACTICE_FIELDS.items() if v == [])
 MARKDOWN_FIELDS = ("description", "outcomes", "transferability")
 TOP_LEVEL = ("format", "municipality", "cycle", "indicators", "indicator_practices", "practices")

@@ -11,6 +11,27 @@ from wtforms import Form
 from omk.errors import ValidationFailed
 
 
+def bounded_int(raw: str | None, *, name: str, upper: int, lower: int = 0, default: int) -> int:
+    """A number from a request (form or query), parsed strictly and bounded *before* anything
+    loops or allocates with it: plain decimal digits only, ``lower`` to ``upper``; missing or
+    empty gives ``default``. Anything else is refused (ValidationFailed, a 4xx), never a 500
+    and never a huge loop."""
+    from omk.errors import FieldError
+
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(upper))):
+        raise ValidationFailed(
+            [FieldError(name, f"Erwartet wird eine ganze Zahl von {lower} bis {upper}.")]
+        )
+    value = int(raw)
+    if not lower <= value <= upper:
+        raise ValidationFailed(
+            [FieldError(name, f"Erwartet wird eine ganze Zahl von {lower} bis {upper}.")]
+        )
+    return value
+
+
 def safe_next(target: str | None, default_endpoint: str = "main.index") -> str:
     """A local path to go to after login or a language switch; anything else gives the default.
 

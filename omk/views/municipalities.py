@@ -6,9 +6,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
+from omk.errors import ValidationFailed
 from omk.models.register import URBANISATION_LABELS, Level
 from omk.policy import Action, permission
 from omk.services import register
+from omk.views.helpers import bounded_int
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
 
@@ -27,9 +29,11 @@ PER_PAGE = 50
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    """A paging number of the directory: anything but a plain number in range reads as the
+    default (links people share should not break on a typo)."""
     try:
-        return min(max(int(request.args.get(name, default)), lo), hi)
-    except ValueError:
+        return bounded_int(request.args.get(name), name=name, lower=lo, upper=hi, default=default)
+    except ValidationFailed:
         return default
 
 

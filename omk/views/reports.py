@@ -18,6 +18,7 @@ from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import cycles, listing, publication, register, reports
+from omk.views.helpers import bounded_int
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
@@ -280,7 +281,13 @@ def _practice_from_form(
     typed["sources"] = form.get("sources", "")
     p["sources"] = forms.lines(typed["sources"])
     actors, typed_actors = [], []
-    for n in range(int(form.get("actor_rows", 0) or 0)):
+    rows = bounded_int(
+        form.get("actor_rows"),
+        name="actor_rows",
+        upper=exchange.MAX_ACTORS + ACTOR_ROWS_EXTRA,
+        default=0,
+    )
+    for n in range(rows):
         name = form.get(f"actor-{n}-name", "").strip()
         kind = form.get(f"actor-{n}-type", "sonstige")
         lead = form.get("actor_lead") == str(n)

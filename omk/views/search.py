@@ -16,30 +16,19 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
-from omk.errors import FieldError, ValidationFailed
+from omk.errors import ValidationFailed
 from omk.policy import Action, authorize, permission
 from omk.search import atom, labels, service
 from omk.search.records import FACETS
 from omk.services import following
 from omk.services.notify import absolute_url
+from omk.views.helpers import bounded_int
 
 bp = Blueprint("search", __name__)
 
 #: URL parameter → record field of each facet.
 PARAMS = {param: facet for facet, param in FACETS.items()}
 MAX_FILTER_VALUES = 20  # per facet: more is never a person's choice
-
-
-def bounded_int(args: MultiDict[str, str], name: str, default: int, upper: int) -> int:
-    """A positive integer parameter, strictly parsed and bounded; ValidationFailed otherwise."""
-    raw = args.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= upper:
-        raise ValidationFailed(
-            [FieldError(name, f"Erwartet wird eine ganze Zahl von 1 bis {upper}.")]
-        )
-    return int(raw)
 
 
 def parse_request(args: MultiDict[str, str], max_per_page: int) -> dict[str, Any]:
@@ -57,8 +46,14 @@ def parse_request(args: MultiDict[str, str], max_per_page: int) -> dict[str, Any
         "filters": filters,
         "cycle": (args.get("cycle") or "").strip()[:20] or None,
         "sort": sort if sort in service.SORTS else "relevance",
-        "page": bounded_int(args, "page", 1, 10_000),
-        "per_page": bounded_int(args, "per_page", service.PER_PAGE, max_per_page),
+        "page": bounded_int(args.get("page"), name="page", lower=1, upper=10_000, default=1),
+        "per_page": bounded_int(
+            args.get("per_page"),
+            name="per_page",
+            lower=1,
+            upper=max_per_page,
+            default=service.PER_PAGE,
+        ),
     }
 
 

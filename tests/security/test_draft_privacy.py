@@ -171,7 +171,8 @@ def world(app: Flask, make_user: Callable[..., User]) -> Iterator[World]:
         w.draft_practice_ids[ags] = doc["practices"][-1]["id"]
     w.comment_ids = list(db.session.scalars(db.select(ReviewComment.id)))
     for ags in OWNED:  # someone follows each marker: their feed and list must stay empty
-        saved = following.save(w.users["staff"], f"Folge {ags}", f"q={marker(ags)}")
+        # (in lower case: the search folds case, and the feed may echo what was searched)
+        saved = following.save(w.users["staff"], f"Folge {ags}", f"q={marker(ags).lower()}")
         w.saved_search_ids.append(saved.id)
         w.feed_tokens.append(following.create_feed_token(w.users["staff"], saved))
     db.session.rollback()
