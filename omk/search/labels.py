@@ -61,11 +61,10 @@ def labels(facet: str, values: Iterable[str]) -> dict[str, str]:
             out = {v: f"{v} {label}" if label != v else v for v, label in out.items()}
         return out
     if facet in ("land", "kreis"):
-        names = dict(
-            db.session.execute(
-                select(Municipality.key, Municipality.name).where(Municipality.key.in_(values))
-            ).all()
-        )
+        from omk.services import register
+
+        entries = db.session.scalars(select(Municipality).where(Municipality.key.in_(values)))
+        names = {k: n.render(_) for k, n in register.display_names(entries).items()}
         return {v: names.get(v, v) for v in values}
     if facet == "urbanisation":
         return {

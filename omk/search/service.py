@@ -362,12 +362,17 @@ def _checked_hits(page: list[tuple[int, float]], terms: set[str]) -> list[Hit]:
         .order_by(Cycle.period_end)
     ):
         cycles[uuid].append(code)
+    from flask_babel import gettext
+
+    from omk.services import register
+
+    shown = register.display_names({r.municipality for _, r in by_key.values()})
     for hit in hits:
         practice, report = by_key[(hit.practice_id, hit.revision_id)]
         hit.title, hit.summary = practice.title, practice.summary
         hit.ags = report.municipality.reporting_ags or report.municipality_key
         hit.municipality_key = report.municipality_key
-        hit.name = report.municipality.name
+        hit.name = shown[report.municipality_key].render(gettext)
         hit.criterion = practice.criterion
         hit.published_at = report.accepted_at
         hit.cycles = cycles[hit.practice_id]
