@@ -47,6 +47,10 @@ class FreshContextClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+            # Read the body, then close the response as a WSGI server does after sending it:
+            # work scheduled for after the response (the search index) runs now.
+            response.get_data()
+            response.close()
         # End the test body's read transaction, so it sees what the request committed.
         if has_app_context():
             db.session.rollback()

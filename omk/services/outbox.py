@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import Response, after_this_request, current_app, has_request_context
 from sqlalchemy import func, insert, select, text, update
 
 from omk.extensions import db
@@ -86,7 +87,7 @@ def published(report: Report, revision: Revision, previous_revision_id: int | No
             practice_ids=ids,
         )
     )
-    after_commit(kick)
+    after_commit(kick_after_response)
 
 
 def municipalities_changed(keys: Iterable[str]) -> int:
@@ -104,7 +105,7 @@ def municipalities_changed(keys: Iterable[str]) -> int:
         return 0
     _producing()
     db.session.execute(insert(OutboxEntry), rows)
-    after_commit(kick)
+    after_commit(kick_after_response)
     return len(rows)
 
 
@@ -170,6 +171,26 @@ def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
             return done
         advance(consumer, entries[-1].id)
         done += len(entries)
+
+
+def kick_after_response() -> None:
+    """Apply new entries once the response has been sent (in a request), else right away.
+
+    The reviewer who accepts does not wait for the index; the same worker applies the
+    entries after sending the response (``call_on_close``), in an app context of its own."""
+    if not has_request_context():
+        kick()
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug proxy
+
+    def run() -> None:
+        with app.app_context():
+            kick()
+
+    @after_this_request
+    def _schedule(response: Response) -> Response:
+        response.call_on_close(run)
+        return response
 
 
 def kick() -> None:

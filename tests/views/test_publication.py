@@ -135,7 +135,7 @@ def test_published_page_is_a_document(
         "federführend",
         "abgeschlossen",
         "2017",
-        "2024-06",
+        "Juni 2024",  # the end date, as people write it (was 2024-06)
         "24.000 €",
         "0,50 VZÄ",
         "Landesprogramm KOMM-AN",
