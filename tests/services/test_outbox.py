@@ -95,22 +95,23 @@ def test_register_changes_that_pages_show_are_recorded(app: Any, tmp_path: Any) 
 
 
 def test_consumers_apply_in_order_from_their_own_cursor(people: dict[str, Any]) -> None:
+    """(Unregistered consumer names: the registered search consumer applies its own.)"""
     for ags in (ESSEN, "05315000"):
         reports.import_document(people["admin"], factories.document(ags), publish=True)
-    seen: dict[str, list[int]] = {"search": [], "synergies": []}
+    seen: dict[str, list[int]] = {"probe-a": [], "probe-b": []}
 
     def consumer(name: str) -> Callable[[Sequence[OutboxEntry]], None]:
         return lambda entries: seen[name].extend(e.id for e in entries)
 
-    assert outbox.lag("search").pending == 2
-    assert outbox.drain("search", consumer("search"), batch=1) == 2
-    assert outbox.drain("search", consumer("search")) == 0, "applied entries are not repeated"
-    assert outbox.lag("search").pending == 0
-    assert outbox.lag("synergies").pending == 2, "each consumer has its own cursor"
-    assert seen["search"] == sorted(seen["search"]) and len(seen["search"]) == 2
+    assert outbox.lag("probe-a").pending == 2
+    assert outbox.drain("probe-a", consumer("probe-a"), batch=1) == 2
+    assert outbox.drain("probe-a", consumer("probe-a")) == 0, "applied entries are not repeated"
+    assert outbox.lag("probe-a").pending == 0
+    assert outbox.lag("probe-b").pending == 2, "each consumer has its own cursor"
+    assert seen["probe-a"] == sorted(seen["probe-a"]) and len(seen["probe-a"]) == 2
 
-    outbox.advance("search", 1)  # never backwards
-    assert outbox.position("search") == seen["search"][-1]
+    outbox.advance("probe-a", 1)  # never backwards
+    assert outbox.position("probe-a") == seen["probe-a"][-1]
 
 
 def test_a_failing_consumer_keeps_its_entries(people: dict[str, Any]) -> None:
@@ -120,8 +121,8 @@ def test_a_failing_consumer_keeps_its_entries(people: dict[str, Any]) -> None:
         raise OSError("index locked")
 
     with pytest.raises(OSError):
-        outbox.drain("search", broken)
-    assert outbox.lag("search").pending == 1
+        outbox.drain("probe-a", broken)
+    assert outbox.lag("probe-a").pending == 1
 
 
 def test_the_command_line_shows_and_drains_the_lag(
