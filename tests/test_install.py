@@ -45,6 +45,8 @@ def test_the_shipped_register_comes_from_the_content_folder(
     shutil.copytree(DEFAULT_CONTENT_DIR, content, ignore=shutil.ignore_patterns("register"))
     (content / "register").mkdir()
     shutil.copyfile(SAMPLE_REGISTER, content / paths.REGISTER_FILE)
+    # the README beside the extract names its Gebietsstand (the import records it)
+    shutil.copyfile(SAMPLE_REGISTER.parent / "README.md", content / "register" / "README.md")
     app = make_app(CONTENT_DIR=str(content))
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["municipalities", "import", "--shipped"])
