@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from omk.search import analysis
+import omk.search.analysis as analysis
 
 # --- parameters (chosen on the dev split of tests/synergies/eval/pairs.yaml) ---------------
 TITLE_WEIGHT = 3.0  # a title word counts as often as it would three times in the text
@@ -51,6 +51,12 @@ MIN_DF_DOCS = 3  # ... but only once there are enough practices to say so
 DENSE_WEIGHT = 0.5  # share of the embedding z in the blended score
 THRESHOLD = 2.0  # blended z (symmetric) from which a pair counts as similar (with vectors)
 LEXICAL_THRESHOLD = 3.0  # the same without vectors (one z alone spreads wider than a blend)
+#: A pair's TF-IDF cosine must also be among the top (1 - this) of all pairs' cosines: a
+#: practice sharing almost nothing with anyone has a tiny spread, so one weak overlap would
+#: otherwise give it a high z ("Imkerei für Jugendliche" ~ "Theater für Jugendliche").
+LEXICAL_FLOOR_QUANTILE = 0.9
+GLOBAL_WEIGHT = 0.5  # share of the corpus-wide z of the cosine in the lexical z
+FLOOR_SAMPLE = 200_000  # random pairs from which the quantile is estimated at scale
 CRITERION_BONUS = 0.0  # z added for the same criterion (hook; not tuned, so 0)
 TARGET_GROUP_BONUS = 0.0  # z added times the Jaccard overlap of the target groups (same)
 TOP_K = 5
@@ -144,8 +150,8 @@ class LexicalModel:
     dropped: frozenset[str] = field(default_factory=frozenset)  # over MAX_DF
 
 
-def _weighted_terms(item: Item, words: Counter[tuple[str, str]]) -> Counter[str]:
-    counts: Counter[str] = Counter()
+def _weighted_terms(item: Item, words: Counter[tuple[str, str]]) -> dict[str, float]:
+    counts: defaultdict[str, float] = defaultdict(float)
     place = set(analysis.terms(item.place)) if item.place else set()
     for text, weight in (
         (item.title, TITLE_WEIGHT),
@@ -270,6 +276,9 @@ def _finish_stats(sums: np.ndarray, sumsq: np.ndarray, counts: np.ndarray) -> _S
     mean = sums / counts
     var = np.maximum(sumsq / counts - mean**2, 0.0)
     std = np.sqrt(var)
+    # a practice that shares little with anyone has a tiny spread, and one weak overlap would
+    # give it a large z: no row's spread counts as less than the corpus' typical spread
+    std = np.maximum(std, float(np.median(std)) if len(std) else 0.0)
     std[std < 1e-6] = 1e-6
     return _Stats(mean, std)
 
@@ -446,6 +455,11 @@ def score_pairs(
         (lexical - lex_stats.mean[b]) / lex_stats.std[b]
     )
     z /= 2
+    if GLOBAL_WEIGHT:
+        # per-practice z alone ignores strength: a practice with three near-copies elsewhere
+        # has a wide spread and its twins a modest z; the corpus-wide z of the cosine keeps it
+        mean, std = _global_stats(model.matrix, muni, line)
+        z = (1 - GLOBAL_WEIGHT) * z + GLOBAL_WEIGHT * (lexical - mean) / std
     dense: np.ndarray | None = None
     if vectors is not None and dense_stats is not None:
         dense = _rowwise_dense_dot(vectors, a, b)
@@ -455,7 +469,37 @@ def score_pairs(
         z = (1 - DENSE_WEIGHT) * z + DENSE_WEIGHT * (zd / 2)
     if CRITERION_BONUS or TARGET_GROUP_BONUS:
         z = z + _bonus(items, a, b)
+    floor = _lexical_floor(model.matrix, muni, line)
+    z = np.where(lexical >= floor, z, np.minimum(z, -1.0))  # never above any threshold
     return Scored(a, b, z, lexical, dense, model)
+
+
+def _global_stats(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) -> tuple[float, float]:
+    values = _sample_cosines(matrix, muni, line)
+    if not len(values):
+        return 0.0, 1.0
+    return float(values.mean()), max(float(values.std()), 1e-6)
+
+
+def _sample_cosines(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) -> np.ndarray:
+    n = matrix.shape[0]
+    if n < 2:
+        return np.zeros(0)
+    if n * (n - 1) // 2 <= FLOOR_SAMPLE:
+        a, b = np.triu_indices(n, k=1)
+    else:
+        rng = np.random.default_rng(0)
+        a = rng.integers(0, n, FLOOR_SAMPLE)
+        b = rng.integers(0, n, FLOOR_SAMPLE)
+    ok = _allowed(a, b, muni, line)
+    return _rowwise_sparse_dot(matrix, a[ok], b[ok])
+
+
+def _lexical_floor(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) -> float:
+    """The ``LEXICAL_FLOOR_QUANTILE`` of the cosines of allowed pairs (all pairs of a small
+    corpus, a fixed random sample of a large one)."""
+    values = _sample_cosines(matrix, muni, line)
+    return float(np.quantile(values, LEXICAL_FLOOR_QUANTILE)) if len(values) else 0.0
 
 
 def _bonus(items: Sequence[Item], a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from omk.models.reporting import (
     ReviewEvent,
     Revision,
 )
+from omk.models.similarity import PracticeVector, SimilarPractice
 
 __all__ = [
     "ApiToken",
@@ -31,6 +32,7 @@ __all__ = [
     "OutboxKind",
     "Practice",
     "PracticeActor",
+    "PracticeVector",
     "RegisterImport",
     "Report",
     "ReportState",
@@ -38,6 +40,7 @@ __all__ = [
     "ReviewEvent",
     "Revision",
     "Role",
+    "SimilarPractice",
     "User",
     "UserSession",
 ]

@@ -205,9 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if vectors is not None:
         columns["hybrid (method)"] = method_scores(items(vectors))
     method = list(columns)[-1]
+    unavailable = "--no-embeddings" if args.no_embeddings else embeddings.unavailable_reason("auto")
     print(
         f"{len(practices)} practices, {len(columns['plain TF-IDF'])} cross-municipality pairs; "
-        f"embeddings: {'yes' if vectors is not None else 'no (' + str(embeddings.unavailable_reason('auto')) + ')'}"
+        f"embeddings: {'yes' if vectors is not None else 'no (' + str(unavailable) + ')'}"
         f" ({embedded:.1f} s); thresholds: hybrid {similarity.THRESHOLD}, "
         f"lexical {similarity.LEXICAL_THRESHOLD}"
     )
