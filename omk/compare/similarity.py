@@ -30,9 +30,10 @@ products (numpy); only candidates are scored exactly.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,8 @@ TOP_K = 5
 TERMS_SHOWN = 4
 PRUNE = 32  # strongest terms kept per vector in all_pairs at scale
 CANDIDATES = 50  # candidates per practice and signal at scale
+QUERY_TERMS = 8  # strongest terms with which a practice looks for candidates at scale
+STATS_SAMPLE = 4000  # rows from which a larger corpus estimates each row's spread
 
 #: Message ids of the explanation parts (German; translated by the caller's gettext).
 SAME_CRITERION = "gleiches Kriterium"
@@ -176,10 +179,28 @@ def lexical_model(
     items: Sequence[Item], *, max_df: float | None = None, prune: int | None = None
 ) -> LexicalModel:
     """The German TF-IDF model of ``items`` (rows in the order of ``items``)."""
-    max_df = MAX_DF if max_df is None else max_df
     words: Counter[tuple[str, str]] = Counter()
     counts = [_weighted_terms(item, words) for item in items]
-    n = len(items)
+    best: dict[str, tuple[int, str]] = {}
+    for (term, surface), times in words.items():
+        if term not in best or times > best[term][0]:
+            best[term] = (times, surface)
+    surfaces = {t: s for t, (_, s) in best.items()}
+    return model_from_counts(counts, surfaces, max_df=max_df, prune=prune)
+
+
+def model_from_counts(
+    counts: Sequence[Mapping[str, float]],
+    surfaces: Mapping[str, str],
+    *,
+    max_df: float | None = None,
+    prune: int | None = None,
+) -> LexicalModel:
+    """The TF-IDF model of weighted term counts (one mapping per practice): sublinear tf,
+    smoothed idf, terms over ``max_df`` dropped, each row pruned to its ``prune`` strongest
+    terms, rows L2-normalised."""
+    max_df = MAX_DF if max_df is None else max_df
+    n = len(counts)
     df: Counter[str] = Counter()
     for count in counts:
         df.update(count.keys())
@@ -192,12 +213,13 @@ def lexical_model(
     cols: list[int] = []
     vals: list[float] = []
     for row, count in enumerate(counts):
-        entries = [
-            (index[t], (1.0 + math.log(c)) if c >= 1 else c) for t, c in count.items() if t in index
+        weighted = [
+            (index[t], ((1.0 + math.log(c)) if c >= 1 else c) * idf[index[t]])
+            for t, c in count.items()
+            if t in index
         ]
-        weighted = [(col, tf * idf[col]) for col, tf in entries]
         if prune is not None and len(weighted) > prune:
-            weighted = sorted(weighted, key=lambda e: -e[1])[:prune]
+            weighted = heapq.nlargest(prune, weighted, key=lambda e: e[1])
         for col, value in weighted:
             rows.append(row)
             cols.append(col)
@@ -210,11 +232,7 @@ def lexical_model(
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     matrix = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ matrix)
-    best: dict[str, tuple[int, str]] = {}
-    for (term, surface), times in words.items():
-        if term not in best or times > best[term][0]:
-            best[term] = (times, surface)
-    return LexicalModel(vocabulary, idf, matrix, {t: s for t, (_, s) in best.items()}, dropped)
+    return LexicalModel(vocabulary, idf, matrix, dict(surfaces), dropped)
 
 
 def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) -> tuple[str, ...]:
@@ -288,35 +306,81 @@ def _other_counts(muni: np.ndarray) -> np.ndarray:
     return len(muni) - sizes[muni]
 
 
+def _strongest(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
+    """Each row reduced to its ``terms`` largest entries (the query side of candidate search)."""
+    rows, cols, vals = [], [], []
+    for row in range(matrix.shape[0]):
+        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+        data = matrix.data[lo:hi]
+        chosen = np.argsort(-data)[:terms] if hi - lo > terms else np.arange(hi - lo)
+        rows.append(np.full(len(chosen), row))
+        cols.append(matrix.indices[lo:hi][chosen])
+        vals.append(data[chosen])
+    if not rows:
+        return matrix
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=matrix.shape
+    )
+
+
+def _sparse_stats(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray, block: int) -> _Stats:
+    """Each row's mean and spread of cosines with the allowed rows: exact up to
+    ``STATS_SAMPLE`` rows, else the mean exact (from the column sums) and the spread from a
+    fixed random sample of rows."""
+    n = matrix.shape[0]
+    if n <= STATS_SAMPLE:
+        sample = np.arange(n)
+    else:
+        sample = np.sort(np.random.default_rng(0).choice(n, STATS_SAMPLE, replace=False))
+    transposed = sp.csr_matrix(matrix[sample].T)
+    sums = np.zeros(n)
+    sumsq = np.zeros(n)
+    for start in range(0, n, block):
+        product = (matrix[start : start + block] @ transposed).tocoo()
+        rows = product.row.astype(np.int64) + start
+        cols = sample[product.col]
+        vals = product.data.astype(np.float64)
+        ok = _allowed(rows, cols, muni, line)
+        local = rows[ok] - start
+        size = min(block, n - start)
+        sums[start : start + size] = np.bincount(local, vals[ok], minlength=size)
+        sumsq[start : start + size] = np.bincount(local, vals[ok] ** 2, minlength=size)
+    if n <= STATS_SAMPLE:
+        return _finish_stats(sums, sumsq, _other_counts(muni))
+    counts = np.full(n, float(len(sample)))
+    stats = _finish_stats(sums, sumsq, counts)
+    column_sums = np.asarray(matrix.sum(axis=0)).ravel()
+    exact_mean = (matrix @ column_sums - 1.0) / np.maximum(n - 1, 1)  # without itself
+    spread = np.sqrt(np.maximum(stats.std**2 + stats.mean**2 - exact_mean**2, 0.0))
+    return _Stats(exact_mean, np.maximum(spread, 1e-6))
+
+
 def _sparse_candidates(
     matrix: sp.csr_matrix,
     muni: np.ndarray,
     line: np.ndarray,
     keep: int | None,
     block: int,
-) -> tuple[np.ndarray, np.ndarray, _Stats]:
+    query_terms: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``keep`` best allowed partners of each row by cosine (``keep=None``: all that share
+    a term); with ``query_terms``, each row looks with its strongest terms only (a partial
+    dot product ranks the candidates; their exact cosine is computed afterwards)."""
     n = matrix.shape[0]
+    query = matrix if query_terms is None else _strongest(matrix, query_terms)
     transposed = sp.csr_matrix(matrix.T)
-    sums = np.zeros(n)
-    sumsq = np.zeros(n)
     found_rows: list[np.ndarray] = []
     found_cols: list[np.ndarray] = []
     for start in range(0, n, block):
-        product = (matrix[start : start + block] @ transposed).tocoo()
+        product = (query[start : start + block] @ transposed).tocoo()
         rows = product.row.astype(np.int64) + start
         cols = product.col.astype(np.int64)
-        vals = product.data.astype(np.float64)
+        vals = product.data
         ok = _allowed(rows, cols, muni, line)
-        rows, cols, vals = rows[ok], cols[ok], vals[ok]
-        local = rows - start
-        size = min(block, n - start)
-        sums[start : start + size] += np.bincount(local, vals, minlength=size)
-        sumsq[start : start + size] += np.bincount(local, vals * vals, minlength=size)
-        rows, cols = _top_per_row(rows, cols, vals, keep)
+        rows, cols = _top_per_row(rows[ok], cols[ok], vals[ok], keep)
         found_rows.append(rows)
         found_cols.append(cols)
-    stats = _finish_stats(sums, sumsq, _other_counts(muni))
-    return np.concatenate(found_rows), np.concatenate(found_cols), stats
+    return np.concatenate(found_rows), np.concatenate(found_cols)
 
 
 def _dense_candidates(
@@ -418,6 +482,7 @@ def score_pairs(
     dense_candidates: bool = True,
     block: int = 1024,
     model: LexicalModel | None = None,
+    query_terms: int | None = None,
 ) -> Scored:
     """Score candidate pairs of practices of different municipalities and lineages.
 
@@ -425,11 +490,14 @@ def score_pairs(
     ``candidates`` best per practice by each signal. ``prune`` keeps each TF-IDF vector's
     strongest terms. Dense vectors are used when every item has one and ``use_vectors``;
     ``dense_candidates=False`` takes candidates from the lexical signal only (no N×N dense
-    product) and estimates the dense row statistics from the vectors' second moments.
+    product) and estimates the dense row statistics from the vectors' second moments;
+    ``query_terms`` searches candidates with each practice's strongest terms only.
     """
     model = model or lexical_model(items, prune=prune)
     muni, line = _group_codes(items)
-    rows, cols, lex_stats = _sparse_candidates(model.matrix, muni, line, candidates, block)
+    floor = _lexical_floor(model.matrix, muni, line)
+    lex_stats = _sparse_stats(model.matrix, muni, line, block)
+    rows, cols = _sparse_candidates(model.matrix, muni, line, candidates, block, query_terms)
     vectors = _vectors(items) if use_vectors else None
     dense_stats: _Stats | None = None
     if vectors is not None:
@@ -469,7 +537,6 @@ def score_pairs(
         z = (1 - DENSE_WEIGHT) * z + DENSE_WEIGHT * (zd / 2)
     if CRITERION_BONUS or TARGET_GROUP_BONUS:
         z = z + _bonus(items, a, b)
-    floor = _lexical_floor(model.matrix, muni, line)
     z = np.where(lexical >= floor, z, np.minimum(z, -1.0))  # never above any threshold
     return Scored(a, b, z, lexical, dense, model)
 
@@ -562,22 +629,42 @@ def similar(
     return result
 
 
+def _in_top_k(
+    a: np.ndarray, b: np.ndarray, score: np.ndarray, positions: np.ndarray, k: int
+) -> np.ndarray:
+    """The positions whose pair is among the ``k`` best of at least one of its practices."""
+    rows = np.concatenate([a, b])
+    values = np.concatenate([score, score])
+    which = np.concatenate([positions, positions])
+    order = np.lexsort((-values, rows))
+    rows, which = rows[order], which[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    return np.unique(which[rank < k])
+
+
 def all_pairs(
     items: Sequence[Item],
     *,
     threshold: float | None = None,
     candidates: int | None = CANDIDATES,
     prune: int | None = PRUNE,
+    query_terms: int | None = QUERY_TERMS,
     with_terms: bool = True,
+    k: int | None = TOP_K,
     **options: Any,
 ) -> list[tuple[PairScore, Neighbour | None]]:
-    """Every pair of practices of different municipalities scoring at least ``threshold``,
-    best first (the synergy view). Pruned vectors and candidates make this scale (100,000
+    """The pairs of practices of different municipalities scoring at least ``threshold`` that
+    are among the ``k`` best of at least one of the two (all such pairs: ``k=None``), best
+    first (the synergy view). Pruned vectors and candidates make this scale (100,000
     practices: see ``tests/benchmarks/similarity.py``); ``with_terms`` adds the shared terms
     and explanation parts (as the neighbour of ``a``)."""
-    scored = score_pairs(items, candidates=candidates, prune=prune, **options)
+    scored = score_pairs(
+        items, candidates=candidates, prune=prune, query_terms=query_terms, **options
+    )
     limit = scored.threshold if threshold is None else threshold
     chosen = np.nonzero(scored.score >= limit)[0]
+    if k is not None and len(chosen):
+        chosen = _in_top_k(scored.a[chosen], scored.b[chosen], scored.score[chosen], chosen, k)
     chosen = chosen[np.argsort(-scored.score[chosen], kind="stable")]
     out: list[tuple[PairScore, Neighbour | None]] = []
     for position in chosen.tolist():

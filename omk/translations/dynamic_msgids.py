@@ -116,3 +116,11 @@ NORMALISATION_REASONS = [
     _("Zahl der neu Zugewiesenen nicht angegeben"),
     _("keine neu Zugewiesenen im Berichtszeitraum"),
 ]
+
+#: omk.compare.similarity: the parts of a similar practice's explanation.
+SIMILARITY_REASONS = [
+    _("gleiches Kriterium"),
+    _("gleiche Zielgruppe"),
+    _("gemeinsame Begriffe: %(terms)s"),
+    _("ähnlicher Inhalt"),
+]
