@@ -2,11 +2,12 @@
 
     python -m tests.benchmarks.similarity --docs 10000 100000 [--exact-max 100000] [--dense]
 
-For each size it generates a synthetic corpus in term space (the analysed vocabulary of
-content/practices/practices.jsonl with its real frequencies plus 60,000 generated compounds of
-two of its words, Zipf-distributed; documents mixing two of 2,000 topics with background
-words; 1 % of documents planted as near-duplicates of another one in another municipality with a fifth of their terms replaced) and runs, each in a fresh
-process so that peak memory is its own:
+For each size it generates a synthetic corpus in term space: the analysed vocabulary of
+content/practices/practices.jsonl with its real frequencies plus 60,000 generated compounds
+of two of its words (Zipf-distributed); each document mixes two of 2,000 topics with
+background words; 1 % of the documents are planted as near-duplicates of another one in
+another municipality, with a fifth of their terms replaced. Each method runs in a fresh
+process, so that the peak memory is its own:
 
 * ``pruned``: ``similarity.all_pairs`` as the synergy view runs it (each vector pruned to its
   32 strongest terms, each practice looking for its 50 candidates with its 8 strongest, the
@@ -14,12 +15,13 @@ process so that peak memory is its own:
 * ``exact``: the same with full TF-IDF vectors looking with all their terms (exact sparse
   top-k), up to ``--exact-max`` documents.
 
-It prints the time to build the TF-IDF matrix from the documents' term counts (the analysis
-itself runs when a version is stored, not here), the time of the all-pairs step, the process's peak resident memory (corpus included) and the recall
-of planted duplicates (pair above the threshold). ``--dense`` adds generated 384-dimension
-vectors (planted duplicates close in that space too) blended as in production, candidates
-from the lexical signal only: the benchmark generates vectors instead of embedding 100,000
-texts.
+It prints the time to build the TF-IDF matrix from the term counts (the analysis itself runs
+when a version is stored, not here), the time of the all-pairs step, the process's peak
+resident memory (corpus included), the recall of planted duplicates (pair above the threshold
+and among the top 5 of one of the two) and the number of pairs found. ``--dense`` adds
+generated 384-dimension vectors (planted duplicates close in that space too) blended as in
+production, candidates from the lexical signal only: the benchmark generates vectors instead
+of embedding 100,000 texts.
 """
 
 from __future__ import annotations
