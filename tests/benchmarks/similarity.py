@@ -17,16 +17,18 @@ process, so that the peak memory is its own:
 
 It prints the time to build the TF-IDF matrix from the term counts (the analysis itself runs
 when a version is stored, not here), the time of the all-pairs step, the process's peak
-resident memory (corpus included), the recall of planted duplicates (pair above the threshold
-and among the top 5 of one of the two) and the number of pairs found. ``--dense`` adds
-generated 384-dimension vectors (planted duplicates close in that space too) blended as in
-production, candidates from the lexical signal only: the benchmark generates vectors instead
-of embedding 100,000 texts.
+resident memory (the generated corpus included) and what the all-pairs step added to the
+resident memory after the corpus was freed ("step"), the recall of planted duplicates (pair
+above the threshold and among the top 5 of one of the two) and the number of pairs found.
+``--dense`` adds generated 384-dimension vectors (planted duplicates close in that space
+too) blended as in production, candidates from the lexical signal only: the benchmark
+generates vectors instead of embedding 100,000 texts.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import resource
 import sys
@@ -160,6 +162,9 @@ def _run(n: int, prune: int | None, dense: bool, queue: Any) -> None:
     started = time.perf_counter()
     model = similarity.model_from_counts(counts, surfaces, prune=prune)
     building = time.perf_counter() - started
+    del counts
+    gc.collect()
+    before = _rss_mib()
     started = time.perf_counter()
     pairs = similarity.all_pairs(
         items,
@@ -174,10 +179,17 @@ def _run(n: int, prune: int | None, dense: bool, queue: Any) -> None:
     found = {(int(p.a), int(p.b)) for p, _ in pairs}
     recall = sum(1 for a, b in planted if (min(a, b), max(a, b)) in found) / max(len(planted), 1)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux → MiB
-    queue.put((building, seconds, peak, recall, len(pairs)))
+    queue.put((building, seconds, peak, max(peak - before, 0.0), recall, len(pairs)))
 
 
-def measure(n: int, prune: int | None, dense: bool) -> tuple[float, float, float, float, int]:
+def _rss_mib() -> float:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def measure(
+    n: int, prune: int | None, dense: bool
+) -> tuple[float, float, float, float, float, int]:
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     process = context.Process(target=_run, args=(n, prune, dense, queue))
@@ -206,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"{'documents':>10} {'method':>14} {'tf-idf s':>9} {'pairs s':>9} {'peak MiB':>9} "
+        f"{'step MiB':>9} "
         f"{'recall':>8} {'pairs':>9}"
     )
     for n in args.docs:
@@ -213,9 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if n <= args.exact_max:
             runs.append(("exact", None))
         for label, prune in runs:
-            building, seconds, peak, recall, pairs = measure(n, prune, args.dense)
+            building, seconds, peak, step, recall, pairs = measure(n, prune, args.dense)
             print(
-                f"{n:>10} {label:>14} {building:>9.1f} {seconds:>9.1f} {peak:>9.0f} "
+                f"{n:>10} {label:>14} {building:>9.1f} {seconds:>9.1f} {peak:>9.0f} {step:>9.0f} "
                 f"{recall * 100:>7.1f}% {pairs:>9}",
                 flush=True,
             )
