@@ -161,6 +161,9 @@ def _register_blueprints(app: Flask) -> None:
     from omk.search import service as search_service
 
     search_service.register(app)
+    from omk.services import similarity as similarity_service
+
+    similarity_service.register(app)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -42,6 +42,7 @@ def fail(exc: OmkError) -> None:
 users_cli = AppGroup("users", help="Konten verwalten.")
 tokens_cli = AppGroup("tokens", help="API-Tokens verwalten.")
 search_cli = AppGroup("search", help="Suchindex verwalten.")
+similar_cli = AppGroup("similar", help="Ähnliche Maßnahmen (gespeicherte Nachbarn) aktualisieren.")
 municipalities_cli = AppGroup("municipalities", help="Gemeindeverzeichnis (Destatis) verwalten.")
 
 
@@ -496,12 +497,37 @@ def outbox_drain() -> None:
         click.echo(f"{name}: {outbox.drain(name, apply)} angewendet")
 
 
+@similar_cli.command("sync")
+def similar_sync() -> None:
+    """Offene Änderungen (Outbox) in die ähnlichen Maßnahmen übernehmen (für cron)."""
+    from omk.services import outbox, similarity
+
+    applied = similarity.sync()
+    pending = outbox.lag(similarity.CONSUMER).pending
+    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+
+
+@similar_cli.command("rebuild")
+def similar_rebuild() -> None:
+    """Fehlende Vektoren berechnen und alle ähnlichen Maßnahmen neu bestimmen."""
+    from omk.search import embeddings
+    from omk.services import similarity
+
+    started = time.perf_counter()
+    reason = embeddings.unavailable_reason()
+    count = similarity.rebuild()
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    how = "lexikalisch (" + reason + ")" if reason else "lexikalisch und semantisch (e5)"
+    click.echo(f"{count} Nachbarn gespeichert in {seconds} s; Verfahren: {how}.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the app's command groups to ``flask``/``omk``."""
     for group in (
         users_cli,
         tokens_cli,
         search_cli,
+        similar_cli,
         municipalities_cli,
         cycles_cli,
         reports_cli,

@@ -29,6 +29,9 @@ class Defaults:
     DATABASE_URL = ""
     # Whoosh index directory; empty means <instance>/search-index.
     SEARCH_INDEX = ""
+    # Embeddings for similar practices (omk/search/embeddings.py): "auto" uses the bundled
+    # e5 model when it loads (AVX2), "off" ranks by German TF-IDF alone.
+    EMBEDDINGS = "auto"
     # Public base URL used in e-mails (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
 
@@ -141,6 +144,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                 raise SystemExit(f"Ungültige Einstellung OMK_{name}: {exc}") from exc
     if overrides:
         settings.update(overrides)
+    if settings["EMBEDDINGS"] not in ("auto", "off"):
+        raise SystemExit(f"Ungültige Einstellung OMK_EMBEDDINGS: {settings['EMBEDDINGS']!r}")
     settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DAYS"])
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESSION_HOURS"])
     settings["SESSION_COOKIE_HTTPONLY"] = True

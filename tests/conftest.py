@@ -90,6 +90,8 @@ def test_settings(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, 
         "MAIL_BACKEND": "file",
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # the e5 model costs ~1 s per practice on a busy machine: tests that want it say so
+        "EMBEDDINGS": "off",
     }
     settings.update(extra)
     return settings

@@ -17,6 +17,7 @@ from omk.models.reporting import (
     ReviewEvent,
     Revision,
 )
+from omk.models.similarity import PracticeVector, SimilarPractice
 
 __all__ = [
     "ApiToken",
@@ -32,6 +33,7 @@ __all__ = [
     "OutboxKind",
     "Practice",
     "PracticeActor",
+    "PracticeVector",
     "RegisterImport",
     "Report",
     "ReportState",
@@ -40,6 +42,7 @@ __all__ = [
     "Revision",
     "Role",
     "SavedSearch",
+    "SimilarPractice",
     "User",
     "UserSession",
 ]

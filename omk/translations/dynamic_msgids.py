@@ -127,3 +127,11 @@ FACET_TITLES = [
     _("Zielgruppe"),
     _("Stand"),
 ]
+
+#: omk.compare.similarity: the parts of a similar practice's explanation.
+SIMILARITY_REASONS = [
+    _("gleiches Kriterium"),
+    _("gleiche Zielgruppe"),
+    _("gemeinsame Begriffe: %(terms)s"),
+    _("ähnlicher Inhalt"),
+]

