@@ -13,12 +13,12 @@ from omk.api import bp
 from omk.api.envelope import PageQuery, _strict_int
 from omk.api.openapi import operation
 from omk.api.schemas import Error
-from omk.api.validation import field_errors
+from omk.api.validation import field_errors, query_args
 from omk.errors import ValidationFailed
 from omk.policy import Action, actor, authorize, permission
 from omk.search import labels, service
 from omk.search.records import FACETS
-from omk.services import practices
+from omk.services import practices, similarity
 from omk.services.notify import absolute_url
 
 TAGS = ("Suche",)
@@ -193,3 +193,44 @@ def get_practice(practice_id: str) -> ResponseReturnValue:
     body.update(known)
     body["practice_id"] = published.practice_id
     return jsonify(body)
+
+
+class SimilarQuery(PageQuery):
+    per_page: int = Field(10, ge=1, le=100)
+
+    _strict_page = field_validator("page", "per_page", mode="before")(_strict_int)
+
+
+@bp.get("/practices/<practice_id>/similar")
+@permission(Action.PRACTICE_READ, per_object=True)
+@operation(
+    "get",
+    "/api/v1/practices/{practice_id}/similar",
+    "Ähnliche Maßnahmen anderer Kommunen (nur über der Ähnlichkeitsschwelle)",
+    query=SimilarQuery,
+    responses={200: SimilarList, 401: Error, 404: Error, 422: Error},
+    auth=True,
+    tags=TAGS,
+)
+def similar_practices(practice_id: str) -> ResponseReturnValue:
+    published = practices.get_published(actor(), practice_id)  # NotFound, policy
+    args = query_args(SimilarQuery)
+    found = similarity.similar(published.practice_id, page=args.page, per_page=args.per_page)
+    body = SimilarList(
+        total=found["total"],
+        page=found["page"],
+        per_page=found["per_page"],
+        items=[
+            SimilarItem(
+                practice_id=item["practice_id"],
+                url=absolute_url("practices.detail", practice_id=item["practice_id"]),
+                title=item["title"],
+                ags=item["ags"],
+                name=item["name"],
+                score=round(float(item["score"]), 4),
+                terms=list(item["terms"]),
+            )
+            for item in found["items"]
+        ],
+    )
+    return jsonify(body.model_dump(mode="json"))

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from omk.content import Content
 from omk.policy import Action, actor, permission
-from omk.services import practices
+from omk.services import practices, similarity
 
 bp = Blueprint("practices", __name__, url_prefix="/massnahmen")
 
@@ -27,4 +27,5 @@ def detail(practice_id: str) -> ResponseReturnValue:
         catalogue=content.indicators,
         taxonomy=content.taxonomy,
         template=content.template(published.latest.report.template_version),
+        similar=similarity.similar(published.practice_id, per_page=5)["items"],
     )

@@ -169,3 +169,55 @@ def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[s
     pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
     detail = client.get(f"/massnahmen/{pid}")
     assert detail.status_code == 200 and "Sprachcafé im Stadtteil" in detail.text
+
+
+def test_practice_api_and_similar_practices(app: Flask, people: dict[str, Any]) -> None:
+    from omk.services import accounts
+
+    housing = dict(
+        summary="Die Stadt mietet Wohnungen bei privaten Vermietern an und vermittelt sie an "
+        "anerkannte Geflüchtete; Mietgarantie und Ansprechpartner für Vermieter.",
+        description="Wohnraumakquise: Vermieter erhalten eine Mietgarantie der Stadt, "
+        "Geflüchtete ziehen aus der Gemeinschaftsunterkunft in eigene Wohnungen.",
+        criterion="unterbringung",
+    )
+    # A corpus of unrelated practices, so that "similar" stands out from the usual.
+    topics = [
+        ("Fußball für alle", "Ein Sportverein öffnet sein Training für junge Geflüchtete."),
+        ("Sprachcafé", "Ehrenamtliche üben jeden Mittwoch Deutsch im Stadtteilzentrum."),
+        ("Ausbildungslotsen", "Lotsen begleiten Jugendliche in eine Ausbildung im Handwerk."),
+        ("Kita-Einstieg", "Eltern lernen die Kita kennen, bevor ihr Kind aufgenommen wird."),
+        ("Gesundheitslotsen", "Mehrsprachige Lotsen erklären Arztpraxen und Krankenkassen."),
+        ("Fahrradwerkstatt", "In einer Werkstatt reparieren Geflüchtete gespendete Räder."),
+        ("Integrationsrat", "Ein gewählter Rat berät den Stadtrat zu Fragen der Migration."),
+        ("Patenschaften", "Paten begleiten Familien bei Behördengängen im ersten Jahr."),
+        ("Jobmesse", "Betriebe stellen sich vor und führen Gespräche mit Bewerbern."),
+        ("Schulbegleitung", "Lehrkräfte unterstützen Seiteneinsteiger in Willkommensklassen."),
+    ]
+    filler = [factories.practice(t, summary=s, description=s) for t, s in topics]
+    publish(
+        people,
+        ESSEN,
+        factories.practice("Wohnraumakquise mit Mietgarantie", **housing),
+        *filler[:5],
+    )
+    publish(people, KOELN, factories.practice("Mietgarantie für Vermieter", **housing), *filler[5:])
+    pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {accounts.create_token(None, people['staff'])}"}
+    practice = client.get(f"/api/v1/practices/{pid}", headers=headers)
+    assert practice.status_code == 200
+    assert practice.json["title"] == "Wohnraumakquise mit Mietgarantie"
+    assert practice.json["cycles"] == ["2025"] and practice.json["ags"] == ESSEN
+    similar = client.get(f"/api/v1/practices/{pid}/similar", headers=headers)
+    assert similar.status_code == 200
+    titles = [i["title"] for i in similar.json["items"]]
+    assert titles == ["Mietgarantie für Vermieter"], "only what solves the same need"
+    assert similar.json["items"][0]["terms"]
+    login(client, people["staff"])
+    page = client.get(f"/massnahmen/{pid}")
+    assert "Ähnliche Maßnahmen in anderen Kommunen" in page.text
+    assert "Mietgarantie für Vermieter" in page.text
+    found = client.get("/api/v1/search?q=Mietgarantie&criterion=unterbringung", headers=headers)
+    assert found.status_code == 200 and found.json["total"] == 2
+    assert {f["value"] for f in found.json["facets"]["criterion"]} == {"unterbringung"}

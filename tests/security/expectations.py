@@ -223,6 +223,9 @@ EXPECTED: dict[str, Expect] = {
         Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
     ),
     "search.feed": public(),
+    "api.similar_practices": per_record(
+        Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}
+    ),
     "api.get_practice": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
 }
 
