@@ -21,6 +21,7 @@ def test_ok_with_database_and_index(app: Flask, client: FlaskClient) -> None:
         "status": "ok",
         "database": "ok",
         "search": "ok",
+        "embeddings": "lexical only: OMK_EMBEDDINGS=off",  # the tests' setting
         "search_outbox": {"pending": 0, "oldest": None},
     }
 
@@ -66,3 +67,17 @@ def test_client_address_behind_a_trusted_proxy(make_app: Any) -> None:
     client = app.test_client()
     client.get("/__test__/address", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen == ["203.0.113.7"]
+
+
+def test_health_says_when_similarity_is_lexical_only(make_app: Any, monkeypatch: Any) -> None:
+    from omk.search import embeddings
+
+    app = make_app(EMBEDDINGS="auto")
+    monkeypatch.setattr(embeddings, "cpu_has_avx2", lambda *a: False)
+    embeddings.reset()
+    try:
+        response = app.test_client().get("/healthz")
+        assert response.json["embeddings"].startswith("lexical only: RuntimeError")
+        assert "AVX2" in response.json["embeddings"]
+    finally:
+        embeddings.reset()

@@ -31,6 +31,11 @@ def healthz() -> tuple[Response, int]:
         from omk.search import service
 
         lag = outbox.lag(service.CONSUMER)
+        from omk.search import embeddings
+
+        reason = embeddings.unavailable_reason()
+        # Similarity falls back to German TF-IDF alone when the model cannot load (no AVX2).
+        body["embeddings"] = "ok" if reason is None else f"lexical only: {reason}"
         body["search_outbox"] = {
             "pending": lag.pending,
             "oldest": lag.oldest_at.isoformat(timespec="seconds") if lag.oldest_at else None,
