@@ -185,6 +185,7 @@ def create_user(
             scope=scope if role == Role.REVIEWER else None,
             password_hash=hash_password(password) if password else None,
             password_changed_at=utcnow() if password else None,
+            is_active=True,
             created_by_id=_actor_id(actor),
         )
         _authorize_account(actor, user)
@@ -467,18 +468,21 @@ def _check_reporter_change(
         return
     user_id = user.id if user is not None else None
     now_reporter_of = after.municipality_key if _is_active_reporter(after) else None
-    if now_reporter_of and now_reporter_of != was_active_reporter_of:
-        if active_reporters(now_reporter_of, excluding=user_id):
-            raise Forbidden(
-                "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
-                "Berichterstattung laden deren Berichterstattende oder die Administration ein."
-            )
-    if was_active_reporter_of and now_reporter_of != was_active_reporter_of:
-        if not active_reporters(was_active_reporter_of, excluding=user_id):
-            raise Forbidden(
-                "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
-                "Nur die Administration kann es deaktivieren oder ändern."
-            )
+    changed = now_reporter_of != was_active_reporter_of
+    if changed and now_reporter_of and active_reporters(now_reporter_of, excluding=user_id):
+        raise Forbidden(
+            "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
+            "Berichterstattung laden deren Berichterstattende oder die Administration ein."
+        )
+    if (
+        changed
+        and was_active_reporter_of
+        and not active_reporters(was_active_reporter_of, excluding=user_id)
+    ):
+        raise Forbidden(
+            "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
+            "Nur die Administration kann es deaktivieren oder ändern."
+        )
 
 
 def _tell_municipality(actor: Any, user: User, was_member_of: str | None) -> None:
