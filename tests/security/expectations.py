@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from omk.models.accounts import Role
 from omk.policy import ROLE_ACTIONS, Action
-from tests.security.world import A, ACCOUNT_ROLES, ACCOUNTS, C, E, F, MISSING, MIXED, ROLES
+from tests.security.world import ACCOUNT_ROLES, ACCOUNTS, MISSING, MIXED, ROLES, A, C, E, F
 
 ANY = "*"
 
