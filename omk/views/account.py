@@ -163,7 +163,7 @@ def invite_colleague() -> ResponseReturnValue:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Forbidden as exc:
-            form.email.errors = [exc.message]
+            form.email.errors = [_(exc.message)]
             return _colleagues_page(form), 403
         else:
             send_password_link(invited, invitation=True)

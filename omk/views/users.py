@@ -125,7 +125,7 @@ def invite() -> ResponseReturnValue:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Forbidden as exc:  # a reviewer adds only a municipality's first reporter
-            form.municipality.errors = [exc.message]
+            form.municipality.errors = [_(exc.message)]
             return render_template("users/invite.html", form=form), 403
         else:
             send_password_link(user, invitation=True)
@@ -160,7 +160,7 @@ def edit(user_id: int) -> ResponseReturnValue:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except Forbidden as exc:  # a reporter a reviewer may not add or take away
-            form.is_active.errors = [exc.message]
+            form.is_active.errors = [_(exc.message)]
             return render_template(
                 "users/edit.html", form=form, user=user, resend_form=EmptyForm()
             ), 403
