@@ -46,6 +46,9 @@ class Action(StrEnum):
     LOGGED_IN = "logged_in"  # any active account (own account page, logout, password)
     ACCOUNT_TOKENS = "account.tokens"  # manage one's own API tokens
     USERS_MANAGE = "users.manage"  # invite, edit, deactivate accounts (target: a User)
+    # A reporter: see the accounts of its own municipality and invite colleagues to it
+    # (target: a municipality key or a User).
+    ACCOUNT_COLLEAGUES = "account.colleagues"
     CYCLE_MANAGE = "cycle.manage"  # open and edit reporting cycles (target: a Cycle or prefix)
     CYCLE_READ = "cycle.read"  # see a cycle and its objectives
     REPORT_READ = "report.read"  # a report's page, history, revisions, comments (target: Report)
@@ -65,6 +68,9 @@ class Action(StrEnum):
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
 DRAFT_ACTIONS = frozenset({Action.REPORT_READ_DRAFT, Action.REPORT_EDIT, Action.REPORT_SUBMIT})
 
+#: Actions of a municipality's own reporters that the operator does in its own pages instead.
+OWN_MUNICIPALITY_ACTIONS = frozenset({Action.ACCOUNT_COLLEAGUES})
+
 #: Actions a role may perform at all (the route-level check).
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.REPORTER: frozenset(
@@ -78,6 +84,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_EDIT,
             Action.REPORT_SUBMIT,
             Action.PRACTICE_READ,
+            Action.ACCOUNT_COLLEAGUES,
         }
     ),
     Role.STAFF: frozenset(
@@ -105,7 +112,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
-    Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC} - DRAFT_ACTIONS),
+    Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC} - DRAFT_ACTIONS - OWN_MUNICIPALITY_ACTIONS),
 }
 
 
@@ -178,18 +185,35 @@ def _region_of(target: Any) -> str | None:
     return getattr(target, "municipality_key", None)
 
 
+def narrower_scope(outer: str | None, inner: str | None) -> bool:
+    """True when region ``inner`` lies strictly within region ``outer`` (053 within 05)."""
+    return outer is not None and inner is not None and in_scope(outer, inner) and inner != outer
+
+
 def _user_rule(user: User, role: Role, target: Any) -> bool:
-    """A reviewer manages the accounts of its region, never admins, itself, or readers tied
-    to no municipality (those belong to no region: the operator manages them)."""
+    """A reviewer manages the accounts of its region, never admins, itself, reviewers whose
+    region is as wide as its own or wider (a peer of the same region, a Land reviewer for a
+    Kreis reviewer), or readers tied to no municipality (those belong to no region: the
+    operator manages them). Whether it may add a reporter to a municipality is decided by
+    omk.services.accounts (only the first one: that needs the database)."""
     if role != Role.REVIEWER:
         return False
     if isinstance(target, User):
         if target.role == Role.ADMIN or (target.id is not None and target.id == user.id):
             return False
         if target.role == Role.REVIEWER:
-            return in_scope(user.scope, target.scope)
+            return narrower_scope(user.scope, target.scope)
         return in_scope(user.scope, target.municipality_key)
     return in_scope(user.scope, _region_of(target))
+
+
+def _colleagues_rule(user: User, role: Role, target: Any) -> bool:
+    """A reporter sees the accounts of its own municipality and invites reporters to it."""
+    if role != Role.REPORTER or not user.municipality_key:
+        return False
+    if isinstance(target, User):
+        return target.role == Role.REPORTER and target.municipality_key == user.municipality_key
+    return _region_of(target) == user.municipality_key
 
 
 def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
@@ -296,6 +320,7 @@ def report_filter(user: Any, action: Action | None = None) -> ColumnElement[bool
 
 _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
+    Action.ACCOUNT_COLLEAGUES: _colleagues_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
 }
 

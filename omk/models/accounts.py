@@ -57,8 +57,15 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Changes with every password change; e-mailed password links become void with it.
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The account that created this one (invited it); None: the command line, or unknown
+    # (accounts older than this column). Reports edited by accounts a reviewer created must
+    # be accepted by someone else (omk.services.accounts.check_not_own_invitee).
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(remote_side=[id], lazy="select")
 
     # Flask-Login protocol. The id Flask-Login keeps in the cookie is the server-side session
     # token (see UserSession), attached by omk.services.accounts when a session is loaded.

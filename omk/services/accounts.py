@@ -20,14 +20,17 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
 from omk import mail
-from omk.errors import Conflict, FieldError, NotFound, OmkError, ValidationFailed
+from omk.errors import Conflict, FieldError, Forbidden, NotFound, OmkError, ValidationFailed
 from omk.extensions import db
 from omk.models.accounts import ApiToken, Role, User, UserSession
+from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
+from omk.models.reporting import Report, Revision
 from omk.models.types import utcnow
+from omk.policy import SYSTEM, Action, can
 from omk.services import audit, notify, throttle
 from omk.services.throttle import LoginThrottled
-from omk.services.transaction import after_commit, unit_of_work
+from omk.services.transaction import after_commit, lock, unit_of_work
 
 log = logging.getLogger("omk.accounts")
 
@@ -174,18 +177,25 @@ def create_user(
     if errors:
         raise ValidationFailed(errors)
     with unit_of_work():
+        key = municipality_key if role in (Role.REPORTER, Role.STAFF) else None
+        _lock_municipalities(key)
         user = User(
             email=email,
             name=name.strip(),
             role=role,
-            municipality_key=municipality_key if role in (Role.REPORTER, Role.STAFF) else None,
+            municipality_key=key,
             scope=scope if role == Role.REVIEWER else None,
             password_hash=hash_password(password) if password else None,
             password_changed_at=utcnow() if password else None,
+            is_active=True,
+            created_by_id=_actor_id(actor),
         )
+        _authorize_account(actor, user)
+        _check_reporter_change(actor, None, user, was_active_reporter_of=None)
         db.session.add(user)
         db.session.flush()
         audit.record(actor, "user.create", user, role=role)
+        _tell_municipality(actor, user, None)
     log.info("user %s created by %s (role %s)", user.id, getattr(actor, "id", "cli"), role)
     return user
 
@@ -358,14 +368,28 @@ def update_user(
     errors = check_assignment(new_role, municipality_key, scope)
     if errors:
         raise ValidationFailed(errors)
+    new_key = municipality_key if new_role in (Role.REPORTER, Role.STAFF) else None
+    new_active = user.is_active if is_active is None else is_active
     with unit_of_work():
+        _lock_municipalities(user.municipality_key, new_key)
         before = user.role
+        was = _membership(user)
+        was_reporter_of = user.municipality_key if _is_active_reporter(user) else None
+        # May the actor touch this account as it is, and make it what it would become?
+        _authorize_account(actor, user)
+        candidate = User(
+            role=new_role,
+            municipality_key=new_key,
+            scope=scope if new_role == Role.REVIEWER else None,
+            is_active=new_active,
+        )
+        candidate.id = user.id
+        _authorize_account(actor, candidate)
+        _check_reporter_change(actor, user, candidate, was_active_reporter_of=was_reporter_of)
         if name is not None:
             user.name = name.strip()
         user.role = new_role
-        user.municipality_key = (
-            municipality_key if new_role in (Role.REPORTER, Role.STAFF) else None
-        )
+        user.municipality_key = new_key
         user.scope = scope if new_role == Role.REVIEWER else None
         if is_active is not None and is_active != user.is_active:
             user.is_active = is_active
@@ -377,7 +401,197 @@ def update_user(
                     .values(revoked_at=utcnow())
                 )
         audit.record(actor, "user.update", user, from_state=before, to_state=new_role)
+        _tell_municipality(actor, user, was)
     return user
+
+
+# --- who may add whom -----------------------------------------------------------------------
+
+
+def _actor_id(actor: Any) -> int | None:
+    """The id to record as an account's creator: None for the command line."""
+    if actor is None or actor is SYSTEM:
+        return None
+    return getattr(actor, "id", None)
+
+
+def _is_user(actor: Any) -> bool:
+    return isinstance(actor, User)
+
+
+def _is_active_reporter(user: User) -> bool:
+    return user.role == Role.REPORTER and bool(user.is_active) and user.municipality_key is not None
+
+
+def _membership(user: User) -> str | None:
+    """The municipality an account is an active member of (reporter, or reader tied to it)."""
+    if user.is_active and user.role in (Role.REPORTER, Role.STAFF):
+        return user.municipality_key
+    return None
+
+
+def _lock_municipalities(*keys: str | None) -> None:
+    """Serialise changes to a municipality's accounts (SQLite: the write lock is held)."""
+    for key in sorted({k for k in keys if k}):
+        lock(Municipality, key)
+
+
+def active_reporters(key: str, *, excluding: int | None = None) -> list[User]:
+    """The active reporters of a municipality (without the account ``excluding``)."""
+    query = select(User).where(
+        User.role == Role.REPORTER, User.is_active.is_(True), User.municipality_key == key
+    )
+    if excluding is not None:
+        query = query.where(User.id != excluding)
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def _authorize_account(actor: Any, account: User) -> None:
+    """Raise Forbidden unless ``actor`` may give out (or change) ``account``: the operator
+    any, a reviewer those of its region (omk.policy), a reporter only reporters of its own
+    municipality. The command line (actor None or SYSTEM) may do anything."""
+    if not _is_user(actor):
+        return
+    if can(actor, Action.USERS_MANAGE, account):
+        return
+    if account.id is None and can(actor, Action.ACCOUNT_COLLEAGUES, account):
+        return  # a reporter invites a colleague (it changes no account)
+    raise Forbidden("Sie haben keine Berechtigung für diese Aktion.")
+
+
+def _check_reporter_change(
+    actor: Any, user: User | None, after: User, *, was_active_reporter_of: str | None
+) -> None:
+    """A reviewer gives a municipality its first reporter, and no other: further reporters
+    are invited by the municipality's own reporters or the operator (a reviewer could
+    otherwise give itself a way into the drafts). Nor may a reviewer take the last active
+    reporter away from a municipality (and then invite a "first" one of its own)."""
+    if not _is_user(actor) or actor.role != Role.REVIEWER:
+        return
+    user_id = user.id if user is not None else None
+    now_reporter_of = after.municipality_key if _is_active_reporter(after) else None
+    changed = now_reporter_of != was_active_reporter_of
+    if changed and now_reporter_of and active_reporters(now_reporter_of, excluding=user_id):
+        raise Forbidden(
+            "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
+            "Berichterstattung laden deren Berichterstattende oder die Administration ein."
+        )
+    if (
+        changed
+        and was_active_reporter_of
+        and not active_reporters(was_active_reporter_of, excluding=user_id)
+    ):
+        raise Forbidden(
+            "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
+            "Nur die Administration kann es deaktivieren oder ändern."
+        )
+
+
+def _tell_municipality(actor: Any, user: User, was_member_of: str | None) -> None:
+    """After the commit, tell the municipality's active reporters that an account was added
+    to it (not the new account, nor the one who added it)."""
+    key = _membership(user)
+    if not key or key == was_member_of:
+        return
+    skip = {user.id, _actor_id(actor)}
+    recipients = [r for r in active_reporters(key) if r.id not in skip]
+    if not recipients:
+        return
+    added, by = user, (actor if _is_user(actor) else None)
+    after_commit(lambda: notify.account_added(recipients, added, by))
+
+
+def accounts_of_municipality(key: str) -> list[User]:
+    """Every account tied to a municipality (reporters and readers, deactivated ones too)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.municipality_key == key)
+            .order_by(User.is_active.desc(), User.email)
+        )
+    )
+
+
+# --- four eyes on what a reviewer's invitees wrote --------------------------------------------
+
+#: How far up "who created whom" is followed (a chain is short; this only bounds a cycle).
+_CHAIN_LIMIT = 50
+
+
+def _controllers(actor: User) -> set[int]:
+    """The reviewer and the accounts above it: whoever created it, and so on, up to the
+    operator (admins are trusted and end the chain) or the command line."""
+    found = {actor.id}
+    current = actor.created_by_id
+    for _step in range(_CHAIN_LIMIT):
+        if current is None or current in found:
+            break
+        row = db.session.execute(
+            select(User.role, User.created_by_id).where(User.id == current)
+        ).one_or_none()
+        if row is None or row.role == Role.ADMIN:
+            break
+        found.add(current)
+        current = row.created_by_id
+    return found
+
+
+def _created_by_any(roots: set[int]) -> set[int]:
+    """Every account created by one of ``roots``, or by an account those created, and so on."""
+    found: set[int] = set()
+    frontier = set(roots)
+    for _step in range(_CHAIN_LIMIT):
+        if not frontier:
+            break
+        children = set(
+            db.session.scalars(
+                select(User.id).where(User.created_by_id.in_(frontier), User.role != Role.ADMIN)
+            )
+        )
+        frontier = children - found - roots
+        found |= frontier
+    return found
+
+
+def check_not_own_invitee(actor: Any, report: Report) -> None:
+    """Raise Forbidden when a reviewer would accept a report that an account it invited
+    edited or submitted: such a report needs another reviewer or the operator.
+
+    "Invited by the reviewer" follows the chain of creators both ways: accounts created by
+    the reviewer, by the accounts above it (who created the reviewer, and so on, admins
+    excepted), and by any of their invitees in turn (a reporter the reviewer invited may
+    invite a colleague). "Edited or submitted" is every account that ever wrote to the
+    report: the report's last editor (``updated_by``), who submitted each revision
+    (``submitted_by``), and each start and save in the audit log (an early edit carries over
+    into later revisions, so the last editor alone is not enough).
+    """
+    if not _is_user(actor) or actor.role != Role.REVIEWER:
+        return
+    invitees = _created_by_any(_controllers(actor))
+    if not invitees:
+        return
+    writers = {report.updated_by_id}
+    writers |= set(
+        db.session.scalars(select(Revision.submitted_by_id).where(Revision.report_id == report.id))
+    )
+    if not writers & invitees:
+        saved = db.session.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.actor_id.in_(invitees),
+                AuditEntry.object_type == "report",
+                AuditEntry.object_id == str(report.id),
+                AuditEntry.action.in_(("report.created", "report.save", "report.submitted")),
+            )
+            .limit(1)
+        )
+        if saved is None:
+            return
+    raise Forbidden(
+        "Diesen Bericht hat ein Konto bearbeitet oder eingereicht, das von Ihnen (oder über "
+        "Ihr Konto) eingeladen wurde. Annehmen muss ihn eine andere Prüfstelle oder die "
+        "Administration."
+    )
 
 
 # --- e-mailed password links ---------------------------------------------------------------

@@ -133,3 +133,19 @@ def login_attack(user: User) -> int:
         minutes=current_app.config["LOGIN_THROTTLE_WINDOW_MINUTES"],
         link=absolute_url("auth.forgot"),
     )
+
+
+def account_added(recipients: list[User], added: User, by: User | None) -> int:
+    """A municipality's reporters: an account was added to their municipality (invited,
+    moved there or reactivated), by whom, and where they see all of its accounts."""
+    municipality = added.municipality
+    name = municipality.name if municipality is not None else added.municipality_key
+    return _send_all(
+        recipients,
+        f"Neues Konto für {name} in OMK",
+        "mail/account_added.txt",
+        added=added,
+        by=by,
+        municipality_name=name,
+        link=absolute_url("account.colleagues"),
+    )

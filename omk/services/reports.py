@@ -37,7 +37,7 @@ from omk.models.reporting import (
 )
 from omk.models.types import utcnow
 from omk.policy import Action, authorize, authorize_or_404, can, in_scope
-from omk.services import audit, cycles, notify, outbox, register
+from omk.services import accounts, audit, cycles, notify, outbox, register
 from omk.services.transaction import after_commit, lock, unit_of_work
 
 log = logging.getLogger("omk.reports")
@@ -665,6 +665,7 @@ def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
     with unit_of_work():
         report = _locked(report)
         _expect(report, (ReportState.SUBMITTED.value,), edit_version)
+        accounts.check_not_own_invitee(actor, report)  # four eyes: not by whoever invited
         revision = latest_revision(report)
         if revision is None:
             raise Conflict("Der Bericht hat keine eingereichte Fassung.")

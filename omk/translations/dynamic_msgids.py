@@ -65,6 +65,20 @@ ERROR_MESSAGES = [
     _("Dieses Konto gibt es nicht."),
     _("Dieses Token gibt es nicht."),
     _("Diesen Schlüssel gibt es im Gemeindeverzeichnis nicht."),
+    # omk.services.accounts: who may add whom, four eyes on accepting.
+    _(
+        "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
+        "Berichterstattung laden deren Berichterstattende oder die Administration ein."
+    ),
+    _(
+        "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
+        "Nur die Administration kann es deaktivieren oder ändern."
+    ),
+    _(
+        "Diesen Bericht hat ein Konto bearbeitet oder eingereicht, das von Ihnen (oder über "
+        "Ihr Konto) eingeladen wurde. Annehmen muss ihn eine andere Prüfstelle oder die "
+        "Administration."
+    ),
 ]
 
 #: omk.compare.bases.BASIS_LABELS

@@ -1,4 +1,4 @@
-"""The user's own account: password change and API tokens."""
+"""The user's own account: password change and API tokens; a reporter's colleagues."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from omk.errors import ValidationFailed
-from omk.policy import Action, permission
+from omk.errors import Forbidden, ValidationFailed
+from omk.models.accounts import Role
+from omk.policy import Action, authorize, permission
 from omk.services import accounts
 from omk.views.helpers import apply_errors, wait_in_words
 
@@ -40,6 +41,16 @@ class TokenForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """CSRF only (for buttons)."""
+
+
+class ColleagueForm(FlaskForm):
+    """A reporter invites a colleague to report for the same municipality."""
+
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[DataRequired(_l("Bitte geben Sie eine E-Mail-Adresse an."))],
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
 
 
 def _page(password_form: PasswordChangeForm | None = None, new_token: str | None = None) -> str:
@@ -110,3 +121,51 @@ def revoke_token(token_id: int) -> ResponseReturnValue:
         accounts.revoke_token(current_user._get_current_object(), token_id)
         flash(_("Das Token wurde widerrufen."), "success")
     return redirect(url_for("account.index"))
+
+
+def _colleagues_page(form: ColleagueForm | None = None) -> str:
+    user = current_user._get_current_object()
+    key = user.municipality_key
+    authorize(Action.ACCOUNT_COLLEAGUES, key)
+    return render_template(
+        "account/colleagues.html",
+        user=user,
+        colleagues=accounts.accounts_of_municipality(key),
+        form=form or ColleagueForm(),
+    )
+
+
+@bp.get("/kommune")
+@permission(Action.ACCOUNT_COLLEAGUES, per_object=True)
+def colleagues() -> ResponseReturnValue:
+    """The accounts of the reporter's municipality, who created each, and an invitation."""
+    return _colleagues_page()
+
+
+@bp.post("/kommune/einladen")
+@permission(Action.ACCOUNT_COLLEAGUES, per_object=True)
+def invite_colleague() -> ResponseReturnValue:
+    """Invite a colleague as a reporter of one's own municipality (never of another)."""
+    user = current_user._get_current_object()
+    key = user.municipality_key
+    authorize(Action.ACCOUNT_COLLEAGUES, key)
+    form = ColleagueForm()
+    if form.validate_on_submit():
+        try:
+            invited = accounts.create_user(
+                user,
+                form.email.data or "",
+                Role.REPORTER.value,
+                name=form.name.data or "",
+                municipality_key=key,
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Forbidden as exc:
+            form.email.errors = [_(exc.message)]
+            return _colleagues_page(form), 403
+        else:
+            accounts.send_password_link(invited, invitation=True)
+            flash(_("Einladung an %(email)s verschickt.", email=invited.email), "success")
+            return redirect(url_for("account.colleagues"))
+    return _colleagues_page(form), 422

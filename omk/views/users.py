@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import DataRequired, Length, Optional
 
-from omk.errors import ValidationFailed
+from omk.errors import Forbidden, ValidationFailed
 from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
@@ -98,6 +99,7 @@ def index() -> ResponseReturnValue:
     query = visible_users_query(actor)
     if q:
         query = query.where(or_(User.email.contains(q.lower()), User.name.contains(q)))
+    query = query.options(selectinload(User.created_by))
     users = [u for u in db.session.scalars(query.limit(500)) if can(actor, Action.USERS_MANAGE, u)]
     return render_template("users/index.html", users=users, q=q)
 
@@ -121,6 +123,9 @@ def invite() -> ResponseReturnValue:
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
+        except Forbidden as exc:  # a reviewer adds only a municipality's first reporter
+            form.municipality.errors = [_(exc.message)]
+            return render_template("users/invite.html", form=form), 403
         else:
             accounts.send_password_link(user, invitation=True)
             flash(_("Einladung an %(email)s verschickt.", email=user.email), "success")
@@ -153,6 +158,11 @@ def edit(user_id: int) -> ResponseReturnValue:
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
+        except Forbidden as exc:  # a reporter a reviewer may not add or take away
+            form.is_active.errors = [_(exc.message)]
+            return render_template(
+                "users/edit.html", form=form, user=user, resend_form=EmptyForm()
+            ), 403
         else:
             flash(_("Konto gespeichert."), "success")
             return redirect(url_for("users.index"))

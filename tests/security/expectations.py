@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from omk.models.accounts import Role
 from omk.policy import ROLE_ACTIONS, Action
-from tests.security.world import ACCOUNT_ROLES, ACCOUNTS, MISSING, MIXED, ROLES
+from tests.security.world import ACCOUNT_ROLES, ACCOUNTS, MISSING, MIXED, ROLES, A, C, E, F
 
 ANY = "*"
 
@@ -86,9 +86,62 @@ USER_MANAGERS = ("reviewer_05", "reviewer_06", "admin")
 CYCLE_MANAGERS = USER_MANAGERS
 REPORTERS = ("reporter_a", "reporter_b", "reporter_c")
 
-#: Accounts a reviewer of 05 manages: reporters and readers tied to a municipality of 05.
-REGION_05_ACCOUNTS = {"reporter_a", "reporter_b", "reporter_d", "staff_a", "invitee_a"}
+#: Accounts a reviewer of 05 manages: reporters and readers tied to a municipality of 05, and
+#: reviewers of a narrower region (never a peer of the same region, nor a wider one).
+REGION_05_ACCOUNTS = {
+    "reporter_a",
+    "reporter_b",
+    "reporter_d",
+    "staff_a",
+    "invitee_a",
+    "reviewer_053",
+}
 REGION_06_ACCOUNTS = {"reporter_c"}
+
+# --- who may invite, change and deactivate whom (tests/security/test_account_matrix.py) -------
+
+#: Accounts an invitation may ask for: label → (role, municipality, scope). F (Alsdorf, 05)
+#: and E (Flensburg, 01) have no reporter yet; A and C have.
+CANDIDATES: dict[str, tuple[str, str | None, str | None]] = {
+    "reporter:A": ("reporter", A, None),
+    "reporter:C": ("reporter", C, None),
+    "reporter:E": ("reporter", E, None),
+    "reporter:F": ("reporter", F, None),
+    "staff:A": ("staff", A, None),
+    "staff:-": ("staff", None, None),
+    "reviewer:05": ("reviewer", None, "05"),
+    "reviewer:053": ("reviewer", None, "053"),
+    "reviewer:06": ("reviewer", None, "06"),
+    "admin:-": ("admin", None, None),
+}
+#: Who may invite which account. A reviewer invites only the FIRST reporter of a
+#: municipality of its region, readers tied to one, and reviewers of a narrower region; a
+#: reporter invites reporters of its own municipality only; the operator anybody.
+INVITES: dict[str, set[str]] = {
+    "anonymous": set(),
+    "reporter_a": {"reporter:A"},
+    "reporter_b": set(),
+    "reporter_c": {"reporter:C"},
+    "reviewer_05": {"reporter:F", "staff:A", "reviewer:053"},
+    "reviewer_06": set(),
+    "staff": set(),
+    "admin": set(CANDIDATES),
+}
+#: Whom each role may change (name, role, region; a reviewer: a narrower region): the
+#: accounts whose page it may open.
+CHANGES: dict[str, set[str]] = {
+    "reviewer_05": REGION_05_ACCOUNTS,
+    "reviewer_06": REGION_06_ACCOUNTS,
+    "admin": set(ACCOUNTS),
+}
+#: Whom each role may deactivate: as above, but a reviewer never takes the last active
+#: reporter from a municipality (B, C, D have one; A has two) – it could then invite a
+#: "first" reporter of its own.
+DEACTIVATES: dict[str, set[str]] = {
+    "reviewer_05": REGION_05_ACCOUNTS - {"reporter_b", "reporter_d"},
+    "reviewer_06": set(),
+    "admin": set(ACCOUNTS),
+}
 
 #: Drafts and everything about them: the municipality's own reporters only (not even admins).
 OWN: dict[str, set[str] | str] = {"reporter_a": "A", "reporter_b": "B", "reporter_c": "C"}
@@ -131,6 +184,13 @@ EXPECTED: dict[str, Expect] = {
     "account.index": only(Action.LOGGED_IN, *ACCOUNTS_ONLY),
     "account.password": only(Action.LOGGED_IN, *ACCOUNTS_ONLY),
     "account.create_token": only(Action.ACCOUNT_TOKENS, *ACCOUNTS_ONLY),
+    # A reporter's colleagues: its own municipality's accounts, and inviting reporters to it.
+    "account.colleagues": Expect(
+        Action.ACCOUNT_COLLEAGUES, per_object=True, roles=frozenset(REPORTERS)
+    ),
+    "account.invite_colleague": Expect(
+        Action.ACCOUNT_COLLEAGUES, per_object=True, roles=frozenset(REPORTERS)
+    ),
     "api.me": only(Action.LOGGED_IN, *ACCOUNTS_ONLY),
     # Own tokens only; the operator may revoke anyone's. (The service answers 404.)
     "account.revoke_token": Expect(

@@ -34,6 +34,7 @@ from tests.conftest import PASSWORD, SAMPLE_REGISTER
 
 A, B, C, D = "05113000", "05315000", "06632001", "05334002"
 E = "01001000"  # Flensburg: covered by cycle 2025, no report, nobody reports for it
+F = "05334004"  # Alsdorf: Land 05, no report, nobody reports for it (a first reporter may come)
 MUNICIPALITIES = {"A": A, "B": B, "C": C, "D": D}
 
 #: The roles of the matrix (SECURITY.md A), in the order requests are made.
@@ -58,10 +59,13 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "reviewer_06": {"role": "reviewer", "scope": "06"},
     "staff": {"role": "staff"},
     "admin": {"role": "admin"},
-    # Targets only: D's reporter, a reader tied to A, an invited reporter of A (no password).
+    # Targets only: D's reporter, a reader tied to A, an invited reporter of A (no password),
+    # a peer of reviewer_05 (same region) and a reviewer of a narrower region (RB Köln).
     "reporter_d": {"role": "reporter", "municipality": D},
     "staff_a": {"role": "staff", "municipality": A},
     "invitee_a": {"role": "reporter", "municipality": A, "invited": True},
+    "reviewer_05_peer": {"role": "reviewer", "scope": "05"},
+    "reviewer_053": {"role": "reviewer", "scope": "053"},
 }
 
 #: The reports of cycle 2025: (reporting account, state, reviewer who decided).
