@@ -93,5 +93,5 @@ def test_search_from_the_start_page_with_facets(page: WatchedPage) -> None:
     p.get_by_role("button", name="Suche speichern").click()
     p.wait_for_load_state()
     assert p.get_by_role("heading", level=1).inner_text() == "Gespeicherte Suchen"
-    assert p.get_by_role("button", name="Sprachcafés").count() == 1
+    assert p.get_by_role("button", name="Sprachcafés", exact=True).count() == 1
     check(page, "search-04-saved")
