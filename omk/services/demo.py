@@ -50,7 +50,7 @@ from omk.extensions import db
 from omk.models.accounts import Role, User
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report, ReportState
-from omk.services import accounts, audit, cycles, reports
+from omk.services import accounts, audit, cycles, outbox, reports
 from omk.services.transaction import unit_of_work
 
 log = logging.getLogger("omk.demo")
@@ -850,7 +850,7 @@ def create_demo(
             on_skipped(skipped)
     usable = [p for p in practices if p.ags in found]
     plan = plan_reports(usable, seed)
-    with mail.held():
+    with mail.held(), outbox.deferred():
         people = _ensure_people(list(found.values()), result)
         for spec in CYCLES:
             cycle_id = _ensure_cycle(spec, people.user(people.admin)).id

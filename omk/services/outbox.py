@@ -14,7 +14,9 @@ an entry twice: a crash between applying and advancing the cursor repeats the ba
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -173,11 +175,29 @@ def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
         done += len(entries)
 
 
+_deferred: ContextVar[bool] = ContextVar("omk_outbox_deferred", default=False)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Leave consumers alone while the block publishes many reports (the demo seeder, bulk
+    imports), then apply everything at once: one search update, one similarity run."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    kick()
+
+
 def kick_after_response() -> None:
-    """Apply new entries once the response has been sent (in a request), else right away.
+    """Apply new entries once the response has been sent (in a request), else right away
+    (unless a :func:`deferred` block applies them at its end).
 
     The reviewer who accepts does not wait for the index; the same worker applies the
     entries after sending the response (``call_on_close``), in an app context of its own."""
+    if _deferred.get():
+        return
     if not has_request_context():
         kick()
         return

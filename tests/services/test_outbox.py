@@ -139,3 +139,11 @@ def test_the_command_line_shows_and_drains_the_lag(
     assert "probe: 1 angewendet" in runner.invoke(args=["outbox", "drain"]).output
     assert "probe: Stand 1, 0 offen" in runner.invoke(args=["outbox", "status"]).output
     assert len(applied) == 1
+
+
+def test_a_deferred_block_applies_everything_once_at_its_end(people: dict[str, Any]) -> None:
+    with outbox.deferred():
+        for ags in (ESSEN, "05315000"):
+            reports.import_document(people["admin"], factories.document(ags), publish=True)
+        assert outbox.lag("search").pending == 2, "nothing applied while the block runs"
+    assert outbox.lag("search").pending == 0
