@@ -501,6 +501,30 @@ def outbox_drain() -> None:
         click.echo(f"{name}: {outbox.drain(name, apply)} angewendet")
 
 
+bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp-Ordner).")
+
+
+@bench_cli.command("search")
+@click.option("--docs", type=click.IntRange(min=1), default=10_000, show_default=True)
+def bench_search(docs: int) -> None:
+    """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh und SQLite FTS5)."""
+    from omk.search import bench
+
+    started = time.perf_counter()
+
+    def progress(engine: str, done: int) -> None:
+        if done % max(1_000, docs // 10) == 0 or done == docs:
+            elapsed = time.perf_counter() - started
+            click.echo(f"  {engine}: {done} Dokumente ({elapsed:.0f} s)", err=True)
+
+    timings = bench.run(docs, progress)
+    click.echo(bench.table(timings))
+
+
+# Needs no app and no configuration: on the top-level group, not attached by the app.
+main.add_command(bench_cli)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the app's command groups to ``flask``/``omk``."""
     for group in (

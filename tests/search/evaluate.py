@@ -147,8 +147,7 @@ def fts5_engine(app: Flask, documents: list[dict[str, Any]], ids: dict[str, str]
     conn = sqlite3.connect(":memory:")
     columns = ", ".join(FTS_FIELDS)
     conn.execute(
-        f"CREATE VIRTUAL TABLE docs USING fts5({columns}, "
-        "tokenize='unicode61 remove_diacritics 2')"
+        f"CREATE VIRTUAL TABLE docs USING fts5({columns}, tokenize='unicode61 remove_diacritics 2')"
     )
     conn.execute(
         "CREATE TABLE facets (rowid INTEGER PRIMARY KEY, code TEXT, criterion TEXT, land TEXT, "
