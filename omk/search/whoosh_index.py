@@ -42,6 +42,9 @@ log = logging.getLogger("omk.search")
 SCHEMA_VERSION = 2
 #: Text fields searched, with their BM25F weight.
 TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
+#: Whoosh builds an Or over a segment of at most this many documents as an array matcher
+#: (``whoosh.query.compound.Or._matcher``); :func:`_scores` is used only above it.
+ARRAY_OR_MAX_DOCS = 5000
 WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our entries
 
 
@@ -467,10 +470,16 @@ class WhooshIndex:
                 page.extend((int(d), 0.0) for d in members)  # before the page: order irrelevant
                 continue
             need = wanted - len(page)
-            scores = _scores(s, union, members)
-            # Whoosh's order: score descending, then document number ascending.
-            best = np.lexsort((members, -scores))[:need]
-            page.extend((int(members[i]), float(scores[i])) for i in best)
+            if any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
+                # Whoosh preloads an Or over a small segment (its array matcher), whose
+                # skip_to does not keep every score: rank as Whoosh does.
+                results = s.search(union, limit=need, filter=set(members.tolist()))
+                page.extend((hit.docnum, float(hit.score or 0.0)) for hit in results)
+            else:
+                scores = _scores(s, union, members)
+                # Whoosh's order: score descending, then document number ascending.
+                best = np.lexsort((members, -scores))[:need]
+                page.extend((int(members[i]), float(scores[i])) for i in best)
             if len(page) >= wanted:
                 break
         return page[offset:wanted]
