@@ -521,6 +521,38 @@ def similar_rebuild() -> None:
     click.echo(f"{count} Nachbarn gespeichert in {seconds} s; Verfahren: {how}.")
 
 
+bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp-Ordner).")
+
+
+@bench_cli.command("search")
+@click.option("--docs", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option(
+    "--engine",
+    "engines",
+    type=click.Choice(["whoosh", "fts5"]),
+    multiple=True,
+    help="nur diese Engine (wiederholbar; Standard: beide)",
+)
+def bench_search(docs: int, engines: tuple[str, ...]) -> None:
+    """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh und SQLite FTS5)."""
+    from omk.search import bench
+
+    started = time.perf_counter()
+
+    def progress(engine: str, done: int) -> None:
+        if done % max(1_000, docs // 10) == 0 or done == docs:
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            click.echo(f"  {engine}: {done} Dokumente ({wall:.0f} s, CPU {cpu:.0f} s)", err=True)
+
+    cpu_started = time.process_time()
+    timings = bench.run(docs, progress, engines or bench.ENGINES)
+    click.echo(bench.table(timings))
+
+
+# Needs no app and no configuration: on the top-level group, not attached by the app.
+main.add_command(bench_cli)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the app's command groups to ``flask``/``omk``."""
     for group in (

@@ -42,6 +42,9 @@ log = logging.getLogger("omk.search")
 SCHEMA_VERSION = 2
 #: Text fields searched, with their BM25F weight.
 TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
+#: Whoosh builds an Or over a segment of at most this many documents as an array matcher
+#: (``whoosh.query.compound.Or._matcher``); :func:`_scores` is used only above it.
+ARRAY_OR_MAX_DOCS = 5000
 WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our entries
 
 
@@ -384,7 +387,7 @@ class WhooshIndex:
             tiers = np.zeros(size, dtype=np.int16)
             part_hits: list[int] = []
             for q in parts:
-                hits = np.fromiter(s.docs_for_query(q), dtype=np.int64)
+                hits = _docs(s, q)
                 part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
                 if hits.size:
                     tiers[hits] += 1
@@ -467,11 +470,80 @@ class WhooshIndex:
                 page.extend((int(d), 0.0) for d in members)  # before the page: order irrelevant
                 continue
             need = wanted - len(page)
-            results = s.search(union, limit=need, filter=set(members.tolist()))
-            page.extend((hit.docnum, float(hit.score or 0.0)) for hit in results)
+            if any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
+                # Whoosh preloads an Or over a small segment (its array matcher), whose
+                # skip_to does not keep every score: rank as Whoosh does.
+                results = s.search(union, limit=need, filter=set(members.tolist()))
+                page.extend((hit.docnum, float(hit.score or 0.0)) for hit in results)
+            else:
+                scores = _scores(s, union, members)
+                # Whoosh's order: score descending, then document number ascending.
+                best = np.lexsort((members, -scores))[:need]
+                page.extend((int(members[i]), float(scores[i])) for i in best)
             if len(page) >= wanted:
                 break
         return page[offset:wanted]
+
+
+def _term_docs(reader: Any, fieldname: str, text: str) -> np.ndarray:
+    """The documents of one term in one segment, read a posting block at a time."""
+    if (fieldname, text) not in reader:
+        return np.zeros(0, dtype=np.int64)
+    m = reader.postings(fieldname, text)
+    if not all(hasattr(m, a) for a in ("_read_ids", "_next_block", "_ids", "_i")):
+        # Not a plain posting list (e.g. filtered for deletions): one document at a time.
+        return np.fromiter(m.all_ids(), dtype=np.int64)
+    chunks = []
+    while m.is_active():
+        if m._ids is None:
+            m._read_ids()
+        chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
+        m._next_block()
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+
+
+def _docs(s: Searcher, q: query.Query) -> np.ndarray:
+    """The documents a query matches (as ``docs_for_query``), sorted and unique.
+
+    Terms, and Or/And over them (what a query word becomes), are read straight from the
+    posting lists and combined as arrays; phrases and anything else go through Whoosh."""
+    if isinstance(q, query.Term):
+        parts = [_term_docs(r, q.fieldname, q.text) + off for r, off in _leaves(s)]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    if type(q) in (query.Or, query.And) and q.subqueries:
+        children = [_docs(s, sub) for sub in q.subqueries]
+        combined = children[0]
+        for child in children[1:]:
+            if isinstance(q, query.Or):
+                combined = np.union1d(combined, child)
+            else:
+                combined = np.intersect1d(combined, child, assume_unique=True)
+        return combined
+    return np.unique(np.fromiter(s.docs_for_query(q), dtype=np.int64))
+
+
+def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
+    """BM25F scores of ``members`` (sorted docnums, all matched by ``q``) for ``q``: its
+    matcher skips from member to member instead of visiting every document it matches.
+    The same matcher and context as ``Searcher.search``, so the same scores."""
+    scores = np.zeros(members.size, dtype=np.float64)
+    context = s.context()
+    for leaf, offset in s.leaf_searchers():
+        lo, hi = np.searchsorted(members, [offset, offset + leaf.doc_count_all()])
+        if lo == hi:
+            continue
+        m = q.matcher(leaf, context)
+        for k in range(int(lo), int(hi)):
+            if not m.is_active():
+                break
+            d = int(members[k]) - offset
+            if m.id() < d:
+                m.skip_to(d)
+                if not m.is_active():
+                    break
+            if m.id() == d:
+                scores[k] = m.score()
+    return scores
 
 
 def _alive(s: Searcher, size: int) -> np.ndarray:

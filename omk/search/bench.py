@@ -1,0 +1,442 @@
+"""Search speed benchmark (issue 10, item 11): ``omk bench search --docs 100000``.
+
+A synthetic German corpus is drawn from the vocabulary of the demo practices
+(``content/practices/practices.jsonl``): every word of a field is drawn from the demo's words
+by a Zipf law over their frequency rank (s = 1.07), one word in ten from a set of compounds
+built from the demo's nouns ("Sprachförderung" + "Lotse" → "Sprachförderungslotse"), so the
+vocabulary grows with the corpus as a real one does. Field lengths follow the demo's
+(title 5–12 words, summary 15–30, description 120–250, outcomes 30–100, transferability
+30–80, 1–4 actors). Facets are copied from a randomly chosen demo practice (criterion,
+fields, recommendations, target groups, actor types, status, Land and Kreis of its
+municipality), so they are distributed like the demo; urbanisation, size class and cycle are
+drawn with fixed weights. Everything is seeded: the same corpus and queries in every run.
+
+The corpus is indexed with the product's writer (``create_generation`` + ``bulk_load``, no
+database: records are built directly), then 200 fixed queries (1–3 words drawn from the
+demo's nouns, half of them with a criterion and/or Land filter) run through
+``service.parse`` + ``WhooshIndex.match`` — the matching, ranking and facet counting of
+``service.search`` without the database check of the page's hits and without snippets. Each
+query is timed once; there is no result cache (the reader and the facet arrays are cached
+between queries, as in the app, and built by one warm-up query before timing). The same corpus
+and queries then run on plain SQLite FTS5 (unicode61 with remove_diacritics 2, AND of the
+words, bm25, top 20, total and criterion and Land counts by GROUP BY).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omk.paths import CONTENT_DIR
+from omk.search.records import PracticeRecord
+
+SEED = 20261206
+BATCH = 1000
+ZIPF_S = 1.07
+COMPOUND_SHARE = 0.10
+QUERIES = 200
+PER_PAGE = 20
+LENGTHS = {
+    "title": (5, 12),
+    "summary": (15, 30),
+    "description": (120, 250),
+    "outcomes": (30, 100),
+    "transferability": (30, 80),
+}
+URBANISATION = (("1", 0.3), ("2", 0.4), ("3", 0.3))
+SIZE_CLASSES = (
+    ("unter_5000", 0.25),
+    ("bis_20000", 0.30),
+    ("bis_50000", 0.20),
+    ("bis_100000", 0.10),
+    ("bis_500000", 0.10),
+    ("ab_500000", 0.05),
+)
+CYCLES = (("2024", 0.5), ("2025", 0.3), ("2026", 0.2))
+_WORD = re.compile(r"[^\W\d_][\w-]*[^\W\d_]|[^\W\d_]")
+
+
+@dataclass
+class Vocabulary:
+    """The demo's words by frequency (most frequent first), compounds, nouns and facets."""
+
+    words: np.ndarray
+    weights: np.ndarray
+    compounds: np.ndarray
+    compound_weights: np.ndarray
+    nouns: list[str]
+    noun_weights: list[float]
+    templates: list[dict[str, Any]]
+    actors: list[tuple[str, str]]
+
+
+def _zipf(n: int) -> np.ndarray:
+    w = 1.0 / np.arange(1, n + 1) ** ZIPF_S
+    return np.asarray(w / w.sum())
+
+
+def vocabulary(path: Path | None = None) -> Vocabulary:
+    rows = [
+        json.loads(line)
+        for line in (path or CONTENT_DIR / "practices" / "practices.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip()
+    ]
+    counts: Counter[str] = Counter()
+    for row in rows:
+        for name in ("title", "summary", "description", "outcomes", "transferability"):
+            counts.update(_WORD.findall(row.get(name) or ""))
+    words = [w for w, _ in counts.most_common()]
+    nouns = [w for w in words if w[0].isupper() and len(w) >= 5 and "-" not in w][:1500]
+    rng = random.Random(SEED)  # noqa: S311 - a reproducible corpus, not a secret
+    compounds = sorted(
+        {
+            a + ("s" if rng.random() < 0.3 and not a.endswith("s") else "") + b.lower()
+            for a, b in (rng.sample(nouns[:600], 2) for _ in range(20000))
+        }
+    )
+    rng.shuffle(compounds)
+    templates = [
+        {
+            "criterion": [row["criterion"]],
+            "fields": list(row.get("fields") or []),
+            "recommendations": list(row.get("recommendations") or []),
+            "land": [row["ags"][:2]],
+            "kreis": [row["ags"][:5]],
+            "actor_types": sorted({a["type"] for a in row.get("actors") or []}),
+            "target_groups": list(row.get("target_groups") or []),
+            "status": [row.get("status") or "active"],
+            "ags": row["ags"],
+            "name": row["municipality"],
+        }
+        for row in rows
+    ]
+    actors = [(a["name"], a["type"]) for row in rows for a in row.get("actors") or []]
+    noun_counts = [counts[n] for n in nouns[:800]]
+    return Vocabulary(
+        words=np.asarray(words, dtype=object),
+        weights=_zipf(len(words)),
+        compounds=np.asarray(compounds, dtype=object),
+        compound_weights=_zipf(len(compounds)),
+        nouns=nouns[:800],
+        noun_weights=[float(c) for c in noun_counts],
+        templates=templates,
+        actors=actors,
+    )
+
+
+def _weighted(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
+
+
+def corpus(vocab: Vocabulary, docs: int, seed: int = SEED) -> Iterator[list[PracticeRecord]]:
+    """``docs`` synthetic practices in batches (the same for the same seed)."""
+    for start in range(0, docs, BATCH):
+        gen = np.random.default_rng([seed, start])
+        rng = random.Random(seed * 1_000_003 + start)  # noqa: S311 - reproducible
+        n = min(BATCH, docs - start)
+        lengths = {
+            name: gen.integers(low, high + 1, size=n) for name, (low, high) in LENGTHS.items()
+        }
+        total = int(sum(int(v.sum()) for v in lengths.values()))
+        drawn = vocab.words[gen.choice(vocab.words.size, size=total, p=vocab.weights)]
+        compound = gen.random(total) < COMPOUND_SHARE
+        drawn[compound] = vocab.compounds[
+            gen.choice(vocab.compounds.size, size=int(compound.sum()), p=vocab.compound_weights)
+        ]
+        pos = 0
+        batch = []
+        for i in range(n):
+            text: dict[str, str] = {}
+            for name in LENGTHS:
+                k = int(lengths[name][i])
+                text[name] = " ".join(drawn[pos : pos + k])
+                pos += k
+            t = vocab.templates[rng.randrange(len(vocab.templates))]
+            actors = rng.sample(vocab.actors, rng.randint(1, 4))
+            cycle = _weighted(rng, CYCLES)
+            number = start + i
+            batch.append(
+                PracticeRecord(
+                    practice_id=f"bench-{number:07d}",
+                    cycle=cycle,
+                    is_latest=True,
+                    report_id=number,
+                    revision_id=number,
+                    ags=t["ags"],
+                    municipality_key=t["ags"],
+                    name=t["name"],
+                    title=text["title"],
+                    summary=text["summary"] + ".",
+                    description=text["description"] + ".",
+                    outcomes=text["outcomes"] + ".",
+                    transferability=text["transferability"] + ".",
+                    actors="\n".join(a for a, _ in actors),
+                    period_end=f"{cycle}-12-31",
+                    accepted_at=f"{cycle}-12-31T00:00:00",
+                    criterion=list(t["criterion"]),
+                    fields=list(t["fields"]),
+                    recommendations=list(t["recommendations"]),
+                    land=list(t["land"]),
+                    kreis=list(t["kreis"]),
+                    urbanisation=[_weighted(rng, URBANISATION)],
+                    size_class=[_weighted(rng, SIZE_CLASSES)],
+                    cycles=[cycle],
+                    actor_types=sorted({ty for _, ty in actors} | set(t["actor_types"])),
+                    target_groups=list(t["target_groups"]),
+                    status=list(t["status"]),
+                )
+            )
+        yield batch
+
+
+@dataclass
+class BenchQuery:
+    text: str
+    filters: dict[str, list[str]] = field(default_factory=dict)
+
+
+def queries(vocab: Vocabulary, count: int = QUERIES, seed: int = SEED) -> list[BenchQuery]:
+    """A fixed set of 1–3 word queries, half of them with a criterion and/or Land filter."""
+    rng = random.Random(seed + 1)  # noqa: S311 - a fixed query set
+    criteria = sorted({t["criterion"][0] for t in vocab.templates})
+    lands = sorted({t["land"][0] for t in vocab.templates})
+    out = []
+    for i in range(count):
+        words = rng.choices(vocab.nouns, weights=vocab.noun_weights, k=1 + i % 3)
+        filters: dict[str, list[str]] = {}
+        kind = i % 4
+        if kind == 1:
+            filters["criterion"] = [rng.choice(criteria)]
+        elif kind == 2:
+            filters["land"] = [rng.choice(lands)]
+        elif kind == 3 and i % 8 == 3:
+            filters = {"criterion": [rng.choice(criteria)], "land": [rng.choice(lands)]}
+        out.append(BenchQuery(" ".join(dict.fromkeys(words)), filters))
+    return out
+
+
+# --- the engines -------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Indexing and query times of one engine: wall clock and this process's CPU time (on a
+    shared machine the CPU time is the steadier figure)."""
+
+    engine: str
+    docs: int
+    index_seconds: float
+    index_cpu_seconds: float
+    latencies_ms: list[float]
+    cpu_ms: list[float]
+    hits: list[int]
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.docs / self.index_seconds if self.index_seconds else 0.0
+
+    @property
+    def docs_per_cpu_second(self) -> float:
+        return self.docs / self.index_cpu_seconds if self.index_cpu_seconds else 0.0
+
+    def percentile(self, p: float, cpu: bool = False) -> float:
+        return float(np.percentile(np.asarray(self.cpu_ms if cpu else self.latencies_ms), p))
+
+
+class Clock:
+    """Wall clock and CPU time together."""
+
+    def __init__(self) -> None:
+        self.wall = time.perf_counter()
+        self.cpu = time.process_time()
+
+    def elapsed(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def _timed_batches(
+    vocab: Vocabulary, docs: int, spent: list[float], progress: Callable[[int], None] | None
+) -> Iterator[list[PracticeRecord]]:
+    """The corpus, adding the time spent generating it to ``spent`` (wall, CPU): generating
+    is not indexing."""
+    it = corpus(vocab, docs)
+    done = 0
+    while True:
+        clock = Clock()
+        batch = next(it, None)
+        wall, cpu = clock.elapsed()
+        spent[0] += wall
+        spent[1] += cpu
+        if batch is None:
+            return
+        done += len(batch)
+        if progress:
+            progress(done)
+        yield batch
+
+
+def bench_whoosh(
+    vocab: Vocabulary,
+    docs: int,
+    qs: list[BenchQuery],
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+) -> Timing:
+    from omk.search import analysis
+    from omk.search.service import parse
+    from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
+
+    analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
+    root = folder / "whoosh"
+    generation = create_generation(root)
+    engine = WhooshIndex(root)
+    spent = [0.0, 0.0]
+    clock = Clock()
+    engine.bulk_load(generation, _timed_batches(vocab, docs, spent, progress))
+    wall, cpu = clock.elapsed()
+    make_current(root, generation)
+    engine.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
+    latencies, cpus, hits = [], [], []
+    for q in qs:
+        clock = Clock()
+        parts = parse(q.text)
+        found = engine.match(
+            [p.query for p in parts],
+            filters=q.filters,
+            version=None,
+            sort="relevance",
+            offset=0,
+            limit=PER_PAGE,
+        )
+        wall_q, cpu_q = clock.elapsed()
+        latencies.append(wall_q * 1000)
+        cpus.append(cpu_q * 1000)
+        hits.append(found.total)
+    engine.close()
+    return Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+
+
+FTS_TEXT = ("title", "summary", "description", "outcomes", "transferability", "actors")
+
+
+INSERT_FTS = (
+    "INSERT INTO docs (rowid, title, summary, description, outcomes, transferability, actors) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _fts_match(text: str) -> str:
+    return " AND ".join(f'"{w}"' for w in _WORD.findall(text))
+
+
+def bench_fts5(
+    vocab: Vocabulary,
+    docs: int,
+    qs: list[BenchQuery],
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+) -> Timing:
+    conn = sqlite3.connect(folder / "fts5.sqlite3")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE docs USING fts5({', '.join(FTS_TEXT)}, "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.execute("CREATE TABLE facets (rowid INTEGER PRIMARY KEY, criterion TEXT, land TEXT)")
+    spent = [0.0, 0.0]
+    clock = Clock()
+    rowid = 0
+    for batch in _timed_batches(vocab, docs, spent, progress):
+        rows = []
+        for r in batch:
+            rowid += 1
+            rows.append((rowid, *(getattr(r, f) for f in FTS_TEXT)))
+        conn.executemany(INSERT_FTS, rows)
+        first = rowid - len(batch) + 1
+        conn.executemany(
+            "INSERT INTO facets VALUES (?, ?, ?)",
+            [(first + n, r.criterion[0], r.land[0]) for n, r in enumerate(batch)],
+        )
+    conn.execute("CREATE INDEX facets_criterion ON facets (criterion)")
+    conn.execute("CREATE INDEX facets_land ON facets (land)")
+    conn.commit()
+    wall, cpu = clock.elapsed()
+    latencies, cpus, hits = [], [], []
+    for q in qs:
+        clock = Clock()
+        where, args = ["docs MATCH ?"], [_fts_match(q.text)]
+        for facet in ("criterion", "land"):
+            if facet in q.filters:
+                where.append(f"f.{facet} = ?")
+                args.append(q.filters[facet][0])
+        clause = " AND ".join(where)
+        base = f"FROM docs JOIN facets f ON f.rowid = docs.rowid WHERE {clause}"
+        ranked = f"SELECT docs.rowid {base} ORDER BY bm25(docs) LIMIT {PER_PAGE}"
+        conn.execute(ranked, args).fetchall()
+        total = conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
+        for facet in ("criterion", "land"):
+            conn.execute(f"SELECT f.{facet}, count(*) {base} GROUP BY f.{facet}", args).fetchall()
+        wall_q, cpu_q = clock.elapsed()
+        latencies.append(wall_q * 1000)
+        cpus.append(cpu_q * 1000)
+        hits.append(int(total))
+    conn.close()
+    return Timing("sqlite fts5", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+
+
+ENGINES = ("whoosh", "fts5")
+
+
+def run(
+    docs: int,
+    progress: Callable[[str, int], None] | None = None,
+    engines: tuple[str, ...] = ENGINES,
+) -> list[Timing]:
+    """Generate, index and query on every engine; the index folders are thrown away."""
+    vocab = vocabulary()
+    qs = queries(vocab)
+    timings = []
+    with tempfile.TemporaryDirectory(prefix="omk-bench-") as tmp:
+        folder = Path(tmp)
+        for name, bench in (("whoosh", bench_whoosh), ("fts5", bench_fts5)):
+            if name not in engines:
+                continue
+            step = (lambda n, name=name: progress(name, n)) if progress else None
+            timings.append(bench(vocab, docs, qs, folder, step))
+    return timings
+
+
+def table(timings: list[Timing]) -> str:
+    """Indexing (wall and CPU) and query latency (wall p50/p95/p99, CPU p50/p95) per engine."""
+    head = (
+        f"{'engine':<14} {'docs':>7} {'index s':>8} {'docs/s':>7} {'cpu s':>7} {'docs/cpu-s':>10}"
+        f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'cpu p50':>7} {'cpu p95':>7} {'hits':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for t in timings:
+        lines.append(
+            f"{t.engine:<14} {t.docs:>7} {t.index_seconds:>8.1f} {t.docs_per_second:>7.0f} "
+            f"{t.index_cpu_seconds:>7.1f} {t.docs_per_cpu_second:>10.0f} "
+            f"{t.percentile(50):>7.1f} {t.percentile(95):>7.1f} {t.percentile(99):>7.1f} "
+            f"{t.percentile(50, True):>7.1f} {t.percentile(95, True):>7.1f} "
+            f"{statistics.mean(t.hits):>6.0f}"
+        )
+    lines.append(
+        "(Whoosh: service.parse + WhooshIndex.match with all facet counts, without the database "
+        "check of the hits; FTS5: AND of the words, bm25 top 20, total, criterion and Land "
+        "counts; every query timed once; hits = mean matches per query)"
+    )
+    return "\n".join(lines)

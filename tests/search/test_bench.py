@@ -1,0 +1,39 @@
+"""The search benchmark and the quality script run (tiny sizes; the numbers are not tested)."""
+
+from __future__ import annotations
+
+import math
+
+from click.testing import CliRunner
+
+from omk.cli import main
+from omk.search import bench
+from tests.search.evaluate import ndcg, recall
+
+
+def test_corpus_is_reproducible_and_shaped_like_the_demo() -> None:
+    vocab = bench.vocabulary()
+    first = [r.title for batch in bench.corpus(vocab, 30) for r in batch]
+    again = [r.title for batch in bench.corpus(vocab, 30) for r in batch]
+    assert first == again and len(first) == 30
+    record = next(iter(bench.corpus(vocab, 1)))[0]
+    assert record.criterion and record.land and record.kreis and record.status
+    assert 120 <= len(record.description.split()) <= 250
+    queries = bench.queries(vocab)
+    assert len(queries) == bench.QUERIES
+    assert {len(q.text.split()) for q in queries} <= {1, 2, 3}
+    assert any(q.filters for q in queries) and any(not q.filters for q in queries)
+
+
+def test_bench_command_prints_both_engines() -> None:
+    result = CliRunner().invoke(main, ["bench", "search", "--docs", "40"])
+    assert result.exit_code == 0, result.output
+    assert "whoosh (omk)" in result.output and "sqlite fts5" in result.output
+
+
+def test_metrics() -> None:
+    grades = {"a": 3, "b": 2, "c": 1}
+    assert ndcg(["a", "b", "c"], grades) == 1.0
+    assert ndcg(["x"], grades) == 0.0
+    assert math.isclose(ndcg(["c", "b", "a"], grades), 0.7899, abs_tol=1e-3)
+    assert recall(["a", "x"], grades) == 0.5
