@@ -9,8 +9,9 @@ open cycle, one reporter with a draft and an API token), and for each kind of ho
 4,300-digit number and lone surrogates in the API's JSON, huge ``page``/``per_page``, and every
 hostile workbook) sends four at once while a fifth client asks ``/healthz`` every 50 ms. Prints,
 per kind, the statuses, the slowest request and the slowest ``/healthz``, and a last line saying
-whether ``/healthz`` stayed within 1 s throughout; exits 1 when a request was not a 4xx or
-``/healthz`` took 1 s or more. Bounded: 4 requests per kind, at most 60 s each. Not a pytest
+whether ``/healthz`` stayed within 1 s throughout; exits 1 when a request was not a 4xx (the
+search page may answer a hostile page number with its default page, 200) or ``/healthz`` took
+1 s or more. Bounded: 4 requests per kind, at most 60 s each. Not a pytest
 test: timings on a shared machine are not assertions.
 """
 
@@ -236,7 +237,9 @@ def main() -> int:
                 results, health = run_kind(send, clients)
                 statuses = sorted(r[0] for r in results)
                 slowest = max(r[1] for r in results)
-                ok = all(400 <= s < 500 for s in statuses) and health < 1.0
+                # HTML pages answer a hostile page number with the default page (README).
+                allowed = (200,) if kind.endswith("(search page)") else ()
+                ok = all(400 <= s < 500 or s in allowed for s in statuses) and health < 1.0
                 failed = failed or not ok
                 worst_health = max(worst_health, health)
                 body = f", {size // 1024} KB body" if size else ""
@@ -252,7 +255,7 @@ def main() -> int:
     verdict = "stayed within 1 s" if worst_health < 1.0 else "took 1 s or more"
     print(
         f"/healthz {verdict} throughout (slowest {worst_health:.3f} s); "
-        f"{'every hostile request got a 4xx' if not failed else 'SOME KIND FAILED'}."
+        f"{'every hostile request was refused' if not failed else 'SOME KIND FAILED'}."
     )
     return 1 if failed else 0
 
