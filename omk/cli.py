@@ -381,6 +381,36 @@ def reports_import(path: Path, publish: bool) -> None:
         sys.exit(1)
 
 
+@reports_cli.command("check-unknown")
+def reports_check_unknown() -> None:
+    """Gespeicherte unbekannte Felder prüfen (höchstens 20 je Objekt, 10 KB je Wert, Tiefe 5).
+
+    Listet Kommune, Runde, Fassung (oder Entwurf) und Pfad jedes Verstoßes – nie den Inhalt –
+    und endet mit 1, wenn es welche gibt. Nichts wird geändert oder gelöscht."""
+    from sqlalchemy import select
+
+    from omk.extensions import db
+    from omk.models import Report
+    from omk.services import reports
+
+    found = 0
+    for report in db.session.scalars(select(Report).order_by(Report.id)):
+        where = f"{report.municipality_key} {report.cycle.code}"
+        stored = [("Entwurf", reports.working_document(report))]
+        stored += [
+            (f"Fassung {rev.number}", reports.revision_document(rev))
+            for rev in sorted(report.revisions, key=lambda r: r.number)
+        ]
+        for label, doc in stored:
+            for error in exchange.bound_errors(doc):
+                found += 1
+                click.echo(f"{where} {label}: {error.field}: {error.message}")
+    if found:
+        click.echo(f"{found} Verstöße gegen die Grenzen für unbekannte Felder.", err=True)
+        sys.exit(1)
+    click.echo("Alle gespeicherten unbekannten Felder liegen in den Grenzen.")
+
+
 @reports_cli.command("export")
 @click.option("--cycle", "cycle_code", required=True, help="Code der Berichtsrunde.")
 @click.option("--region", default="", help="Nur diese Region (AGS-Präfix).")

@@ -72,16 +72,29 @@ def install_request_limits(app: Flask) -> None:
             abort(413)
 
     def refuse_nul() -> None:
-        """No text may carry NUL: PostgreSQL refuses it (a 500), SQLite would store it."""
+        """No text may carry NUL: PostgreSQL refuses it (a 500), SQLite would store it.
+        Refused with 400 and the names of the fields that carry it."""
         query = request.query_string.decode("latin-1")
         if "\x00" in query or "%00" in query:
-            abort(400)
+            names = [k for k, v in request.args.items(multi=True) if "\x00" in k + v]
+            _refuse_nul(names or ["query"])
         is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
-        if is_form and any("\x00" in value for value in request.form.values()):
-            abort(400)
+        if is_form:
+            names = [k for k, v in request.form.items(multi=True) if "\x00" in v]
+            if names:
+                _refuse_nul(names)
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
     app.before_request_funcs.setdefault(None, []).insert(0, limit_urlencoded_forms)
+
+
+def _refuse_nul(names: list[str]) -> None:
+    from omk.errors import FieldError, ValidationFailed
+
+    message = "Enthält ein NUL-Zeichen (\\x00); das ist nicht erlaubt."
+    exc = ValidationFailed([FieldError(name, message) for name in dict.fromkeys(names)])
+    exc.status = 400
+    raise exc
 
 
 def production_problems(config: Mapping[str, Any]) -> list[str]:
