@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from omk import exchange
 from omk.api import bp
@@ -50,6 +50,17 @@ def _json_body() -> Any:
             [FieldError("body", "Erwartet wird JSON (Content-Type: application/json).")]
         )
     return exchange.parse_json(request.get_data(cache=True))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _body_as(model: type[M], message: str) -> M:
+    """The JSON body validated as ``model``; ValidationFailed with every field and ``message``."""
+    try:
+        return model.model_validate(_json_body())
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc), message) from exc
 
 
 def etag(report: Report) -> str:
@@ -247,13 +258,9 @@ def submit_report(ags: str, cycle: str) -> ResponseReturnValue:
 )
 def return_report(ags: str, cycle: str) -> ResponseReturnValue:
     report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
-    data = _json_body()
-    try:
-        body = ReturnRequest.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            field_errors(exc), "Eine Rückgabe braucht mindestens einen Hinweis mit Feld und Text."
-        ) from exc
+    body = _body_as(
+        ReturnRequest, "Eine Rückgabe braucht mindestens einen Hinweis mit Feld und Text."
+    )
     reports.return_report(
         actor(), report, [(c.field, c.text) for c in body.comments], edit_version=_if_match(report)
     )
@@ -292,13 +299,7 @@ def accept_report(ags: str, cycle: str) -> ResponseReturnValue:
 )
 def reopen_report(ags: str, cycle: str) -> ResponseReturnValue:
     report = reports.get_report_for(actor(), Action.REPORT_REVIEW, cycle, ags)
-    data = _json_body()
-    try:
-        body = ReopenRequest.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            field_errors(exc), "Eine Korrektur braucht eine Begründung (reason)."
-        ) from exc
+    body = _body_as(ReopenRequest, "Eine Korrektur braucht eine Begründung (reason).")
     reports.reopen(actor(), report, body.reason, edit_version=_if_match(report))
     db.session.refresh(report)
     return jsonify(_transition_result(report))

@@ -184,19 +184,6 @@ def batches(practice_ids: Sequence[str], size: int = 500) -> Iterator[list[Pract
         db.session.expire_all()
 
 
-def is_published(practice_id: str, revision_id: int) -> bool:
-    """Whether this version is (still) part of a published revision: the hit check."""
-    return (
-        db.session.scalar(
-            select(Practice.id)
-            .join(Report, Practice.revision_id == Report.published_revision_id)
-            .where(Practice.uuid == practice_id, Practice.revision_id == revision_id)
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def published_pairs(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
     """Which (practice id, revision id) pairs are published right now (one query)."""
     pairs = list(pairs)
