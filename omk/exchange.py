@@ -118,6 +118,8 @@ def format_path(doc: Any, parts: Iterable[Any]) -> str:
 MAX_INT_DIGITS = 18
 #: Unpaired UTF-16 surrogates cannot be stored or encoded as UTF-8.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: How a surrogate or NUL can enter text decoded from UTF-8: only as a JSON escape.
+_ESCAPED_SURROGATE_OR_NUL = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
 
 class _Refused:
@@ -177,28 +179,31 @@ def parse_json(data: bytes | str, where: str = "body", subject: str = "Der Inhal
     except RecursionError:
         message = f"{subject} ist zu tief verschachtelt."
         raise ValidationFailed([FieldError(where, message)]) from None
-    errors = _value_errors(doc)
+    # Valid UTF-8 holds no surrogate and JSON no raw NUL: the texts need a look only when
+    # the source has such an escape (a 4 MB body: 4 ms instead of 150 ms).
+    texts = not isinstance(data, bytes) or _ESCAPED_SURROGATE_OR_NUL.search(text) is not None
+    errors = _value_errors(doc, texts)
     if errors:
         raise ValidationFailed(errors, "Der Inhalt ist ungültig; nichts wurde gespeichert.")
     return doc
 
 
-def _value_errors(doc: Any) -> list[FieldError]:
-    """Refused numbers, surrogates and NUL anywhere in a parsed document, by path (no
-    recursion: the depth is still unchecked here)."""
+def _value_errors(doc: Any, texts: bool = True) -> list[FieldError]:
+    """Refused numbers, surrogates and NUL (unless ``texts`` is false) anywhere in a parsed
+    document, by path (no recursion: the depth is still unchecked here)."""
     errors: list[FieldError] = []
     stack: list[tuple[Any, list[Any]]] = [(doc, [])]
     while stack and len(errors) < 50:
         node, parts = stack.pop()
         if isinstance(node, _Refused):
             errors.append(FieldError(format_path(doc, parts), node.reason))
-        elif isinstance(node, str):
+        elif isinstance(node, str) and texts:
             problem = _text_problem(node)
             if problem:
                 errors.append(FieldError(format_path(doc, parts), problem))
         elif isinstance(node, dict):
             for key, value in node.items():
-                problem = _text_problem(key) if isinstance(key, str) else None
+                problem = _text_problem(key) if texts and isinstance(key, str) else None
                 if problem:
                     errors.append(FieldError(format_path(doc, parts), problem))
                 stack.append((value, [*parts, key]))

@@ -62,6 +62,14 @@ def install_request_limits(app: Flask) -> None:
         length = request.content_length
         if length is not None and length > app.config["MAX_CONTENT_LENGTH"]:
             abort(413)  # also where the view would never read the body
+        if request.is_json:
+            # A JSON body is a report at most: the upload page's limit for report files,
+            # refused before a byte of it is parsed (parsing costs ~40 ms per MB).
+            limit = int(app.config["UPLOAD_MAX_BYTES"])
+            if length is not None and length > limit:
+                _refuse_too_large(limit)
+            request.max_content_length = min(app.config["MAX_CONTENT_LENGTH"], limit)
+            return
         if request.mimetype != "application/x-www-form-urlencoded":
             return
         request.max_content_length = min(
@@ -86,6 +94,19 @@ def install_request_limits(app: Flask) -> None:
 
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_nul)
     app.before_request_funcs.setdefault(None, []).insert(0, limit_urlencoded_forms)
+
+
+def _refuse_too_large(limit: int) -> None:
+    from omk.errors import FieldError, ValidationFailed
+
+    megabytes = f"{limit / 1024 / 1024:.0f}"
+    message = (
+        f"Ein JSON-Inhalt darf höchstens {megabytes} MB groß sein (so groß wie eine "
+        "Berichtsdatei beim Hochladen); dieser ist größer. Nichts wurde gespeichert."
+    )
+    exc = ValidationFailed([FieldError("body", message)], message)
+    exc.status = 413
+    raise exc
 
 
 def _refuse_nul(names: list[str]) -> None:

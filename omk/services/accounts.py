@@ -594,6 +594,16 @@ def check_not_own_invitee(actor: Any, report: Report) -> None:
     )
 
 
+def accept_refusal(actor: Any, report: Report) -> str | None:
+    """Why ``actor`` may not accept ``report`` under the four-eyes rule, or None: lets the
+    review page offer only the decisions this reviewer can take."""
+    try:
+        check_not_own_invitee(actor, report)
+    except Forbidden as exc:
+        return exc.message
+    return None
+
+
 # --- e-mailed password links ---------------------------------------------------------------
 
 

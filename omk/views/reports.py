@@ -17,7 +17,7 @@ from omk.extensions import db
 from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
-from omk.services import cycles, listing, publication, register, reports
+from omk.services import accounts, cycles, listing, publication, register, reports
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
@@ -566,6 +566,7 @@ def _review_page(
             changes=previous_changes,
             answered=answered,
             old_doc=old_doc,
+            accept_refusal=accounts.accept_refusal(_user(), report),
             form=CsrfForm(),
         ),
         status,

@@ -75,11 +75,25 @@ def test_a_large_unknown_value_is_refused_not_stored(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
     doc = factories.document(ESSEN)
-    doc["practices"][0]["zz_blob"] = "x" * 7_000_000
+    doc["practices"][0]["zz_blob"] = "x" * 3_000_000  # under the body limit, over 10 KB
     r = client.post("/api/v1/reports", data=json.dumps(doc), headers=headers)
     assert r.status_code == 422
     pid = doc["practices"][0]["id"]
     assert {e["field"] for e in r.json["errors"]} == {f"practices[{pid}].zz_blob"}
+    assert db.session.scalar(select(func.count(Report.id))) == 0
+
+
+def test_a_body_larger_than_a_report_file_is_refused_before_parsing(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    """A JSON body may be as large as a report file on the upload page (4 MB), no larger:
+    refused with 413 and a message naming the limit, before anything parses it."""
+    doc = factories.document(ESSEN)
+    doc["practices"][0]["zz_blob"] = "x" * 7_000_000
+    r = client.post("/api/v1/reports", data=json.dumps(doc), headers=headers)
+    assert r.status_code == 413
+    [error] = r.json["errors"]
+    assert error["field"] == "body" and "höchstens 4 MB" in error["message"]
     assert db.session.scalar(select(func.count(Report.id))) == 0
 
 

@@ -93,6 +93,21 @@ def test_a_reviewer_never_accepts_what_its_invitee_submitted(app: Flask, world: 
     assert _state(report) == "accepted"
 
 
+def test_the_review_page_offers_acceptance_only_to_who_may_accept(app: Flask, world: World) -> None:
+    """The reviewer whose invitee submitted reads why it cannot accept instead of a button
+    that would fail; a peer reviewer of the region gets the button."""
+    report = _submitted_report(_invite(world.user("reviewer_05"), "erste@example.org"))
+    page = f"/berichte/{report.cycle.code}/{report.municipality_key}/pruefung"
+    own = world.client("reviewer_05").get(page)
+    assert own.status_code == 200
+    html = own.get_data(as_text=True)
+    assert "/annehmen" not in html
+    assert "andere Prüfstelle" in html
+    peer = world.client("reviewer_05_peer").get(page).get_data(as_text=True)
+    assert "/annehmen" in peer
+    assert "andere Prüfstelle" not in peer
+
+
 def test_invitees_of_invitees_and_reviewers_a_reviewer_made_count_too(
     app: Flask, world: World
 ) -> None:
