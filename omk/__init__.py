@@ -67,7 +67,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _load_content(app: Flask) -> None:
-    from omk.content import DEFAULT_CONTENT_DIR, ContentError, load_content
+    from omk.content import ContentError, load_content
+    from omk.paths import CONTENT_DIR as DEFAULT_CONTENT_DIR
 
     root = Path(app.config["CONTENT_DIR"]) if app.config["CONTENT_DIR"] else DEFAULT_CONTENT_DIR
     try:
@@ -96,7 +97,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
+    @login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login has no hints
     def load_user(token: str) -> Any:
         from omk.services.accounts import load_session
 
@@ -196,7 +197,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["role_label"] = lambda role: ROLE_LABELS.get(Role(role), role)
 
     def label(list_name: str, code: str) -> str:
-        return content().taxonomy.label(list_name, code, str(get_locale() or "de"))
+        return str(content().taxonomy.label(list_name, code, str(get_locale() or "de")))
 
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render

@@ -65,7 +65,7 @@ class Taxonomy(_Strict):
         """The label of a code in a list; the code itself when unknown."""
         for term in getattr(self, name):
             if term.code == code:
-                return term.label_en if locale == "en" and term.label_en else term.label
+                return str(term.label_en if locale == "en" and term.label_en else term.label)
         return code
 
 

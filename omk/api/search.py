@@ -16,7 +16,7 @@ from omk.api.schemas import Error
 from omk.api.validation import field_errors, query_args
 from omk.errors import ValidationFailed
 from omk.policy import Action, actor, authorize, permission
-from omk.search import labels, service
+from omk.search import labels, service, snippets
 from omk.search.records import FACETS
 from omk.services import practices, similarity
 from omk.services.notify import absolute_url
@@ -143,7 +143,7 @@ def search() -> ResponseReturnValue:
             criterion=h.criterion,
             cycles=h.cycles,
             score=round(h.score, 4),
-            snippet=service.snippets.as_html(h.snippet),
+            snippet=snippets.as_html(h.snippet),
         )
         for h in results.hits
     ]

@@ -269,10 +269,13 @@ def _group_codes(items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _allowed(rows: np.ndarray, cols: np.ndarray, muni: np.ndarray, line: np.ndarray) -> np.ndarray:
-    return (muni[rows] != muni[cols]) & (line[rows] != line[cols])
+    allowed: np.ndarray = (muni[rows] != muni[cols]) & (line[rows] != line[cols])
+    return allowed
 
 
-def _top_per_row(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: int | None):
+def _top_per_row(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     if keep is None:
         return rows, cols
     order = np.lexsort((-vals, rows))
@@ -303,7 +306,8 @@ def _finish_stats(sums: np.ndarray, sumsq: np.ndarray, counts: np.ndarray) -> _S
 
 def _other_counts(muni: np.ndarray) -> np.ndarray:
     sizes = np.bincount(muni)
-    return len(muni) - sizes[muni]
+    others: np.ndarray = len(muni) - sizes[muni]
+    return others
 
 
 def _strongest(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
@@ -453,7 +457,8 @@ def _vectors(items: Sequence[Item]) -> np.ndarray | None:
     vectors = np.asarray([np.asarray(item.vector, dtype=np.float32) for item in items])
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
+    unit: np.ndarray = (vectors / norms).astype(np.float32)
+    return unit
 
 
 @dataclass

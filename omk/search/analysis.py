@@ -802,7 +802,7 @@ def warm_up() -> None:
 # --- Whoosh ---------------------------------------------------------------------------------
 
 
-class GermanAnalyzer(Composable):
+class GermanAnalyzer(Composable):  # type: ignore[misc]  # Whoosh has no type hints
     """Whoosh analyzer yielding exactly the terms of ``analyze`` with positions and offsets.
 
     Index with ``TEXT(analyzer=GermanAnalyzer())``; Whoosh's query parser calls it with

@@ -114,7 +114,8 @@ def passages(texts: Sequence[str], mode: str | None = None) -> np.ndarray | None
     vectors = np.asarray(model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    unit: np.ndarray = vectors / norms
+    return unit
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

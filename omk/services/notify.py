@@ -21,7 +21,7 @@ log = logging.getLogger("omk.notify")
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """A link for an e-mail, built from OMK_BASE_URL (works in requests and on the CLI)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base: str = current_app.config["BASE_URL"].rstrip("/")
     if has_request_context():
         return base + url_for(endpoint, **values)
     with current_app.test_request_context(base_url=base):

@@ -94,7 +94,6 @@ def get_published(user: Any, practice_id: str) -> PublishedPractice:
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     """Field changes of one practice between two versions (paths without the practice ref)."""
-    wrap = lambda p: {"practices": [p]}  # noqa: E731 - a one-line adapter to exchange.diff
-    changes = exchange.diff(wrap(old), wrap(new))
+    changes = exchange.diff({"practices": [old]}, {"practices": [new]})
     prefix = f"practices[{new['id']}]."
     return [dict(c, field=c["field"].removeprefix(prefix)) for c in changes]

@@ -174,7 +174,8 @@ def document_url(report: Report) -> str:
         cycle=report.cycle.code,
         ags=report.municipality.reporting_ags or report.municipality_key,
     )
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    base: str = current_app.config["BASE_URL"].rstrip("/")
+    return base + path
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def _static_fetcher(static_folder: Path, static_url: str) -> Any:
 
     root = static_folder.resolve()
 
-    class StaticOnlyFetcher(URLFetcher):
+    class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type hints
         refused: list[str]
 
         def fetch(self, url: str, headers: Any = None) -> Any:

@@ -17,11 +17,11 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 
 from omk.compare import definitions, names
-from omk.content import DEFAULT_CONTENT_DIR
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport
 from omk.models.reporting import Revision
+from omk.paths import CONTENT_DIR as DEFAULT_CONTENT_DIR
 
 
 @dataclass

@@ -76,7 +76,8 @@ def delay(failures: int, limit: int) -> timedelta:
     """How long the next check waits after ``failures`` counted failures, ``limit`` being free."""
     if failures < limit:
         return timedelta(0)
-    return min(FIRST_DELAY * 2 ** min(failures - limit, 30), MAX_DELAY)
+    wait: timedelta = FIRST_DELAY * 2 ** min(failures - limit, 30)
+    return min(wait, MAX_DELAY)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from omk.errors import Forbidden, ValidationFailed
 from omk.models.accounts import Role
 from omk.policy import Action, authorize, permission
 from omk.services import accounts
+from omk.services.throttle import LoginThrottled
 from omk.views.helpers import apply_errors, wait_in_words
 
 bp = Blueprint("account", __name__, url_prefix="/konto")
@@ -80,7 +81,7 @@ def password() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             accounts.change_password(user, form.current.data or "", form.password.data or "")
-        except accounts.LoginThrottled as exc:
+        except LoginThrottled as exc:
             form.current.errors = [
                 _(
                     "Zu viele Fehlversuche. Bitte warten Sie %(wait)s und versuchen Sie es dann "

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from omk.errors import OmkError, ValidationFailed
 from omk.policy import Action, permission
 from omk.services import accounts
+from omk.services.throttle import LoginThrottled
 from omk.views.helpers import apply_errors, client_address, safe_next, wait_in_words
 
 bp = Blueprint("auth", __name__)
@@ -60,13 +61,15 @@ class SetPasswordForm(FlaskForm):
     )
 
 
-def throttled_message(exc: accounts.LoginThrottled) -> str:
+def throttled_message(exc: LoginThrottled) -> str:
     """The login page's answer while this account or address has to wait (429)."""
-    return _(
-        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(wait)s und versuchen Sie "
-        "es dann erneut. Ihr Konto ist nicht gesperrt; haben Sie Ihr Passwort vergessen, "
-        "setzen Sie es zurück.",
-        wait=wait_in_words(exc.retry_after),
+    return str(
+        _(
+            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(wait)s und versuchen Sie "
+            "es dann erneut. Ihr Konto ist nicht gesperrt; haben Sie Ihr Passwort vergessen, "
+            "setzen Sie es zurück.",
+            wait=wait_in_words(exc.retry_after),
+        )
     )
 
 
@@ -82,7 +85,7 @@ def login() -> ResponseReturnValue:
             user = accounts.authenticate(
                 form.email.data or "", form.password.data or "", client_address()
             )
-        except accounts.LoginThrottled as exc:
+        except LoginThrottled as exc:
             form.email.errors = [throttled_message(exc)]
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(exc.retry_after)

@@ -73,6 +73,6 @@ def client_address() -> str:
 def wait_in_words(seconds: int) -> str:
     """A wait in words ("1 Sekunde", "15 Minuten"); minutes rounded up, never shorter."""
     if seconds < 60:
-        return ngettext("%(num)d Sekunde", "%(num)d Sekunden", seconds)
+        return str(ngettext("%(num)d Sekunde", "%(num)d Sekunden", seconds))
     minutes = -(-seconds // 60)
-    return ngettext("%(num)d Minute", "%(num)d Minuten", minutes)
+    return str(ngettext("%(num)d Minute", "%(num)d Minuten", minutes))

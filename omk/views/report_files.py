@@ -55,7 +55,7 @@ def draft_workbook(cycle: str, ags: str) -> ResponseReturnValue:
 def summary(result: report_files.UploadResult) -> str:
     """What an upload did, in one German sentence with counts."""
     if not result.changed:
-        return _("Die Datei enthält keine Änderungen gegenüber dem Entwurf.")
+        return str(_("Die Datei enthält keine Änderungen gegenüber dem Entwurf."))
     c = result.changes
     parts = []
     if c.indicators:
@@ -78,9 +78,11 @@ def summary(result: report_files.UploadResult) -> str:
         )
     if not parts:
         parts.append(_("Reihenfolge der Maßnahmen geändert"))
-    return _(
-        "Datei übernommen: %(changes)s. Der Entwurf ist gespeichert, aber nicht eingereicht.",
-        changes=", ".join(parts),
+    return str(
+        _(
+            "Datei übernommen: %(changes)s. Der Entwurf ist gespeichert, aber nicht eingereicht.",
+            changes=", ".join(parts),
+        )
     )
 
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
@@ -64,7 +64,7 @@ class EmptyForm(FlaskForm):
     """CSRF only."""
 
 
-def visible_users_query(actor: User):
+def visible_users_query(actor: User) -> Select[User]:
     """The accounts an actor may see: all for admins, the region's for reviewers."""
     query = select(User).order_by(User.email)
     if actor.role == Role.ADMIN:
