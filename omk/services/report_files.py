@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import ReportTemplate
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.models.register import Municipality
 from omk.models.reporting import STATE_LABELS, Cycle, Report, ReportState
 from omk.policy import Action, authorize
-from omk.services import cycles, reports, workbook
+from omk.services import cycles, reports
 
 log = logging.getLogger("omk.report_files")
 
