@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from omk import numbers
+from omk.messages import msg
 from omk.workbook.layout import _EXCEL_ERRORS, _FALSE_WORDS, _TRUE_WORDS
 
 # --- reading: the cells ------------------------------------------------------------------------
@@ -44,11 +45,13 @@ def _raw(cell: CellValue) -> Any:
     value = cell.value
     if cell.is_formula and value is None:
         raise CellProblem(
-            "Die Zelle enthält eine Formel ohne gespeichertes Ergebnis; Formeln werden nicht "
-            "berechnet. Bitte den Wert selbst eintragen."
+            msg(
+                "Die Zelle enthält eine Formel ohne gespeichertes Ergebnis; Formeln werden nicht "
+                "berechnet. Bitte den Wert selbst eintragen."
+            )
         )
     if cell.is_error or (isinstance(value, str) and value.strip() in _EXCEL_ERRORS):
-        raise CellProblem(f"Die Zelle enthält einen Fehlerwert ({value}).")
+        raise CellProblem(msg("Die Zelle enthält einen Fehlerwert (%(value)s).", value=value))
     return value
 
 
@@ -62,7 +65,7 @@ def read_text(cell: CellValue) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellProblem("Erwartet wird ein Text, nicht WAHR/FALSCH.")
+        raise CellProblem(msg("Erwartet wird ein Text, nicht WAHR/FALSCH."))
     if isinstance(value, str):
         return _clean(value) or None
     if isinstance(value, int | float):
@@ -84,11 +87,13 @@ def read_number(cell: CellValue) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise CellProblem("Erwartet wird eine Zahl, nicht WAHR/FALSCH.")
+        raise CellProblem(msg("Erwartet wird eine Zahl, nicht WAHR/FALSCH."))
     if isinstance(value, datetime | date | time | timedelta):
         raise CellProblem(
-            "Die Zelle ist als Datum formatiert; erwartet wird eine Zahl. Bitte das Zellformat "
-            "auf „Standard“ oder „Zahl“ stellen."
+            msg(
+                "Die Zelle ist als Datum formatiert; erwartet wird eine Zahl. Bitte das Zellformat "
+                "auf „Standard“ oder „Zahl“ stellen."
+            )
         )
     if isinstance(value, int | float):
         number = float(value)
@@ -101,7 +106,10 @@ def read_number(cell: CellValue) -> float | None:
         return numbers.parse_number(text)
     except ValueError:
         raise CellProblem(
-            f"„{text[:40]}“ ist keine Zahl. Bitte eine Zahl wie 1234 oder 12,5 angeben."
+            msg(
+                "„%(text)s“ ist keine Zahl. Bitte eine Zahl wie 1234 oder 12,5 angeben.",
+                text=text[:40],
+            )
         ) from None
 
 
@@ -113,13 +121,13 @@ def read_month(cell: CellValue) -> str | None:
     if isinstance(value, datetime | date):
         return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, bool):
-        raise CellProblem("Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05.")
+        raise CellProblem(msg("Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05."))
     if isinstance(value, int | float) and float(value).is_integer() and 1900 <= value <= 2200:
         return str(int(value))
     text = _clean(str(value))
     month, problem = numbers.month(text)
     if problem:
-        raise CellProblem(f"„{text[:40]}“: {problem}")
+        raise CellProblem(msg("„%(text)s“: %(problem)s", text=text[:40], problem=problem))
     return month
 
 
@@ -137,7 +145,9 @@ def read_flag(cell: CellValue) -> bool:
         return True
     if text in _FALSE_WORDS or not text:
         return False
-    raise CellProblem(f"„{text[:40]}“: bitte „ja“ eintragen oder die Zelle leer lassen.")
+    raise CellProblem(
+        msg("„%(text)s“: bitte „ja“ eintragen oder die Zelle leer lassen.", text=text[:40])
+    )
 
 
 def split_list(text: str | None) -> list[str]:

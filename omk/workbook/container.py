@@ -13,6 +13,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask_babel import LazyString, get_locale, lazy_gettext
 
+from omk.messages import msg
 from omk.workbook.cells import BLANK, CellValue
 from omk.workbook.layout import (
     MAX_PART_BYTES,
@@ -39,6 +40,12 @@ class UnreadableWorkbook(Exception):
 
     The message is a German text, or a lazy translation with its parameters (a limit): ``str()``
     gives it in the language of the request."""
+
+    @property
+    def message(self) -> str:
+        """The message: a Message stays one (translated when shown), a lazy one is resolved."""
+        message = self.args[0] if self.args else ""
+        return message if isinstance(message, str) else str(message)
 
 
 class WorkbookTooLarge(UnreadableWorkbook):
@@ -129,7 +136,7 @@ def _too_large(limit: str, part: str = "") -> WorkbookTooLarge:
 
 
 def _damaged() -> UnreadableWorkbook:
-    return UnreadableWorkbook("Die Datei ist beschädigt (kein gültiges .xlsx).")
+    return UnreadableWorkbook(msg("Die Datei ist beschädigt (kein gültiges .xlsx)."))
 
 
 #: Start tags counted by name, with any namespace prefix (XML names may be non-ASCII): which
@@ -256,13 +263,17 @@ def check_container(data: bytes) -> None:
     :class:`UnreadableWorkbook` (:class:`WorkbookTooLarge` for a passed limit)."""
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE: .xls, or encrypted
         raise UnreadableWorkbook(
-            "Die Datei ist eine ältere Excel-Datei (.xls) oder mit einem Kennwort geschützt. "
-            "Bitte ohne Kennwort als „Excel-Arbeitsmappe (.xlsx)“ speichern."
+            msg(
+                "Die Datei ist eine ältere Excel-Datei (.xls) oder mit einem Kennwort geschützt. "
+                "Bitte ohne Kennwort als „Excel-Arbeitsmappe (.xlsx)“ speichern."
+            )
         )
     if not data.startswith(b"PK\x03\x04"):
         raise UnreadableWorkbook(
-            "Die Datei ist keine Excel-Arbeitsmappe (.xlsx). Ältere .xls-Dateien und "
-            ".ods-Dateien bitte als „Excel-Arbeitsmappe (.xlsx)“ speichern."
+            msg(
+                "Die Datei ist keine Excel-Arbeitsmappe (.xlsx). Ältere .xls-Dateien und "
+                ".ods-Dateien bitte als „Excel-Arbeitsmappe (.xlsx)“ speichern."
+            )
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:

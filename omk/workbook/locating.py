@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omk.errors import FieldError
+from omk.messages import Message, msg
 from omk.workbook.layout import INDICATOR_SHEET, PRACTICE_SHEET, SHEET_ORDER
 
 # --- reading: where things are ----------------------------------------------------------------
@@ -25,12 +26,17 @@ class Where:
     column_index: int = 0
 
     def __str__(self) -> str:
-        text = f"Blatt {self.sheet}" if self.sheet != "workbook" else "Arbeitsmappe"
+        return str(self.text())
+
+    def text(self) -> Message:
+        """The place as a message: "Blatt Maßnahmen, Zeile 5, Spalte Titel"."""
+        text = msg("Blatt %(sheet)s", sheet=self.sheet) if self.sheet != "workbook" else None
+        place = text or msg("Arbeitsmappe")
         if self.row is not None:
-            text += f", Zeile {self.row}"
+            place = msg("%(place)s, Zeile %(row)s", place=place, row=self.row)
         if self.column:
-            text += f", Spalte {self.column}"
-        return text
+            place = msg("%(place)s, Spalte %(column)s", place=place, column=self.column)
+        return place
 
     def sort_key(self) -> tuple[int, int, int]:
         sheet = SHEET_ORDER.index(self.sheet) if self.sheet in SHEET_ORDER else -1
@@ -124,10 +130,10 @@ class ReadResult:
             if error.field in read_paths:
                 continue
             where = self.where(error.field) or WORKBOOK
-            items.append(Located(FieldError(error.field, error.message, str(where)), where))
+            items.append(Located(FieldError(error.field, error.message, where.text()), where))
         items.sort(key=lambda item: item.where.sort_key())
         return [item.error for item in items]
 
 
 def _problem(result: ReadResult, path: str, message: str, where: Where) -> None:
-    result.problems.append(Located(FieldError(path, message, str(where)), where))
+    result.problems.append(Located(FieldError(path, message, where.text()), where))

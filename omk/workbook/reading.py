@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from omk.content import Content, ReportTemplate
+from omk.messages import msg
 from omk.workbook.cells import CellValue
 from omk.workbook.container import Grid, UnreadableWorkbook, check_container
 from omk.workbook.document import _PATH_KEY, empty_document
@@ -40,7 +41,7 @@ def _load_grids(data: bytes, sheets: dict[str, int]) -> dict[str, Grid]:
     except Exception as exc:  # openpyxl raises many kinds for broken or hostile files
         log.info("unreadable workbook: %s: %s", type(exc).__name__, exc)
         raise UnreadableWorkbook(
-            "Die Datei lässt sich nicht als Excel-Arbeitsmappe (.xlsx) lesen."
+            msg("Die Datei lässt sich nicht als Excel-Arbeitsmappe (.xlsx) lesen.")
         ) from exc
     grids: dict[str, Grid] = {}
     try:
@@ -68,7 +69,7 @@ def _load_grids(data: bytes, sheets: dict[str, int]) -> dict[str, Grid]:
     except Exception as exc:
         log.info("unreadable workbook sheet: %s: %s", type(exc).__name__, exc)
         raise UnreadableWorkbook(
-            "Die Datei lässt sich nicht als Excel-Arbeitsmappe (.xlsx) lesen."
+            msg("Die Datei lässt sich nicht als Excel-Arbeitsmappe (.xlsx) lesen.")
         ) from exc
     finally:
         formulas.close()
@@ -96,32 +97,54 @@ def check_meta(
     meta: dict[str, str], *, template: ReportTemplate, cycle: str, municipality: str
 ) -> list[str]:
     """Why this workbook does not fit the report (empty when it does)."""
-    download = "Bitte laden Sie die Excel-Vorlage dieses Berichts neu herunter."
+    download = msg("Bitte laden Sie die Excel-Vorlage dieses Berichts neu herunter.")
     if not meta:
         return [
-            "Die Arbeitsmappe ist keine OMK-Vorlage (das ausgeblendete Blatt „_omk“ fehlt). "
-            + download
+            msg(
+                "Die Arbeitsmappe ist keine OMK-Vorlage (das ausgeblendete Blatt „_omk“ fehlt). "
+                "%(download)s",
+                download=download,
+            )
         ]
     if meta.get("format") != WORKBOOK_FORMAT:
         return [
-            f"Unbekanntes Format der Arbeitsmappe ({meta.get('format') or 'fehlt'}). {download}"
+            msg(
+                "Unbekanntes Format der Arbeitsmappe (%(format)s). %(download)s",
+                format=meta.get("format") or msg("fehlt"),
+                download=download,
+            )
         ]
-    problems = []
+    problems: list[str] = []
     version = meta.get("template_version") or ""
     if version != template.version:
         problems.append(
-            f"Die Arbeitsmappe wurde für die Berichtsvorlage {version or '(ohne Angabe)'} "
-            f"erstellt; dieser Bericht verwendet Vorlage {template.version}. {download}"
+            msg(
+                "Die Arbeitsmappe wurde für die Berichtsvorlage %(found)s erstellt; dieser "
+                "Bericht verwendet Vorlage %(version)s. %(download)s",
+                found=version or msg("(ohne Angabe)"),
+                version=template.version,
+                download=download,
+            )
         )
     if meta.get("cycle") != cycle:
         problems.append(
-            f"Die Arbeitsmappe gehört zur Berichtsrunde {meta.get('cycle') or '(ohne Angabe)'}, "
-            f"nicht zu {cycle}. {download}"
+            msg(
+                "Die Arbeitsmappe gehört zur Berichtsrunde %(found)s, nicht zu %(cycle)s. "
+                "%(download)s",
+                found=meta.get("cycle") or msg("(ohne Angabe)"),
+                cycle=cycle,
+                download=download,
+            )
         )
     if meta.get("municipality") and meta.get("municipality") != municipality:
         problems.append(
-            f"Die Arbeitsmappe gehört zur Kommune {meta['municipality']}, nicht zu "
-            f"{municipality}. {download}"
+            msg(
+                "Die Arbeitsmappe gehört zur Kommune %(found)s, nicht zu %(municipality)s. "
+                "%(download)s",
+                found=meta["municipality"],
+                municipality=municipality,
+                download=download,
+            )
         )
     return problems
 

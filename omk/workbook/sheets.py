@@ -8,6 +8,7 @@ from typing import Any
 
 from omk import exchange, numbers
 from omk.content import Content, ReportTemplate
+from omk.messages import msg
 from omk.workbook.cells import (
     CellProblem,
     CellValue,
@@ -68,14 +69,14 @@ def _read_indicators(
     doc: dict[str, Any],
 ) -> None:
     if grid is None:
-        _problem(result, "indicators", "Das Blatt „Kennzahlen“ fehlt.", Where(INDICATOR_SHEET))
+        _problem(result, "indicators", msg("Das Blatt „Kennzahlen“ fehlt."), Where(INDICATOR_SHEET))
         return
     found = _header(grid, INDICATOR_HEADINGS, ("Code", "Wert"))
     if found is None:
         _problem(
             result,
             "indicators",
-            "Die Überschriften „Code“ und „Wert“ fehlen (sie stehen in Zeile 3 der Vorlage).",
+            msg("Die Überschriften „Code“ und „Wert“ fehlen (sie stehen in Zeile 3 der Vorlage)."),
             Where(INDICATOR_SHEET),
         )
         return
@@ -92,12 +93,12 @@ def _read_indicators(
                 _problem(
                     result,
                     "indicators",
-                    "Wert ohne Kennzahl: in dieser Zeile fehlt der Code.",
+                    msg("Wert ohne Kennzahl: in dieser Zeile fehlt der Code."),
                     Where(INDICATOR_SHEET, r, "Code", code_col),
                 )
             continue
         if r > header + MAX_DATA_ROWS:
-            _problem(result, "indicators", "Zu viele Zeilen.", Where(INDICATOR_SHEET, r))
+            _problem(result, "indicators", msg("Zu viele Zeilen."), Where(INDICATOR_SHEET, r))
             break
         try:
             code = by_label.code(read_text(code_cell) or "")
@@ -109,7 +110,11 @@ def _read_indicators(
             _problem(
                 result,
                 path,
-                f"Unbekannte Kennzahl „{code}“ (Vorlage {template.version}).",
+                msg(
+                    "Unbekannte Kennzahl „%(code)s“ (Vorlage %(version)s).",
+                    code=code,
+                    version=template.version,
+                ),
                 Where(INDICATOR_SHEET, r, "Code", code_col),
             )
             continue
@@ -117,7 +122,10 @@ def _read_indicators(
             _problem(
                 result,
                 path,
-                f"Die Kennzahl steht doppelt (auch in Zeile {result.indicator_rows[code]}).",
+                msg(
+                    "Die Kennzahl steht doppelt (auch in Zeile %(row)s).",
+                    row=result.indicator_rows[code],
+                ),
                 Where(INDICATOR_SHEET, r, "Code", code_col),
             )
             continue
@@ -150,7 +158,7 @@ def _read_practices(
     """Fill ``doc["practices"]``; returns each practice's indicator codes (links column)."""
     links: list[list[str]] = []
     if grid is None:
-        _problem(result, "practices", "Das Blatt „Maßnahmen“ fehlt.", Where(PRACTICE_SHEET))
+        _problem(result, "practices", msg("Das Blatt „Maßnahmen“ fehlt."), Where(PRACTICE_SHEET))
         return links
     base = practice_columns(template, 0)
     headings = [c.label for c in base]
@@ -172,9 +180,10 @@ def _read_practices(
         _problem(
             result,
             "practices",
-            "Es fehlen Spalten: "
-            + ", ".join(f"„{m}“" for m in missing)
-            + ". Bitte Überschriften nicht ändern oder löschen.",
+            msg(
+                "Es fehlen Spalten: %(columns)s. Bitte Überschriften nicht ändern oder löschen.",
+                columns=", ".join(f"„{m}“" for m in missing),
+            ),
             where,
         )
         return links
@@ -194,7 +203,10 @@ def _read_practices(
             _problem(
                 result,
                 "practices",
-                f"Mehr als {MAX_DATA_ROWS} Zeilen werden nicht gelesen.",
+                msg(
+                    "Mehr als %(most)s Zeilen werden nicht gelesen.",
+                    most=MAX_DATA_ROWS,
+                ),
                 Where(PRACTICE_SHEET, r),
             )
             break
@@ -223,7 +235,11 @@ def _read_practices(
                 fail(column.key, path, exc.message)
         for code in row_links:
             if code not in known_codes:
-                fail("links", "indicator_practices", f"Unbekannte Kennzahl „{code}“.")
+                fail(
+                    "links",
+                    "indicator_practices",
+                    msg("Unbekannte Kennzahl „%(code)s“.", code=code),
+                )
         row_links = [c for c in row_links if c in known_codes]
         actors: list[dict[str, Any]] = []
         for n in range(1, slots + 1):
@@ -245,7 +261,7 @@ def _read_practices(
                 fail(
                     f"actor.{n}.name",
                     actor_path + ".name",
-                    "Der Name des Akteurs fehlt (Typ oder „federführend“ ist ausgefüllt).",
+                    msg("Der Name des Akteurs fehlt (Typ oder „federführend“ ist ausgefüllt)."),
                 )
                 continue
             actors.append(
@@ -260,7 +276,9 @@ def _read_practices(
         leads = [n for n, actor in zip(slots_used, actors, strict=True) if actor["lead"]]
         if len(leads) > 1:
             fail(
-                f"actor.{leads[1]}.lead", f"{ref}.actors", "Nur ein Akteur kann federführend sein."
+                f"actor.{leads[1]}.lead",
+                f"{ref}.actors",
+                msg("Nur ein Akteur kann federführend sein."),
             )
         pid = str(practice.get("id") or "").lower()
         if pid:
@@ -268,8 +286,11 @@ def _read_practices(
                 fail(
                     "id",
                     f"{ref}.id",
-                    f"Diese ID steht auch in Zeile {seen_ids[pid]}. Für eine neue Maßnahme "
-                    "(kopierte Zeile) die ID-Zelle in Spalte A leeren.",
+                    msg(
+                        "Diese ID steht auch in Zeile %(row)s. Für eine neue Maßnahme "
+                        "(kopierte Zeile) die ID-Zelle in Spalte A leeren.",
+                        row=seen_ids[pid],
+                    ),
                 )
                 practice["id"] = None
             else:

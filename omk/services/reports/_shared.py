@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from omk.content import Content, ReportTemplate
 from omk.errors import Conflict, NotFound
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.reporting import (
     Report,
     ReportState,
@@ -79,7 +80,7 @@ def _claim(
     db.session.refresh(report)
 
 
-_EDITED_MEANWHILE = (
+_EDITED_MEANWHILE = msg(
     "Der Bericht wurde inzwischen von jemand anderem gespeichert. Ihre Eingaben sind "
     "noch da: bitte prüfen Sie die aktuelle Fassung und speichern Sie erneut."
 )
@@ -90,7 +91,7 @@ def _locked(report: Report) -> Report:
     after this decides the write that follows, and no other writer can change it meanwhile."""
     fresh = lock(Report, report.id)
     if fresh is None:
-        raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+        raise NotFound(msg("Für diese Kommune gibt es in dieser Runde keinen Bericht."))
     return fresh
 
 
@@ -104,12 +105,12 @@ def _expect(report: Report, states: tuple[str, ...], edit_version: int | None) -
 
 def _state_message(state: str) -> str:
     return {
-        ReportState.SUBMITTED: (
+        ReportState.SUBMITTED: msg(
             "Der Bericht ist eingereicht und kann erst nach der Prüfung wieder bearbeitet werden."
         ),
-        ReportState.ACCEPTED: (
+        ReportState.ACCEPTED: msg(
             "Der Bericht ist angenommen; für eine Korrektur muss die Prüfstelle ihn wieder öffnen."
         ),
-        ReportState.DRAFT: "Der Bericht ist ein Entwurf und noch nicht eingereicht.",
-        ReportState.RETURNED: "Der Bericht wurde zurückgegeben und ist in Überarbeitung.",
-    }.get(ReportState(state), "Diese Aktion ist im aktuellen Zustand nicht möglich.")
+        ReportState.DRAFT: msg("Der Bericht ist ein Entwurf und noch nicht eingereicht."),
+        ReportState.RETURNED: msg("Der Bericht wurde zurückgegeben und ist in Überarbeitung."),
+    }.get(ReportState(state), msg("Diese Aktion ist im aktuellen Zustand nicht möglich."))

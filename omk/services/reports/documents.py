@@ -14,6 +14,7 @@ from omk import exchange
 from omk.content import ReportTemplate
 from omk.errors import FieldError, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.register import Municipality
 from omk.models.reporting import (
     Cycle,
@@ -197,11 +198,17 @@ def check(doc: Any, template: ReportTemplate, municipality: Municipality, cycle:
     if not errors:
         expected = municipality.reporting_ags
         if doc.get("municipality") != expected:
-            errors.append(FieldError("municipality", f"Der Bericht gehört zu {expected}."))
+            errors.append(
+                FieldError(
+                    "municipality", msg("Der Bericht gehört zu %(expected)s.", expected=expected)
+                )
+            )
         if doc.get("cycle") != cycle.code:
-            errors.append(FieldError("cycle", f"Der Bericht gehört zur Runde {cycle.code}."))
+            errors.append(
+                FieldError("cycle", msg("Der Bericht gehört zur Runde %(code)s.", code=cycle.code))
+            )
     if errors:
-        raise ValidationFailed(errors, "Das Dokument ist ungültig; nichts wurde gespeichert.")
+        raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde gespeichert."))
 
 
 def prepare(doc: Any, report: Report) -> dict[str, Any]:
@@ -219,8 +226,8 @@ def new_practice_id() -> str:
 # --- completeness ------------------------------------------------------------------------------
 
 _PRACTICE_EMPTY_MESSAGES = {
-    "actors": "Mindestens ein Akteur ist anzugeben.",
-    "target_groups": "Mindestens eine Zielgruppe ist anzugeben.",
+    "actors": msg("Mindestens ein Akteur ist anzugeben."),
+    "target_groups": msg("Mindestens eine Zielgruppe ist anzugeben."),
 }
 
 
@@ -233,12 +240,21 @@ def completeness(report: Report, doc: dict[str, Any]) -> list[FieldError]:
     for code in template.required_indicators():
         if indicators.get(code) is None:
             errors.append(
-                FieldError(f"indicators.{code}", f"Pflichtangabe fehlt: {catalogue[code].label}.")
+                FieldError(
+                    f"indicators.{code}",
+                    msg("Pflichtangabe fehlt: %(label)s.", label=catalogue[code].label),
+                )
             )
     practices = doc.get("practices") or []
     if len(practices) < template.min_practices:
         errors.append(
-            FieldError("practices", f"Mindestens {template.min_practices} Maßnahme(n) beschreiben.")
+            FieldError(
+                "practices",
+                msg(
+                    "Mindestens %(min_practices)s Maßnahme(n) beschreiben.",
+                    min_practices=template.min_practices,
+                ),
+            )
         )
     for i, p in enumerate(practices):
         ref = exchange.practice_ref(p, i)
@@ -247,6 +263,8 @@ def completeness(report: Report, doc: dict[str, Any]) -> list[FieldError]:
                 continue
             value = p.get(f.name)
             if value in (None, "", []):
-                message = _PRACTICE_EMPTY_MESSAGES.get(f.name, f"Pflichtangabe fehlt: {f.label}.")
+                message = _PRACTICE_EMPTY_MESSAGES.get(
+                    f.name, msg("Pflichtangabe fehlt: %(label)s.", label=f.label)
+                )
                 errors.append(FieldError(f"{ref}.{f.name}", message))
     return errors

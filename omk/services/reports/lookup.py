@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from omk.errors import NotFound
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.register import Level, Municipality
 from omk.models.reporting import (
     Cycle,
@@ -27,7 +28,12 @@ def resolve_municipality(ags: str) -> Municipality:
     if entry is None and len(ags) == 8 and ags.endswith("000"):
         entry = db.session.get(Municipality, ags[:5])
     if entry is None or entry.level not in (Level.GEMEINDE, Level.KREIS):
-        raise NotFound(f"{ags!r} ist keine Gemeinde und kein Kreis des Gemeindeverzeichnisses.")
+        raise NotFound(
+            msg(
+                "%(ags)s ist keine Gemeinde und kein Kreis des Gemeindeverzeichnisses.",
+                ags=repr(ags),
+            )
+        )
     return entry
 
 
@@ -45,7 +51,7 @@ def get_report(cycle_code: str, ags: str) -> Report:
     municipality = resolve_municipality(ags)
     report = find_report(cycle, municipality.key)
     if report is None:
-        raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+        raise NotFound(msg("Für diese Kommune gibt es in dieser Runde keinen Bericht."))
     return report
 
 
@@ -60,7 +66,7 @@ def get_report_as(user: Any, cycle_code: str, ags: str) -> Report:
     report = find_report(cycle, municipality.key)
     if report is None:
         authorize_or_404(Action.REPORT_READ_DRAFT, municipality.key, user=user)
-        raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")
+        raise NotFound(msg("Für diese Kommune gibt es in dieser Runde keinen Bericht."))
     return report
 
 
@@ -84,7 +90,7 @@ def get_revision(report: Report, number: int) -> Revision:
         select(Revision).where(Revision.report_id == report.id, Revision.number == number)
     )
     if revision is None:
-        raise NotFound(f"Revision {number} gibt es nicht.")
+        raise NotFound(msg("Revision %(number)s gibt es nicht.", number=number))
     return revision
 
 

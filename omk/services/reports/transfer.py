@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from omk import documents, exchange
 from omk.errors import FieldError, NotFound, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.accounts import User
 from omk.models.reporting import (
     Cycle,
@@ -51,7 +52,7 @@ def import_document(
     and whether anything changed; importing the same document again changes nothing."""
     if not isinstance(doc, dict):
         raise ValidationFailed(
-            [FieldError("document", "Erwartet wird ein JSON-Objekt im Format omk-report/1.")]
+            [FieldError("document", msg("Erwartet wird ein JSON-Objekt im Format omk-report/1."))]
         )
     errors: list[FieldError] = []
     municipality = cycle = None
@@ -72,7 +73,7 @@ def import_document(
             )
             if e.field not in ("municipality", "cycle") and not e.field.startswith("indicators")
         ]
-        raise ValidationFailed(errors, "Das Dokument ist ungültig; nichts wurde importiert.")
+        raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde importiert."))
     with unit_of_work():  # one import is one transaction: nothing is left half-done
         report = find_report(cycle, municipality.key)
         template = template_of(report) if report else content().template(cycle.template_version)
@@ -176,7 +177,7 @@ def source_of_continuation(previous: Report) -> dict[str, Any]:
         return published
     latest = latest_revision(previous)
     if latest is None:
-        raise NotFound("Der frühere Bericht hat keine eingereichte Fassung.")
+        raise NotFound(msg("Der frühere Bericht hat keine eingereichte Fassung."))
     return revision_document(latest)
 
 
@@ -189,7 +190,7 @@ def carry_forward(
         report = _locked(report)
         previous = previous_report(report)
         if previous is None:
-            raise NotFound("Es gibt keinen früheren Bericht dieser Kommune.")
+            raise NotFound(msg("Es gibt keinen früheren Bericht dieser Kommune."))
         source = source_of_continuation(previous)
         doc, added = documents.continue_practices(working_document(report), source, practice_ids)
         if not added:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from omk import documents, exchange
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.register import Municipality
 from omk.models.reporting import (
     Cycle,
@@ -75,8 +76,10 @@ def foreign_practice_ids(report: Report, doc: dict[str, Any]) -> list[FieldError
     return [
         FieldError(
             f"practices[{pid}].id",
-            "Diese ID gehört zu einer Maßnahme einer anderen Kommune. Eine übernommene "
-            "Maßnahme bekommt eine eigene ID und nennt ihr Vorbild unter „Übernommen von“.",
+            msg(
+                "Diese ID gehört zu einer Maßnahme einer anderen Kommune. Eine übernommene "
+                "Maßnahme bekommt eine eigene ID und nennt ihr Vorbild unter „Übernommen von“."
+            ),
         )
         for pid in ids
         if pid in taken
@@ -86,7 +89,7 @@ def foreign_practice_ids(report: Report, doc: dict[str, Any]) -> list[FieldError
 def _refuse_foreign_ids(report: Report, doc: dict[str, Any]) -> None:
     errors = foreign_practice_ids(report, doc)
     if errors:
-        raise ValidationFailed(errors, "Das Dokument ist ungültig; nichts wurde gespeichert.")
+        raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde gespeichert."))
 
 
 def _new_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
@@ -111,9 +114,15 @@ def start_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report
         return existing
     authorize(Action.REPORT_EDIT, municipality.key, user=actor)
     if cycle.status != "open":
-        raise Conflict("Diese Berichtsrunde ist geschlossen.")
+        raise Conflict(msg("Diese Berichtsrunde ist geschlossen."))
     if not cycles.covers(cycle, municipality.key):
-        raise Conflict(f"Die Runde {cycle.code} umfasst {municipality.name} nicht.")
+        raise Conflict(
+            msg(
+                "Die Runde %(code)s umfasst %(name)s nicht.",
+                code=cycle.code,
+                name=municipality.name,
+            )
+        )
     with unit_of_work():
         # Read again inside: a concurrent start may have created it meanwhile.
         existing = find_report(cycle, municipality.key)
@@ -153,7 +162,7 @@ def submit(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
         doc = working_document(report)
         missing = completeness(report, doc)
         if missing:
-            raise ValidationFailed(missing, "Der Bericht ist noch nicht vollständig.")
+            raise ValidationFailed(missing, msg("Der Bericht ist noch nicht vollständig."))
         _refuse_foreign_ids(report, doc)
         before = report.state
         _claim(
@@ -207,28 +216,30 @@ def return_report(
         raise ValidationFailed(
             [
                 FieldError(
-                    "comments", "Eine Rückgabe braucht mindestens einen Hinweis mit Begründung."
+                    "comments",
+                    msg("Eine Rückgabe braucht mindestens einen Hinweis mit Begründung."),
                 )
             ],
-            "Eine Rückgabe ohne Begründung ist nicht möglich.",
+            msg("Eine Rückgabe ohne Begründung ist nicht möglich."),
         )
     with unit_of_work():
         report = _locked(report)
         _expect(report, (ReportState.SUBMITTED.value,), edit_version)
         revision = latest_revision(report)
         if revision is None:
-            raise Conflict("Der Bericht hat keine eingereichte Fassung.")
+            raise Conflict(msg("Der Bericht hat keine eingereichte Fassung."))
         frozen = revision_document(revision)
         allowed = _comment_fields(frozen)
         errors = [
             FieldError(
-                f"comments[{i}].field", f"Das Feld {field!r} gibt es in dieser Revision nicht."
+                f"comments[{i}].field",
+                msg("Das Feld %(field)s gibt es in dieser Revision nicht.", field=repr(field)),
             )
             for i, (field, _) in enumerate(comments)
             if field not in allowed
         ]
         errors += [
-            FieldError(f"comments[{i}].text", "Höchstens 5.000 Zeichen.")
+            FieldError(f"comments[{i}].text", msg("Höchstens 5.000 Zeichen."))
             for i, (_, text) in enumerate(comments)
             if len(text) > 5000
         ]
@@ -278,7 +289,7 @@ def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
         accounts.check_not_own_invitee(actor, report)  # four eyes: not by whoever invited
         revision = latest_revision(report)
         if revision is None:
-            raise Conflict("Der Bericht hat keine eingereichte Fassung.")
+            raise Conflict(msg("Der Bericht hat keine eingereichte Fassung."))
         previous_id = report.published_revision_id
         _claim(
             report,
@@ -309,7 +320,7 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
     """Reopen an accepted report for a correction; the accepted revision stays published."""
     authorize(Action.REPORT_REVIEW, report, user=actor)
     if not reason.strip():
-        raise ValidationFailed([FieldError("reason", "Bitte begründen Sie die Korrektur.")])
+        raise ValidationFailed([FieldError("reason", msg("Bitte begründen Sie die Korrektur."))])
     with unit_of_work():
         report = _locked(report)
         _expect(report, (ReportState.ACCEPTED.value,), edit_version)
@@ -349,7 +360,7 @@ def reply(actor: Any, comment: ReviewComment, text: str) -> None:
     report = db.session.get(Report, comment.report_id)
     authorize(Action.REPORT_EDIT, report, user=actor)
     if len(text) > 5000:
-        raise ValidationFailed([FieldError("reply", "Höchstens 5.000 Zeichen.")])
+        raise ValidationFailed([FieldError("reply", msg("Höchstens 5.000 Zeichen."))])
     with unit_of_work():
         comment.reply, comment.replied_at = text.strip() or None, utcnow()
         audit.record(actor, "report.reply", report, comment=comment.id)
@@ -379,7 +390,7 @@ def _edit(
         try:
             new = change(doc)
         except documents.PracticeNotFound as exc:
-            raise NotFound("Diese Maßnahme gibt es in diesem Bericht nicht.") from exc
+            raise NotFound(msg("Diese Maßnahme gibt es in diesem Bericht nicht.")) from exc
         if skip_unchanged and new == doc:
             return False
         return save_document(actor, report, new, edit_version=version)
