@@ -32,7 +32,7 @@ translations: $(BIN)/omk
 # After changing texts in templates or code: collect the German msgids into messages.pot and
 # merge them into every language's messages.po (then translate the new/fuzzy entries).
 translations-update: $(BIN)/omk
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k msg --no-location --sort-output \
 		--project OMK --version 0.1.0 -o omk/translations/messages.pot .
 	$(BIN)/pybabel update -i omk/translations/messages.pot -d omk/translations --ignore-obsolete \
 		--width=100

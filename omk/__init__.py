@@ -78,6 +78,7 @@ def _load_content(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from omk import messages
     from omk.extensions import babel, csrf, db, login_manager, migrate
     from omk.paths import MIGRATIONS_DIR
 
@@ -91,6 +92,7 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_locale="de")
+    messages.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."

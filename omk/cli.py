@@ -459,7 +459,7 @@ def reminders_send(days: int) -> None:
 def demo() -> None:
     """Demodaten anlegen (Konten, drei Berichtsrunden, Berichte mit echten Maßnahmen und
     synthetischen Kennzahlen); idempotent. Gibt eine Übersicht und die Zugangsdaten aus."""
-    from omk.services import demo as demo_service
+    from omk import demo as demo_service
 
     def warn(skipped: list[demo_service.SourcePractice]) -> None:
         names = sorted({p.municipality_name for p in skipped})

@@ -127,7 +127,10 @@ def register_error_handlers(app: Flask) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, ValidationFailed):
             extra["errors"] = [e.as_dict() for e in exc.errors]
-        response = _error_response(exc.status, _(exc.message), extra)
+        # pages show a Message in the request's language; the API keeps the German text
+        # (``_()`` of the plain text translates only what has no parameters, as before)
+        message = str(exc.message) if _wants_json() else exc.message
+        response = _error_response(exc.status, _(message), extra)
         if isinstance(exc, Unauthenticated) and _wants_json():
             response.headers["WWW-Authenticate"] = 'Bearer realm="omk"'
         return response

@@ -24,6 +24,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from omk.content import Content, ReportTemplate
 from omk.errors import FieldError, ValidationFailed
+from omk.messages import msg
 
 FORMAT = "omk-report/1"
 
@@ -132,19 +133,27 @@ class _Refused:
 def _parse_int(text: str) -> int | _Refused:
     digits = len(text.lstrip("-"))
     if digits > MAX_INT_DIGITS:
-        return _Refused(f"Zahl mit {digits} Stellen; höchstens {MAX_INT_DIGITS} sind erlaubt.")
+        return _Refused(
+            msg(
+                "Zahl mit %(digits)s Stellen; höchstens %(most)s sind erlaubt.",
+                digits=digits,
+                most=MAX_INT_DIGITS,
+            )
+        )
     return int(text)
 
 
 def _parse_float(text: str) -> float | _Refused:
     if len(text) > 40:
-        return _Refused("Zahl mit zu vielen Stellen.")
+        return _Refused(msg("Zahl mit zu vielen Stellen."))
     value = float(text)
-    return value if math.isfinite(value) else _Refused("Zahl außerhalb des Wertebereichs.")
+    return value if math.isfinite(value) else _Refused(msg("Zahl außerhalb des Wertebereichs."))
 
 
 def _parse_constant(name: str) -> _Refused:
-    return _Refused(f"Der Wert enthält {name}; das ist in JSON keine gültige Zahl.")
+    return _Refused(
+        msg("Der Wert enthält %(name)s; das ist in JSON keine gültige Zahl.", name=name)
+    )
 
 
 def parse_json(data: bytes | str, where: str = "body", subject: str = "Der Inhalt") -> Any:
@@ -158,7 +167,9 @@ def parse_json(data: bytes | str, where: str = "body", subject: str = "Der Inhal
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
-        raise ValidationFailed([FieldError(where, f"{subject} ist nicht UTF-8-kodiert.")]) from None
+        raise ValidationFailed(
+            [FieldError(where, msg("%(subject)s ist nicht UTF-8-kodiert.", subject=subject))]
+        ) from None
     try:
         doc = json.loads(
             text,
@@ -171,20 +182,26 @@ def parse_json(data: bytes | str, where: str = "body", subject: str = "Der Inhal
             [
                 FieldError(
                     where,
-                    f"{subject} ist kein gültiges JSON "
-                    f"(Zeile {exc.lineno}, Spalte {exc.colno}: {exc.msg}).",
+                    msg(
+                        "%(subject)s ist kein gültiges JSON "
+                        "(Zeile %(lineno)s, Spalte %(colno)s: %(reason)s).",
+                        subject=subject,
+                        lineno=exc.lineno,
+                        colno=exc.colno,
+                        reason=exc.msg,
+                    ),
                 )
             ]
         ) from None
     except RecursionError:
-        message = f"{subject} ist zu tief verschachtelt."
+        message = msg("%(subject)s ist zu tief verschachtelt.", subject=subject)
         raise ValidationFailed([FieldError(where, message)]) from None
     # Valid UTF-8 holds no surrogate and JSON no raw NUL: the texts need a look only when
     # the source has such an escape (a 4 MB body: 4 ms instead of 150 ms).
     texts = not isinstance(data, bytes) or _ESCAPED_SURROGATE_OR_NUL.search(text) is not None
     errors = _value_errors(doc, texts)
     if errors:
-        raise ValidationFailed(errors, "Der Inhalt ist ungültig; nichts wurde gespeichert.")
+        raise ValidationFailed(errors, msg("Der Inhalt ist ungültig; nichts wurde gespeichert."))
     return doc
 
 
@@ -214,9 +231,9 @@ def _value_errors(doc: Any, texts: bool = True) -> list[FieldError]:
 
 def _text_problem(text: str) -> str | None:
     if _SURROGATE.search(text):
-        return "Der Text enthält ein ungültiges Zeichen (ein einzelnes UTF-16-Surrogat)."
+        return msg("Der Text enthält ein ungültiges Zeichen (ein einzelnes UTF-16-Surrogat).")
     if "\x00" in text:
-        return "Der Text enthält ein NUL-Zeichen."
+        return msg("Der Text enthält ein NUL-Zeichen.")
     return None
 
 
@@ -233,8 +250,8 @@ _TYPE_NAMES = {
 }
 _PATTERN_HINTS = {
     "^[0-9]{8}$": "8 Ziffern erwartet (AGS).",
-    "^[0-9]{4}(-(0[1-9]|1[0-2]))?$": "JJJJ oder JJJJ-MM erwartet.",
-    "^https?://[^\\s]+$": "Ein Link muss mit http:// oder https:// beginnen.",
+    "^[0-9]{4}(-(0[1-9]|1[0-2]))?$": msg("JJJJ oder JJJJ-MM erwartet."),
+    "^https?://[^\\s]+$": msg("Ein Link muss mit http:// oder https:// beginnen."),
 }
 
 
@@ -242,39 +259,41 @@ def _message(error: SchemaError) -> str:
     v, value = error.validator, error.instance
     expected: Any = error.validator_value
     if v == "required":
-        return "Pflichtfeld fehlt."
+        return msg("Pflichtfeld fehlt.")
     if v == "type":
         expected = expected
         names = [expected] if isinstance(expected, str) else list(expected)
         return "Erwartet wird " + " oder ".join(_TYPE_NAMES.get(n, n) for n in names) + "."
     if v == "enum":
         allowed = ", ".join(str(x) for x in expected[:15])
-        return f"Unbekannter Code {value!r}. Erlaubt: {allowed}."
+        return msg(
+            "Unbekannter Code %(value)s. Erlaubt: %(allowed)s.", value=repr(value), allowed=allowed
+        )
     if v == "const":
-        return f"Muss {expected!r} sein."
+        return msg("Muss %(expected)s sein.", expected=repr(expected))
     if v == "pattern":
         if "[0-9a-fA-F]{8}" in str(expected):
-            return "Keine gültige ID (UUID)."
-        return _PATTERN_HINTS.get(str(expected), "Ungültiges Format.")
+            return msg("Keine gültige ID (UUID).")
+        return _PATTERN_HINTS.get(str(expected), msg("Ungültiges Format."))
     if v == "minLength":
-        return "Darf nicht leer sein."
+        return msg("Darf nicht leer sein.")
     if v == "maxLength":
-        return f"Höchstens {expected} Zeichen."
+        return msg("Höchstens %(expected)s Zeichen.", expected=expected)
     if v == "minimum":
-        return f"Der Wert muss mindestens {expected} sein."
+        return msg("Der Wert muss mindestens %(expected)s sein.", expected=expected)
     if v == "maximum":
-        return f"Der Wert darf höchstens {expected} sein."
+        return msg("Der Wert darf höchstens %(expected)s sein.", expected=expected)
     if v == "uniqueItems":
-        return "Einträge sind doppelt."
+        return msg("Einträge sind doppelt.")
     if v in ("maxItems", "maxProperties"):
-        return f"Höchstens {expected} Einträge."
+        return msg("Höchstens %(expected)s Einträge.", expected=expected)
     if v == "additionalProperties":
-        return "Unbekanntes Feld."
+        return msg("Unbekanntes Feld.")
     if v == "anyOf":
         # nullable: report the more specific of the alternatives
         best = min(error.context or [], key=lambda e: len(e.schema_path), default=None)
-        return _message(best) if best is not None else "Ungültiger Wert."
-    return "Ungültiger Wert."
+        return _message(best) if best is not None else msg("Ungültiger Wert.")
+    return msg("Ungültiger Wert.")
 
 
 def schema_errors(doc: Any, content: Content) -> list[FieldError]:
@@ -289,7 +308,7 @@ def schema_errors(doc: Any, content: Content) -> list[FieldError]:
                 errors.append(FieldError(format_path(doc, [*parts, name]), _message(error)))
             continue
         if error.validator == "propertyNames":
-            errors.append(FieldError(format_path(doc, parts), "Ungültiger Kennzahl-Code."))
+            errors.append(FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code.")))
             continue
         errors.append(FieldError(format_path(doc, parts), _message(error)))
     return errors
@@ -302,13 +321,13 @@ def _number_problem(value: Any, indicator: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "Bitte eine Zahl angeben."
+        return msg("Bitte eine Zahl angeben.")
     if indicator.type == "count" and float(value) != int(value):
-        return "Bitte eine ganze Zahl angeben."
+        return msg("Bitte eine ganze Zahl angeben.")
     if value < indicator.min:
-        return f"Der Wert darf nicht kleiner als {_fmt(indicator.min)} sein."
+        return msg("Der Wert darf nicht kleiner als %(min)s sein.", min=_fmt(indicator.min))
     if indicator.max is not None and value > indicator.max:
-        return f"Der Wert darf nicht größer als {_fmt(indicator.max)} sein."
+        return msg("Der Wert darf nicht größer als %(max)s sein.", max=_fmt(indicator.max))
     return None
 
 
@@ -329,19 +348,21 @@ def _control_errors(doc: Any) -> list[FieldError]:
         if isinstance(node, str):
             if _SURROGATE.search(node):
                 errors.append(
-                    FieldError(format_path(doc, parts), "Der Text enthält ein ungültiges Zeichen.")
+                    FieldError(
+                        format_path(doc, parts), msg("Der Text enthält ein ungültiges Zeichen.")
+                    )
                 )
             elif _CONTROL.search(node):
                 errors.append(
                     FieldError(
-                        format_path(doc, parts), "Der Text enthält unzulässige Steuerzeichen."
+                        format_path(doc, parts), msg("Der Text enthält unzulässige Steuerzeichen.")
                     )
                 )
         elif isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(key, str) and _CONTROL.search(key):
                     errors.append(
-                        FieldError(format_path(doc, parts), "Unzulässiges Steuerzeichen.")
+                        FieldError(format_path(doc, parts), msg("Unzulässiges Steuerzeichen."))
                     )
                 walk(value, [*parts, key])
         elif isinstance(node, list):
@@ -384,7 +405,11 @@ def _unknown_errors(obj: Any, known: Iterable[str], path: str) -> list[FieldErro
         errors.append(
             FieldError(
                 path,
-                f"Zu viele unbekannte Felder ({len(extra)}); höchstens {MAX_UNKNOWN_KEYS}.",
+                msg(
+                    "Zu viele unbekannte Felder (%(count)s); höchstens %(most)s.",
+                    count=len(extra),
+                    most=MAX_UNKNOWN_KEYS,
+                ),
             )
         )
     for key in extra[: MAX_UNKNOWN_KEYS + 1]:
@@ -394,13 +419,16 @@ def _unknown_errors(obj: Any, known: Iterable[str], path: str) -> list[FieldErro
             errors.append(
                 FieldError(
                     where,
-                    f"Unbekanntes Feld zu tief verschachtelt (höchstens {MAX_UNKNOWN_DEPTH}).",
+                    msg(
+                        "Unbekanntes Feld zu tief verschachtelt (höchstens %(most)s).",
+                        most=MAX_UNKNOWN_DEPTH,
+                    ),
                 )
             )
         elif len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()) > (
             MAX_UNKNOWN_BYTES
         ):
-            errors.append(FieldError(where, "Unbekanntes Feld zu groß (höchstens 10 KB)."))
+            errors.append(FieldError(where, msg("Unbekanntes Feld zu groß (höchstens 10 KB).")))
     return errors
 
 
@@ -425,7 +453,14 @@ def content_errors(
         path = f"indicators.{code}"
         if code not in codes:
             errors.append(
-                FieldError(path, f"Unbekannte Kennzahl {code!r} (Vorlage {template.version}).")
+                FieldError(
+                    path,
+                    msg(
+                        "Unbekannte Kennzahl %(code)s (Vorlage %(version)s).",
+                        code=repr(code),
+                        version=template.version,
+                    ),
+                )
             )
             continue
         problem = _number_problem(value, content.indicators[code])
@@ -444,7 +479,7 @@ def content_errors(
                 errors.append(
                     FieldError(
                         practice_ref(practice, i) + ".id",
-                        f"ID doppelt (auch Maßnahme {ids[key] + 1}).",
+                        msg("ID doppelt (auch Maßnahme %(number)s).", number=ids[key] + 1),
                     )
                 )
             ids[key] = i
@@ -452,12 +487,16 @@ def content_errors(
             number_value = practice.get(name)
             if isinstance(number_value, float) and not math.isfinite(number_value):
                 errors.append(
-                    FieldError(practice_ref(practice, i) + f".{name}", "Bitte eine Zahl angeben.")
+                    FieldError(
+                        practice_ref(practice, i) + f".{name}", msg("Bitte eine Zahl angeben.")
+                    )
                 )
         started, ended = practice.get("started"), practice.get("ended")
         if isinstance(started, str) and isinstance(ended, str) and ended < started:
             errors.append(
-                FieldError(practice_ref(practice, i) + ".ended", "Das Ende liegt vor dem Beginn.")
+                FieldError(
+                    practice_ref(practice, i) + ".ended", msg("Das Ende liegt vor dem Beginn.")
+                )
             )
         actors = practice.get("actors") or []
         if (
@@ -466,19 +505,22 @@ def content_errors(
         ):
             errors.append(
                 FieldError(
-                    practice_ref(practice, i) + ".actors", "Nur ein Akteur kann federführend sein."
+                    practice_ref(practice, i) + ".actors",
+                    msg("Nur ein Akteur kann federführend sein."),
                 )
             )
     links = doc.get("indicator_practices")
     for code, refs in (links if isinstance(links, dict) else {}).items():
         path = f"indicator_practices.{code}"
         if code not in codes:
-            errors.append(FieldError(path, f"Unbekannte Kennzahl {code!r}."))
+            errors.append(FieldError(path, msg("Unbekannte Kennzahl %(code)s.", code=repr(code))))
             continue
         for ref in refs if isinstance(refs, list) else []:
             if isinstance(ref, str) and ref.lower() not in ids:
                 errors.append(
-                    FieldError(path, f"Die Maßnahme {ref} gibt es in diesem Bericht nicht.")
+                    FieldError(
+                        path, msg("Die Maßnahme %(ref)s gibt es in diesem Bericht nicht.", ref=ref)
+                    )
                 )
     return errors
 
@@ -487,9 +529,11 @@ def check_document(doc: Any, content: Content, template: ReportTemplate) -> list
     """Every problem of a document at once: the JSON Schema, then template and reference
     checks (each reported once per field and message)."""
     if not isinstance(doc, dict):
-        return [FieldError("document", "Erwartet wird ein JSON-Objekt im Format omk-report/1.")]
+        return [
+            FieldError("document", msg("Erwartet wird ein JSON-Objekt im Format omk-report/1."))
+        ]
     if depth(doc) > MAX_DOCUMENT_DEPTH:
-        return [FieldError("document", "Das Dokument ist zu tief verschachtelt.")]
+        return [FieldError("document", msg("Das Dokument ist zu tief verschachtelt."))]
     errors = bound_errors(doc)
     if errors:
         return errors

@@ -18,14 +18,14 @@ log = logging.getLogger("omk.mail")
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
     """A plain-text UTF-8 message from the configured sender."""
-    msg = EmailMessage()
-    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="omk")
-    msg.set_content(body)
-    return msg
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    email["To"] = to
+    email["Subject"] = subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(domain="omk")
+    email.set_content(body)
+    return email
 
 
 def mail_dir() -> Path:
@@ -58,15 +58,15 @@ def send(to: str, subject: str, body: str) -> None:
     if is_held():
         log.debug("mail held back (subject %r)", subject)
         return
-    msg = build_message(to, subject, body)
+    email = build_message(to, subject, body)
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "smtp":
-        _send_smtp(msg)
+        _send_smtp(email)
     elif backend == "file":
         folder = mail_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        name = msg["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
-        (folder / f"{name}.eml").write_bytes(bytes(msg))
+        name = email["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (folder / f"{name}.eml").write_bytes(bytes(email))
         log.info("mail written to %s (subject %r)", folder, subject)
     elif backend == "log":
         log.info("mail (log backend): subject=%r\n%s", subject, body)
@@ -74,7 +74,7 @@ def send(to: str, subject: str, body: str) -> None:
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
 
 
-def _send_smtp(msg: EmailMessage) -> None:
+def _send_smtp(email: EmailMessage) -> None:
     cfg = current_app.config
     timeout = cfg["MAIL_TIMEOUT"]
     smtp: smtplib.SMTP
@@ -92,5 +92,5 @@ def _send_smtp(msg: EmailMessage) -> None:
             smtp.starttls(context=ssl.create_default_context())
         if cfg["MAIL_USERNAME"]:
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
-        smtp.send_message(msg)
-    log.info("mail sent via SMTP (subject %r)", msg["Subject"])
+        smtp.send_message(email)
+    log.info("mail sent via SMTP (subject %r)", email["Subject"])

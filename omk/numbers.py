@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from omk.content import Indicator
+from omk.messages import msg
 
 _THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 
@@ -37,15 +38,19 @@ def indicator_value(raw: str, indicator: Indicator) -> tuple[float | int | None,
     try:
         value = parse_number(raw)
     except ValueError:
-        return None, "Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5."
+        return None, msg("Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5.")
     if value is None:
         return None, None
     if indicator.type == "count" and not value.is_integer():
-        return None, "Bitte eine ganze Zahl eingeben."
+        return None, msg("Bitte eine ganze Zahl eingeben.")
     if value < indicator.min:
-        return None, f"Der Wert darf nicht kleiner als {format_number(indicator.min)} sein."
+        return None, msg(
+            "Der Wert darf nicht kleiner als %(min)s sein.", min=format_number(indicator.min)
+        )
     if indicator.max is not None and value > indicator.max:
-        return None, f"Der Wert darf nicht größer als {format_number(indicator.max)} sein."
+        return None, msg(
+            "Der Wert darf nicht größer als %(max)s sein.", max=format_number(indicator.max)
+        )
     return (int(value) if value.is_integer() else value), None
 
 
@@ -69,4 +74,4 @@ def month(raw: str) -> tuple[str | None, str | None]:
         text = f"{m.group(2)}-{int(m.group(1)):02d}"
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):
         return text, None
-    return None, "Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05."
+    return None, msg("Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05.")

@@ -26,9 +26,8 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import Content, load_content
-from omk.services import workbook
 from tests import factories
 
 DATA = Path(__file__).parent / "data"

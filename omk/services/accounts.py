@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from omk import mail
 from omk.errors import Conflict, FieldError, Forbidden, NotFound, OmkError, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.accounts import ApiToken, Role, User, UserSession
 from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
@@ -82,18 +83,24 @@ def password_problems(password: str, email: str = "") -> list[str]:
     Length rules only, no composition rules (ASVS 6.2); common passwords are refused.
     """
     cfg = current_app.config
-    problems = []
+    problems: list[str] = []
     if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
         problems.append(
-            f"Das Passwort muss mindestens {cfg['PASSWORD_MIN_LENGTH']} Zeichen lang sein."
+            msg(
+                "Das Passwort muss mindestens %(count)s Zeichen lang sein.",
+                count=cfg["PASSWORD_MIN_LENGTH"],
+            )
         )
     if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
         problems.append(
-            f"Das Passwort darf höchstens {cfg['PASSWORD_MAX_LENGTH']} Zeichen lang sein."
+            msg(
+                "Das Passwort darf höchstens %(count)s Zeichen lang sein.",
+                count=cfg["PASSWORD_MAX_LENGTH"],
+            )
         )
     lowered = password.lower()
     if lowered in _common_passwords() or (email and lowered == email.lower()):
-        problems.append("Dieses Passwort ist zu verbreitet und leicht zu erraten.")
+        problems.append(msg("Dieses Passwort ist zu verbreitet und leicht zu erraten."))
     return problems
 
 
@@ -103,7 +110,7 @@ def normalise_email(email: str) -> str:
         result = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValidationFailed(
-            [FieldError("email", "Bitte geben Sie eine gültige E-Mail-Adresse an.")]
+            [FieldError("email", msg("Bitte geben Sie eine gültige E-Mail-Adresse an."))]
         ) from exc
     return result.normalized.lower()
 
@@ -119,12 +126,12 @@ def check_assignment(
     try:
         Role(role)
     except ValueError:
-        errors.append(FieldError("role", f"Unbekannte Rolle {role!r}."))
+        errors.append(FieldError("role", msg("Unbekannte Rolle %(role)s.", role=repr(role))))
         return errors
     if role == Role.REPORTER:
         if not municipality_key:
             errors.append(
-                FieldError("municipality", "Eine Berichterstattung braucht eine Kommune.")
+                FieldError("municipality", msg("Eine Berichterstattung braucht eine Kommune."))
             )
         else:
             m = db.session.get(Municipality, municipality_key)
@@ -132,15 +139,24 @@ def check_assignment(
                 errors.append(
                     FieldError(
                         "municipality",
-                        f"{municipality_key} ist keine Gemeinde und kein Kreis des Verzeichnisses.",
+                        msg(
+                            "%(municipality_key)s ist keine Gemeinde und kein Kreis des "
+                            "Verzeichnisses.",
+                            municipality_key=municipality_key,
+                        ),
                     )
                 )
     if role == Role.REVIEWER:
         if not scope:
-            errors.append(FieldError("scope", "Eine Prüfstelle braucht eine Region (AGS-Präfix)."))
+            errors.append(
+                FieldError("scope", msg("Eine Prüfstelle braucht eine Region (AGS-Präfix)."))
+            )
         elif not scope.isdigit() or db.session.get(Municipality, scope) is None:
             errors.append(
-                FieldError("scope", f"{scope} ist kein Land-, Bezirks- oder Kreisschlüssel.")
+                FieldError(
+                    "scope",
+                    msg("%(scope)s ist kein Land-, Bezirks- oder Kreisschlüssel.", scope=scope),
+                )
             )
     return errors
 
@@ -173,7 +189,9 @@ def create_user(
     if password is not None:
         errors += [FieldError("password", p) for p in password_problems(password, email)]
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        errors.append(FieldError("email", "Es gibt schon ein Konto mit dieser E-Mail-Adresse."))
+        errors.append(
+            FieldError("email", msg("Es gibt schon ein Konto mit dieser E-Mail-Adresse."))
+        )
     if errors:
         raise ValidationFailed(errors)
     with unit_of_work():
@@ -203,7 +221,7 @@ def create_user(
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("Dieses Konto gibt es nicht.")
+        raise NotFound(msg("Dieses Konto gibt es nicht."))
     return user
 
 
@@ -260,7 +278,7 @@ def authenticate(email: str, password: str, address: str) -> User:
                 owner = user
                 after_commit(lambda: notify.login_attack(owner))
         log.info("login failed: user=%s address=%s", getattr(user, "id", "unknown"), address)
-        raise LoginFailed("E-Mail-Adresse oder Passwort ist falsch.")
+        raise LoginFailed(msg("E-Mail-Adresse oder Passwort ist falsch."))
     with unit_of_work():
         throttle.succeeded(account_hash, address)
         if user.password_hash and hasher.check_needs_rehash(user.password_hash):
@@ -344,7 +362,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not ok:
         with unit_of_work():  # counted by throttle.reserve already
             audit.record(user, "user.password_failed", user)
-        raise ValidationFailed([FieldError("current", "Das bisherige Passwort stimmt nicht.")])
+        raise ValidationFailed([FieldError("current", msg("Das bisherige Passwort stimmt nicht."))])
     set_password(user, user, new)
 
 
@@ -456,7 +474,7 @@ def _authorize_account(actor: Any, account: User) -> None:
         return
     if account.id is None and can(actor, Action.ACCOUNT_COLLEAGUES, account):
         return  # a reporter invites a colleague (it changes no account)
-    raise Forbidden("Sie haben keine Berechtigung für diese Aktion.")
+    raise Forbidden(msg("Sie haben keine Berechtigung für diese Aktion."))
 
 
 def _check_reporter_change(
@@ -473,8 +491,10 @@ def _check_reporter_change(
     changed = now_reporter_of != was_active_reporter_of
     if changed and now_reporter_of and active_reporters(now_reporter_of, excluding=user_id):
         raise Forbidden(
-            "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
-            "Berichterstattung laden deren Berichterstattende oder die Administration ein."
+            msg(
+                "Diese Kommune hat schon eine Berichterstattung. Weitere Konten für die "
+                "Berichterstattung laden deren Berichterstattende oder die Administration ein."
+            )
         )
     if (
         changed
@@ -482,8 +502,10 @@ def _check_reporter_change(
         and not active_reporters(was_active_reporter_of, excluding=user_id)
     ):
         raise Forbidden(
-            "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
-            "Nur die Administration kann es deaktivieren oder ändern."
+            msg(
+                "Dies ist das letzte aktive Konto der Berichterstattung dieser Kommune. "
+                "Nur die Administration kann es deaktivieren oder ändern."
+            )
         )
 
 
@@ -588,9 +610,11 @@ def check_not_own_invitee(actor: Any, report: Report) -> None:
         if saved is None:
             return
     raise Forbidden(
-        "Diesen Bericht hat ein Konto bearbeitet oder eingereicht, das von Ihnen (oder über "
-        "Ihr Konto) eingeladen wurde. Annehmen muss ihn eine andere Prüfstelle oder die "
-        "Administration."
+        msg(
+            "Diesen Bericht hat ein Konto bearbeitet oder eingereicht, das von Ihnen (oder über "
+            "Ihr Konto) eingeladen wurde. Annehmen muss ihn eine andere Prüfstelle oder die "
+            "Administration."
+        )
     )
 
 
@@ -627,12 +651,14 @@ def user_from_password_link(token: str) -> User:
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise Conflict("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an.") from exc
+        raise Conflict(
+            msg("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an.")
+        ) from exc
     except BadSignature as exc:
-        raise NotFound("Dieser Link ist ungültig.") from exc
+        raise NotFound(msg("Dieser Link ist ungültig.")) from exc
     user = db.session.get(User, data.get("u"))
     if user is None or not user.is_active or data.get("f") != _fingerprint(user):
-        raise Conflict("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig.")
+        raise Conflict(msg("Dieser Link wurde bereits benutzt oder ist nicht mehr gültig."))
     return user
 
 
@@ -692,7 +718,7 @@ def revoke_token(actor: Any, token_id: int) -> None:
     """Revoke one of the actor's tokens (admins: anyone's)."""
     row = db.session.get(ApiToken, token_id)
     if row is None or (row.user_id != actor.id and actor.role != Role.ADMIN):
-        raise NotFound("Dieses Token gibt es nicht.")
+        raise NotFound(msg("Dieses Token gibt es nicht."))
     with unit_of_work():
         row.revoked_at = row.revoked_at or utcnow()
         audit.record(actor, "token.revoke", row)

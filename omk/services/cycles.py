@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, or_, select
 
 from omk.errors import FieldError, NotFound, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.accounts import Role, User
 from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
@@ -40,7 +41,7 @@ def all_cycles() -> list[Cycle]:
 def get_cycle(code: str) -> Cycle:
     cycle = db.session.scalar(select(Cycle).where(Cycle.code == code))
     if cycle is None:
-        raise NotFound(f"Die Berichtsrunde {code!r} gibt es nicht.")
+        raise NotFound(msg("Die Berichtsrunde %(code)s gibt es nicht.", code=repr(code)))
     return cycle
 
 
@@ -79,18 +80,33 @@ def _check_cycle(
     if existing is None and not valid_code(code):  # the code of an existing cycle never changes
         errors.append(FieldError("code", str(CODE_RULE)))
     elif existing is None and db.session.scalar(select(Cycle.id).where(Cycle.code == code)):
-        errors.append(FieldError("code", f"Die Berichtsrunde {code} gibt es schon."))
+        errors.append(
+            FieldError("code", msg("Die Berichtsrunde %(code)s gibt es schon.", code=code))
+        )
     if period_end < period_start:
-        errors.append(FieldError("period_end", "Das Ende liegt vor dem Beginn des Zeitraums."))
+        errors.append(FieldError("period_end", msg("Das Ende liegt vor dem Beginn des Zeitraums.")))
     if deadline < period_start:
-        errors.append(FieldError("deadline", "Die Frist liegt vor dem Beginn des Zeitraums."))
+        errors.append(FieldError("deadline", msg("Die Frist liegt vor dem Beginn des Zeitraums.")))
     if template_version not in content.templates:
-        errors.append(FieldError("template_version", f"Unbekannte Vorlage {template_version!r}."))
+        errors.append(
+            FieldError(
+                "template_version",
+                msg(
+                    "Unbekannte Vorlage %(template_version)s.",
+                    template_version=repr(template_version),
+                ),
+            )
+        )
     if not regions:
-        errors.append(FieldError("regions", "Mindestens eine Region (AGS-Präfix) angeben."))
+        errors.append(FieldError("regions", msg("Mindestens eine Region (AGS-Präfix) angeben.")))
     for prefix in regions:
         if prefix and (not prefix.isdigit() or db.session.get(Municipality, prefix) is None):
-            errors.append(FieldError("regions", f"{prefix} ist kein Schlüssel des Verzeichnisses."))
+            errors.append(
+                FieldError(
+                    "regions",
+                    msg("%(prefix)s ist kein Schlüssel des Verzeichnisses.", prefix=prefix),
+                )
+            )
     return errors
 
 
@@ -158,7 +174,7 @@ def update_cycle(
         existing=cycle,
     )
     if status not in ("open", "closed"):
-        errors.append(FieldError("status", "Status: offen oder geschlossen."))
+        errors.append(FieldError("status", msg("Status: offen oder geschlossen.")))
     if errors:
         raise ValidationFailed(errors)
     with unit_of_work():

@@ -20,13 +20,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import ReportTemplate
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
+from omk.messages import Message, msg
 from omk.models.register import Municipality
 from omk.models.reporting import STATE_LABELS, Cycle, Report, ReportState
 from omk.policy import Action, authorize
-from omk.services import cycles, reports, workbook
+from omk.services import cycles, reports
 
 log = logging.getLogger("omk.report_files")
 
@@ -87,7 +88,13 @@ def draft_workbook(actor: Any, t: Target) -> tuple[str, bytes]:
     """The workbook of a municipality's draft (empty before the report is started)."""
     authorize(Action.REPORT_READ_DRAFT, t.policy_target, user=actor)
     if t.report is None and not cycles.covers(t.cycle, t.municipality.key):
-        raise NotFound(f"Die Runde {t.cycle.code} umfasst {t.municipality.name} nicht.")
+        raise NotFound(
+            msg(
+                "Die Runde %(code)s umfasst %(name)s nicht.",
+                code=t.cycle.code,
+                name=t.municipality.name,
+            )
+        )
     doc = _current(t)
     info = workbook.WorkbookInfo(
         cycle=t.cycle.code,
@@ -113,10 +120,10 @@ def blank_workbook(actor: Any, cycle: Cycle) -> tuple[str, bytes]:
     """The empty workbook of a cycle, for any reporter whose municipality the cycle covers."""
     key = getattr(actor, "municipality_key", None)
     if not key:
-        raise NotFound("Ihr Konto ist keiner Kommune zugeordnet.")
+        raise NotFound(msg("Ihr Konto ist keiner Kommune zugeordnet."))
     authorize(Action.REPORT_EDIT, key, user=actor)
     if not cycles.covers(cycle, key):
-        raise NotFound(f"Die Runde {cycle.code} umfasst Ihre Kommune nicht.")
+        raise NotFound(msg("Die Runde %(code)s umfasst Ihre Kommune nicht.", code=cycle.code))
     template = reports.content().template(cycle.template_version)
     info = workbook.WorkbookInfo(
         cycle=cycle.code,
@@ -219,8 +226,9 @@ def size_label(size: int) -> str:
     return f"{max(1, size // 1024)} KB"
 
 
-def _fail(message: str, location: str = "Datei") -> ValidationFailed:
-    return ValidationFailed([FieldError("file", message, location)], message)
+def _fail(message: str, location: str | None = None) -> ValidationFailed:
+    where = msg("Datei") if location is None else location
+    return ValidationFailed([FieldError("file", message, where)], message)
 
 
 def file_kind(filename: str, data: bytes) -> str:
@@ -228,14 +236,16 @@ def file_kind(filename: str, data: bytes) -> str:
     name = (filename or "").strip().lower()
     if name.endswith((".xls", ".ods", ".xlsm", ".csv")):
         raise _fail(
-            "Bitte laden Sie eine Excel-Arbeitsmappe (.xlsx) oder eine JSON-Datei hoch. "
-            "Speichern Sie die Datei dazu als „Excel-Arbeitsmappe (.xlsx)“."
+            msg(
+                "Bitte laden Sie eine Excel-Arbeitsmappe (.xlsx) oder eine JSON-Datei hoch. "
+                "Speichern Sie die Datei dazu als „Excel-Arbeitsmappe (.xlsx)“."
+            )
         )
     if name.endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
         return "xlsx"
     if name.endswith(".json") or data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return "json"
-    raise _fail("Bitte laden Sie eine Excel-Arbeitsmappe (.xlsx) oder eine JSON-Datei hoch.")
+    raise _fail(msg("Bitte laden Sie eine Excel-Arbeitsmappe (.xlsx) oder eine JSON-Datei hoch."))
 
 
 def _json_document(data: bytes) -> Any:
@@ -243,24 +253,29 @@ def _json_document(data: bytes) -> Any:
         return exchange.parse_json(data, where="file", subject="Die Datei")
     except ValidationFailed as exc:
         for error in exc.errors:
-            error.location = error.location or "Datei"
+            error.location = error.location or msg("Datei")
         raise ValidationFailed(exc.errors, exc.errors[0].message) from None
 
 
 def _state_problem(t: Target) -> str | None:
     if t.report is None:
         if t.cycle.status != "open":
-            return "Diese Berichtsrunde ist geschlossen."
+            return msg("Diese Berichtsrunde ist geschlossen.")
         if not cycles.covers(t.cycle, t.municipality.key):
-            return f"Die Runde {t.cycle.code} umfasst {t.municipality.name} nicht."
+            return msg(
+                "Die Runde %(code)s umfasst %(name)s nicht.",
+                code=t.cycle.code,
+                name=t.municipality.name,
+            )
         return None
     if t.report.state in reports.EDITABLE:
         return None
     label = STATE_LABELS.get(ReportState(t.report.state), t.report.state)
-    return (
-        f"Der Bericht ist im Zustand „{label}“ und kann gerade nicht bearbeitet werden; "
+    return msg(
+        "Der Bericht ist im Zustand „%(state)s“ und kann gerade nicht bearbeitet werden; "
         "eine Datei lässt sich erst wieder hochladen, wenn er zurückgegeben oder zur Korrektur "
-        "geöffnet ist."
+        "geöffnet ist.",
+        state=Message(label),  # a state label, translated as the pages translate it
     )
 
 
@@ -290,9 +305,11 @@ def upload(
     if problem:
         raise Conflict(problem)
     if not data:
-        raise _fail("Die Datei ist leer.")
+        raise _fail(msg("Die Datei ist leer."))
     if len(data) > upload_limit():
-        raise _fail(f"Die Datei ist zu groß (höchstens {size_label(upload_limit())}).")
+        raise _fail(
+            msg("Die Datei ist zu groß (höchstens %(size)s).", size=size_label(upload_limit()))
+        )
     kind = file_kind(filename, data)
     template = _template(t)
     current = _current(t)
@@ -337,7 +354,7 @@ def _workbook_document(
             assign_ids=reports.assign_ids,
         )
     except workbook.UnreadableWorkbook as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(exc.message) from None
     if result.document is None:
         errors = result.locate([])
         raise ValidationFailed(errors, errors[0].message if errors else "")
@@ -349,7 +366,7 @@ def _workbook_document(
     errors = result.locate(validation)
     if errors:
         raise ValidationFailed(
-            errors, "Die Arbeitsmappe enthält Fehler; es wurde nichts gespeichert."
+            errors, msg("Die Arbeitsmappe enthält Fehler; es wurde nichts gespeichert.")
         )
     if not replace and result.meta.get("base") != workbook.content_hash(current):
         _check_lost_changes(result, template, current)
@@ -373,19 +390,24 @@ def _check_lost_changes(
     described = describe(lost, current, template)
     if not result.meta.get("municipality"):
         raise DraftChanged(
-            "Diese Arbeitsmappe ist die leere Vorlage der Runde, Ihr Entwurf enthält aber "
-            "schon Angaben. Beim Hochladen ersetzt die Arbeitsmappe den ganzen Entwurf. "
-            "Bitte bestätigen Sie das, oder laden Sie die Arbeitsmappe Ihres Entwurfs "
-            "herunter.",
+            msg(
+                "Diese Arbeitsmappe ist die leere Vorlage der Runde, Ihr Entwurf enthält aber "
+                "schon Angaben. Beim Hochladen ersetzt die Arbeitsmappe den ganzen Entwurf. "
+                "Bitte bestätigen Sie das, oder laden Sie die Arbeitsmappe Ihres Entwurfs "
+                "herunter."
+            ),
             lost,
             described,
         )
     raise DraftChanged(
-        "Der Entwurf wurde geändert, seit diese Arbeitsmappe heruntergeladen wurde "
-        f"(Stand der Arbeitsmappe: {result.meta.get('created_at') or 'unbekannt'}). "
-        "Beim Hochladen würde sie diese Änderungen überschreiben. Laden Sie die "
-        "Arbeitsmappe neu herunter und übertragen Sie Ihre Änderungen – oder bestätigen "
-        "Sie, dass die Arbeitsmappe den Entwurf ersetzen soll.",
+        msg(
+            "Der Entwurf wurde geändert, seit diese Arbeitsmappe heruntergeladen wurde "
+            "(Stand der Arbeitsmappe: %(created)s). "
+            "Beim Hochladen würde sie diese Änderungen überschreiben. Laden Sie die "
+            "Arbeitsmappe neu herunter und übertragen Sie Ihre Änderungen – oder bestätigen "
+            "Sie, dass die Arbeitsmappe den Entwurf ersetzen soll.",
+            created=result.meta.get("created_at") or msg("unbekannt"),
+        ),
         lost,
         described,
     )

@@ -11,10 +11,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from omk import downloads
+from omk import downloads, workbook
 from omk.errors import Conflict, ValidationFailed
 from omk.policy import Action, authorize_or_404, permission
-from omk.services import cycles, report_files, workbook
+from omk.services import cycles, report_files
 
 bp = Blueprint("report_files", __name__, url_prefix="/berichte")
 

@@ -1,6 +1,6 @@
 """Measure the largest workbook OMK makes: ``python -m tests.benchmarks.largest_workbook``.
 
-The limits of an uploaded workbook (``omk/services/workbook.py``, MAX_*) are sized from these
+The limits of an uploaded workbook (``omk/workbook/layout.py``, MAX_*) are sized from these
 numbers. The report is the largest the template allows: 300 practices (the schema's maxItems),
 each with 50 actors, every text at its maximum length (ordinary German text with ``&`` and
 ``<`` in it), 30 links of 2,000 characters, and every indicator linked to 100 practices. For
@@ -21,9 +21,8 @@ import time
 import zipfile
 from typing import Any
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import load_content
-from omk.services import workbook
 from tests import factories
 
 ESSEN = "05113000"

@@ -86,8 +86,9 @@ def publish_practices() -> dict[str, str]:
     returns practice id (UUID) → demo id (``d001`` …). Needs an app context."""
     from flask import current_app
 
+    from omk import demo
     from omk.policy import SYSTEM
-    from omk.services import cycles, demo, reports
+    from omk.services import cycles, reports
     from omk.services.register_import import import_register
 
     import_register(REGISTER)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -84,7 +85,10 @@ def at_dangerous_point(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...
                 writer.trigger()
             return result
 
-        monkeypatch.setattr(reports, name, wrapped)
+        # reports is a package: patch the name in every module of it that calls it
+        for module in (reports, *vars(reports).values()):
+            if isinstance(module, ModuleType) and getattr(module, name, None) is original:
+                monkeypatch.setattr(module, name, wrapped)
 
     yield install
 

@@ -15,12 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from omk import workbook
 from omk.downloads import ascii_filename, content_disposition
 from omk.errors import ValidationFailed
 from omk.extensions import db
 from omk.models import User
 from omk.models.reporting import Cycle
-from omk.services import cycles, reports, workbook
+from omk.services import cycles, reports
 from omk.services.transaction import unit_of_work
 from tests import factories
 from tests import workbook_fixtures as fx

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.models import User
 from omk.models.reporting import Report
-from omk.services import cycles, reports, workbook
+from omk.services import cycles, reports
 from tests import factories
 from tests import workbook_fixtures as fx
 from tests.conftest import login

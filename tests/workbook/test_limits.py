@@ -17,11 +17,11 @@ from flask_babel import refresh
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import Content, ReportTemplate
 from omk.errors import OmkError, ValidationFailed
 from omk.models import User
-from omk.services import report_files, reports, workbook
+from omk.services import report_files, reports
 from omk.services.reports import assign_ids
 from tests import factories
 from tests import workbook_fixtures as fx

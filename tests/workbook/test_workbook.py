@@ -13,10 +13,9 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from omk import exchange
+from omk import exchange, workbook
 from omk.content import Content, ReportTemplate
 from omk.errors import FieldError
-from omk.services import workbook
 from omk.services.reports import assign_ids
 from tests import factories
 from tests import workbook_fixtures as fx

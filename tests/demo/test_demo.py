@@ -15,13 +15,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from omk import demo as demo_service
 from omk import exchange
+from omk.demo import CYCLES, Flow, Profile, SourcePractice
 from omk.extensions import Base, db
 from omk.models.accounts import User
 from omk.models.reporting import Cycle, Report, ReportState
 from omk.services import accounts, cycles, reports
-from omk.services import demo as demo_service
-from omk.services.demo import CYCLES, Flow, Profile, SourcePractice
 from omk.services.register_import import import_register
 from tests.conftest import FULL_REGISTER, SAMPLE_REGISTER, _reset_postgres, login
 
