@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from omk.extensions import Base
@@ -38,6 +39,27 @@ class ReportState(StrEnum):
     SUBMITTED = "submitted"
     RETURNED = "returned"
     ACCEPTED = "accepted"
+
+
+class CycleStatus(StrEnum):
+    """Whether a cycle takes reports."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def _enum_column(enum: type[StrEnum], length: int) -> SAEnum:
+    """A column holding ``enum``'s values as plain text (VARCHAR, the schema as before; the
+    table's CHECK constraint, where there is one, stays the database's guard); read back as
+    enum members, which compare equal to their strings."""
+    return SAEnum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 STATE_LABELS = {
@@ -65,7 +87,9 @@ class Cycle(Base):
     deadline: Mapped[date] = mapped_column(Date)
     objectives: Mapped[str] = mapped_column(Text, default="")  # Markdown
     template_version: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[CycleStatus] = mapped_column(
+        _enum_column(CycleStatus, 10), default=CycleStatus.OPEN
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -104,7 +128,9 @@ class Report(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
     municipality_key: Mapped[str] = mapped_column(ForeignKey("municipality.key"), index=True)
-    state: Mapped[str] = mapped_column(String(12), default=ReportState.DRAFT.value)
+    state: Mapped[ReportState] = mapped_column(
+        _enum_column(ReportState, 12), default=ReportState.DRAFT
+    )
     template_version: Mapped[str] = mapped_column(String(20))
     # The edit check: raised by every save and transition; a stale value means someone else saved.
     edit_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -18,7 +18,7 @@ from omk.messages import msg
 from omk.models.accounts import Role, User
 from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
-from omk.models.reporting import Cycle, CycleRegion, Report, ReportState
+from omk.models.reporting import Cycle, CycleRegion, CycleStatus, Report, ReportState
 from omk.policy import Action, authorize
 from omk.services import audit
 from omk.services.transaction import unit_of_work
@@ -29,7 +29,7 @@ log = logging.getLogger("omk.cycles")
 def open_cycles() -> list[Cycle]:
     """Cycles currently open for reports, earliest deadline first."""
     return list(
-        db.session.scalars(select(Cycle).where(Cycle.status == "open").order_by(Cycle.deadline))
+        db.session.scalars(select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline))
     )
 
 
@@ -141,7 +141,7 @@ def create_cycle(
             deadline=deadline,
             objectives=objectives,
             template_version=template_version,
-            status="open",
+            status=CycleStatus.OPEN,
             created_by_id=getattr(actor, "id", None),
             regions=[CycleRegion(prefix=p) for p in regions],
         )
@@ -173,7 +173,7 @@ def update_cycle(
         cycle.template_version,
         existing=cycle,
     )
-    if status not in ("open", "closed"):
+    if status not in set(CycleStatus):
         errors.append(FieldError("status", msg("Status: offen oder geschlossen.")))
     if errors:
         raise ValidationFailed(errors)
@@ -181,7 +181,7 @@ def update_cycle(
         before = cycle.status
         cycle.title, cycle.objectives = title.strip() or cycle.title, objectives
         cycle.period_start, cycle.period_end, cycle.deadline = period_start, period_end, deadline
-        cycle.status = status
+        cycle.status = CycleStatus(status)
         audit.record(actor, "cycle.update", cycle, from_state=before, to_state=status)
     return cycle
 
