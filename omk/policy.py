@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, Response, g, has_request_context, request
 from flask_login import current_user
@@ -114,6 +114,30 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
     Role.ADMIN: frozenset(set(Action) - {Action.PUBLIC} - DRAFT_ACTIONS - OWN_MUNICIPALITY_ACTIONS),
 }
+
+
+class Actor(Protocol):
+    """Who acts on something: a :class:`~omk.models.accounts.User`, the command line's
+    :data:`SYSTEM`, or (where services accept ``None``) nobody in particular, the trusted
+    command line as well. What the policy and the audit log read of it."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def scope(self) -> str | None: ...
+
+    @property
+    def municipality_key(self) -> str | None: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def is_active(self) -> bool: ...
 
 
 class SystemActor:

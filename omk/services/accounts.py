@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -28,7 +28,7 @@ from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Report, Revision
 from omk.models.types import utcnow
-from omk.policy import SYSTEM, Action, can
+from omk.policy import SYSTEM, Action, Actor, can
 from omk.services import audit, notify, throttle
 from omk.services.throttle import LoginThrottled
 from omk.services.transaction import after_commit, lock, unit_of_work
@@ -172,7 +172,7 @@ def resolve_reporting_key(ags: str) -> str:
 
 
 def create_user(
-    actor: Any,
+    actor: Actor | None,
     email: str,
     role: str,
     *,
@@ -334,7 +334,7 @@ def _end_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-def set_password(actor: Any, user: User, password: str) -> None:
+def set_password(actor: Actor | None, user: User, password: str) -> None:
     """Set a new password and end every session of the account (the caller may start a new one)."""
     problems = password_problems(password, user.email)
     if problems:
@@ -367,7 +367,7 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def update_user(
-    actor: Any,
+    actor: Actor | None,
     user: User,
     *,
     name: str | None = None,
@@ -426,14 +426,14 @@ def update_user(
 # --- who may add whom -----------------------------------------------------------------------
 
 
-def _actor_id(actor: Any) -> int | None:
+def _actor_id(actor: Actor | None) -> int | None:
     """The id to record as an account's creator: None for the command line."""
     if actor is None or actor is SYSTEM:
         return None
     return getattr(actor, "id", None)
 
 
-def _is_user(actor: Any) -> bool:
+def _is_user(actor: Actor | None) -> TypeGuard[User]:
     return isinstance(actor, User)
 
 
@@ -464,7 +464,7 @@ def active_reporters(key: str, *, excluding: int | None = None) -> list[User]:
     return list(db.session.scalars(query.order_by(User.id)))
 
 
-def _authorize_account(actor: Any, account: User) -> None:
+def _authorize_account(actor: Actor | None, account: User) -> None:
     """Raise Forbidden unless ``actor`` may give out (or change) ``account``: the operator
     any, a reviewer those of its region (omk.policy), a reporter only reporters of its own
     municipality. The command line (actor None or SYSTEM) may do anything."""
@@ -478,7 +478,7 @@ def _authorize_account(actor: Any, account: User) -> None:
 
 
 def _check_reporter_change(
-    actor: Any, user: User | None, after: User, *, was_active_reporter_of: str | None
+    actor: Actor | None, user: User | None, after: User, *, was_active_reporter_of: str | None
 ) -> None:
     """A reviewer gives a municipality its first reporter, and no other: further reporters
     are invited by the municipality's own reporters or the operator (a reviewer could
@@ -509,7 +509,7 @@ def _check_reporter_change(
         )
 
 
-def _tell_municipality(actor: Any, user: User, was_member_of: str | None) -> None:
+def _tell_municipality(actor: Actor | None, user: User, was_member_of: str | None) -> None:
     """After the commit, tell the municipality's active reporters that an account was added
     to it (not the new account, nor the one who added it)."""
     key = _membership(user)
@@ -519,7 +519,7 @@ def _tell_municipality(actor: Any, user: User, was_member_of: str | None) -> Non
     recipients = [r for r in active_reporters(key) if r.id not in skip]
     if not recipients:
         return
-    added, by = user, (actor if _is_user(actor) else None)
+    added, by = user, (actor if _is_user(actor) else None)  # a User or nobody
     after_commit(lambda: notify.account_added(recipients, added, by))
 
 
@@ -575,7 +575,7 @@ def _created_by_any(roots: set[int]) -> set[int]:
     return found
 
 
-def check_not_own_invitee(actor: Any, report: Report) -> None:
+def check_not_own_invitee(actor: Actor | None, report: Report) -> None:
     """Raise Forbidden when a reviewer would accept a report that an account it invited
     edited or submitted: such a report needs another reviewer or the operator.
 
@@ -618,7 +618,7 @@ def check_not_own_invitee(actor: Any, report: Report) -> None:
     )
 
 
-def accept_refusal(actor: Any, report: Report) -> str | None:
+def accept_refusal(actor: Actor | None, report: Report) -> str | None:
     """Why ``actor`` may not accept ``report`` under the four-eyes rule, or None: lets the
     review page offer only the decisions this reviewer can take."""
     try:
@@ -684,7 +684,7 @@ def send_password_link(user: User, *, invitation: bool) -> None:
 # --- API tokens ---------------------------------------------------------------------------
 
 
-def create_token(actor: Any, user: User, label: str = "", days: int | None = None) -> str:
+def create_token(actor: Actor | None, user: User, label: str = "", days: int | None = None) -> str:
     """Create an API token for ``user``; returns the token (shown once, stored hashed)."""
     days = days or current_app.config["API_TOKEN_DAYS"]
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -714,7 +714,7 @@ def user_for_token(token: str) -> User | None:
     return row.user
 
 
-def revoke_token(actor: Any, token_id: int) -> None:
+def revoke_token(actor: User, token_id: int) -> None:
     """Revoke one of the actor's tokens (admins: anyone's)."""
     row = db.session.get(ApiToken, token_id)
     if row is None or (row.user_id != actor.id and actor.role != Role.ADMIN):

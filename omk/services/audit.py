@@ -8,6 +8,7 @@ from flask import has_request_context, request
 
 from omk.extensions import db
 from omk.models.audit import AuditEntry
+from omk.policy import Actor
 
 
 def client_address() -> str | None:
@@ -18,7 +19,7 @@ def client_address() -> str | None:
 
 
 def record(
-    actor: Any,
+    actor: Actor | None,
     action: str,
     obj: Any = None,
     *,

@@ -19,7 +19,7 @@ from omk.models.accounts import Role, User
 from omk.models.audit import AuditEntry
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, CycleRegion, CycleStatus, Report, ReportState
-from omk.policy import Action, authorize
+from omk.policy import Action, Actor, authorize
 from omk.services import audit
 from omk.services.transaction import unit_of_work
 
@@ -29,7 +29,9 @@ log = logging.getLogger("omk.cycles")
 def open_cycles() -> list[Cycle]:
     """Cycles currently open for reports, earliest deadline first."""
     return list(
-        db.session.scalars(select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline))
+        db.session.scalars(
+            select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline)
+        )
     )
 
 
@@ -111,7 +113,7 @@ def _check_cycle(
 
 
 def create_cycle(
-    actor: Any,
+    actor: Actor | None,
     code: str,
     period_start: date,
     period_end: date,
@@ -152,7 +154,7 @@ def create_cycle(
 
 
 def update_cycle(
-    actor: Any,
+    actor: Actor | None,
     cycle: Cycle,
     *,
     title: str,

@@ -26,7 +26,7 @@ from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.messages import Message, msg
 from omk.models.register import Municipality
 from omk.models.reporting import STATE_LABELS, Cycle, Report, ReportState
-from omk.policy import Action, authorize
+from omk.policy import Action, Actor, authorize
 from omk.services import cycles, reports
 
 log = logging.getLogger("omk.report_files")
@@ -84,7 +84,7 @@ def _now() -> str:
 # --- downloads -------------------------------------------------------------------------------
 
 
-def draft_workbook(actor: Any, t: Target) -> tuple[str, bytes]:
+def draft_workbook(actor: Actor | None, t: Target) -> tuple[str, bytes]:
     """The workbook of a municipality's draft (empty before the report is started)."""
     authorize(Action.REPORT_READ_DRAFT, t.policy_target, user=actor)
     if t.report is None and not cycles.covers(t.cycle, t.municipality.key):
@@ -116,7 +116,7 @@ def draft_workbook(actor: Any, t: Target) -> tuple[str, bytes]:
     return f"omk-bericht-{t.cycle.code}-{t.ags}.xlsx", data
 
 
-def blank_workbook(actor: Any, cycle: Cycle) -> tuple[str, bytes]:
+def blank_workbook(actor: Actor | None, cycle: Cycle) -> tuple[str, bytes]:
     """The empty workbook of a cycle, for any reporter whose municipality the cycle covers."""
     key = getattr(actor, "municipality_key", None)
     if not key:
@@ -279,14 +279,14 @@ def _state_problem(t: Target) -> str | None:
     )
 
 
-def editable_problem(actor: Any, t: Target) -> str | None:
+def editable_problem(actor: Actor | None, t: Target) -> str | None:
     """Why no file can be uploaded into this report now (None when it can)."""
     authorize(Action.REPORT_EDIT, t.policy_target, user=actor)
     return _state_problem(t)
 
 
 def upload(
-    actor: Any,
+    actor: Actor | None,
     t: Target,
     filename: str,
     data: bytes,

@@ -20,6 +20,7 @@ from omk.models.reporting import (
     ReviewEvent,
 )
 from omk.models.types import utcnow
+from omk.policy import Actor
 from omk.services import audit
 from omk.services.transaction import lock
 
@@ -38,7 +39,12 @@ def template_of(report: Report) -> ReportTemplate:
 
 
 def _event(
-    report: Report, actor: Any, action: str, before: str | None, after: str | None, **kw: Any
+    report: Report,
+    actor: Actor | None,
+    action: str,
+    before: str | None,
+    after: str | None,
+    **kw: Any,
 ) -> None:
     db.session.add(
         ReviewEvent(

@@ -20,7 +20,7 @@ from omk.models.reporting import (
     Revision,
 )
 from omk.models.types import utcnow
-from omk.policy import Action, authorize, can, in_scope
+from omk.policy import Action, Actor, authorize, can, in_scope
 from omk.services import cycles, outbox, register
 from omk.services.reports._shared import _claim, _event, _locked, content, template_of
 from omk.services.reports.documents import (
@@ -45,7 +45,7 @@ from omk.services.transaction import unit_of_work
 
 
 def import_document(
-    actor: Any, doc: Any, *, publish: bool = False, edit_version: int | None = None
+    actor: Actor | None, doc: Any, *, publish: bool = False, edit_version: int | None = None
 ) -> tuple[Report, bool]:
     """Import one document: into the draft (reporters, API), or straight as the published
     revision (``publish``, admin use when moving data between instances). Returns the report
@@ -133,7 +133,7 @@ def import_document(
     return report, True
 
 
-def export_documents(actor: Any, cycle: Cycle, region: str = "") -> list[dict[str, Any]]:
+def export_documents(actor: Actor | None, cycle: Cycle, region: str = "") -> list[dict[str, Any]]:
     """The published documents of a cycle (optionally within an AGS prefix). Drafts never."""
     if actor is not None:
         authorize(Action.REPORT_EXPORT, region or "", user=actor)
@@ -182,7 +182,7 @@ def source_of_continuation(previous: Report) -> dict[str, Any]:
 
 
 def carry_forward(
-    actor: Any, report: Report, practice_ids: list[str], *, edit_version: int | None
+    actor: Actor | None, report: Report, practice_ids: list[str], *, edit_version: int | None
 ) -> int:
     """Continue practices of the previous report in this one, keeping their ids (lineage)."""
     authorize(Action.REPORT_EDIT, report, user=actor)

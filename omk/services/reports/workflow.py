@@ -26,7 +26,7 @@ from omk.models.reporting import (
     Revision,
 )
 from omk.models.types import utcnow
-from omk.policy import Action, authorize
+from omk.policy import Action, Actor, authorize
 from omk.services import accounts, audit, cycles, notify, outbox, register
 from omk.services.reports._shared import (
     EDITABLE,
@@ -92,7 +92,7 @@ def _refuse_foreign_ids(report: Report, doc: dict[str, Any]) -> None:
         raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde gespeichert."))
 
 
-def _new_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
+def _new_report(actor: Actor | None, cycle: Cycle, municipality: Municipality) -> Report:
     """Create the report row (inside the unit of work in progress)."""
     report = Report(
         cycle_id=cycle.id,
@@ -107,7 +107,7 @@ def _new_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
     return report
 
 
-def start_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report:
+def start_report(actor: Actor | None, cycle: Cycle, municipality: Municipality) -> Report:
     """Start the report of a municipality in a cycle (idempotent: returns an existing one)."""
     existing = find_report(cycle, municipality.key)
     if existing is not None:
@@ -130,7 +130,9 @@ def start_report(actor: Any, cycle: Cycle, municipality: Municipality) -> Report
     return report
 
 
-def save_document(actor: Any, report: Report, doc: Any, *, edit_version: int | None) -> bool:
+def save_document(
+    actor: Actor | None, report: Report, doc: Any, *, edit_version: int | None
+) -> bool:
     """Replace the working copy with ``doc`` (validated whole). Returns False when nothing
     changed. Conflict when the report is not editable or someone saved meanwhile."""
     authorize(Action.REPORT_EDIT, report, user=actor)
@@ -149,7 +151,7 @@ def save_document(actor: Any, report: Report, doc: Any, *, edit_version: int | N
     return True
 
 
-def submit(actor: Any, report: Report, *, edit_version: int | None = None) -> Revision:
+def submit(actor: Actor | None, report: Report, *, edit_version: int | None = None) -> Revision:
     """Check completeness, freeze the next revision and mark the report submitted.
 
     The working copy is read after the report is locked, in the transaction that freezes it:
@@ -207,7 +209,11 @@ def _comment_fields(doc: dict[str, Any]) -> set[str]:
 
 
 def return_report(
-    actor: Any, report: Report, comments: list[tuple[str, str]], *, edit_version: int | None = None
+    actor: Actor | None,
+    report: Report,
+    comments: list[tuple[str, str]],
+    *,
+    edit_version: int | None = None,
 ) -> list[ReviewComment]:
     """Return a submitted report with comments on its fields; at least one comment."""
     authorize(Action.REPORT_REVIEW, report, user=actor)
@@ -276,7 +282,7 @@ def return_report(
     return created
 
 
-def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Revision:
+def accept(actor: Actor | None, report: Report, *, edit_version: int | None = None) -> Revision:
     """Accept the submitted revision: it becomes the published one.
 
     The revision is read after the report is locked: what is published is the revision that
@@ -316,7 +322,9 @@ def accept(actor: Any, report: Report, *, edit_version: int | None = None) -> Re
     return revision
 
 
-def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None = None) -> None:
+def reopen(
+    actor: Actor | None, report: Report, reason: str, *, edit_version: int | None = None
+) -> None:
     """Reopen an accepted report for a correction; the accepted revision stays published."""
     authorize(Action.REPORT_REVIEW, report, user=actor)
     if not reason.strip():
@@ -355,7 +363,7 @@ def reopen(actor: Any, report: Report, reason: str, *, edit_version: int | None 
         after_commit(lambda: notify.returned(report, notes, {"report": "Bericht insgesamt"}))
 
 
-def reply(actor: Any, comment: ReviewComment, text: str) -> None:
+def reply(actor: Actor | None, comment: ReviewComment, text: str) -> None:
     """The municipality answers a review comment."""
     report = db.session.get(Report, comment.report_id)
     authorize(Action.REPORT_EDIT, report, user=actor)
@@ -370,7 +378,7 @@ def reply(actor: Any, comment: ReviewComment, text: str) -> None:
 
 
 def _edit(
-    actor: Any,
+    actor: Actor | None,
     report: Report,
     change: Callable[[dict[str, Any]], dict[str, Any]],
     *,
@@ -397,7 +405,7 @@ def _edit(
 
 
 def save_practice(
-    actor: Any,
+    actor: Actor | None,
     report: Report,
     practice: dict[str, Any],
     *,
@@ -418,7 +426,7 @@ def save_practice(
 
 
 def remove_practice(
-    actor: Any, report: Report, practice_id: str, *, edit_version: int | None
+    actor: Actor | None, report: Report, practice_id: str, *, edit_version: int | None
 ) -> bool:
     """Remove a practice from the working copy, and every indicator's link to it."""
     return _edit(
@@ -430,7 +438,7 @@ def remove_practice(
 
 
 def move_practice(
-    actor: Any,
+    actor: Actor | None,
     report: Report,
     practice_id: str,
     direction: documents.Direction,
@@ -448,7 +456,7 @@ def move_practice(
 
 
 def save_indicators(
-    actor: Any,
+    actor: Actor | None,
     report: Report,
     values: dict[str, float | int],
     links: dict[str, list[str]],
@@ -467,7 +475,7 @@ def save_indicators(
 # --- the synthetic flag -------------------------------------------------------------------------
 
 
-def mark_synthetic(actor: Any, report: Report) -> None:
+def mark_synthetic(actor: Actor | None, report: Report) -> None:
     """Flag a report's indicator values as synthetic (every page showing them says so)."""
     if report.has_synthetic_indicators:
         return
