@@ -131,7 +131,8 @@ def part_query(part: QueryPart) -> str:
 
 
 def _idf(total: int, hits: int) -> float:
-    return math.log(1.0 + (total - hits + 0.5) / (hits + 0.5))
+    """Whoosh's idf (``WeightingModel.idf``): log(N / (n + 1)) + 1."""
+    return math.log(max(total, 1) / (hits + 1)) + 1.0
 
 
 class PostgresBackend:
@@ -352,9 +353,12 @@ class PostgresBackend:
                 )
                 if part.is_phrase:
                     params[f"t{n}"] = " <-> ".join(f"{_lexeme(t)}:A" for t in part.phrase)
+                    # ts_rank ignores the weight restriction: rank only a title that matches.
                     scores.append(
-                        f"CAST(:idf{n} AS float8) * {TITLE_PHRASE_BOOST}"
+                        f"CASE WHEN terms @@ CAST(:t{n} AS tsquery) THEN"
+                        f" CAST(:idf{n} AS float8) * {TITLE_PHRASE_BOOST}"
                         f" * ts_rank('{WEIGHTS}', terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
+                        " ELSE 0 END"
                     )
             params["lowest"] = lowest
             sql = (
