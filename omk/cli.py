@@ -218,10 +218,9 @@ def tokens_create(email: str, label: str, days: int | None) -> None:
 @search_cli.command("init")
 def search_init() -> None:
     """Einen leeren Suchindex anlegen, falls keiner existiert."""
-    from omk.search import ensure_index, index_dir
+    from omk.search import ensure_index
 
-    ensure_index()
-    click.echo(f"Suchindex bereit: {index_dir()}")
+    click.echo(f"Suchindex bereit: {ensure_index()}")
 
 
 @search_cli.command("sync")
@@ -558,13 +557,20 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
 @click.option("--docs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option(
     "--engine",
+    "--backend",
     "engines",
-    type=click.Choice(["whoosh", "fts5"]),
+    type=click.Choice(["whoosh", "postgres", "fts5"]),
     multiple=True,
-    help="nur diese Engine (wiederholbar; Standard: beide)",
+    help="nur diese Engine (wiederholbar; Standard: whoosh und fts5)",
 )
-def bench_search(docs: int, engines: tuple[str, ...]) -> None:
-    """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh und SQLite FTS5)."""
+@click.option(
+    "--database-url",
+    envvar="OMK_DATABASE_URL",
+    default="",
+    help="PostgreSQL für --backend postgres (Standard: OMK_DATABASE_URL; ein eigenes Schema)",
+)
+def bench_search(docs: int, engines: tuple[str, ...], database_url: str) -> None:
+    """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh, PostgreSQL, FTS5)."""
     from omk.search import bench
 
     started = time.perf_counter()
@@ -575,7 +581,9 @@ def bench_search(docs: int, engines: tuple[str, ...]) -> None:
             click.echo(f"  {engine}: {done} Dokumente ({wall:.0f} s, CPU {cpu:.0f} s)", err=True)
 
     cpu_started = time.process_time()
-    timings = bench.run(docs, progress, engines or bench.ENGINES)
+    if "postgres" in engines and not database_url.startswith("postgresql"):
+        raise click.UsageError("--backend postgres braucht --database-url postgresql+psycopg://…")
+    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url)
     click.echo(bench.table(timings))
 
 

@@ -29,6 +29,9 @@ class Defaults:
     DATABASE_URL = ""
     # Whoosh index directory; empty means <instance>/search-index.
     SEARCH_INDEX = ""
+    # Search engine: "whoosh" (an index folder on this server) or "postgres" (the table
+    # search_document in the PostgreSQL database: several app servers share one search).
+    SEARCH_BACKEND = "whoosh"
     # Embeddings for similar practices (omk/search/embeddings.py): "auto" uses the bundled
     # e5 model when it loads (AVX2), "off" ranks by German TF-IDF alone.
     EMBEDDINGS = "auto"

@@ -57,6 +57,26 @@ class FreshContextClient(FlaskClient):
         return response
 
 
+def search_backends() -> list[str]:
+    """The search backends a test marked ``search_backends`` runs with: Whoosh always, and
+    the PostgreSQL backend too when the suite runs on PostgreSQL."""
+    return ["whoosh", "postgres"] if _external_database_url() else ["whoosh"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "search_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "search_backends"
+    ):
+        metafunc.parametrize("search_backend", search_backends(), indirect=True)
+
+
+@pytest.fixture
+def search_backend(request: pytest.FixtureRequest) -> str:
+    """The app's search backend (OMK_SEARCH_BACKEND): whoosh unless a test marked
+    ``search_backends`` is parametrised with postgres too."""
+    return str(getattr(request, "param", "whoosh"))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     """The PostgreSQL URL of this run (schema created once), or None for SQLite."""
@@ -106,7 +126,9 @@ def _reset_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, postgres_url: str | None) -> Iterator[Callable[..., Flask]]:
+def make_app(
+    tmp_path: Path, postgres_url: str | None, search_backend: str
+) -> Iterator[Callable[..., Flask]]:
     """Build an app on a fresh, empty database (extra settings as keyword arguments)."""
     apps: list[Flask] = []
     if postgres_url:
@@ -116,6 +138,7 @@ def make_app(tmp_path: Path, postgres_url: str | None) -> Iterator[Callable[...,
         url = f"sqlite:///{tmp_path / 'omk-test.sqlite3'}"
 
     def build(**extra: Any) -> Flask:
+        extra.setdefault("SEARCH_BACKEND", search_backend)
         app = create_app(test_settings(tmp_path, url, **extra))
         app.test_client_class = FreshContextClient
         with app.app_context():

@@ -17,6 +17,7 @@ from omk.models.reporting import (
     ReviewEvent,
     Revision,
 )
+from omk.models.search import SearchDocument, SearchWord
 from omk.models.similarity import PracticeVector, SimilarPractice
 
 __all__ = [
@@ -42,6 +43,8 @@ __all__ = [
     "Revision",
     "Role",
     "SavedSearch",
+    "SearchDocument",
+    "SearchWord",
     "SimilarPractice",
     "User",
     "UserSession",

@@ -1,18 +1,17 @@
 """Full-text search of published practices, behind one small interface.
 
-``service`` is what the app calls (search, sync, reindex, verify); ``whoosh_index`` the
-embedded engine; ``records`` what is indexed; ``analysis`` the German text analysis shared
-with similarity; ``snippets`` the highlighted passages.
+``service`` is what the app calls (search, sync, reindex, verify); ``backend`` the interface
+of an engine, implemented by ``whoosh_backend`` (``whoosh_index``: an index folder, the
+default) and ``pg_backend`` (a table in PostgreSQL); ``records`` what is indexed;
+``analysis`` the German text analysis shared with similarity; ``snippets`` the highlighted
+passages.
 """
 
 from __future__ import annotations
 
-import gc
-import warnings
 from pathlib import Path
 
 from flask import current_app
-from whoosh import index
 
 
 def index_dir() -> Path:
@@ -20,32 +19,31 @@ def index_dir() -> Path:
     return Path(current_app.config["SEARCH_INDEX"])
 
 
-def ensure_index() -> None:
-    """Create an empty index in the configured folder if there is none."""
-    from omk.search.whoosh_index import ensure
+def ensure_index() -> str:
+    """Create an empty index if there is none; returns where the index lives."""
+    from omk.search import service
 
-    ensure(index_dir())
+    backend = service.engine()
+    backend.ensure()
+    return backend.where()
 
 
 def index_status() -> str:
-    """'ok' when the current index opens, otherwise a short reason."""
-    path = str(index_dir() / "current")
-    # Whoosh leaves a corrupt TOC's file open when reading it fails: let it be closed here,
-    # quietly, rather than as a ResourceWarning at some later garbage collection.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        problem = _open_problem(path)
-        gc.collect()
-    return problem or "ok"
+    """'ok' when the current index can be searched, otherwise a short reason."""
+    from omk.search import service
 
-
-def _open_problem(path: str) -> str | None:
     try:
-        if not index.exists_in(path):
-            return "unavailable: kein Index (omk search init)"
-        ix = index.open_dir(path)
-        ix.doc_count()
-        ix.close()
-    except Exception as exc:
-        return f"unavailable: {type(exc).__name__}"
-    return None
+        name = service.backend_name()
+    except ValueError:
+        return "unavailable: OMK_SEARCH_BACKEND"
+    if name == "whoosh":
+        # Without opening the engine: a broken index folder must not break /healthz.
+        from omk.search.whoosh_backend import open_problem
+
+        problem = open_problem(index_dir())
+    else:
+        try:
+            problem = service.engine().problem()
+        except Exception as exc:
+            problem = f"unavailable: {type(exc).__name__}"
+    return problem or "ok"

@@ -298,6 +298,7 @@ def bench_whoosh(
 ) -> Timing:
     from omk.search import analysis
     from omk.search.service import parse
+    from omk.search.whoosh_backend import whoosh_query
     from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
 
     analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
@@ -315,7 +316,7 @@ def bench_whoosh(
         clock = Clock()
         parts = parse(q.text)
         found = engine.match(
-            [p.query for p in parts],
+            [whoosh_query(p) for p in parts],
             filters=q.filters,
             version=None,
             sort="relevance",
@@ -397,13 +398,75 @@ def bench_fts5(
     return Timing("sqlite fts5", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
 
 
+def bench_postgres(
+    vocab: Vocabulary,
+    docs: int,
+    qs: list[BenchQuery],
+    database_url: str,
+    progress: Callable[[int], None] | None = None,
+) -> Timing:
+    """The PostgreSQL backend in a schema of its own (``omk_bench_<pid>``, dropped after)."""
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    from omk.extensions import Base
+    from omk.models.search import SearchDocument, SearchWord
+    from omk.search import analysis
+    from omk.search.pg_backend import PostgresBackend
+    from omk.search.service import parse
+
+    if not database_url.startswith("postgresql"):
+        raise ValueError("the postgres backend needs a PostgreSQL URL (--database-url)")
+    analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
+    schema = f"omk_bench_{os.getpid()}"
+    admin = create_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema},public"})
+    try:
+        Base.metadata.create_all(
+            engine,
+            tables=[Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)],
+        )
+        backend = PostgresBackend(engine)
+        spent = [0.0, 0.0]
+        clock = Clock()
+        backend.rebuild(_timed_batches(vocab, docs, spent, progress))
+        wall, cpu = clock.elapsed()
+        backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
+        latencies, cpus, hits = [], [], []
+        for q in qs:
+            clock = Clock()
+            found = backend.match(
+                parse(q.text),
+                filters=q.filters,
+                version=None,
+                sort="relevance",
+                offset=0,
+                limit=PER_PAGE,
+            )
+            wall_q, cpu_q = clock.elapsed()
+            latencies.append(wall_q * 1000)
+            cpus.append(cpu_q * 1000)
+            hits.append(found.total)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return Timing("postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+
+
 ENGINES = ("whoosh", "fts5")
+ALL_ENGINES = ("whoosh", "postgres", "fts5")
 
 
 def run(
     docs: int,
     progress: Callable[[str, int], None] | None = None,
     engines: tuple[str, ...] = ENGINES,
+    database_url: str = "",
 ) -> list[Timing]:
     """Generate, index and query on every engine; the index folders are thrown away."""
     vocab = vocabulary()
@@ -411,11 +474,15 @@ def run(
     timings = []
     with tempfile.TemporaryDirectory(prefix="omk-bench-") as tmp:
         folder = Path(tmp)
-        for name, bench in (("whoosh", bench_whoosh), ("fts5", bench_fts5)):
+        for name in ALL_ENGINES:
             if name not in engines:
                 continue
             step = (lambda n, name=name: progress(name, n)) if progress else None
-            timings.append(bench(vocab, docs, qs, folder, step))
+            if name == "postgres":
+                timings.append(bench_postgres(vocab, docs, qs, database_url, step))
+            else:
+                bench = bench_whoosh if name == "whoosh" else bench_fts5
+                timings.append(bench(vocab, docs, qs, folder, step))
     return timings
 
 
@@ -435,7 +502,8 @@ def table(timings: list[Timing]) -> str:
             f"{statistics.mean(t.hits):>6.0f}"
         )
     lines.append(
-        "(Whoosh: service.parse + WhooshIndex.match with all facet counts, without the database "
+        "(Whoosh: service.parse + WhooshIndex.match, PostgreSQL: service.parse + "
+        "PostgresBackend.match, both with all facet counts, without the database "
         "check of the hits; FTS5: AND of the words, bm25 top 20, total, criterion and Land "
         "counts; every query timed once; hits = mean matches per query)"
     )

@@ -19,19 +19,12 @@ from typing import Any
 
 from flask import after_this_request, current_app, has_request_context
 from sqlalchemy import func, select
-from whoosh import query as wq
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry, OutboxKind
 from omk.search import analysis, records, snippets
+from omk.search.backend import HitRef, QueryPart, SearchBackend
 from omk.search.records import FACETS
-from omk.search.whoosh_index import (
-    TEXT_FIELDS,
-    WhooshIndex,
-    create_generation,
-    ensure,
-    make_current,
-)
 from omk.services import outbox
 
 log = logging.getLogger("omk.search")
@@ -42,21 +35,37 @@ MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_PARTS = 12
 SORTS = ("relevance", "newest")
-TITLE_PHRASE_BOOST = 10.0
+BACKENDS = ("whoosh", "postgres")
 
 
 def index_root() -> Path:
     return Path(current_app.config["SEARCH_INDEX"])
 
 
-def engine() -> WhooshIndex:
-    """The app's index (one per process, reused between requests)."""
-    engines: dict[str, WhooshIndex] = current_app.extensions.setdefault("omk_search", {})
-    root = str(index_root())
-    if root not in engines:
-        ensure(Path(root))
-        engines[root] = WhooshIndex(Path(root))
-    return engines[root]
+def backend_name() -> str:
+    """The configured engine: ``whoosh`` (an index folder) or ``postgres`` (a table)."""
+    name = str(current_app.config.get("SEARCH_BACKEND") or "whoosh").strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"OMK_SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
+    return name
+
+
+def engine() -> SearchBackend:
+    """The app's search backend, picked once per app from ``SEARCH_BACKEND`` (one instance
+    per process, reused between requests)."""
+    engines: dict[str, SearchBackend] = current_app.extensions.setdefault("omk_search", {})
+    name = backend_name()
+    where = str(index_root()) if name == "whoosh" else "postgres"
+    if where not in engines:
+        if name == "postgres":
+            from omk.search.pg_backend import PostgresBackend
+
+            engines[where] = PostgresBackend(db.engine)
+        else:
+            from omk.search.whoosh_backend import WhooshBackend
+
+            engines[where] = WhooshBackend(Path(where))
+    return engines[where]
 
 
 # --- keeping the index in step ------------------------------------------------------------
@@ -115,7 +124,7 @@ class Drift:
 def verify() -> Drift:
     """Compare every published version with the index."""
     expected = {r.key: r.stamp for r in records.records(None)}
-    indexed = {key: stamp for key, (stamp, _) in engine().stamps().items()}
+    indexed = engine().stamps()
     return Drift(
         missing=sorted(k for k in expected if k not in indexed),
         stale=sorted(k for k in expected if k in indexed and indexed[k] != expected[k]),
@@ -128,10 +137,8 @@ def reindex(progress: Callable[[int, int], None] | None = None) -> int:
 
     Entries committed while the rebuild reads are applied again afterwards (idempotent), so
     nothing published during a reindex is missed."""
-    root = index_root()
     start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
     lineages = records.all_lineages()
-    generation = create_generation(root)
     done = 0
 
     def batches() -> Any:
@@ -142,8 +149,7 @@ def reindex(progress: Callable[[int, int], None] | None = None) -> int:
                 progress(done, len(lineages))
             yield batch
 
-    count = engine().bulk_load(generation, batches())
-    make_current(root, generation)
+    count = engine().rebuild(batches())
     outbox.reset(CONSUMER, int(start))
     sync()
     return count
@@ -163,47 +169,28 @@ def status() -> dict[str, Any]:
 
 _PHRASE = re.compile(r'"([^"]+)"')
 
-
-@dataclass
-class Part:
-    """One unit of a query: a word (with its alternatives) or a quoted phrase."""
-
-    text: str
-    query: wq.Query
-    terms: set[str]
-    is_phrase: bool = False
-
-
-def _any_field(term: str) -> wq.Query:
-    return wq.Or([wq.Term(name, term) for name in TEXT_FIELDS])
+#: One unit of a query: a word (with its alternatives) or a quoted phrase.
+Part = QueryPart
 
 
 def parse(text: str) -> list[Part]:
-    """A query's parts: quoted phrases, and words or synonym phrases with their alternatives."""
+    """A query's parts: quoted phrases, and words or synonym phrases with their alternatives.
+
+    A phrase in the title counts most (each backend boosts it): a practice's exact title in
+    quotes finds that practice first."""
     text = (text or "")[:MAX_QUERY_LENGTH]
     parts: list[Part] = []
     for phrase in _PHRASE.findall(text):
-        words = analysis.terms(phrase, "query")
-        if len(words) == 1:
-            parts.append(Part(phrase, _any_field(words[0]), set(words)))
-        elif words:
-            # A phrase in the title counts most: a practice's exact title in quotes finds
-            # that practice first.
-            q = wq.Or(
-                [wq.Phrase(name, words) for name in TEXT_FIELDS]
-                + [wq.Phrase("title", words, boost=TITLE_PHRASE_BOOST)]
+        words = tuple(analysis.terms(phrase, "query"))
+        if words:
+            parts.append(
+                Part(phrase, alternatives=(words,) if len(words) == 1 else (), phrase=words)
             )
-            parts.append(Part(phrase, q, set(words), is_phrase=True))
     rest = _PHRASE.sub(" ", text)
     for part in analysis.expand_query(rest):
-        alternatives = [
-            wq.And([_any_field(t) for t in alt]) if len(alt) > 1 else _any_field(alt[0])
-            for alt in part.alternatives
-            if alt
-        ]
+        alternatives = tuple(alt for alt in part.alternatives if alt)
         if alternatives:
-            terms = {t for alt in part.alternatives for t in alt}
-            parts.append(Part(part.text, wq.Or(alternatives), terms))
+            parts.append(Part(part.text, alternatives=alternatives))
     return parts[:MAX_QUERY_PARTS]
 
 
@@ -260,7 +247,7 @@ def search(
     if cycle:
         filters = {k: v for k, v in filters.items() if k != "cycles"}
     match = engine().match(
-        [p.query for p in parts],
+        parts,
         filters=filters,
         version=cycle or None,
         sort=sort if sort in SORTS else "relevance",
@@ -311,33 +298,22 @@ def matching_versions(
     parts = parse(text)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     match = engine().match(
-        [p.query for p in parts],
+        parts,
         filters=filters,
         version=cycle or None,
         sort="newest",
         offset=0,
         limit=limit,
     )
-    idx = engine()
-    out = []
-    for docnum, _ in match.page:
-        stored = idx.stored(docnum)
-        out.append((str(stored["practice_id"]), int(stored["revision_id"])))
-    return out
+    return [(ref.practice_id, ref.revision_id) for ref in match.page]
 
 
-def _checked_hits(page: list[tuple[int, float]], terms: set[str]) -> list[Hit]:
+def _checked_hits(page: list[HitRef], terms: set[str]) -> list[Hit]:
     """The page's hits, each re-checked against the database: a hit that is no longer
     published is dropped, logged as drift and its lineage queued for resync."""
     from omk.models.reporting import Cycle, Practice, Report
 
-    idx = engine()
-    candidates = []
-    for docnum, score in page:
-        stored = idx.stored(docnum)
-        candidates.append(
-            Hit(stored["practice_id"], stored["version"], int(stored["revision_id"]), score)
-        )
+    candidates = [Hit(ref.practice_id, ref.version, ref.revision_id, ref.score) for ref in page]
     published = records.published_pairs((h.practice_id, h.revision_id) for h in candidates)
     stale = [h for h in candidates if (h.practice_id, h.revision_id) not in published]
     if stale:
@@ -407,14 +383,13 @@ def _suggestion(text: str, parts: list[Part], part_hits: list[int]) -> str | Non
         return None
     suggestion = text
     changed = False
-    with engine().searcher() as s:
-        corrector = s.corrector("words")
-        for part in missing:
-            word = part.text.strip()
-            if " " in word or len(word) < 4:
-                continue
-            found = corrector.suggest(analysis.fold(word), limit=1, maxdist=2)
-            if found and found[0] != analysis.fold(word):
-                suggestion = re.sub(re.escape(word), found[0], suggestion, count=1)
-                changed = True
+    backend = engine()
+    for part in missing:
+        word = part.text.strip()
+        if " " in word or len(word) < 4:
+            continue
+        found = backend.suggest(analysis.fold(word))
+        if found and found != analysis.fold(word):
+            suggestion = re.sub(re.escape(word), found, suggestion, count=1)
+            changed = True
     return suggestion if changed else None

@@ -1,14 +1,19 @@
 """Search quality on the hand-judged evaluation set (issue 10, item 10).
 
-    python -m tests.search.evaluate [--split dev|heldout|all]
+    python -m tests.search.evaluate [--split dev|heldout|all] [--database-url URL]
 
-Builds an app on a throwaway SQLite database in a temporary folder, imports the register,
+Builds an app on a throwaway SQLite database in a temporary folder (or, with
+``--database-url`` / ``OMK_DATABASE_URL`` naming PostgreSQL, on that database: its public
+schema is dropped and created again, so give it a throwaway one), imports the register,
 publishes the 121 demo practices (``content/practices/practices.jsonl``, one report per
 municipality in one cycle, through ``reports.import_document(..., publish=True)``), rebuilds
 the search index from the database and runs every query of ``tests/search/eval/queries.yaml``
 with its facets on each engine:
 
-- ``omk`` — the product's search (``omk.search.service.search``, hit check included);
+- ``omk`` — the product's search (``omk.search.service.search``, hit check included) on the
+  Whoosh backend;
+- ``omk-pg`` — the same on the PostgreSQL backend (``OMK_SEARCH_BACKEND=postgres``; only on
+  PostgreSQL);
 - ``fts5`` — plain SQLite FTS5 on the same documents, as a naive engine would run it: default
   ``unicode61`` tokenizer with ``remove_diacritics 2``, every query word required (AND),
   quoted phrases as FTS5 phrases, ``bm25()`` ranking, facets as SQL filters;
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sqlite3
 import sys
@@ -61,15 +67,19 @@ Ranker = Callable[[Query], list[str]]
 # --- the corpus ----------------------------------------------------------------------------
 
 
-def build_app(folder: Path) -> Flask:
-    """An app on a fresh SQLite database and search index inside ``folder``."""
+def build_app(folder: Path, database_url: str = "") -> Flask:
+    """An app on a fresh database (SQLite inside ``folder`` unless ``database_url`` names a
+    throwaway PostgreSQL database) and a search index inside ``folder``."""
+    from sqlalchemy import text
+
     from omk import create_app
     from omk.extensions import Base, db
 
+    postgres = database_url.startswith("postgresql")
     app = create_app(
         {
             "SECRET_KEY": "evaluation-only-secret-key-0123456789abcdef",
-            "DATABASE_URL": f"sqlite:///{folder / 'omk.sqlite3'}",
+            "DATABASE_URL": database_url if postgres else f"sqlite:///{folder / 'omk.sqlite3'}",
             "INSTANCE_PATH": str(folder / "instance"),
             "SEARCH_INDEX": str(folder / "instance" / "search-index"),
             "MAIL_BACKEND": "file",
@@ -77,6 +87,10 @@ def build_app(folder: Path) -> Flask:
         }
     )
     with app.app_context():
+        if postgres:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
         Base.metadata.create_all(db.engine)
     return app
 
@@ -120,16 +134,30 @@ def publish_practices() -> dict[str, str]:
 # --- the engines ---------------------------------------------------------------------------
 
 
-def omk_engine(app: Flask, documents: list[dict[str, Any]], ids: dict[str, str]) -> Ranker:
+def omk_engine(
+    app: Flask, documents: list[dict[str, Any]], ids: dict[str, str], backend: str = "whoosh"
+) -> Ranker:
     """The product's search, exactly as ``/suche`` calls it (first page of ten)."""
     from omk.search import service
 
+    app.config["SEARCH_BACKEND"] = backend
+    if backend != "whoosh":
+        service.reindex()
+
     def rank(q: Query) -> list[str]:
+        app.config["SEARCH_BACKEND"] = backend
         filters = {FACET_FIELDS[k]: [v] for k, v in q.facets.items()}
         results = service.search(q.text, filters=filters, per_page=K)
         return [ids.get(h.practice_id, h.practice_id) for h in results.hits]
 
     return rank
+
+
+def omk_postgres_engine(
+    app: Flask, documents: list[dict[str, Any]], ids: dict[str, str]
+) -> Ranker:
+    """The product's search on the PostgreSQL backend (the app's database must be PostgreSQL)."""
+    return omk_engine(app, documents, ids, backend="postgres")
 
 
 FTS_FIELDS = ("title", "summary", "description", "outcomes", "transferability", "actors")
@@ -234,6 +262,7 @@ def whoosh_default_engine(
 #: name → engine factory. Add the PostgreSQL backend here once it exists (item 8).
 ENGINES: dict[str, Callable[[Flask, list[dict[str, Any]], dict[str, str]], Ranker]] = {
     "omk": omk_engine,
+    "omk-pg": omk_postgres_engine,
     "fts5": fts5_engine,
     "whoosh-de": whoosh_default_engine,
 }
@@ -313,10 +342,14 @@ def report(
     return "\n".join(lines)
 
 
-def evaluate(splits: Sequence[str], engines: Sequence[str] | None = None) -> str:
+def evaluate(
+    splits: Sequence[str], engines: Sequence[str] | None = None, database_url: str = ""
+) -> str:
     queries = [q for q in load_queries() if q.split in splits]
+    postgres = database_url.startswith("postgresql")
+    chosen = [e for e in engines or ENGINES if postgres or e != "omk-pg"]
     with tempfile.TemporaryDirectory(prefix="omk-eval-") as tmp:
-        app = build_app(Path(tmp))
+        app = build_app(Path(tmp), database_url)
         with app.app_context():
             from omk.extensions import db
             from omk.search import service
@@ -331,9 +364,10 @@ def evaluate(splits: Sequence[str], engines: Sequence[str] | None = None) -> str
                 file=sys.stderr,
             )
             runs: dict[str, dict[str, list[str]]] = {}
-            for name in engines or ENGINES:
+            for name in chosen:
                 rank = ENGINES[name](app, documents, ids)
                 runs[name] = {q.id: rank(q) for q in queries}
+            app.config["SEARCH_BACKEND"] = "whoosh"
             service.engine().close()
             db.session.remove()
             db.engine.dispose()
@@ -346,9 +380,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--engine", action="append", choices=list(ENGINES), help="only these (repeatable)"
     )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OMK_DATABASE_URL", ""),
+        help="a throwaway PostgreSQL database (its public schema is recreated): adds omk-pg",
+    )
     args = parser.parse_args(argv)
     splits = SPLITS if args.split == "all" else (args.split,)
-    print(evaluate(splits, args.engine))
+    print(evaluate(splits, args.engine, args.database_url))
     return 0
 
 

@@ -20,7 +20,7 @@ from omk.search import service
 from omk.services import outbox, reports
 from tests import factories
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.search_backends]
 
 #: Municipalities of the register sample, each publishing a report of several practices.
 KEYS = ["05113000", "05315000", "05334002", "05334004", "05334016", "05334032"]
@@ -30,7 +30,8 @@ import sys
 from omk import create_app
 from omk.search import service
 app = create_app({"DATABASE_URL": sys.argv[1], "SEARCH_INDEX": sys.argv[2],
-                  "INSTANCE_PATH": sys.argv[3], "SECRET_KEY": "x" * 40, "TESTING": True})
+                  "INSTANCE_PATH": sys.argv[3], "SEARCH_BACKEND": sys.argv[4],
+                  "SECRET_KEY": "x" * 40, "TESTING": True})
 with app.app_context():
     print("started", flush=True)
     while True:  # apply the same entries again and again until killed
@@ -61,6 +62,7 @@ def test_sigkill_mid_write_loses_nothing(
             app.config["DATABASE_URL"],
             app.config["SEARCH_INDEX"],
             app.config["INSTANCE_PATH"],
+            app.config["SEARCH_BACKEND"],
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -17,6 +17,8 @@ from omk.services import following, reports
 from tests import factories
 from tests.conftest import login
 
+pytestmark = pytest.mark.search_backends
+
 ESSEN, KOELN = "05113000", "05315000"
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -16,6 +16,8 @@ from omk.services import reports
 from tests import factories
 from tests.conftest import login
 
+pytestmark = pytest.mark.search_backends
+
 ESSEN, KOELN, AACHEN = "05113000", "05315000", "05334002"
 
 

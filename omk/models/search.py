@@ -1,0 +1,57 @@
+"""The PostgreSQL search backend's tables (``OMK_SEARCH_BACKEND=postgres``).
+
+Derived data, written only by the outbox consumer ``search`` (and ``omk search sync|reindex``)
+through :mod:`omk.search.pg_backend`: one row per published version of a practice, its terms
+computed by the Python German analysis (``omk/search/analysis.py``) and stored as a
+``tsvector`` (no text-search configuration applied: the terms are stored as given), with a GIN
+index. On SQLite the tables exist too (the schema stays the same on both databases) but stay
+empty: the postgres backend refuses to start on SQLite, and the GIN index is a plain index
+there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from omk.extensions import Base
+
+#: A list of strings: text[] on PostgreSQL, JSON on SQLite (unused there).
+StringList = JSON().with_variant(ARRAY(Text()), "postgresql")
+#: The analysed terms: tsvector on PostgreSQL, text on SQLite (unused there).
+TermVector = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchDocument(Base):
+    """One published version of a practice as the postgres backend matches it."""
+
+    __tablename__ = "search_document"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "<lineage>@<cycle>"
+    practice_id: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[str] = mapped_column(String(20))  # the cycle of this version
+    latest: Mapped[bool] = mapped_column(Boolean)  # the newest published version
+    revision_id: Mapped[int] = mapped_column(Integer)
+    stamp: Mapped[str] = mapped_column(String(16))  # PracticeRecord.stamp (for verify)
+    period_end: Mapped[int] = mapped_column(Integer)  # yyyymmdd: sort by newest
+    #: "<facet>=<value>" for every facet value of the record (FACETS).
+    facets: Mapped[list[str]] = mapped_column(StringList)
+    #: Folded surface words (for "Meinten Sie …?", counted in search_word).
+    words: Mapped[list[str]] = mapped_column(StringList)
+    #: Terms of title (weight A), summary (B), body (C), actors (D), fields apart by a gap.
+    terms: Mapped[str] = mapped_column(TermVector)
+
+    __table_args__ = (
+        Index("ix_search_document_terms", "terms", postgresql_using="gin"),
+        Index("ix_search_document_latest_version", "latest", "version"),
+    )
+
+
+class SearchWord(Base):
+    """A folded surface word of the indexed documents and in how many it occurs."""
+
+    __tablename__ = "search_word"
+
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
+    documents: Mapped[int] = mapped_column(Integer)
