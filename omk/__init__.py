@@ -51,12 +51,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from omk import policy
+    from omk import assets, policy
     from omk.errors import register_error_handlers
-    from omk.security import install_headers
+    from omk.security import base_headers, install_headers
 
     register_error_handlers(app)
     install_headers(app)
+    assets.install(app, base_headers(app.config))
     policy.install(app)
     _register_template_helpers(app)
 

@@ -207,6 +207,9 @@ def _static_fetcher(static_folder: Path, static_url: str) -> Any:
                 log.warning("pdf: refused to fetch %s", url[:200])
                 raise ValueError("Die PDF-Erzeugung lädt nur eigene statische Dateien.")
             relative = unquote(urlsplit(url).path[len(urlsplit(static_url).path) :])
+            manifest = current_app.extensions.get("omk_assets")
+            if manifest is not None:  # a fingerprinted name (omk/assets.py): its source
+                relative = manifest.original(relative)
             path = (root / relative).resolve()
             if not path.is_relative_to(root) or not path.is_file():
                 self.refused.append(url)

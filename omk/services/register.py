@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from omk.compare import definitions, names
 from omk.content import DEFAULT_CONTENT_DIR
 from omk.errors import NotFound
 from omk.extensions import db
-from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport
+from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport, search_name_of
 from omk.models.reporting import Revision
 
 
@@ -53,17 +53,29 @@ def get(key: str) -> Municipality:
     return entry
 
 
-def _folded(column: Any) -> Any:
-    """``lower(column)`` that folds umlauts too (SQLite's own lower() folds ASCII only;
-    ``omk_lower`` is registered on every SQLite connection in omk/__init__.py)."""
-    if db.engine.dialect.name == "sqlite":
-        return func.omk_lower(column)
-    return func.lower(column)
-
-
 def name_matches(q: str) -> Any:
-    """A condition: the entry's name contains ``q``, case-insensitively (umlauts too)."""
-    return _folded(Municipality.name).contains(q.strip().lower(), autoescape=True)
+    """A condition: the entry's name contains ``q``, case-insensitively (umlauts too), on
+    the stored case-folded name (no function per row)."""
+    return Municipality.search_name.contains(search_name_of(q), autoescape=True)
+
+
+def _prefix(column: Any, folded: str) -> Any:
+    """``column`` starts with ``folded``, as a range both databases answer from an index."""
+    return and_(column >= folded, column < folded + "\U0010ffff")
+
+
+def name_rank(q: str) -> Any:
+    """How well an entry's name matches ``q``: 0 the place name itself ("Essen" for
+    "Essen, Stadt"), 1 the name starts with it, 2 a word of the name starts with it, 3 it
+    occurs inside a word. Lower is better."""
+    folded = search_name_of(q)
+    name = Municipality.search_name
+    return case(
+        (or_(name == folded, _prefix(name, folded + ",")), 0),
+        (_prefix(name, folded), 1),
+        (or_(*(name.contains(sep + folded, autoescape=True) for sep in (" ", "-", "("))), 2),
+        else_=3,
+    )
 
 
 def search_query(
@@ -108,15 +120,16 @@ def search(
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """One page of current register entries matching the filters, ordered by name."""
+    """One page of current register entries matching the filters: for a name, the entries
+    named so first, then those whose name starts with it, then a word of the name, then the
+    rest (each by name); otherwise by name."""
     query = search_query(q, land, level, urbanisation)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order: list[Any] = [Municipality.name, Municipality.key]
+    if q.strip() and not (q.strip().isascii() and q.strip().isdigit()):
+        order.insert(0, name_rank(q))
     items = list(
-        db.session.scalars(
-            query.order_by(Municipality.name, Municipality.key)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+        db.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
     )
     return Page(total=total, items=items, page=page, per_page=per_page)
 
@@ -181,7 +194,7 @@ def search_keys_like(q: str) -> list[str]:
         db.session.scalars(
             search_query(q, include_retired=False)
             .with_only_columns(Municipality.key)
-            .order_by(Municipality.name, Municipality.key)
+            .order_by(name_rank(q), Municipality.name, Municipality.key)
             .limit(20)
         )
     )

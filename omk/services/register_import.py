@@ -29,7 +29,13 @@ from sqlalchemy import Column, Insert, MetaData, Table, Update, bindparam, inser
 from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
-from omk.models.register import KREISFREI_TYPES, Level, Municipality, RegisterImport
+from omk.models.register import (
+    KREISFREI_TYPES,
+    Level,
+    Municipality,
+    RegisterImport,
+    search_name_of,
+)
 from omk.models.types import utcnow
 from omk.services import outbox
 from omk.services.transaction import unit_of_work
@@ -59,7 +65,7 @@ COMPARED = (
 )  # fmt: skip
 
 #: Every column the import writes, in this order (COPY and the staging table use it).
-WRITTEN = ("key", *COMPARED, "is_current", "retired_at", "updated_at")
+WRITTEN = ("key", *COMPARED, "search_name", "is_current", "retired_at", "updated_at")
 
 #: Rows per statement (and per progress step) where the database takes them in batches.
 BATCH = 2000
@@ -116,7 +122,7 @@ class Entry:
     def row(self, now: Any) -> tuple[Any, ...]:
         """The values of :data:`WRITTEN` for a current entry changed at ``now`` (a datetime,
         or the driver's form of it)."""
-        return (self.key, *self.compared(), True, None, now)
+        return (self.key, *self.compared(), search_name_of(self.name), True, None, now)
 
     def values(self) -> dict[str, Any]:
         """The entry as column values (key and :data:`COMPARED`)."""

@@ -492,6 +492,18 @@ def submit(cycle: str, ags: str) -> ResponseReturnValue:
     report = reports.get_report_for(_user(), Action.REPORT_SUBMIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
+    if request.form.get("confirm") != "1":
+        return _confirm_page(
+            report,
+            title=_("Bericht einreichen?"),
+            text=_(
+                "Der Bericht geht als neue Revision an die Prüfstelle, die ihn annimmt oder mit "
+                "Hinweisen zurückgibt. Bis dahin kann er nicht bearbeitet werden."
+            ),
+            action=_url("reports.submit", report),
+            button=_("Ja, Bericht einreichen"),
+            back=_url("reports.detail", report),
+        )
     try:
         revision = reports.submit(
             _user(), report, edit_version=request.form.get("edit_version", type=int)
@@ -580,6 +592,24 @@ def _reviewed(cycle: str, ags: str) -> Report:
     return report
 
 
+def _confirm_page(
+    report: Report, *, title: str, text: str, action: str, button: str, back: str
+) -> ResponseReturnValue:
+    """Ask once more before a step that cannot be taken back by the person taking it (no
+    script: a page with the same form, confirmed)."""
+    return render_template(
+        "reports/confirm.html",
+        report=report,
+        title=title,
+        text=text,
+        action=action,
+        button=button,
+        back=back,
+        edit_version=request.form.get("edit_version", ""),
+        form=CsrfForm(),
+    )
+
+
 @bp.post("/<cycle>/<ags>/zurueckgeben")
 @permission(Action.REPORT_REVIEW, per_object=True)
 def return_report(cycle: str, ags: str) -> ResponseReturnValue:
@@ -605,6 +635,19 @@ def return_report(cycle: str, ags: str) -> ResponseReturnValue:
 def accept(cycle: str, ags: str) -> ResponseReturnValue:
     """Accept the submitted revision: it becomes the published one."""
     report = _reviewed(cycle, ags)
+    if request.form.get("confirm") != "1":
+        return _confirm_page(
+            report,
+            title=_("Annehmen und veröffentlichen?"),
+            text=_(
+                "Die eingereichte Revision wird angenommen und für alle angemeldeten Fachkräfte "
+                "veröffentlicht; die Kommune wird benachrichtigt. Eine spätere Korrektur ist "
+                "möglich, die veröffentlichte Fassung bleibt bis dahin sichtbar."
+            ),
+            action=_url("reports.accept", report),
+            button=_("Ja, annehmen und veröffentlichen"),
+            back=_url("reports.review", report),
+        )
     try:
         reports.accept(_user(), report, edit_version=_edit_version())
     except Conflict as exc:
