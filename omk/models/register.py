@@ -97,14 +97,17 @@ class Municipality(Base):
         ),
         CheckConstraint("urbanisation IS NULL OR urbanisation IN (1, 2, 3)", name="urbanisation"),
         Index("ix_municipality_level_land", "level", "land_key"),
+        # The name search reads only this index: current entries of a level, by folded name
+        # (prefixes as ranges, substrings by scanning the index, never the table).
+        Index("ix_municipality_current_level_search", "is_current", "level", "search_name"),
     )
 
     key: Mapped[str] = mapped_column(String(9), primary_key=True)
     level: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200), index=True)
     # The name as searched: case-folded, whitespace squeezed (search_name_of); kept in step
-    # with ``name`` (here and in the import), indexed for prefix matches.
-    search_name: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+    # with ``name`` (here and in the import); see ix_municipality_current_level_search.
+    search_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     type_code: Mapped[str | None] = mapped_column(String(2))
     land_key: Mapped[str] = mapped_column(String(2))
     parent_key: Mapped[str | None] = mapped_column(ForeignKey("municipality.key"), index=True)

@@ -13,8 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from omk.compare import definitions, names
 from omk.content import DEFAULT_CONTENT_DIR
@@ -56,7 +57,10 @@ def get(key: str) -> Municipality:
 def name_matches(q: str) -> Any:
     """A condition: the entry's name contains ``q``, case-insensitively (umlauts too), on
     the stored case-folded name (no function per row)."""
-    return Municipality.search_name.contains(search_name_of(q), autoescape=True)
+    folded = search_name_of(q)
+    if db.engine.dialect.name == "sqlite":  # instr: no pattern to compile per row
+        return func.instr(Municipality.search_name, folded) > 0
+    return func.strpos(Municipality.search_name, folded) > 0
 
 
 def _prefix(column: Any, folded: str) -> Any:
@@ -124,23 +128,36 @@ def search(
     named so first, then those whose name starts with it, then a word of the name, then the
     rest (each by name); otherwise by name."""
     query = search_query(q, land, level, urbanisation)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order: list[Any] = [Municipality.name, Municipality.key]
+    # count(*) straight from the table's conditions: answered from the index alone
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True)
+    total = db.session.scalar(counted) or 0
+    # by folded name (the index's order: the first page of a long list needs no sort)
+    order: list[Any] = [Municipality.search_name, Municipality.key]
     if q.strip() and not (q.strip().isascii() and q.strip().isdigit()):
         order.insert(0, name_rank(q))
     items = list(
-        db.session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+        db.session.scalars(
+            query.options(lazyload(Municipality.parent))
+            .order_by(*order)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
     )
     return Page(total=total, items=items, page=page, per_page=per_page)
 
 
-def lands() -> list[Municipality]:
-    """The 16 Länder, by key."""
-    return list(
-        db.session.scalars(
-            select(Municipality).where(Municipality.level == Level.LAND).order_by(Municipality.key)
-        )
-    )
+@dataclass(frozen=True)
+class Land:
+    """A Land as filters list it."""
+
+    key: str
+    name: str
+
+
+def lands() -> list[Land]:
+    """The 16 Länder, by key (from the name index: no query while the register is unchanged;
+    asked directly, SQLite's planner walked all 16,068 rows in key order for them)."""
+    return [Land(key, name) for key, name in sorted(_name_index().lands.items())]
 
 
 def children(entry: Municipality, limit: int = 500) -> list[Municipality]:
@@ -204,8 +221,15 @@ def search_keys_like(q: str) -> list[str]:
 
 
 def latest_import() -> RegisterImport | None:
-    """The most recent register import (None before the first)."""
-    return db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+    """The most recent register import (None before the first); asked once per request (the
+    footer's attribution and the name index both want it)."""
+    if has_request_context() and "omk_latest_import" in g:
+        latest: RegisterImport | None = g.omk_latest_import
+        return latest
+    latest = db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+    if has_request_context():
+        g.omk_latest_import = latest
+    return latest
 
 
 def reference_date() -> date | None:

@@ -25,7 +25,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Insert, MetaData, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    MetaData,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
@@ -611,6 +622,11 @@ def import_register(
         if gone:
             writer.retire(gone, now)
         result.inserted, result.updated, result.retired = len(inserts), len(updates), len(gone)
+        if inserts or updates or gone:
+            # Fresh statistics, so the planner takes the selective index (parent_key, the
+            # name search's) over is_current, which nearly every row shares (SQLite has none
+            # until ANALYZE; PostgreSQL's autovacuum would get there later).
+            session.execute(text("ANALYZE municipality"))
         # What published pages show of a municipality (its name, population, urbanisation,
         # whether it is current) goes to the outbox, in this transaction.
         shown = [k for k in gone if entries.get(k) is None]
