@@ -32,6 +32,7 @@ from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
 from omk.errors import NotFound
 from omk.extensions import db
+from omk.links import page_base_url
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report, Revision
 from omk.services import register, reports
@@ -168,13 +169,14 @@ def previous_cycle(municipality_key: str, cycle: Cycle) -> Cycle | None:
 
 
 def document_url(report: Report) -> str:
-    """The published page's public address (from BASE_URL, never from the request's Host)."""
+    """The published page's public address (from BASE_URL, never from the request's Host
+    but in debug mode with the default base: omk/links.py)."""
     path = url_for(
         "reports.published",
         cycle=report.cycle.code,
         ags=report.municipality.reporting_ags or report.municipality_key,
     )
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    return page_base_url() + path
 
 
 # --- PDF ------------------------------------------------------------------------------------
