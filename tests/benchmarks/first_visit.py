@@ -67,7 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     cwd = args.app_dir or str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, OMK_LOG_LEVEL="WARNING", PYTHONPATH=cwd)
     server = subprocess.Popen(
-        [str(gunicorn), "-w", "1", "-b", f"{HOST}:{args.port}", "--log-level", "warning", "wsgi:app"],
+        [
+            str(gunicorn),
+            "-w",
+            "1",
+            "-b",
+            f"{HOST}:{args.port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
         cwd=cwd,
         env=env,
     )

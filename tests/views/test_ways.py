@@ -175,3 +175,42 @@ def posix_join(base: str, relative: str) -> str:
     import posixpath
 
     return posixpath.normpath(posixpath.join(posixpath.dirname(base), relative))
+
+
+def test_the_cycle_page_for_a_reviewer(app: Flask, make_user: Callable[..., User]) -> None:
+    factories.make_cycle("2025")
+    essen = make_user("reporter", municipality=ESSEN)
+    make_user("reporter", municipality="05334004")  # Alsdorf: expected, nothing started
+    reviewer = make_user("reviewer", scope="05")
+    report, _ = reports.import_document(essen, factories.document(ESSEN))
+    reports.submit(essen, report)
+    client = _as(app, reviewer)
+
+    page = client.get("/berichtsrunden/2025").text
+    assert "Ihr Ausschnitt:" in page and "Nordrhein-Westfalen (05)" in page
+    assert "Alsdorf" in page and "Essen" in page
+    only = client.get("/berichtsrunden/2025?stand=nicht_begonnen").text
+    table = only.split("<tbody", 1)[1]
+    assert "Alsdorf" in table and "Essen" not in table
+
+    csv = client.get("/berichtsrunden/2025/stand.csv?sortierung=schluessel")
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in csv.headers["Content-Disposition"]
+    lines = csv.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Schlüssel;Kommune;Stand")
+    assert [line.split(";")[0] for line in lines[1:]] == ["05113000", "05334004"]
+
+    # the queue: deadline, days since submission, state; sortable
+    queue = client.get("/berichte/?sortierung=wartezeit").text
+    assert "Tage seit Einreichung" in queue and 'aria-sort="descending"' in queue
+
+    # remind those that have not reported: once a day, audited
+    before = len(_mails(app))
+    assert client.post("/berichtsrunden/2025/erinnern").status_code == 302
+    sent = _mails(app)[before:]
+    assert len(sent) == 1 and "Alsdorf" in sent[0].get_content()
+    assert client.post("/berichtsrunden/2025/erinnern").status_code == 302
+    assert len(_mails(app)) == before + 1
+    staff = _as(app, make_user("staff"))
+    assert staff.post("/berichtsrunden/2025/erinnern").status_code == 403
+    assert staff.get("/berichtsrunden/2025/stand.csv").status_code == 403
