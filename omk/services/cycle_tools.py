@@ -9,6 +9,7 @@ audited too (``reminder.requested``: who, which cycle, which region, how many).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable
 from datetime import date
@@ -121,5 +122,5 @@ def remind(actor: Any, cycle: Cycle, within: str | None, today: date | None = No
             due.append(standing.municipality)
         audit.record(actor, "reminder.requested", cycle, region=within or "", count=len(due))
         for municipality in due:
-            after_commit(lambda m=municipality: notify.reminder(cycle, m, today))
+            after_commit(functools.partial(notify.reminder, cycle, municipality, today))
     return len(due)

@@ -25,7 +25,10 @@ MEASURE = """() => {
   for (const table of document.querySelectorAll('main table')) {
     let box = table, contained = false;
     while (box && box !== document.body) {
-      if (scrolls(box) && box.getBoundingClientRect().right <= width + 1) { contained = true; break; }
+      if (scrolls(box) && box.getBoundingClientRect().right <= width + 1) {
+        contained = true;
+        break;
+      }
       box = box.parentElement;
     }
     if (!contained && table.getBoundingClientRect().right > width + 1) {
