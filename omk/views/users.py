@@ -19,7 +19,7 @@ from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
 from omk.services import accounts, places
-from omk.views.helpers import apply_errors
+from omk.views.helpers import apply_errors, bounded_int
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
 
@@ -128,13 +128,62 @@ def _authorize_assignment(form: UserForm) -> None:
 @permission(Action.USERS_MANAGE)
 def index() -> ResponseReturnValue:
     actor = current_user._get_current_object()
-    q = request.args.get("q", "").strip()
+    q = request.args.get("q", "").strip()[:100]
+    role = request.args.get("rolle", "")
+    role = role if role in {r.value for r in Role} else ""
+    region = request.args.get("region", "").strip()
+    region = region if region.isascii() and region.isdigit() and len(region) <= 8 else ""
+    status = request.args.get("status", "")
+    status = status if status in STATUS_LABELS else ""
     query = visible_users_query(actor)
     if q:
         query = query.where(or_(User.email.contains(q.lower()), User.name.contains(q)))
-    query = query.options(selectinload(User.created_by))
-    users = [u for u in db.session.scalars(query.limit(500)) if can(actor, Action.USERS_MANAGE, u)]
-    return render_template("users/index.html", users=users, q=q)
+    if role:
+        query = query.where(User.role == role)
+    if region:
+        query = query.where(
+            or_(
+                User.municipality_key.startswith(region, autoescape=True),
+                User.scope.startswith(region, autoescape=True),
+            )
+        )
+    if status == "deaktiviert":
+        query = query.where(User.is_active.is_(False))
+    elif status == "eingeladen":
+        query = query.where(User.is_active.is_(True), User.password_hash.is_(None))
+    elif status == "aktiv":
+        query = query.where(User.is_active.is_(True), User.password_hash.is_not(None))
+    query = query.options(selectinload(User.created_by), selectinload(User.municipality))
+    users = [u for u in db.session.scalars(query) if can(actor, Action.USERS_MANAGE, u)]
+    pages = max(1, -(-len(users) // PER_PAGE))
+    try:
+        page = bounded_int(request.args.get("seite"), name="seite", lower=1, upper=pages, default=1)
+    except ValidationFailed:
+        page = 1
+    shown = users[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "users/index.html",
+        users=shown,
+        total=len(users),
+        page=page,
+        pages=pages,
+        q=q,
+        role=role,
+        region=region,
+        status=status,
+        roles=[(r.value, ROLE_LABELS[r]) for r in Role],
+        statuses=STATUS_LABELS,
+    )
+
+
+#: Accounts per page of the list.
+PER_PAGE = 50
+#: The status filter: deactivated, invited (no password yet), active.
+STATUS_LABELS = {
+    "aktiv": _l("aktiv"),
+    "eingeladen": _l("eingeladen"),
+    "deaktiviert": _l("deaktiviert"),
+}
 
 
 @bp.route("/einladen", methods=["GET", "POST"])

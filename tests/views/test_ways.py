@@ -214,3 +214,22 @@ def test_the_cycle_page_for_a_reviewer(app: Flask, make_user: Callable[..., User
     staff = _as(app, make_user("staff"))
     assert staff.post("/berichtsrunden/2025/erinnern").status_code == 403
     assert staff.get("/berichtsrunden/2025/stand.csv").status_code == 403
+
+
+def test_the_accounts_page_pages_and_filters(app: Flask, make_user: Callable[..., User]) -> None:
+    admin = make_user("admin")
+    for _ in range(55):
+        make_user("staff")
+    make_user("reviewer", scope="05")
+    client = _as(app, admin)
+    first = client.get("/konten/").text
+    assert "57 Konten" in first and "Seite 1 von 2" in first and 'rel="next"' in first
+    assert len(re.findall(r'href="/konten/\d+"', first)) == 50
+    second = client.get("/konten/?seite=2").text
+    assert 'rel="prev"' in second
+    reviewers = client.get("/konten/?rolle=reviewer").text
+    assert "1 Konto" in reviewers and "reviewer" in reviewers
+    assert "1 Konto" in client.get("/konten/?region=05").text
+    assert "57 Konten" in client.get("/konten/?status=aktiv").text
+    assert "0 Konten" in client.get("/konten/?status=deaktiviert").text
+    assert client.get("/konten/?seite=999&rolle=unsinn").status_code == 200
