@@ -30,6 +30,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "OMK startet nicht mit dieser Konfiguration:\n  - " + "\n  - ".join(problems)
         )
 
+    if not app.config["DEBUG"] and not app.config["TESTING"]:
+        from omk.config import Defaults
+
+        if app.config["BASE_URL"].rstrip("/") == Defaults.BASE_URL:
+            logging.getLogger("omk").warning(
+                "OMK_BASE_URL ist nicht gesetzt: Links in E-Mails zeigen auf %s.",
+                Defaults.BASE_URL,
+            )
+
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'omk.sqlite3'}"
@@ -51,12 +60,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from omk import policy
+    from omk import assets, policy
     from omk.errors import register_error_handlers
-    from omk.security import install_headers
+    from omk.security import base_headers, install_headers
 
     register_error_handlers(app)
     install_headers(app)
+    assets.install(app, base_headers(app.config))
     policy.install(app)
     _register_template_helpers(app)
 

@@ -35,8 +35,13 @@ class Defaults:
     # Embeddings for similar practices (omk/search/embeddings.py): "auto" uses the bundled
     # e5 model when it loads (AVX2), "off" ranks by German TF-IDF alone.
     EMBEDDINGS = "auto"
-    # Public base URL used in e-mails (links must work outside a request).
+    # Public base URL used in e-mails and the "Online:" line of published pages (links must
+    # work outside a request). Only in debug mode, and only while it is left at this default,
+    # do page links (never password or invitation links) follow the request's host instead.
     BASE_URL = "http://127.0.0.1:5000"
+    # Where the fingerprinted, compressed static files are written (omk/assets.py); empty
+    # means <instance>/static-build. Written once per version of the files.
+    STATIC_BUILD_DIR = ""
 
     # Password hashing: argon2id parameters (OWASP: m ≥ 19 MiB, t ≥ 2, p = 1).
     # Tests may lower them; production refuses anything below the OWASP minimum.

@@ -28,17 +28,13 @@ def install_headers(app: Flask) -> None:
     and hold url-encoded forms to the form limits (see :func:`install_request_limits`)."""
     install_request_limits(app)
 
+    common = base_headers(app.config)
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if not app.config["DEBUG"] and not app.config["TESTING"]:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        for name, value in common.items():
+            headers[name] = value
         logged_in = bool(getattr(current_user, "is_authenticated", False))
         if logged_in or request.headers.get("Authorization") or request.path.startswith("/api/"):
             headers["Cache-Control"] = "no-store"
@@ -46,6 +42,22 @@ def install_headers(app: Flask) -> None:
         elif "Cache-Control" not in headers and request.endpoint != "static":
             headers["Cache-Control"] = "no-cache"
         return response
+
+
+def base_headers(config: Mapping[str, Any]) -> dict[str, str]:
+    """The security headers of every response, pages and static files alike (static files
+    served by WhiteNoise get them through omk.assets)."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    }
+    if not config["DEBUG"] and not config["TESTING"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
 
 
 def install_request_limits(app: Flask) -> None:

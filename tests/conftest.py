@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,8 @@ def test_settings(tmp_path: Path, database_url: str, **extra: Any) -> dict[str, 
         "POLICY_AUDIT": True,
         "MAIL_BACKEND": "file",
         "BASE_URL": "http://localhost",
+        # fingerprinted static files are written once per version, shared by every test app
+        "STATIC_BUILD_DIR": str(Path(tempfile.gettempdir()) / "omk-test-static-build"),
         "SERVER_NAME": None,
         # the e5 model costs ~1 s per practice on a busy machine: tests that want it say so
         "EMBEDDINGS": "off",

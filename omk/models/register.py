@@ -15,7 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from omk.compare import definitions
 from omk.extensions import Base
@@ -79,6 +79,12 @@ TYPE_LABELS = {
 }
 
 
+def search_name_of(text: str) -> str:
+    """A name or query as the name search compares it: case-folded (umlauts kept, ß → ss),
+    whitespace squeezed. The migration that added ``search_name`` has a copy of this rule."""
+    return " ".join(text.casefold().split())
+
+
 class Municipality(Base):
     """One entry of the register: a Land, Regierungsbezirk, Region, Kreis, Gemeindeverband
     or Gemeinde, identified by its official key."""
@@ -91,11 +97,17 @@ class Municipality(Base):
         ),
         CheckConstraint("urbanisation IS NULL OR urbanisation IN (1, 2, 3)", name="urbanisation"),
         Index("ix_municipality_level_land", "level", "land_key"),
+        # The name search reads only this index: current entries of a level, by folded name
+        # (prefixes as ranges, substrings by scanning the index, never the table).
+        Index("ix_municipality_current_level_search", "is_current", "level", "search_name"),
     )
 
     key: Mapped[str] = mapped_column(String(9), primary_key=True)
     level: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200), index=True)
+    # The name as searched: case-folded, whitespace squeezed (search_name_of); kept in step
+    # with ``name`` (here and in the import); see ix_municipality_current_level_search.
+    search_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     type_code: Mapped[str | None] = mapped_column(String(2))
     land_key: Mapped[str] = mapped_column(String(2))
     parent_key: Mapped[str | None] = mapped_column(ForeignKey("municipality.key"), index=True)
@@ -113,6 +125,11 @@ class Municipality(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parent: Mapped[Municipality | None] = relationship(remote_side=[key], lazy="joined")
+
+    @validates("name")
+    def _keep_search_name(self, _key: str, value: str) -> str:
+        self.search_name = search_name_of(value)
+        return value
 
     @property
     def density(self) -> float | None:

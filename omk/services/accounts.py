@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from omk import mail
 from omk.errors import Conflict, FieldError, Forbidden, NotFound, OmkError, ValidationFailed
 from omk.extensions import db
+from omk.links import secret_base_url
 from omk.messages import msg
 from omk.models.accounts import ApiToken, Role, User, UserSession
 from omk.models.audit import AuditEntry
@@ -662,6 +663,28 @@ def user_from_password_link(token: str) -> User:
     return user
 
 
+def _inviter(user: User) -> str | None:
+    """Who created the account, as the invitation names them ("Name (e-mail)")."""
+    by = user.created_by
+    if by is None:
+        return None
+    return f"{by.name} ({by.email})" if by.name else by.email
+
+
+def _place(user: User) -> str | None:
+    """The municipality (reporters, staff) or region (reviewers) of an account, by name."""
+    from omk.services import register
+
+    key = user.municipality_key or user.scope
+    if not key:
+        return None
+    try:
+        entry = register.get(key)
+    except NotFound:
+        return key
+    return f"{register.display_name(entry).render(_)} ({entry.reporting_ags or entry.key})"
+
+
 def send_password_link(user: User, *, invitation: bool) -> None:
     """E-mail a link to set (invitation) or reset the password, in a request or on the CLI."""
     if not has_request_context():  # the command line: links and texts need a request
@@ -670,11 +693,18 @@ def send_password_link(user: User, *, invitation: bool) -> None:
             send_password_link(user, invitation=invitation)
         return
     token = password_link_token(user)
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.set_password", token=token)
+    link = secret_base_url() + url_for("auth.set_password", token=token)  # never the Host
     hours = current_app.config["PASSWORD_LINK_HOURS"]
     if invitation:
         subject = _("Einladung zur OMK-Wissensdatenbank")
-        body = render_template("auth/mail_invitation.txt", user=user, link=link, hours=hours)
+        body = render_template(
+            "auth/mail_invitation.txt",
+            user=user,
+            link=link,
+            hours=hours,
+            inviter=_inviter(user),
+            place=_place(user),
+        )
     else:
         subject = _("Passwort zurücksetzen – OMK")
         body = render_template("auth/mail_reset.txt", user=user, link=link, hours=hours)

@@ -39,6 +39,7 @@ class ReportFilters:
     land: str | None = None  # a Land key (2 digits)
     region: str | None = None  # an AGS prefix
     q: str = ""  # part of the municipality's name
+    municipality: str | None = None  # exactly this municipality (its register key)
     state: str | None = None  # the state as the user sees it (see ListedReport.state)
     published: bool = False  # only reports with a published revision
 
@@ -100,6 +101,8 @@ def _conditions(
         conditions.append(Municipality.land_key == filters.land)
     if filters.region:
         conditions.append(Report.municipality_key.startswith(filters.region, autoescape=True))
+    if filters.municipality:
+        conditions.append(Report.municipality_key == filters.municipality)
     if filters.q.strip():
         conditions.append(register.name_matches(filters.q))
     if filters.state:

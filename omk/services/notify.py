@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from omk import mail
 from omk.extensions import db
+from omk.links import page_base_url
 from omk.models.accounts import Role, User
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Report
@@ -20,8 +21,9 @@ log = logging.getLogger("omk.notify")
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """A link for an e-mail, built from OMK_BASE_URL (works in requests and on the CLI)."""
-    base: str = current_app.config["BASE_URL"].rstrip("/")
+    """A link to a page for an e-mail, built from OMK_BASE_URL (works in requests and on the
+    CLI; in debug mode with the default base, the request's host: omk/links.py)."""
+    base = page_base_url()
     if has_request_context():
         return base + url_for(endpoint, **values)
     with current_app.test_request_context(base_url=base):

@@ -32,6 +32,7 @@ from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
 from omk.errors import NotFound
 from omk.extensions import db
+from omk.links import page_base_url
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report, Revision
 from omk.services import register, reports
@@ -168,14 +169,14 @@ def previous_cycle(municipality_key: str, cycle: Cycle) -> Cycle | None:
 
 
 def document_url(report: Report) -> str:
-    """The published page's public address (from BASE_URL, never from the request's Host)."""
+    """The published page's public address (from BASE_URL, never from the request's Host
+    but in debug mode with the default base: omk/links.py)."""
     path = url_for(
         "reports.published",
         cycle=report.cycle.code,
         ags=report.municipality.reporting_ags or report.municipality_key,
     )
-    base: str = current_app.config["BASE_URL"].rstrip("/")
-    return base + path
+    return page_base_url() + path
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -208,6 +209,9 @@ def _static_fetcher(static_folder: Path, static_url: str) -> Any:
                 log.warning("pdf: refused to fetch %s", url[:200])
                 raise ValueError("Die PDF-Erzeugung lädt nur eigene statische Dateien.")
             relative = unquote(urlsplit(url).path[len(urlsplit(static_url).path) :])
+            manifest = current_app.extensions.get("omk_assets")
+            if manifest is not None:  # a fingerprinted name (omk/assets.py): its source
+                relative = manifest.original(relative)
             path = (root / relative).resolve()
             if not path.is_relative_to(root) or not path.is_file():
                 self.refused.append(url)

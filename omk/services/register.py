@@ -13,13 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select
+from flask import current_app, g, has_request_context
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from omk.compare import definitions, names
 from omk.errors import NotFound
 from omk.extensions import db
-from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport
+from omk.models.register import TYPE_LABELS, Level, Municipality, RegisterImport, search_name_of
 from omk.models.reporting import Revision
 from omk.paths import CONTENT_DIR as DEFAULT_CONTENT_DIR
 
@@ -53,17 +54,32 @@ def get(key: str) -> Municipality:
     return entry
 
 
-def _folded(column: Any) -> Any:
-    """``lower(column)`` that folds umlauts too (SQLite's own lower() folds ASCII only;
-    ``omk_lower`` is registered on every SQLite connection in omk/__init__.py)."""
-    if db.engine.dialect.name == "sqlite":
-        return func.omk_lower(column)
-    return func.lower(column)
-
-
 def name_matches(q: str) -> Any:
-    """A condition: the entry's name contains ``q``, case-insensitively (umlauts too)."""
-    return _folded(Municipality.name).contains(q.strip().lower(), autoescape=True)
+    """A condition: the entry's name contains ``q``, case-insensitively (umlauts too), on
+    the stored case-folded name (no function per row)."""
+    folded = search_name_of(q)
+    if db.engine.dialect.name == "sqlite":  # instr: no pattern to compile per row
+        return func.instr(Municipality.search_name, folded) > 0
+    return func.strpos(Municipality.search_name, folded) > 0
+
+
+def _prefix(column: Any, folded: str) -> Any:
+    """``column`` starts with ``folded``, as a range both databases answer from an index."""
+    return and_(column >= folded, column < folded + "\U0010ffff")
+
+
+def name_rank(q: str) -> Any:
+    """How well an entry's name matches ``q``: 0 the place name itself ("Essen" for
+    "Essen, Stadt"), 1 the name starts with it, 2 a word of the name starts with it, 3 it
+    occurs inside a word. Lower is better."""
+    folded = search_name_of(q)
+    name = Municipality.search_name
+    return case(
+        (or_(name == folded, _prefix(name, folded + ",")), 0),
+        (_prefix(name, folded), 1),
+        (or_(*(name.contains(sep + folded, autoescape=True) for sep in (" ", "-", "("))), 2),
+        else_=3,
+    )
 
 
 def search_query(
@@ -108,12 +124,21 @@ def search(
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """One page of current register entries matching the filters, ordered by name."""
+    """One page of current register entries matching the filters: for a name, the entries
+    named so first, then those whose name starts with it, then a word of the name, then the
+    rest (each by name); otherwise by name."""
     query = search_query(q, land, level, urbanisation)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # count(*) straight from the table's conditions: answered from the index alone
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True)
+    total = db.session.scalar(counted) or 0
+    # by folded name (the index's order: the first page of a long list needs no sort)
+    order: list[Any] = [Municipality.search_name, Municipality.key]
+    if q.strip() and not (q.strip().isascii() and q.strip().isdigit()):
+        order.insert(0, name_rank(q))
     items = list(
         db.session.scalars(
-            query.order_by(Municipality.name, Municipality.key)
+            query.options(lazyload(Municipality.parent))
+            .order_by(*order)
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
@@ -121,13 +146,18 @@ def search(
     return Page(total=total, items=items, page=page, per_page=per_page)
 
 
-def lands() -> list[Municipality]:
-    """The 16 Länder, by key."""
-    return list(
-        db.session.scalars(
-            select(Municipality).where(Municipality.level == Level.LAND).order_by(Municipality.key)
-        )
-    )
+@dataclass(frozen=True)
+class Land:
+    """A Land as filters list it."""
+
+    key: str
+    name: str
+
+
+def lands() -> list[Land]:
+    """The 16 Länder, by key (from the name index: no query while the register is unchanged;
+    asked directly, SQLite's planner walked all 16,068 rows in key order for them)."""
+    return [Land(key, name) for key, name in sorted(_name_index().lands.items())]
 
 
 def children(entry: Municipality, limit: int = 500) -> list[Municipality]:
@@ -181,7 +211,7 @@ def search_keys_like(q: str) -> list[str]:
         db.session.scalars(
             search_query(q, include_retired=False)
             .with_only_columns(Municipality.key)
-            .order_by(Municipality.name, Municipality.key)
+            .order_by(name_rank(q), Municipality.name, Municipality.key)
             .limit(20)
         )
     )
@@ -191,8 +221,15 @@ def search_keys_like(q: str) -> list[str]:
 
 
 def latest_import() -> RegisterImport | None:
-    """The most recent register import (None before the first)."""
-    return db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+    """The most recent register import (None before the first); asked once per request (the
+    footer's attribution and the name index both want it)."""
+    if has_request_context() and "omk_latest_import" in g:
+        latest: RegisterImport | None = g.omk_latest_import
+        return latest
+    latest = db.session.scalar(select(RegisterImport).order_by(RegisterImport.id.desc()).limit(1))
+    if has_request_context():
+        g.omk_latest_import = latest
+    return latest
 
 
 def reference_date() -> date | None:

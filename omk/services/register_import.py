@@ -25,11 +25,28 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Column, Insert, MetaData, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    MetaData,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from omk.errors import OmkError
-from omk.models.register import KREISFREI_TYPES, Level, Municipality, RegisterImport
+from omk.models.register import (
+    KREISFREI_TYPES,
+    Level,
+    Municipality,
+    RegisterImport,
+    search_name_of,
+)
 from omk.models.types import utcnow
 from omk.services import outbox
 from omk.services.transaction import unit_of_work
@@ -59,7 +76,7 @@ COMPARED = (
 )  # fmt: skip
 
 #: Every column the import writes, in this order (COPY and the staging table use it).
-WRITTEN = ("key", *COMPARED, "is_current", "retired_at", "updated_at")
+WRITTEN = ("key", *COMPARED, "search_name", "is_current", "retired_at", "updated_at")
 
 #: Rows per statement (and per progress step) where the database takes them in batches.
 BATCH = 2000
@@ -116,7 +133,7 @@ class Entry:
     def row(self, now: Any) -> tuple[Any, ...]:
         """The values of :data:`WRITTEN` for a current entry changed at ``now`` (a datetime,
         or the driver's form of it)."""
-        return (self.key, *self.compared(), True, None, now)
+        return (self.key, *self.compared(), search_name_of(self.name), True, None, now)
 
     def values(self) -> dict[str, Any]:
         """The entry as column values (key and :data:`COMPARED`)."""
@@ -605,6 +622,11 @@ def import_register(
         if gone:
             writer.retire(gone, now)
         result.inserted, result.updated, result.retired = len(inserts), len(updates), len(gone)
+        if inserts or updates or gone:
+            # Fresh statistics, so the planner takes the selective index (parent_key, the
+            # name search's) over is_current, which nearly every row shares (SQLite has none
+            # until ANALYZE; PostgreSQL's autovacuum would get there later).
+            session.execute(text("ANALYZE municipality"))
         # What published pages show of a municipality (its name, population, urbanisation,
         # whether it is current) goes to the outbox, in this transaction.
         shown = [k for k in gone if entries.get(k) is None]

@@ -5,20 +5,31 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from omk.errors import ValidationFailed
+from omk.downloads import attachment
+from omk.errors import NotFound, ValidationFailed
 from omk.models.accounts import Role
 from omk.policy import Action, authorize, can, permission
-from omk.services import cycles, reports
+from omk.services import cycle_tools, cycles, register, reports
 from omk.views.helpers import apply_errors
 
 bp = Blueprint("cycles", __name__, url_prefix="/berichtsrunden")
@@ -142,19 +153,103 @@ def detail(code: str) -> ResponseReturnValue:
     cycle = cycles.get_cycle(code)
     authorize(Action.CYCLE_READ, cycle)
     standings = None
+    shown = None
     counts: dict[str, int] = {}
+    state = request.args.get("stand") or None
+    state = state if state in cycle_tools.STATES else None
+    order = request.args.get("sortierung", "kommune")
+    order = order if order in cycle_tools.ORDERS else "kommune"
     if can(user, Action.REPORT_REVIEW):
-        scope = "" if user.role == Role.ADMIN else (user.scope or "-")
+        scope = _scope(user)
         standings = cycles.standings(cycle, within=scope or None)
+        shown = cycle_tools.filtered(standings, state, order)
         counts = reports.report_counts(cycle, scope)
     return render_template(
         "cycles/detail.html",
         cycle=cycle,
         standings=standings,
+        shown=shown,
+        state=state,
+        order=order,
+        states=STATE_LABELS,
+        part=_part(user),
+        remind_form=FlaskForm(),
         counts=counts,
         today=date.today(),
         may_manage=can(user, Action.CYCLE_MANAGE, cycle),
     )
+
+
+#: The state filter's labels (cycle_tools.STATES), translated when shown.
+STATE_LABELS = {
+    "nicht_begonnen": _l("nicht begonnen"),
+    "in_arbeit": _l("in Arbeit"),
+    "submitted": _l("eingereicht"),
+    "returned": _l("zurückgegeben"),
+    "accepted": _l("angenommen"),
+}
+
+
+def _scope(user: Any) -> str:
+    """The part of a cycle a reviewer sees: its region ("" for the operator: all of it)."""
+    return "" if user.role == Role.ADMIN else (user.scope or "-")
+
+
+def _part(user: Any) -> str:
+    """The reviewer's part of a cycle in words: "Nordrhein-Westfalen (05)"."""
+    scope = _scope(user)
+    if not scope:
+        return str(_("ganz Deutschland (Administration)"))
+    try:
+        entry = register.get(scope)
+    except NotFound:
+        return scope
+    return f"{register.display_name(entry).render(_)} ({scope})"
+
+
+def _reviewed_cycle(code: str) -> Any:
+    cycle = cycles.get_cycle(code)
+    authorize(Action.CYCLE_READ, cycle)
+    authorize(Action.REPORT_REVIEW)
+    return cycle
+
+
+@bp.get("/<code>/stand.csv")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def standings_csv(code: str) -> ResponseReturnValue:
+    """The reviewer's part of the standings as CSV (the page's filter and order)."""
+    user = _user()
+    cycle = _reviewed_cycle(code)
+    state = request.args.get("stand") or None
+    rows = cycle_tools.filtered(
+        cycles.standings(cycle, within=_scope(user) or None),
+        state if state in cycle_tools.STATES else None,
+        request.args.get("sortierung", "kommune"),
+    )
+    labels = {key: str(label) for key, label in STATE_LABELS.items()}
+    data = cycle_tools.as_csv(cycle, rows, labels)
+    return attachment(
+        data, f"Stand_{cycle.code}.csv", "text/csv; charset=utf-8", cache_control="no-store"
+    )
+
+
+@bp.post("/<code>/erinnern")
+@permission(Action.REPORT_REVIEW, per_object=True)
+def remind(code: str) -> ResponseReturnValue:
+    """Remind the municipalities of the reviewer's part that have not reported."""
+    user = _user()
+    cycle = _reviewed_cycle(code)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    count = cycle_tools.remind(user, cycle, _scope(user) or None)
+    if count:
+        flash(
+            ngettext("%(num)s Kommune wird erinnert.", "%(num)s Kommunen werden erinnert.", count),
+            "success",
+        )
+    else:
+        flash(_("Niemand zu erinnern: alle haben berichtet oder wurden heute schon erinnert."))
+    return redirect(url_for("cycles.detail", code=cycle.code) + "#st-h")
 
 
 @bp.route("/<code>/bearbeiten", methods=["GET", "POST"])

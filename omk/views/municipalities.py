@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from omk.errors import ValidationFailed
 from omk.models.register import URBANISATION_LABELS, Level
-from omk.policy import Action, permission
-from omk.services import register
+from omk.policy import Action, actor, permission
+from omk.services import profile, register
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
@@ -94,4 +94,5 @@ def detail(key: str) -> ResponseReturnValue:
         children=children,
         gemeinden=gemeinden,
         names=register.display_names([entry, *ancestors, *children, *gemeinden]),
+        activity=profile.activity(actor(), entry),
     )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -72,10 +75,51 @@ def index() -> ResponseReturnValue:
             mine.append((cycle, report, report is not None and cycles.is_overdue(report)))
         context["mine"] = mine
     if can(user, Action.REPORT_REVIEW):
-        context["queue"] = reports.review_queue(user)
+        order = request.args.get("sortierung", "frist")
+        order = order if order in QUEUE_ORDERS else "frist"
+        context["queue"] = queue_rows(reports.review_queue(user), order)
+        context["queue_order"] = order
         context["in_revision"] = reports.review_queue(user, ReportState.RETURNED.value)
     context.update(_published_listing(user))
     return render_template("reports/index.html", **context)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A submitted report in the reviewer's queue, with what decides what to take first."""
+
+    report: Report
+    deadline: date
+    submitted_on: date | None
+    days_waiting: int | None
+    is_resubmission: bool
+
+
+#: How the queue can be sorted (query ``sortierung``): deadline first by default.
+QUEUE_ORDERS: dict[str, Callable[[QueueRow], Any]] = {
+    "frist": lambda r: (r.deadline, -(r.days_waiting or 0), r.report.municipality.name),
+    "wartezeit": lambda r: (-(r.days_waiting or 0), r.deadline, r.report.municipality.name),
+    "kommune": lambda r: (r.report.municipality.name.casefold(), r.report.cycle.code),
+    "runde": lambda r: (r.report.cycle.code, r.report.municipality.name.casefold()),
+}
+
+
+def queue_rows(queue: list[Report], order: str, today: date | None = None) -> list[QueueRow]:
+    """The queue as rows with deadline, days since submission and state, sorted by ``order``."""
+    today = today or date.today()
+    rows = []
+    for report in queue:
+        submitted = report.submitted_at.date() if report.submitted_at else None
+        rows.append(
+            QueueRow(
+                report=report,
+                deadline=report.cycle.deadline,
+                submitted_on=submitted,
+                days_waiting=(today - submitted).days if submitted else None,
+                is_resubmission=report.revision_count > 1,
+            )
+        )
+    return sorted(rows, key=QUEUE_ORDERS[order])
 
 
 def _published_listing(user: Any) -> dict[str, Any]:
@@ -492,6 +536,18 @@ def submit(cycle: str, ags: str) -> ResponseReturnValue:
     report = reports.get_report_for(_user(), Action.REPORT_SUBMIT, cycle, ags)
     if not CsrfForm().validate_on_submit():
         abort(400)
+    if request.form.get("confirm") != "1":
+        return _confirm_page(
+            report,
+            title=_("Bericht einreichen?"),
+            text=_(
+                "Der Bericht geht als neue Revision an die Prüfstelle, die ihn annimmt oder mit "
+                "Hinweisen zurückgibt. Bis dahin kann er nicht bearbeitet werden."
+            ),
+            action=_url("reports.submit", report),
+            button=_("Ja, Bericht einreichen"),
+            back=_url("reports.detail", report),
+        )
     try:
         revision = reports.submit(
             _user(), report, edit_version=request.form.get("edit_version", type=int)
@@ -581,6 +637,24 @@ def _reviewed(cycle: str, ags: str) -> Report:
     return report
 
 
+def _confirm_page(
+    report: Report, *, title: str, text: str, action: str, button: str, back: str
+) -> ResponseReturnValue:
+    """Ask once more before a step that cannot be taken back by the person taking it (no
+    script: a page with the same form, confirmed)."""
+    return render_template(
+        "reports/confirm.html",
+        report=report,
+        title=title,
+        text=text,
+        action=action,
+        button=button,
+        back=back,
+        edit_version=request.form.get("edit_version", ""),
+        form=CsrfForm(),
+    )
+
+
 @bp.post("/<cycle>/<ags>/zurueckgeben")
 @permission(Action.REPORT_REVIEW, per_object=True)
 def return_report(cycle: str, ags: str) -> ResponseReturnValue:
@@ -606,6 +680,19 @@ def return_report(cycle: str, ags: str) -> ResponseReturnValue:
 def accept(cycle: str, ags: str) -> ResponseReturnValue:
     """Accept the submitted revision: it becomes the published one."""
     report = _reviewed(cycle, ags)
+    if request.form.get("confirm") != "1":
+        return _confirm_page(
+            report,
+            title=_("Annehmen und veröffentlichen?"),
+            text=_(
+                "Die eingereichte Revision wird angenommen und für alle angemeldeten Fachkräfte "
+                "veröffentlicht; die Kommune wird benachrichtigt. Eine spätere Korrektur ist "
+                "möglich, die veröffentlichte Fassung bleibt bis dahin sichtbar."
+            ),
+            action=_url("reports.accept", report),
+            button=_("Ja, annehmen und veröffentlichen"),
+            back=_url("reports.review", report),
+        )
     try:
         reports.accept(_user(), report, edit_version=_edit_version())
     except Conflict as exc:

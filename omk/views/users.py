@@ -18,8 +18,8 @@ from omk.errors import Forbidden, ValidationFailed
 from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
-from omk.services import accounts
-from omk.views.helpers import apply_errors
+from omk.services import accounts, places
+from omk.views.helpers import apply_errors, bounded_int
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
 
@@ -34,17 +34,19 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Rolle"), validators=[DataRequired()])
     municipality = StringField(
-        _l("Kommune (AGS)"),
-        validators=[Optional(), Length(max=8)],
+        _l("Kommune"),
+        validators=[Optional(), Length(max=200)],
         description=_l(
-            "8-stelliger Schlüssel; ein Landkreis berichtet unter Kreisschlüssel + 000."
+            "Für Berichterstattung nötig, für Lesezugang möglich: Name oder Schlüssel, z. B. "
+            "Essen oder 05113000 (ein Landkreis: Kreisschlüssel + 000)."
         ),
     )
     scope = StringField(
-        _l("Region (AGS-Präfix)"),
-        validators=[Optional(), Length(max=9)],
+        _l("Region"),
+        validators=[Optional(), Length(max=200)],
         description=_l(
-            "Nur für Prüfstellen: Land (05), Regierungsbezirk (053) oder Kreis (05315)."
+            "Nur für Prüfstellen: Land, Regierungsbezirk oder Kreis mit Name oder "
+            "Schlüsselanfang, z. B. Nordrhein-Westfalen oder 05."
         ),
     )
 
@@ -77,6 +79,37 @@ def visible_users_query(actor: User) -> Select[User]:
     )
 
 
+def _resolve_places(form: UserForm) -> dict[str, list[places.Candidate]]:
+    """Turn the typed municipality and region into keys (names looked up in the register);
+    a name without one clear match gets an error and the candidates to choose from."""
+    offered: dict[str, list[places.Candidate]] = {}
+    role = form.role.data or ""
+    for f, region, wanted in (
+        (form.municipality, False, role in (Role.REPORTER, Role.STAFF)),
+        (form.scope, True, role == Role.REVIEWER),
+    ):
+        typed = (f.data or "").strip()
+        if not typed:
+            if role == Role.REPORTER and not region:
+                f.errors = [_("Für Berichterstattung bitte die Kommune angeben.")]
+            if role == Role.REVIEWER and region:
+                f.errors = [_("Für eine Prüfstelle bitte die Region angeben.")]
+            continue
+        if not wanted:
+            continue
+        found = places.resolve(typed, region=region)
+        if found.key is not None:
+            f.data = found.key
+            continue
+        offered[f.name] = found.candidates
+        f.errors = [
+            _("Mehrere Einträge passen – bitte einen aus der Liste wählen.")
+            if found.candidates
+            else _("Im Gemeindeverzeichnis gibt es keinen passenden Eintrag.")
+        ]
+    return offered
+
+
 def _authorize_assignment(form: UserForm) -> None:
     """Check the account as the form would make it: a reviewer gives out only accounts of its
     region (a reviewer's scope, a reporter's or reader's municipality), never an admin."""
@@ -95,13 +128,62 @@ def _authorize_assignment(form: UserForm) -> None:
 @permission(Action.USERS_MANAGE)
 def index() -> ResponseReturnValue:
     actor = current_user._get_current_object()
-    q = request.args.get("q", "").strip()
+    q = request.args.get("q", "").strip()[:100]
+    role = request.args.get("rolle", "")
+    role = role if role in {r.value for r in Role} else ""
+    region = request.args.get("region", "").strip()
+    region = region if region.isascii() and region.isdigit() and len(region) <= 8 else ""
+    status = request.args.get("status", "")
+    status = status if status in STATUS_LABELS else ""
     query = visible_users_query(actor)
     if q:
         query = query.where(or_(User.email.contains(q.lower()), User.name.contains(q)))
-    query = query.options(selectinload(User.created_by))
-    users = [u for u in db.session.scalars(query.limit(500)) if can(actor, Action.USERS_MANAGE, u)]
-    return render_template("users/index.html", users=users, q=q)
+    if role:
+        query = query.where(User.role == role)
+    if region:
+        query = query.where(
+            or_(
+                User.municipality_key.startswith(region, autoescape=True),
+                User.scope.startswith(region, autoescape=True),
+            )
+        )
+    if status == "deaktiviert":
+        query = query.where(User.is_active.is_(False))
+    elif status == "eingeladen":
+        query = query.where(User.is_active.is_(True), User.password_hash.is_(None))
+    elif status == "aktiv":
+        query = query.where(User.is_active.is_(True), User.password_hash.is_not(None))
+    query = query.options(selectinload(User.created_by), selectinload(User.municipality))
+    users = [u for u in db.session.scalars(query) if can(actor, Action.USERS_MANAGE, u)]
+    pages = max(1, -(-len(users) // PER_PAGE))
+    try:
+        page = bounded_int(request.args.get("seite"), name="seite", lower=1, upper=pages, default=1)
+    except ValidationFailed:
+        page = 1
+    shown = users[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "users/index.html",
+        users=shown,
+        total=len(users),
+        page=page,
+        pages=pages,
+        q=q,
+        role=role,
+        region=region,
+        status=status,
+        roles=[(r.value, ROLE_LABELS[r]) for r in Role],
+        statuses=STATUS_LABELS,
+    )
+
+
+#: Accounts per page of the list.
+PER_PAGE = 50
+#: The status filter: deactivated, invited (no password yet), active.
+STATUS_LABELS = {
+    "aktiv": _l("aktiv"),
+    "eingeladen": _l("eingeladen"),
+    "deaktiviert": _l("deaktiviert"),
+}
 
 
 @bp.route("/einladen", methods=["GET", "POST"])
@@ -110,7 +192,11 @@ def invite() -> ResponseReturnValue:
     actor = current_user._get_current_object()
     form = InviteForm()
     form.role.choices = _role_choices()
+    offered: dict[str, list[places.Candidate]] = {}
     if form.validate_on_submit():
+        offered = _resolve_places(form)
+        if form.municipality.errors or form.scope.errors:
+            return render_template("users/invite.html", form=form, offered=offered), 422
         _authorize_assignment(form)
         try:
             user = accounts.create_user(
@@ -125,13 +211,14 @@ def invite() -> ResponseReturnValue:
             apply_errors(form, exc)
         except Forbidden as exc:  # a reviewer adds only a municipality's first reporter
             form.municipality.errors = [_(exc.message)]
-            return render_template("users/invite.html", form=form), 403
+            return render_template("users/invite.html", form=form, offered=offered), 403
         else:
             accounts.send_password_link(user, invitation=True)
             flash(_("Einladung an %(email)s verschickt.", email=user.email), "success")
             return redirect(url_for("users.index"))
-        return render_template("users/invite.html", form=form), 422
-    return render_template("users/invite.html", form=form), (422 if form.errors else 200)
+        return render_template("users/invite.html", form=form, offered=offered), 422
+    status = 422 if form.errors else 200
+    return render_template("users/invite.html", form=form, offered=offered), status
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -144,7 +231,13 @@ def edit(user_id: int) -> ResponseReturnValue:
     authorize(Action.USERS_MANAGE, user)
     form = EditForm(obj=None if request.method == "POST" else _form_data(user))
     form.role.choices = _role_choices()
+    offered: dict[str, list[places.Candidate]] = {}
     if form.validate_on_submit():
+        offered = _resolve_places(form)
+        if form.municipality.errors or form.scope.errors:
+            return render_template(
+                "users/edit.html", form=form, user=user, resend_form=EmptyForm(), offered=offered
+            ), 422
         _authorize_assignment(form)
         try:
             accounts.update_user(

@@ -53,6 +53,9 @@ def test_return_accept_and_reopen_through_their_forms(page: WatchedPage) -> None
     page.goto(f"/berichte/R2-2025/{ESSEN}/pruefung")
     p.get_by_role("button", name="Annehmen und veröffentlichen").click()
     p.wait_for_load_state()
+    assert "Annehmen und veröffentlichen?" in p.content()  # asked once more, no script
+    p.get_by_role("button", name="Ja, annehmen und veröffentlichen").click()
+    p.wait_for_load_state()
     assert "der Bericht ist veröffentlicht" in p.content()
     assert p.url.endswith(f"/berichte/R2-2025/{ESSEN}/")
     assert _state(page, "R2-2025") == "accepted"

@@ -222,6 +222,13 @@ EXPECTED: dict[str, Expect] = {
     ),
     "cycles.create": only(Action.CYCLE_MANAGE, *CYCLE_MANAGERS),
     "cycles.edit": per_record(Action.CYCLE_MANAGE, admin=ANY, reviewer_05="cycle:05"),
+    # The reviewer's tools on a cycle (its own part of it): CSV of the standings, reminders.
+    "cycles.standings_csv": per_record(
+        Action.REPORT_REVIEW, **{r: {"cycle:all", "cycle:05"} for r in CYCLE_MANAGERS}
+    ),
+    "cycles.remind": per_record(
+        Action.REPORT_REVIEW, **{r: {"cycle:all", "cycle:05"} for r in CYCLE_MANAGERS}
+    ),
     # Reports, HTML.
     "reports.index": only(Action.LOGGED_IN, *ACCOUNTS_ONLY),
     "reports.detail": per_record(Action.LOGGED_IN, **PAGE),

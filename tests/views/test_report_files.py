@@ -61,7 +61,12 @@ def submit(app: Flask, user: User) -> None:
     client = as_user(app, user)
     page = client.get(BASE + "/")
     version = re.search(r'name="edit_version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    assert client.post(BASE + "/einreichen", data={"edit_version": version}).status_code == 302
+    assert (
+        client.post(
+            BASE + "/einreichen", data={"confirm": "1", "edit_version": version}
+        ).status_code
+        == 302
+    )
     assert reports.get_report("2025", ESSEN).state == "submitted"
 
 

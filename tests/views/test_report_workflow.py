@@ -129,9 +129,15 @@ def test_whole_workflow(app: Flask, people: dict[str, User]) -> None:
     assert reviewer.get(BASE + "/").status_code in (403, 404)
     assert reviewer.get(BASE + "/pruefung").status_code in (403, 404)
 
-    # submit
+    # submit: the button asks once more (a page, no script) and changes nothing yet
     page = reporter.get(BASE + "/")
-    response = reporter.post(BASE + "/einreichen", data={"edit_version": edit_version(page.text)})
+    asked = reporter.post(BASE + "/einreichen", data={"edit_version": edit_version(page.text)})
+    assert asked.status_code == 200 and "Bericht einreichen?" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert reports.get_report("2025", ESSEN).state == "draft"
+    response = reporter.post(
+        BASE + "/einreichen", data={"confirm": "1", "edit_version": edit_version(asked.text)}
+    )
     assert response.status_code == 302
     assert "Eingereicht: Revision 1" in reporter.get(BASE + "/").text
 
@@ -179,7 +185,7 @@ def test_whole_workflow(app: Flask, people: dict[str, User]) -> None:
     page = reporter.get(BASE + "/")
     assert (
         reporter.post(
-            BASE + "/einreichen", data={"edit_version": edit_version(page.text)}
+            BASE + "/einreichen", data={"confirm": "1", "edit_version": edit_version(page.text)}
         ).status_code
         == 302
     )
@@ -192,12 +198,14 @@ def test_whole_workflow(app: Flask, people: dict[str, User]) -> None:
     diff = reviewer.get(BASE + "/vergleich?from=1&to=2")
     assert diff.status_code == 200 and f"practices[{new_id}].outcomes" in diff.text
 
-    # accept: published for staff
+    # accept: asked once more, then published for staff
     staff = as_user(app, people["staff"])
+    asked = reviewer.post(BASE + "/annehmen", data={"edit_version": edit_version(page.text)})
+    assert asked.status_code == 200 and "Annehmen und veröffentlichen?" in asked.text
     assert staff.get(BASE + "/veroeffentlicht").status_code == 404
     assert (
         reviewer.post(
-            BASE + "/annehmen", data={"edit_version": edit_version(page.text)}
+            BASE + "/annehmen", data={"confirm": "1", "edit_version": edit_version(page.text)}
         ).status_code
         == 302
     )
@@ -242,7 +250,9 @@ def test_submit_lists_what_is_missing(app: Flask, people: dict[str, User]) -> No
     page = reporter.get(BASE + "/")
     assert "Vor dem Einreichen fehlt noch" in page.text
     assert "Neu zugewiesene Personen" in page.text
-    reporter.post(BASE + "/einreichen", data={"edit_version": edit_version(page.text)})
+    reporter.post(
+        BASE + "/einreichen", data={"confirm": "1", "edit_version": edit_version(page.text)}
+    )
     assert reports.get_report("2025", ESSEN).state == "draft"
 
 
@@ -300,15 +310,22 @@ def test_accept_return_and_reopen_each_have_their_endpoint(
     version = edit_version(page.text)
     # /pruefung only shows the page now: its decisions have endpoints of their own
     assert reviewer.post(BASE + "/pruefung", data={"action": "accept"}).status_code == 405
-    stale = reviewer.post(BASE + "/annehmen", data={"edit_version": int(version) - 1})
+    stale = reviewer.post(
+        BASE + "/annehmen", data={"confirm": "1", "edit_version": int(version) - 1}
+    )
     assert stale.status_code == 409 and "jemand anderem" in stale.text
     stale = reviewer.post(
         BASE + "/zurueckgeben",
         data={"edit_version": int(version) - 1, "comment::report": "Bitte Zahlen prüfen."},
     )
     assert stale.status_code == 409 and "Bitte Zahlen prüfen." in stale.text  # typed text kept
-    assert reviewer.post(BASE + "/annehmen", data={"edit_version": version}).status_code == 302
-    again = reviewer.post(BASE + "/annehmen", data={"edit_version": version})
+    assert (
+        reviewer.post(
+            BASE + "/annehmen", data={"confirm": "1", "edit_version": version}
+        ).status_code
+        == 302
+    )
+    again = reviewer.post(BASE + "/annehmen", data={"confirm": "1", "edit_version": version})
     assert again.status_code == 409 and "angenommen" in again.text
     late = reviewer.post(BASE + "/zurueckgeben", data={"comment::report": "Zu spät."})
     assert late.status_code == 409 and reports.get_report("2025", ESSEN).state == "accepted"
