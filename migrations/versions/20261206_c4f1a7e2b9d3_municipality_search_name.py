@@ -1,7 +1,7 @@
 """municipality names as searched: case-folded, indexed
 
 Revision ID: c4f1a7e2b9d3
-Revises: b7e41c2d9a10
+Revises: c4f2a9e1d7b3
 Create Date: 2026-12-06 06:20:00
 
 The name search compares ``search_name`` (the name case-folded, whitespace squeezed) instead of
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4f1a7e2b9d3'
-down_revision = 'b7e41c2d9a10'
+down_revision = "c4f2a9e1d7b3"
 branch_labels = None
 depends_on = None
 
