@@ -8,7 +8,7 @@ KERN   := omk/static/kern
 export OMK_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test setup assets translations translations-update lint typecheck clean demo-data bench \
-	system-deps wheel-check
+	bench-pages system-deps wheel-check
 
 $(BIN)/omk: setup.cfg pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV) || { echo "Python-venv fehlt: sudo apt-get install python3-venv"; exit 1; }
@@ -72,6 +72,15 @@ wheel-check: setup
 bench: setup
 	$(BIN)/python -m tests.benchmarks.register_import
 	$(BIN)/python -m tests.benchmarks.largest_workbook
+
+# Requests/s and p95 of the main pages beside a bare Flask + SQLAlchemy page, served by
+# gunicorn on loopback (2 workers, 8 clients), and the first-visit weight in headless Chromium.
+# Needs the demo data; the secret key is a throwaway one for this run.
+bench-pages: demo-data
+	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
+	OMK_EMBEDDINGS=off $(BIN)/python -m tests.benchmarks.pages
+	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
+	OMK_EMBEDDINGS=off $(BIN)/python -m tests.benchmarks.first_visit
 
 clean:
 	rm -rf $(VENV) node_modules $(KERN) instance .pytest_cache .mypy_cache .ruff_cache

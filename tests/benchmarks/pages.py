@@ -140,7 +140,7 @@ def _login(port: int) -> str:
     """A staff session cookie, through the login form."""
     import http.client
 
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn = http.client.HTTPConnection(HOST, port, timeout=180)
     conn.request("GET", "/anmelden")
     response = conn.getresponse()
     body = response.read().decode()
@@ -150,7 +150,7 @@ def _login(port: int) -> str:
     form = urllib.parse.urlencode(
         {"csrf_token": token.group(1), "email": STAFF[0], "password": STAFF[1]}
     )
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    conn = http.client.HTTPConnection(HOST, port, timeout=180)
     conn.request(
         "POST",
         "/anmelden",
@@ -224,13 +224,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=int(os.environ.get("OMK_BENCH_PORT", 8766)))
     parser.add_argument("--only", action="append", default=[], help="measure only these paths")
+    parser.add_argument("--app-dir", default=None, help="serve the code of this folder")
     args = parser.parse_args(argv)
 
     pages = _pages()
     if args.only:
         pages = [p for p in pages if any(p[0].startswith(o) for o in args.only)]
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    env = dict(os.environ, OMK_LOG_LEVEL="WARNING")
+    cwd = args.app_dir or str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, OMK_LOG_LEVEL="WARNING", PYTHONPATH=cwd)
+    if args.app_dir:  # the bare page and the entry point come from this checkout
+        target = Path(args.app_dir) / "tests" / "benchmarks" / "pages.py"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
     server = subprocess.Popen(
         [
             str(gunicorn),
@@ -240,8 +246,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{HOST}:{args.port}",
             "--log-level",
             "warning",
+            "--timeout",
+            "180",
             "tests.benchmarks.pages:application()",
         ],
+        cwd=cwd,
         env=env,
     )
     try:
