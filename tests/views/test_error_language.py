@@ -82,7 +82,7 @@ def test_an_upload_refusal_with_a_parameter(
 
 
 def _submit(client: FlaskClient, version: str) -> str:
-    response = client.post(BASE + "/einreichen", data={"edit_version": version})
+    response = client.post(BASE + "/einreichen", data={"edit_version": version, "confirm": "1"})
     assert response.status_code == 302
     return client.get(BASE + "/").text
 
