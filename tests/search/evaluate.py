@@ -152,9 +152,7 @@ def omk_engine(
     return rank
 
 
-def omk_postgres_engine(
-    app: Flask, documents: list[dict[str, Any]], ids: dict[str, str]
-) -> Ranker:
+def omk_postgres_engine(app: Flask, documents: list[dict[str, Any]], ids: dict[str, str]) -> Ranker:
     """The product's search on the PostgreSQL backend (the app's database must be PostgreSQL)."""
     return omk_engine(app, documents, ids, backend="postgres")
 
