@@ -36,6 +36,9 @@ from omk.search.analysis import analyze, fold
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 
+# SQL here is assembled from constants and numbered placeholders only (``:q0``, ``:facet1``);
+# every value is bound (hence the ``noqa: S608`` below).
+
 #: Advisory lock naming the search writer (the outbox producers use 0x6F6D6B01).
 WRITER_LOCK = 0x6F6D6B02
 #: ts_rank weights {D, C, B, A}: actors, body, summary, title as Whoosh's boosts 1, 1, 1.5, 3.
@@ -245,31 +248,23 @@ class PostgresBackend:
         limit: int,
     ) -> Match:
         params: dict[str, Any] = {}
-        where = ["latest"] if version is None else ["version = :version"]
+        where = ["d.latest"] if version is None else ["d.version = :version"]
         if version is not None:
             params["version"] = version
         for n, (facet, wanted) in enumerate(sorted(filters.items())):
             if wanted:
                 # values of one facet are alternatives; facets combine
-                where.append(f"facets && CAST(:facet{n} AS text[])")
+                where.append(f"d.facets && CAST(:facet{n} AS text[])")
                 params[f"facet{n}"] = [f"{facet}={v}" for v in wanted]
         queries = [part_query(p) for p in parts]
-        flags = []
         for n, q in enumerate(queries):
             params[f"q{n}"] = q
-            flags.append(f"(terms @@ CAST(:q{n} AS tsquery))")
-        if queries:
-            params["qall"] = " | ".join(f"({q})" for q in queries)
-            where.append("terms @@ CAST(:qall AS tsquery)")
-        condition = " AND ".join(where)
-        combo = ", ".join(f"{flag} AS m{n}" for n, flag in enumerate(flags))
-        group = ", ".join(f"m{n}" for n in range(len(flags)))
-        nulls = ", ".join("NULL::boolean" for _ in flags)
+        matched = _matched(len(queries), where)
+        group = ", ".join(f"m{n}" for n in range(len(queries)))
+        nulls = ", ".join("NULL::boolean" for _ in queries)
         counting = (
-            f"WITH m AS MATERIALIZED (SELECT facets{', ' + combo if combo else ''}"  # noqa: S608 - placeholders and constants only; values are bound
-            f" FROM search_document WHERE {condition})"
-            f" SELECT NULL::text AS facet{', ' + group if group else ''}, count(*) FROM m"
-            f"{' GROUP BY ' + group if group else ''}"
+            f"{matched} SELECT NULL::text AS facet{', ' + group if group else ''}, count(*)"  # noqa: S608
+            f" FROM m{' GROUP BY ' + group if group else ''}"
             f" UNION ALL SELECT f{', ' + nulls if nulls else ''}, count(*)"
             " FROM m, unnest(m.facets) AS f GROUP BY f"
         )
@@ -278,6 +273,9 @@ class PostgresBackend:
         tiers: Counter[int] = Counter()
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         with self.engine.connect() as conn:
+            # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the
+            # GIN index answers each part without that, but the planner underrates the cost.
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
             for row in conn.execute(text(counting), params):
                 value, flags_of, n = row[0], row[1:-1], int(row[-1])
                 if value is not None:
@@ -285,16 +283,14 @@ class PostgresBackend:
                     if name in facets:
                         facets[name][facet_value] = n
                     continue
-                matched = [bool(f) for f in flags_of]
+                hits = [bool(f) for f in flags_of]
                 total += n
-                tiers[sum(matched)] += n
-                for k, hit in enumerate(matched):
+                tiers[sum(hits)] += n
+                for k, hit in enumerate(hits):
                     part_hits[k] += n if hit else 0
             complete = tiers[len(parts)] if parts else total
             page = (
-                self._page(
-                    conn, parts, queries, condition, params, tiers, part_hits, sort, offset, limit
-                )
+                self._page(conn, parts, matched, params, tiers, part_hits, sort, offset, limit)
                 if total > offset
                 else []
             )
@@ -313,8 +309,7 @@ class PostgresBackend:
         self,
         conn: Connection,
         parts: Sequence[QueryPart],
-        queries: list[str],
-        condition: str,
+        matched: str,
         params: dict[str, Any],
         tiers: Counter[int],
         part_hits: list[int],
@@ -323,17 +318,12 @@ class PostgresBackend:
         limit: int,
     ) -> list[HitRef]:
         params = {**params, "offset": offset, "limit": limit}
-        tier = " + ".join(f"(terms @@ CAST(:q{n} AS tsquery))::int" for n in range(len(queries)))
-        if not parts:
+        tier = " + ".join(f"m{n}::int" for n in range(len(parts)))
+        if not parts or sort == "newest":
+            order = f"period_end DESC, {tier} DESC, key" if parts else "period_end DESC, key"
             sql = (
-                "SELECT practice_id, version, revision_id, 0.0 FROM search_document"  # noqa: S608 - placeholders and constants only; values are bound
-                f" WHERE {condition} ORDER BY period_end DESC, key LIMIT :limit OFFSET :offset"
-            )
-        elif sort == "newest":
-            sql = (
-                "SELECT practice_id, version, revision_id, 0.0 FROM search_document"  # noqa: S608 - placeholders and constants only; values are bound
-                f" WHERE {condition} ORDER BY period_end DESC, {tier} DESC, key"
-                " LIMIT :limit OFFSET :offset"
+                f"{matched} SELECT practice_id, version, revision_id, 0.0 FROM m"  # noqa: S608
+                f" ORDER BY {order} LIMIT :limit OFFSET :offset"
             )
         else:
             # Rank only the tiers the page reaches into.
@@ -349,25 +339,25 @@ class PostgresBackend:
                 params[f"idf{n}"] = _idf(documents, part_hits[n])
                 scores.append(
                     f"CAST(:idf{n} AS float8)"
-                    f" * ts_rank('{WEIGHTS}', terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
+                    f" * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
                 )
                 if part.is_phrase:
                     params[f"t{n}"] = " <-> ".join(f"{_lexeme(t)}:A" for t in part.phrase)
                     # ts_rank ignores the weight restriction: rank only a title that matches.
                     scores.append(
-                        f"CASE WHEN terms @@ CAST(:t{n} AS tsquery) THEN"
+                        f"CASE WHEN d.terms @@ CAST(:t{n} AS tsquery) THEN"
                         f" CAST(:idf{n} AS float8) * {TITLE_PHRASE_BOOST}"
-                        f" * ts_rank('{WEIGHTS}', terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
+                        f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
                         " ELSE 0 END"
                     )
             params["lowest"] = lowest
             sql = (
-                "SELECT practice_id, version, revision_id, score FROM ("  # noqa: S608 - placeholders and constants only; values are bound
-                f" SELECT key, practice_id, version, revision_id, {tier} AS tier,"
+                f"{matched} SELECT practice_id, version, revision_id, score FROM ("  # noqa: S608
+                f" SELECT m.key, m.practice_id, m.version, m.revision_id, {tier} AS tier,"
                 f" {' + '.join(scores)} AS score"
-                f" FROM search_document WHERE {condition}) AS d"
-                " WHERE tier >= :lowest ORDER BY tier DESC, score DESC, key"
-                " LIMIT :limit OFFSET :offset"
+                " FROM m JOIN search_document AS d ON d.key = m.key"
+                f" WHERE {tier} >= :lowest) AS r"
+                " ORDER BY tier DESC, score DESC, key LIMIT :limit OFFSET :offset"
             )
         return [
             HitRef(str(p), str(v), int(r), float(s))
@@ -407,6 +397,29 @@ class PostgresBackend:
                     present = 0
             self._fuzzy = bool(present)
         return self._fuzzy
+
+
+def _matched(parts: int, where: list[str]) -> str:
+    """``WITH`` clauses ending in ``m``: the matching documents with a flag per query part.
+
+    Each part's documents come from the GIN index (``p<n>``) rather than from evaluating
+    ``@@`` on every candidate row."""
+    ctes = [
+        f"p{n} AS MATERIALIZED (SELECT key FROM search_document"  # noqa: S608
+        f" WHERE terms @@ CAST(:q{n} AS tsquery))"
+        for n in range(parts)
+    ]
+    flags = "".join(f", (d.key IN (SELECT key FROM p{n})) AS m{n}" for n in range(parts))  # noqa: S608
+    condition = list(where)
+    if parts:
+        union = " UNION ".join(f"SELECT key FROM p{n}" for n in range(parts))  # noqa: S608
+        condition.append(f"d.key IN ({union})")
+    ctes.append(
+        "m AS MATERIALIZED (SELECT d.key, d.practice_id, d.version, d.revision_id,"  # noqa: S608
+        f" d.period_end, d.facets{flags} FROM search_document AS d"
+        f" WHERE {' AND '.join(condition)})"
+    )
+    return "WITH " + ", ".join(ctes)
 
 
 def _count_words(conn: Connection, delta: Counter[str]) -> None:
