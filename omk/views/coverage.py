@@ -22,6 +22,8 @@ bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
 #: Map size in SVG user units.
 MAP_WIDTH = 560.0
 MAP_HEIGHT = 640.0
+#: Up to this many places the map names them beside their dots (more would overlap).
+MAP_LABEL_LIMIT = 40
 
 
 def _content() -> Content:
@@ -111,6 +113,7 @@ def index() -> ResponseReturnValue:
         map_height=height,
         region_name=regions,
         min_peers=rules.MIN_PEERS,
+        label_limit=MAP_LABEL_LIMIT,
     )
 
 
