@@ -63,6 +63,13 @@ class Action(StrEnum):
     # Published practices: search, practice pages, similar practices, feeds (DOMAIN.md table;
     # target: the published Report a version belongs to).
     PRACTICE_READ = "practice.read"
+    # Comparison, coverage and scoreboard of published figures: every logged-in user
+    # (DOMAIN.md table); the figures are the same for everyone.
+    COMPARE_READ = "compare.read"
+    # Who has not reported, is late or was returned (participation): a reporter for its own
+    # municipality, a reviewer in its region, the operator everywhere (target: a
+    # municipality key or an AGS prefix).
+    PARTICIPATION_READ = "participation.read"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
@@ -85,6 +92,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_SUBMIT,
             Action.PRACTICE_READ,
             Action.ACCOUNT_COLLEAGUES,
+            Action.COMPARE_READ,
+            Action.PARTICIPATION_READ,
         }
     ),
     Role.STAFF: frozenset(
@@ -95,6 +104,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_READ,
             Action.REPORT_READ_PUBLISHED,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -109,6 +119,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_REVIEW,
             Action.REPORT_EXPORT,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
+            Action.PARTICIPATION_READ,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -240,6 +252,17 @@ def _colleagues_rule(user: User, role: Role, target: Any) -> bool:
     return _region_of(target) == user.municipality_key
 
 
+def _participation_rule(user: User, role: Role, target: Any) -> bool:
+    """Participation of a municipality or region: a reviewer for a region within its own,
+    a reporter for its own municipality only."""
+    region = _region_of(target)
+    if role == Role.REVIEWER:
+        return in_scope(user.scope, region)
+    if role == Role.REPORTER:
+        return bool(user.municipality_key) and region == user.municipality_key
+    return False
+
+
 def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
     """A reviewer manages cycles whose every region lies within its own."""
     if role != Role.REVIEWER:
@@ -346,6 +369,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.ACCOUNT_COLLEAGUES: _colleagues_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
+    Action.PARTICIPATION_READ: _participation_rule,
 }
 
 

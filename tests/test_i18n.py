@@ -164,7 +164,7 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue() -> None:
 
 def test_texts_translated_at_run_time_are_listed() -> None:
     """The lists in omk/translations/dynamic_msgids.py mirror the dictionaries they stand for."""
-    from omk.compare import bases, definitions, names, similarity
+    from omk.compare import bases, coverage, definitions, names, similarity
     from omk.errors import GENERIC_MESSAGES
     from omk.models.accounts import ROLE_LABELS
     from omk.models.register import URBANISATION_LABELS
@@ -189,6 +189,7 @@ def test_texts_translated_at_run_time_are_listed() -> None:
         similarity.SAME_TARGET_GROUP,
         similarity.SHARED_TERMS,
         similarity.SIMILAR_MEANING,
+        *coverage.DIMENSION_LABELS.values(),
         *units,
     ]:
         assert text in catalogue, f"{text!r}: add it to omk/translations/dynamic_msgids.py"

@@ -149,3 +149,10 @@ SIMILARITY_REASONS = [
     _("gemeinsame Begriffe: %(terms)s"),
     _("ähnlicher Inhalt"),
 ]
+
+#: omk.compare.coverage.DIMENSION_LABELS (the coverage page's column switch)
+COVERAGE_DIMENSIONS = [
+    _("Handlungsempfehlungen"),
+    _("Handlungsfelder"),
+    _("Kriterien"),
+]

@@ -294,6 +294,11 @@ EXPECTED: dict[str, Expect] = {
         Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}
     ),
     "api.get_practice": per_record(Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}),
+    # Coverage of published figures: every account; who has not published only shows for the
+    # region's reviewers (tests/views/test_coverage.py checks the page and the API).
+    "coverage.index": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "coverage.csv": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "api.get_coverage": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
 }
 
 

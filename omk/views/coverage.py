@@ -1,0 +1,161 @@
+"""Coverage ("was, wo, wie, von wem"): the matrix of municipalities × recommendations (fields
+of action, criteria) of a cycle and region, its gaps, a map and a CSV download."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from omk import downloads
+from omk.compare import coverage as rules
+from omk.content import Content
+from omk.errors import NotFound
+from omk.policy import Action, actor, permission
+from omk.services import coverage, cycles, register
+
+bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
+
+#: Map size in SVG user units.
+MAP_WIDTH = 560.0
+MAP_HEIGHT = 640.0
+#: Up to this many places the map names them beside their dots (more would overlap).
+MAP_LABEL_LIMIT = 40
+
+
+def _content() -> Content:
+    content: Content = current_app.extensions["omk_content"]
+    return content
+
+
+def _dimension(raw: str | None) -> rules.Dimension:
+    try:
+        return rules.Dimension(raw or rules.Dimension.RECOMMENDATIONS.value)
+    except ValueError:
+        return rules.Dimension.RECOMMENDATIONS
+
+
+def _label(content: Content, dimension: rules.Dimension, code: str) -> str:
+    return content.taxonomy.label(dimension.value, code, str(get_locale() or "de"))
+
+
+def column_title(content: Content, dimension: rules.Dimension, code: str) -> str:
+    """A column spelled out: "A1 Integration ganzheitlich denken"; a criterion or field of
+    action by its label only (its code is a word, not a number)."""
+    label = _label(content, dimension, code)
+    return f"{code} {label}" if dimension == rules.Dimension.RECOMMENDATIONS else label
+
+
+def _selection() -> tuple[str, str, rules.Dimension] | None:
+    """Cycle code, region and dimension from the query (defaults: the newest cycle, the
+    user's region); None when there is no cycle at all."""
+    all_cycles = cycles.all_cycles()
+    if not all_cycles:
+        return None
+    code = request.args.get("cycle", "").strip()
+    cycle = next((c for c in all_cycles if c.code == code), None)
+    if code and cycle is None:
+        raise NotFound(f"Die Berichtsrunde {code!r} gibt es nicht.")
+    cycle = cycle or max(all_cycles, key=lambda c: (c.period_end, c.code))
+    region = request.args.get("region")
+    if region is None:
+        region = coverage.default_region(actor(), cycle)
+    return cycle.code, region.strip(), _dimension(request.args.get("dimension"))
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A member on the map."""
+
+    key: str
+    name: str
+    x: float
+    y: float
+    count: int  # practices serving the shown code (0: none)
+
+
+@bp.get("/")
+@permission(Action.COMPARE_READ)
+def index() -> ResponseReturnValue:
+    content = _content()
+    selection = _selection()
+    if selection is None:
+        return render_template("coverage/index.html", result=None, all_cycles=[])
+    code, region, dimension = selection
+    result = coverage.coverage(actor(), content, code, region, dimension)
+    columns = result.matrix.columns
+    shown = request.args.get("show", "")
+    if shown not in columns:
+        shown = columns[0] if columns else ""
+    counts = rules.practised_where(result.matrix, shown) if shown else {}
+    projected, width, height = rules.project(result.positions, MAP_WIDTH, MAP_HEIGHT)
+    points = sorted(
+        (MapPoint(p.key, result.name(p.key), p.x, p.y, counts.get(p.key, 0)) for p in projected),
+        key=lambda p: (p.count > 0, p.y),  # practising places drawn last, on top
+    )
+    regions = _regions(region)
+    return render_template(
+        "coverage/index.html",
+        result=result,
+        all_cycles=cycles.all_cycles(),
+        dimensions=rules.DIMENSION_LABELS,
+        titles={c: column_title(content, dimension, c) for c in columns},
+        labels={c: _label(content, dimension, c) for c in columns},
+        actor_label=lambda code: content.taxonomy.label(
+            "actor_types", code, str(get_locale() or "de")
+        ),
+        shown=shown,
+        points=points,
+        map_width=width,
+        map_height=height,
+        region_name=regions,
+        min_peers=rules.MIN_PEERS,
+        label_limit=MAP_LABEL_LIMIT,
+    )
+
+
+def _regions(region: str) -> str:
+    """The chosen region as people name it ("" for all of Germany)."""
+    if not region:
+        return str(_("Deutschland"))
+    try:
+        entry = register.get(region)
+    except NotFound:
+        return region
+    return str(register.display_name(entry))
+
+
+@bp.get("/csv")
+@permission(Action.COMPARE_READ)
+def csv() -> ResponseReturnValue:
+    """The matrix as CSV: one row per municipality, per column the number of practices, then
+    the gaps (codes)."""
+    content = _content()
+    selection = _selection()
+    if selection is None:
+        raise NotFound("Es gibt noch keine Berichtsrunde.")
+    code, region, dimension = selection
+    result = coverage.coverage(actor(), content, code, region, dimension)
+    columns = result.matrix.columns
+    header = [
+        _("AGS"),
+        _("Kommune"),
+        *(column_title(content, dimension, c) for c in columns),
+        _("Lücken"),
+    ]
+    rows: list[list[downloads.CsvCell]] = []
+    for key in result.matrix.rows:
+        cells = result.matrix.cells[key]
+        rows.append(
+            [
+                result.ags(key),
+                result.name(key),
+                *(len(cells[c].practices) if c in cells else 0 for c in columns),
+                ", ".join(result.matrix.gaps[key]),
+            ]
+        )
+    name = f"Abdeckung_{result.cycle.code}_{region or 'DE'}_{dimension.value}.csv"
+    return downloads.attachment(downloads.csv_bytes(header, rows), name, "text/csv; charset=utf-8")
