@@ -15,6 +15,7 @@ from omk.extensions import db
 from omk.models.accounts import Role, User
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Report
+from omk.services import register
 
 log = logging.getLogger("omk.notify")
 
@@ -71,7 +72,7 @@ def _report_link(report: Report, endpoint: str = "reports.detail") -> str:
 
 def submitted(report: Report, revision_number: int) -> int:
     """Reviewers of the region: a report was submitted."""
-    name = report.municipality.name
+    name = str(register.display_name(report.municipality))
     return _send_all(
         reviewers_of(report.municipality_key),
         f"Bericht eingereicht: {name}, Runde {report.cycle.code}",

@@ -149,3 +149,10 @@ SIMILARITY_REASONS = [
     _("gemeinsame Begriffe: %(terms)s"),
     _("ähnlicher Inhalt"),
 ]
+
+#: omk.numbers: problems with a typed number or month (translated by the report forms).
+NUMBER_PROBLEMS = [
+    _("Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5."),
+    _("Bitte eine ganze Zahl eingeben."),
+    _("Bitte als JJJJ oder MM/JJJJ angeben, z. B. 05/2019."),
+]
