@@ -278,3 +278,94 @@ def test_change_view_in_english(app: Flask, world: dict[str, User]) -> None:
     ).get_data(as_text=True)
     text, _ = visible_text(html)
     assert "5,400,000.50" in text and "June 2019" in text
+
+
+def _form_values(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="([^"]+)"[^>]*?value="([^"]*)"', html))
+
+
+def test_a_number_with_a_dot_is_accepted_and_said_back(app: Flask, world: dict[str, User]) -> None:
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    assert login(client, world["drafting"]).status_code == 302
+    url = f"/berichte/2025/{AACHEN}/kennzahlen"
+    page = client.get(url).get_data(as_text=True)
+    data = {k: v for k, v in _form_values(page).items() if k.startswith(("ind-", "edit_version"))}
+    data.update(
+        {
+            "csrf_token": csrf_token(page),
+            "ind-verwaltung.koordination_vze": "12.5",
+            "ind-verwaltung.budget_eur": "5.400.000,50",
+            "ind-unterbringung.zuweisungen": "1.234",
+        }
+    )
+    response = client.post(url, data=data)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Kennzahlen gespeichert." in html
+    assert "Verstanden als 12,5." in html and "Verstanden als 1234." in html
+    saved = _form_values(html)
+    assert saved["ind-verwaltung.koordination_vze"] == "12,5"
+    assert saved["ind-verwaltung.budget_eur"] == "5.400.000,5"
+    assert saved["ind-unterbringung.zuweisungen"] == "1.234"
+    doc = reports.working_document(reports.get_report("2025", AACHEN))
+    assert doc["indicators"]["verwaltung.koordination_vze"] == 12.5
+    assert doc["indicators"]["unterbringung.zuweisungen"] == 1234
+    # without a dot nothing is ambiguous: saved and back to the page as before
+    data.update(
+        {
+            "csrf_token": csrf_token(html),
+            "edit_version": saved["edit_version"],
+            "ind-verwaltung.koordination_vze": "12,5",
+            "ind-unterbringung.zuweisungen": "1234",
+        }
+    )
+    assert client.post(url, data=data).status_code == 302
+
+
+def test_practice_form_says_what_it_understood(app: Flask, world: dict[str, User]) -> None:
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    assert login(client, world["drafting"]).status_code == 302
+    doc = reports.working_document(reports.get_report("2025", AACHEN))
+    pid = doc["practices"][0]["id"]
+    url = f"/berichte/2025/{AACHEN}/massnahmen/{pid}"
+    page = client.get(url).get_data(as_text=True)
+    values = _form_values(page)
+    assert values["started"] == "2021" and values["ended"] == "11/2024"
+    assert values["budget_eur"] == "1.500" and values["staff_fte"] == "0,2"
+    assert "ID" not in visible_text(page)[0].split("Kontakt und Quellen")[-1]
+    assert values["adopted_from_practice"].startswith("/massnahmen/")
+    form = {
+        "csrf_token": csrf_token(page),
+        "edit_version": values["edit_version"],
+        "title": "Patenschaften",
+        "summary": "Patinnen und Paten begleiten Familien.",
+        "criterion": "zivilgesellschaft",
+        "description": "Ehrenamtliche begleiten neu zugewanderte Familien.",
+        "status": "ended",
+        "started": "2021",
+        "ended": "11/2024",
+        "budget_eur": "5.400.000,50",
+        "staff_fte": "0.5",
+        "actor_rows": "1",
+        "actor-0-name": "Freiwilligenagentur",
+        "actor-0-type": "ehrenamt",
+        "actor_lead": "0",
+        "target_groups": ["familien"],
+        "outcomes": "30 Patenschaften.",
+        "transferability": "Braucht eine Koordination.",
+        "adopted_from_practice": f"http://omk.example/massnahmen/{pid.upper()}",
+        "adopted_from_municipality": KOELN,
+        "action": "save",
+    }
+    response = client.post(url, data=form)
+    assert response.status_code == 302 and "verstanden=staff_fte" in response.location
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Gespeichert und verstanden als 0,5." in html
+    values = _form_values(html)
+    assert values["budget_eur"] == "5.400.000,50" and values["staff_fte"] == "0,5"
+    saved = reports.working_document(reports.get_report("2025", AACHEN))["practices"][0]
+    assert saved["budget_eur"] == 5400000.5 and saved["adopted_from"]["practice"] == pid
