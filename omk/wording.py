@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from omk.content import Taxonomy, Term
+from omk.content import Content, Taxonomy, Term
 
 #: Separates the items of a code list in one cell or field.
 SEPARATOR = "; "
@@ -87,3 +87,11 @@ def text_to_codes(taxonomy: Taxonomy, list_name: str, text: str | None) -> list[
 def example(taxonomy: Taxonomy, list_name: str, count: int = 2) -> str:
     """An example of a list as people type it, for a help text: "Alle; Familien"."""
     return codes_to_text(taxonomy, list_name, taxonomy.codes(list_name)[:count])
+
+
+def indicators_to_text(content: Content, codes: Iterable[str]) -> str:
+    """Indicator codes as their labels ("Neu zugewiesene Personen …; Aktive Patenschaften");
+    an unknown code as it is. The workbook reads labels back through its indicator lookup."""
+    return SEPARATOR.join(
+        content.indicators[c].label if c in content.indicators else c for c in codes
+    )

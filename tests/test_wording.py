@@ -149,3 +149,9 @@ def test_times_are_shown_in_german_time(app: Flask) -> None:
     assert "02:46:48" in shown.split(" | ")[0]
     assert "03:46:48" in shown.split(" | ")[1]
     assert shown.split(" | ")[2:] == ["02:46", "02:46"]
+
+
+def test_indicator_lists_are_written_as_labels() -> None:
+    content = load_content()
+    text = wording.indicators_to_text(content, ["unterbringung.zuweisungen", "x.y"])
+    assert text == f"{content.indicators['unterbringung.zuweisungen'].label}; x.y"

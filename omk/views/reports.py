@@ -753,8 +753,32 @@ def change_rows(
     return changes_view.rows(changes, reports.content(), reports.template_of(report), *docs)
 
 
+def municipality_name(key: str | None) -> str:
+    """The name shown for a municipality key (an adopted practice's origin); the key when
+    the register does not know it."""
+    if not key:
+        return ""
+    try:
+        return str(register.display_name(register.get(key)).render(_))
+    except NotFound:
+        return key
+
+
+def region_name(prefix: str | None) -> str:
+    """A region (a key prefix: a Land, a Regierungsbezirk, a Kreis) by its name, with its key
+    for those who know keys: "Nordrhein-Westfalen (05)"; the whole country for ""."""
+    if not prefix:
+        return str(_("ganz Deutschland"))
+    try:
+        return f"{register.display_name(register.get(prefix)).render(_)} ({prefix})"
+    except NotFound:
+        return prefix
+
+
 def register_filters(app: Any) -> None:
+    app.jinja_env.globals["region_name"] = region_name
     app.jinja_env.filters["field_id"] = field_id
+    app.jinja_env.globals["municipality_name"] = municipality_name
     app.jinja_env.globals["change_rows"] = change_rows
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["FieldError"] = FieldError
