@@ -369,3 +369,11 @@ def test_practice_form_says_what_it_understood(app: Flask, world: dict[str, User
     assert values["budget_eur"] == "5.400.000,50" and values["staff_fte"] == "0,5"
     saved = reports.working_document(reports.get_report("2025", AACHEN))["practices"][0]
     assert saved["budget_eur"] == 5400000.5 and saved["adopted_from"]["practice"] == pid
+
+
+def test_the_breadcrumb_names_each_place_once(app: Flask, world: dict[str, User]) -> None:
+    html = app.test_client().get(f"/kommunen/{ESSEN}").get_data(as_text=True)
+    crumbs = re.search(r'<nav aria-label="Brotkrumen"[^>]*>(.*?)</nav>', html, re.S)
+    assert crumbs is not None
+    text, _ = visible_text(crumbs.group(1))
+    assert text.count("Essen") == 1, text
