@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from omk import config as config_module
+
+#: Times are shown in German time (stored in UTC).
+TIMEZONE = "Europe/Berlin"
 
 __version__ = "0.1.0"
 
@@ -101,7 +105,12 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, default_locale="de")
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_locale="de",
+        default_timezone=TIMEZONE,  # format_datetime shows German time, never UTC
+    )
     messages.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -216,6 +225,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = _format_number
     app.jinja_env.filters["display_name"] = _display_name
     app.jinja_env.filters["month"] = _format_month
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["amount"] = _format_amount
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
 
 
@@ -265,6 +276,18 @@ def _display_name(entry: Any, names: Any = None) -> str:
     return str(found.render(gettext))
 
 
+def local_time(value: datetime | None) -> datetime | None:
+    """A stored (UTC) timestamp in German time, Europe/Berlin: ``x.created_at|local_time``.
+    ``format_datetime`` converts by itself; this is for anything else that shows a time."""
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    if value.tzinfo is None:  # naive timestamps are stored in UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(TIMEZONE))
+
+
 def _format_month(value: str | None) -> str:
     """A practice date of the format (``YYYY`` or ``YYYY-MM``) as people write it: "Mai 2019"."""
     from datetime import date
@@ -277,6 +300,16 @@ def _format_month(value: str | None) -> str:
     if not (year.isdigit() and (not month or (month.isdigit() and 1 <= int(month) <= 12))):
         return value
     return format_date(date(int(year), int(month), 1), "MMMM y") if month else year
+
+
+def _format_amount(value: Any, money: bool = False) -> str:
+    """A reported number with its decimals kept and thousands grouped ("5.400.000,5"; money
+    "5.400.000,50"); ``|number`` rounds, for statistics."""
+    from omk.views.changes import decimal
+
+    if value is None or value == "":
+        return "–"
+    return decimal(value, money=money)
 
 
 def _format_number(value: Any, digits: int = 0) -> str:

@@ -25,6 +25,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from omk.content import Content, ReportTemplate
 from omk.errors import FieldError, ValidationFailed
 from omk.messages import msg
+from omk.wording import quoted
 
 FORMAT = "omk-report/1"
 
@@ -692,7 +693,7 @@ def describe(
         return path
     pid, name, row, sub = match.groups()
     practice = next((p for p in (doc or {}).get("practices") or [] if p.get("id") == pid), None)
-    text = f"Maßnahme „{practice['title']}“" if practice else "Maßnahme (entfernt)"
+    text = f"Maßnahme {quoted(practice['title'])}" if practice else "Maßnahme (entfernt)"
     if name:
         field = template.practice_field(name)
         text += " – " + (field.label if field else name)

@@ -8,6 +8,7 @@ caller translates them at the edge.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from omk.content import Indicator
@@ -74,4 +75,48 @@ def month(raw: str) -> tuple[str | None, str | None]:
         text = f"{m.group(2)}-{int(m.group(1)):02d}"
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):
         return text, None
-    return None, msg("Bitte als JJJJ oder JJJJ-MM angeben, z. B. 2019-05.")
+    return None, msg("Bitte als JJJJ oder MM/JJJJ angeben, z. B. 05/2019.")
+
+
+def _grouped(digits: str) -> str:
+    """``5400000`` → ``5.400.000``."""
+    head = len(digits) % 3 or 3
+    return ".".join([digits[:head], *(digits[i : i + 3] for i in range(head, len(digits), 3))])
+
+
+def format_field(value: Any, money: bool = False) -> str:
+    """A saved number shown again in a form field, as Germans write it: thousands separated,
+    decimals kept (``5.400.000,5``; money with two decimals when it has any: ``5.400.000,50``).
+    :func:`parse_number` reads every result back to the same value."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(repr(float(value)))
+    if money and number != number.to_integral_value():
+        number = number.quantize(Decimal("0.01"))
+    sign = "-" if number < 0 else ""
+    whole, _, fraction = format(abs(number), "f").partition(".")
+    fraction = fraction.rstrip("0") if not money else fraction
+    return sign + _grouped(whole) + ("," + fraction if fraction.strip("0") else "")
+
+
+def understood(raw: str) -> str | None:
+    """How a typed number whose dot could be a decimal point or a thousands separator was
+    read, written unambiguously (``12.5`` → ``12,5``; ``1.234`` → ``1234``); None when
+    nothing was ambiguous (no dot, or a comma decides) or the text is no number."""
+    text = raw.strip()
+    if "." not in text or "," in text:
+        return None
+    try:
+        value = parse_number(text)
+    except ValueError:
+        return None
+    return None if value is None else format_number(value)
+
+
+def month_field(value: str | None) -> str:
+    """A saved month (``2019-05``) shown again in a form field as ``05/2019``, which
+    :func:`month` reads back; a year stays a year."""
+    if not value:
+        return ""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    return f"{m.group(2)}/{m.group(1)}" if m else value

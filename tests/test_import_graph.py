@@ -25,6 +25,7 @@ CORE = (
     "exchange.py",
     "documents.py",
     "numbers.py",
+    "wording.py",
     "policy.py",
     "content.py",
     "markdown.py",

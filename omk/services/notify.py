@@ -16,6 +16,7 @@ from omk.links import page_base_url
 from omk.models.accounts import Role, User
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Report
+from omk.services import register
 
 log = logging.getLogger("omk.notify")
 
@@ -73,7 +74,7 @@ def _report_link(report: Report, endpoint: str = "reports.detail") -> str:
 
 def submitted(report: Report, revision_number: int) -> int:
     """Reviewers of the region: a report was submitted."""
-    name = report.municipality.name
+    name = str(register.display_name(report.municipality))
     return _send_all(
         reviewers_of(report.municipality_key),
         f"Bericht eingereicht: {name}, Runde {report.cycle.code}",

@@ -156,3 +156,10 @@ COVERAGE_DIMENSIONS = [
     _("Handlungsfelder"),
     _("Kriterien"),
 ]
+
+#: omk.numbers: problems with a typed number or month (translated by the report forms).
+NUMBER_PROBLEMS = [
+    _("Bitte eine Zahl eingeben, z. B. 1.234 oder 12,5."),
+    _("Bitte eine ganze Zahl eingeben."),
+    _("Bitte als JJJJ oder MM/JJJJ angeben, z. B. 05/2019."),
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -14,7 +15,8 @@ from flask_wtf import FlaskForm
 from omk import downloads, workbook
 from omk.errors import Conflict, ValidationFailed
 from omk.policy import Action, authorize_or_404, permission
-from omk.services import cycles, report_files
+from omk.services import cycles, report_files, reports
+from omk.views import changes
 
 bp = Blueprint("report_files", __name__, url_prefix="/berichte")
 
@@ -138,7 +140,25 @@ def upload(cycle: str, ags: str) -> ResponseReturnValue:
             lost=lost,
             edit_version=t.report.edit_version if t.report is not None else "",
             limit=report_files.size_label(report_files.upload_limit()),
+            upload_label=_error_labeller(t),
             form=CsrfForm(),
         ),
         status,
     )
+
+
+def _error_labeller(t: report_files.Target) -> Callable[[str], str]:
+    """The upload error table's first column: a path in words, titles from the draft."""
+    found: dict[str, Any] = {}
+
+    def label(path: str) -> str:
+        if not found:  # looked up once, when the first error is shown
+            if t.report is not None:
+                found["template"] = reports.template_of(t.report)
+                found["doc"] = reports.working_document(t.report)
+            else:
+                found["template"] = reports.content().template(t.cycle.template_version)
+                found["doc"] = None
+        return changes.upload_label(path, found["doc"], reports.content(), found["template"])
+
+    return label

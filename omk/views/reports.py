@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -21,7 +22,9 @@ from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import accounts, cycles, listing, publication, register, reports
+from omk.views import changes as changes_view
 from omk.views.helpers import bounded_int
+from omk.wording import quoted
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
@@ -204,7 +207,7 @@ def start(cycle: str, ags: str) -> ResponseReturnValue:
 def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for code, value in doc["indicators"].items():
-        values[f"ind-{code}"] = numbers.format_number(value)
+        values[f"ind-{code}"] = numbers.format_field(value)
     for code, refs in doc.get("indicator_practices", {}).items():
         values[f"ind-{code}-practices"] = list(refs)
     return values
@@ -223,6 +226,7 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
     message = None
     values = _indicator_form_values(doc)
     edit_version = report.edit_version
+    understood: dict[str, str] = {}
     if request.method == "POST":
         form = CsrfForm()
         if not form.validate_on_submit():
@@ -240,6 +244,9 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
                 errors.setdefault(f"indicators.{code}", []).append(_(problem))
             elif value is not None:
                 indicators[code] = value
+                read_as = numbers.understood(raw)
+                if read_as is not None:
+                    understood[f"indicators.{code}"] = read_as
             links[code] = request.form.getlist(f"ind-{code}-practices")
             values[f"ind-{code}-practices"] = [r for r in links[code] if r in practice_ids]
         if not errors:
@@ -259,7 +266,12 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
                 flash(
                     _("Kennzahlen gespeichert.") if changed else _("Keine Änderungen."), "success"
                 )
-                return redirect(_url("reports.indicators", report))
+                if not understood:
+                    return redirect(_url("reports.indicators", report))
+                # Saved; the page is shown again to say how each number with a dot was read.
+                doc = reports.working_document(report)
+                values = _indicator_form_values(doc)
+                edit_version = report.edit_version
         if errors:
             status = 422
     return (
@@ -274,6 +286,7 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
             message=message,
             edit_version=edit_version,
             comments=_comments_by_field(report),
+            understood=understood if not errors else {},
             form=CsrfForm(),
         ),
         status,
@@ -293,6 +306,7 @@ PRACTICE_TEXT_FIELDS = (
     "contact",
 )
 ACTOR_ROWS_EXTRA = 3
+NUMBER_FIELDS = ("budget_eur", "staff_fte")
 
 
 def _practice_from_form(
@@ -315,7 +329,7 @@ def _practice_from_form(
         if problem:
             errors.setdefault(name, []).append(_(problem))
         p[name] = value
-    for name in ("budget_eur", "staff_fte"):
+    for name in NUMBER_FIELDS:
         typed[name] = form.get(name, "")
         try:
             p[name] = numbers.parse_number(typed[name])
@@ -340,12 +354,10 @@ def _practice_from_form(
             actors.append({"name": name, "type": kind, "lead": lead})
     p["actors"] = actors
     typed["actors"] = typed_actors
-    adopted_practice = form.get("adopted_from_practice", "").strip()
+    typed["adopted_from_practice"] = form.get("adopted_from_practice", "").strip()
+    adopted_practice = practice_id_in(typed["adopted_from_practice"])
     adopted_municipality = form.get("adopted_from_municipality", "").strip()
-    typed["adopted_from_practice"], typed["adopted_from_municipality"] = (
-        adopted_practice,
-        adopted_municipality,
-    )
+    typed["adopted_from_municipality"] = adopted_municipality
     p["adopted_from"] = (
         {"practice": adopted_practice, "municipality": adopted_municipality}
         if adopted_practice
@@ -363,17 +375,36 @@ def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
         recommendations=p.get("recommendations") or [],
         target_groups=p.get("target_groups") or [],
         status=p.get("status") or "",
-        started=p.get("started") or "",
-        ended=p.get("ended") or "",
-        budget_eur=numbers.format_number(p.get("budget_eur")),
-        staff_fte=numbers.format_number(p.get("staff_fte")),
+        started=numbers.month_field(p.get("started")),
+        ended=numbers.month_field(p.get("ended")),
+        budget_eur=numbers.format_field(p.get("budget_eur"), money=True),
+        staff_fte=numbers.format_field(p.get("staff_fte")),
         sources="\n".join(p.get("sources") or []),
         actors=list(p.get("actors") or []),
-        adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
+        adopted_from_practice=_practice_address((p.get("adopted_from") or {}).get("practice")),
         adopted_from_municipality=(p.get("adopted_from") or {}).get("municipality", ""),
         moves=moves,
     )
     return typed
+
+
+_PRACTICE_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def practice_id_in(text: str) -> str:
+    """The practice id in what was typed: the address of a practice's page (as copied from
+    the browser) or the id itself; the text as it is when it holds no id (validation says)."""
+    found = _PRACTICE_ID.findall(text)
+    return found[-1].lower() if found else text
+
+
+def _practice_address(practice_id: str | None) -> str:
+    """A practice's page address, as the "adopted from" field shows an id people cannot read."""
+    if not practice_id:
+        return ""
+    return url_for("practices.detail", practice_id=practice_id)
 
 
 def _field_of(path: str, ref: str) -> str:
@@ -397,7 +428,14 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
     edit_version = report.edit_version
+    # After a save: how the numbers typed with a dot were read (see below).
+    understood = {
+        name: numbers.format_number((existing or {}).get(name))
+        for name in request.args.getlist("verstanden")
+        if name in NUMBER_FIELDS and (existing or {}).get(name) is not None
+    }
     if request.method == "POST":
+        understood = {}
         if not CsrfForm().validate_on_submit():
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
@@ -428,7 +466,18 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
                 db.session.refresh(report)
                 edit_version = report.edit_version
             else:
-                flash(_("Maßnahme „%(title)s“ gespeichert.", title=p["title"]), "success")
+                flash(_("Maßnahme %(title)s gespeichert.", title=quoted(p["title"])), "success")
+                read = [n for n in NUMBER_FIELDS if numbers.understood(typed[n]) is not None]
+                if read:  # say next to the field how a number with a dot was read
+                    return redirect(
+                        url_for(
+                            "reports.practice",
+                            cycle=report.cycle.code,
+                            ags=report.municipality.reporting_ags,
+                            practice_id=pid,
+                            verstanden=read,
+                        )
+                    )
                 return redirect(_url("reports.detail", report) + "#massnahmen")
         if errors:
             status = 422
@@ -449,6 +498,7 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             catalogue=reports.content().indicators,
             actor_rows=max(len(typed["actors"]), 1) + ACTOR_ROWS_EXTRA,
             comments=_comments_by_field(report),
+            understood=understood,
             form=CsrfForm(),
         ),
         status,
@@ -669,7 +719,11 @@ def return_report(cycle: str, ags: str) -> ResponseReturnValue:
     except Conflict as exc:
         return _review_page(report, typed, _(exc.message), 409)
     flash(
-        _("Zurückgegeben mit %(n)s Hinweis(en). Die Kommune ist benachrichtigt.", n=len(comments)),
+        ngettext(
+            "Zurückgegeben mit %(num)s Hinweis. Die Kommune ist benachrichtigt.",
+            "Zurückgegeben mit %(num)s Hinweisen. Die Kommune ist benachrichtigt.",
+            len(comments),
+        ),
         "success",
     )
     return redirect(_url("reports.detail", report))
@@ -777,15 +831,43 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
 
 def field_label(path: str, report: Report, *docs: dict[str, Any] | None) -> str:
     """A document path in words, looking practice titles up in the given documents."""
-    merged: dict[str, Any] = {"practices": []}
-    for doc in docs:
-        if doc:
-            merged["practices"] += doc.get("practices") or []
-    return exchange.describe(path, merged, reports.content(), reports.template_of(report))
+    return changes_view.label(path, docs, reports.content(), reports.template_of(report))
+
+
+def change_rows(
+    changes: list[dict[str, Any]], report: Report, *docs: dict[str, Any] | None
+) -> list[changes_view.ChangeRow]:
+    """The change view's rows: German labels, values as Germans write them (newest doc first)."""
+    return changes_view.rows(changes, reports.content(), reports.template_of(report), *docs)
+
+
+def municipality_name(key: str | None) -> str:
+    """The name shown for a municipality key (an adopted practice's origin); the key when
+    the register does not know it."""
+    if not key:
+        return ""
+    try:
+        return str(register.display_name(register.get(key)).render(_))
+    except NotFound:
+        return key
+
+
+def region_name(prefix: str | None) -> str:
+    """A region (a key prefix: a Land, a Regierungsbezirk, a Kreis) by its name, with its key
+    for those who know keys: "Nordrhein-Westfalen (05)"; the whole country for ""."""
+    if not prefix:
+        return str(_("ganz Deutschland"))
+    try:
+        return f"{register.display_name(register.get(prefix)).render(_)} ({prefix})"
+    except NotFound:
+        return prefix
 
 
 def register_filters(app: Any) -> None:
+    app.jinja_env.globals["region_name"] = region_name
     app.jinja_env.filters["field_id"] = field_id
+    app.jinja_env.globals["municipality_name"] = municipality_name
+    app.jinja_env.globals["change_rows"] = change_rows
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["FieldError"] = FieldError
     app.jinja_env.globals["current_app"] = current_app

@@ -43,11 +43,11 @@ def test_return_accept_and_reopen_through_their_forms(page: WatchedPage) -> None
     p = page.page
 
     page.goto(f"/berichte/R1-2025/{ESSEN}/pruefung")
-    p.locator("summary", has_text="Hinweis zu dem Bericht insgesamt").click()
-    p.get_by_label("Hinweis zu dem Bericht insgesamt").fill("Bitte die Zahlen belegen.")
+    p.locator("summary", has_text="Hinweis: Bericht insgesamt").click()
+    p.get_by_label("Hinweis: Bericht insgesamt").fill("Bitte die Zahlen belegen.")
     p.get_by_role("button", name="Mit Hinweisen zurückgeben").click()
     p.wait_for_load_state()
-    assert "Zurückgegeben mit 1 Hinweis(en)" in p.content()
+    assert "Zurückgegeben mit 1 Hinweis." in p.content()
     assert _state(page, "R1-2025") == "returned"
 
     page.goto(f"/berichte/R2-2025/{ESSEN}/pruefung")

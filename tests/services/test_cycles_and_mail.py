@@ -116,7 +116,7 @@ def test_reminders_once_a_day_to_those_who_have_not_submitted(
     recipients = sorted(m["To"] for m in mails(app) if "Erinnerung" in m["Subject"])
     assert recipients == ["alheim@example.org", "koeln@example.org"]
     reminder = next(m for m in mails(app) if m["To"] == "koeln@example.org")
-    assert "6 Tag(en)" in body(reminder) and "/berichte/2025/05315000/" in body(reminder)
+    assert "6 Tagen" in body(reminder) and "/berichte/2025/05315000/" in body(reminder)
     assert cycles.send_reminders(days=14, today=today) == []  # not twice a day
     assert cycles.send_reminders(days=3, today=date(2026, 3, 20)) == []  # too early
     assert cycle.code == "2025"
