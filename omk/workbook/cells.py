@@ -176,9 +176,16 @@ class Lookup:
             self.labels.setdefault(_norm(label), code)
 
     def code(self, text: str) -> str:
-        """The code for a code or label; the text itself when unknown (validation names it)."""
+        """The code for a code, a label or "code – label" (as the workbook writes
+        recommendations); the text itself when unknown (validation names it)."""
         key = text.strip()
-        return self.codes.get(key.casefold()) or self.labels.get(_norm(key)) or key
+        found = self.codes.get(key.casefold()) or self.labels.get(_norm(key))
+        if found is None and (m := _CODE_FIRST.match(key)):
+            found = self.codes.get(m.group(1).casefold())
+        return found or key
+
+
+_CODE_FIRST = re.compile(r"^(\S+)\s+[–—-]\s+.+$")
 
 
 def _norm(text: str) -> str:

@@ -55,13 +55,13 @@ _HELP = {
     "markdown": "Markdown erlaubt: **fett**, Listen mit „- “. Zeilenumbruch in der Zelle: "
     "Alt+Eingabe.",
     "code": "Bitte aus der Auswahlliste wählen.",
-    "codes": "Codes durch Semikolon trennen, z. B. „{example}“. Die Codes stehen auf dem Blatt "
-    "„Hinweise“.",
+    "codes": "Mehrere durch Semikolon trennen, z. B. „{example}“. Die Bezeichnungen stehen auf dem "
+    "Blatt „Hinweise“; die Codes werden auch verstanden.",
     "urls": "Links (https://…), mehrere durch Semikolon oder Zeilenumbruch getrennt.",
     "month": "JJJJ oder JJJJ-MM, z. B. 2019-05.",
     "number": "Zahl wie 1500 oder 0,5.",
-    "links": "Codes der Kennzahlen, die diese Maßnahme erklärt, durch Semikolon getrennt "
-    "(Spalte „Code“ auf dem Blatt „Kennzahlen“).",
+    "links": "Kennzahlen, die diese Maßnahme erklärt, durch Semikolon getrennt: Bezeichnung "
+    "oder Code vom Blatt „Kennzahlen“.",
     "actor_name": "Name der beteiligten Stelle (Funktion, keine Privatperson).",
     "actor_type": "Art des Akteurs aus der Auswahlliste (leer: Sonstige).",
     "actor_lead": "„ja“ beim federführenden Akteur (höchstens einer).",

@@ -16,7 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from omk import exchange, numbers
+from omk import exchange, numbers, wording
 from omk.content import Content, Indicator, ReportTemplate
 from omk.workbook.columns import _HELP, _WIDTHS, INDICATOR_HEADINGS, Column, practice_columns
 from omk.workbook.document import WorkbookInfo
@@ -226,8 +226,8 @@ def _write_help(
         "Maßnahme anzulegen, leert in der Kopie die ID-Zelle.",
         "Kriterium, Stand und Typ der Akteure: aus der Auswahlliste wählen. Mehrere Codes "
         "(Handlungsfelder, Handlungsempfehlungen, Zielgruppen, Erläutert Kennzahlen) durch "
-        "Semikolon trennen, z. B. „sprache_bildung; partizipation“. Die Codes stehen unten; "
-        "die deutsche Bezeichnung wird auch verstanden.",
+        "Semikolon trennen, z. B. „Unterstützung lokaler Netzwerke; Interkulturelle Öffnung der "
+        "Verwaltung“. Die Bezeichnungen stehen unten; die Codes werden auch verstanden.",
         f"Beteiligte: bis zu {slots} Akteure je Maßnahme, je mit Name, Typ und „ja“ in "
         "„federführend“ bei höchstens einem Akteur. Leere Akteur-Spalten werden übersprungen.",
         "Beginn und Ende: JJJJ oder JJJJ-MM, z. B. 2019-05. Ein Datum wird als Monat übernommen.",
@@ -289,8 +289,7 @@ def _write_help(
 
 def _column_help(column: Column, content: Content) -> str:
     if column.kind == "codes" and column.taxonomy:
-        codes = content.taxonomy.codes(column.taxonomy)[:2]
-        return _HELP["codes"].format(example="; ".join(codes))
+        return _HELP["codes"].format(example=wording.example(content.taxonomy, column.taxonomy))
     if column.kind == "text":
         return "Text." + (" Pflichtangabe beim Einreichen." if column.required else "")
     return _HELP.get(column.kind, "")
@@ -411,7 +410,7 @@ def _write_practices(
         r = HEADER_ROW + 1 + i
         actors = p.get("actors") or []
         for c, column in enumerate(columns, start=1):
-            value = _practice_cell(p, column, actors, links, order, labels)
+            value = _practice_cell(p, column, actors, links, order, labels, content)
             if value is None or value == "":
                 continue
             cell = put(ws, r, c, value)
@@ -430,6 +429,7 @@ def _practice_cell(
     links: dict[str, list[str]],
     order: list[str],
     labels: dict[str, dict[str, str]],
+    content: Content,
 ) -> Any:
     key, kind = column.key, column.kind
     if key.startswith("actor."):
@@ -446,15 +446,15 @@ def _practice_cell(
     if key == "links":
         pid = str(p.get("id") or "").lower()
         codes = [c for c in order if pid and pid in [r.lower() for r in links.get(c) or []]]
-        return "; ".join(codes)
+        return wording.indicators_to_text(content, codes)
     if key.startswith("adopted."):
         adopted = p.get("adopted_from") or {}
         return adopted.get(key.split(".")[1])
     value = p.get(key)
     if kind == "code" and column.taxonomy and isinstance(value, str):
         return labels.get(column.taxonomy, {}).get(value, value)
-    if kind in ("codes",):
-        return "; ".join(value or [])
+    if kind == "codes" and column.taxonomy:
+        return wording.codes_to_text(content.taxonomy, column.taxonomy, value or [])
     if kind == "urls":
         return "; ".join(value or [])
     if kind == "number":

@@ -165,9 +165,13 @@ def test_workbook_layout(doc: dict[str, Any], content: Content, template: Report
     assert pr.cell(4, fx.column(pr, "Kriterium")).value == (
         "Sprachschulung und Integration in das Bildungssystem"
     )
-    assert pr.cell(4, fx.column(pr, "Handlungsfelder")).value == "sprache_bildung; partizipation"
+    # people read words, not codes (issue 14); codes are still read back
+    assert pr.cell(4, fx.column(pr, "Handlungsfelder")).value == (
+        "Sprache und Bildung; Gesellschaftliche Integration durch Partizipation und "
+        "bürgerschaftliches Engagement"
+    )
     assert pr.cell(4, fx.column(pr, "Erläutert Kennzahlen")).value == (
-        "sprache_bildung.kursplaetze_kommunal"
+        "Kommunal finanzierte Sprachkursplätze"
     )
     assert pr.cell(5, fx.column(pr, "Akteur 1: federführend")).value == "ja"
     lists = {
