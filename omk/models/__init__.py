@@ -18,6 +18,13 @@ from omk.models.reporting import (
     Revision,
 )
 from omk.models.similarity import PracticeVector, SimilarPractice
+from omk.models.synergies import (
+    PeerReview,
+    PeerReviewComment,
+    PeerReviewInvitation,
+    PracticeValidation,
+    SynergyJudgement,
+)
 
 __all__ = [
     "ApiToken",
@@ -31,8 +38,12 @@ __all__ = [
     "OutboxCursor",
     "OutboxEntry",
     "OutboxKind",
+    "PeerReview",
+    "PeerReviewComment",
+    "PeerReviewInvitation",
     "Practice",
     "PracticeActor",
+    "PracticeValidation",
     "PracticeVector",
     "RegisterImport",
     "Report",
@@ -43,6 +54,7 @@ __all__ = [
     "Role",
     "SavedSearch",
     "SimilarPractice",
+    "SynergyJudgement",
     "User",
     "UserSession",
 ]
