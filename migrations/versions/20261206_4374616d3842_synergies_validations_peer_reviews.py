@@ -5,9 +5,8 @@ Revises: b7e41c2d9a10
 Create Date: 2026-12-06 06:16:52.930177
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '4374616d3842'

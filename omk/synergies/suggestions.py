@@ -49,6 +49,7 @@ class Suggestion:
     note: str = ""
     judged_region: str | None = None  # the region of the judgement applied, if any
     was_dismissed: bool = False  # dismissed before, back because its practices changed
+    may_judge: bool = False  # set by a view for the user looking at it
 
     @property
     def fingerprint(self) -> str:
@@ -83,12 +84,22 @@ def register_provider(provider: Provider) -> None:
     _PROVIDERS[provider.kind] = provider
 
 
+def _ensure_defaults() -> None:
+    if "partner" not in _PROVIDERS:
+        from omk.synergies.partner_provider import PartnerProvider
+
+        register_provider(PartnerProvider())
+
+
 def providers() -> list[Provider]:
     """The registered providers, in the order of :data:`KINDS`."""
+    _ensure_defaults()
     return [_PROVIDERS[k] for k in KINDS if k in _PROVIDERS]
 
 
 def provider(kind: str) -> Provider | None:
+    """The provider of a kind, if one is registered."""
+    _ensure_defaults()
     return _PROVIDERS.get(kind)
 
 

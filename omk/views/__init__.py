@@ -18,6 +18,7 @@ def register_views(app: Flask) -> None:
         practices,
         reports,
         search,
+        synergies,
         users,
     )
     from omk.views.publication import bp as publication_bp
@@ -33,6 +34,7 @@ def register_views(app: Flask) -> None:
         cycles,
         search,
         practices,
+        synergies,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(report_files.bp)  # the offline path: workbook download, file upload
