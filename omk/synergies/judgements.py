@@ -92,7 +92,7 @@ def judge(
     if status not in JUDGED:
         errors.append(FieldError("status", "Bitte „bestätigen“ oder „verwerfen“ wählen."))
     if len(note) > MAX_NOTE:
-        errors.append(FieldError("note", f"Die Notiz ist länger als {MAX_NOTE} Zeichen."))
+        errors.append(FieldError("note", "Die Notiz ist zu lang."))
     if kind not in suggestions.KINDS:
         errors.append(FieldError("kind", "Unbekannte Art von Vorschlag."))
     if errors:

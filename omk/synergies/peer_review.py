@@ -43,7 +43,7 @@ def open_review(user: Any, practice_id: str, invited: list[str]) -> PeerReview:
             errors.append(FieldError("invited", "Bitte mindestens eine Kommune einladen."))
         if len(keys) > MAX_INVITED:
             errors.append(
-                FieldError("invited", f"Höchstens {MAX_INVITED} Kommunen je Peer Review.")
+                FieldError("invited", "Höchstens 20 Kommunen je Peer Review.")
             )
         if report.municipality_key in keys:
             errors.append(FieldError("invited", "Die gastgebende Kommune lädt sich nicht ein."))

@@ -18,6 +18,7 @@ from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import cycles, listing, publication, register, reports
+from omk.synergies import learning
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
@@ -298,6 +299,13 @@ def _practice_from_form(
     typed["actors"] = typed_actors
     adopted_practice = form.get("adopted_from_practice", "").strip()
     adopted_municipality = form.get("adopted_from_municipality", "").strip()
+    # Picked by title (server-side lookup): "<practice id>|<municipality key>"; the key is
+    # checked on submit (omk.synergies.learning.check_adopted_from), never trusted.
+    picked, _sep, picked_key = form.get("origin_pick", "").partition("|")
+    if picked.strip():
+        adopted_practice, adopted_municipality = picked.strip(), picked_key.strip()
+    if form.get("origin_clear"):
+        adopted_practice = adopted_municipality = ""
     typed["adopted_from_practice"], typed["adopted_from_municipality"] = (
         adopted_practice,
         adopted_municipality,
@@ -352,13 +360,19 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     errors: dict[str, list[str]] = {}
     typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
+    origins: list[learning.Origin] | None = None
+    origin_query = ""
     edit_version = report.edit_version
     if request.method == "POST":
         if not CsrfForm().validate_on_submit():
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
         p, errors, typed = _practice_from_form(request.form, pid)
-        if request.form.get("action") == "preview":
+        if request.form.get("action") == "find_origin":
+            origin_query = request.form.get("origin_query", "")
+            origins = learning.find_origins(origin_query, exclude_key=report.municipality_key)
+            message = _("Suche nach der Herkunft – noch nicht gespeichert.")
+        elif request.form.get("action") == "preview":
             preview = {
                 name: render_markdown(typed[name], heading_offset=2)
                 for name in exchange.MARKDOWN_FIELDS
@@ -406,6 +420,11 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             actor_rows=max(len(typed["actors"]), 1) + ACTOR_ROWS_EXTRA,
             comments=_comments_by_field(report),
             form=CsrfForm(),
+            origins=origins,
+            origin_query=origin_query,
+            origin=learning.origin(typed["adopted_from_practice"])
+            if typed["adopted_from_practice"]
+            else None,
         ),
         status,
     )
