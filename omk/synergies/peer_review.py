@@ -42,9 +42,7 @@ def open_review(user: Any, practice_id: str, invited: list[str]) -> PeerReview:
         if not keys:
             errors.append(FieldError("invited", "Bitte mindestens eine Kommune einladen."))
         if len(keys) > MAX_INVITED:
-            errors.append(
-                FieldError("invited", "Höchstens 20 Kommunen je Peer Review.")
-            )
+            errors.append(FieldError("invited", "Höchstens 20 Kommunen je Peer Review."))
         if report.municipality_key in keys:
             errors.append(FieldError("invited", "Die gastgebende Kommune lädt sich nicht ein."))
         known = set(db.session.scalars(select(Municipality.key).where(Municipality.key.in_(keys))))
