@@ -244,7 +244,8 @@ def layout(transfers: list[Transfer], size: int = 520) -> Drawing:
         keys.setdefault(t.source, t.source_name)
         keys.setdefault(t.target, t.target_name)
     ordered = sorted(keys)
-    centre, radius = size / 2, size / 2 - 130
+    size = max(360, min(size, 280 + 30 * len(ordered)))  # a few places need little room
+    centre, radius = size / 2, size / 2 - 100
     positions: dict[str, tuple[float, float]] = {}
     nodes = []
     for i, key in enumerate(ordered):

@@ -28,7 +28,8 @@ CRITERIA = (
 
 
 def _published_world(page: WatchedPage) -> dict[str, Any]:
-    """Essen and Köln publish a practice each, both with the Caritas of Essen as partner."""
+    """Essen and Köln publish a practice each, both with the Caritas of Essen as partner;
+    Köln's was adopted from Essen's."""
     with page.server.app.app_context():
         factories.make_cycle(CYCLE)
         password = page.server.password
@@ -47,6 +48,7 @@ def _published_world(page: WatchedPage) -> dict[str, Any]:
         cafe = factories.practice(
             "Quirliges Beratungscafé",
             actors=[{"name": "Caritasverband für das Bistum Essen", "type": "wohlfahrtsverband"}],
+            adopted_from={"practice": lotsen["id"], "municipality": ESSEN},
         )
         for user, ags, p in ((essen, ESSEN, lotsen), (koeln, KOELN, cafe)):
             report, _ = reports.import_document(
@@ -90,7 +92,10 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     assert "Vorschlag bestätigt." in p.content()
     confirmed = p.locator("li.omk-suggestion", has_text="Caritasverband für das Bistum Essen")
     assert "bestätigt" in confirmed.inner_text()
-    assert "Austausch anregen" in confirmed.inner_text()
+    assert "Austausch anregen" in confirmed.get_by_label("Notiz").input_value()
+    network = p.locator("section", has_text="Lernnetz")
+    assert network.locator("svg title").first.text_content() == "Lernnetz"
+    assert "Quirliges Beratungscafé" in network.locator("table").inner_text()
     _clean(page, "synergies-confirmed")
 
     # 2. The practice, validated with the rubric (a first try without marks is refused).
