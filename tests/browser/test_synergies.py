@@ -163,3 +163,47 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     page.goto("/synergien/kandidaten")
     assert "Quirlige Ausbildungslotsen" in p.content()
     _clean(page, "candidates")
+
+
+@pytest.mark.browser
+def test_reporter_picks_the_origin_of_an_adopted_practice_by_title(page: WatchedPage) -> None:
+    aachen, cycle = "05334002", "SYN2-2025"
+    with page.server.app.app_context():
+        factories.make_cycle(cycle)
+        password = page.server.password
+        reviewer = accounts.create_user(
+            None, "pruefung.herkunft@example.org", "reviewer", scope="05", password=password
+        )
+        reporter = accounts.create_user(
+            None,
+            "bericht.aachen@example.org",
+            "reporter",
+            municipality_key=aachen,
+            password=password,
+        )
+        origin = factories.practice("Zauberhafte Fahrradwerkstatt")
+        report, _ = reports.import_document(
+            reporter, factories.document(aachen, cycle=cycle, practices=[origin])
+        )
+        reports.submit(reporter, report)
+        reports.accept(reviewer, report)
+        essen = accounts.find_user_by_email(page.server.reporter)
+        mine = factories.practice("Unsere Fahrradwerkstatt")
+        reports.import_document(essen, factories.document(ESSEN, cycle=cycle, practices=[mine]))
+    p = page.page
+    _log_in(page, page.server.reporter)
+    page.goto(f"/berichte/{cycle}/{ESSEN}/massnahmen/{mine['id']}")
+    p.get_by_label("Maßnahme nach Titel suchen").fill("zauberhafte")
+    p.get_by_role("button", name="Suchen", exact=True).click()
+    p.wait_for_load_state()
+    p.get_by_label("Zauberhafte Fahrradwerkstatt", exact=False).check()
+    _clean(page, "practice-form-origin")
+    p.get_by_role("button", name="Maßnahme speichern").last.click()
+    p.wait_for_load_state()
+    assert "gespeichert" in p.content()
+    with page.server.app.app_context():
+        doc = reports.working_document(reports.get_report(cycle, ESSEN))
+        assert doc["practices"][0]["adopted_from"] == {
+            "practice": origin["id"],
+            "municipality": aachen,
+        }
