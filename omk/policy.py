@@ -70,13 +70,26 @@ class Action(StrEnum):
     # municipality, a reviewer in its region, the operator everywhere (target: a
     # municipality key or an AGS prefix).
     PARTICIPATION_READ = "participation.read"
+    # Synergies and good practices (issue 12, DOMAIN.md table).
+    SYNERGY_READ = "synergy.read"  # the synergy view of published material
+    # Confirm or dismiss a suggestion (target: a suggestion with ``municipality_keys``): a
+    # reviewer whose region covers at least one side.
+    SYNERGY_JUDGE = "synergy.judge"
+    # Validate a published practice as good practice; see the candidates (target: the
+    # published Report of the practice, or a municipality key): the region's reviewers.
+    PRACTICE_VALIDATE = "practice.validate"
+    # Open a peer review of a practice and write its synthesis (target as above).
+    PEER_REVIEW_MANAGE = "peer_review.manage"
+    # Answer a peer review (target: a PeerReview): reporters of an invited municipality only.
+    PEER_REVIEW_COMMENT = "peer_review.comment"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
 DRAFT_ACTIONS = frozenset({Action.REPORT_READ_DRAFT, Action.REPORT_EDIT, Action.REPORT_SUBMIT})
 
-#: Actions of a municipality's own reporters that the operator does in its own pages instead.
-OWN_MUNICIPALITY_ACTIONS = frozenset({Action.ACCOUNT_COLLEAGUES})
+#: Actions of a municipality's own reporters that the operator does in its own pages instead,
+#: or that are the voice of a municipality (a peer review's answers): never the operator's.
+OWN_MUNICIPALITY_ACTIONS = frozenset({Action.ACCOUNT_COLLEAGUES, Action.PEER_REVIEW_COMMENT})
 
 #: Actions a role may perform at all (the route-level check).
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -94,6 +107,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.ACCOUNT_COLLEAGUES,
             Action.COMPARE_READ,
             Action.PARTICIPATION_READ,
+            Action.SYNERGY_READ,
+            Action.PEER_REVIEW_COMMENT,
         }
     ),
     Role.STAFF: frozenset(
@@ -105,6 +120,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_READ_PUBLISHED,
             Action.PRACTICE_READ,
             Action.COMPARE_READ,
+            Action.SYNERGY_READ,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -121,6 +137,10 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.PRACTICE_READ,
             Action.COMPARE_READ,
             Action.PARTICIPATION_READ,
+            Action.SYNERGY_READ,
+            Action.SYNERGY_JUDGE,
+            Action.PRACTICE_VALIDATE,
+            Action.PEER_REVIEW_MANAGE,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -201,7 +221,7 @@ def can(user: Any, action: Action, target: Any = None) -> bool:
     if report_rules is not None:
         condition = report_rules.get(role)
         return condition is not None and condition.holds(user, target)
-    if role == Role.ADMIN:
+    if role == Role.ADMIN and action not in _ADMIN_CHECKED:
         return True
     checker = _TARGET_RULES.get(action)
     if checker is None:
@@ -271,6 +291,34 @@ def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
     if prefixes is None:
         prefixes = [target] if isinstance(target, str) else []
     return bool(prefixes) and all(in_scope(user.scope, p) for p in prefixes)
+
+
+def _synergy_judge_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer judges a suggestion when its region covers at least one side."""
+    if role != Role.REVIEWER:
+        return False
+    keys = getattr(target, "municipality_keys", None)
+    if keys is None:
+        keys = [_region_of(target)]
+    return any(in_scope(user.scope, key) for key in keys)
+
+
+def _published_in_region_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer acts on published practices of its region (a report target must have a
+    published revision: drafts, submitted and returned reports never enter, not even for
+    the operator, who may act everywhere)."""
+    if isinstance(target, Report) and target.published_revision_id is None:
+        return False
+    if role == Role.ADMIN:
+        return True
+    return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
+
+
+def _peer_comment_rule(user: User, role: Role, target: Any) -> bool:
+    """Reporters of a municipality invited to the peer review, nobody else."""
+    if role != Role.REPORTER or not user.municipality_key:
+        return False
+    return user.municipality_key in getattr(target, "invited_keys", ())
 
 
 @dataclass(frozen=True)
@@ -365,11 +413,18 @@ def report_filter(user: Any, action: Action | None = None) -> ColumnElement[bool
     return condition.where(user) if condition is not None else false()
 
 
+#: Actions whose target rule the operator is held to as well (published material only).
+_ADMIN_CHECKED = frozenset({Action.PRACTICE_VALIDATE, Action.PEER_REVIEW_MANAGE})
+
 _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.ACCOUNT_COLLEAGUES: _colleagues_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
     Action.PARTICIPATION_READ: _participation_rule,
+    Action.SYNERGY_JUDGE: _synergy_judge_rule,
+    Action.PRACTICE_VALIDATE: _published_in_region_rule,
+    Action.PEER_REVIEW_MANAGE: _published_in_region_rule,
+    Action.PEER_REVIEW_COMMENT: _peer_comment_rule,
 }
 
 

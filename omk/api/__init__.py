@@ -38,4 +38,11 @@ def authenticate_bearer() -> None:
     g.api_user = user
 
 
-from omk.api import coverage, docs, municipalities, reports, search  # noqa: E402,F401 - routes register on import
+from omk.api import (  # noqa: E402,F401 - routes register on import
+    coverage,
+    docs,
+    municipalities,
+    reports,
+    search,
+    synergies,
+)

@@ -19,6 +19,13 @@ from omk.models.reporting import (
 )
 from omk.models.search import SearchDocument, SearchWord
 from omk.models.similarity import PracticeVector, SimilarPractice
+from omk.models.synergies import (
+    PeerReview,
+    PeerReviewComment,
+    PeerReviewInvitation,
+    PracticeValidation,
+    SynergyJudgement,
+)
 
 __all__ = [
     "ApiToken",
@@ -32,8 +39,12 @@ __all__ = [
     "OutboxCursor",
     "OutboxEntry",
     "OutboxKind",
+    "PeerReview",
+    "PeerReviewComment",
+    "PeerReviewInvitation",
     "Practice",
     "PracticeActor",
+    "PracticeValidation",
     "PracticeVector",
     "RegisterImport",
     "Report",
@@ -46,6 +57,7 @@ __all__ = [
     "SearchDocument",
     "SearchWord",
     "SimilarPractice",
+    "SynergyJudgement",
     "User",
     "UserSession",
 ]

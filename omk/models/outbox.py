@@ -26,6 +26,8 @@ class OutboxKind(StrEnum):
     REPORT_PUBLISHED = "report.published"
     #: A municipality's name, population, urbanisation or currency changed in the register.
     MUNICIPALITY_CHANGED = "municipality.changed"
+    #: A published practice was validated (or not) as good practice: its ``validated`` flag.
+    PRACTICE_VALIDATED = "practice.validated"
 
 
 class OutboxEntry(Base):

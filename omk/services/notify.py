@@ -152,3 +152,26 @@ def account_added(recipients: list[User], added: User, by: User | None) -> int:
         municipality_name=name,
         link=absolute_url("account.colleagues"),
     )
+
+
+def peer_review_invited(review_id: int, keys: list[str], title: str, host: str) -> int:
+    """Reporters of the invited municipalities: a peer review asks for their answers."""
+    return _send_all(
+        [u for key in keys for u in reporters_of(key)],
+        f"Einladung zur Peer Review: {title}",
+        "mail/peer_review_invited.txt",
+        title=title,
+        host=host,
+        link=absolute_url("synergies.peer_review", review_id=review_id),
+    )
+
+
+def peer_review_published(review_id: int, practice_id: str, keys: list[str]) -> int:
+    """Reporters of the host and the invited municipalities: the synthesis is published."""
+    return _send_all(
+        [u for key in keys for u in reporters_of(key)],
+        "Peer Review abgeschlossen: die Synthese ist veröffentlicht",
+        "mail/peer_review_published.txt",
+        link=absolute_url("synergies.peer_review", review_id=review_id),
+        practice_link=absolute_url("practices.detail", practice_id=practice_id),
+    )

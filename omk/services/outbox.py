@@ -92,6 +92,21 @@ def published(report: Report, revision: Revision, previous_revision_id: int | No
     after_commit(kick_after_response)
 
 
+def practice_validated(report_id: int, revision_id: int, key: str, practice_id: str) -> None:
+    """Record that a published practice's validation (good practice or not) changed."""
+    _producing()
+    db.session.add(
+        OutboxEntry(
+            kind=OutboxKind.PRACTICE_VALIDATED.value,
+            report_id=report_id,
+            revision_id=revision_id,
+            municipality_key=key,
+            practice_ids=[practice_id],
+        )
+    )
+    after_commit(kick_after_response)
+
+
 def municipalities_changed(keys: Iterable[str]) -> int:
     """Record that the register data of these municipalities changed; returns the count."""
     rows = [

@@ -163,3 +163,28 @@ NUMBER_PROBLEMS = [
     _("Bitte eine ganze Zahl eingeben."),
     _("Bitte als JJJJ oder MM/JJJJ angeben, z. B. 05/2019."),
 ]
+
+#: omk.synergies: provider labels and the messages of its errors (translated at the edge)
+SYNERGIES = [
+    _("Gemeinsame Partner"),
+    _("Unbekannte Art von Vorschlag."),
+    _("Die Notiz ist zu lang."),
+    _("Diesen Vorschlag gibt es (nicht mehr)."),
+    _("Bitte eine Bewertung wählen."),
+    _("Bitte die Bewertung kurz begründen."),
+    _("Der Text ist zu lang."),
+    _("Bitte eine schriftliche Begründung (ein, zwei Sätze)."),
+    _("Bitte das Ergebnis wählen."),
+    _("Bitte mindestens eine Kommune einladen."),
+    _("Höchstens 20 Kommunen je Peer Review."),
+    _("Die gastgebende Kommune lädt sich nicht ein."),
+    _("Bitte beantworten."),
+    _("Die Synthese ist geschrieben; Antworten sind nicht mehr möglich."),
+    _("Bitte eine Synthese schreiben (ein, zwei Absätze)."),
+    _("Die Synthese ist bereits veröffentlicht."),
+    _("Diese Peer Review gibt es nicht."),
+    _("Keine veröffentlichte Maßnahme mit dieser ID."),
+    _("Bitte die Maßnahme angeben."),
+    _("Eine Maßnahme wird von einer anderen Kommune übernommen, nicht von der eigenen."),
+    _("Diese Maßnahme ist eine der eigenen Kommune; übernommen wird von anderen."),
+]

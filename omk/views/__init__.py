@@ -19,6 +19,7 @@ def register_views(app: Flask) -> None:
         practices,
         reports,
         search,
+        synergies,
         users,
     )
     from omk.views.publication import bp as publication_bp
@@ -35,6 +36,7 @@ def register_views(app: Flask) -> None:
         search,
         practices,
         coverage,
+        synergies,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(report_files.bp)  # the offline path: workbook download, file upload

@@ -70,8 +70,19 @@ def index() -> ResponseReturnValue:
         from omk.services import following
 
         followed = following.followed(user)
+    invitations = []  # open peer reviews the reporter's municipality is invited to: (id, title)
+    if can(user, Action.PEER_REVIEW_COMMENT) and user.municipality_key:
+        from omk.synergies import peer_review, published
+
+        reviews = peer_review.open_for_municipality(user.municipality_key)
+        titles = {
+            v.practice_id: v.practice.title
+            for v in published.latest(practice_ids={r.practice_id for r in reviews})
+        }
+        invitations = [(r.id, titles[r.practice_id]) for r in reviews if r.practice_id in titles]
     return render_template(
         "main/index.html",
+        invitations=invitations,
         open_cycles=open_cycles,
         taxonomy=_content().taxonomy,
         mine=mine,

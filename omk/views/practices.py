@@ -7,8 +7,11 @@ from flask import Blueprint, current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from omk.content import Content
-from omk.policy import Action, actor, permission
+from omk.policy import Action, actor, can, permission
 from omk.services import practices, similarity
+from omk.synergies import candidates, peer_review, validation
+from omk.synergies import content as synergy_content
+from omk.synergies.partner_provider import names_of
 
 bp = Blueprint("practices", __name__, url_prefix="/massnahmen")
 
@@ -17,8 +20,16 @@ bp = Blueprint("practices", __name__, url_prefix="/massnahmen")
 @permission(Action.PRACTICE_READ, per_object=True)
 def detail(practice_id: str) -> ResponseReturnValue:
     """The latest published version of a practice, its lineage and similar practices."""
-    published = practices.get_published(actor(), practice_id)
+    user = actor()
+    published = practices.get_published(user, practice_id)
     content: Content = current_app.extensions["omk_content"]
+    report = published.latest.report
+    may_validate = can(user, Action.PRACTICE_VALIDATE, report)
+    reviews = peer_review.for_practice(user, published.practice_id)
+    names = names_of(
+        {k for r in reviews for k in (r.municipality_key, *r.invited_keys)}
+        | {c.municipality_key for r in reviews for c in r.comments}
+    )
     return render_template(
         "practices/detail.html",
         published=published,
@@ -28,4 +39,12 @@ def detail(practice_id: str) -> ResponseReturnValue:
         taxonomy=content.taxonomy,
         template=content.template(published.latest.report.template_version),
         similar=similarity.similar(published.practice_id, per_page=5)["items"],
+        validations=validation.history(published.practice_id),
+        rubric=synergy_content.rubric(),
+        reviews=reviews,
+        review_names=names,
+        may_validate=may_validate,
+        may_open_review=can(user, Action.PEER_REVIEW_MANAGE, report),
+        is_own=getattr(user, "municipality_key", None) == report.municipality_key,
+        score=candidates.score_of(published.practice_id) if may_validate else None,
     )

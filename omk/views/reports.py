@@ -22,6 +22,7 @@ from omk.markdown import render as render_markdown
 from omk.models.reporting import Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import accounts, cycles, listing, publication, register, reports
+from omk.synergies import learning
 from omk.views import changes as changes_view
 from omk.views.helpers import bounded_int
 from omk.wording import quoted
@@ -357,7 +358,17 @@ def _practice_from_form(
     typed["adopted_from_practice"] = form.get("adopted_from_practice", "").strip()
     adopted_practice = practice_id_in(typed["adopted_from_practice"])
     adopted_municipality = form.get("adopted_from_municipality", "").strip()
-    typed["adopted_from_municipality"] = adopted_municipality
+    # Picked by title (server-side lookup): "<practice id>|<municipality key>"; the key is
+    # checked on submit (omk.synergies.learning.check_adopted_from), never trusted.
+    picked, _sep, picked_key = form.get("origin_pick", "").partition("|")
+    if picked.strip():
+        adopted_practice, adopted_municipality = picked.strip(), picked_key.strip()
+    if form.get("origin_clear"):
+        adopted_practice = adopted_municipality = ""
+    typed["adopted_from_practice"], typed["adopted_from_municipality"] = (
+        adopted_practice,
+        adopted_municipality,
+    )
     p["adopted_from"] = (
         {"practice": adopted_practice, "municipality": adopted_municipality}
         if adopted_practice
@@ -427,6 +438,8 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     errors: dict[str, list[str]] = {}
     typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
+    origins: list[learning.Origin] | None = None
+    origin_query = ""
     edit_version = report.edit_version
     # After a save: how the numbers typed with a dot were read (see below).
     understood = {
@@ -440,7 +453,11 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
         p, errors, typed = _practice_from_form(request.form, pid)
-        if request.form.get("action") == "preview":
+        if request.form.get("action") == "find_origin":
+            origin_query = request.form.get("origin_query", "")
+            origins = learning.find_origins(origin_query, exclude_key=report.municipality_key)
+            message = _("Suche nach der Herkunft – noch nicht gespeichert.")
+        elif request.form.get("action") == "preview":
             preview = {
                 name: render_markdown(typed[name], heading_offset=2)
                 for name in exchange.MARKDOWN_FIELDS
@@ -500,6 +517,11 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             comments=_comments_by_field(report),
             understood=understood,
             form=CsrfForm(),
+            origins=origins,
+            origin_query=origin_query,
+            origin=learning.origin(typed["adopted_from_practice"])
+            if typed["adopted_from_practice"]
+            else None,
         ),
         status,
     )

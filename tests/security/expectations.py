@@ -299,6 +299,33 @@ EXPECTED: dict[str, Expect] = {
     "coverage.index": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "coverage.csv": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "api.get_coverage": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    # Synergies and good practices (issue 12): the synergy view of published material for
+    # every account; judging, validating and peer reviews in one's region (C is region 06 and
+    # the only published report; drafts and submitted reports never enter); answering a peer
+    # review only for the invited municipality (A, invited to "review:C"), never the operator.
+    "synergies.index": only(Action.SYNERGY_READ, *ACCOUNTS_ONLY),
+    "api.list_synergies": only(Action.SYNERGY_READ, *ACCOUNTS_ONLY),
+    "synergies.judge": Expect(
+        Action.SYNERGY_JUDGE, per_object=True, roles=frozenset(USER_MANAGERS)
+    ),  # the suggestion's sides decide: tests/synergies/test_synergy_services.py
+    "synergies.candidate_list": Expect(
+        Action.PRACTICE_VALIDATE, per_object=True, roles=frozenset(USER_MANAGERS)
+    ),  # their own region by default
+    "synergies.validate": per_record(Action.PRACTICE_VALIDATE, reviewer_06="C", admin="C"),
+    "synergies.open_review": per_record(Action.PEER_REVIEW_MANAGE, reviewer_06="C", admin="C"),
+    "synergies.peer_review": per_record(
+        Action.PRACTICE_READ, reviewer_06="review:C", admin="review:C", reporter_a="review:C"
+    ),
+    "synergies.answer": per_record(Action.PEER_REVIEW_COMMENT, reporter_a="review:C"),
+    "synergies.synthesis": per_record(
+        Action.PEER_REVIEW_MANAGE, reviewer_06="review:C", admin="review:C"
+    ),
+    "synergies.good_practices": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "synergies.rubric": public(),
+    "api.good_practices": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
+    "api.practice_peer_reviews": per_record(
+        Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}
+    ),
 }
 
 

@@ -37,6 +37,7 @@ from omk.extensions import db
 from omk.models import User
 from omk.models.reporting import Report, ReviewComment
 from omk.services import accounts, cycles, following, publication, reports
+from omk.synergies import peer_review
 from tests import factories
 from tests.conftest import login
 from tests.pdf import pdf_text
@@ -110,6 +111,7 @@ class World:
     #: Feed tokens of saved searches for the drafts' markers (a feed must show none).
     feed_tokens: list[str] = field(default_factory=list)
     saved_search_ids: list[int] = field(default_factory=list)
+    review_ids: list[int] = field(default_factory=list)  # peer reviews
 
     def report(self, ags: str) -> Report:
         report = db.session.get(Report, self.report_ids[ags])
@@ -160,6 +162,10 @@ def world(app: Flask, make_user: Callable[..., User]) -> Iterator[World]:
     report, _ = reports.import_document(owner[KOELN], clean_document(KOELN))
     reports.submit(owner[KOELN], report)
     reports.accept(reviewer, report)
+    # A peer review of Köln's published practice, Alsdorf invited: its pages show the
+    # published version, never the correction in progress.
+    published_pid = reports.working_document(report)["practices"][0]["id"]
+    w.review_ids.append(peer_review.open_review(reviewer, published_pid, ["05334004"]).id)
     reports.reopen(reviewer, report, "Bitte die Kita-Zahlen prüfen.")
     reports.save_document(
         owner[KOELN], report, marked(reports.working_document(report), KOELN), edit_version=None
@@ -211,6 +217,7 @@ def parameter_values(w: World, name: str, chosen: dict[str, Any]) -> list[Any]:
         "feed_token": w.feed_tokens,
         "search_id": w.saved_search_ids,
         "filename": ["print.css"],
+        "review_id": w.review_ids,
     }
     assert name in values, f"add real values for the URL parameter {name!r} to this crawl"
     return values[name]

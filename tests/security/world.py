@@ -4,7 +4,8 @@ belong to municipality A, B, C or D (or to region 05 or 06), whose ids fill the 
 A is Essen (05113000), B Köln (05315000, same Land 05), C Alheim (06632001, Land 06), D Aachen
 (05334002, Land 05, no matrix role of its own), E Flensburg (01001000, no report, no
 reporter). In cycle 2025 A's report is a draft, B's was returned with a comment, C's was
-returned with a comment and then accepted (revision 2 is published), D's is submitted.
+returned with a comment and then accepted (revision 2 is published), D's is submitted. The
+region's reviewer has opened a peer review of C's practice and invited A ("review:C").
 
 Every record is a :class:`Target`: a label (what the expectation table speaks of) and values
 for URL parameters. A route gets every target that has values for all its parameters; a new
@@ -29,6 +30,7 @@ from omk.extensions import Base, db
 from omk.models.accounts import User
 from omk.models.reporting import Practice, ReviewComment
 from omk.services import accounts, following, reports
+from omk.synergies import peer_review
 from tests import factories
 from tests.conftest import PASSWORD, SAMPLE_REGISTER
 
@@ -210,6 +212,9 @@ def _build_reports(world: World) -> None:
         practice_uuid = db.session.scalar(
             select(Practice.uuid).where(Practice.report_id == report.id).limit(1)
         )
+        if label == "C":  # a peer review of C's published practice (region 06), A invited
+            review = peer_review.open_review(world.user("reviewer_06"), practice_uuid, [A])
+            world.targets.append(Target("review:C", {"review_id": review.id}))
         world.targets.append(Target(label, {"key": key, "ags": key}))  # the register entry
         world.targets.append(
             Target(

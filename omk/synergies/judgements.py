@@ -1,0 +1,148 @@
+"""The judgement store for synergy suggestions of every kind: confirm or dismiss, with a note.
+
+A judgement is stored with the judge's region (a reviewer's AGS prefix; '' for the operator)
+and applies to the views of that region and the regions within it, so an operator's judgement
+applies everywhere. Where several apply, the newest counts. A dismissed suggestion comes back
+(as open, marked) when the versions of its practices changed since (its fingerprint).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from omk.errors import FieldError, NotFound, ValidationFailed
+from omk.extensions import db
+from omk.models.accounts import Role
+from omk.models.reporting import Cycle
+from omk.models.synergies import SynergyJudgement
+from omk.models.types import utcnow
+from omk.policy import SYSTEM, Action, authorize
+from omk.services import audit
+from omk.services.transaction import unit_of_work
+from omk.synergies import suggestions
+from omk.synergies.suggestions import Suggestion
+
+MAX_NOTE = 2000
+JUDGED = ("confirmed", "dismissed", "open")
+
+
+def region_of_judge(user: Any) -> str:
+    """The region a user's judgement is stored for: a reviewer's scope, else '' (everywhere)."""
+    if user is not SYSTEM and getattr(user, "role", None) == Role.REVIEWER:
+        return str(user.scope or "")
+    return ""
+
+
+def applicable(judgements: Iterable[SynergyJudgement], region: str) -> SynergyJudgement | None:
+    """The judgement that counts in the view of ``region``: the newest one stored for that
+    region or a region containing it ('' contains all)."""
+    fitting = [j for j in judgements if region.startswith(j.region)]
+    return max(fitting, key=lambda j: (j.judged_at, j.id), default=None)
+
+
+def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
+    """Set each suggestion's status and note from the judgements that apply in ``region``."""
+    if not found:
+        return found
+    kinds = {s.kind for s in found}
+    stored: dict[tuple[str, str, str, str], list[SynergyJudgement]] = defaultdict(list)
+    for j in db.session.scalars(select(SynergyJudgement).where(SynergyJudgement.kind.in_(kinds))):
+        stored[(j.kind, j.a_id, j.b_id, j.subject)].append(j)
+    for s in found:
+        judgement = applicable(stored.get(s.identity, []), region)
+        if judgement is None:
+            continue
+        s.judged_region = judgement.region
+        s.note = judgement.note
+        if judgement.status == "dismissed" and judgement.fingerprint != s.fingerprint:
+            s.status, s.was_dismissed = "open", True  # its practices changed: back again
+        else:
+            s.status = judgement.status
+    return found
+
+
+def view(cycle: Cycle, region: str, kind: str | None = None) -> list[Suggestion]:
+    """The suggestions of the cycle with a side in ``region``, judged, best first."""
+    found: list[Suggestion] = []
+    for p in suggestions.providers():
+        if kind is None or p.kind == kind:
+            found.extend(p.suggestions(cycle, region))
+    return suggestions.ranked(apply(found, region))
+
+
+def judge(
+    user: Any,
+    cycle: Cycle,
+    kind: str,
+    a_id: str,
+    b_id: str,
+    subject: str,
+    status: str,
+    note: str = "",
+) -> SynergyJudgement:
+    """Confirm or dismiss (or reopen) a current suggestion, for the judge's region; audited.
+
+    Only a suggestion the provider makes now can be judged, and only by a reviewer whose
+    region covers at least one side (or the operator)."""
+    errors = []
+    if status not in JUDGED:
+        errors.append(FieldError("status", "Bitte „bestätigen“ oder „verwerfen“ wählen."))
+    if len(note) > MAX_NOTE:
+        errors.append(FieldError("note", "Die Notiz ist zu lang."))
+    if kind not in suggestions.KINDS:
+        errors.append(FieldError("kind", "Unbekannte Art von Vorschlag."))
+    if errors:
+        raise ValidationFailed(errors)
+    with unit_of_work():
+        suggestion = suggestions.find(cycle, kind, a_id, b_id, subject)
+        if suggestion is None:
+            raise NotFound("Diesen Vorschlag gibt es (nicht mehr).")
+        authorize(Action.SYNERGY_JUDGE, suggestion, user=user)
+        region = region_of_judge(user)
+        row = db.session.scalar(
+            select(SynergyJudgement)
+            .where(
+                SynergyJudgement.kind == kind,
+                SynergyJudgement.a_id == a_id,
+                SynergyJudgement.b_id == b_id,
+                SynergyJudgement.subject == subject,
+                SynergyJudgement.region == region,
+            )
+            .with_for_update()
+        )
+        before = row.status if row is not None else "open"
+        if row is None:
+            row = SynergyJudgement(
+                kind=kind,
+                a_type=suggestion.a["type"],
+                a_id=a_id,
+                b_type=suggestion.b["type"],
+                b_id=b_id,
+                subject=subject,
+                region=region,
+            )
+            db.session.add(row)
+        row.status = status
+        row.note = note.strip()
+        row.fingerprint = suggestion.fingerprint
+        row.judged_by_id = getattr(user, "id", None)
+        row.judged_at = utcnow()
+        db.session.flush()
+        audit.record(
+            user,
+            "synergy.judge",
+            row,
+            from_state=before,
+            to_state=status,
+            kind=kind,
+            a=a_id,
+            b=b_id,
+            subject=subject,
+            region=region,
+            cycle=cycle.code,
+        )
+    return row

@@ -1,0 +1,271 @@
+"""The learning trace: a practice adopted from another municipality's (``adopted_from``).
+
+* :func:`check_adopted_from` is the rule the submit path applies: every ``adopted_from`` must
+  name a published practice of another municipality (an admin's ``--publish`` import may name
+  unknown ids, with a warning);
+* :func:`find_origins` looks practices up by title for the practice form;
+* :func:`network` and :func:`layout` draw who learned from whom, over the cycles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from omk.errors import FieldError
+from omk.extensions import db
+from omk.models.reporting import Cycle, Practice, Report
+from omk.synergies import published
+from omk.synergies.partner_provider import names_of
+
+MAX_QUERY = 100
+#: The same message whether the id is unknown, a draft or of an unpublished report: a draft's
+#: existence is nobody else's business.
+NOT_PUBLISHED = "Keine veröffentlichte Maßnahme mit dieser ID."
+
+
+@dataclass
+class AdoptedCheck:
+    """What :func:`check_adopted_from` found: errors stop a submission; warnings do not."""
+
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[FieldError] = field(default_factory=list)
+
+
+def _published_owner(practice_id: str) -> str | None:
+    """The municipality whose published practice has this id, if any."""
+    return db.session.scalar(
+        select(Report.municipality_key)
+        .join(Practice, Practice.revision_id == Report.published_revision_id)
+        .where(Practice.uuid == practice_id.lower())
+        .limit(1)
+    )
+
+
+def check_adopted_from(document: Mapping[str, Any], *, allow_unknown: bool = False) -> AdoptedCheck:
+    """Check every practice's ``adopted_from`` in an omk-report/1 document.
+
+    It must name a published practice (``practice``) of another municipality
+    (``municipality``, the key the practice was published under). With ``allow_unknown``
+    (an admin's ``--publish`` import of reports from another instance) an id this instance
+    does not know is a warning, not an error; naming the report's own municipality, or a
+    practice published by a municipality other than the one named, stays an error.
+    """
+    found = AdoptedCheck()
+    own = str(document.get("municipality") or "")
+    for p in document.get("practices") or []:
+        adopted = p.get("adopted_from") if isinstance(p, Mapping) else None
+        if not adopted:
+            continue
+        path = f"practices[{p.get('id')}].adopted_from"
+        practice_id = str(adopted.get("practice") or "").strip()
+        municipality = str(adopted.get("municipality") or "").strip()
+        if not practice_id:
+            found.errors.append(FieldError(f"{path}.practice", "Bitte die Maßnahme angeben."))
+            continue
+        if municipality and municipality == own:
+            found.errors.append(
+                FieldError(
+                    f"{path}.municipality",
+                    "Eine Maßnahme wird von einer anderen Kommune übernommen, nicht von der "
+                    "eigenen.",
+                )
+            )
+            continue
+        owner = _published_owner(practice_id)
+        if owner is None:
+            target = found.warnings if allow_unknown else found.errors
+            target.append(FieldError(f"{path}.practice", NOT_PUBLISHED))
+            continue
+        if owner == own:
+            found.errors.append(
+                FieldError(
+                    f"{path}.practice",
+                    "Diese Maßnahme ist eine der eigenen Kommune; übernommen wird von anderen.",
+                )
+            )
+        elif municipality != owner:
+            found.errors.append(
+                FieldError(
+                    f"{path}.municipality",
+                    f"Die Maßnahme wurde von {owner} veröffentlicht, nicht von "
+                    f"{municipality or '(leer)'}.",
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A practice one may name as origin: the newest published version of its lineage."""
+
+    practice_id: str
+    title: str
+    municipality_key: str
+    name: str
+    cycle: str
+
+
+def find_origins(query: str, exclude_key: str | None, limit: int = 20) -> list[Origin]:
+    """Published practices of other municipalities whose title contains every word of the
+    query (case and umlauts as typed do not matter), newest first."""
+    words = [w.casefold() for w in query[:MAX_QUERY].split() if w]
+    if not words:
+        return []
+    found = []
+    for v in published.latest():
+        if exclude_key is not None and v.municipality_key == exclude_key:
+            continue
+        title = v.practice.title.casefold()
+        if all(w in title for w in words):
+            found.append(v)
+        if len(found) >= limit:
+            break
+    names = names_of({v.municipality_key for v in found})
+    return [
+        Origin(
+            v.practice_id,
+            v.practice.title,
+            v.municipality_key,
+            names[v.municipality_key],
+            v.cycle.code,
+        )
+        for v in found
+    ]
+
+
+def origin(practice_id: str) -> Origin | None:
+    """The newest published version of a practice as an origin, if it is published."""
+    versions = published.latest(practice_ids=[practice_id.lower()])
+    if not versions:
+        return None
+    v = versions[0]
+    name = names_of({v.municipality_key})[v.municipality_key]
+    return Origin(v.practice_id, v.practice.title, v.municipality_key, name, v.cycle.code)
+
+
+# --- the learning network ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One learning step: ``to`` took over ``practice`` of ``source`` (first in ``cycle``)."""
+
+    source: str  # municipality key of the origin
+    source_name: str
+    target: str  # municipality key of the adopter
+    target_name: str
+    origin_id: str
+    origin_title: str
+    practice_id: str
+    title: str
+    cycle: str
+
+
+def network(region: str = "", until: Cycle | None = None) -> list[Transfer]:
+    """Every published practice that names a published origin, with either side in the
+    region, the cycle of its first publication as adopted (up to ``until``), oldest first."""
+    steps: dict[str, Transfer] = {}
+    versions = [v for v in published.versions() if v.practice.adopted_from_practice]
+    origins = {
+        v.practice_id: v
+        for v in published.latest(
+            practice_ids={str(v.practice.adopted_from_practice) for v in versions}
+        )
+    }
+    keys: set[str] = set()
+    chosen: list[tuple[published.Version, published.Version]] = []
+    for v in reversed(versions):  # oldest first: the first cycle wins
+        if until is not None and v.cycle.period_end > until.period_end:
+            continue
+        source = origins.get(str(v.practice.adopted_from_practice))
+        if source is None or source.municipality_key == v.municipality_key:
+            continue
+        if region and not (
+            v.municipality_key.startswith(region) or source.municipality_key.startswith(region)
+        ):
+            continue
+        if v.practice_id in {c[0].practice_id for c in chosen}:
+            continue
+        chosen.append((v, source))
+        keys.update((v.municipality_key, source.municipality_key))
+    names = names_of(keys)
+    for v, source in chosen:
+        steps[v.practice_id] = Transfer(
+            source.municipality_key,
+            names[source.municipality_key],
+            v.municipality_key,
+            names[v.municipality_key],
+            source.practice_id,
+            source.practice.title,
+            v.practice_id,
+            v.practice.title,
+            v.cycle.code,
+        )
+    return list(steps.values())
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str
+    label: str
+    x: float
+    y: float
+    anchor: str  # text-anchor of the label
+
+
+@dataclass(frozen=True)
+class Edge:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """Coordinates for a server-side SVG of the network (drawn by a template)."""
+
+    width: int
+    height: int
+    nodes: list[Node]
+    edges: list[Edge]
+
+
+def layout(transfers: list[Transfer], size: int = 520) -> Drawing:
+    """Municipalities on a circle, one arrow per learning step (origin → adopter)."""
+    keys: dict[str, str] = {}
+    for t in transfers:
+        keys.setdefault(t.source, t.source_name)
+        keys.setdefault(t.target, t.target_name)
+    ordered = sorted(keys)
+    size = max(360, min(size, 280 + 30 * len(ordered)))  # a few places need little room
+    centre, radius = size / 2, size / 2 - 100
+    positions: dict[str, tuple[float, float]] = {}
+    nodes = []
+    for i, key in enumerate(ordered):
+        angle = 2 * math.pi * i / max(1, len(ordered)) - math.pi / 2
+        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        positions[key] = (x, y)
+        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if x > centre else "end")
+        nodes.append(Node(key, keys[key], round(x, 1), round(y, 1), anchor))
+    edges = []
+    for t in transfers:
+        (x1, y1), (x2, y2) = positions[t.source], positions[t.target]
+        length = math.hypot(x2 - x1, y2 - y1) or 1.0
+        shorten = 12 / length  # end the arrow at the circle's edge
+        edges.append(
+            Edge(
+                round(x1 + (x2 - x1) * shorten, 1),
+                round(y1 + (y2 - y1) * shorten, 1),
+                round(x2 - (x2 - x1) * shorten, 1),
+                round(y2 - (y2 - y1) * shorten, 1),
+                f"{t.source_name} → {t.target_name}: {t.title} ({t.cycle})",
+            )
+        )
+    return Drawing(size, size, nodes, edges)

@@ -1,0 +1,97 @@
+"""Shared partners: organisations named by published practices of several municipalities in
+one cycle, and, apart, local branches of one federation (``omk.synergies.partners``)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from omk.extensions import db
+from omk.models.register import Municipality
+from omk.models.reporting import Cycle, Practice, PracticeActor, Report
+from omk.services import register
+from omk.synergies import content, partners
+from omk.synergies.suggestions import Side, Suggestion, in_region
+
+
+def partner_uses(cycle: Cycle) -> list[partners.PartnerUse]:
+    """Every organisation named by a practice of the cycle's published reports."""
+    rows = db.session.execute(
+        select(
+            PracticeActor.name,
+            Report.municipality_key,
+            Practice.uuid,
+            Practice.title,
+            Practice.revision_id,
+        )
+        .join(Practice, PracticeActor.practice_id == Practice.id)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .where(Report.cycle_id == cycle.id)
+    ).all()
+    return [
+        partners.PartnerUse(name, key, uuid, title, f"{uuid}@{revision}")
+        for name, key, uuid, title, revision in rows
+    ]
+
+
+def names_of(keys: set[str]) -> dict[str, str]:
+    """Names shown to people for register keys."""
+    entries = db.session.scalars(select(Municipality).where(Municipality.key.in_(keys))).all()
+    shown = register.display_names(entries)
+    return {k: shown[k].render(_) if k in shown else k for k in keys}
+
+
+class PartnerProvider:
+    """The ``partner`` kind: one suggestion per pair of municipalities and organisation (or
+    federation); ``a`` and ``b`` are the municipalities, the subject names the partner."""
+
+    kind = "partner"
+    label = "Gemeinsame Partner"
+
+    def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
+        shared = [
+            s
+            for s in partners.shared_partners(partner_uses(cycle), content.federations())
+            if in_region((s.a, s.b), region)
+        ]
+        labels = names_of({k for s in shared for k in (s.a, s.b)})
+        return [self._suggestion(s, labels) for s in shared]
+
+    def _suggestion(self, s: partners.SharedPartner, labels: dict[str, str]) -> Suggestion:
+        a = Side(type="municipality", id=s.a, label=labels[s.a])
+        b = Side(type="municipality", id=s.b, label=labels[s.b])
+        if s.relation == "organisation":
+            explanation = _(
+                "%(organisation)s ist Partner in %(a)s (%(n_a)s Maßnahme(n)) und in %(b)s "
+                "(%(n_b)s Maßnahme(n)): Erfahrungen, Material oder Verträge lassen sich teilen.",
+                organisation=s.label,
+                a=a["label"],
+                b=b["label"],
+                n_a=len(s.practices_a),
+                n_b=len(s.practices_b),
+            )
+            score = min(1.0, 0.5 + 0.1 * s.practice_count)
+        else:
+            explanation = _(
+                "Verschiedene Gliederungen von %(federation)s: %(names_a)s in %(a)s, "
+                "%(names_b)s in %(b)s. Zwei Organisationen eines Verbands, nicht eine.",
+                federation=s.label,
+                names_a=", ".join(s.names_a),
+                names_b=", ".join(s.names_b),
+                a=a["label"],
+                b=b["label"],
+            )
+            score = min(0.5, 0.2 + 0.05 * s.practice_count)
+        return Suggestion(
+            kind=self.kind,
+            a=a,
+            b=b,
+            score=round(score, 4),
+            explanation=explanation,
+            municipality_keys=(s.a, s.b),
+            versions=tuple(s.versions),
+            subject=f"{s.relation}:{s.key}",
+            terms=[s.label],
+            group=s.relation,
+            details=[(a["label"], s.practices_a), (b["label"], s.practices_b)],
+        )

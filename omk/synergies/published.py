@@ -1,0 +1,102 @@
+"""Published practices as the synergy features read them: the latest published version of
+each lineage, optionally of one cycle and one region. Only accepted revisions count."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from omk.extensions import db
+from omk.models.reporting import Cycle, Practice, Report
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published version of a practice with its report and cycle."""
+
+    practice: Practice
+    report: Report
+    cycle: Cycle
+
+    @property
+    def practice_id(self) -> str:
+        return self.practice.uuid
+
+    @property
+    def municipality_key(self) -> str:
+        return self.report.municipality_key
+
+
+def versions(
+    region: str = "", cycle: Cycle | None = None, practice_ids: Iterable[str] | None = None
+) -> list[Version]:
+    """Every published version (newest cycle first) of the practices of ``region``; with a
+    cycle only that cycle's versions."""
+    query = (
+        select(Practice, Report, Cycle)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+        .options(selectinload(Practice.actors))
+        .order_by(Cycle.period_end.desc(), Cycle.code.desc(), Practice.position)
+    )
+    if region:
+        query = query.where(Report.municipality_key.startswith(region, autoescape=True))
+    if cycle is not None:
+        query = query.where(Report.cycle_id == cycle.id)
+    if practice_ids is not None:
+        query = query.where(Practice.uuid.in_(list(practice_ids)))
+    return [Version(p, r, c) for p, r, c in db.session.execute(query).all()]
+
+
+def latest(
+    region: str = "", cycle: Cycle | None = None, practice_ids: Iterable[str] | None = None
+) -> list[Version]:
+    """The newest published version of each practice (within the cycle, if given)."""
+    seen: set[str] = set()
+    found = []
+    for v in versions(region, cycle, practice_ids):
+        if v.practice_id not in seen:
+            seen.add(v.practice_id)
+            found.append(v)
+    return found
+
+
+def cycles_of(practice_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The cycles (codes, oldest first) in which each practice was published."""
+    rows = db.session.execute(
+        select(Practice.uuid, Cycle.code)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+        .where(Practice.uuid.in_(list(practice_ids)))
+        .order_by(Cycle.period_end, Cycle.code)
+    ).all()
+    found: dict[str, list[str]] = defaultdict(list)
+    for uuid, code in rows:
+        if code not in found[uuid]:
+            found[uuid].append(code)
+    return found
+
+
+def adopters_of(practice_ids: Iterable[str]) -> dict[str, list[Version]]:
+    """Published practices of other municipalities that name each practice as their origin
+    (``adopted_from``), newest version of each."""
+    ids = list(practice_ids)
+    rows = db.session.execute(
+        select(Practice, Report, Cycle)
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .join(Cycle, Report.cycle_id == Cycle.id)
+        .where(Practice.adopted_from_practice.in_(ids))
+        .order_by(Cycle.period_end.desc())
+    ).all()
+    found: dict[str, list[Version]] = defaultdict(list)
+    seen: set[str] = set()
+    for p, r, c in rows:
+        if p.uuid in seen or p.adopted_from_practice is None:
+            continue
+        seen.add(p.uuid)
+        found[p.adopted_from_practice].append(Version(p, r, c))
+    return found

@@ -1,0 +1,348 @@
+"""Synergy judgements, validations, the candidate score, peer reviews and the learning trace,
+with known answers (issue 12 items 1-5, 9)."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from omk.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from omk.extensions import db
+from omk.models import AuditEntry, OutboxEntry, User
+from omk.models.reporting import Cycle
+from omk.policy import Action
+from omk.services import reports
+from omk.synergies import candidates, judgements, learning, peer_review, validation
+from tests import factories
+
+ESSEN, KOELN, AACHEN, ALHEIM = "05113000", "05315000", "05334002", "06632001"
+
+CARITAS_E = {"name": "Caritasverband für das Bistum Essen e.V.", "type": "wohlfahrtsverband"}
+CARITAS_K = {"name": "Caritasverband für das Bistum Essen", "type": "wohlfahrtsverband"}
+AWO_E = {"name": "AWO Kreisverband Essen", "type": "wohlfahrtsverband"}
+AWO_A = {"name": "AWO Alheim", "type": "wohlfahrtsverband"}
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, User]:
+    factories.make_cycle("2025")
+    return {
+        ESSEN: make_user("reporter", municipality=ESSEN, email="essen@example.org"),
+        KOELN: make_user("reporter", municipality=KOELN, email="koeln@example.org"),
+        AACHEN: make_user("reporter", municipality=AACHEN, email="aachen@example.org"),
+        ALHEIM: make_user("reporter", municipality=ALHEIM, email="alheim@example.org"),
+        "r05": make_user("reviewer", scope="05"),
+        "r06": make_user("reviewer", scope="06"),
+        "admin": make_user("admin"),
+    }
+
+
+def publish(people: dict[str, User], ags: str, *practices: dict[str, Any]) -> None:
+    report, _ = reports.import_document(
+        people[ags], factories.document(ags, practices=list(practices))
+    )
+    reports.submit(people[ags], report)
+    reviewer = people["r06"] if ags.startswith("06") else people["r05"]
+    reports.accept(reviewer, report)
+
+
+def cycle() -> Cycle:
+    found = db.session.scalar(select(Cycle).where(Cycle.code == "2025"))
+    assert found is not None
+    return found
+
+
+def mails(app: Flask) -> list[email.message.Message]:
+    folder = Path(app.instance_path) / "mail"
+    return [email.message_from_bytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+
+
+# --- shared partners and judgements -----------------------------------------------------------
+
+
+@pytest.fixture
+def partnered(people: dict[str, User]) -> dict[str, dict[str, Any]]:
+    found = {
+        "essen": factories.practice("Beratung", actors=[CARITAS_E, AWO_E]),
+        "koeln": factories.practice("Beratung Köln", actors=[CARITAS_K]),
+        "alheim": factories.practice("Treffpunkt", actors=[AWO_A]),
+    }
+    publish(people, ESSEN, found["essen"])
+    publish(people, KOELN, found["koeln"])
+    publish(people, ALHEIM, found["alheim"])
+    return found
+
+
+def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) -> None:
+    found = judgements.view(cycle(), "")
+    assert [(s.group, s.a["id"], s.b["id"]) for s in found] == [
+        ("organisation", ESSEN, KOELN),
+        ("federation", ESSEN, ALHEIM),
+    ]
+    org = found[0]
+    assert org.subject == "organisation:caritasverband fuer das bistum essen"
+    assert org.status == "open" and "Caritasverband" in org.explanation
+    assert "Zwei Organisationen eines Verbands" in found[1].explanation
+    # Region 06 sees only the pair with a side in it.
+    assert [s.b["id"] for s in judgements.view(cycle(), "06")] == [ALHEIM]
+
+
+def test_dismissed_stays_dismissed_in_its_region_until_the_practices_change(
+    people: dict[str, User], partnered: dict[str, Any]
+) -> None:
+    s = judgements.view(cycle(), "05")[0]
+    judgements.judge(
+        people["r05"], cycle(), s.kind, s.a["id"], s.b["id"], s.subject, "dismissed", "bekannt"
+    )
+    again = judgements.view(cycle(), "05")
+    assert again[-1].identity == s.identity and again[-1].status == "dismissed"
+    assert again[-1].note == "bekannt"
+    assert next(x.status for x in judgements.view(cycle(), "")) == "open"  # another region's view
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "synergy.judge"))
+    assert entry is not None and entry.to_state == "dismissed" and entry.detail["region"] == "05"
+    # Köln publishes a new version of its practice: the pair comes back, marked.
+    changed = dict(partnered["koeln"], summary="Neue Fassung mit mehr Beratung.")
+    report = reports.get_report_for(people[KOELN], Action.REPORT_EDIT, "2025", KOELN)
+    reports.reopen(people["r05"], report, "Korrektur")
+    reports.save_document(
+        people[KOELN], report, factories.document(KOELN, practices=[changed]), edit_version=None
+    )
+    reports.submit(people[KOELN], report)
+    reports.accept(people["r05"], report)
+    back = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
+    assert back.status == "open" and back.was_dismissed
+
+
+def test_an_admins_judgement_applies_everywhere_a_reviewer_only_in_its_region(
+    people: dict[str, User], partnered: dict[str, Any]
+) -> None:
+    fed = next(s for s in judgements.view(cycle(), "") if s.group == "federation")
+    judgements.judge(
+        people["r06"], cycle(), fed.kind, fed.a["id"], fed.b["id"], fed.subject, "confirmed"
+    )
+    statuses = {r: judgements.view(cycle(), r)[-1].status for r in ("06", "05", "")}
+    assert statuses == {"06": "confirmed", "05": "open", "": "open"}
+    org = judgements.view(cycle(), "")[0]
+    judgements.judge(
+        people["admin"], cycle(), org.kind, org.a["id"], org.b["id"], org.subject, "dismissed"
+    )
+    assert judgements.view(cycle(), "05")[-1].status == "dismissed"
+    assert judgements.view(cycle(), "")[-1].status == "dismissed"
+
+
+def test_only_a_reviewer_of_a_side_judges_and_only_existing_suggestions(
+    people: dict[str, User], partnered: dict[str, Any]
+) -> None:
+    org = judgements.view(cycle(), "")[0]  # Essen ↔ Köln, both in 05
+    with pytest.raises(Forbidden):
+        judgements.judge(
+            people["r06"], cycle(), org.kind, org.a["id"], org.b["id"], org.subject, "dismissed"
+        )
+    with pytest.raises(NotFound):
+        judgements.judge(
+            people["r05"], cycle(), "partner", ESSEN, AACHEN, "organisation:x", "dismissed"
+        )
+    with pytest.raises(ValidationFailed):
+        judgements.judge(people["r05"], cycle(), "partner", ESSEN, KOELN, "x", "maybe")
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "synergy.judge")) is None
+
+
+def test_drafts_never_enter_the_suggestions(people: dict[str, User]) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    reports.import_document(
+        people[KOELN],
+        factories.document(KOELN, practices=[factories.practice("Entwurf", actors=[CARITAS_K])]),
+    )
+    assert judgements.view(cycle(), "") == []
+
+
+# --- validation and the candidate score -----------------------------------------------------
+
+MARKS = {
+    code: {"mark": "2", "note": "belegt"}
+    for code in (
+        "ergebnisse",
+        "uebertragbarkeit",
+        "ziele",
+        "evaluiert_innovativ",
+        "wirksamkeit",
+        "zielbeitrag",
+    )
+}
+REASON = "Wirksam, gut beschrieben und übertragbar."
+
+
+def test_a_reviewer_of_the_region_validates_with_the_rubric(
+    app: Flask, people: dict[str, User]
+) -> None:
+    p = factories.practice("Lotsen")
+    publish(people, ESSEN, p)
+    with pytest.raises(Forbidden):
+        validation.validate(people["r06"], p["id"], MARKS, REASON, "validated")  # type: ignore[arg-type]
+    with pytest.raises(ValidationFailed) as failed:
+        validation.validate(people["r05"], p["id"], {}, "kurz", "ja")
+    fields = {e.field for e in failed.value.errors}
+    assert {"marks.ergebnisse", "notes.zielbeitrag", "justification", "verdict"} <= fields
+    row = validation.validate(people["r05"], p["id"], MARKS, REASON, "validated")  # type: ignore[arg-type]
+    assert row.marks["ergebnisse"] == {"mark": 2, "note": "belegt"}
+    assert validation.is_validated(p["id"])
+    assert [g.version.practice_id for g in validation.good_practices("05")] == [p["id"]]
+    assert validation.good_practices("06") == []
+    outbox = db.session.scalar(select(OutboxEntry).where(OutboxEntry.kind == "practice.validated"))
+    assert outbox is not None and outbox.practice_ids == [p["id"]]
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "practice.validate"))
+
+
+def test_drafts_and_submitted_practices_cannot_be_validated(people: dict[str, User]) -> None:
+    p = factories.practice("Entwurf")
+    report, _ = reports.import_document(people[ESSEN], factories.document(ESSEN, practices=[p]))
+    with pytest.raises(NotFound):
+        validation.validate(people["admin"], p["id"], MARKS, REASON, "validated")  # type: ignore[arg-type]
+    reports.submit(people[ESSEN], report)
+    with pytest.raises(NotFound):
+        validation.validate(people["r05"], p["id"], MARKS, REASON, "validated")  # type: ignore[arg-type]
+
+
+def test_candidate_score_components_with_points_and_sources(people: dict[str, User]) -> None:
+    origin = factories.practice(
+        "Lotsen",
+        outcomes="120 Vermittlungen in Ausbildung.",
+        transferability="x" * 250,
+        sources=["https://www.essen.de/lotsen", "https://www.waz.de/lotsen"],
+    )
+    plain = factories.practice(
+        "Treff", outcomes="Gut besucht.", transferability="Raum.", sources=[]
+    )
+    publish(people, ESSEN, origin, plain)
+    adopted = factories.practice(
+        "Lotsen Köln", adopted_from={"practice": origin["id"], "municipality": ESSEN}
+    )
+    publish(people, KOELN, adopted)
+    found = {c.version.practice.title: c for c in candidates.candidates("05113")}
+    lotsen = {c.code: (c.points, c.source) for c in found["Lotsen"].components}
+    assert lotsen["results"][0] == 3
+    assert lotsen["transferability"][0] == 2
+    assert lotsen["sources"] == (2, "Feld „Quellen“: www.essen.de, www.waz.de")
+    assert lotsen["adopted"][0] == 2 and "Köln" in lotsen["adopted"][1]
+    assert lotsen["sustained"][0] == 0 and lotsen["peer_review"][0] == 0
+    treff = {c.code: c.points for c in found["Treff"].components}
+    assert treff == {
+        "results": 1,
+        "sustained": 0,
+        "transferability": 1,
+        "sources": 0,
+        "adopted": 0,
+        "peer_review": 0,
+    }
+    assert list(found) == ["Lotsen", "Treff"]  # best first
+    assert found["Lotsen"].maximum == 19
+
+
+# --- peer review -------------------------------------------------------------------------------
+
+
+def test_peer_review_from_invitation_to_synthesis(app: Flask, people: dict[str, User]) -> None:
+    p = factories.practice("Lotsen")
+    publish(people, ESSEN, p)
+    with pytest.raises(Forbidden):
+        peer_review.open_review(people["r06"], p["id"], [ALHEIM])
+    with pytest.raises(ValidationFailed):
+        peer_review.open_review(people["r05"], p["id"], [ESSEN, "99999999"])
+    review = peer_review.open_review(people["r05"], p["id"], [KOELN, ALHEIM])
+    invited = [m for m in mails(app) if "Einladung zur Peer Review" in m["Subject"]]
+    assert sorted(m["To"] for m in invited) == ["alheim@example.org", "koeln@example.org"]
+    with pytest.raises(Forbidden):  # not invited
+        peer_review.answer(people[AACHEN], review.id, "ja", "ja", "ja")
+    with pytest.raises(Forbidden):  # the host is not a peer
+        peer_review.answer(people[ESSEN], review.id, "ja", "ja", "ja")
+    with pytest.raises(NotFound):  # an open review is not for everyone's eyes
+        peer_review.get(people[AACHEN], review.id)
+    with pytest.raises(ValidationFailed):
+        peer_review.answer(people[KOELN], review.id, "", "ja", "ja")
+    peer_review.answer(people[KOELN], review.id, "Ja, 120 Vermittlungen.", "Ja.", "Mit Kammer.")
+    peer_review.answer(people[KOELN], review.id, "Ja, sehr.", "Ja.", "Mit Kammer.")  # revised
+    peer_review.answer(people[ALHEIM], review.id, "Ja.", "Teils.", "Im ländlichen Raum schwer.")
+    assert peer_review.for_practice(people[AACHEN], p["id"]) == []
+    with pytest.raises(Forbidden):
+        peer_review.publish_synthesis(people["r06"], review.id, "Eine Synthese " * 5)
+    peer_review.publish_synthesis(people["r05"], review.id, "Wirksam und übertragbar. " * 3)
+    with pytest.raises(Conflict):
+        peer_review.answer(people[KOELN], review.id, "x", "y", "z")
+    seen = peer_review.get(people[AACHEN], review.id)  # published: everyone logged in
+    assert [c.municipality_key for c in seen.comments] == [KOELN, ALHEIM]
+    assert seen.comments[0].effective == "Ja, sehr."
+    done = [m for m in mails(app) if "Synthese" in m["Subject"]]
+    assert sorted(m["To"] for m in done) == [
+        "alheim@example.org",
+        "essen@example.org",
+        "koeln@example.org",
+    ]
+    score = candidates.score_of(p["id"])
+    assert score is not None
+    assert {c.code: c.points for c in score.components}["peer_review"] == 4
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.startswith("peer_review."))
+    ).all()
+    assert sorted(actions) == [
+        "peer_review.answer",
+        "peer_review.answer",
+        "peer_review.open",
+        "peer_review.publish",
+        "peer_review.revise_answer",
+    ]
+
+
+# --- the learning trace ------------------------------------------------------------------------
+
+
+def test_check_adopted_from(people: dict[str, User]) -> None:
+    origin = factories.practice("Lotsen")
+    publish(people, ESSEN, origin)
+    draft = factories.practice("Entwurf von Aachen")
+    reports.import_document(people[AACHEN], factories.document(AACHEN, practices=[draft]))
+
+    def doc(adopted: dict[str, str] | None, own: str = KOELN) -> dict[str, Any]:
+        p = factories.practice("Übernommen", adopted_from=adopted)
+        return factories.document(own, practices=[p])
+
+    def problems(adopted: dict[str, str] | None, own: str = KOELN, **kw: Any) -> Any:
+        found = learning.check_adopted_from(doc(adopted, own), **kw)
+        return [e.message for e in found.errors], [w.message for w in found.warnings]
+
+    assert problems(None) == ([], [])
+    assert problems({"practice": origin["id"], "municipality": ESSEN}) == ([], [])
+    assert problems({"practice": origin["id"], "municipality": AACHEN})[0] != []
+    assert problems({"practice": origin["id"], "municipality": ESSEN}, own=ESSEN)[0] != []
+    unknown = {"practice": "5b0c2f0e-1d7a-4c53-9a51-0f3c2b8e7a11", "municipality": AACHEN}
+    assert problems(unknown) == ([learning.NOT_PUBLISHED], [])
+    # A draft of another municipality reads exactly like an unknown id.
+    assert problems({"practice": draft["id"], "municipality": AACHEN}) == (
+        [learning.NOT_PUBLISHED],
+        [],
+    )
+    assert problems(unknown, allow_unknown=True) == ([], [learning.NOT_PUBLISHED])
+
+
+def test_find_origins_and_the_network(people: dict[str, User]) -> None:
+    origin = factories.practice("Ausbildungslotsen für Geflüchtete")
+    publish(people, ESSEN, origin)
+    publish(people, KOELN, factories.practice("Lotsen-Café"))
+    found = learning.find_origins("lotsen", exclude_key=KOELN)
+    assert [o.practice_id for o in found] == [origin["id"]]
+    assert found[0].name.startswith("Essen")
+    assert learning.find_origins("LOTSEN geflüchtete", exclude_key=None)[0].title == origin["title"]
+    adopted = factories.practice(
+        "Lotsen in Alheim", adopted_from={"practice": origin["id"], "municipality": ESSEN}
+    )
+    publish(people, ALHEIM, adopted)
+    steps = learning.network()
+    assert [(t.source, t.target, t.cycle) for t in steps] == [(ESSEN, ALHEIM, "2025")]
+    assert learning.network("06") == steps and learning.network("09") == []
+    drawing = learning.layout(steps)
+    assert len(drawing.nodes) == 2 and len(drawing.edges) == 1

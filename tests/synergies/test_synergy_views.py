@@ -1,0 +1,123 @@
+"""Synergy pages and API answers: the list formats, the OpenAPI document, and picking the
+origin of an adopted practice by title in the practice form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from omk.models import User
+from omk.services import accounts, reports
+from omk.synergies import peer_review, validation
+from tests import factories
+from tests.conftest import login
+from tests.synergies.test_synergy_services import (
+    CARITAS_E,
+    CARITAS_K,
+    ESSEN,
+    KOELN,
+    MARKS,
+    REASON,
+    people,
+    publish,
+)
+
+__all__ = ["people"]
+
+
+def bearer(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {accounts.create_token(None, user)}"}
+
+
+def test_api_lists(client: FlaskClient, people: dict[str, Any]) -> None:
+    lotsen = factories.practice("Lotsen", actors=[CARITAS_E])
+    publish(people, ESSEN, lotsen)
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    validation.validate(people["r05"], lotsen["id"], MARKS, REASON, "validated")  # type: ignore[arg-type]
+    review = peer_review.open_review(people["r05"], lotsen["id"], [KOELN])
+    peer_review.answer(people[KOELN], review.id, "Ja.", "Ja.", "Mit Kammer.")
+    peer_review.publish_synthesis(people["r05"], review.id, "Wirksam und übertragbar, sagen alle.")
+    staff = bearer(people["r06"])
+
+    good = client.get("/api/v1/good-practices?region=05&cycle=2025", headers=staff).json
+    assert good["total"] == 1 and good["page"] == 1 and good["per_page"] == 50
+    item = good["items"][0]
+    assert item["practice_id"] == lotsen["id"] and item["ags"] == ESSEN
+    assert item["marks"]["ergebnisse"] == {"mark": 2, "note": "belegt"}
+    assert client.get("/api/v1/good-practices?region=06", headers=staff).json["total"] == 0
+    assert client.get("/api/v1/good-practices?region=x", headers=staff).status_code == 422
+
+    peers = client.get(f"/api/v1/practices/{lotsen['id']}/peer-reviews", headers=staff).json
+    assert peers["total"] == 1
+    assert peers["items"][0]["status"] == "published"
+    assert peers["items"][0]["comments"][0]["transfer"] == "Mit Kammer."
+    assert peers["items"][0]["invited"] == [{"ags": KOELN, "name": "Köln, Stadt"}]
+
+    found = client.get("/api/v1/synergies?kind=partner&region=05", headers=staff).json
+    assert found["total"] == 1
+    s = found["items"][0]
+    assert s["kind"] == "partner" and s["status"] == "open"
+    assert s["a"] == {"type": "municipality", "id": ESSEN, "label": "Essen, Stadt"}
+    assert s["practice_id"] is None and s["terms"] and s["explanation"]
+    assert client.get("/api/v1/synergies?kind=other", headers=staff).status_code == 422
+    assert client.get("/api/v1/synergies").status_code == 401
+
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path in (
+        "/api/v1/good-practices",
+        "/api/v1/practices/{practice_id}/peer-reviews",
+        "/api/v1/synergies",
+    ):
+        assert "get" in paths[path], path
+
+
+def test_pages_render_for_readers(app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
+    lotsen = factories.practice("Lotsen", actors=[CARITAS_E])
+    publish(people, ESSEN, lotsen)
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    login(client, people[KOELN])
+    page = client.get("/synergien/?cycle=2025&region=")
+    assert page.status_code == 200
+    assert "Caritasverband für das Bistum Essen" in page.text
+    assert "Bestätigen" not in page.text  # a reporter reads, never judges
+    assert client.get("/synergien/?region=abc").status_code == 422
+    assert client.get("/gute-praxis/").status_code == 200
+    assert client.get("/gute-praxis/bewertungsraster").status_code == 200
+    detail = client.get(f"/massnahmen/{lotsen['id']}")
+    assert "noch nicht mit dem Bewertungsraster geprüft" in detail.text
+    assert "Mit dem Bewertungsraster prüfen" not in detail.text
+
+
+def test_the_origin_is_picked_by_title(client: FlaskClient, people: dict[str, Any]) -> None:
+    origin = factories.practice("Ausbildungslotsen für Geflüchtete")
+    publish(people, ESSEN, origin)
+    mine = factories.practice("Unsere Lotsen")
+    reports.import_document(people[KOELN], factories.document(KOELN, practices=[mine]))
+    login(client, people[KOELN])
+    url = f"/berichte/2025/{KOELN}/massnahmen/{mine['id']}"
+    form = client.get(url)
+    assert form.status_code == 200 and "Maßnahme nach Titel suchen" in form.text
+    fields = {
+        "title": mine["title"],
+        "criterion": mine["criterion"],
+        "summary": mine["summary"],
+        "description": mine["description"],
+        "edit_version": str(reports.get_report("2025", KOELN).edit_version),
+        "origin_query": "lotsen geflüchtete",
+        "action": "find_origin",
+    }
+    found = client.post(url, data=fields)
+    assert found.status_code == 200
+    assert f'value="{origin["id"]}|{ESSEN}"' in found.text
+    assert "Unsere Lotsen" not in found.text.split("Treffer")[1]  # never one's own
+    saved = client.post(
+        url, data={**fields, "action": "save", "origin_pick": f"{origin['id']}|{ESSEN}"}
+    )
+    assert saved.status_code == 302, saved.text
+    report = reports.get_report("2025", KOELN)
+    doc = reports.working_document(report)
+    assert doc["practices"][0]["adopted_from"] == {"practice": origin["id"], "municipality": ESSEN}
+    again = client.get(url)
+    assert "Ausbildungslotsen für Geflüchtete" in again.text  # shown by title, not id
