@@ -20,6 +20,7 @@ CORE = (
     "demo",
     "compare",
     "search",
+    "synergies",
     "models",
     "cli.py",
     "exchange.py",

@@ -392,7 +392,7 @@ def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
         staff_fte=numbers.format_field(p.get("staff_fte")),
         sources="\n".join(p.get("sources") or []),
         actors=list(p.get("actors") or []),
-        adopted_from_practice=_practice_address((p.get("adopted_from") or {}).get("practice")),
+        adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
         adopted_from_municipality=(p.get("adopted_from") or {}).get("municipality", ""),
         moves=moves,
     )
@@ -409,13 +409,6 @@ def practice_id_in(text: str) -> str:
     the browser) or the id itself; the text as it is when it holds no id (validation says)."""
     found = _PRACTICE_ID.findall(text)
     return found[-1].lower() if found else text
-
-
-def _practice_address(practice_id: str | None) -> str:
-    """A practice's page address, as the "adopted from" field shows an id people cannot read."""
-    if not practice_id:
-        return ""
-    return url_for("practices.detail", practice_id=practice_id)
 
 
 def _field_of(path: str, ref: str) -> str:

@@ -147,6 +147,18 @@ def world(app: Flask, make_user: Any) -> dict[str, User]:
         "koeln": make_user("reporter", municipality=KOELN, email="bericht@koeln.example.org"),
         "drafting": make_user("reporter", municipality=AACHEN, email="bericht@aachen.example.org"),
     }
+    # Köln's published practice, which Essen's "Patenschaften" was adopted from
+    origin = factories.practice(recommendations=["C2"])
+    koeln = reports.start_report(people["koeln"], cycle, reports.resolve_municipality(KOELN))
+    reports.save_document(
+        people["koeln"],
+        koeln,
+        factories.document(KOELN, practices=[origin]),
+        edit_version=None,
+    )
+    reports.submit(people["koeln"], koeln)
+    reports.accept(people["reviewer"], koeln)
+
     quoted = factories.practice("Sprachcafé „Neue Nachbarn“", started="2019-05")
     other = factories.practice(
         "Patenschaften",
@@ -154,7 +166,7 @@ def world(app: Flask, make_user: Any) -> dict[str, User]:
         ended="2024-11",
         status="ended",
         recommendations=["C2", "C4"],
-        adopted_from={"practice": quoted["id"], "municipality": KOELN},
+        adopted_from={"practice": origin["id"], "municipality": KOELN},
     )
     essen = reports.start_report(people["reporter"], cycle, reports.resolve_municipality(ESSEN))
     reports.save_document(
@@ -178,16 +190,6 @@ def world(app: Flask, make_user: Any) -> dict[str, User]:
     )
     reports.save_document(people["reporter"], essen, changed, edit_version=None)
     reports.submit(people["reporter"], essen)
-
-    koeln = reports.start_report(people["koeln"], cycle, reports.resolve_municipality(KOELN))
-    reports.save_document(
-        people["koeln"],
-        koeln,
-        factories.document(KOELN, practices=[factories.practice(recommendations=["C2"])]),
-        edit_version=None,
-    )
-    reports.submit(people["koeln"], koeln)
-    reports.accept(people["reviewer"], koeln)
 
     aachen = reports.start_report(people["drafting"], cycle, reports.resolve_municipality(AACHEN))
     reports.save_document(
@@ -337,7 +339,9 @@ def test_practice_form_says_what_it_understood(app: Flask, world: dict[str, User
     assert values["started"] == "2021" and values["ended"] == "11/2024"
     assert values["budget_eur"] == "1.500" and values["staff_fte"] == "0,2"
     assert "ID" not in visible_text(page)[0].split("Kontakt und Quellen")[-1]
-    assert values["adopted_from_practice"].startswith("/massnahmen/")
+    # the origin is picked by title; its id only travels in a hidden field
+    assert values["adopted_from_practice"] == doc["practices"][0]["adopted_from"]["practice"]
+    assert 'type="hidden" name="adopted_from_practice"' in page
     form = {
         "csrf_token": csrf_token(page),
         "edit_version": values["edit_version"],

@@ -4,6 +4,7 @@ cycle and counts per state.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -40,8 +41,12 @@ from omk.services.reports.workflow import (
     start_report,
 )
 from omk.services.transaction import unit_of_work
+from omk.synergies import learning
 
 # --- import and export -------------------------------------------------------------------------
+
+
+log = logging.getLogger("omk.reports")
 
 
 def import_document(
@@ -89,6 +94,16 @@ def import_document(
         report = _locked(report)
         canonical_doc = prepare(doc, report)
         _refuse_foreign_ids(report, canonical_doc)
+        # an operator's import may name practices this instance does not know (a warning)
+        adopted = learning.check_adopted_from(canonical_doc, allow_unknown=True)
+        if adopted.errors:
+            raise ValidationFailed(
+                adopted.errors, msg("Das Dokument ist ungültig; nichts wurde importiert.")
+            )
+        for warning in adopted.warnings:
+            log.warning(
+                "import of %s: %s: %s", report.municipality_key, warning.field, warning.message
+            )
         if report.state == ReportState.ACCEPTED and published_document(report) == canonical_doc:
             return report, False
         before, previous_id = report.state, report.published_revision_id

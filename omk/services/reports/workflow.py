@@ -47,6 +47,7 @@ from omk.services.reports.documents import (
 )
 from omk.services.reports.lookup import find_report, latest_revision
 from omk.services.transaction import after_commit, unit_of_work
+from omk.synergies import learning
 
 # --- workflow ---------------------------------------------------------------------------------
 
@@ -163,6 +164,8 @@ def submit(actor: Actor | None, report: Report, *, edit_version: int | None = No
         _expect(report, EDITABLE, edit_version)
         doc = working_document(report)
         missing = completeness(report, doc)
+        # the learning trace must name a published practice of another municipality
+        missing += learning.check_adopted_from(doc).errors
         if missing:
             raise ValidationFailed(missing, msg("Der Bericht ist noch nicht vollständig."))
         _refuse_foreign_ids(report, doc)
