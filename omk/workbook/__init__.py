@@ -21,33 +21,13 @@ styles), :mod:`.document` (the document and what identifies a workbook), :mod:`.
 practice sheet's columns), :mod:`.writing`, :mod:`.container` (the upload unpacked against the
 limits, the cell grids), :mod:`.cells` (reading one cell), :mod:`.locating` (sheet, row and
 column of a problem), :mod:`.reading` (the workbook) and :mod:`.sheets` (its data sheets).
+What callers use is re-exported here; the rest is imported from its module.
 """
 
 from __future__ import annotations
 
-from omk.workbook.cells import (
-    BLANK,
-    CellProblem,
-    CellValue,
-    Lookup,
-    read_flag,
-    read_month,
-    read_number,
-    read_text,
-    split_list,
-    split_urls,
-)
-from omk.workbook.columns import (
-    INDICATOR_HEADINGS,
-    Column,
-    practice_columns,
-)
-from omk.workbook.container import (
-    Grid,
-    UnreadableWorkbook,
-    WorkbookTooLarge,
-    check_container,
-)
+from omk.workbook.columns import INDICATOR_HEADINGS
+from omk.workbook.container import UnreadableWorkbook, WorkbookTooLarge, check_container
 from omk.workbook.document import (
     WorkbookInfo,
     content_hash,
@@ -56,111 +36,36 @@ from omk.workbook.document import (
     overwritten,
 )
 from omk.workbook.layout import (
-    CODES_SHEET,
-    FORMULA_TRIGGERS,
     HEADER_ROW,
-    HELP_SHEET,
     INDICATOR_SHEET,
-    INPUT_ROWS,
-    MAX_COLUMNS,
-    MAX_DATA_ROWS,
-    MAX_META_ROWS,
-    MAX_PART_BYTES,
-    MAX_PART_ELEMENTS,
-    MAX_SHARED_STRINGS,
-    MAX_SHEET_CELLS,
-    MAX_SHEET_ROWS,
     MAX_STYLES,
-    MAX_TEXT_BYTES,
-    MAX_TEXT_CHARS,
-    MAX_TOTAL_ELEMENTS,
     MAX_UNCOMPRESSED_BYTES,
-    MAX_ZIP_ENTRIES,
-    META_SHEET,
     MIME_TYPE,
-    MIN_ACTOR_SLOTS,
     PRACTICE_SHEET,
-    SHEET_ORDER,
     WORKBOOK_FORMAT,
-    YES,
-    log,
 )
-from omk.workbook.locating import (
-    WORKBOOK,
-    Located,
-    ReadResult,
-    Where,
-)
-from omk.workbook.reading import (
-    check_meta,
-    read_meta,
-    read_workbook,
-)
-from omk.workbook.writing import (
-    build_workbook,
-    put,
-    safe_text,
-)
+from omk.workbook.locating import ReadResult
+from omk.workbook.reading import read_workbook
+from omk.workbook.writing import build_workbook
 
 __all__ = [
-    "BLANK",
-    "CODES_SHEET",
-    "FORMULA_TRIGGERS",
     "HEADER_ROW",
-    "HELP_SHEET",
     "INDICATOR_HEADINGS",
     "INDICATOR_SHEET",
-    "INPUT_ROWS",
-    "MAX_COLUMNS",
-    "MAX_DATA_ROWS",
-    "MAX_META_ROWS",
-    "MAX_PART_BYTES",
-    "MAX_PART_ELEMENTS",
-    "MAX_SHARED_STRINGS",
-    "MAX_SHEET_CELLS",
-    "MAX_SHEET_ROWS",
     "MAX_STYLES",
-    "MAX_TEXT_BYTES",
-    "MAX_TEXT_CHARS",
-    "MAX_TOTAL_ELEMENTS",
     "MAX_UNCOMPRESSED_BYTES",
-    "MAX_ZIP_ENTRIES",
-    "META_SHEET",
     "MIME_TYPE",
-    "MIN_ACTOR_SLOTS",
     "PRACTICE_SHEET",
-    "SHEET_ORDER",
-    "WORKBOOK",
     "WORKBOOK_FORMAT",
-    "YES",
-    "CellProblem",
-    "CellValue",
-    "Column",
-    "Grid",
-    "Located",
-    "Lookup",
     "ReadResult",
     "UnreadableWorkbook",
-    "Where",
     "WorkbookInfo",
     "WorkbookTooLarge",
     "build_workbook",
     "check_container",
-    "check_meta",
     "content_hash",
     "empty_document",
     "fingerprints",
-    "log",
     "overwritten",
-    "practice_columns",
-    "put",
-    "read_flag",
-    "read_meta",
-    "read_month",
-    "read_number",
-    "read_text",
     "read_workbook",
-    "safe_text",
-    "split_list",
-    "split_urls",
 ]
