@@ -63,6 +63,10 @@ class Action(StrEnum):
     # Published practices: search, practice pages, similar practices, feeds (DOMAIN.md table;
     # target: the published Report a version belongs to).
     PRACTICE_READ = "practice.read"
+    # Comparison and scoreboard of published figures: every logged-in user (DOMAIN.md table).
+    COMPARE_READ = "compare.read"
+    # Who has not reported (participation) in a comparison: a reviewer's own region, the operator.
+    COMPARE_PARTICIPATION = "compare.participation"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
@@ -84,6 +88,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_EDIT,
             Action.REPORT_SUBMIT,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
             Action.ACCOUNT_COLLEAGUES,
         }
     ),
@@ -95,6 +100,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_READ,
             Action.REPORT_READ_PUBLISHED,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -109,6 +115,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_REVIEW,
             Action.REPORT_EXPORT,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
+            Action.COMPARE_PARTICIPATION,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -226,6 +234,11 @@ def _cycle_manage_rule(user: User, role: Role, target: Any) -> bool:
     return bool(prefixes) and all(in_scope(user.scope, p) for p in prefixes)
 
 
+def _participation_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer sees who has not reported in its own region (target: a key or prefix)."""
+    return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
+
+
 @dataclass(frozen=True)
 class ReportCondition:
     """A condition on a report for a given user, in Python for one record (``holds``) and
@@ -322,6 +335,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.USERS_MANAGE: _user_rule,
     Action.ACCOUNT_COLLEAGUES: _colleagues_rule,
     Action.CYCLE_MANAGE: _cycle_manage_rule,
+    Action.COMPARE_PARTICIPATION: _participation_rule,
 }
 
 

@@ -38,4 +38,4 @@ def authenticate_bearer() -> None:
     g.api_user = user
 
 
-from omk.api import docs, municipalities, reports, search  # noqa: E402,F401 - routes register on import
+from omk.api import compare, docs, municipalities, reports, search  # noqa: E402,F401 - routes register on import

@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
     from omk.views import (
         account,
         auth,
+        compare,
         cycles,
         health,
         main,
@@ -33,6 +34,7 @@ def register_views(app: Flask) -> None:
         cycles,
         search,
         practices,
+        compare,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(report_files.bp)  # the offline path: workbook download, file upload
