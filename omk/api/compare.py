@@ -162,7 +162,7 @@ def serialize(result: service.Comparison) -> dict[str, Any]:
                         change=r.change,
                         level_band=r.level_band,
                         category=r.category,
-                        flags=r.flags,  # type: ignore[arg-type]  # codes of Flag only
+                        flags=r.flags,
                     )
                     for r in ic.rows
                 ],
@@ -171,7 +171,7 @@ def serialize(result: service.Comparison) -> dict[str, Any]:
         ],
         not_reported=(
             [
-                NotReportedOut(ags=n.member.ags, name=n.member.name, status=n.status)  # type: ignore[arg-type]
+                NotReportedOut(ags=n.member.ags, name=n.member.name, status=n.status)
                 for n in result.not_reported
             ]
             if result.not_reported is not None

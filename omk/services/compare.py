@@ -450,8 +450,9 @@ def _indicator(
     classified, too_few = scoreboard.classify(
         [r.value for r in rows], [r.change for r in rows], direction, table()
     )
-    for row, c in zip(rows, classified, strict=True):
-        row.level_band, row.change_band, row.category = c.level_band, c.change_band, c.category
+    for row, place in zip(rows, classified, strict=True):
+        row.level_band, row.change_band = place.level_band, place.change_band
+        row.category = place.category
         flag = summary.outlier(row.value)
         if flag:
             row.flags.append(flag)
