@@ -1,8 +1,9 @@
 """Charts of a comparison as SVG, drawn by leather (MIT; no script, no style attributes).
 
-Kept outside omk/compare (pure figures, no drawing). Each chart gets a ``<title>`` and ``<desc>`` (leather has none) and is served as an image,
-so no markup of it is ever inserted into a page; every chart on a page has a data table
-beside it. Pure functions over plain numbers: the caller passes translated texts.
+Kept outside omk/compare (pure figures, no drawing). Each chart gets a ``<title>`` and
+``<desc>`` (leather has none) and is served as an image, so no markup of it is ever inserted
+into a page; every chart on a page has a data table beside it. Pure functions over plain
+numbers: the caller passes translated texts.
 """
 
 from __future__ import annotations

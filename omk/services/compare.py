@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 import yaml
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import lazyload
 
 from omk.compare import peers, scoreboard, stats
 from omk.compare.bases import ALLOCATED, BASES, normalise
@@ -96,16 +97,60 @@ def _ags(key: str, level: str) -> str:
     return key + "000" if level == Level.KREIS else key
 
 
-def _published_members(cycle: Cycle) -> list[Municipality]:
-    """The register entries with a published report in ``cycle`` (one query)."""
-    return list(
-        db.session.scalars(
-            select(Municipality)
-            .join(Report, Report.municipality_key == Municipality.key)
-            .where(Report.cycle_id == cycle.id, Report.published_revision_id.is_not(None))
-            .order_by(Municipality.key)
-        ).unique()
+@dataclass(frozen=True)
+class Entry:
+    """A register entry with a published report, as a peer group needs it (a plain row)."""
+
+    key: str
+    name: str
+    level: str
+    is_kreisfrei: bool
+    population: int | None
+    area_km2: float | None
+    urbanisation: int | None
+    synthetic: bool  # the published report's indicator values are synthetic (demo)
+
+
+def _level_condition(level: ComparisonLevel | None) -> ColumnElement[bool]:
+    """The register entries of a comparison level, as SQL (DOMAIN.md: levels compared)."""
+    gemeinde = Municipality.level == Level.GEMEINDE
+    if level == ComparisonLevel.MUNICIPAL:
+        return and_(gemeinde, Municipality.is_kreisfrei.is_(False))
+    if level == ComparisonLevel.DISTRICT:
+        kreis = and_(Municipality.level == Level.KREIS, Municipality.is_kreisfrei.is_(False))
+        return or_(kreis, and_(gemeinde, Municipality.is_kreisfrei.is_(True)))
+    return Municipality.level.in_([Level.GEMEINDE, Level.KREIS])
+
+
+def _published_members(
+    cycle: Cycle, level: ComparisonLevel | None, prefix: str = "", keys: Sequence[str] = ()
+) -> list[Entry]:
+    """The register entries with a published report in ``cycle`` (one query of plain rows),
+    at ``level`` (None: every level), within the region ``prefix`` or among ``keys``."""
+    query = (
+        select(
+            Municipality.key,
+            Municipality.name,
+            Municipality.level,
+            Municipality.is_kreisfrei,
+            Municipality.population,
+            Municipality.area_km2,
+            Municipality.urbanisation,
+            Report.has_synthetic_indicators,
+        )
+        .join(Report, Report.municipality_key == Municipality.key)
+        .where(
+            Report.cycle_id == cycle.id,
+            Report.published_revision_id.is_not(None),
+            _level_condition(level),
+        )
+        .order_by(Municipality.key)
     )
+    if prefix:
+        query = query.where(Municipality.key.startswith(prefix, autoescape=True))
+    if keys:
+        query = query.where(Municipality.key.in_(sorted(set(keys))))
+    return [Entry(*row) for row in db.session.execute(query)]
 
 
 def resolve_key(ags: str) -> Municipality:
@@ -113,44 +158,44 @@ def resolve_key(ags: str) -> Municipality:
     return register.get(ags)
 
 
-def members_of(cycle: Cycle, spec: GroupSpec) -> list[Municipality]:
+def _urbanisation(entries: Sequence[Entry]) -> dict[str, int | None]:
+    """Each entry's degree of urbanisation; a Kreis: the class most of its people live in."""
+    result = {e.key: e.urbanisation for e in entries}
+    kreise = [e.key for e in entries if e.level == Level.KREIS]
+    if kreise:
+        rows = db.session.scalars(select(Municipality).where(Municipality.key.in_(kreise)))
+        for key, profile in register.profiles(rows).items():
+            result[key] = profile.urbanisation
+    return result
+
+
+def members_of(cycle: Cycle, spec: GroupSpec) -> list[Entry]:
     """The peer group: register entries with a published report in ``cycle`` that match."""
-    published = _published_members(cycle)
     focus = resolve_key(spec.focus) if spec.focus else None
-    level = spec.level
-
-    def at_level(m: Municipality) -> bool:
-        return level is None or comparison_level(m.level, m.is_kreisfrei) == level
-
     if spec.kind == GroupKind.NAMES:
-        wanted = set(spec.keys)
-        return [m for m in published if m.key in wanted]
+        return _published_members(cycle, None, keys=spec.keys) if spec.keys else []
     if spec.kind == GroupKind.REGION:
-        prefix = spec.region or ""
-        return [m for m in published if m.key.startswith(prefix) and at_level(m)]
+        return _published_members(cycle, spec.level, spec.region or "")
+    published = _published_members(cycle, spec.level)
     if spec.kind == GroupKind.SIZE:
         code = spec.size or (focus.size_class.code if focus and focus.size_class else None)
         if code is None:
             raise invalid("size", "Bitte wählen Sie eine Größenklasse.")
         return [
-            m
-            for m in published
-            if at_level(m) and (c := size_class(m.population)) is not None and c.code == code
+            m for m in published if (c := size_class(m.population)) is not None and c.code == code
         ]
     if spec.kind == GroupKind.URBANISATION:
-        candidates = [m for m in published if at_level(m)]
-        urban = register.profiles([*candidates, *([focus] if focus else [])])
-        wanted_u = spec.urbanisation or (urban[focus.key].urbanisation if focus else None)
-        if wanted_u is None:
+        urban = _urbanisation(published)
+        wanted = spec.urbanisation or (register.profile(focus).urbanisation if focus else None)
+        if wanted is None:
             raise invalid("urbanisation", "Bitte wählen Sie einen Verstädterungsgrad.")
-        return [m for m in candidates if urban[m.key].urbanisation == wanted_u]
+        return [m for m in published if urban[m.key] == wanted]
     if spec.kind == GroupKind.SIMILAR:
         if focus is None:
             raise invalid("of", "Bitte wählen Sie eine Kommune.")
-        candidates = [m for m in published if at_level(m)]
         nearest = peers.most_similar(
             peers.Candidate(focus.key, focus.population, focus.area_km2),
-            [peers.Candidate(m.key, m.population, m.area_km2) for m in candidates],
+            [peers.Candidate(m.key, m.population, m.area_km2) for m in published],
             spec.k,
         )
         by_key = {m.key: m for m in published}
@@ -176,7 +221,11 @@ class Figures:
 
 
 def published_figures(
-    cycle_ids: Sequence[int], codes: Iterable[str], keys: Iterable[str] | None = None
+    cycle_ids: Sequence[int],
+    codes: Iterable[str],
+    keys: Iterable[str] | None = None,
+    *,
+    prefix: str = "",
 ) -> dict[tuple[int, str], Figures]:
     """The published figures of the given cycles by (cycle id, register key): one query.
 
@@ -185,6 +234,7 @@ def published_figures(
     wanted = sorted({*codes, ALLOCATED})
     key_list = sorted(set(keys)) if keys is not None else None
     value_join = and_(
+        IndicatorValue.report_id == Report.id,  # the (report_id, revision_id) index
         IndicatorValue.revision_id == Report.published_revision_id,
         IndicatorValue.code.in_(wanted),
     )
@@ -206,6 +256,8 @@ def published_figures(
     )
     if key_list is not None and len(key_list) <= _IN_LIMIT:
         query = query.where(Report.municipality_key.in_(key_list))
+    elif prefix:
+        query = query.where(Report.municipality_key.startswith(prefix, autoescape=True))
     allowed = set(key_list) if key_list is not None else None
     result: dict[tuple[int, str], Figures] = {}
     for cycle_id, key, stamped, as_of, current, code, value in db.session.execute(query):
@@ -300,7 +352,7 @@ class Comparison:
     synthetic: bool = False
 
 
-def _member(m: Municipality, name: str, synthetic: bool) -> Member:
+def _member(m: Entry | Municipality, name: str, synthetic: bool) -> Member:
     return Member(
         key=m.key,
         ags=_ags(m.key, m.level),
@@ -311,6 +363,24 @@ def _member(m: Municipality, name: str, synthetic: bool) -> Member:
         urbanisation=m.urbanisation,
         synthetic=synthetic,
     )
+
+
+#: Up to this many members get the names shown to people (abbreviations spelled out, same
+#: names told apart); larger groups (a whole country) show the register's names.
+DISPLAY_NAMES_LIMIT = 2000
+
+
+def _names(entries: Sequence[Entry]) -> dict[str, str]:
+    if not entries or len(entries) > DISPLAY_NAMES_LIMIT:
+        return {e.key: e.name for e in entries}
+    rows = list(
+        db.session.scalars(
+            select(Municipality)
+            .options(lazyload(Municipality.parent))
+            .where(Municipality.key.in_([e.key for e in entries]))
+        )
+    )
+    return {key: str(name) for key, name in register.display_names(rows).items()}
 
 
 def cycles_until(cycle: Cycle) -> list[Cycle]:
@@ -366,13 +436,10 @@ def compare(
     keys = [m.key for m in entries]
     history = cycles_until(cycle)
     earlier = [c for c in history if c.id != cycle.id]
-    figures = published_figures([c.id for c in history], codes, keys)
-    synthetic_keys = _synthetic(cycle, keys)
-    display = register.display_names(entries) if len(entries) <= 2000 else {}
-    members = [
-        _member(m, str(display[m.key]) if m.key in display else m.name, m.key in synthetic_keys)
-        for m in entries
-    ]
+    prefix = spec.region or "" if spec.kind == GroupKind.REGION else ""
+    figures = published_figures([c.id for c in history], codes, keys, prefix=prefix)
+    display = _names(entries)
+    members = [_member(m, display.get(m.key, m.name), m.synthetic) for m in entries]
     previous: dict[str, Cycle] = {}
     for c in earlier:  # oldest first: the last one seen is the most recent earlier cycle
         for key in keys:
@@ -397,20 +464,10 @@ def compare(
         members=members,
         indicators=result,
         highlighted=highlighted,
-        synthetic=bool(synthetic_keys),
+        synthetic=any(m.synthetic for m in members),
     )
     comparison.not_reported = not_reported(user, cycle, spec)
     return comparison
-
-
-def _synthetic(cycle: Cycle, keys: Sequence[str]) -> set[str]:
-    query = select(Report.municipality_key).where(
-        Report.cycle_id == cycle.id,
-        Report.published_revision_id.is_not(None),
-        Report.has_synthetic_indicators.is_(True),
-    )
-    wanted = set(keys)
-    return {k for k in db.session.scalars(query) if k in wanted}
 
 
 def _indicator(
@@ -555,7 +612,7 @@ def jumped(value: float | None, previous: float | None, factor: float | None) ->
     return ratio > factor or ratio < 1 / factor
 
 
-def value_context(report: Report, values: dict[str, float | None]) -> dict[str, ValueContext]:
+def value_context(report: Report, values: Mapping[str, float | None]) -> dict[str, ValueContext]:
     """Per indicator: the municipality's previous published value, the median of its most
     similar peers' published values in the same cycle (raw, as the form shows raw figures)
     and whether the value jumps. Published figures only; one query each."""

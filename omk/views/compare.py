@@ -337,7 +337,7 @@ def distribution_chart() -> ResponseReturnValue:
     p = _params()
     result = _comparison(p, with_trend=False)
     if result is None or not result.indicators:
-        raise NotFound(_("Keine Vergleichsgruppe gewählt."))
+        raise invalid("group", _("Bitte wählen Sie eine Vergleichsgruppe."))
     ic = result.indicators[0]
     chosen = set(result.highlighted)
     points = [charts.Point(r.value, r.member.key in chosen) for r in ic.rows if r.value is not None]
@@ -366,7 +366,7 @@ def trend_chart() -> ResponseReturnValue:
     p = _params()
     result = _comparison(p)
     if result is None or not result.indicators:
-        raise NotFound(_("Keine Vergleichsgruppe gewählt."))
+        raise invalid("group", _("Bitte wählen Sie eine Vergleichsgruppe."))
     ic = result.indicators[0]
     names = {m.key: m.name for m in result.members}
     label = ic.indicator.label_en if _is_english() and ic.indicator.label_en else ic.indicator.label
@@ -386,6 +386,41 @@ def trend_chart() -> ResponseReturnValue:
         median_label=_("Median der Vergleichsgruppe"),
     )
     return _svg(svg)
+
+
+@bp.app_template_global()
+def municipality_scoreboard(entry: Any) -> service.MunicipalityScoreboard | None:
+    """A municipality's scoreboard for its register page: logged-in users only (the page is
+    public, published figures are not); None without a published report."""
+    from omk.policy import can
+
+    if not can(actor(), Action.COMPARE_READ) or entry.comparison_level is None:
+        return None
+    return service.municipality_scoreboard(actor(), entry)
+
+
+@bp.app_template_global()
+def compare_context(report: Any, indicators: dict[str, Any]) -> dict[str, service.ValueContext]:
+    """For the indicator form and the review page: per indicator the previous published
+    value, the peer median and whether the value jumps (published figures: any account)."""
+    from omk.policy import can
+
+    if not can(actor(), Action.COMPARE_READ):
+        return {}
+    values = {k: float(v) for k, v in (indicators or {}).items() if isinstance(v, int | float)}
+    return service.value_context(report, values)
+
+
+@bp.app_template_global()
+def band_label(code: str) -> str:
+    """The German label (message id) of a scoreboard band."""
+    return scoreboard.BAND_LABELS.get(code, code)
+
+
+@bp.app_template_global()
+def category_label(code: str) -> str:
+    """The German label (message id) of a scoreboard category."""
+    return scoreboard.CATEGORY_LABELS.get(code, code)
 
 
 def _is_english() -> bool:
