@@ -65,7 +65,7 @@ def strip(
     chart.add_x_scale(low - pad, high + pad)
     chart.add_y_scale(0, 1)
     chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
-    chart.add_y_axis(ticks=[], name="")
+    chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
     chart.add_dots(
         [o for o, p in zip(others, points, strict=True) if not p.highlighted] or [(low, -9)],
         name=labels[0],
@@ -117,5 +117,6 @@ def trend(
             continue
         if len(data) > 1:
             chart.add_line(data, name=name, stroke_color=colour, width=2)
-        chart.add_dots(data, name=name, fill_color=colour, radius=4)
+        else:  # a single cycle: a dot (a line needs two points)
+            chart.add_dots(data, name=name, fill_color=colour, radius=4)
     return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)
