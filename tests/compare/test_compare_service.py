@@ -275,3 +275,31 @@ def test_api_matches_the_contract(app: Flask, world: dict[str, Any]) -> None:
     assert seen.get_json()["not_reported"][0]["ags"] == "06632007"
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/compare" in doc["paths"]
+
+
+def test_form_and_review_page_show_previous_value_median_and_jump(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    ags = SIX[5]
+    report = (
+        db.session.query(Report).filter_by(municipality_key=ags).order_by(Report.id.desc()).first()
+    )
+    assert report is not None
+    reports.reopen(world["reviewer"], report, "Bitte prüfen")
+    reporter = world["reporters"][ags]
+    doc = factories.document(ags, "2025")
+    doc["indicators"][LEVEL] = 100.0  # previous 50: factor 2 exactly, no warning
+    reports.import_document(reporter, doc)
+    form = client_for(app, reporter).get(f"/berichte/2025/{ags}/kennzahlen")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200
+    assert "Vorrunde 2024: 50" in html and "ähnlichsten veröffentlichten Kommunen: 30" in html
+    assert "omk-value-jump" not in html
+    doc["indicators"][LEVEL] = 0.5  # 50 → 0.5: a jump by more than the factor 2
+    reports.import_document(reporter, doc)
+    html = client_for(app, reporter).get(f"/berichte/2025/{ags}/kennzahlen").get_data(as_text=True)
+    assert "omk-value-jump" in html
+    reports.submit(reporter, report)
+    review = client_for(app, world["reviewer"]).get(f"/berichte/2025/{ags}/pruefung")
+    page = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Vorrunde 2024: 50" in page and "omk-value-jump" in page
