@@ -84,6 +84,7 @@ def generate(reports: int, progress: Callable[[str], None] = lambda s: None) -> 
     now = datetime.now(UTC)
     written = 0
     report_id = 0
+    drawn: dict[tuple[str, str], dict[str, int | float]] = {}  # (key, step): values
     for c in range(cycles):
         year = 2026 - cycles + 1 + c
         cycle_id = db.session.execute(
@@ -131,8 +132,11 @@ def generate(reports: int, progress: Callable[[str], None] = lambda s: None) -> 
                     "population": m.population,
                 }
             )
-            profile = DemoProfile(m.key, m.population or 0, m.urbanisation)
-            for code, value in indicator_values(profile, step).items():
+            values = drawn.get((m.key, step))
+            if values is None:
+                profile = DemoProfile(m.key, m.population or 0, m.urbanisation)
+                values = drawn[(m.key, step)] = indicator_values(profile, step)
+            for code, value in values.items():
                 value_rows.append(
                     {
                         "report_id": report_id,
@@ -281,7 +285,9 @@ def run(
                 progress(
                     f"  {written} Berichte geschrieben ({time.perf_counter() - started:.0f} s)"
                 )
-                timings += measure(written)
+                measured = measure(written)
+                progress(table(measured))  # as soon as measured: a long run may be stopped
+                timings += measured
                 db.session.remove()
                 db.engine.dispose()
     return timings
