@@ -170,6 +170,8 @@ def _spec(p: Params) -> service.GroupSpec | None:
 
 
 def _comparison(p: Params, *, with_trend: bool = True) -> service.Comparison | None:
+    if not p.cycle:
+        raise invalid("cycle", _("Bitte wählen Sie eine Berichtsrunde."))
     cycle = service.get_cycle(p.cycle)
     spec = _spec(p)
     if spec is None:
