@@ -587,6 +587,22 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str) -> None
     click.echo(bench.table(timings))
 
 
+@bench_cli.command("compare")
+@click.option(
+    "--reports",
+    "sizes",
+    type=click.IntRange(min=100, max=500_000),
+    multiple=True,
+    help="so viele veröffentlichte Berichte erzeugen (wiederholbar; Standard: 10000 und 100000)",
+)
+def bench_compare(sizes: tuple[int, ...]) -> None:
+    """Vergleich messen: alle Gemeinden, Scoreboard eines Landes, naive ORM-Schleife."""
+    from omk.services import compare_bench
+
+    timings = compare_bench.run(list(sizes) or [10_000, 100_000], lambda s: click.echo(s, err=True))
+    click.echo(compare_bench.table(timings))
+
+
 # Needs no app and no configuration: on the top-level group, not attached by the app.
 main.add_command(bench_cli)
 

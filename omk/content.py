@@ -87,6 +87,11 @@ class Indicator(_Strict):
     ]
     min: float = 0
     max: float | None = None
+    # Scoreboard (issue 11): higher or lower is better, or None for a context figure that is
+    # shown but never judged; and the factor beyond which a change from the previous
+    # published value is flagged (a warning, never a block).
+    direction: Literal["higher", "lower"] | None = None
+    jump_factor: float | None = Field(default=None, gt=1)
 
     @model_validator(mode="after")
     def _percent_default_max(self) -> Indicator:

@@ -82,6 +82,8 @@ class Action(StrEnum):
     PEER_REVIEW_MANAGE = "peer_review.manage"
     # Answer a peer review (target: a PeerReview): reporters of an invited municipality only.
     PEER_REVIEW_COMMENT = "peer_review.comment"
+    # Who has not reported (participation) in a comparison: a reviewer's own region, the operator.
+    COMPARE_PARTICIPATION = "compare.participation"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
@@ -104,6 +106,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REPORT_EDIT,
             Action.REPORT_SUBMIT,
             Action.PRACTICE_READ,
+            Action.COMPARE_READ,
             Action.ACCOUNT_COLLEAGUES,
             Action.COMPARE_READ,
             Action.PARTICIPATION_READ,
@@ -141,6 +144,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.SYNERGY_JUDGE,
             Action.PRACTICE_VALIDATE,
             Action.PEER_REVIEW_MANAGE,
+            Action.COMPARE_PARTICIPATION,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -321,6 +325,11 @@ def _peer_comment_rule(user: User, role: Role, target: Any) -> bool:
     return user.municipality_key in getattr(target, "invited_keys", ())
 
 
+def _compare_participation_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer sees who has not reported in its own region (target: a key or prefix)."""
+    return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
+
+
 @dataclass(frozen=True)
 class ReportCondition:
     """A condition on a report for a given user, in Python for one record (``holds``) and
@@ -425,6 +434,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.PRACTICE_VALIDATE: _published_in_region_rule,
     Action.PEER_REVIEW_MANAGE: _published_in_region_rule,
     Action.PEER_REVIEW_COMMENT: _peer_comment_rule,
+    Action.COMPARE_PARTICIPATION: _compare_participation_rule,
 }
 
 

@@ -39,6 +39,7 @@ def authenticate_bearer() -> None:
 
 
 from omk.api import (  # noqa: E402,F401 - routes register on import
+    compare,
     coverage,
     docs,
     municipalities,

@@ -188,3 +188,37 @@ SYNERGIES = [
     _("Eine Maßnahme wird von einer anderen Kommune übernommen, nicht von der eigenen."),
     _("Diese Maßnahme ist eine der eigenen Kommune; übernommen wird von anderen."),
 ]
+
+#: omk.compare.scoreboard.BAND_LABELS and CATEGORY_LABELS (the JER scoreboard)
+SCOREBOARD_LABELS = [
+    _("sehr gut"),
+    _("gut"),
+    _("durchschnittlich"),
+    _("schwach"),
+    _("sehr schwach"),
+    _("beste Ergebnisse"),
+    _("besser als der Durchschnitt"),
+    _("gut, aber zu beobachten"),
+    _("schwach, aber aufholend"),
+    _("zu beobachten"),
+    _("kritische Lage"),
+]
+
+#: omk.compare.peers.GROUP_LABELS
+GROUP_LABELS = [
+    _("ausgewählte Kommunen"),
+    _("Region (Land, Regierungsbezirk oder Kreis)"),
+    _("gleiche Größenklasse"),
+    _("gleicher Verstädterungsgrad"),
+    _("die ähnlichsten Kommunen (Einwohner und Dichte)"),
+]
+
+#: omk.services.compare: why a value is missing, and what a comparison needs.
+COMPARE_MESSAGES = [
+    _("im veröffentlichten Bericht nicht angegeben"),
+    _("Bitte wählen Sie eine Größenklasse."),
+    _("Bitte wählen Sie einen Verstädterungsgrad."),
+    _("Bitte wählen Sie eine Kommune."),
+    _("Unbekannte Vergleichsgruppe."),
+    _("Diese Berichtsrunde gibt es nicht."),
+]

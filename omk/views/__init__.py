@@ -11,6 +11,7 @@ def register_views(app: Flask) -> None:
     from omk.views import (
         account,
         auth,
+        compare,
         coverage,
         cycles,
         health,
@@ -37,6 +38,7 @@ def register_views(app: Flask) -> None:
         practices,
         coverage,
         synergies,
+        compare,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(report_files.bp)  # the offline path: workbook download, file upload

@@ -290,6 +290,13 @@ EXPECTED: dict[str, Expect] = {
         Action.PRACTICE_READ, **{role: f"search:{role}" for role in ACCOUNTS_ONLY}
     ),
     "search.feed": public(),
+    # Comparison and scoreboard of published figures: every account (participation inside
+    # the page is a reviewer's own region only: tests/compare/test_compare_service.py).
+    "compare.index": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "compare.download_csv": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "compare.distribution_chart": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "compare.trend_chart": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "api.compare": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "api.similar_practices": per_record(
         Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}
     ),

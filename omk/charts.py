@@ -1,0 +1,122 @@
+"""Charts of a comparison as SVG, drawn by leather (MIT; no script, no style attributes).
+
+Kept outside omk/compare (pure figures, no drawing). Each chart gets a ``<title>`` and
+``<desc>`` (leather has none) and is served as an image, so no markup of it is ever inserted
+into a page; every chart on a page has a data table beside it. Pure functions over plain
+numbers: the caller passes translated texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+import leather
+
+#: Colours with contrast on white (WCAG 1.4.11: ≥ 3:1 for graphics).
+GREY = "#6b6b6b"
+HIGHLIGHT = "#b3003c"
+MEDIAN = "#004b76"
+
+WIDTH, HEIGHT = 640, 220
+
+
+@dataclass(frozen=True)
+class Point:
+    """A member's value on the strip; highlighted members are drawn larger, in colour."""
+
+    value: float
+    highlighted: bool
+
+
+def _accessible(svg: str, title: str, desc: str) -> str:
+    """Add role, ``<title>`` and ``<desc>`` (and a viewBox, so the image scales)."""
+    head, sep, rest = svg.partition(">")
+    if not sep:
+        raise ValueError("not an SVG document")
+    head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {HEIGHT}" ', 1)
+    return f"{head}>" + f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + rest
+
+
+def _number(value: float) -> str:
+    return f"{value:,.1f}".replace(",", "\u2009").replace(".", ",")
+
+
+def strip(
+    points: Sequence[Point],
+    median: float | None,
+    *,
+    title: str,
+    desc: str,
+    axis_label: str,
+    labels: tuple[str, str, str] = ("Kommunen", "ausgewählt", "Median"),
+) -> str:
+    """A strip plot of the members' values (one dot each), highlighted members and the
+    median as a vertical line."""
+    chart = leather.Chart()
+    others = [(p.value, 0.5 + ((i * 37) % 11 - 5) / 20) for i, p in enumerate(points)]
+    chosen = [(p.value, 0.5) for p in points if p.highlighted]
+    values = [p.value for p in points] or [0.0]
+    low, high = min(values), max(values)
+    if low == high:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.05
+    chart.add_x_scale(low - pad, high + pad)
+    chart.add_y_scale(0, 1)
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
+    chart.add_dots(
+        [o for o, p in zip(others, points, strict=True) if not p.highlighted] or [(low, -9)],
+        name=labels[0],
+        fill_color=GREY,
+        radius=3,
+    )
+    if chosen:
+        chart.add_dots(chosen, name=labels[1], fill_color=HIGHLIGHT, radius=6)
+    if median is not None:
+        chart.add_line(
+            [(median, 0.05), (median, 0.95)], name=labels[2], stroke_color=MEDIAN, width=2
+        )
+    return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)
+
+
+def trend(
+    cycles: Sequence[str],
+    median: Sequence[float | None],
+    lines: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    desc: str,
+    axis_label: str,
+    median_label: str = "Median der Vergleichsgruppe",
+) -> str:
+    """Lines over the cycles: the peer group's median and each highlighted member."""
+    chart = leather.Chart()
+    xs = list(range(len(cycles)))
+    present = [v for v in median if v is not None]
+    present += [v for _, vs in lines for v in vs if v is not None]
+    low, high = (min(present), max(present)) if present else (0.0, 1.0)
+    if low == high:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.1
+    chart.add_x_scale(-0.2, max(len(cycles) - 0.8, 0.2))
+    chart.add_y_scale(low - pad, high + pad)
+    chart.add_x_axis(
+        ticks=xs,
+        name="",
+        tick_formatter=lambda v, i, n: cycles[int(v)] if 0 <= v < len(cycles) else "",
+    )
+    chart.add_y_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    series = [(median_label, list(median), MEDIAN)]
+    palette = [HIGHLIGHT, "#5a3a00", "#2d5a00", "#4b0082"]
+    series += [(name, list(vs), palette[i % len(palette)]) for i, (name, vs) in enumerate(lines)]
+    for name, vs, colour in series:
+        data = [(x, v) for x, v in zip(xs, vs, strict=True) if v is not None]
+        if not data:
+            continue
+        if len(data) > 1:
+            chart.add_line(data, name=name, stroke_color=colour, width=2)
+        else:  # a single cycle: a dot (a line needs two points)
+            chart.add_dots(data, name=name, fill_color=colour, radius=4)
+    return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)
