@@ -13,10 +13,11 @@ from typing import Any
 from flask import current_app
 
 from omk import exchange, mail
+from omk.compare.demo_values import DemoProfile, indicator_values
 from omk.content import Content
 from omk.demo.accounts import _account, ensure_accounts, reporter_email, reviewer_email
 from omk.demo.data import CYCLES, DEMO_ACCOUNTS, EXPLAINS, SEED, DemoAccount, DemoCycle, Flow, log
-from omk.demo.indicators import profile_of, synthetic_indicators
+from omk.demo.indicators import profile_of
 from omk.demo.practices import (
     SourcePractice,
     _rng,
@@ -170,7 +171,15 @@ def _build_report(
     reviewer = people.user(people.reviewers[municipality.land_key])
     ags = municipality.reporting_ags or municipality.key
     optional = [c for c in template.indicator_codes() if c not in template.required_indicators()]
-    values = synthetic_indicators(profile_of(municipality), cycle.code, optional, seed)
+    # values with a structure worth comparing: rates by size and urbanisation, trends over
+    # the cycles, a few gaps and outliers (omk/compare/demo_values.py)
+    profile = profile_of(municipality)
+    values = indicator_values(
+        DemoProfile(profile.key, profile.population, profile.urbanisation),
+        cycle.code,
+        optional,
+        seed,
+    )
     practices = [p.practice for p in items]
     final = _document(ags, cycle.code, practices, values)
     new_ids = [p.practice["id"] for p in items if _is_new(p, cycle.code, seed)]
