@@ -319,6 +319,25 @@ class WhooshIndex:
         with self.searcher() as s:
             return dict(s.stored_fields(docnum))
 
+    def docnums(self, keys: Sequence[str]) -> dict[str, int]:
+        """The document number of each of these keys that is in the index."""
+        with self.searcher() as s:
+            found = {}
+            for key in keys:
+                docnum = s.document_number(key=key)
+                if docnum is not None:
+                    found[key] = int(docnum)
+            return found
+
+    def versions(self, docnums: Sequence[int]) -> list[tuple[str, int]]:
+        """(practice id, revision id) of each document."""
+        with self.searcher() as s:
+            out = []
+            for docnum in docnums:
+                stored = s.stored_fields(docnum)
+                out.append((str(stored["practice_id"]), int(stored["revision_id"])))
+            return out
+
     # writing
 
     def apply(
