@@ -60,7 +60,7 @@ def _remember_missing_columns() -> None:
         return reader
 
     cached_reader.omk_patched = True  # type: ignore[attr-defined]
-    W3PerDocReader._cached_reader = cached_reader  # type: ignore[method-assign]
+    W3PerDocReader._cached_reader = cached_reader
 
 
 _remember_missing_columns()
