@@ -44,6 +44,8 @@ log = logging.getLogger("omk.search")
 RRF_K = 60
 #: Lexical results reordered by the fusion (the rest keep their lexical order).
 DEPTH = 100
+#: Stored vectors ranked exactly by their cosine with the query (the rest share one rank).
+DENSE_RANKED = 1000
 #: Practices found by meaning alone that join the results (unquoted queries whose lexical
 #: matches are all in the head): the closest ones, at most this many ...
 DENSE_TOP = 10
@@ -202,8 +204,14 @@ def rerank(
     if ranked is None:
         return Fused(list(items), [], False)
     vectors, cosines = ranked
-    order = np.argsort(-cosines, kind="stable")
-    position = np.empty(order.size, dtype=np.int64)
+    # Only the best DENSE_RANKED need exact ranks (a full sort of 100,000 cosines costs
+    # about 8 ms); the others share the next rank, worth almost nothing in the fusion.
+    if cosines.size > DENSE_RANKED:
+        best = np.argpartition(-cosines, DENSE_RANKED)[:DENSE_RANKED]
+        order = best[np.lexsort((best, -cosines[best]))]
+    else:
+        order = np.lexsort((np.arange(cosines.size), -cosines))
+    position = np.full(cosines.size, order.size + 1, dtype=np.int64)
     position[order] = np.arange(1, order.size + 1)
     rows = vectors.rows(keys)
     dense = np.where(rows >= 0, position[np.maximum(rows, 0)], 0)

@@ -23,7 +23,7 @@ from whoosh import query as wq
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry, OutboxKind
-from omk.search import analysis, ranking, records, snippets
+from omk.search import analysis, embeddings, ranking, records, snippets
 from omk.search.records import FACETS
 from omk.search.whoosh_index import (
     TEXT_FIELDS,
@@ -264,7 +264,7 @@ def search(
     offset = (page - 1) * per_page
     # Hybrid ranking (omk.search.ranking): the lexical head of the ranking is reordered by
     # meaning; the backend ranks that deep, the page is cut from the fused order.
-    hybrid = bool(parts) and sort == "relevance"
+    hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
     match = engine().match(
         [p.query for p in parts],
         filters=filters,
