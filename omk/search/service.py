@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry, OutboxKind
-from omk.search import analysis, records, snippets
-from omk.search.backend import HitRef, QueryPart, SearchBackend
+from omk.search import analysis, embeddings, ranking, records, snippets
+from omk.search.backend import HitRef, Match, QueryPart, SearchBackend
 from omk.search.records import FACETS
 from omk.services import outbox
 
@@ -246,14 +246,33 @@ def search(
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if cycle:
         filters = {k: v for k, v in filters.items() if k != "cycles"}
+    sort = sort if sort in SORTS else "relevance"
+    offset = (page - 1) * per_page
+    # Hybrid ranking (omk.search.ranking): the lexical head of the ranking is reordered by
+    # meaning; the backend ranks that deep, the page is cut from the fused order.
+    hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
     match = engine().match(
         parts,
         filters=filters,
         version=cycle or None,
-        sort=sort if sort in SORTS else "relevance",
-        offset=(page - 1) * per_page,
-        limit=per_page,
+        sort=sort,
+        offset=0 if hybrid else offset,
+        limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
     )
+    if hybrid:
+        ranked = match.page
+        head = ranked[: ranking.DEPTH]
+        # Practices found by meaning alone join only when every lexical match is in the head
+        # (so none is counted twice) and the query has no quoted phrase (asked literally).
+        literal = any(p.is_phrase for p in parts) or match.total > len(head)
+        fused = ranking.rerank(
+            text,
+            head,
+            [(h.practice_id, h.revision_id) for h in head],
+            match.complete,
+            add=None if literal else lambda offered: _dense_only(offered, filters, cycle, match),
+        )
+        match.page = (fused.items + ranked[ranking.DEPTH :])[offset : offset + per_page]
     suggestion = _suggestion(text, parts, match.part_hits)
     if match.total == 0 and suggestion and not _corrected:
         # Nothing at all for a misspelling: show what the suggestion finds, and say so.
@@ -284,6 +303,38 @@ def search(
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
     )
+
+
+def _dense_only(
+    offered: list[ranking.Key],
+    filters: dict[str, list[str]],
+    cycle: str | None,
+    match: Match,
+) -> list[tuple[ranking.Key, HitRef]]:
+    """Of the practices offered by meaning alone, those published in the version shown (the
+    newest, or the cycle's) that pass the filters, as (key, hit); each accepted one is added
+    to the match's total and facet counts, so the counts stay exact for the results shown.
+    Read from the database (``records``), like every hit's re-check, whatever the backend."""
+    wanted = {practice_id for practice_id, _ in offered}
+    shown: dict[str, records.PracticeRecord] = {}
+    for record in records.records(sorted(wanted)):
+        version = (record.cycle == cycle) if cycle else record.is_latest
+        passes = all(set(getattr(record, name)) & set(values) for name, values in filters.items())
+        if version and passes:
+            shown[record.practice_id] = record
+    accepted: list[tuple[ranking.Key, HitRef]] = []
+    for practice_id, _ in offered:
+        found = shown.get(practice_id)
+        if found is None or len(accepted) >= ranking.DENSE_TOP:
+            continue
+        hit = HitRef(practice_id, found.cycle, found.revision_id, 0.0)
+        accepted.append(((practice_id, found.revision_id), hit))
+        match.total += 1
+        for name in FACETS:
+            counts = match.facets.setdefault(name, {})
+            for value in getattr(found, name):
+                counts[value] = counts.get(value, 0) + 1
+    return accepted
 
 
 def matching_versions(

@@ -102,7 +102,7 @@ def publish_practices() -> dict[str, str]:
 
     from omk import demo
     from omk.policy import SYSTEM
-    from omk.services import cycles, reports
+    from omk.services import cycles, outbox, reports
     from omk.services.register_import import import_register
 
     import_register(REGISTER)
@@ -122,12 +122,15 @@ def publish_practices() -> dict[str, str]:
     for p in demo.load_practices():
         by_ags.setdefault(p.ags, []).append(p)
     ids: dict[str, str] = {}
-    for ags, items in by_ags.items():
-        municipality = reports.resolve_municipality(ags)
-        values = demo.synthetic_indicators(demo.profile_of(municipality), CYCLE, optional)
-        doc = demo._document(ags, CYCLE, [p.practice for p in items], values)
-        reports.import_document(SYSTEM, doc, publish=True)
-        ids.update({p.practice["id"]: p.code for p in items})
+    # One search update and one similarity run (embedding every practice once) at the end,
+    # rather than after each of the 80+ publications.
+    with outbox.deferred():
+        for ags, items in by_ags.items():
+            municipality = reports.resolve_municipality(ags)
+            values = demo.synthetic_indicators(demo.profile_of(municipality), CYCLE, optional)
+            doc = demo._document(ags, CYCLE, [p.practice for p in items], values)
+            reports.import_document(SYSTEM, doc, publish=True)
+            ids.update({p.practice["id"]: p.code for p in items})
     return ids
 
 

@@ -1,0 +1,238 @@
+"""Hybrid ranking: the backend's lexical ranking fused with a ranking by meaning.
+
+``service.search`` asks the search backend (Whoosh, or PostgreSQL) for its lexical ranking
+of the matches — coordination tiers (every query word first, then most words), BM25F within
+a tier — and hands the head of that ranking to :func:`rerank`, which reorders it:
+
+1. **Candidates.** The first :data:`DEPTH` lexical results. The result set stays the
+   lexical one (every practice matching at least one query word), so totals and facet counts
+   are the backend's exact counts; only the order of the head changes. Results beyond the head
+   keep their lexical order, so pages never overlap or skip.
+2. **Dense ranking.** The query is embedded at search time (e5's "query: " side, cached for
+   repeated queries); each candidate's stored passage vector (title + summary of its
+   published version, written once by the outbox consumer ``similarity``) is compared by
+   cosine. A version without a vector of its own uses its lineage's newest vector; a
+   candidate without any keeps its lexical rank as its dense rank (neutral).
+3. **Fusion.** Reciprocal-rank fusion, ``1 / (k + lexical rank) + 1 / (k + dense rank)``
+   with k = 60: ranks, never raw scores (e5 cosines bunch at 0.80-0.95).
+4. **Coordination kept.** The candidates that match every query word stay ahead of those
+   that match only some (the fusion reorders within each of the two groups): a query never
+   shows a practice with one of three words above one that has all three.
+
+Without embeddings (``OMK_EMBEDDINGS=off``, no AVX2, the model fails to load, or no stored
+vectors yet) :func:`rerank` returns the lexical order unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+from sqlalchemy import func, select
+
+from omk.extensions import db
+from omk.models.similarity import PracticeVector
+from omk.search import embeddings
+
+log = logging.getLogger("omk.search")
+
+RRF_K = 60
+#: Lexical results reordered by the fusion (the rest keep their lexical order).
+DEPTH = 100
+#: Stored vectors ranked exactly by their cosine with the query (the rest share one rank).
+DENSE_RANKED = 1000
+#: Practices found by meaning alone that join the results (unquoted queries whose lexical
+#: matches are all in the head): the closest ones, at most this many ...
+DENSE_TOP = 10
+#: ... and only above this cosine with the query (multilingual-e5-small: real queries' best
+#: practice scores 0.84-0.91 on the demo, nonsense such as "xyzzy" at most 0.81).
+DENSE_MIN = 0.82
+
+Key = tuple[str, int]  # (practice id = lineage id, revision id)
+T = TypeVar("T")
+
+
+@dataclass
+class DenseStore:
+    """The stored passage vectors, as one matrix (rows L2-normalised)."""
+
+    keys: list[Key]
+    matrix: np.ndarray
+    signature: tuple[int, str] = (0, "")
+    index: dict[Key, int] = field(default_factory=dict)
+    newest: dict[str, int] = field(default_factory=dict)  # lineage → row of its newest revision
+
+    def __post_init__(self) -> None:
+        self.index = {key: row for row, key in enumerate(self.keys)}
+        best: dict[str, tuple[int, int]] = {}
+        for row, (lineage, revision) in enumerate(self.keys):
+            if lineage not in best or revision > best[lineage][0]:
+                best[lineage] = (revision, row)
+        self.newest = {lineage: row for lineage, (_, row) in best.items()}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, keys: Sequence[Key]) -> np.ndarray:
+        """The matrix row of each key (its lineage's newest vector when the version has
+        none of its own), -1 without any."""
+        return np.asarray(
+            [self.index.get(key, self.newest.get(key[0], -1)) for key in keys], dtype=np.int64
+        )
+
+
+_lock = threading.Lock()
+_stores: dict[str, DenseStore] = {}
+
+
+def _signature() -> tuple[int, str]:
+    count, newest = db.session.execute(
+        select(func.count(), func.max(PracticeVector.created_at)).where(
+            PracticeVector.model == embeddings.MODEL
+        )
+    ).one()
+    return int(count or 0), str(newest or "")
+
+
+def store() -> DenseStore | None:
+    """The stored vectors of the current model (reloaded when rows were added or replaced);
+    None when there are none."""
+    signature = _signature()
+    url = str(db.engine.url)
+    with _lock:
+        cached = _stores.get(url)
+        if cached is not None and cached.signature == signature:
+            return cached if len(cached) else None
+    keys: list[Key] = []
+    vectors: list[np.ndarray] = []
+    for practice_id, revision_id, data in db.session.execute(
+        select(PracticeVector.practice_id, PracticeVector.revision_id, PracticeVector.vector)
+        .where(PracticeVector.model == embeddings.MODEL)
+        .order_by(PracticeVector.practice_id, PracticeVector.revision_id)
+    ):
+        keys.append((str(practice_id), int(revision_id)))
+        vectors.append(embeddings.from_bytes(data))
+    matrix = (
+        np.vstack(vectors).astype(np.float32)
+        if vectors
+        else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
+    )
+    loaded = DenseStore(keys, matrix, signature)
+    with _lock:
+        _stores[url] = loaded
+    return loaded if len(loaded) else None
+
+
+def reset() -> None:
+    """Forget the loaded vectors (tests)."""
+    with _lock:
+        _stores.clear()
+
+
+# --- fusion ----------------------------------------------------------------------------------
+
+
+def fuse(
+    lexical_ranks: np.ndarray, dense_ranks: np.ndarray, groups: Sequence[int] = (), k: int = RRF_K
+) -> np.ndarray:
+    """The fused order of candidates, as positions into the candidate list.
+
+    Each candidate has a 1-based lexical rank (0: not matched lexically, no contribution) and
+    a 1-based dense rank (0: no vector; its lexical rank stands in). The score is
+    ``1 / (k + lexical rank) + 1 / (k + dense rank)``. ``groups`` are the sizes of
+    consecutive groups of candidates that keep their order among each other (all words
+    first, then the rest); the fusion reorders within each group, ties by position."""
+    n = lexical_ranks.size
+    lexical = lexical_ranks.astype(np.float64)
+    dense = np.where(dense_ranks > 0, dense_ranks, lexical_ranks).astype(np.float64)
+    score = np.where(lexical > 0, 1.0 / (k + lexical), 0.0)
+    score += np.where(dense > 0, 1.0 / (k + dense), 0.0)
+    group = np.zeros(n, dtype=np.int64)
+    start = 0
+    for number, size in enumerate(g for g in groups if g > 0):
+        group[start + size :] = number + 1
+        start += size
+    return np.lexsort((np.arange(n), -score, group))
+
+
+def dense_ranking(query_text: str) -> tuple[DenseStore, np.ndarray] | None:
+    """The stored vectors and each one's cosine with the embedded query, or None when
+    embeddings are unavailable or nothing is stored."""
+    if not embeddings.embeddings_available():
+        return None
+    vectors = store()
+    if vectors is None:
+        return None
+    q = embeddings.query(_PHRASE_QUOTES.sub(" ", query_text))
+    if q is None:
+        return None
+    return vectors, vectors.matrix @ q
+
+
+_PHRASE_QUOTES = re.compile(r'["“”„]')
+
+
+@dataclass
+class Fused(Generic[T]):
+    """The fused head of a ranking: the items in order, and the dense-only additions."""
+
+    items: list[T]
+    added: list[Key]  # versions found by meaning only (not matched lexically)
+    applied: bool
+
+
+def rerank(
+    query_text: str,
+    items: Sequence[T],
+    keys: Sequence[Key],
+    complete: int,
+    *,
+    add: Callable[[list[Key]], list[tuple[Key, T]]] | None = None,
+) -> Fused[T]:
+    """``items`` (the lexical head, best first, with their ``keys``; the first ``complete``
+    match every query word) in fused order. With ``add``, up to ``5 × DENSE_TOP`` of the
+    practices closest in meaning (cosine at least :data:`DENSE_MIN`) that are not among
+    ``items`` are offered to ``add``, best first; it returns those it accepts (published, and
+    passing the filters) as (key, item), in the order offered, and the first
+    :data:`DENSE_TOP` of them join the ranking."""
+    ranked = dense_ranking(query_text)
+    if ranked is None:
+        return Fused(list(items), [], False)
+    vectors, cosines = ranked
+    # Only the best DENSE_RANKED need exact ranks (a full sort of 100,000 cosines costs
+    # about 8 ms); the others share the next rank, worth almost nothing in the fusion.
+    if cosines.size > DENSE_RANKED:
+        best = np.argpartition(-cosines, DENSE_RANKED)[:DENSE_RANKED]
+        order = best[np.lexsort((best, -cosines[best]))]
+    else:
+        order = np.lexsort((np.arange(cosines.size), -cosines))
+    position = np.full(cosines.size, order.size + 1, dtype=np.int64)
+    position[order] = np.arange(1, order.size + 1)
+    rows = vectors.rows(keys)
+    dense = np.where(rows >= 0, position[np.maximum(rows, 0)], 0)
+    lexical = np.arange(1, len(items) + 1)
+    pool = list(items)
+    added: list[Key] = []
+    if add is not None:
+        present = {key[0] for key in keys}
+        offered: list[Key] = []
+        for row in order[: DENSE_TOP * 5].tolist():
+            if cosines[row] < DENSE_MIN:
+                break
+            key = vectors.keys[row]
+            if key[0] not in present:
+                offered.append(key)
+                present.add(key[0])
+        accepted = add(offered)[:DENSE_TOP] if offered else []
+        if accepted:
+            added = [key for key, _ in accepted]
+            pool += [item for _, item in accepted]
+            lexical = np.concatenate([lexical, np.zeros(len(accepted), dtype=np.int64)])
+            dense = np.concatenate([dense, position[vectors.rows(added)]])
+    fused = fuse(lexical, dense, [complete])
+    return Fused([pool[i] for i in fused.tolist()], added, True)
