@@ -77,7 +77,9 @@ def build(
         entry: dict[str, Any] = {"summary": op.summary, "tags": list(op.tags)}
         params = []
         if op.query is not None:
-            schema = op.query.model_json_schema()
+            # enums and other models a query parameter refers to become components too
+            schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(schema.get("$defs", {}))
             required = set(schema.get("required", []))
             for name, prop in schema["properties"].items():
                 params.append(
