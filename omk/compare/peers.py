@@ -82,9 +82,7 @@ def distances(target: Candidate, candidates: Sequence[Candidate]) -> dict[str, f
     _, pop_s = _standardise([f[0] for _, f in placed] + [own[0]])
     _, den_s = _standardise([f[1] for _, f in placed] + [own[1]])
     # centring cancels in a difference; only the scale matters
-    return {
-        c.key: math.hypot((f[0] - own[0]) / pop_s, (f[1] - own[1]) / den_s) for c, f in placed
-    }
+    return {c.key: math.hypot((f[0] - own[0]) / pop_s, (f[1] - own[1]) / den_s) for c, f in placed}
 
 
 def most_similar(target: Candidate, candidates: Sequence[Candidate], k: int) -> list[str]:

@@ -166,8 +166,7 @@ class TransferProvider:
                 maximum=m.candidate.maximum,
             )
         explanation = _(
-            "%(a)s setzt %(code)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
-            "„%(title)s“.",
+            "%(a)s setzt %(code)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: „%(title)s“.",
             a=labels[m.a],
             code=m.gap,
             b=labels[m.b],

@@ -73,8 +73,7 @@ def people(make_user: Callable[..., User]) -> dict[str, User]:
     factories.make_cycle("2025")
     found = {
         key: make_user("reporter", municipality=key, email=f"{key}@example.org")
-        for key in (ESSEN, KOELN, AACHEN, ALHEIM, BEBRA, ROTENBURG, LUDWIGSAU)
-        + (RAVENSBURG, AITRACH)
+        for key in (ESSEN, KOELN, AACHEN, ALHEIM, BEBRA, ROTENBURG, LUDWIGSAU, RAVENSBURG, AITRACH)
     }
     found.update(
         {
