@@ -10,6 +10,8 @@ already recorded, in the learning network).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -19,6 +21,15 @@ from omk.models.similarity import SimilarPractice
 from omk.synergies import published
 from omk.synergies.partner_provider import names_of
 from omk.synergies.suggestions import Side, Suggestion, in_region
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a pair needs of its stored neighbour row (the better of its two directions)."""
+
+    score: float
+    terms: list[str]
+    reasons: list[object]
 
 
 def explanation(reasons: list[object]) -> str:
@@ -44,16 +55,25 @@ class SimilarProvider:
         latest = {v.practice_id: v for v in published.latest(cycle=cycle)}
         if len(latest) < 2:
             return []
-        best: dict[tuple[str, str], SimilarPractice] = {}
-        for row in db.session.scalars(select(SimilarPractice)):
-            if row.practice_id not in latest or row.other_id not in latest:
+        best: dict[tuple[str, str], Stored] = {}
+        rows = db.session.execute(
+            select(
+                SimilarPractice.practice_id,
+                SimilarPractice.other_id,
+                SimilarPractice.score,
+                SimilarPractice.terms,
+                SimilarPractice.reasons,
+            )
+        )
+        for practice_id, other_id, score, terms, reasons in rows:
+            if practice_id not in latest or other_id not in latest:
                 continue  # not (or no longer) published in this cycle
-            if row.practice_id == row.other_id:
+            if practice_id == other_id:
                 continue  # one lineage
-            pair = (min(row.practice_id, row.other_id), max(row.practice_id, row.other_id))
+            pair = (min(practice_id, other_id), max(practice_id, other_id))
             kept = best.get(pair)
-            if kept is None or row.score > kept.score:
-                best[pair] = row
+            if kept is None or score > kept.score:
+                best[pair] = Stored(float(score), list(terms or []), list(reasons or []))
         pairs = []
         for (a, b), row in best.items():
             va, vb = latest[a], latest[b]
@@ -71,7 +91,7 @@ class SimilarProvider:
         self,
         va: published.Version,
         vb: published.Version,
-        row: SimilarPractice,
+        row: Stored,
         labels: dict[str, str],
     ) -> Suggestion:
         name_a, name_b = labels[va.municipality_key], labels[vb.municipality_key]
@@ -81,14 +101,14 @@ class SimilarProvider:
             kind=self.kind,
             a=a,
             b=b,
-            score=round(float(row.score), 4),
-            explanation=explanation(list(row.reasons or [])),
+            score=round(row.score, 4),
+            explanation=explanation(row.reasons),
             municipality_keys=(va.municipality_key, vb.municipality_key),
             versions=(
                 f"{va.practice_id}@{va.practice.revision_id}",
                 f"{vb.practice_id}@{vb.practice.revision_id}",
             ),
-            terms=[str(t) for t in row.terms or []],
+            terms=[str(t) for t in row.terms],
             details=[
                 (name_a, [(va.practice_id, va.practice.title)]),
                 (name_b, [(vb.practice_id, vb.practice.title)]),
