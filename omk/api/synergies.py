@@ -208,7 +208,8 @@ class SynergyList(ListEnvelope[SynergyOut]):
 @operation(
     "get",
     "/api/v1/synergies",
-    "Synergie-Vorschläge einer Runde und Region (gemeinsame Partner; weitere Arten folgen), "
+    "Synergie-Vorschläge einer Runde und Region (ähnliche Maßnahmen, Übertragungen, "
+    "gemeinsame Partner), "
     "mit dem Urteil, das in dieser Region gilt",
     query=SynergyQuery,
     responses={200: SynergyList, 401: Error, 404: Error, 422: Error},

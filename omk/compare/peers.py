@@ -70,23 +70,37 @@ def _standardise(column: Sequence[float]) -> tuple[float, float]:
     return m, s or 1.0
 
 
+def distances(target: Candidate, candidates: Sequence[Candidate]) -> dict[str, float]:
+    """The standardised distance of every placeable candidate (not the target) to ``target``:
+    Euclidean over log population and log density, each divided by its standard deviation
+    over the candidates and the target. Empty when the target cannot be placed."""
+    usable = [(c, c.features) for c in candidates if c.key != target.key]
+    placed = [(c, f) for c, f in usable if f is not None]
+    own = target.features
+    if own is None or not placed:
+        return {}
+    _, pop_s = _standardise([f[0] for _, f in placed] + [own[0]])
+    _, den_s = _standardise([f[1] for _, f in placed] + [own[1]])
+    # centring cancels in a difference; only the scale matters
+    return {c.key: math.hypot((f[0] - own[0]) / pop_s, (f[1] - own[1]) / den_s) for c, f in placed}
+
+
 def most_similar(target: Candidate, candidates: Sequence[Candidate], k: int) -> list[str]:
     """The keys of the ``k`` candidates nearest to ``target`` (the target first, then by
     distance, ties by key). Distances are Euclidean over standardised log population and
-    log density; candidates without both figures cannot be placed and are left out."""
-    placed = [(c, c.features) for c in candidates if c.key != target.key]
-    usable = [(c, f) for c, f in placed if f is not None]
-    own = target.features
-    if own is None or not usable:
-        return [target.key]
-    pop_m, pop_s = _standardise([f[0] for _, f in usable] + [own[0]])
-    den_m, den_s = _standardise([f[1] for _, f in usable] + [own[1]])
+    log density (:func:`distances`); candidates without both figures cannot be placed and
+    are left out."""
+    found = distances(target, candidates)
+    ranked = sorted(found, key=lambda key: (found[key], key))
+    return [target.key, *ranked[: clamp_k(k)]]
 
-    def distance(f: tuple[float, float]) -> float:
-        dp = (f[0] - own[0]) / pop_s
-        dd = (f[1] - own[1]) / den_s
-        return math.hypot(dp, dd)
 
-    ranked = sorted(usable, key=lambda cf: (distance(cf[1]), cf[0].key))
-    del pop_m, den_m  # centring cancels in a difference; only the scale matters
-    return [target.key, *(c.key for c, _ in ranked[: clamp_k(k)])]
+def great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The great-circle distance in km between two (lat, lon) positions (haversine, mean
+    Earth radius 6371 km)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))

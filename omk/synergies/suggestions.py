@@ -2,8 +2,9 @@
 
 A provider computes the suggestions of its kind for a cycle from published material only;
 the synergy page, the API and the judgement store know providers only through
-:class:`Provider`. The shared-partner provider lives in :mod:`omk.synergies.partner_provider`;
-the similar-practice and transfer providers plug in the same way (``register_provider``).
+:class:`Provider`. The providers live in :mod:`omk.synergies.similar_provider`,
+:mod:`omk.synergies.transfer_provider` and :mod:`omk.synergies.partner_provider`; each is
+registered with ``register_provider``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ def register_provider(provider: Provider) -> None:
 
 
 def _ensure_defaults() -> None:
+    if "similar" not in _PROVIDERS:
+        from omk.synergies.similar_provider import SimilarProvider
+
+        register_provider(SimilarProvider())
+    if "transfer" not in _PROVIDERS:
+        from omk.synergies.transfer_provider import TransferProvider
+
+        register_provider(TransferProvider())
     if "partner" not in _PROVIDERS:
         from omk.synergies.partner_provider import PartnerProvider
 

@@ -167,6 +167,8 @@ NUMBER_PROBLEMS = [
 #: omk.synergies: provider labels and the messages of its errors (translated at the edge)
 SYNERGIES = [
     _("Gemeinsame Partner"),
+    _("Ähnliche Maßnahmen"),
+    _("Übertragungsvorschläge"),
     _("Unbekannte Art von Vorschlag."),
     _("Die Notiz ist zu lang."),
     _("Diesen Vorschlag gibt es (nicht mehr)."),

@@ -1,0 +1,116 @@
+"""Similar practices in different municipalities: the same need solved twice.
+
+Read from the stored neighbours of :mod:`omk.services.similarity` (kept up to date through the
+outbox after each publication and by ``omk similar sync``); nothing is computed while a
+reviewer waits. A pair is shown once (the better of its two directions) when both practices
+have a published version in the cycle, belong to different municipalities and to different
+lineages, and neither names the other as its origin (``adopted_from``: that learning is
+already recorded, in the learning network).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from omk.extensions import db
+from omk.models.reporting import Cycle
+from omk.models.similarity import SimilarPractice
+from omk.synergies import published
+from omk.synergies.partner_provider import names_of
+from omk.synergies.suggestions import Side, Suggestion, in_region
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What a pair needs of its stored neighbour row (the better of its two directions)."""
+
+    score: float
+    terms: list[str]
+    reasons: list[object]
+
+
+def explanation(reasons: list[object]) -> str:
+    """The stored reasons in words, translated, capitalised: "Gleiche Zielgruppe, gleiches
+    Kriterium, gemeinsame Begriffe: …"."""
+    parts = []
+    for reason in reasons:
+        if not isinstance(reason, list | tuple) or len(reason) != 2:
+            continue
+        message, params = reason
+        parts.append(_(str(message)) % dict(params or {}))
+    text = ", ".join(parts) or _("ähnlicher Inhalt")
+    return text[:1].upper() + text[1:] + "."
+
+
+class SimilarProvider:
+    """The ``similar`` kind: ``a`` and ``b`` are practices (lineage ids, ``a`` < ``b``)."""
+
+    kind = "similar"
+    label = "Ähnliche Maßnahmen"
+
+    def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
+        latest = {v.practice_id: v for v in published.latest(cycle=cycle)}
+        if len(latest) < 2:
+            return []
+        best: dict[tuple[str, str], Stored] = {}
+        rows = db.session.execute(
+            select(
+                SimilarPractice.practice_id,
+                SimilarPractice.other_id,
+                SimilarPractice.score,
+                SimilarPractice.terms,
+                SimilarPractice.reasons,
+            )
+        )
+        for practice_id, other_id, score, terms, reasons in rows:
+            if practice_id not in latest or other_id not in latest:
+                continue  # not (or no longer) published in this cycle
+            if practice_id == other_id:
+                continue  # one lineage
+            pair = (min(practice_id, other_id), max(practice_id, other_id))
+            kept = best.get(pair)
+            if kept is None or score > kept.score:
+                best[pair] = Stored(float(score), list(terms or []), list(reasons or []))
+        pairs = []
+        for (a, b), row in best.items():
+            va, vb = latest[a], latest[b]
+            if va.municipality_key == vb.municipality_key:
+                continue
+            if b == va.practice.adopted_from_practice or a == vb.practice.adopted_from_practice:
+                continue
+            if not in_region((va.municipality_key, vb.municipality_key), region):
+                continue
+            pairs.append((va, vb, row))
+        labels = names_of({v.municipality_key for va, vb, _row in pairs for v in (va, vb)})
+        return [self._suggestion(va, vb, row, labels) for va, vb, row in pairs]
+
+    def _suggestion(
+        self,
+        va: published.Version,
+        vb: published.Version,
+        row: Stored,
+        labels: dict[str, str],
+    ) -> Suggestion:
+        name_a, name_b = labels[va.municipality_key], labels[vb.municipality_key]
+        a = Side(type="practice", id=va.practice_id, label=f"{va.practice.title} ({name_a})")
+        b = Side(type="practice", id=vb.practice_id, label=f"{vb.practice.title} ({name_b})")
+        return Suggestion(
+            kind=self.kind,
+            a=a,
+            b=b,
+            score=round(row.score, 4),
+            explanation=explanation(row.reasons),
+            municipality_keys=(va.municipality_key, vb.municipality_key),
+            versions=(
+                f"{va.practice_id}@{va.practice.revision_id}",
+                f"{vb.practice_id}@{vb.practice.revision_id}",
+            ),
+            terms=[str(t) for t in row.terms],
+            details=[
+                (name_a, [(va.practice_id, va.practice.title)]),
+                (name_b, [(vb.practice_id, vb.practice.title)]),
+            ],
+        )
