@@ -14,8 +14,8 @@ appends them after the known fields, the rows keep them in ``Practice.extra`` an
 :func:`extra_fields` (a plain ``dict``), never by key on the typed dict.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: TypedDict works out ``__required_keys__``
+# from evaluated annotations only (Required/NotRequired inside a string are not seen on 3.11).
 from collections.abc import Iterable, Mapping
 from typing import Any, NotRequired, Required, TypedDict, cast
 
