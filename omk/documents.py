@@ -73,7 +73,7 @@ def add_practice(
 ) -> Document:
     """The document with ``practice`` appended, explaining the indicators in ``explains``."""
     new = copy.deepcopy(doc)
-    new["practices"].append(copy.deepcopy(practice))
+    new.setdefault("practices", []).append(copy.deepcopy(practice))
     _relink(new, practice["id"], explains, indicator_codes)
     return new
 
@@ -151,5 +151,5 @@ def continue_practices(
     ids = {i.lower() for i in wanted}
     added = [copy.deepcopy(p) for p in source.get("practices") or [] if p["id"] in ids - present]
     new = copy.deepcopy(doc)
-    new["practices"].extend(added)
+    new.setdefault("practices", []).extend(added)
     return new, len(added)

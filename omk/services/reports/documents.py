@@ -17,7 +17,7 @@ from omk.document_types import (
     PracticeDocument,
     ReportDocument,
     extra_fields,
-    practice_with_extra,
+    practice_of,
     validated,
 )
 from omk.errors import FieldError, ValidationFailed
@@ -93,7 +93,8 @@ def practice_to_dict(p: Practice) -> PracticeDocument:
         "sources": list(p.sources or []),
         "adopted_from": _adopted_from(p),
     }
-    return practice_with_extra(data, p.extra)
+    # as before the types: a stored extra key wins (``_write_rows`` stores unknown keys only)
+    return practice_of({**data, **(p.extra or {})})
 
 
 def _adopted_from(p: Practice) -> AdoptedFrom | None:
