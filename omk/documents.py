@@ -5,15 +5,22 @@ Each function takes a document and returns a new one (the argument is never chan
 neither validates nor stores. The reports service reads the working copy, applies one of
 these and saves the result through the one write path (``reports.save_document``), which
 validates the whole document.
+
+Documents here are ``ReportDocument``s (stored, hence valid); practices passed in come from a
+form or an earlier report and have the format's shape. Unknown keys ride along in the deep
+copies (see omk.document_types).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Literal
 
-Document = dict[str, Any]
+from omk.document_types import PracticeDocument, ReportDocument
+
+#: An ``omk-report/1`` document (the name the edits have always used).
+Document = ReportDocument
 Direction = Literal["up", "down"]
 
 
@@ -21,24 +28,27 @@ class PracticeNotFound(LookupError):
     """The document has no practice with this id."""
 
 
-def practice_ids(doc: Mapping[str, Any]) -> list[str]:
+def practice_ids(doc: ReportDocument) -> list[str | None]:
     """The ids of the document's practices, in order."""
     return [p["id"] for p in doc.get("practices") or []]
 
 
-def find_practice(doc: Mapping[str, Any], practice_id: str) -> dict[str, Any] | None:
+def find_practice(doc: ReportDocument, practice_id: str | None) -> PracticeDocument | None:
     """The practice with this id, or None."""
     return next((p for p in doc.get("practices") or [] if p.get("id") == practice_id), None)
 
 
-def explained_by(doc: Mapping[str, Any], practice_id: str) -> list[str]:
+def explained_by(doc: ReportDocument, practice_id: str) -> list[str]:
     """The indicators the practice is named to explain (``indicator_practices``)."""
     links = doc.get("indicator_practices") or {}
     return [code for code, refs in links.items() if practice_id in refs]
 
 
 def _relink(
-    doc: Document, practice_id: str, explains: Iterable[str], indicator_codes: Iterable[str]
+    doc: Document,
+    practice_id: str | None,
+    explains: Iterable[str],
+    indicator_codes: Iterable[str],
 ) -> None:
     """Name the practice under exactly the indicators in ``explains`` (in place), keeping
     the other practices' links; only indicators of the template keep links."""
@@ -47,7 +57,7 @@ def _relink(
     result: dict[str, list[str]] = {}
     for code in indicator_codes:
         refs = [r for r in links.get(code, []) if r != practice_id]
-        if code in wanted:
+        if code in wanted and practice_id is not None:  # an id-less practice has no links
             refs.append(practice_id)
         if refs:
             result[code] = refs
@@ -55,22 +65,22 @@ def _relink(
 
 
 def add_practice(
-    doc: Mapping[str, Any],
-    practice: Mapping[str, Any],
+    doc: ReportDocument,
+    practice: PracticeDocument,
     *,
     explains: Iterable[str] = (),
     indicator_codes: Iterable[str] = (),
 ) -> Document:
     """The document with ``practice`` appended, explaining the indicators in ``explains``."""
-    new = copy.deepcopy(dict(doc))
-    new.setdefault("practices", []).append(copy.deepcopy(dict(practice)))
+    new = copy.deepcopy(doc)
+    new.setdefault("practices", []).append(copy.deepcopy(practice))
     _relink(new, practice["id"], explains, indicator_codes)
     return new
 
 
 def update_practice(
-    doc: Mapping[str, Any],
-    practice: Mapping[str, Any],
+    doc: ReportDocument,
+    practice: PracticeDocument,
     *,
     explains: Iterable[str] = (),
     indicator_codes: Iterable[str] = (),
@@ -80,19 +90,19 @@ def update_practice(
     pid = practice["id"]
     if find_practice(doc, pid) is None:
         raise PracticeNotFound(pid)
-    new = copy.deepcopy(dict(doc))
-    replacement = copy.deepcopy(dict(practice))
+    new = copy.deepcopy(doc)
+    replacement = copy.deepcopy(practice)
     new["practices"] = [replacement if p["id"] == pid else p for p in new["practices"]]
     _relink(new, pid, explains, indicator_codes)
     return new
 
 
-def remove_practice(doc: Mapping[str, Any], practice_id: str) -> Document:
+def remove_practice(doc: ReportDocument, practice_id: str) -> Document:
     """The document without the practice and without links to it; PracticeNotFound if
     there is none."""
     if find_practice(doc, practice_id) is None:
         raise PracticeNotFound(practice_id)
-    new = copy.deepcopy(dict(doc))
+    new = copy.deepcopy(doc)
     new["practices"] = [p for p in new["practices"] if p["id"] != practice_id]
     new["indicator_practices"] = {
         code: [r for r in refs if r != practice_id]
@@ -101,13 +111,13 @@ def remove_practice(doc: Mapping[str, Any], practice_id: str) -> Document:
     return new
 
 
-def move_practice(doc: Mapping[str, Any], practice_id: str, direction: Direction) -> Document:
+def move_practice(doc: ReportDocument, practice_id: str, direction: Direction) -> Document:
     """The document with the practice moved one place up or down (unchanged at either end);
     PracticeNotFound if there is none."""
     ids = practice_ids(doc)
     if practice_id not in ids:
         raise PracticeNotFound(practice_id)
-    new = copy.deepcopy(dict(doc))
+    new = copy.deepcopy(doc)
     i = ids.index(practice_id)
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(ids):
@@ -117,13 +127,13 @@ def move_practice(doc: Mapping[str, Any], practice_id: str, direction: Direction
 
 
 def set_indicators(
-    doc: Mapping[str, Any],
+    doc: ReportDocument,
     values: Mapping[str, float | int],
     links: Mapping[str, Iterable[str]],
 ) -> Document:
     """The document with its indicators and their explaining practices replaced; links to
     practices the document does not have are dropped, and so are empty ones."""
-    new = copy.deepcopy(dict(doc))
+    new = copy.deepcopy(doc)
     known = set(practice_ids(doc))
     new["indicators"] = dict(values)
     new["indicator_practices"] = {
@@ -133,13 +143,13 @@ def set_indicators(
 
 
 def continue_practices(
-    doc: Mapping[str, Any], source: Mapping[str, Any], wanted: Iterable[str]
+    doc: ReportDocument, source: ReportDocument, wanted: Iterable[str]
 ) -> tuple[Document, int]:
     """The document with the ``wanted`` practices of ``source`` (an earlier report) appended,
     ids kept (their lineage), unless already present; and how many were added."""
     present = set(practice_ids(doc))
     ids = {i.lower() for i in wanted}
     added = [copy.deepcopy(p) for p in source.get("practices") or [] if p["id"] in ids - present]
-    new = copy.deepcopy(dict(doc))
+    new = copy.deepcopy(doc)
     new.setdefault("practices", []).extend(added)
     return new, len(added)

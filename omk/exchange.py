@@ -2,7 +2,9 @@
 
 Documents are plain dicts, one per report revision. Forms, file uploads, the CLI and the API
 all turn their input into such a document and go through :func:`check_document`; the database
-is written from the validated document only (omk.services.reports).
+is written from the validated document only (omk.services.reports). Until it is validated a
+document is ``Any`` (or a ``Mapping``); once validated, or built by the product, it is an
+``omk.document_types.ReportDocument`` (unknown keys carried at run time, see there).
 
 Paths into a document (used by review comments, diffs and error messages) follow DOMAIN.md:
 ``indicators.<code>``, ``practices[<id>].<field>``, ``practices[<id>].actors[<n>].name``.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from omk.content import Content, ReportTemplate
+from omk.document_types import (
+    ActorEntry,
+    Change,
+    PracticeDocument,
+    ReportDocument,
+    practice_with_extra,
+)
 from omk.errors import FieldError, ValidationFailed
 from omk.messages import msg
 from omk.wording import quoted
@@ -390,7 +399,7 @@ def depth(node: Any) -> int:
     return deepest
 
 
-def unknown_keys(obj: dict[str, Any], known: Iterable[str]) -> list[str]:
+def unknown_keys(obj: Mapping[str, object], known: Iterable[str]) -> list[str]:
     """The keys of ``obj`` the format does not define (carried verbatim, shown nowhere)."""
     names = set(known)
     return [k for k in obj if k not in names]
@@ -433,8 +442,9 @@ def _unknown_errors(obj: Any, known: Iterable[str], path: str) -> list[FieldErro
     return errors
 
 
-def bound_errors(doc: dict[str, Any]) -> list[FieldError]:
-    """Unknown keys of the document and its practices beyond the bounds, by path."""
+def bound_errors(doc: Mapping[str, Any]) -> list[FieldError]:
+    """Unknown keys of the document and its practices beyond the bounds, by path (``doc``
+    is not validated yet)."""
     errors = _unknown_errors(doc, (*TOP_LEVEL, "template_version"), "document")
     practices = doc.get("practices")
     for i, practice in enumerate(practices if isinstance(practices, list) else []):
@@ -443,10 +453,10 @@ def bound_errors(doc: dict[str, Any]) -> list[FieldError]:
 
 
 def content_errors(
-    doc: dict[str, Any], content: Content, template: ReportTemplate
+    doc: Mapping[str, Any], content: Content, template: ReportTemplate
 ) -> list[FieldError]:
     """Checks the schema cannot make: codes of the template, bounds, references, duplicates,
-    control characters."""
+    control characters (``doc`` is not validated yet: every value is checked for its type)."""
     errors: list[FieldError] = _control_errors(doc)
     codes = set(template.indicator_codes())
     indicators = doc.get("indicators")
@@ -560,46 +570,52 @@ def number(value: Any) -> int | float | None:
     return int(f) if f.is_integer() else f
 
 
-def canonical_practice(practice: dict[str, Any]) -> dict[str, Any]:
+def canonical_practice(practice: Mapping[str, Any]) -> PracticeDocument:
     """A practice with every known field present (empty values filled) in canonical order;
-    unknown fields kept after the known ones."""
+    unknown fields kept after the known ones (``practice`` is schema-valid)."""
     out: dict[str, Any] = {}
     for name, empty in PRACTICE_FIELDS.items():
         value = practice.get(name, empty)
         if value is None and name in LIST_FIELDS:
             value = []
         if name == "actors":
-            value = [
-                {
-                    "name": a.get("name", ""),
-                    "type": a.get("type") or "sonstige",
-                    "lead": bool(a.get("lead", False)),
-                }
-                for a in value
-            ]
+            value = [canonical_actor(a) for a in value]
         if name in ("budget_eur", "staff_fte"):
             value = number(value)
         if isinstance(value, str) and name not in ("title", "summary", "description", "criterion"):
             value = value.strip() or None
         out[name] = list(value) if isinstance(value, list) else value
-    for name, value in practice.items():
-        if name not in out:
-            out[name] = value
-    return out
+    return practice_with_extra(out, practice)
 
 
-def canonical(doc: dict[str, Any], template: ReportTemplate | None = None) -> dict[str, Any]:
-    """The document in canonical form (ordering, empty values, numbers) for storage and diffs."""
+def canonical_actor(actor: Mapping[str, Any]) -> ActorEntry:
+    """An actor with its three keys (type ``sonstige`` and lead false if absent)."""
+    return {
+        "name": actor.get("name", ""),
+        "type": actor.get("type") or "sonstige",
+        "lead": bool(actor.get("lead", False)),
+    }
+
+
+def canonical(doc: Mapping[str, Any], template: ReportTemplate | None = None) -> ReportDocument:
+    """The document in canonical form (ordering, empty values, numbers) for storage and diffs.
+
+    ``doc`` is schema-valid (or a ``ReportDocument``); ``template_version`` and unknown
+    top-level keys are not kept, unknown practice keys are."""
     order = template.indicator_codes() if template else sorted(doc.get("indicators") or {})
     indicators = doc.get("indicators") or {}
     ordered = [c for c in order if c in indicators] + sorted(
         c for c in indicators if c not in order
     )
     links = doc.get("indicator_practices") or {}
+    # A workbook being read may lack them: canonical form keeps None then (and
+    # check_document refuses the document), so these two are not narrowed to ``str``.
+    municipality: Any = doc.get("municipality")
+    cycle: Any = doc.get("cycle")
     return {
         "format": FORMAT,
-        "municipality": doc.get("municipality"),
-        "cycle": doc.get("cycle"),
+        "municipality": municipality,
+        "cycle": cycle,
         "indicators": {c: number(indicators[c]) for c in ordered if indicators[c] is not None},
         "indicator_practices": {c: list(links[c]) for c in ordered + sorted(links) if links.get(c)},
         "practices": [canonical_practice(p) for p in doc.get("practices") or []],
@@ -609,15 +625,16 @@ def canonical(doc: dict[str, Any], template: ReportTemplate | None = None) -> di
 # --- diffs ---------------------------------------------------------------------------------
 
 
-def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def diff(old: ReportDocument, new: ReportDocument) -> list[Change]:
     """What changed from ``old`` to ``new``: ``[{"field", "old", "new"}]`` by path.
 
     Practices are matched by id, so reordering is not a change; a removed practice is one
     change ``practices[<id>]`` (old: its title, new: null), an added one the reverse.
+    Unknown keys are not compared (they are shown nowhere but in exports).
     """
-    changes: list[dict[str, Any]] = []
+    changes: list[Change] = []
 
-    def add(field: str, a: Any, b: Any) -> None:
+    def add(field: str, a: object, b: object) -> None:
         if a != b:
             changes.append({"field": field, "old": a, "new": b})
 
@@ -653,7 +670,12 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     return changes
 
 
-def _diff_actors(ref: str, old: list[dict[str, Any]], new: list[dict[str, Any]], add: Any) -> None:
+def _diff_actors(
+    ref: str,
+    old: list[ActorEntry],
+    new: list[ActorEntry],
+    add: Callable[[str, object, object], None],
+) -> None:
     for n in range(max(len(old), len(new))):
         a = old[n] if n < len(old) else None
         b = new[n] if n < len(new) else None
@@ -664,16 +686,16 @@ def _diff_actors(ref: str, old: list[dict[str, Any]], new: list[dict[str, Any]],
             add(f"{ref}.actors[{n}].{key}", a.get(key), b.get(key))
 
 
-def _union(a: Iterable[str], b: Iterable[str]) -> list[str]:
-    seen = list(a)
-    return seen + [k for k in b if k not in seen]
+def _union(a: Iterable[str | None], b: Iterable[str | None]) -> list[str]:
+    seen = [k for k in a if k is not None]
+    return seen + [k for k in b if k is not None and k not in seen]
 
 
 _PATH = re.compile(r"^practices\[([^\]]+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?$")
 
 
 def describe(
-    path: str, doc: dict[str, Any] | None, content: Content, template: ReportTemplate
+    path: str, doc: ReportDocument | None, content: Content, template: ReportTemplate
 ) -> str:
     """A path as people read it.
 
@@ -692,7 +714,8 @@ def describe(
     if not match:
         return path
     pid, name, row, sub = match.groups()
-    practice = next((p for p in (doc or {}).get("practices") or [] if p.get("id") == pid), None)
+    practices = (doc.get("practices") or []) if doc else []
+    practice = next((p for p in practices if p.get("id") == pid), None)
     text = f"Maßnahme {quoted(practice['title'])}" if practice else "Maßnahme (entfernt)"
     if name:
         field = template.practice_field(name)

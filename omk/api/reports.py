@@ -27,6 +27,7 @@ from omk.api.schemas import (
     VersionList,
 )
 from omk.api.validation import field_errors, query_args
+from omk.document_types import ReportDocument
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.models.reporting import Report, Revision
@@ -208,6 +209,7 @@ def get_report(ags: str, cycle: str) -> ResponseReturnValue:
     user = actor()
     if can(user, Action.REPORT_READ_DRAFT, report):
         authorize(Action.REPORT_READ_DRAFT, report)
+        doc: ReportDocument | None
         doc, kind = reports.working_document(report), "draft"
     elif can(user, Action.REPORT_READ, report):
         authorize(Action.REPORT_READ, report)
@@ -216,7 +218,7 @@ def get_report(ags: str, cycle: str) -> ResponseReturnValue:
         doc, kind = reports.revision_document(latest), "revision"
     elif can(user, Action.REPORT_READ_PUBLISHED, report):
         authorize(Action.REPORT_READ_PUBLISHED, report)
-        doc, kind = reports.published_document(report) or {}, "published"
+        doc, kind = reports.published_document(report), "published"
     else:
         authorize_or_404(Action.REPORT_READ_PUBLISHED, report)
         raise NotFound("Für diese Kommune gibt es in dieser Runde keinen Bericht.")

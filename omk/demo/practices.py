@@ -8,6 +8,7 @@ import hashlib
 import json
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from omk.demo.data import (
     DemoCycle,
     Flow,
 )
+from omk.document_types import PracticeDocument, practice_with_extra
 
 # --- the practices ------------------------------------------------------------------------
 
@@ -40,7 +42,7 @@ class SourcePractice:
     status: str
     started_year: int | None
     source_year: int | None
-    practice: dict[str, Any]  # the practice of the exchange format (id = uuid5)
+    practice: PracticeDocument  # the practice of the exchange format (id = uuid5)
 
 
 def practices_path(content: Content | None = None) -> Path:
@@ -58,10 +60,10 @@ def _year(value: str | None) -> int | None:
     return int(value[:4]) if value else None
 
 
-def to_practice(line: dict[str, Any]) -> dict[str, Any]:
+def to_practice(line: Mapping[str, Any]) -> PracticeDocument:
     """A line of the file as a practice of the exchange format; its main source and the
     source's date are kept as the extra fields ``source_url`` and ``source_date``."""
-    return {
+    known = {
         "id": practice_id(line["id"]),
         "title": line["title"],
         "criterion": line["criterion"],
@@ -79,9 +81,9 @@ def to_practice(line: dict[str, Any]) -> dict[str, Any]:
         "transferability": line.get("transferability"),
         "sources": list(line.get("sources") or []),
         "adopted_from": None,
-        "source_url": line.get("source_url"),
-        "source_date": line.get("source_date"),
     }
+    extra = {"source_url": line.get("source_url"), "source_date": line.get("source_date")}
+    return practice_with_extra(known, extra)
 
 
 def load_practices(path: Path | None = None) -> list[SourcePractice]:

@@ -25,7 +25,9 @@ from omk.demo.practices import (
     load_practices,
     plan_flows,
     plan_reports,
+    practice_id,
 )
+from omk.document_types import PracticeDocument, ReportDocument, practice_with_extra
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.accounts import Role, User
@@ -41,20 +43,20 @@ class Slip:
     """A first submission with mistakes, the reviewer's comments on them, and the replies
     the municipality gives when it fixes them."""
 
-    document: dict[str, Any]
+    document: ReportDocument
     comments: list[tuple[str, str]]
     replies: dict[str, str] = field(default_factory=dict)
 
 
 def _document(
-    ags: str, cycle_code: str, practices: list[dict[str, Any]], values: dict[str, Any]
-) -> dict[str, Any]:
+    ags: str, cycle_code: str, practices: list[PracticeDocument], values: dict[str, int | float]
+) -> ReportDocument:
     """A complete omk-report/1 document; practices linked to the indicator they explain."""
     links: dict[str, list[str]] = {}
     for p in practices:
         code = EXPLAINS.get(p["criterion"])
-        if code and code in values:
-            links.setdefault(code, []).append(p["id"])
+        if code and code in values and (pid := p.get("id")):  # demo practices all have one
+            links.setdefault(code, []).append(pid)
     return {
         "format": exchange.FORMAT,
         "municipality": ags,
@@ -65,7 +67,7 @@ def _document(
     }
 
 
-def _slip(final: dict[str, Any], new_ids: list[str], rng: random.Random, label: Any) -> Slip:
+def _slip(final: ReportDocument, new_ids: list[str], rng: random.Random, label: Any) -> Slip:
     """The first submission of a report that is returned: one indicator and one practice
     need another look."""
     doc = copy.deepcopy(final)
@@ -86,7 +88,7 @@ def _slip(final: dict[str, Any], new_ids: list[str], rng: random.Random, label: 
         )
     else:
         code = "verwaltung.budget_eur"
-        indicators[code] = indicators[code] * 10 or 1000
+        indicators[code] = (indicators[code] or 0) * 10 or 1000
         comments.append(
             (
                 f"indicators.{code}",
@@ -96,9 +98,10 @@ def _slip(final: dict[str, Any], new_ids: list[str], rng: random.Random, label: 
         )
     if new_ids:
         pid = rng.choice(new_ids)
-        practice = next(p for p in doc["practices"] if p["id"] == pid)
-        for name in ("sources", "source_url", "source_date"):
-            practice.pop(name, None)
+        doc["practices"] = [
+            _without(p, ("sources", "source_url", "source_date")) if p["id"] == pid else p
+            for p in doc["practices"]
+        ]
         comments.append(
             (
                 f"practices[{pid}].sources",
@@ -107,8 +110,8 @@ def _slip(final: dict[str, Any], new_ids: list[str], rng: random.Random, label: 
             )
         )
     else:
-        pid = rng.choice([p["id"] for p in doc["practices"]])
-        field_path = f"practices[{pid}].status"
+        chosen = rng.choice([p["id"] for p in doc["practices"]])
+        field_path = f"practices[{chosen}].status"
         comments.append(
             (
                 field_path,
@@ -118,6 +121,11 @@ def _slip(final: dict[str, Any], new_ids: list[str], rng: random.Random, label: 
         )
         replies[field_path] = "Ja, die Maßnahme läuft unverändert weiter."
     return Slip(doc, comments, replies)
+
+
+def _without(practice: PracticeDocument, names: tuple[str, ...]) -> PracticeDocument:
+    """The practice without the fields ``names`` (known or carried unknown ones)."""
+    return practice_with_extra({k: v for k, v in practice.items() if k not in names}, None)
 
 
 #: Optional indicators a first submission may lack (a return asks for them).
@@ -182,7 +190,7 @@ def _build_report(
     )
     practices = [p.practice for p in items]
     final = _document(ags, cycle.code, practices, values)
-    new_ids = [p.practice["id"] for p in items if _is_new(p, cycle.code, seed)]
+    new_ids = [practice_id(p.code) for p in items if _is_new(p, cycle.code, seed)]
     rng = _rng(seed, "flow", cycle.code, ags)
 
     def label(code: str) -> str:
@@ -191,7 +199,7 @@ def _build_report(
     report = reports.start_report(reporter, cycle, municipality)
     reports.mark_synthetic(None, report)
 
-    def save(doc: dict[str, Any]) -> None:
+    def save(doc: ReportDocument) -> None:
         reports.save_document(reporter, report, copy.deepcopy(doc), edit_version=None)
 
     if flow == Flow.DRAFT:
@@ -204,7 +212,7 @@ def _build_report(
     if flow == Flow.CORRECTED:
         first = copy.deepcopy(final)
         code = "zivilgesellschaft.ehrenamtliche_aktiv"
-        first["indicators"][code] = first["indicators"][code] * 2 or 2
+        first["indicators"][code] = (first["indicators"][code] or 0) * 2 or 2
         save(first)
         reports.submit(reporter, report)
         reports.accept(reviewer, report)

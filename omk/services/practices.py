@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from omk import exchange
+from omk.document_types import Change, PracticeDocument, ReportDocument
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.reporting import Cycle, IndicatorValue, Practice, Report
@@ -30,8 +31,8 @@ class Version:
     cycle: Cycle
     report: Report
     practice: Practice
-    document: dict[str, Any]
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    document: PracticeDocument
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def changed_fields(self) -> list[str]:
@@ -92,8 +93,22 @@ def get_published(user: Any, practice_id: str) -> PublishedPractice:
     return PublishedPractice(latest.practice.uuid, versions, explained)
 
 
-def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _changes(old: PracticeDocument, new: PracticeDocument) -> list[Change]:
     """Field changes of one practice between two versions (paths without the practice ref)."""
-    changes = exchange.diff({"practices": [old]}, {"practices": [new]})
+    changes = exchange.diff(_holding(old), _holding(new))
     prefix = f"practices[{new['id']}]."
-    return [dict(c, field=c["field"].removeprefix(prefix)) for c in changes]
+    return [
+        {"field": c["field"].removeprefix(prefix), "old": c["old"], "new": c["new"]}
+        for c in changes
+    ]
+
+
+def _holding(practice: PracticeDocument) -> ReportDocument:
+    """A document holding just ``practice`` (nothing else of it is compared)."""
+    return {
+        "format": exchange.FORMAT,
+        "municipality": "",
+        "cycle": "",
+        "indicators": {},
+        "practices": [practice],
+    }

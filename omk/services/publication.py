@@ -30,6 +30,7 @@ from sqlalchemy import select
 from omk.compare import definitions
 from omk.compare.bases import BASES, Basis, Normalised, allocated_of, normalise
 from omk.content import Indicator, ReportTemplate
+from omk.document_types import PracticeDocument, ReportDocument
 from omk.errors import NotFound
 from omk.extensions import db
 from omk.links import page_base_url
@@ -48,7 +49,7 @@ class IndicatorRow:
     indicator: Indicator
     value: float | None
     normalised: Normalised | None
-    practices: list[dict[str, Any]]
+    practices: list[PracticeDocument]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class PublishedReport:
 
     report: Report
     revision: Revision
-    doc: dict[str, Any]
+    doc: ReportDocument
     template: ReportTemplate
     municipality: Municipality
     sections: list[Section]
@@ -115,9 +116,10 @@ def published_report(report: Report) -> PublishedReport:
         for item in section.indicators:
             indicator = content.indicators[item.code]
             value = indicators.get(item.code)
-            practices = [by_id[pid] for pid in links.get(item.code, []) if pid in by_id]
-            for p in practices:
-                explains.setdefault(p["id"], []).append(item.code)
+            linked = [pid for pid in links.get(item.code, []) if pid in by_id]
+            practices = [by_id[pid] for pid in linked]
+            for pid in linked:
+                explains.setdefault(pid, []).append(item.code)
             rows.append(
                 IndicatorRow(
                     item.code,

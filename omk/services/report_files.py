@@ -22,6 +22,7 @@ from flask import current_app
 
 from omk import exchange, workbook
 from omk.content import ReportTemplate
+from omk.document_types import ReportDocument, validated
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.messages import Message, msg
 from omk.models.register import Municipality
@@ -65,7 +66,7 @@ def _template(t: Target) -> ReportTemplate:
     return reports.content().template(t.cycle.template_version)
 
 
-def _current(t: Target) -> dict[str, Any]:
+def _current(t: Target) -> ReportDocument:
     if t.report is not None:
         return reports.working_document(t.report)
     return workbook.empty_document(t.ags, t.cycle.code)
@@ -152,7 +153,7 @@ class DraftChanged(Conflict):
         self.described = described
 
 
-def describe(paths: list[str], doc: dict[str, Any], template: ReportTemplate) -> list[str]:
+def describe(paths: list[str], doc: ReportDocument, template: ReportTemplate) -> list[str]:
     """Document paths in words (:func:`omk.exchange.describe`); the fields of one practice
     are named together: Maßnahme „Sprachcafé“ – Titel, Ergebnisse."""
     content = reports.content()
@@ -194,7 +195,7 @@ class UploadResult:
     kind: str  # "xlsx" or "json"
 
 
-def count_changes(old: dict[str, Any], new: dict[str, Any]) -> Changes:
+def count_changes(old: ReportDocument, new: ReportDocument) -> Changes:
     """Count the changes between two documents (practices matched by id)."""
     indicators = links = added = removed = 0
     changed: set[str] = set()
@@ -338,11 +339,12 @@ def upload(
 def _workbook_document(
     t: Target,
     template: ReportTemplate,
-    current: dict[str, Any],
+    current: ReportDocument,
     data: bytes,
     *,
     replace: bool,
-) -> dict[str, Any]:
+) -> ReportDocument:
+    """The workbook's document, validated for the target (ValidationFailed otherwise)."""
     try:
         result = workbook.read_workbook(
             data,
@@ -370,11 +372,11 @@ def _workbook_document(
         )
     if not replace and result.meta.get("base") != workbook.content_hash(current):
         _check_lost_changes(result, template, current)
-    return result.document
+    return validated(result.document)
 
 
 def _check_lost_changes(
-    result: workbook.ReadResult, template: ReportTemplate, current: dict[str, Any]
+    result: workbook.ReadResult, template: ReportTemplate, current: ReportDocument
 ) -> None:
     """DraftChanged if the draft changed since the download in a way the upload would undo
     (changes the user made with an earlier upload of the same workbook are kept by it)."""

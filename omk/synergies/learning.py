@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 
+from omk.document_types import ReportDocument
 from omk.errors import FieldError
 from omk.extensions import db
 from omk.models.reporting import Cycle, Practice, Report
@@ -46,7 +45,7 @@ def _published_owner(practice_id: str) -> str | None:
     )
 
 
-def check_adopted_from(document: Mapping[str, Any], *, allow_unknown: bool = False) -> AdoptedCheck:
+def check_adopted_from(document: ReportDocument, *, allow_unknown: bool = False) -> AdoptedCheck:
     """Check every practice's ``adopted_from`` in an omk-report/1 document.
 
     It must name a published practice (``practice``) of another municipality
@@ -58,7 +57,7 @@ def check_adopted_from(document: Mapping[str, Any], *, allow_unknown: bool = Fal
     found = AdoptedCheck()
     own = str(document.get("municipality") or "")
     for p in document.get("practices") or []:
-        adopted = p.get("adopted_from") if isinstance(p, Mapping) else None
+        adopted = p.get("adopted_from")
         if not adopted:
             continue
         path = f"practices[{p.get('id')}].adopted_from"

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from omk import exchange
 from omk.content import Content, Indicator, ReportTemplate
+from omk.document_types import Change, ReportDocument
 from omk.numbers import month_field
 from omk.wording import quoted, term_text
 
@@ -70,10 +71,10 @@ def code_label(content: Content, list_name: str, code: str) -> str:
     return term_text(content.taxonomy, list_name, code, str(get_locale() or "de"))
 
 
-def _titles(docs: Sequence[Mapping[str, Any] | None]) -> dict[str, str]:
+def _titles(docs: Sequence[ReportDocument | None]) -> dict[str, str]:
     titles: dict[str, str] = {}
     for doc in docs:
-        for p in (doc or {}).get("practices") or []:
+        for p in (doc.get("practices") or []) if doc else []:
             if p.get("id") and p.get("title"):
                 titles.setdefault(str(p["id"]), str(p["title"]))
     return titles
@@ -154,10 +155,17 @@ def display(
 
 
 def label(
-    path: str, docs: Sequence[Mapping[str, Any] | None], content: Content, template: ReportTemplate
+    path: str, docs: Sequence[ReportDocument | None], content: Content, template: ReportTemplate
 ) -> str:
-    """A document path in words ("Maßnahme „Sprachcafé“ – Ergebnisse")."""
-    merged: dict[str, Any] = {"practices": []}
+    """A document path in words ("Maßnahme „Sprachcafé“ – Ergebnisse"); a practice is looked
+    up in each of ``docs`` (e.g. before and after a change)."""
+    merged: ReportDocument = {
+        "format": exchange.FORMAT,
+        "municipality": "",
+        "cycle": "",
+        "indicators": {},
+        "practices": [],
+    }
     for doc in docs:
         if doc:
             merged["practices"] += doc.get("practices") or []
@@ -165,10 +173,10 @@ def label(
 
 
 def rows(
-    changes: Sequence[Mapping[str, Any]],
+    changes: Sequence[Change],
     content: Content,
     template: ReportTemplate,
-    *docs: Mapping[str, Any] | None,
+    *docs: ReportDocument | None,
 ) -> list[ChangeRow]:
     """The change view's rows for ``changes`` (``exchange.diff``), practice titles looked up
     in ``docs`` (the newer revision first)."""
@@ -188,7 +196,7 @@ def rows(
 
 
 def upload_label(
-    path: str, doc: Mapping[str, Any] | None, content: Content, template: ReportTemplate
+    path: str, doc: ReportDocument | None, content: Content, template: ReportTemplate
 ) -> str:
     """An uploaded file's error path in words, practice titles looked up in the draft ``doc``;
     a practice only the file has is named by its position there or as "in der Datei"."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -400,9 +401,12 @@ def municipality_scoreboard(entry: Any) -> service.MunicipalityScoreboard | None
 
 
 @bp.app_template_global()
-def compare_context(report: Any, indicators: dict[str, Any]) -> dict[str, service.ValueContext]:
+def compare_context(
+    report: Any, indicators: Mapping[str, int | float | None] | None
+) -> dict[str, service.ValueContext]:
     """For the indicator form and the review page: per indicator the previous published
-    value, the peer median and whether the value jumps (published figures: any account)."""
+    value, the peer median and whether the value jumps (published figures: any account).
+    ``indicators`` is a document's (``ReportDocument["indicators"]``)."""
     from omk.policy import can
 
     if not can(actor(), Action.COMPARE_READ):

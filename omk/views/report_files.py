@@ -13,6 +13,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from omk import downloads, workbook
+from omk.content import ReportTemplate
+from omk.document_types import ReportDocument
 from omk.errors import Conflict, ValidationFailed
 from omk.policy import Action, authorize_or_404, permission
 from omk.services import cycles, report_files, reports
@@ -149,16 +151,16 @@ def upload(cycle: str, ags: str) -> ResponseReturnValue:
 
 def _error_labeller(t: report_files.Target) -> Callable[[str], str]:
     """The upload error table's first column: a path in words, titles from the draft."""
-    found: dict[str, Any] = {}
+    found: list[tuple[ReportTemplate, ReportDocument | None]] = []
 
     def label(path: str) -> str:
         if not found:  # looked up once, when the first error is shown
             if t.report is not None:
-                found["template"] = reports.template_of(t.report)
-                found["doc"] = reports.working_document(t.report)
+                found.append((reports.template_of(t.report), reports.working_document(t.report)))
             else:
-                found["template"] = reports.content().template(t.cycle.template_version)
-                found["doc"] = None
-        return changes.upload_label(path, found["doc"], reports.content(), found["template"])
+                template = reports.content().template(t.cycle.template_version)
+                found.append((template, None))
+        template, doc = found[0]
+        return changes.upload_label(path, doc, reports.content(), template)
 
     return label

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from omk import documents, exchange, forms, numbers
+from omk.document_types import Change, PracticeDocument, ReportDocument, practice_of
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
@@ -205,7 +206,7 @@ def start(cycle: str, ags: str) -> ResponseReturnValue:
 # --- indicators --------------------------------------------------------------------------------
 
 
-def _indicator_form_values(doc: dict[str, Any]) -> dict[str, Any]:
+def _indicator_form_values(doc: ReportDocument) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for code, value in doc["indicators"].items():
         values[f"ind-{code}"] = numbers.format_field(value)
@@ -312,8 +313,9 @@ NUMBER_FIELDS = ("budget_eur", "staff_fte")
 
 def _practice_from_form(
     form: Any, practice_id: str
-) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, Any]]:
-    """The practice a form describes, the problems found, and what was typed (to show again)."""
+) -> tuple[PracticeDocument, dict[str, list[str]], dict[str, Any]]:
+    """The practice a form describes (not validated: the save validates the whole document),
+    the problems found, and what was typed (to show again)."""
     errors: dict[str, list[str]] = {}
     typed: dict[str, Any] = {}
     p: dict[str, Any] = {"id": practice_id}
@@ -375,10 +377,10 @@ def _practice_from_form(
         else None
     )
     typed["moves"] = form.getlist("moves")
-    return p, errors, typed
+    return practice_of(p), errors, typed
 
 
-def _typed_from_practice(p: dict[str, Any], moves: list[str]) -> dict[str, Any]:
+def _typed_from_practice(p: Mapping[str, Any], moves: list[str]) -> dict[str, Any]:
     typed = {name: p.get(name) or "" for name in PRACTICE_TEXT_FIELDS}
     typed.update(
         criterion=p.get("criterion") or "",
@@ -435,10 +437,11 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
     origin_query = ""
     edit_version = report.edit_version
     # After a save: how the numbers typed with a dot were read (see below).
+    shown: Mapping[str, Any] = existing or {}  # read by field name
     understood = {
-        name: numbers.format_number((existing or {}).get(name))
+        name: numbers.format_number(shown.get(name))
         for name in request.args.getlist("verstanden")
-        if name in NUMBER_FIELDS and (existing or {}).get(name) is not None
+        if name in NUMBER_FIELDS and shown.get(name) is not None
     }
     if request.method == "POST":
         understood = {}
@@ -844,13 +847,13 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
     )
 
 
-def field_label(path: str, report: Report, *docs: dict[str, Any] | None) -> str:
+def field_label(path: str, report: Report, *docs: ReportDocument | None) -> str:
     """A document path in words, looking practice titles up in the given documents."""
     return changes_view.label(path, docs, reports.content(), reports.template_of(report))
 
 
 def change_rows(
-    changes: list[dict[str, Any]], report: Report, *docs: dict[str, Any] | None
+    changes: list[Change], report: Report, *docs: ReportDocument | None
 ) -> list[changes_view.ChangeRow]:
     """The change view's rows: German labels, values as Germans write them (newest doc first)."""
     return changes_view.rows(changes, reports.content(), reports.template_of(report), *docs)

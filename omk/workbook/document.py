@@ -9,9 +9,9 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from omk import exchange
+from omk.document_types import ReportDocument
 
 # --- the document and what identifies a workbook --------------------------------------------
 
@@ -31,7 +31,7 @@ class WorkbookInfo:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
-def empty_document(municipality: str, cycle: str) -> dict[str, Any]:
+def empty_document(municipality: str, cycle: str) -> ReportDocument:
     """A document without indicators and practices (what a blank template stands for)."""
     return {
         "format": exchange.FORMAT,
@@ -48,14 +48,14 @@ _PATH_KEY = re.compile(r"^(indicators\.|indicator_practices\.|practices\[)")
 _ABSENT = "-"
 
 
-def fingerprints(doc: dict[str, Any], key: bytes) -> dict[str, str]:
+def fingerprints(doc: ReportDocument, key: bytes) -> dict[str, str]:
     """A keyed fingerprint (HMAC, 16 hex digits) of every value of a canonical document, by
     path: ``indicators.<code>``, ``indicator_practices.<code>``, ``practices[<id>].<field>``.
 
     The workbook keeps them hidden, so an upload can tell which values someone changed in the
     draft after the download; keyed, so they reveal nothing about the values."""
 
-    def mark(value: Any) -> str:
+    def mark(value: object) -> str:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
@@ -66,9 +66,9 @@ def fingerprints(doc: dict[str, Any], key: bytes) -> dict[str, str]:
         out[f"indicator_practices.{code}"] = mark(sorted(refs or []))
     for practice in doc.get("practices") or []:
         pid = str(practice.get("id") or "").lower()
-        for name, value in practice.items():
+        for name, field_value in practice.items():
             if name != "id" and pid:
-                out[f"practices[{pid}].{name}"] = mark(value)
+                out[f"practices[{pid}].{name}"] = mark(field_value)
     return out
 
 
@@ -86,7 +86,7 @@ def overwritten(
     ]
 
 
-def content_hash(doc: dict[str, Any]) -> str:
+def content_hash(doc: ReportDocument) -> str:
     """A fingerprint of a document's content (indicators, links, practices), for the edit check."""
     body = {
         "indicators": doc.get("indicators") or {},

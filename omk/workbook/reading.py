@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from omk.content import Content, ReportTemplate
+from omk.document_types import ReportDocument
 from omk.messages import msg
 from omk.workbook.cells import CellValue
 from omk.workbook.container import Grid, UnreadableWorkbook, check_container
@@ -156,8 +157,8 @@ def read_workbook(
     *,
     cycle: str,
     municipality: str,
-    current: dict[str, Any] | None = None,
-    assign_ids: Callable[[dict[str, Any], dict[str, Any]], Any] | None = None,
+    current: ReportDocument | None = None,
+    assign_ids: Callable[[Any, ReportDocument], object] | None = None,
 ) -> ReadResult:
     """Read a workbook made by :func:`build_workbook` into a document for one report.
 
@@ -178,7 +179,7 @@ def read_workbook(
         _problem(result, "workbook", message, WORKBOOK)
     if result.problems:
         return result
-    doc = empty_document(municipality, cycle)
+    doc: dict[str, Any] = dict(empty_document(municipality, cycle))  # not validated yet
     current = current or empty_document(municipality, cycle)
     _read_indicators(result, grids.get(INDICATOR_SHEET), content, template, doc)
     links = _read_practices(result, grids.get(PRACTICE_SHEET), content, template, doc, current)

@@ -8,6 +8,7 @@ from typing import Any
 
 from omk import exchange, numbers
 from omk.content import Content, ReportTemplate
+from omk.document_types import PracticeDocument, ReportDocument
 from omk.messages import msg
 from omk.workbook.cells import (
     CellProblem,
@@ -153,9 +154,12 @@ def _read_practices(
     content: Content,
     template: ReportTemplate,
     doc: dict[str, Any],
-    current: dict[str, Any],
+    current: ReportDocument,
 ) -> list[list[str]]:
-    """Fill ``doc["practices"]``; returns each practice's indicator codes (links column)."""
+    """Fill ``doc["practices"]``; returns each practice's indicator codes (links column).
+
+    ``doc`` is being read from cells (a plain dict, not validated yet); ``current`` is the
+    stored draft."""
     links: list[list[str]] = []
     if grid is None:
         _problem(result, "practices", msg("Das Blatt „Maßnahmen“ fehlt."), Where(PRACTICE_SHEET))
@@ -353,7 +357,7 @@ def _canon_text(value: str) -> str:
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
-def _keep_unchanged(practice: dict[str, Any], old: dict[str, Any]) -> None:
+def _keep_unchanged(practice: dict[str, Any], old: PracticeDocument) -> None:
     """Keep the draft's value where the cell differs only in whitespace or line endings, and
     the draft's extra fields (the workbook has no column for them)."""
     for key, value in list(practice.items()):
@@ -370,7 +374,7 @@ def _keep_unchanged(practice: dict[str, Any], old: dict[str, Any]) -> None:
 def _links(
     doc: dict[str, Any],
     links: list[list[str]],
-    current: dict[str, Any],
+    current: ReportDocument,
     template: ReportTemplate,
 ) -> dict[str, list[str]]:
     """``indicator_practices`` from each practice row's codes, in the draft's order where the

@@ -6,6 +6,7 @@ Text cells that a spreadsheet would take for a formula are written with Excel's 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from openpyxl import Workbook
@@ -18,6 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from omk import exchange, numbers, wording
 from omk.content import Content, Indicator, ReportTemplate
+from omk.document_types import ActorEntry, ReportDocument
 from omk.workbook.columns import _HELP, _WIDTHS, INDICATOR_HEADINGS, Column, practice_columns
 from omk.workbook.document import WorkbookInfo
 from omk.workbook.layout import (
@@ -99,7 +101,7 @@ def _title_rows(ws: Worksheet, title: str, hint: str) -> None:
 
 
 def build_workbook(
-    doc: dict[str, Any], content: Content, template: ReportTemplate, info: WorkbookInfo
+    doc: ReportDocument, content: Content, template: ReportTemplate, info: WorkbookInfo
 ) -> bytes:
     """The workbook of a document (prefilled draft, or an empty document for a blank template)."""
     wb = Workbook()
@@ -297,7 +299,7 @@ def _column_help(column: Column, content: Content) -> str:
 
 def _write_indicators(
     ws: Worksheet,
-    doc: dict[str, Any],
+    doc: ReportDocument,
     content: Content,
     template: ReportTemplate,
     info: WorkbookInfo,
@@ -349,7 +351,7 @@ def _write_indicators(
 
 def _write_practices(
     ws: Worksheet,
-    doc: dict[str, Any],
+    doc: ReportDocument,
     content: Content,
     template: ReportTemplate,
     info: WorkbookInfo,
@@ -423,9 +425,9 @@ def _write_practices(
 
 
 def _practice_cell(
-    p: dict[str, Any],
+    p: Mapping[str, Any],  # a PracticeDocument, read by column key
     column: Column,
-    actors: list[dict[str, Any]],
+    actors: list[ActorEntry],
     links: dict[str, list[str]],
     order: list[str],
     labels: dict[str, dict[str, str]],

@@ -12,6 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from omk import exchange
 from omk.content import ReportTemplate
+from omk.document_types import (
+    AdoptedFrom,
+    PracticeDocument,
+    ReportDocument,
+    extra_fields,
+    practice_of,
+    validated,
+)
 from omk.errors import FieldError, ValidationFailed
 from omk.extensions import db
 from omk.messages import msg
@@ -29,7 +37,7 @@ from omk.services.reports._shared import content, template_of
 # --- documents --------------------------------------------------------------------------------
 
 
-def _rows_document(report: Report, revision_id: int | None) -> dict[str, Any]:
+def _rows_document(report: Report, revision_id: int | None) -> ReportDocument:
     indicators = db.session.scalars(
         select(IndicatorValue).where(
             IndicatorValue.report_id == report.id, _revision_is(IndicatorValue, revision_id)
@@ -59,9 +67,10 @@ def _revision_is(model: Any, revision_id: int | None) -> Any:
     return column.is_(None) if revision_id is None else column == revision_id
 
 
-def practice_to_dict(p: Practice) -> dict[str, Any]:
-    """A stored practice as a practice of the exchange format."""
-    data: dict[str, Any] = {
+def practice_to_dict(p: Practice) -> PracticeDocument:
+    """A stored practice as a practice of the exchange format, its unknown keys
+    (``Practice.extra``) carried after the known ones."""
+    data: PracticeDocument = {
         "id": p.uuid,
         "title": p.title,
         "criterion": p.criterion,
@@ -82,27 +91,30 @@ def practice_to_dict(p: Practice) -> dict[str, Any]:
         "transferability": p.transferability,
         "contact": p.contact,
         "sources": list(p.sources or []),
-        "adopted_from": (
-            {"practice": p.adopted_from_practice, "municipality": p.adopted_from_municipality}
-            if p.adopted_from_practice
-            else None
-        ),
+        "adopted_from": _adopted_from(p),
     }
-    data.update(p.extra or {})
-    return data
+    # as before the types: a stored extra key wins (``_write_rows`` stores unknown keys only)
+    return practice_of({**data, **(p.extra or {})})
 
 
-def working_document(report: Report) -> dict[str, Any]:
+def _adopted_from(p: Practice) -> AdoptedFrom | None:
+    # Both columns are written together from a validated ``adopted_from`` (both keys required).
+    if p.adopted_from_practice and p.adopted_from_municipality:
+        return {"practice": p.adopted_from_practice, "municipality": p.adopted_from_municipality}
+    return None
+
+
+def working_document(report: Report) -> ReportDocument:
     """The working copy (the draft) as a document. Only for the report's own municipality."""
     return _rows_document(report, None)
 
 
-def revision_document(revision: Revision) -> dict[str, Any]:
+def revision_document(revision: Revision) -> ReportDocument:
     """A frozen revision as a document."""
     return _rows_document(revision.report, revision.id)
 
 
-def published_document(report: Report) -> dict[str, Any] | None:
+def published_document(report: Report) -> ReportDocument | None:
     """The published (accepted) revision as a document, if there is one."""
     if report.published_revision_id is None:
         return None
@@ -110,7 +122,7 @@ def published_document(report: Report) -> dict[str, Any] | None:
     return revision_document(revision) if revision else None
 
 
-def _write_rows(report: Report, doc: dict[str, Any], revision_id: int | None) -> None:
+def _write_rows(report: Report, doc: ReportDocument, revision_id: int | None) -> None:
     """Store a canonical document as the working copy (revision_id None) or a revision."""
     links = doc.get("indicator_practices") or {}
     for code, value in (doc.get("indicators") or {}).items():
@@ -125,9 +137,9 @@ def _write_rows(report: Report, doc: dict[str, Any], revision_id: int | None) ->
                 practice_ids=list(links.get(code) or []),
             )
         )
-    known = set(exchange.PRACTICE_FIELDS)
+    known = exchange.PRACTICE_FIELDS
     for position, p in enumerate(doc.get("practices") or []):
-        adopted = p.get("adopted_from") or {}
+        adopted = p.get("adopted_from")
         practice = Practice(
             uuid=p["id"],
             report_id=report.id,
@@ -151,9 +163,9 @@ def _write_rows(report: Report, doc: dict[str, Any], revision_id: int | None) ->
             transferability=p.get("transferability"),
             contact=p.get("contact"),
             sources=list(p.get("sources") or []),
-            adopted_from_practice=adopted.get("practice"),
-            adopted_from_municipality=adopted.get("municipality"),
-            extra={k: v for k, v in p.items() if k not in known},
+            adopted_from_practice=adopted["practice"] if adopted else None,
+            adopted_from_municipality=adopted["municipality"] if adopted else None,
+            extra=extra_fields(p, known),
             actors=[
                 PracticeActor(position=n, name=a["name"], type=a["type"], is_lead=bool(a["lead"]))
                 for n, a in enumerate(p.get("actors") or [])
@@ -173,18 +185,20 @@ def _clear_working_copy(report: Report) -> None:
     db.session.expire_all()
 
 
-def assign_ids(doc: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+def assign_ids(doc: ReportDocument, current: ReportDocument) -> ReportDocument:
     """Give practices without an id the id of the current practice with the same title,
-    else a new UUID (so importing the same id-less document twice changes nothing)."""
+    else a new UUID (so importing the same id-less document twice changes nothing).
+    Changes ``doc`` (validated) in place and returns it."""
     by_title = {p["title"].strip().casefold(): p["id"] for p in current.get("practices") or []}
-    used = {p.get("id").lower() for p in doc.get("practices") or [] if p.get("id")}
+    used = {pid.lower() for p in doc.get("practices") or [] if (pid := p.get("id"))}
     for p in doc.get("practices") or []:
-        if p.get("id"):
-            p["id"] = p["id"].lower()
+        if pid := p.get("id"):
+            p["id"] = pid.lower()
             continue
         match = by_title.get(str(p.get("title", "")).strip().casefold())
-        p["id"] = match if match and match not in used else str(uuid.uuid4())
-        used.add(p["id"])
+        new_id = match if match and match not in used else str(uuid.uuid4())
+        p["id"] = new_id
+        used.add(new_id)
     links = doc.get("indicator_practices") or {}
     for code, refs in links.items():
         links[code] = [r.lower() for r in refs]
@@ -192,8 +206,8 @@ def assign_ids(doc: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
 
 
 def check(doc: Any, template: ReportTemplate, municipality: Municipality, cycle: Cycle) -> None:
-    """Validate a document for one municipality's report in one cycle; ValidationFailed
-    lists every problem."""
+    """Validate a document (any JSON value, not validated yet) for one municipality's report
+    in one cycle; ValidationFailed lists every problem."""
     errors = exchange.check_document(doc, content(), template)
     if not errors:
         expected = municipality.reporting_ags
@@ -211,11 +225,12 @@ def check(doc: Any, template: ReportTemplate, municipality: Municipality, cycle:
         raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde gespeichert."))
 
 
-def prepare(doc: Any, report: Report) -> dict[str, Any]:
-    """Validate a document for ``report`` and return it canonical, with practice ids."""
+def prepare(doc: Any, report: Report) -> ReportDocument:
+    """Validate a document (any JSON value) for ``report`` and return it canonical, with
+    practice ids."""
     check(doc, template_of(report), report.municipality, report.cycle)
-    doc = assign_ids(doc, working_document(report))
-    return exchange.canonical(doc, template_of(report))
+    valid = assign_ids(validated(doc), working_document(report))
+    return exchange.canonical(valid, template_of(report))
 
 
 def new_practice_id() -> str:
@@ -231,7 +246,7 @@ _PRACTICE_EMPTY_MESSAGES = {
 }
 
 
-def completeness(report: Report, doc: dict[str, Any]) -> list[FieldError]:
+def completeness(report: Report, doc: ReportDocument) -> list[FieldError]:
     """What is missing before a report can be submitted (template's required fields)."""
     template = template_of(report)
     errors: list[FieldError] = []

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from omk import exchange
+from omk.document_types import Change, ReportDocument
 from omk.extensions import db
 from omk.models.accounts import Role
 from omk.models.reporting import (
@@ -32,7 +33,7 @@ def revisions(report: Report) -> list[Revision]:
     )
 
 
-def revision_diff(report: Report, from_number: int, to_number: int) -> list[dict[str, Any]]:
+def revision_diff(report: Report, from_number: int, to_number: int) -> list[Change]:
     """Changes between two revisions of a report."""
     old = revision_document(get_revision(report, from_number))
     new = revision_document(get_revision(report, to_number))
@@ -46,7 +47,7 @@ class CommentStatus:
     comment: ReviewComment
     revision_number: int
     answered: bool
-    changes: list[dict[str, Any]]
+    changes: list[Change]
 
 
 def comments(report: Report) -> list[CommentStatus]:
@@ -55,9 +56,9 @@ def comments(report: Report) -> list[CommentStatus]:
     rows = db.session.scalars(
         select(ReviewComment).where(ReviewComment.report_id == report.id).order_by(ReviewComment.id)
     ).all()
-    docs: dict[int, dict[str, Any]] = {}
+    docs: dict[int, ReportDocument] = {}
 
-    def doc_of(number: int) -> dict[str, Any] | None:
+    def doc_of(number: int) -> ReportDocument | None:
         if number not in docs:
             rev = next((r for r in by_revision.values() if r.number == number), None)
             if rev is None:
@@ -65,9 +66,9 @@ def comments(report: Report) -> list[CommentStatus]:
             docs[number] = revision_document(rev)
         return docs[number]
 
-    diffs: dict[int, list[dict[str, Any]]] = {}
+    diffs: dict[int, list[Change]] = {}
 
-    def diff_after(number: int) -> list[dict[str, Any]]:
+    def diff_after(number: int) -> list[Change]:
         """Changes from revision ``number`` to the next one (computed once per revision)."""
         if number not in diffs:
             old, new = doc_of(number), doc_of(number + 1)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from omk import documents, exchange
+from omk.document_types import ReportDocument
 from omk.errors import FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.messages import msg
@@ -148,7 +149,7 @@ def import_document(
     return report, True
 
 
-def export_documents(actor: Actor | None, cycle: Cycle, region: str = "") -> list[dict[str, Any]]:
+def export_documents(actor: Actor | None, cycle: Cycle, region: str = "") -> list[ReportDocument]:
     """The published documents of a cycle (optionally within an AGS prefix). Drafts never."""
     if actor is not None:
         authorize(Action.REPORT_EXPORT, region or "", user=actor)
@@ -185,7 +186,7 @@ def previous_report(report: Report) -> Report | None:
     )
 
 
-def source_of_continuation(previous: Report) -> dict[str, Any]:
+def source_of_continuation(previous: Report) -> ReportDocument:
     """The document practices are continued from: the published revision, else the latest."""
     published = published_document(previous)
     if published is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from omk import documents, exchange
+from omk.document_types import PracticeDocument, ReportDocument
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.messages import msg
@@ -52,7 +53,7 @@ from omk.synergies import learning
 # --- workflow ---------------------------------------------------------------------------------
 
 
-def foreign_practice_ids(report: Report, doc: dict[str, Any]) -> list[FieldError]:
+def foreign_practice_ids(report: Report, doc: ReportDocument) -> list[FieldError]:
     """Practices of ``doc`` whose id another municipality has already used (submitted or
     published). A practice id belongs to one municipality: its lineage never crosses over.
 
@@ -87,7 +88,7 @@ def foreign_practice_ids(report: Report, doc: dict[str, Any]) -> list[FieldError
     ]
 
 
-def _refuse_foreign_ids(report: Report, doc: dict[str, Any]) -> None:
+def _refuse_foreign_ids(report: Report, doc: ReportDocument) -> None:
     errors = foreign_practice_ids(report, doc)
     if errors:
         raise ValidationFailed(errors, msg("Das Dokument ist ungültig; nichts wurde gespeichert."))
@@ -195,7 +196,7 @@ def submit(actor: Actor | None, report: Report, *, edit_version: int | None = No
     return revision
 
 
-def _comment_fields(doc: dict[str, Any]) -> set[str]:
+def _comment_fields(doc: ReportDocument) -> set[str]:
     """Paths a review comment may point at in a revision's document."""
     fields = {"report", "practices"}
     fields.update(f"indicators.{c}" for c in content().indicators)
@@ -383,7 +384,7 @@ def reply(actor: Actor | None, comment: ReviewComment, text: str) -> None:
 def _edit(
     actor: Actor | None,
     report: Report,
-    change: Callable[[dict[str, Any]], dict[str, Any]],
+    change: Callable[[ReportDocument], ReportDocument],
     *,
     edit_version: int | None,
     skip_unchanged: bool = False,
@@ -410,7 +411,7 @@ def _edit(
 def save_practice(
     actor: Actor | None,
     report: Report,
-    practice: dict[str, Any],
+    practice: PracticeDocument,
     *,
     explains: list[str],
     is_new: bool,
