@@ -234,7 +234,7 @@ def published_figures(
     wanted = sorted({*codes, ALLOCATED})
     key_list = sorted(set(keys)) if keys is not None else None
     value_join = and_(
-        IndicatorValue.report_id == Report.id,  # the (report_id, revision_id) index
+        # the (revision_id, code, value) index: the wanted values only, without the table
         IndicatorValue.revision_id == Report.published_revision_id,
         IndicatorValue.code.in_(wanted),
     )
