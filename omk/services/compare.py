@@ -13,12 +13,13 @@ import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import yaml
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ClauseElement, ColumnElement, and_, or_, select
 from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from omk.compare import peers, scoreboard, stats
 from omk.compare.bases import ALLOCATED, BASES, normalise
@@ -274,8 +275,7 @@ def published_figures(
     allowed = set(key_list) if key_list is not None else None
     result: dict[tuple[int, str], Figures] = {}
     unstamped: list[Figures] = []
-    # Plain rows through the connection, fetched at once: no ORM processing per row.
-    for cycle_id, key, stamped, as_of, *values in db.session.connection().execute(query).all():
+    for cycle_id, key, stamped, as_of, *values in _plain_rows(query):
         if allowed is not None and key not in allowed:
             continue
         figures = result.get((cycle_id, key))
@@ -291,6 +291,30 @@ def published_figures(
         for figures in unstamped:
             figures.population = current.get(figures.key)
     return result
+
+
+def _plain_rows(query: ClauseElement) -> list[Sequence[Any]]:
+    """The rows of ``query`` as the database driver returns them, fetched at once: up to a
+    hundred thousand rows without SQLAlchemy's per-row processing (only integers, strings
+    and floats are read; the parameters are integers and strings)."""
+    connection = db.session.connection()
+    compiled = cast(
+        SQLCompiler,
+        query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True}),
+    )
+    params = compiled.construct_params()
+    arguments: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), arguments)
+        rows: list[Sequence[Any]] = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
 
 
 def _current_populations(keys: set[str]) -> dict[str, int | None]:
