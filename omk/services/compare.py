@@ -297,6 +297,8 @@ def _plain_rows(query: ClauseElement) -> list[Sequence[Any]]:
     """The rows of ``query`` as the database driver returns them, fetched at once: up to a
     hundred thousand rows without SQLAlchemy's per-row processing (only integers, strings
     and floats are read; the parameters are integers and strings)."""
+    if db.session.autoflush:  # as an ORM query would: pending changes first
+        db.session.flush()
     connection = db.session.connection()
     compiled = cast(
         SQLCompiler,
