@@ -595,11 +595,21 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str) -> None
     multiple=True,
     help="so viele veröffentlichte Berichte erzeugen (wiederholbar; Standard: 10000 und 100000)",
 )
-def bench_compare(sizes: tuple[int, ...]) -> None:
+@click.option(
+    "--database-url",
+    default="",
+    help="in dieser (Wegwerf-)Datenbank messen, z. B. postgresql+psycopg://…; ihre Tabellen "
+    "werden gelöscht und neu angelegt (Standard: SQLite in einem temporären Ordner)",
+)
+def bench_compare(sizes: tuple[int, ...], database_url: str) -> None:
     """Vergleich messen: alle Gemeinden, Scoreboard eines Landes, naive ORM-Schleife."""
     from omk.services import compare_bench
 
-    timings = compare_bench.run(list(sizes) or [10_000, 100_000], lambda s: click.echo(s, err=True))
+    timings = compare_bench.run(
+        list(sizes) or [10_000, 100_000],
+        lambda s: click.echo(s, err=True),
+        database=database_url or None,
+    )
     click.echo(compare_bench.table(timings))
 
 

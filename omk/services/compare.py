@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import yaml
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import ClauseElement, ColumnElement, and_, or_, select
+from sqlalchemy.orm import aliased, lazyload
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from omk.compare import peers, scoreboard, stats
 from omk.compare.bases import ALLOCATED, BASES, normalise
@@ -220,6 +221,17 @@ class Figures:
         return self.values.get(ALLOCATED)
 
 
+def _needs_allocated(codes: Iterable[str]) -> bool:
+    """Whether any of ``codes`` is divided by the persons allocated (or is that figure)."""
+    catalogue = content().indicators
+    for code in codes:
+        indicator = catalogue.get(code)
+        basis = BASES.get(indicator.normalise) if indicator is not None else None
+        if code == ALLOCATED or (basis is not None and basis.denominator == "allocated"):
+            return True
+    return False
+
+
 def published_figures(
     cycle_ids: Sequence[int],
     codes: Iterable[str],
@@ -227,48 +239,94 @@ def published_figures(
     *,
     prefix: str = "",
 ) -> dict[tuple[int, str], Figures]:
-    """The published figures of the given cycles by (cycle id, register key): one query.
+    """The published figures of the given cycles by (cycle id, register key): one query
+    (and one more for revisions published before the population was stamped).
 
-    The population is the one stamped on the accepted revision (the register's current one
-    for revisions published before stamping existed)."""
-    wanted = sorted({*codes, ALLOCATED})
+    Reads only the wanted indicators' values (and the allocations when a basis needs them)
+    through the (revision_id, code, value) index. The population is the one stamped on the
+    accepted revision (the register's current one for revisions published before stamping
+    existed)."""
+    code_list = list(codes)
+    wanted = sorted({*code_list, ALLOCATED} if _needs_allocated(code_list) else set(code_list))
     key_list = sorted(set(keys)) if keys is not None else None
-    value_join = and_(
-        IndicatorValue.report_id == Report.id,  # the (report_id, revision_id) index
-        IndicatorValue.revision_id == Report.published_revision_id,
-        IndicatorValue.code.in_(wanted),
-    )
+    # One row per published revision, one column per wanted indicator: each an outer join on
+    # the (revision_id, code, value) index, which answers it without reading the table.
+    joins = [aliased(IndicatorValue, name=f"v{i}") for i in range(len(wanted))]
     query = (
         select(
             Report.cycle_id,
             Report.municipality_key,
             Revision.population,
             Revision.population_as_of,
-            Municipality.population,
-            IndicatorValue.code,
-            IndicatorValue.value,
+            *(v.value for v in joins),
         )
         .select_from(Report)
         .join(Revision, Revision.id == Report.published_revision_id)
-        .join(Municipality, Municipality.key == Report.municipality_key)
-        .outerjoin(IndicatorValue, value_join)
         .where(Report.cycle_id.in_(list(cycle_ids)))
     )
+    for v, code in zip(joins, wanted, strict=True):
+        query = query.outerjoin(
+            v, and_(v.revision_id == Report.published_revision_id, v.code == code)
+        )
     if key_list is not None and len(key_list) <= _IN_LIMIT:
         query = query.where(Report.municipality_key.in_(key_list))
     elif prefix:
         query = query.where(Report.municipality_key.startswith(prefix, autoescape=True))
     allowed = set(key_list) if key_list is not None else None
     result: dict[tuple[int, str], Figures] = {}
-    for cycle_id, key, stamped, as_of, current, code, value in db.session.execute(query):
+    unstamped: list[Figures] = []
+    for cycle_id, key, stamped, as_of, *values in _plain_rows(query):
         if allowed is not None and key not in allowed:
             continue
         figures = result.get((cycle_id, key))
         if figures is None:
-            population = stamped if (stamped is not None or as_of is not None) else current
-            figures = result[(cycle_id, key)] = Figures(cycle_id, key, population)
-        if code is not None and value is not None:
-            figures.values[code] = float(value)
+            figures = result[(cycle_id, key)] = Figures(cycle_id, key, stamped)
+            if stamped is None and as_of is None:
+                unstamped.append(figures)
+        for code, value in zip(wanted, values, strict=True):
+            if value is not None:
+                figures.values[code] = float(value)
+    if unstamped:
+        current = _current_populations({f.key for f in unstamped})
+        for figures in unstamped:
+            figures.population = current.get(figures.key)
+    return result
+
+
+def _plain_rows(query: ClauseElement) -> list[Sequence[Any]]:
+    """The rows of ``query`` as the database driver returns them, fetched at once: up to a
+    hundred thousand rows without SQLAlchemy's per-row processing (only integers, strings
+    and floats are read; the parameters are integers and strings)."""
+    if db.session.autoflush:  # as an ORM query would: pending changes first
+        db.session.flush()
+    connection = db.session.connection()
+    compiled = cast(
+        SQLCompiler,
+        query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True}),
+    )
+    params = compiled.construct_params()
+    arguments: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), arguments)
+        rows: list[Sequence[Any]] = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
+
+
+def _current_populations(keys: set[str]) -> dict[str, int | None]:
+    """The register's current population of ``keys`` (in chunks of ``_IN_LIMIT``)."""
+    ordered = sorted(keys)
+    result: dict[str, int | None] = {}
+    for start in range(0, len(ordered), _IN_LIMIT):
+        chunk = ordered[start : start + _IN_LIMIT]
+        query = select(Municipality.key, Municipality.population).where(Municipality.key.in_(chunk))
+        result.update({key: population for key, population in db.session.execute(query)})
     return result
 
 
@@ -283,6 +341,38 @@ def normalised(indicator: Indicator, figures: Figures | None) -> tuple[float | N
     if result is None:
         return raw, None
     return result.value, result.reason
+
+
+def _value_function(indicator: Indicator) -> Callable[[Figures | None], float | None]:
+    """``normalised(indicator, figures)[0]`` without the reason: the trend's inner loop."""
+    code = indicator.code
+    basis = BASES.get(indicator.normalise)
+    if basis is None:
+        return lambda figures: figures.values.get(code) if figures is not None else None
+    per = basis.per
+    if basis.denominator == "population":
+
+        def per_population(figures: Figures | None) -> float | None:
+            if figures is None:
+                return None
+            raw = figures.values.get(code)
+            population = figures.population
+            if raw is None or not population or population <= 0:
+                return None
+            return raw / population * per
+
+        return per_population
+
+    def per_allocated(figures: Figures | None) -> float | None:
+        if figures is None:
+            return None
+        raw = figures.values.get(code)
+        allocated = figures.values.get(ALLOCATED)
+        if raw is None or allocated is None or allocated <= 0:
+            return None
+        return raw / allocated * per
+
+    return per_allocated
 
 
 # --- the comparison ----------------------------------------------------------------------
@@ -442,8 +532,9 @@ def compare(
     members = [_member(m, display.get(m.key, m.name), m.synthetic) for m in entries]
     previous: dict[str, Cycle] = {}
     for c in earlier:  # oldest first: the last one seen is the most recent earlier cycle
+        cycle_id = c.id
         for key in keys:
-            if (c.id, key) in figures:
+            if (cycle_id, key) in figures:
                 previous[key] = c
     highlighted = [k for k in highlight if k in set(keys)]
     if spec.focus and spec.focus not in highlighted:
@@ -517,15 +608,19 @@ def _indicator(
             row.flags.append("too_few_peers")
     trend: list[TrendPoint] = []
     if with_trend:
+        value_of = _value_function(indicator)
+        member_keys = [m.key for m in members]
         for c in history:
-            values = {m.key: normalised(indicator, figures.get((c.id, m.key)))[0] for m in members}
-            present = [v for v in values.values() if v is not None]
+            cycle_id = c.id  # an ORM attribute: read once, not per member
+            values = [value_of(figures.get((cycle_id, key))) for key in member_keys]
+            present = [v for v in values if v is not None]
+            shown = dict(zip(member_keys, values, strict=True))
             trend.append(
                 TrendPoint(
                     c.code,
                     len(present),
-                    stats.percentile(present, 50) if present else None,
-                    {k: values.get(k) for k in highlighted},
+                    stats.median(present) if present else None,
+                    {k: shown.get(k) for k in highlighted},
                 )
             )
     return IndicatorComparison(indicator, direction, summary, rows, too_few, trend)
