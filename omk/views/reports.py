@@ -15,8 +15,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from omk import documents, exchange, forms, numbers
-from omk.document_types import Change, PracticeDocument, ReportDocument, practice_of
+from omk import documents, exchange, numbers
+from omk.document_types import Change, ReportDocument
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
@@ -25,7 +25,13 @@ from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import accounts, cycles, listing, publication, register, reports
 from omk.synergies import learning
 from omk.views import changes as changes_view
-from omk.views.helpers import bounded_int
+from omk.views.practice_form import (
+    ACTOR_ROWS_EXTRA,
+    NUMBER_FIELDS,
+    field_of,
+    practice_from_form,
+    typed_from_practice,
+)
 from omk.wording import quoted
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
@@ -297,127 +303,6 @@ def indicators(cycle: str, ags: str) -> ResponseReturnValue:
 
 # --- practices ---------------------------------------------------------------------------------
 
-PRACTICE_TEXT_FIELDS = (
-    "title",
-    "summary",
-    "description",
-    "site",
-    "funding",
-    "outcomes",
-    "transferability",
-    "contact",
-)
-ACTOR_ROWS_EXTRA = 3
-NUMBER_FIELDS = ("budget_eur", "staff_fte")
-
-
-def _practice_from_form(
-    form: Any, practice_id: str
-) -> tuple[PracticeDocument, dict[str, list[str]], dict[str, Any]]:
-    """The practice a form describes (not validated: the save validates the whole document),
-    the problems found, and what was typed (to show again)."""
-    errors: dict[str, list[str]] = {}
-    typed: dict[str, Any] = {}
-    p: dict[str, Any] = {"id": practice_id}
-    for name in PRACTICE_TEXT_FIELDS:
-        typed[name] = form.get(name, "")
-        p[name] = typed[name].strip() if name in ("title", "summary") else typed[name]
-    p["criterion"] = typed["criterion"] = form.get("criterion", "")
-    for name in ("fields", "recommendations", "target_groups"):
-        p[name] = typed[name] = form.getlist(name)
-    p["status"] = typed["status"] = form.get("status") or None
-    for name in ("started", "ended"):
-        typed[name] = form.get(name, "")
-        value, problem = numbers.month(typed[name])
-        if problem:
-            errors.setdefault(name, []).append(_(problem))
-        p[name] = value
-    for name in NUMBER_FIELDS:
-        typed[name] = form.get(name, "")
-        try:
-            p[name] = numbers.parse_number(typed[name])
-        except ValueError:
-            errors.setdefault(name, []).append(_("Bitte eine Zahl eingeben, z. B. 1.500 oder 0,5."))
-            p[name] = None
-    typed["sources"] = form.get("sources", "")
-    p["sources"] = forms.lines(typed["sources"])
-    actors, typed_actors = [], []
-    rows = bounded_int(
-        form.get("actor_rows"),
-        name="actor_rows",
-        upper=exchange.MAX_ACTORS + ACTOR_ROWS_EXTRA,
-        default=0,
-    )
-    for n in range(rows):
-        name = form.get(f"actor-{n}-name", "").strip()
-        kind = form.get(f"actor-{n}-type", "sonstige")
-        lead = form.get("actor_lead") == str(n)
-        typed_actors.append({"name": name, "type": kind, "lead": lead})
-        if name:
-            actors.append({"name": name, "type": kind, "lead": lead})
-    p["actors"] = actors
-    typed["actors"] = typed_actors
-    typed["adopted_from_practice"] = form.get("adopted_from_practice", "").strip()
-    adopted_practice = practice_id_in(typed["adopted_from_practice"])
-    adopted_municipality = form.get("adopted_from_municipality", "").strip()
-    # Picked by title (server-side lookup): "<practice id>|<municipality key>"; the key is
-    # checked on submit (omk.synergies.learning.check_adopted_from), never trusted.
-    picked, _sep, picked_key = form.get("origin_pick", "").partition("|")
-    if picked.strip():
-        adopted_practice, adopted_municipality = picked.strip(), picked_key.strip()
-    if form.get("origin_clear"):
-        adopted_practice = adopted_municipality = ""
-    typed["adopted_from_practice"], typed["adopted_from_municipality"] = (
-        adopted_practice,
-        adopted_municipality,
-    )
-    p["adopted_from"] = (
-        {"practice": adopted_practice, "municipality": adopted_municipality}
-        if adopted_practice
-        else None
-    )
-    typed["moves"] = form.getlist("moves")
-    return practice_of(p), errors, typed
-
-
-def _typed_from_practice(p: Mapping[str, Any], moves: list[str]) -> dict[str, Any]:
-    typed = {name: p.get(name) or "" for name in PRACTICE_TEXT_FIELDS}
-    typed.update(
-        criterion=p.get("criterion") or "",
-        fields=p.get("fields") or [],
-        recommendations=p.get("recommendations") or [],
-        target_groups=p.get("target_groups") or [],
-        status=p.get("status") or "",
-        started=numbers.month_field(p.get("started")),
-        ended=numbers.month_field(p.get("ended")),
-        budget_eur=numbers.format_field(p.get("budget_eur"), money=True),
-        staff_fte=numbers.format_field(p.get("staff_fte")),
-        sources="\n".join(p.get("sources") or []),
-        actors=list(p.get("actors") or []),
-        adopted_from_practice=(p.get("adopted_from") or {}).get("practice", ""),
-        adopted_from_municipality=(p.get("adopted_from") or {}).get("municipality", ""),
-        moves=moves,
-    )
-    return typed
-
-
-_PRACTICE_ID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
-
-
-def practice_id_in(text: str) -> str:
-    """The practice id in what was typed: the address of a practice's page (as copied from
-    the browser) or the id itself; the text as it is when it holds no id (validation says)."""
-    found = _PRACTICE_ID.findall(text)
-    return found[-1].lower() if found else text
-
-
-def _field_of(path: str, ref: str) -> str:
-    """The form field an error path points at (``practices[<id>].actors[0].name`` → actors)."""
-    rest = path[len(ref) :].lstrip(".") if path.startswith(ref) else path
-    return re.split(r"[.\[]", rest, maxsplit=1)[0] or "title"
-
 
 @bp.route("/<cycle>/<ags>/massnahmen/neu", methods=["GET", "POST"], defaults={"practice_id": None})
 @bp.route("/<cycle>/<ags>/massnahmen/<practice_id>", methods=["GET", "POST"])
@@ -431,7 +316,7 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
         abort(404)
     pid = practice_id or request.form.get("new_id") or reports.new_practice_id()
     errors: dict[str, list[str]] = {}
-    typed = _typed_from_practice(existing or {}, documents.explained_by(doc, pid))
+    typed = typed_from_practice(existing or {}, documents.explained_by(doc, pid))
     status, message, preview = 200, None, None
     origins: list[learning.Origin] | None = None
     origin_query = ""
@@ -448,7 +333,7 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
         if not CsrfForm().validate_on_submit():
             abort(400)
         edit_version = request.form.get("edit_version", type=int) or 0
-        p, errors, typed = _practice_from_form(request.form, pid)
+        p, errors, typed = practice_from_form(request.form, pid)
         if request.form.get("action") == "find_origin":
             origin_query = request.form.get("origin_query", "")
             origins = learning.find_origins(origin_query, exclude_key=report.municipality_key)
@@ -472,7 +357,7 @@ def practice(cycle: str, ags: str, practice_id: str | None) -> ResponseReturnVal
             except ValidationFailed as exc:
                 ref = f"practices[{pid}]"
                 for e in exc.errors:
-                    errors.setdefault(_field_of(e.field, ref), []).append(_(e.message))
+                    errors.setdefault(field_of(e.field, ref), []).append(_(e.message))
             except Conflict as exc:
                 message, status = _(exc.message), 409
                 # Offer the current edit check: saving again is a conscious decision now.
