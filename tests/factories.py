@@ -90,3 +90,19 @@ def document(
     }
     doc.update(kw)
     return doc
+
+
+#: Two practices that solve the same need in different words (a planted similar pair for the
+#: similarity and synergy tests).
+BIKE_WORKSHOPS = (
+    practice(
+        "Fahrradwerkstatt der Flüchtlingshilfe",
+        summary="Ehrenamtliche reparieren gespendete Fahrräder mit Geflüchteten.",
+        description="Schläuche, Bremsen und Ketten: gespendete Räder werden repariert.",
+    ),
+    practice(
+        "Selbsttragende Fahrradwerkstatt des Helferkreises",
+        summary="Spendenräder werden in der Werkstatt repariert und weitergegeben.",
+        description="Der Helferkreis repariert gespendete Fahrräder, Bremsen und Ketten.",
+    ),
+)

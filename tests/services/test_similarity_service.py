@@ -23,16 +23,7 @@ from tests import factories
 
 ESSEN, KOELN, AACHEN = "05113000", "05315000", "05334002"
 
-BIKE_A = factories.practice(
-    "Fahrradwerkstatt der Flüchtlingshilfe",
-    summary="Ehrenamtliche reparieren gespendete Fahrräder mit Geflüchteten.",
-    description="Schläuche, Bremsen und Ketten: gespendete Räder werden repariert.",
-)
-BIKE_B = factories.practice(
-    "Selbsttragende Fahrradwerkstatt des Helferkreises",
-    summary="Spendenräder werden in der Werkstatt repariert und weitergegeben.",
-    description="Der Helferkreis repariert gespendete Fahrräder, Bremsen und Ketten.",
-)
+BIKE_A, BIKE_B = factories.BIKE_WORKSHOPS  # the same need solved twice
 CHOIR = factories.practice(
     "Interkultureller Chor",
     summary="Ein Chor singt Lieder aus vielen Ländern.",

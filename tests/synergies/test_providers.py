@@ -34,16 +34,7 @@ COMMON = (
     "Die Stadt unterstützt Geflüchtete bei der Integration. Integration von Geflüchteten "
     "ist eine Aufgabe der ganzen Stadt."
 )
-BIKE_A = factories.practice(
-    "Fahrradwerkstatt der Flüchtlingshilfe",
-    summary="Ehrenamtliche reparieren gespendete Fahrräder mit Geflüchteten.",
-    description="Schläuche, Bremsen und Ketten: gespendete Räder werden repariert.",
-)
-BIKE_B = factories.practice(
-    "Selbsttragende Fahrradwerkstatt des Helferkreises",
-    summary="Spendenräder werden in der Werkstatt repariert und weitergegeben.",
-    description="Der Helferkreis repariert gespendete Fahrräder, Bremsen und Ketten.",
-)
+BIKE_A, BIKE_B = factories.BIKE_WORKSHOPS  # the same need solved twice
 INTERPRETER_A = factories.practice(
     "Dolmetscherpool für Arztbesuche",
     summary="Geschulte Sprachmittlerinnen begleiten zu Arztterminen und Behörden.",
