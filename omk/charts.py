@@ -30,12 +30,12 @@ class Point:
     highlighted: bool
 
 
-def _accessible(svg: str, title: str, desc: str) -> str:
+def _accessible(svg: str, title: str, desc: str, height: int = HEIGHT) -> str:
     """Add role, ``<title>`` and ``<desc>`` (and a viewBox, so the image scales)."""
     head, sep, rest = svg.partition(">")
     if not sep:
         raise ValueError("not an SVG document")
-    head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {HEIGHT}" ', 1)
+    head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {height}" ', 1)
     return f"{head}>" + f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + rest
 
 
@@ -120,3 +120,23 @@ def trend(
         else:  # a single cycle: a dot (a line needs two points)
             chart.add_dots(data, name=name, fill_color=colour, radius=4)
     return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)
+
+
+def bars(
+    values: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    desc: str,
+    axis_label: str,
+    maximum: float = 100.0,
+) -> str:
+    """Horizontal bars, one per label (e.g. the share of municipalities per recommendation),
+    on a scale from 0 to ``maximum``, in the order given (top to bottom)."""
+    chart = leather.Chart()
+    height = max(HEIGHT, 28 * len(values) + 60)
+    chart.add_x_scale(0, max(maximum, *(v for _, v in values)) if values else maximum)
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_y_axis(name="")
+    data = [(value, label) for label, value in reversed(values)] or [(0.0, "")]
+    chart.add_bars(data, fill_color=MEDIAN)
+    return _accessible(chart.to_svg(width=WIDTH, height=height), title, desc, height)
