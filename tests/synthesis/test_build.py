@@ -18,8 +18,8 @@ from omk.compare.peers import GroupKind
 from omk.extensions import db
 from omk.models import Report, User
 from omk.models.reporting import Revision
-from omk.services import reports
 from omk.services import compare as compare_service
+from omk.services import reports
 from omk.synthesis import build, to_csv_zip, to_html, to_markdown
 from omk.synthesis.document import SynthesisDocument, table_by_id
 from tests import factories
