@@ -25,7 +25,7 @@ from omk.synthesis.numbers import decimal
 
 LEVEL_TITLES = {
     ComparisonLevel.DISTRICT: "Kreise und kreisfreie Städte",
-    ComparisonLevel.MUNICIPAL: "kreisangehörige Gemeinden",
+    ComparisonLevel.MUNICIPAL: "Kreisangehörige Gemeinden",
 }
 
 #: Key messages on changes need at least this many municipalities with a change.
@@ -144,19 +144,13 @@ def _tables(
     category_rows: list[list[Cell]] = []
     for ic in judged:
         counted = Counter(r.category for r in ic.rows)
-        direction = _("höher ist besser") if ic.direction == "higher" else _("niedriger ist besser")
-        category_rows.append(
-            [label(context, ic), direction]
-            + [counted.get(code, 0) for code in CATEGORY_LABELS]
-            + [counted.get(None, 0)]
-        )
+        counts: list[Cell] = [counted.get(code, 0) for code in CATEGORY_LABELS]
+        category_rows.append([label(context, ic), *counts, counted.get(None, 0)])
     categories = builder.table(
         chapter,
         f"t-scoreboard-{_level_code(result)}",
         titled(_("Scoreboard: Kommunen je Kategorie")),
-        [_("Kennzahl"), _("Richtung")]
-        + [_(text) for text in CATEGORY_LABELS.values()]
-        + [_("ohne Einordnung")],
+        [_("Kennzahl")] + [_(text) for text in CATEGORY_LABELS.values()] + [_("ohne Einordnung")],
         category_rows,
     )
     cycles = [t.cycle for t in result.indicators[0].trend] if result.indicators else []

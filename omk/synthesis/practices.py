@@ -135,9 +135,17 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
         ),
         table,
     )
-    builder.message(
-        chapter,
-        ngettext(
+    zeros = [c for c in codes if matrix.implemented_by[c] == 0]
+    if zeros:
+        text = ngettext(
+            "Zur Empfehlung %(codes)s nennt keine der %(total)s Kommunen eine Maßnahme.",
+            "Zu den Empfehlungen %(codes)s nennt keine der %(total)s Kommunen eine Maßnahme.",
+            len(zeros),
+            codes=", ".join(zeros),
+            total=total,
+        )
+    else:
+        text = ngettext(
             "Am seltensten umgesetzt ist die Empfehlung %(code)s „%(label)s“: in %(count)s von "
             "%(num)s Kommune.",
             "Am seltensten umgesetzt ist die Empfehlung %(code)s „%(label)s“: in %(count)s von "
@@ -146,9 +154,8 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
             code=least,
             label=_label(context, "recommendations", least),
             count=matrix.implemented_by[least],
-        ),
-        table,
-    )
+        )
+    builder.message(chapter, text, table)
     names = register.display_names(members)
     with_gaps = [m for m in members if matrix.gaps.get(m.key)]
     if with_gaps:

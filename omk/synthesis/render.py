@@ -200,15 +200,19 @@ def to_pdf(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> bytes:
     """The report as a tagged PDF (PDF/UA-1) with page numbers and a table of contents with
     page references; WeasyPrint loads nothing but the app's own fonts."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     from omk.services.publication import _static_fetcher
 
     base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
     static_url = base_url + (current_app.static_url_path or "/static").strip("/") + "/"
     fetcher = _static_fetcher(Path(current_app.static_folder or "static"), static_url)
-    fonts = CSS(string=_FONTS, base_url=static_url, url_fetcher=fetcher)
+    font_config = FontConfiguration()
+    fonts = CSS(string=_FONTS, base_url=static_url, url_fetcher=fetcher, font_config=font_config)
     html = HTML(string=to_html(doc, texts), base_url=static_url, url_fetcher=fetcher)
-    data: bytes = html.write_pdf(stylesheets=[fonts], pdf_variant="pdf/ua-1")
+    data: bytes = html.write_pdf(
+        stylesheets=[fonts], font_config=font_config, pdf_variant="pdf/ua-1"
+    )
     return data
 
 

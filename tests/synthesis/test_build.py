@@ -18,8 +18,8 @@ from omk.compare.peers import GroupKind
 from omk.extensions import db
 from omk.models import Report, User
 from omk.models.reporting import Revision
-from omk.services import reports
 from omk.services import compare as compare_service
+from omk.services import reports
 from omk.synthesis import build, to_csv_zip, to_html, to_markdown
 from omk.synthesis.document import SynthesisDocument, table_by_id
 from tests import factories
@@ -132,7 +132,7 @@ def test_medians_and_categories_are_the_comparison_modules(world: dict[str, Any]
         s = ic.summary
         assert row[2:7] == [s.n, s.missing, s.median, s.q1, s.q3]
         if ic.direction is not None:
-            counts = scoreboard[ic.indicator.label][2:]
+            counts = scoreboard[ic.indicator.label][1:]
             categories = [r.category for r in ic.rows]
             codes = ["best", "better", "average", "monitor", "improving", "watch", "critical"]
             assert counts == [categories.count(c) for c in codes] + [categories.count(None)]
