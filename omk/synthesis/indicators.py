@@ -32,6 +32,8 @@ LEVEL_TITLES = {
 MIN_CHANGES = 5
 #: At most this many key messages from the indicators.
 MAX_MESSAGES = 5
+#: A distribution of more values is drawn as a box plot, not as one dot per municipality.
+MAX_DOTS = 80
 
 
 def label(context: Context, ic: compare_service.IndicatorComparison) -> str:
@@ -244,19 +246,36 @@ def _figures(
         name = label(context, ic)
         title = _("Verteilung: %(label)s", label=name)
         median = decimal(ic.summary.median) if ic.summary.median is not None else "–"
-        desc = _(
-            "%(n)s Werte als Punkte, der Median (%(median)s) als senkrechte Linie. "
-            "Die Zahlen stehen in Tabelle %(table)s.",
-            n=ic.summary.n,
-            median=median,
-            table=overview["number"],
-        )
-        svg = charts.strip(
-            points,
-            ic.summary.median,
-            title=title,
-            desc=desc,
-            axis_label=basis_label(ic),
-            labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
-        )
+        if len(points) > MAX_DOTS:
+            desc = _(
+                "Kastengrafik der %(n)s Werte: der Kasten reicht vom ersten bis zum dritten "
+                "Quartil, der Strich darin ist der Median (%(median)s), Ausreißer sind Punkte. "
+                "Die Zahlen stehen in Tabelle %(table)s.",
+                n=ic.summary.n,
+                median=median,
+                table=overview["number"],
+            )
+            svg = charts.box(
+                [p.value for p in points],
+                title=title,
+                desc=desc,
+                axis_label=basis_label(ic),
+                labels=(_("Quartile, Median und Spannweite"), _("Ausreißer")),
+            )
+        else:
+            desc = _(
+                "%(n)s Werte als Punkte, der Median (%(median)s) als senkrechte Linie. "
+                "Die Zahlen stehen in Tabelle %(table)s.",
+                n=ic.summary.n,
+                median=median,
+                table=overview["number"],
+            )
+            svg = charts.strip(
+                points,
+                ic.summary.median,
+                title=title,
+                desc=desc,
+                axis_label=basis_label(ic),
+                labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
+            )
         builder.figure(chapter, f"f-{ic.indicator.code}", title, desc, svg, overview)
