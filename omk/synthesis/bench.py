@@ -50,6 +50,7 @@ def measure(cycle_code: str, reports: int, repeat: int) -> list[Timing]:
     from omk.synthesis import build, indicators, render
     from omk.synthesis.base import Context
 
+    render.quiet_weasyprint()
     cycle = compare_service.get_cycle(cycle_code)
     context = Context(cycle=cycle, region=LAND, names=True, locale="de")
     out: list[Timing] = []
