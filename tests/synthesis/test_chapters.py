@@ -13,6 +13,7 @@ from omk.models import User
 from omk.services import compare as compare_service
 from omk.services import reports
 from omk.synergies import judgements, peer_review, validation
+from omk.synergies.content import rubric
 from omk.synthesis import build, to_markdown
 from omk.synthesis.document import table_by_id
 from tests import factories
@@ -20,15 +21,6 @@ from tests import factories
 ESSEN, KOELN, ALHEIM = "05113000", "05315000", "06632001"
 CARITAS_E = {"name": "Caritasverband für das Bistum Essen e.V.", "type": "wohlfahrtsverband"}
 CARITAS_K = {"name": "Caritasverband für das Bistum Essen", "type": "wohlfahrtsverband"}
-RUBRIC = (
-    "ergebnisse",
-    "uebertragbarkeit",
-    "ziele",
-    "evaluiert_innovativ",
-    "wirksamkeit",
-    "zielbeitrag",
-)
-MARKS: Any = {code: {"mark": "2", "note": "belegt"} for code in RUBRIC}
 REASON = "Wirksam, gut beschrieben und übertragbar."
 SYNTHESIS = "Die Lotsen wirken und lassen sich mit einer Kammer übertragen. "
 
@@ -51,7 +43,8 @@ def world(make_user: Callable[..., User]) -> dict[str, User]:
     )
     publish(people, KOELN, adopted)
     reviewer = people["r05"]
-    validation.validate(reviewer, origin["id"], MARKS, REASON, "validated")
+    marks: Any = {c.code: {"mark": "2", "note": "belegt"} for c in rubric().criteria}
+    validation.validate(reviewer, origin["id"], marks, REASON, "validated")
     review = peer_review.open_review(reviewer, origin["id"], [KOELN])
     peer_review.answer(people[KOELN], review.id, "Ja.", "Ja.", "Mit Kammer.")
     peer_review.publish_synthesis(reviewer, review.id, SYNTHESIS)
