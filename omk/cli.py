@@ -528,10 +528,9 @@ def synthesis(cycle_code: str, region: str, fmt: str, output: Path, names: bool,
     except OmkError as exc:
         fail(exc)
         return
-    size = output.stat().st_size
-    click.echo(
-        f"Synthesebericht geschrieben: {output} ({size:,} Bytes, {seconds:.1f} s)".replace(",", ".")
-    )
+    size = f"{output.stat().st_size:,}".replace(",", ".")
+    took = f"{seconds:.1f}".replace(".", ",")
+    click.echo(f"Synthesebericht geschrieben: {output} ({size} Bytes, {took} s)")
 
 
 outbox_cli = AppGroup("outbox", help="Änderungen an Veröffentlichtem für Suchindex und Co.")
@@ -658,10 +657,10 @@ def bench_compare(sizes: tuple[int, ...], database_url: str) -> None:
 @click.option("--repeat", type=click.IntRange(min=1, max=10), default=1, show_default=True)
 def bench_synthesis(reports: int, repeat: int) -> None:
     """Synthesebericht messen: HTML und PDF eines Landes neben den Vergleichsabfragen allein."""
-    from omk.synthesis import bench
+    from omk.synthesis import bench as synthesis_bench
 
-    timings = bench.run(reports, repeat, lambda s: click.echo(s, err=True))
-    click.echo(bench.table(timings))
+    timings = synthesis_bench.run(reports, repeat, lambda s: click.echo(s, err=True))
+    click.echo(synthesis_bench.table(timings))
 
 
 # Needs no app and no configuration: on the top-level group, not attached by the app.

@@ -79,12 +79,12 @@ def summary_chapter(context: Context, body: list[Chapter]) -> Chapter:
         paragraphs=[
             _(
                 "Dieser Synthesebericht fasst die angenommenen Berichte der Kommunen in "
-                "%(region)s für die Berichtsrunde %(cycle)s zusammen. Er zeigt, wer berichtet "
+                "%(region)s aus der Berichtsrunde %(cycle)s zusammen. Er zeigt, wer berichtet "
                 "hat, wie sich die Kennzahlen entwickelt haben, welche Empfehlungen umgesetzt "
                 "werden, welche Maßnahmen als gute Praxis bestätigt wurden und wo Kommunen "
                 "voneinander lernen.",
                 region=region_name(context.region),
-                cycle=context.cycle.title or context.cycle.code,
+                cycle=context.cycle.code,
             )
         ],
         tables=[],

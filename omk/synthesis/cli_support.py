@@ -21,6 +21,7 @@ def write(
 ) -> float:
     """Build the report and write it to ``output`` as ``fmt``; returns the seconds taken."""
     started = time.perf_counter()
+    render.quiet_weasyprint()
     with (
         force_locale(lang),
         click.progressbar(length=STEPS, label="Synthesebericht", file=sys.stderr) as bar,

@@ -25,13 +25,15 @@ from omk.synthesis.numbers import decimal
 
 LEVEL_TITLES = {
     ComparisonLevel.DISTRICT: "Kreise und kreisfreie Städte",
-    ComparisonLevel.MUNICIPAL: "kreisangehörige Gemeinden",
+    ComparisonLevel.MUNICIPAL: "Kreisangehörige Gemeinden",
 }
 
 #: Key messages on changes need at least this many municipalities with a change.
 MIN_CHANGES = 5
 #: At most this many key messages from the indicators.
 MAX_MESSAGES = 5
+#: A distribution of more values is drawn as a box plot, not as one dot per municipality.
+MAX_DOTS = 80
 
 
 def label(context: Context, ic: compare_service.IndicatorComparison) -> str:
@@ -144,19 +146,13 @@ def _tables(
     category_rows: list[list[Cell]] = []
     for ic in judged:
         counted = Counter(r.category for r in ic.rows)
-        direction = _("höher ist besser") if ic.direction == "higher" else _("niedriger ist besser")
-        category_rows.append(
-            [label(context, ic), direction]
-            + [counted.get(code, 0) for code in CATEGORY_LABELS]
-            + [counted.get(None, 0)]
-        )
+        counts: list[Cell] = [counted.get(code, 0) for code in CATEGORY_LABELS]
+        category_rows.append([label(context, ic), *counts, counted.get(None, 0)])
     categories = builder.table(
         chapter,
         f"t-scoreboard-{_level_code(result)}",
         titled(_("Scoreboard: Kommunen je Kategorie")),
-        [_("Kennzahl"), _("Richtung")]
-        + [_(text) for text in CATEGORY_LABELS.values()]
-        + [_("ohne Einordnung")],
+        [_("Kennzahl")] + [_(text) for text in CATEGORY_LABELS.values()] + [_("ohne Einordnung")],
         category_rows,
     )
     cycles = [t.cycle for t in result.indicators[0].trend] if result.indicators else []
@@ -250,19 +246,36 @@ def _figures(
         name = label(context, ic)
         title = _("Verteilung: %(label)s", label=name)
         median = decimal(ic.summary.median) if ic.summary.median is not None else "–"
-        desc = _(
-            "%(n)s Werte als Punkte, der Median (%(median)s) als senkrechte Linie. "
-            "Die Zahlen stehen in Tabelle %(table)s.",
-            n=ic.summary.n,
-            median=median,
-            table=overview["number"],
-        )
-        svg = charts.strip(
-            points,
-            ic.summary.median,
-            title=title,
-            desc=desc,
-            axis_label=basis_label(ic),
-            labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
-        )
+        if len(points) > MAX_DOTS:
+            desc = _(
+                "Kastengrafik der %(n)s Werte: der Kasten reicht vom ersten bis zum dritten "
+                "Quartil, der Strich darin ist der Median (%(median)s), Ausreißer sind Punkte. "
+                "Die Zahlen stehen in Tabelle %(table)s.",
+                n=ic.summary.n,
+                median=median,
+                table=overview["number"],
+            )
+            svg = charts.box(
+                [p.value for p in points],
+                title=title,
+                desc=desc,
+                axis_label=basis_label(ic),
+                labels=(_("Quartile, Median und Spannweite"), _("Ausreißer")),
+            )
+        else:
+            desc = _(
+                "%(n)s Werte als Punkte, der Median (%(median)s) als senkrechte Linie. "
+                "Die Zahlen stehen in Tabelle %(table)s.",
+                n=ic.summary.n,
+                median=median,
+                table=overview["number"],
+            )
+            svg = charts.strip(
+                points,
+                ic.summary.median,
+                title=title,
+                desc=desc,
+                axis_label=basis_label(ic),
+                labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
+            )
         builder.figure(chapter, f"f-{ic.indicator.code}", title, desc, svg, overview)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -135,9 +135,17 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
         ),
         table,
     )
-    builder.message(
-        chapter,
-        ngettext(
+    zeros = [c for c in codes if matrix.implemented_by[c] == 0]
+    if zeros:
+        text = ngettext(
+            "Zur Empfehlung %(codes)s nennt keine der %(total)s Kommunen eine Maßnahme.",
+            "Zu den Empfehlungen %(codes)s nennt keine der %(total)s Kommunen eine Maßnahme.",
+            len(zeros),
+            codes=", ".join(zeros),
+            total=total,
+        )
+    else:
+        text = ngettext(
             "Am seltensten umgesetzt ist die Empfehlung %(code)s „%(label)s“: in %(count)s von "
             "%(num)s Kommune.",
             "Am seltensten umgesetzt ist die Empfehlung %(code)s „%(label)s“: in %(count)s von "
@@ -146,9 +154,8 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
             code=least,
             label=_label(context, "recommendations", least),
             count=matrix.implemented_by[least],
-        ),
-        table,
-    )
+        )
+    builder.message(chapter, text, table)
     names = register.display_names(members)
     with_gaps = [m for m in members if matrix.gaps.get(m.key)]
     if with_gaps:
@@ -228,8 +235,8 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
             comments = sum(len(r.comments) for r in reviews)
             review_text = (
                 ngettext(
-                    "%(num)s Peer Review mit %(comments)s Stellungnahmen",
-                    "%(num)s Peer Reviews mit %(comments)s Stellungnahmen",
+                    "%(num)s Peer Review, Stellungnahmen: %(comments)s",
+                    "%(num)s Peer Reviews, Stellungnahmen: %(comments)s",
                     len(reviews),
                     comments=comments,
                 )
@@ -319,17 +326,17 @@ def synergy_chapter(builder: Builder, context: Context) -> Chapter:
     confirmed = [
         s for s in judgements.view(context.cycle, context.region) if s.status == "confirmed"
     ]
-    table = builder.table(
-        chapter,
-        "t-synergies",
-        _("Bestätigte Synergien und Übertragungsvorschläge"),
-        [_("Art"), _("Seite A"), _("Seite B"), _("Begründung"), _("Anmerkung der Prüfung")],
-        [
-            [kinds.get(s.kind, s.kind), s.a["label"], s.b["label"], s.explanation, s.note]
-            for s in confirmed
-        ],
-    )
     if confirmed:
+        table = builder.table(
+            chapter,
+            "t-synergies",
+            _("Bestätigte Synergien und Übertragungsvorschläge"),
+            [_("Art"), _("Seite A"), _("Seite B"), _("Begründung"), _("Anmerkung der Prüfung")],
+            [
+                [kinds.get(s.kind, s.kind), s.a["label"], s.b["label"], s.explanation, s.note]
+                for s in confirmed
+            ],
+        )
         transfers = sum(1 for s in confirmed if s.kind == "transfer")
         builder.message(
             chapter,
@@ -348,33 +355,46 @@ def synergy_chapter(builder: Builder, context: Context) -> Chapter:
             _("In dieser Runde wurde in der Region noch kein Vorschlag bestätigt.")
         )
     steps = learning.network(context.region, until=context.cycle)
-    trace = builder.table(
-        chapter,
-        "t-learning",
-        _("Lernspur: übernommene Maßnahmen bis zu dieser Runde"),
-        [
-            _("Runde"),
-            _("Ursprung"),
-            _("Maßnahme des Ursprungs"),
-            _("Übernommen von"),
-            _("Maßnahme"),
-        ],
-        [[t.cycle, t.source_name, t.origin_title, t.target_name, t.title] for t in steps],
-    )
     this_cycle = sum(1 for t in steps if t.cycle == context.cycle.code)
     if steps:
+        trace = builder.table(
+            chapter,
+            "t-learning",
+            _("Lernspur: übernommene Maßnahmen bis zu dieser Runde"),
+            [
+                _("Runde"),
+                _("Ursprung"),
+                _("Maßnahme des Ursprungs"),
+                _("Übernommen von"),
+                _("Maßnahme"),
+            ],
+            [[t.cycle, t.source_name, t.origin_title, t.target_name, t.title] for t in steps],
+        )
         builder.message(
             chapter,
             ngettext(
-                "Bis zu dieser Runde hat eine Kommune eine Maßnahme einer anderen übernommen; "
-                "%(current)s Übernahmen stammen aus dieser Runde.",
-                "Bis zu dieser Runde wurden %(num)s Maßnahmen von anderen Kommunen übernommen; "
-                "%(current)s davon in dieser Runde.",
+                "Bis zu dieser Runde hat eine Kommune eine Maßnahme einer anderen übernommen "
+                "(in dieser Runde: %(current)s).",
+                "Bis zu dieser Runde wurden %(num)s Maßnahmen von anderen Kommunen übernommen "
+                "(in dieser Runde: %(current)s).",
                 len(steps),
                 current=this_cycle,
             ),
             trace,
         )
+        title = _("Lernnetz: wer von wem gelernt hat")
+        desc = _(
+            "Pfeile von der Kommune, deren Maßnahme übernommen wurde, zur übernehmenden "
+            "Kommune. Jede Übernahme steht in Tabelle %(table)s.",
+            table=trace["number"],
+        )
+        svg = render_template(
+            "synthesis/document_network.svg",
+            drawing=learning.layout(steps),
+            title=title,
+            desc=desc,
+        )
+        builder.figure(chapter, "f-learning", title, desc, svg, trace)
     else:
         chapter["paragraphs"].append(
             _("Bisher hat keine Kommune der Region eine Maßnahme als übernommen gemeldet.")

@@ -9,6 +9,7 @@ renderer :func:`omk.markdown.render`. Numbers are printed in the current locale.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -65,6 +66,18 @@ def numeric_columns(table: Table) -> list[bool]:
     return out
 
 
+_LEAD_IN = re.compile(r"^((?:[\w\-]+ ){0,2}[\w\-]+):(?: |$)")
+
+
+def lead_in(paragraph: str) -> tuple[str, str]:
+    """A paragraph's lead-in ("Basen:" in "Basen: Zählgrößen werden …"), printed in bold,
+    and the rest; ("", paragraph) without one (a lead-in has at most three words)."""
+    match = _LEAD_IN.match(paragraph)
+    if match is None:
+        return "", paragraph
+    return match.group(0).strip(), paragraph[match.end() :]
+
+
 def _date(iso: str) -> str:
     if "T" in iso:
         return str(format_date(datetime.fromisoformat(iso), format="long"))
@@ -83,6 +96,7 @@ def _context(doc: SynthesisDocument, texts: ChapterTexts | None) -> dict[str, ob
         "tables": every,
         "figures": figures(doc),
         "table_numbers": {t["id"]: t["number"] for t in every},
+        "paragraphs": {c["id"]: [lead_in(p) for p in c["paragraphs"]] for c in doc["chapters"]},
         "numeric": {t["id"]: numeric_columns(t) for t in every},
         "cells": {t["id"]: [[cell(v) for v in row] for row in t["rows"]] for t in every},
         # The charts are leather's SVG made by OMK itself (no script, texts escaped).
@@ -151,7 +165,9 @@ def to_markdown(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> st
         if chapter["id"] != "summary":
             out += [f"- {m['text']}" for m in chapter["messages"]]
             out += [""] if chapter["messages"] else []
-        out += [p for para in chapter["paragraphs"] for p in (para, "")]
+        for para in chapter["paragraphs"]:
+            lead, rest = lead_in(para)
+            out += [f"**{lead}** {rest}".rstrip() if lead else rest, ""]
         if chapter["id"] == "summary" and chapter["messages"]:
             out += [f"### {_('Kernaussagen')}", ""]
             out += [
@@ -200,16 +216,27 @@ def to_pdf(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> bytes:
     """The report as a tagged PDF (PDF/UA-1) with page numbers and a table of contents with
     page references; WeasyPrint loads nothing but the app's own fonts."""
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     from omk.services.publication import _static_fetcher
 
     base_url = current_app.config["BASE_URL"].rstrip("/") + "/"
     static_url = base_url + (current_app.static_url_path or "/static").strip("/") + "/"
     fetcher = _static_fetcher(Path(current_app.static_folder or "static"), static_url)
-    fonts = CSS(string=_FONTS, base_url=static_url, url_fetcher=fetcher)
+    font_config = FontConfiguration()
+    fonts = CSS(string=_FONTS, base_url=static_url, url_fetcher=fetcher, font_config=font_config)
     html = HTML(string=to_html(doc, texts), base_url=static_url, url_fetcher=fetcher)
-    data: bytes = html.write_pdf(stylesheets=[fonts], pdf_variant="pdf/ua-1")
+    data: bytes = html.write_pdf(
+        stylesheets=[fonts], font_config=font_config, pdf_variant="pdf/ua-1"
+    )
     return data
+
+
+def quiet_weasyprint() -> None:
+    """Keep WeasyPrint's per-page progress messages out of a command's output."""
+    import logging
+
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 #: The Fira Sans faces of KERN-UX (SIL OFL 1.1), relative to the static folder.

@@ -5,6 +5,7 @@ and a returned report never enter a figure; the formats hold what they must."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, datetime
 from typing import Any
@@ -132,7 +133,7 @@ def test_medians_and_categories_are_the_comparison_modules(world: dict[str, Any]
         s = ic.summary
         assert row[2:7] == [s.n, s.missing, s.median, s.q1, s.q3]
         if ic.direction is not None:
-            counts = scoreboard[ic.indicator.label][2:]
+            counts = scoreboard[ic.indicator.label][1:]
             categories = [r.category for r in ic.rows]
             codes = ["best", "better", "average", "monitor", "improving", "watch", "critical"]
             assert counts == [categories.count(c) for c in codes] + [categories.count(None)]
@@ -222,3 +223,62 @@ def test_unknown_region_is_refused(world: dict[str, Any]) -> None:
 
     with pytest.raises(ValidationFailed):
         build("2025", "0x", names=False)
+
+
+def test_pdf_has_headings_contents_with_pages_and_is_tagged(world: dict[str, Any]) -> None:
+    from pypdf import PdfReader
+
+    from omk.synthesis import to_pdf
+    from tests.pdf import pdf_text
+
+    data = to_pdf(synthesis(), {"introduction": "Ein Vorwort der Prüfstelle.", "comments": {}})
+    text = pdf_text(data)
+    pages = text.split("\f")
+    assert "Inhalt" in pages[1]
+    for number, title in enumerate(
+        [
+            "Das Wichtigste in Kürze",
+            "Beteiligung",
+            "Kennzahlen im Überblick",
+            "Umsetzung der Empfehlungen",
+            "Gute Praxis",
+            "Synergien und Wissenstransfer",
+            "Anhang: Methode und Quellen",
+        ],
+        start=1,
+    ):
+        entry = re.search(rf"{number} {re.escape(title)}[ .]*(\d+)", pages[1])
+        assert entry, title
+        page = int(entry.group(1))  # the page the contents name holds the heading
+        assert f"{number} {title}" in pages[page - 1]
+    assert "Vorwort" in text and "Ein Vorwort der Prüfstelle." in text
+    assert f"2 / {len(pages)}" in pages[1]  # page numbers
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
+    assert b"pdfuaid" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+
+
+def test_english_report(world: dict[str, Any]) -> None:
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        doc = synthesis()
+        html = to_html(doc)
+    assert doc["locale"] == "en"
+    assert [c["title"] for c in doc["chapters"]][:2] == ["Summary", "Participation"]
+    assert "Key messages" in html and "Synthesis report" in html
+
+
+def test_command_line_writes_each_format(world: dict[str, Any], runner: Any, tmp_path: Any) -> None:
+    for fmt in ("md", "csv", "html"):
+        target = tmp_path / f"bericht.{fmt}"
+        result = runner.invoke(
+            args=["synthesis", "--cycle", "2025", "--region", KREIS, "--format", fmt,
+                  "-o", str(target), "--names"]
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "Synthesebericht geschrieben" in result.output
+        assert target.stat().st_size > 1000
+    assert (tmp_path / "bericht.md").read_text(encoding="utf-8").startswith("# Synthesebericht")
+    failed = runner.invoke(args=["synthesis", "--cycle", "1999", "-o", str(tmp_path / "x.md")])
+    assert failed.exit_code == 1 and "Berichtsrunde" in failed.output
