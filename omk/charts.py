@@ -30,12 +30,12 @@ class Point:
     highlighted: bool
 
 
-def _accessible(svg: str, title: str, desc: str) -> str:
+def _accessible(svg: str, title: str, desc: str, height: int = HEIGHT) -> str:
     """Add role, ``<title>`` and ``<desc>`` (and a viewBox, so the image scales)."""
     head, sep, rest = svg.partition(">")
     if not sep:
         raise ValueError("not an SVG document")
-    head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {HEIGHT}" ', 1)
+    head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {height}" ', 1)
     return f"{head}>" + f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + rest
 
 
@@ -119,4 +119,67 @@ def trend(
             chart.add_line(data, name=name, stroke_color=colour, width=2)
         else:  # a single cycle: a dot (a line needs two points)
             chart.add_dots(data, name=name, fill_color=colour, radius=4)
+    return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)
+
+
+def bars(
+    values: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    desc: str,
+    axis_label: str,
+    maximum: float = 100.0,
+) -> str:
+    """Horizontal bars, one per label (e.g. the share of municipalities per recommendation),
+    on a scale from 0 to ``maximum``, in the order given (top to bottom)."""
+    chart = leather.Chart()
+    height = max(HEIGHT, 28 * len(values) + 60)
+    chart.add_x_scale(0, max(maximum, *(v for _, v in values)) if values else maximum)
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_y_axis(name="")
+    data = [(value, label) for label, value in reversed(values)] or [(0.0, "")]
+    chart.add_bars(data, fill_color=MEDIAN)
+    return _accessible(chart.to_svg(width=WIDTH, height=height), title, desc, height)
+
+
+def box(
+    values: Sequence[float],
+    *,
+    title: str,
+    desc: str,
+    axis_label: str,
+    labels: tuple[str, str] = ("Spannweite ohne Ausreißer, Quartile und Median", "Ausreißer"),
+) -> str:
+    """A box plot of many values: the box from the first to the third quartile with the
+    median, whiskers to the most extreme values within 1.5 × IQR, and the outliers as dots
+    (a strip of hundreds of dots says less and weighs more)."""
+    from omk.compare import stats
+
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    q1, median, q3 = (stats.percentile(ordered, q) for q in (25, 50, 75))
+    fence = 1.5 * (q3 - q1)
+    inside = [v for v in ordered if q1 - fence <= v <= q3 + fence]
+    low, high = inside[0], inside[-1]
+    outliers = [v for v in ordered if v < q1 - fence or v > q3 + fence]
+    lo, hi = ordered[0], ordered[-1]
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    pad = (hi - lo) * 0.05
+    chart = leather.Chart()
+    chart.add_x_scale(lo - pad, hi + pad)
+    chart.add_y_scale(0, 1)
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
+    top, bottom = 0.75, 0.25
+    outline = [(q1, bottom), (q1, top), (q3, top), (q3, bottom), (q1, bottom)]
+    chart.add_line(outline, name=labels[0], stroke_color=MEDIAN, width=2)
+    for segment in ([(low, 0.5), (q1, 0.5)], [(q3, 0.5), (high, 0.5)]):
+        chart.add_line(segment, stroke_color=MEDIAN, width=2)
+    for end in (low, high):
+        chart.add_line([(end, 0.4), (end, 0.6)], stroke_color=MEDIAN, width=2)
+    chart.add_line([(median, bottom), (median, top)], stroke_color=HIGHLIGHT, width=3)
+    if outliers:
+        chart.add_dots([(v, 0.5) for v in outliers], name=labels[1], fill_color=GREY, radius=3)
     return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)

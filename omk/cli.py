@@ -500,6 +500,39 @@ def demo() -> None:
     )
 
 
+@click.command("synthesis")
+@click.option("--cycle", "cycle_code", required=True, help="Code der Berichtsrunde, z. B. 2025.")
+@click.option("--region", default="", help="AGS-Präfix (Land, Bezirk, Kreis); leer: Deutschland.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "html", "md", "csv"]),
+    default="pdf",
+    show_default=True,
+    help="pdf, html (druckbar), md (Markdown) oder csv (ZIP je Tabelle)",
+)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--names/--no-names",
+    default=False,
+    show_default=True,
+    help="Beteiligung mit Namen der Kommunen (sonst nur Zahlen)",
+)
+@click.option("--lang", type=click.Choice(["de", "en"]), default="de", show_default=True)
+def synthesis(cycle_code: str, region: str, fmt: str, output: Path, names: bool, lang: str) -> None:
+    """Synthesebericht einer Runde und Region erzeugen (nur angenommene Berichte)."""
+    from omk.synthesis import cli_support
+
+    try:
+        seconds = cli_support.write(cycle_code, region, fmt, output, names=names, lang=lang)
+    except OmkError as exc:
+        fail(exc)
+        return
+    size = f"{output.stat().st_size:,}".replace(",", ".")
+    took = f"{seconds:.1f}".replace(".", ",")
+    click.echo(f"Synthesebericht geschrieben: {output} ({size} Bytes, {took} s)")
+
+
 outbox_cli = AppGroup("outbox", help="Änderungen an Veröffentlichtem für Suchindex und Co.")
 
 
@@ -613,6 +646,23 @@ def bench_compare(sizes: tuple[int, ...], database_url: str) -> None:
     click.echo(compare_bench.table(timings))
 
 
+@bench_cli.command("synthesis")
+@click.option(
+    "--reports",
+    type=click.IntRange(min=10, max=2_000),
+    default=400,
+    show_default=True,
+    help="so viele berichtende Kommunen eines Landes (NRW) erzeugen",
+)
+@click.option("--repeat", type=click.IntRange(min=1, max=10), default=1, show_default=True)
+def bench_synthesis(reports: int, repeat: int) -> None:
+    """Synthesebericht messen: HTML und PDF eines Landes neben den Vergleichsabfragen allein."""
+    from omk.synthesis import bench as synthesis_bench
+
+    timings = synthesis_bench.run(reports, repeat, lambda s: click.echo(s, err=True))
+    click.echo(synthesis_bench.table(timings))
+
+
 # Needs no app and no configuration: on the top-level group, not attached by the app.
 main.add_command(bench_cli)
 
@@ -632,3 +682,4 @@ def register_commands(app: Flask) -> None:
     ):
         app.cli.add_command(group)
     app.cli.add_command(demo)
+    app.cli.add_command(synthesis)

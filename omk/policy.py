@@ -84,6 +84,12 @@ class Action(StrEnum):
     PEER_REVIEW_COMMENT = "peer_review.comment"
     # Who has not reported (participation) in a comparison: a reviewer's own region, the operator.
     COMPARE_PARTICIPATION = "compare.participation"
+    # Synthesis reports (issue 13, DOMAIN.md table). Read a published version: every
+    # logged-in user. Generate, edit, publish and read the draft (target: the region's AGS
+    # prefix, '' for Germany, or a draft or version with a ``region``): the reviewers whose
+    # region covers it; the operator everywhere, Germany included.
+    SYNTHESIS_READ = "synthesis.read"
+    SYNTHESIS_MANAGE = "synthesis.manage"
 
 
 #: Actions on a municipality's draft: its own reporters only, whatever the role elsewhere.
@@ -112,6 +118,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.PARTICIPATION_READ,
             Action.SYNERGY_READ,
             Action.PEER_REVIEW_COMMENT,
+            Action.SYNTHESIS_READ,
         }
     ),
     Role.STAFF: frozenset(
@@ -124,6 +131,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.PRACTICE_READ,
             Action.COMPARE_READ,
             Action.SYNERGY_READ,
+            Action.SYNTHESIS_READ,
         }
     ),
     Role.REVIEWER: frozenset(
@@ -145,6 +153,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.PRACTICE_VALIDATE,
             Action.PEER_REVIEW_MANAGE,
             Action.COMPARE_PARTICIPATION,
+            Action.SYNTHESIS_READ,
+            Action.SYNTHESIS_MANAGE,
         }
     ),
     # The operator: everything a reviewer may, everywhere; never a municipality's draft.
@@ -330,6 +340,13 @@ def _compare_participation_rule(user: User, role: Role, target: Any) -> bool:
     return role == Role.REVIEWER and in_scope(user.scope, _region_of(target))
 
 
+def _synthesis_manage_rule(user: User, role: Role, target: Any) -> bool:
+    """A reviewer manages the synthesis of a region within its own (never Germany's, ''),
+    whether the target is the region's prefix or a draft or version of it."""
+    region = target if isinstance(target, str) else getattr(target, "region", None)
+    return role == Role.REVIEWER and in_scope(user.scope, region)
+
+
 @dataclass(frozen=True)
 class ReportCondition:
     """A condition on a report for a given user, in Python for one record (``holds``) and
@@ -435,6 +452,7 @@ _TARGET_RULES: dict[Action, Callable[[User, Role, Any], bool]] = {
     Action.PEER_REVIEW_MANAGE: _published_in_region_rule,
     Action.PEER_REVIEW_COMMENT: _peer_comment_rule,
     Action.COMPARE_PARTICIPATION: _compare_participation_rule,
+    Action.SYNTHESIS_MANAGE: _synthesis_manage_rule,
 }
 
 

@@ -46,4 +46,5 @@ from omk.api import (  # noqa: E402,F401 - routes register on import
     reports,
     search,
     synergies,
+    synthesis,
 )

@@ -26,6 +26,7 @@ from omk.models.synergies import (
     PracticeValidation,
     SynergyJudgement,
 )
+from omk.models.synthesis import SynthesisDraft, SynthesisVersion
 
 __all__ = [
     "ApiToken",
@@ -58,6 +59,8 @@ __all__ = [
     "SearchWord",
     "SimilarPractice",
     "SynergyJudgement",
+    "SynthesisDraft",
+    "SynthesisVersion",
     "User",
     "UserSession",
 ]

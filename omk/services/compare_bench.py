@@ -48,8 +48,8 @@ class Timing:
     seconds: float
 
 
-def _units() -> list[Municipality]:
-    """Every entry that reports at either level, by key."""
+def _units(prefix: str = "") -> list[Municipality]:
+    """Every entry that reports at either level (within the AGS ``prefix``), by key."""
     from omk.extensions import db
 
     rows = db.session.scalars(
@@ -58,6 +58,7 @@ def _units() -> list[Municipality]:
             Municipality.is_current.is_(True),
             Municipality.level.in_([Level.GEMEINDE, Level.KREIS]),
             Municipality.population > 0,
+            Municipality.key.startswith(prefix),
         )
         .order_by(Municipality.key)
     )
@@ -71,13 +72,15 @@ def _units() -> list[Municipality]:
     return sorted(units, key=lambda m: hashlib.sha256(m.key.encode()).hexdigest())
 
 
-def generate(reports: int, progress: Callable[[str], None] = lambda s: None) -> int:
-    """Write ``reports`` published reports over as many cycles as needed (at least two);
-    returns the number written."""
+def generate(
+    reports: int, progress: Callable[[str], None] = lambda s: None, prefix: str = ""
+) -> int:
+    """Write ``reports`` published reports over as many cycles as needed (at least two), of
+    the units within the AGS ``prefix`` ('' for all); returns the number written."""
     from omk.extensions import db
     from omk.services.compare import content
 
-    units = _units()
+    units = _units(prefix)
     cycles = max(2, math.ceil(reports / len(units)))
     per_cycle = math.ceil(reports / cycles)
     template = content().current_template.version

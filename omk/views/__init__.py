@@ -21,6 +21,7 @@ def register_views(app: Flask) -> None:
         reports,
         search,
         synergies,
+        synthesis,
         users,
     )
     from omk.views.publication import bp as publication_bp
@@ -38,6 +39,7 @@ def register_views(app: Flask) -> None:
         practices,
         coverage,
         synergies,
+        synthesis,
         compare,
     ):
         app.register_blueprint(module.bp)

@@ -20,6 +20,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -101,18 +102,27 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, xss.without_csp_on_test_routes(app), threaded=True)
+    try:
+        with serving(xss.without_csp_on_test_routes(app)) as url:
+            yield LiveServer(url=url, app=app)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def serving(wsgi_app: Any) -> Iterator[str]:
+    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -259,15 +269,24 @@ def _report(watch: Watch, kind: str, detail: str) -> None:
 @pytest.fixture
 def page(browser: Any, live_server: LiveServer, screenshot_dir: Path) -> Iterator[WatchedPage]:
     """A fresh browser context in German (Accept-Language de-DE), watched."""
+    with watched_page(browser, live_server, screenshot_dir) as watched:
+        yield watched
+
+
+@contextmanager
+def watched_page(
+    browser: Any, server: LiveServer, screenshot_dir: Path, *, width: int = 1280
+) -> Iterator[WatchedPage]:
+    """A fresh German browser context on ``server``, watched (see :class:`Watch`)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make setup` (npm ci installs axe-core)")
     context = browser.new_context(
-        locale="de-DE", viewport={"width": 1280, "height": 900}, java_script_enabled=True
+        locale="de-DE", viewport={"width": width, "height": 900}, java_script_enabled=True
     )
     context.set_default_timeout(10_000)
     tab = context.new_page()
-    watch = _watch_page(context, tab, live_server)
+    watch = _watch_page(context, tab, server)
     try:
-        yield WatchedPage(page=tab, watch=watch, server=live_server, screenshots=screenshot_dir)
+        yield WatchedPage(page=tab, watch=watch, server=server, screenshots=screenshot_dir)
     finally:
         context.close()

@@ -161,6 +161,13 @@ PAGE: dict[str, set[str] | str] = {
     **{role: {*labels, "C"} for role, labels in ((r, _set(v)) for r, v in HISTORY.items())},
 }
 
+#: Synthesis drafts: the region's reviewers; the operator everywhere, Germany included.
+SYNTHESIS_MANAGERS: dict[str, set[str] | str] = {
+    "reviewer_05": "synth:05",
+    "reviewer_06": "synth:06",
+    "admin": {"synth:05", "synth:06", "synth:de"},
+}
+
 EXPECTED: dict[str, Expect] = {
     # Public pages and forms.
     "main.index": public(),
@@ -332,6 +339,25 @@ EXPECTED: dict[str, Expect] = {
     "api.good_practices": only(Action.PRACTICE_READ, *ACCOUNTS_ONLY),
     "api.practice_peer_reviews": per_record(
         Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}
+    ),
+    # Synthesis reports (issue 13): published versions for every account (only region 05
+    # has one); the draft, generating and publishing for the region's reviewers and the
+    # operator, who alone has Germany ("synth:de"). The API's per-record rules are in
+    # tests/api/test_synthesis_api.py (its records are in the query string).
+    "synthesis.index": only(Action.SYNTHESIS_READ, *ACCOUNTS_ONLY),
+    "synthesis.stylesheet": public(),
+    **{
+        f"synthesis.{name}": per_record(Action.SYNTHESIS_MANAGE, **SYNTHESIS_MANAGERS)
+        for name in ("draft", "generate", "publish")
+    },
+    **{
+        f"synthesis.{name}": per_record(
+            Action.SYNTHESIS_READ, **{role: "synth:05" for role in ACCOUNTS_ONLY}
+        )
+        for name in ("published", "pdf", "markdown", "tables", "printable")
+    },
+    "api.get_synthesis": Expect(
+        Action.SYNTHESIS_READ, per_object=True, roles=frozenset(ACCOUNTS_ONLY)
     ),
 }
 

@@ -20,6 +20,7 @@ from tests.security.expectations import EXPECTED, Expect, default_for
 from tests.security.world import (
     DRAFT_MARKERS,
     ROLES,
+    SYNTHESIS_DRAFT_MARKERS,
     Probe,
     TableWatch,
     World,
@@ -106,6 +107,9 @@ def judge(case: Case, response: TestResponse | str) -> str | None:
         for marker, owner in DRAFT_MARKERS.items():
             if marker in body and case.role != owner:
                 return f"unsubmitted text {marker} shown ({status})"
+        for marker, readers in SYNTHESIS_DRAFT_MARKERS.items():
+            if marker in body and case.role not in readers:
+                return f"unpublished synthesis text {marker} shown ({status})"
     if status >= 500:
         return f"server error {status}"
     if case.outcome == "deny" and not is_denied(response, case.role):

@@ -80,6 +80,12 @@ REPORTS = {
 #: Unsubmitted text, and the only account that may ever see it: A's draft, and what B's
 #: reporter wrote after the return (reviewers see revision 1, never the working copy).
 DRAFT_MARKERS = {"ENTWURF-A-4711": "reporter_a", "UEBERARBEITUNG-B-4712": "reporter_b"}
+#: Unpublished text of synthesis drafts, and who may see it: the region's reviewers and the
+#: operator. Region 05 published version 1 before the marker was written; 06 never published.
+SYNTHESIS_DRAFT_MARKERS = {
+    "SYNTHESE-ENTWURF-05-4714": frozenset({"reviewer_05", "admin"}),
+    "SYNTHESE-ENTWURF-06-4715": frozenset({"reviewer_06", "admin"}),
+}
 
 MISSING = "missing"  # a record that does not exist
 MIXED = "mixed"  # a real sub-record (practice, comment) under another report's URL
@@ -171,8 +177,48 @@ def build_world(app: Flask) -> World:
     slug = next(iter(app.extensions["omk_content"].help_pages))
     world.targets.append(Target("help", {"slug": slug}))
     _build_reports(world)
+    _build_syntheses(world)
     db.session.rollback()
     return world
+
+
+def _build_syntheses(world: World) -> None:
+    """Cycle 2025's syntheses: region 05 published version 1 and then wrote on in its draft;
+    region 06 has a draft only; Germany ('de' in URLs, the operator's) has nothing yet."""
+    from omk.services import synthesis
+
+    reviewer_05, reviewer_06 = world.user("reviewer_05"), world.user("reviewer_06")
+    draft = synthesis.generate(reviewer_05, "2025", "05")
+    draft = synthesis.save_texts(
+        reviewer_05,
+        "2025",
+        "05",
+        introduction="Veröffentlichte Einleitung",
+        comments={},
+        names_shown=False,
+        edit_version=draft.edit_version,
+    )
+    synthesis.publish(reviewer_05, "2025", "05", edit_version=draft.edit_version)
+    for user, region, marker in (
+        (reviewer_05, "05", "SYNTHESE-ENTWURF-05-4714"),
+        (reviewer_06, "06", "SYNTHESE-ENTWURF-06-4715"),
+    ):
+        if region == "06":
+            synthesis.generate(user, "2025", region)
+        current = synthesis.find_draft(user, "2025", region)[1]
+        assert current is not None
+        synthesis.save_texts(
+            user,
+            "2025",
+            region,
+            introduction=marker,
+            comments={},
+            names_shown=False,
+            edit_version=current.edit_version,
+        )
+        db.session.rollback()
+    for label, region in (("synth:05", "05"), ("synth:06", "06"), ("synth:de", "de")):
+        world.targets.append(Target(label, {"cycle": "2025", "region": region}))
 
 
 def _build_reports(world: World) -> None:
