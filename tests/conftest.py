@@ -146,8 +146,24 @@ def shared_database_url(postgres_url: str | None, tmp_path_factory: pytest.TempP
     return url
 
 
+#: Folders whose tests all need a database of their own: the security suite compares every
+#: table read on a fresh connection (tests/security/world.py), browser tests serve the app
+#: from a thread.
+FRESH_DB_FOLDERS = ("security", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if (parts and parts[0] in FRESH_DB_FOLDERS) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.fresh_db)
+
+
 def needs_fresh_database(request: pytest.FixtureRequest, search_backend: str) -> bool:
-    """Whether the test gets a database of its own instead of a rolled-back transaction."""
+    """Whether the test gets a database of its own instead of a rolled-back transaction: it
+    is marked ``fresh_db`` (or is a browser test, or in tests/security/), or it runs on the
+    PostgreSQL search backend, which writes and reads on connections of its own."""
     return search_backend == "postgres" or request.node.get_closest_marker("fresh_db") is not None
 
 
