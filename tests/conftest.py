@@ -163,8 +163,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def needs_fresh_database(request: pytest.FixtureRequest, search_backend: str) -> bool:
     """Whether the test gets a database of its own instead of a rolled-back transaction: it
     is marked ``fresh_db`` (or is a browser test, or in tests/security/), or it runs on the
-    PostgreSQL search backend, which writes and reads on connections of its own."""
-    return search_backend == "postgres" or request.node.get_closest_marker("fresh_db") is not None
+    PostgreSQL search backend, which writes and reads on connections of its own.
+    ``OMK_TEST_FRESH_DB=1`` gives every test a database of its own (to rule the rollback
+    out when a test misbehaves, or to measure it)."""
+    return (
+        os.environ.get("OMK_TEST_FRESH_DB") == "1"
+        or search_backend == "postgres"
+        or request.node.get_closest_marker("fresh_db") is not None
+    )
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ How practices are spread over the cycles (documented in README.md and content/pr
 
 The seeder in modules: :mod:`.data` (seed, accounts, cycles and flows to produce),
 :mod:`.accounts`, :mod:`.practices` (the shipped practices and the plan drawn from them),
-:mod:`.indicators` (the register profile behind the synthetic values, which
-omk/compare/demo_values.py draws) and :mod:`.seeder` (the reports, one by one and all).
+:mod:`.indicators` (synthetic values) and :mod:`.seeder` (the reports, one by one and all).
 """
 
 from __future__ import annotations
@@ -53,7 +52,18 @@ from omk.demo.data import (
     Flow,
     log,
 )
-from omk.demo.indicators import profile_of
+from omk.demo.indicators import (
+    ACCOMMODATED_PER_ALLOCATED,
+    ALLOCATIONS_PER_1000,
+    DECENTRAL_SHARE,
+    INHABITANTS_PER_MIGRANT_ORGANISATION,
+    STAY_MONTHS,
+    VOLUNTEERS_PER_1000,
+    YEAR_FACTOR,
+    Profile,
+    profile_of,
+    synthetic_indicators,
+)
 from omk.demo.practices import (
     SourcePractice,
     first_cycle,
@@ -77,25 +87,33 @@ from omk.demo.seeder import (
 from omk.services.reports import mark_synthetic
 
 __all__ = [
+    "ACCOMMODATED_PER_ALLOCATED",
+    "ALLOCATIONS_PER_1000",
     "CLOSED_FLOWS",
     "CORRECTION_REASON",
     "CORRECTION_REPLY",
     "CYCLES",
+    "DECENTRAL_SHARE",
     "DEMO_ACCOUNTS",
     "DEMO_PASSWORD",
     "DEMO_REPORTER_KEY",
     "DEMO_REVIEWER_SCOPE",
     "EXPLAINS",
+    "INHABITANTS_PER_MIGRANT_ORGANISATION",
     "LAND_SLUGS",
     "OPEN_FLOWS",
     "OPTIONAL_SLIPS",
     "PRACTICE_NAMESPACE",
     "SEED",
     "STATE_COUNT_LABELS",
+    "STAY_MONTHS",
+    "VOLUNTEERS_PER_1000",
+    "YEAR_FACTOR",
     "DemoAccount",
     "DemoCycle",
     "DemoResult",
     "Flow",
+    "Profile",
     "Slip",
     "SourcePractice",
     "_document",
@@ -113,5 +131,6 @@ __all__ = [
     "profile_of",
     "reporter_email",
     "reviewer_email",
+    "synthetic_indicators",
     "to_practice",
 ]

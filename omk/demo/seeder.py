@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 
 from omk import exchange, mail
-from omk.compare.demo_values import indicator_values
+from omk.compare.demo_values import DemoProfile, indicator_values
 from omk.content import Content
 from omk.demo.accounts import _account, ensure_accounts, reporter_email, reviewer_email
 from omk.demo.data import CYCLES, DEMO_ACCOUNTS, EXPLAINS, SEED, DemoAccount, DemoCycle, Flow, log
@@ -182,7 +182,12 @@ def _build_report(
     # values with a structure worth comparing: rates by size and urbanisation, trends over
     # the cycles, a few gaps and outliers (omk/compare/demo_values.py)
     profile = profile_of(municipality)
-    values = indicator_values(profile, cycle.code, optional, seed)
+    values = indicator_values(
+        DemoProfile(profile.key, profile.population, profile.urbanisation),
+        cycle.code,
+        optional,
+        seed,
+    )
     practices = [p.practice for p in items]
     final = _document(ags, cycle.code, practices, values)
     new_ids = [practice_id(p.code) for p in items if _is_new(p, cycle.code, seed)]
