@@ -154,7 +154,7 @@ def install(app: Flask, headers: Mapping[str, str]) -> Manifest | None:
         for name, value in headers.items():
             response_headers[name] = value
 
-    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]  # Flask's documented middleware
         app.wsgi_app,
         root=str(manifest.folder),
         prefix=(app.static_url_path or "/static").strip("/") + "/",

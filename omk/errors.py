@@ -123,7 +123,7 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if isinstance(exc, Unauthenticated) and not _wants_json() and request.method == "GET":
             target = request.full_path if request.query_string else request.path
-            return redirect(url_for("auth.login", next=target))  # type: ignore[return-value]
+            return redirect(url_for("auth.login", next=target))  # type: ignore[return-value]  # werkzeug Response, served as Flask's
         extra: dict[str, Any] = {}
         if isinstance(exc, ValidationFailed):
             extra["errors"] = [e.as_dict() for e in exc.errors]

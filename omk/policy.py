@@ -513,7 +513,7 @@ def permission(action: Action, *, per_object: bool = False) -> Callable[[F], F]:
     ever do the action."""
 
     def decorate(view: F) -> F:
-        view.omk_permission = (action, per_object)  # type: ignore[attr-defined]
+        view.omk_permission = (action, per_object)  # type: ignore[attr-defined]  # marks the view
         return view
 
     return decorate
@@ -533,8 +533,8 @@ def wrap_public(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return view(*args, **kwargs)
 
-    wrapper.omk_permission = (Action.PUBLIC, False)  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    wrapper.omk_permission = (Action.PUBLIC, False)  # type: ignore[attr-defined]  # marks the view
+    return wrapper  # type: ignore[return-value]  # wraps keeps the signature of F
 
 
 def install(app: Flask) -> None:

@@ -1,8 +1,11 @@
-"""Fixtures: a fresh database and index per test, a small register, factories for users.
+"""Fixtures: a database rolled back after each test, an index per test, a small register,
+factories for users.
 
-The suite runs on SQLite by default (a new database file per test). With ``OMK_DATABASE_URL``
-(or ``OMK_TEST_DATABASE_URL``) pointing at PostgreSQL, the schema is created once per session
-and every table is emptied before each test.
+The suite runs on SQLite by default; with ``OMK_DATABASE_URL`` (or ``OMK_TEST_DATABASE_URL``)
+pointing at PostgreSQL, on that. The schema is created once per session; each test runs in a
+transaction on one connection that is rolled back at its end (tests/rollback.py). A test
+marked ``fresh_db`` (a live server, a second connection, a crash, the PostgreSQL search
+backend) gets a database of its own instead: a new SQLite file, or emptied PostgreSQL tables.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from omk import create_app
 from omk.extensions import Base, db
 from omk.models import User
 from omk.services import accounts
+from tests.rollback import RollbackDatabase, rolled_back
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_REGISTER = DATA / "register-sample.csv"
@@ -128,13 +132,64 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_database_url(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database the rolled-back tests share: its schema is created once."""
+    if postgres_url:
+        return postgres_url
+    url = f"sqlite:///{tmp_path_factory.mktemp('shared-db') / 'omk-test.sqlite3'}"
+    engine = create_engine(url)
+    import omk.models  # noqa: F401 - register every table on the metadata
+
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+#: Folders whose tests all need a database of their own: the security suite compares every
+#: table read on a fresh connection (tests/security/world.py), browser tests serve the app
+#: from a thread.
+FRESH_DB_FOLDERS = ("security", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if (parts and parts[0] in FRESH_DB_FOLDERS) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.fresh_db)
+
+
+def needs_fresh_database(request: pytest.FixtureRequest, search_backend: str) -> bool:
+    """Whether the test gets a database of its own instead of a rolled-back transaction: it
+    is marked ``fresh_db`` (or is a browser test, or in tests/security/), or it runs on the
+    PostgreSQL search backend, which writes and reads on connections of its own.
+    ``OMK_TEST_FRESH_DB=1`` gives every test a database of its own (to rule the rollback
+    out when a test misbehaves, or to measure it)."""
+    return (
+        os.environ.get("OMK_TEST_FRESH_DB") == "1"
+        or search_backend == "postgres"
+        or request.node.get_closest_marker("fresh_db") is not None
+    )
+
+
 @pytest.fixture
 def make_app(
-    tmp_path: Path, postgres_url: str | None, search_backend: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_url: str | None,
+    search_backend: str,
 ) -> Iterator[Callable[..., Flask]]:
-    """Build an app on a fresh, empty database (extra settings as keyword arguments)."""
+    """Build an app on an empty database (extra settings as keyword arguments).
+
+    Every app of one test shares that database: a transaction rolled back after the test,
+    or (``fresh_db``) a database of its own."""
     apps: list[Flask] = []
-    if postgres_url:
+    fresh = needs_fresh_database(request, search_backend)
+    rollback: RollbackDatabase | None = None
+    if not fresh:
+        url = request.getfixturevalue("shared_database_url")
+    elif postgres_url:
         _reset_postgres(postgres_url)
         url = postgres_url
     else:
@@ -142,15 +197,21 @@ def make_app(
 
     def build(**extra: Any) -> Flask:
         extra.setdefault("SEARCH_BACKEND", search_backend)
+        if rollback is not None and "DATABASE_URL" in extra:
+            raise RuntimeError("an app on a database of its own: mark the test fresh_db")
         app = create_app(test_settings(tmp_path, url, **extra))
         app.test_client_class = FreshContextClient
         with app.app_context():
-            if not postgres_url and not apps:
+            if rollback is not None:
+                rollback.adopt(db.engine)
+            elif not postgres_url and not apps:
                 Base.metadata.create_all(db.engine)
         apps.append(app)
         return app
 
-    yield build
+    with rolled_back() as database:
+        rollback = None if fresh else database
+        yield build
     for app in apps:
         with app.app_context():
             db.session.remove()

@@ -15,14 +15,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
-
 from omk.extensions import db
 from omk.models.audit import AuditEntry
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, ReportState
 from omk.services import audit
-from omk.services.cycles import Standing, standings
+from omk.services.cycles import Standing, not_reported, reminder_marker, standings
 from omk.services.transaction import after_commit, lock, unit_of_work
 
 #: The state filter's values: what a standing shows in the table's "Stand" column.
@@ -83,15 +81,6 @@ def as_csv(cycle: Cycle, rows: list[Standing], labels: dict[str, str]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def not_reported(rows: list[Standing]) -> list[Standing]:
-    """The municipalities a reminder is for: nothing submitted or accepted."""
-    return [
-        s
-        for s in rows
-        if s.report is None or s.report.state not in (ReportState.SUBMITTED, ReportState.ACCEPTED)
-    ]
-
-
 def remind(actor: Any, cycle: Cycle, within: str | None, today: date | None = None) -> int:
     """Remind the reporters of every municipality in ``within`` that has not reported (not
     those reminded today already); mails go out after the commit. Returns how many
@@ -103,13 +92,8 @@ def remind(actor: Any, cycle: Cycle, within: str | None, today: date | None = No
     with unit_of_work():
         lock(Cycle, cycle.id)
         for standing in not_reported(standings(cycle, within=within, today=today)):
-            marker = f"{cycle.code}:{standing.municipality.key}:{today.isoformat()}"
-            already = db.session.scalar(
-                select(AuditEntry.id).where(
-                    and_(AuditEntry.action == "reminder.sent", AuditEntry.object_id == marker)
-                )
-            )
-            if already:
+            marker = reminder_marker(cycle, standing.municipality, today)
+            if marker is None:
                 continue
             db.session.add(
                 AuditEntry(

@@ -273,6 +273,27 @@ def is_overdue(report: Report, today: date | None = None) -> bool:
 # --- reminders ----------------------------------------------------------------------------
 
 
+def not_reported(rows: list[Standing]) -> list[Standing]:
+    """The municipalities a reminder is for: nothing submitted or accepted."""
+    return [
+        s
+        for s in rows
+        if s.report is None or s.report.state not in (ReportState.SUBMITTED, ReportState.ACCEPTED)
+    ]
+
+
+def reminder_marker(cycle: Cycle, municipality: Municipality, today: date) -> str | None:
+    """The audit marker of today's reminder to ``municipality`` in ``cycle``; None when it
+    was reminded today already (at most one reminder a day)."""
+    marker = f"{cycle.code}:{municipality.key}:{today.isoformat()}"
+    already = db.session.scalar(
+        select(AuditEntry.id).where(
+            and_(AuditEntry.action == "reminder.sent", AuditEntry.object_id == marker)
+        )
+    )
+    return None if already else marker
+
+
 def send_reminders(
     days: int = 14, today: date | None = None
 ) -> list[tuple[Cycle, Municipality, int]]:
@@ -286,19 +307,9 @@ def send_reminders(
     for cycle in open_cycles():
         if cycle.deadline - today > timedelta(days=days):
             continue
-        for standing in standings(cycle, today=today):
-            if standing.report is not None and standing.report.state in (
-                ReportState.SUBMITTED,
-                ReportState.ACCEPTED,
-            ):
-                continue
-            marker = f"{cycle.code}:{standing.municipality.key}:{today.isoformat()}"
-            already = db.session.scalar(
-                select(AuditEntry.id).where(
-                    and_(AuditEntry.action == "reminder.sent", AuditEntry.object_id == marker)
-                )
-            )
-            if already:
+        for standing in not_reported(standings(cycle, today=today)):
+            marker = reminder_marker(cycle, standing.municipality, today)
+            if marker is None:
                 continue
             count = notify.reminder(cycle, standing.municipality, today)
             with unit_of_work():

@@ -155,6 +155,7 @@ def advance(consumer: str, to: int) -> None:
             .values(position=to, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+        # an UPDATE returns a CursorResult, typed as the plain Result
         if not moved.rowcount and db.session.get(OutboxCursor, consumer) is None:  # type: ignore[attr-defined]
             db.session.add(OutboxCursor(consumer=consumer, position=to))
 

@@ -318,6 +318,7 @@ def test_demo_pages_say_the_values_are_synthetic_and_show_sources(
     assert "synthetisch" in page
 
 
+@pytest.mark.fresh_db  # two databases of its own, one per run
 def test_demo_is_deterministic(
     make_app: Callable[..., Flask], tmp_path: Path, postgres_url: str | None
 ) -> None:

@@ -20,7 +20,8 @@ from omk.search import service
 from omk.services import outbox, reports
 from tests import factories
 
-pytestmark = [pytest.mark.slow, pytest.mark.search_backends]
+# A child process reads what the test committed: a database of its own.
+pytestmark = [pytest.mark.slow, pytest.mark.search_backends, pytest.mark.fresh_db]
 
 #: Municipalities of the register sample, each publishing a report of several practices.
 KEYS = ["05113000", "05315000", "05334002", "05334004", "05334016", "05334032"]

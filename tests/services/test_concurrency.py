@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -12,6 +13,9 @@ from omk.extensions import db
 from omk.models import AuditEntry
 from omk.services import accounts, reports
 from tests import factories
+
+# Writers in threads, each on a connection of its own: a database of its own.
+pytestmark = pytest.mark.fresh_db
 
 ESSEN = "05113000"
 

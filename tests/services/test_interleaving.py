@@ -24,6 +24,9 @@ from omk.models import Report, Revision, User
 from omk.services import reports
 from tests import factories
 
+# A second writer on a connection of its own at each dangerous point: a database of its own.
+pytestmark = pytest.mark.fresh_db
+
 ESSEN = "05113000"
 #: How long the transition waits for the second writer before going on (it is blocked).
 GRACE = 1.0

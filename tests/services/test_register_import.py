@@ -612,6 +612,7 @@ def test_timestamps_are_stored_as_the_orm_stores_them(app: Flask) -> None:
     assert abs((utcnow() - stored).total_seconds()) < 60
 
 
+@pytest.mark.fresh_db  # two importers in threads, each on a connection of its own
 def test_concurrent_imports_queue_instead_of_failing(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -76,7 +76,7 @@ def _claim(
         .values(state=to_state, edit_version=Report.edit_version + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE returns a CursorResult
         fresh = db.session.scalar(
             select(Report).where(Report.id == report.id).execution_options(populate_existing=True)
         )
