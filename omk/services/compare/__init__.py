@@ -47,7 +47,12 @@ from omk.services.compare.groups import (
     region_choices,
     resolve_key,
 )
-from omk.services.compare.participation import NotReported, not_reported, participation_scope
+from omk.services.compare.participation import (
+    NotReported,
+    not_reported,
+    own_participation_key,
+    participation_scope,
+)
 from omk.services.compare.scoreboard import (
     MunicipalityScoreboard,
     ScoreLine,
@@ -84,6 +89,7 @@ __all__ = [
     "names_of",
     "normalised",
     "not_reported",
+    "own_participation_key",
     "participation_scope",
     "published_figures",
     "region_choices",

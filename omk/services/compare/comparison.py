@@ -13,7 +13,11 @@ from omk.models.reporting import Cycle
 from omk.services.compare._shared import content, cycles_until, direction_of, invalid, table
 from omk.services.compare.figures import Figures, _value_function, normalised, published_figures
 from omk.services.compare.groups import GroupSpec, Member, _member, _names, members_of
-from omk.services.compare.participation import NotReported, not_reported
+from omk.services.compare.participation import (
+    NotReported,
+    not_reported,
+    own_participation_key,
+)
 
 # --- the comparison ----------------------------------------------------------------------
 
@@ -71,6 +75,8 @@ class Comparison:
     indicators: list[IndicatorComparison]
     highlighted: list[str]  # register keys
     not_reported: list[NotReported] | None = None
+    #: ``not_reported`` is the user's own municipality (a reporter), not a region's list.
+    participation_own: bool = False
     synthetic: bool = False
 
 
@@ -125,6 +131,7 @@ def compare(
         synthetic=any(m.synthetic for m in members),
     )
     comparison.not_reported = not_reported(user, cycle, spec)
+    comparison.participation_own = own_participation_key(user) is not None
     return comparison
 
 
