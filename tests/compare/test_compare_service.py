@@ -221,6 +221,26 @@ def test_name_lookup_and_picking(app: Flask, world: dict[str, Any]) -> None:
     assert picked.status_code == 200
 
 
+def test_a_name_from_the_datalist_is_resolved_on_the_server(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    client = client_for(app, world["staff"])
+    items = client.get("/vergleich/namen?q=Alhei").get_json()["items"]
+    assert {"ags": "06632001", "name": "Alheim"} in items
+    assert client.get("/vergleich/namen?q=A").get_json() == {"items": []}
+    # without JavaScript: the name typed (or picked from the <datalist>) and a button
+    html = client.get(f"/vergleich/?cycle=2025&indicator={LEVEL}&q=Alheim&name_action=of")
+    page = html.get_data(as_text=True)
+    assert 'name="of" value="06632001"' in page and "Treffer für" not in page
+    page = client.get(
+        f"/vergleich/?cycle=2025&indicator={LEVEL}&q=alheim&name_action=add&ags=06632002"
+    ).get_data(as_text=True)
+    assert 'name="ags" value="06632001"' in page and 'name="ags" value="06632002"' in page
+    # a name of several entries lists the matches instead of guessing
+    page = client.get("/vergleich/?cycle=2025&q=Ha&name_action=of").get_data(as_text=True)
+    assert "Treffer für" in page and 'name="of"' not in page
+
+
 def test_csv_is_excel_ready(app: Flask, world: dict[str, Any]) -> None:
     response = client_for(app, world["staff"]).get("/vergleich/vergleich.csv" + QUERY)
     assert response.status_code == 200

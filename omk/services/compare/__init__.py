@@ -46,6 +46,7 @@ from omk.services.compare.groups import (
     names_of,
     region_choices,
     resolve_key,
+    resolve_name,
 )
 from omk.services.compare.participation import (
     NotReported,
@@ -94,6 +95,7 @@ __all__ = [
     "published_figures",
     "region_choices",
     "resolve_key",
+    "resolve_name",
     "table",
     "value_context",
 ]

@@ -210,6 +210,18 @@ def name_lookup(q: str, limit: int = 20) -> list[tuple[str, str]]:
     return [(_ags(m.key, m.level), str(display[m.key])) for m in entries]
 
 
+def resolve_name(q: str) -> tuple[str, str] | None:
+    """The one reporting entry ``q`` names: the entry whose name shown is ``q`` (as the
+    lookup offers it, "Augsburg (Landkreis)"), else the only entry whose name contains it;
+    None when there is none or several."""
+    q = " ".join(q.split())
+    candidates = name_lookup(q.split(" (", 1)[0], limit=100)
+    exact = [c for c in candidates if c[1].casefold() == q.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def names_of(ags_list: Sequence[str]) -> list[tuple[str, str]]:
     """(reporting AGS, name shown) of the given keys, in order; unknown keys are skipped."""
     entries = []
