@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('raw', sa.Float(), nullable=True),
     sa.Column('population', sa.Integer(), nullable=True),
     sa.Column('allocated', sa.Float(), nullable=True),
+    sa.Column('value', sa.Float(), nullable=True),
     sa.PrimaryKeyConstraint('code', 'cycle_id', 'municipality_key', name=op.f('pk_published_figure')),
     sqlite_with_rowid=False,
     )

@@ -41,10 +41,14 @@ class PublishedFigure(Base):
     population: Mapped[int | None] = mapped_column(Integer)
     #: The persons allocated in the same revision (the per-100-allocated bases divide by it).
     allocated: Mapped[float | None] = mapped_column(Float)
+    #: The value on the indicator's basis (the raw value without one); None when missing or
+    #: without denominator (omk.compare.bases.normalise, computed in the same floating point).
+    value: Mapped[float | None] = mapped_column(Float)
 
 
 class PublishedFigureState(Base):
-    """What the stored figures were built for: the indicator catalogue (a digest of its codes).
+    """What the stored figures were built for: the indicator catalogue (a digest of its codes
+    and their bases).
     No row: never built (the consumer's first run rebuilds everything)."""
 
     __tablename__ = "published_figure_state"

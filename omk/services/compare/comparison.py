@@ -11,7 +11,17 @@ from omk.compare.peers import GroupKind
 from omk.content import Indicator
 from omk.models.reporting import Cycle
 from omk.services.compare._shared import content, cycles_until, direction_of, invalid, table
-from omk.services.compare.figures import Figures, _value_function, normalised, published_figures
+from omk.services.compare.figures import (
+    Figures,
+    Past,
+    _live_figures,
+    _stored_figures,
+    _value_function,
+    normalised,
+    past_from_figures,
+    store_usable,
+    stored_past,
+)
 from omk.services.compare.groups import GroupSpec, Member, _member, _names, members_of
 from omk.services.compare.participation import (
     NotReported,
@@ -100,14 +110,20 @@ def compare(
     history = cycles_until(cycle)
     earlier = [c for c in history if c.id != cycle.id]
     prefix = spec.region or "" if spec.kind == GroupKind.REGION else ""
-    figures = published_figures([c.id for c in history], codes, keys, prefix=prefix)
+    earlier_ids = [c.id for c in earlier]
+    if store_usable(codes):  # the current cycle's figures, and earlier values as stored
+        figures = _stored_figures([cycle.id], codes, keys, prefix=prefix)
+        past = stored_past(earlier_ids, codes, keys, prefix=prefix)
+    else:  # every cycle's published revisions
+        figures = _live_figures([c.id for c in history], codes, keys, prefix=prefix)
+        past = past_from_figures(figures, earlier_ids, codes)
     display = _names(entries)
     members = [_member(m, display.get(m.key, m.name), m.synthetic) for m in entries]
     previous: dict[str, Cycle] = {}
     for c in earlier:  # oldest first: the last one seen is the most recent earlier cycle
-        cycle_id = c.id
+        published = past.published.get(c.id, set())
         for key in keys:
-            if (cycle_id, key) in figures:
+            if key in published:
                 previous[key] = c
     highlighted = [k for k in highlight if k in set(keys)]
     if spec.focus and spec.focus not in highlighted:
@@ -119,7 +135,7 @@ def compare(
         indicator = catalogue[code]
         result.append(
             _indicator(
-                indicator, cycle, members, figures, previous, history, highlighted, with_trend
+                indicator, cycle, members, figures, past, previous, history, highlighted, with_trend
             )
         )
     comparison = Comparison(
@@ -140,12 +156,15 @@ def _indicator(
     cycle: Cycle,
     members: list[Member],
     figures: dict[tuple[int, str], Figures],
+    past: Past,
     previous: dict[str, Cycle],
     history: list[Cycle],
     highlighted: list[str],
     with_trend: bool,
 ) -> IndicatorComparison:
+    """One indicator across the members: ``figures`` of the cycle, ``past`` values before."""
     rows: list[ValueRow] = []
+    code = indicator.code
     for m in members:
         own = figures.get((cycle.id, m.key))
         raw = own.values.get(indicator.code) if own else None
@@ -153,7 +172,7 @@ def _indicator(
         before = previous.get(m.key)
         prev_value = None
         if before is not None:
-            prev_value, _ = normalised(indicator, figures.get((before.id, m.key)))
+            prev_value = past.of(code, before.id).get(m.key)
         change = value - prev_value if value is not None and prev_value is not None else None
         row = ValueRow(
             m,
@@ -186,7 +205,11 @@ def _indicator(
         member_keys = [m.key for m in members]
         for c in history:
             cycle_id = c.id  # an ORM attribute: read once, not per member
-            values = [value_of(figures.get((cycle_id, key))) for key in member_keys]
+            if cycle_id == cycle.id:
+                values = [value_of(figures.get((cycle_id, key))) for key in member_keys]
+            else:
+                earlier = past.of(code, cycle_id)
+                values = [earlier.get(key) for key in member_keys]
             present = [v for v in values if v is not None]
             shown = dict(zip(member_keys, values, strict=True))
             trend.append(

@@ -79,14 +79,18 @@ def published_figures(
     (:mod:`.store`) while they are current, else from the published revisions: the same
     figures either way."""
     code_list = list(codes)
-    catalogue = content().indicators
-    if (
-        _source.get() == "auto"
-        and all(code in catalogue for code in code_list)
-        and store.is_current()
-    ):
+    if store_usable(code_list):
         return _stored_figures(cycle_ids, code_list, keys, prefix=prefix)
     return _live_figures(cycle_ids, code_list, keys, prefix=prefix)
+
+
+def store_usable(codes: Sequence[str]) -> bool:
+    """Whether figures of ``codes`` may be read from the store now (not inside
+    :func:`reading_live`, catalogue indicators only, the store current)."""
+    catalogue = content().indicators
+    return (
+        _source.get() == "auto" and all(code in catalogue for code in codes) and store.is_current()
+    )
 
 
 def _stored_figures(
@@ -266,3 +270,66 @@ def _value_function(indicator: Indicator) -> Callable[[Figures | None], float | 
         return raw / allocated * per
 
     return per_allocated
+
+
+@dataclass
+class Past:
+    """The members' normalised values in earlier cycles, for their previous values and the
+    trend: by indicator, cycle id and register key; and who published in which cycle."""
+
+    values: dict[str, dict[int, dict[str, float | None]]] = field(default_factory=dict)
+    published: dict[int, set[str]] = field(default_factory=dict)
+
+    def of(self, code: str, cycle_id: int) -> dict[str, float | None]:
+        """Values of one indicator in one earlier cycle by key (absent: not published)."""
+        return self.values.get(code, {}).get(cycle_id, {})
+
+
+def past_from_figures(
+    figures: dict[tuple[int, str], Figures], cycle_ids: Sequence[int], codes: Sequence[str]
+) -> Past:
+    """:class:`Past` computed from published figures (read from the revisions)."""
+    catalogue = content().indicators
+    wanted = set(cycle_ids)
+    past = Past({code: {} for code in codes}, {cycle_id: set() for cycle_id in cycle_ids})
+    functions = {code: _value_function(catalogue[code]) for code in codes}
+    for (cycle_id, key), f in figures.items():
+        if cycle_id not in wanted:
+            continue
+        past.published[cycle_id].add(key)
+        for code, value_of in functions.items():
+            past.values[code].setdefault(cycle_id, {})[key] = value_of(f)
+    return past
+
+
+def stored_past(
+    cycle_ids: Sequence[int], codes: Sequence[str], keys: Iterable[str], *, prefix: str = ""
+) -> Past:
+    """:class:`Past` read from the store: one narrow row per report and indicator, the
+    normalised value computed once when the report was published (:mod:`.store`)."""
+    key_list = sorted(set(keys))
+    query = select(
+        PublishedFigure.cycle_id,
+        PublishedFigure.municipality_key,
+        PublishedFigure.code,
+        PublishedFigure.value,
+    ).where(
+        PublishedFigure.code.in_(sorted(set(codes) or {ALLOCATED})),
+        PublishedFigure.cycle_id.in_(list(cycle_ids)),
+    )
+    if len(key_list) <= _IN_LIMIT:
+        query = query.where(PublishedFigure.municipality_key.in_(key_list))
+    elif prefix:
+        query = query.where(PublishedFigure.municipality_key.startswith(prefix, autoescape=True))
+    allowed = set(key_list)
+    past = Past({code: {} for code in codes}, {cycle_id: set() for cycle_id in cycle_ids})
+    wanted = set(codes)
+    for cycle_id, key, code, value in _plain_rows(query):
+        if key not in allowed:
+            continue
+        past.published[cycle_id].add(key)
+        if code in wanted:
+            past.values[code].setdefault(cycle_id, {})[key] = (
+                None if value is None else float(value)
+            )
+    return past

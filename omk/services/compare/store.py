@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
     String,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -34,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from omk.compare.bases import ALLOCATED
+from omk.compare.bases import ALLOCATED, BASES
 from omk.extensions import db
 from omk.models.compare import PublishedFigure, PublishedFigureState
 from omk.models.outbox import OutboxEntry, OutboxKind
@@ -52,9 +57,10 @@ _WRITE_LOCK = 0x6F6D6B03
 _CHUNK = 400
 
 
-def catalogue_digest(codes: Sequence[str] | None = None) -> str:
-    """A digest of the indicator catalogue's codes (the rows the store holds per report)."""
-    listed = sorted(codes if codes is not None else content().indicators)
+def catalogue_digest() -> str:
+    """A digest of the indicator catalogue's codes and bases (the rows the store holds per
+    report, and how their values are normalised)."""
+    listed = sorted(f"{code}:{i.normalise}" for code, i in content().indicators.items())
     return hashlib.sha256("\n".join(listed).encode()).hexdigest()
 
 
@@ -68,12 +74,25 @@ def is_current() -> bool:
     return outbox.position(CONSUMER) >= newest
 
 
-def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], object]:
+def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], Select[Any]]:
     """INSERT … SELECT of the rows of every published report (to be narrowed by the caller):
-    each report × catalogue code, the value and the denominators joined from the revision."""
-    catalogue = union_all(*(select(literal(c, String(80)).label("code")) for c in codes)).subquery(
-        "catalogue"
-    )
+    each report × catalogue code, the value and the denominators joined from the revision,
+    and the value on the indicator's basis computed as omk.compare.bases.normalise does
+    (``raw / denominator * per``, nothing for a missing, zero or negative denominator)."""
+    catalogue = content().indicators
+    parts = []
+    for code in codes:
+        basis = BASES.get(catalogue[code].normalise)
+        parts.append(
+            select(
+                cast(literal(code), String(80)).label("code"),
+                cast(literal(basis.per if basis else None), Integer).label("per"),
+                cast(literal(basis.denominator if basis else None), String(20)).label(
+                    "denominator"
+                ),
+            )
+        )
+    entries = union_all(*parts).subquery("catalogue")
     value = aliased(IndicatorValue, name="value")
     allocated = aliased(IndicatorValue, name="allocated")
     population = case(
@@ -81,9 +100,22 @@ def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], object]:
         (Revision.population_as_of.is_(None), Municipality.population),
         else_=None,
     )
+    normalised = case(
+        (value.value.is_(None), None),
+        (entries.c.denominator.is_(None), value.value),
+        (
+            and_(entries.c.denominator == "population", population > 0),
+            value.value / population * entries.c.per,
+        ),
+        (
+            and_(entries.c.denominator == "allocated", allocated.value > 0),
+            value.value / allocated.value * entries.c.per,
+        ),
+        else_=None,
+    )
     query = (
         select(
-            catalogue.c.code,
+            entries.c.code,
             Report.cycle_id,
             Report.municipality_key,
             Report.id,
@@ -91,16 +123,17 @@ def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], object]:
             value.value,
             population,
             allocated.value,
+            normalised,
         )
         .select_from(Report)
         .join(Revision, Revision.id == Report.published_revision_id)
         .outerjoin(Municipality, Municipality.key == Report.municipality_key)
-        .join(catalogue, true())
+        .join(entries, true())
         .outerjoin(
             value,
             and_(
                 value.revision_id == Report.published_revision_id,
-                value.code == catalogue.c.code,
+                value.code == entries.c.code,
             ),
         )
         .outerjoin(
@@ -111,6 +144,8 @@ def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], object]:
             ),
         )
         .where(Report.published_revision_id.is_not(None))
+        # in the table's key order: SQLite appends to its B-tree instead of inserting at random
+        .order_by(entries.c.code, Report.cycle_id, Report.municipality_key)
     )
     columns = (
         "code",
@@ -121,21 +156,20 @@ def _figures_select(codes: Sequence[str]) -> tuple[Sequence[str], object]:
         "raw",
         "population",
         "allocated",
+        "value",
     )
     return columns, query
 
 
-def _write(where: object | None = None) -> None:
+def _write(where: ColumnElement[bool] | None = None) -> None:
     """Insert the rows of the published reports matching ``where`` (all if None)."""
     codes = list(content().indicators)
     if not codes:
         return
     columns, query = _figures_select(codes)
     if where is not None:
-        query = query.where(where)  # type: ignore[attr-defined]  # a Select
-    db.session.execute(
-        insert(PublishedFigure).from_select(list(columns), query)  # type: ignore[arg-type]
-    )
+        query = query.where(where)
+    db.session.execute(insert(PublishedFigure).from_select(list(columns), query))
 
 
 def _lock() -> None:
