@@ -18,6 +18,7 @@ from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report
 from omk.services import register
 from omk.services.compare._shared import invalid
+from omk.services.compare.figures import _plain_rows
 
 # --- the peer group ----------------------------------------------------------------------
 
@@ -107,7 +108,13 @@ def _published_members(
         query = query.where(Municipality.key.startswith(prefix, autoescape=True))
     if keys:
         query = query.where(Municipality.key.in_(sorted(set(keys))))
-    return [Entry(*row) for row in db.session.execute(query)]
+    # Driver rows (a whole country is ten thousand of them); booleans as SQLite returns them.
+    return [
+        Entry(key, name, level, bool(kreisfrei), population, area, urbanisation, bool(synthetic))
+        for key, name, level, kreisfrei, population, area, urbanisation, synthetic in _plain_rows(
+            query
+        )
+    ]
 
 
 def resolve_key(ags: str) -> Municipality:
