@@ -203,6 +203,15 @@ def _cycles() -> list[Any]:
     return list(db.session.scalars(select(Cycle).order_by(Cycle.period_end.desc(), Cycle.code)))
 
 
+def _own_region(user: Any) -> str:
+    """The region a first visit compares: a reviewer's own, a reporter's Land, else none."""
+    scope = str(getattr(user, "scope", None) or "")
+    if _digits(scope, (2, 3, 5)):
+        return scope
+    key = str(getattr(user, "municipality_key", None) or "")
+    return key[:2] if _digits(key[:2], (2,)) else ""
+
+
 @bp.get("/")
 @permission(Action.COMPARE_READ)
 def index() -> ResponseReturnValue:
@@ -215,6 +224,8 @@ def index() -> ResponseReturnValue:
     catalogue = service.content().indicators
     if not p.indicators:
         p.indicators = [next(iter(catalogue))] if catalogue else []
+    if not request.args.get("group") and not request.args.get("region"):
+        p.region = _own_region(actor())  # a first visit: the user's own region, if any
     matches = service.name_lookup(p.q) if p.q else []
     result = None
     error = None

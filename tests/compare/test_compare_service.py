@@ -327,3 +327,11 @@ def test_form_and_review_page_show_previous_value_median_and_jump(
     review = client_for(app, world["reviewer"]).get(f"/berichte/2025/{ags}/pruefung")
     page = review.get_data(as_text=True)
     assert review.status_code == 200 and "Vorrunde 2024: 50" in page and "omk-value-jump" in page
+
+
+def test_a_first_visit_compares_the_users_own_region(app: Flask, world: dict[str, Any]) -> None:
+    page = client_for(app, world["reviewer"]).get(f"/vergleich/?cycle=2025&indicator={LEVEL}")
+    html = page.get_data(as_text=True)
+    assert f'<option value="{KREIS}" selected>' in html and "Ergebnis:" in html
+    page = client_for(app, world["staff"]).get(f"/vergleich/?cycle=2025&indicator={LEVEL}")
+    assert "Ergebnis:" not in page.get_data(as_text=True)  # staff chooses a group first
