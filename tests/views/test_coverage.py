@@ -191,6 +191,20 @@ def test_page_spells_out_recommendations_and_links_practices(
     assert shown.count('class="omk-map__point omk-map__point--yes"') >= 3
 
 
+def test_the_region_is_chosen_by_name(client: FlaskClient, world: dict[str, Any]) -> None:
+    from omk.services import compare
+
+    shown = dict(compare.region_names())[REGION]  # the Kreis's name as people read it
+    login(client, world["staff"])
+    by_key = client.get(f"/abdeckung/?cycle=2025&region={REGION}").get_data(as_text=True)
+    assert f'<option value="{shown}">' in by_key
+    assert f'value="{shown}" aria-describedby="region-hint"' in by_key
+    for name in (shown, "hersfeld-rotenb"):
+        html = client.get(f"/abdeckung/?cycle=2025&region={name}").get_data(as_text=True)
+        assert f"/massnahmen/{world['practice_ids'][BAD_HERSFELD]}" in html, name
+        assert f"region={REGION}" in html  # the CSV link names the key
+
+
 def test_page_in_english_and_for_the_reviewer(client: FlaskClient, world: dict[str, Any]) -> None:
     login(client, world["reviewer_06"])
     html = client.get(f"/abdeckung/?cycle=2025&region={REGION}").get_data(as_text=True)

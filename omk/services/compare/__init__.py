@@ -45,8 +45,10 @@ from omk.services.compare.groups import (
     name_lookup,
     names_of,
     region_choices,
+    region_names,
     resolve_key,
     resolve_name,
+    resolve_region,
 )
 from omk.services.compare.participation import (
     NotReported,
@@ -94,8 +96,10 @@ __all__ = [
     "participation_scope",
     "published_figures",
     "region_choices",
+    "region_names",
     "resolve_key",
     "resolve_name",
+    "resolve_region",
     "table",
     "value_context",
 ]

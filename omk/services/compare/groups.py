@@ -241,6 +241,39 @@ def names_of(ags_list: Sequence[str]) -> list[tuple[str, str]]:
     return [(_ags(m.key, m.level), str(display[m.key])) for m in entries]
 
 
+def region_names() -> list[tuple[str, str]]:
+    """(key, name shown) of every current Land, Regierungsbezirk and Kreis, by key: what a
+    region field offers by name."""
+    entries = list(
+        db.session.scalars(
+            select(Municipality)
+            .where(
+                Municipality.level.in_([Level.LAND, Level.REGIERUNGSBEZIRK, Level.KREIS]),
+                Municipality.is_current.is_(True),
+            )
+            .order_by(Municipality.key)
+        )
+    )
+    display = register.display_names(entries)
+    return [(m.key, str(display[m.key])) for m in entries]
+
+
+def resolve_region(text: str) -> str | None:
+    """The region key ``text`` names: a key of 2, 3 or 5 digits as it is; else the Land,
+    Regierungsbezirk or Kreis whose name shown is ``text``, or the only one whose name
+    contains it; None when there is none or several."""
+    text = " ".join(text.split())
+    if text.isascii() and text.isdigit():
+        return text
+    wanted = text.casefold()
+    names = region_names()
+    exact = [key for key, name in names if name.casefold() == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [key for key, name in names if wanted and wanted in name.casefold()]
+    return partial[0] if len(partial) == 1 else None
+
+
 def region_choices(current: str = "") -> list[tuple[str, str]]:
     """(AGS prefix, name) of the Länder and Regierungsbezirke, and ``current`` if it is
     another region (a Kreis chosen by name)."""
