@@ -187,6 +187,9 @@ def _register_blueprints(app: Flask) -> None:
     from omk.services import similarity as similarity_service
 
     similarity_service.register(app)
+    from omk.services.compare import store as compare_store
+
+    compare_store.register()
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -42,6 +42,7 @@ def fail(exc: OmkError) -> None:
 users_cli = AppGroup("users", help="Konten verwalten.")
 tokens_cli = AppGroup("tokens", help="API-Tokens verwalten.")
 search_cli = AppGroup("search", help="Suchindex verwalten.")
+compare_cli = AppGroup("compare", help="Gespeicherte Kennzahlen des Vergleichs aktualisieren.")
 similar_cli = AppGroup("similar", help="Ähnliche Maßnahmen (gespeicherte Nachbarn) aktualisieren.")
 municipalities_cli = AppGroup("municipalities", help="Gemeindeverzeichnis (Destatis) verwalten.")
 
@@ -663,6 +664,28 @@ def bench_synthesis(reports: int, repeat: int) -> None:
     click.echo(synthesis_bench.table(timings))
 
 
+@compare_cli.command("sync")
+def compare_sync() -> None:
+    """Offene Änderungen (Outbox) in die gespeicherten Kennzahlen übernehmen (für cron)."""
+    from omk.services import outbox
+    from omk.services.compare import store
+
+    applied = store.sync()
+    pending = outbox.lag(store.CONSUMER).pending
+    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+
+
+@compare_cli.command("rebuild")
+def compare_rebuild() -> None:
+    """Die Kennzahlen aller veröffentlichten Berichte neu speichern."""
+    from omk.services.compare import store
+
+    started = time.perf_counter()
+    count = store.rebuild()
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    click.echo(f"{count} Kennzahlen gespeichert in {seconds} s.")
+
+
 # Needs no app and no configuration: on the top-level group, not attached by the app.
 main.add_command(bench_cli)
 
@@ -674,6 +697,7 @@ def register_commands(app: Flask) -> None:
         tokens_cli,
         search_cli,
         similar_cli,
+        compare_cli,
         municipalities_cli,
         cycles_cli,
         reports_cli,

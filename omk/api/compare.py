@@ -87,7 +87,8 @@ class CompareOut(BaseModel):
     indicators: list[IndicatorOut]
     not_reported: list[NotReportedOut] | None = Field(
         None,
-        description="Nur für Prüfstellen (ihre Region) und den Betrieb: wer nicht berichtet hat",
+        description="Nur für Prüfstellen (ihre Region) und den Betrieb: wer nicht berichtet "
+        "hat; für Berichtende nur die eigene Kommune (unabhängig von der Vergleichsgruppe)",
     )
 
 

@@ -2,6 +2,7 @@
 
 from omk.models.accounts import ApiToken, LoginThrottle, Role, User, UserSession
 from omk.models.audit import AuditEntry
+from omk.models.compare import PublishedFigure, PublishedFigureState
 from omk.models.following import SavedSearch
 from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
 from omk.models.register import Level, Municipality, RegisterImport
@@ -47,6 +48,8 @@ __all__ = [
     "PracticeActor",
     "PracticeValidation",
     "PracticeVector",
+    "PublishedFigure",
+    "PublishedFigureState",
     "RegisterImport",
     "Report",
     "ReportState",

@@ -8,6 +8,12 @@ omk.compare.demo_values) and times, in the same run:
 * the scoreboard of all Kreise of a Land (district level) on every judged indicator;
 * the same Gemeinden comparison as a naive loop: per municipality an ORM query for its report
   and one for its values (what the set-based queries replace).
+
+The two comparisons run twice: "vorher" reading every published revision's values (the
+set-based queries over the revisions), "nachher" reading the figures the outbox consumer
+stores per published report (``omk/services/compare/store.py``, filled here by its full
+rebuild, whose time is printed too). Wall clock and CPU time of this process side by side:
+the machine may be busy with other work.
 """
 
 from __future__ import annotations
@@ -40,12 +46,14 @@ LAND = "09"  # Bayern: 96 districts
 
 @dataclass(frozen=True)
 class Timing:
-    """One measurement: what, on how many reports, the median of the runs in seconds."""
+    """One measurement: what, on how many reports, the median of the runs in seconds (wall
+    clock and this process's CPU time)."""
 
     what: str
     reports: int
     members: int
     seconds: float
+    cpu: float
 
 
 def _units(prefix: str = "") -> list[Municipality]:
@@ -181,14 +189,16 @@ def settle() -> None:
         )
 
 
-def _median_seconds(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times = []
+def _median_seconds(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """(median wall seconds, median CPU seconds, the last result) of ``repeat`` runs."""
+    times, cpu = [], []
     result = None
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         result = run()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        cpu.append(time.process_time() - started_cpu)
+    return statistics.median(times), statistics.median(cpu), result
 
 
 def naive_loop(cycle: Cycle, code: str) -> list[float | None]:
@@ -229,10 +239,12 @@ def naive_loop(cycle: Cycle, code: str) -> list[float | None]:
 
 
 def measure(reports: int, repeat: int = 3, *, skip_naive: bool = False) -> list[Timing]:
-    """Time the comparison, the Land scoreboard and the naive loop on the current database
-    (after one warm-up run: a web process keeps the register's name index between requests)."""
+    """Time the comparison and the Land scoreboard, before (from the revisions) and after
+    (from the stored figures), and the naive loop on the current database (after one warm-up
+    run: a web process keeps the register's name index between requests)."""
     from omk.extensions import db
     from omk.services import compare, register
+    from omk.services.compare import figures, store
 
     cycle = db.session.scalars(select(Cycle).order_by(Cycle.period_end.desc())).first()
     assert cycle is not None
@@ -240,35 +252,65 @@ def measure(reports: int, repeat: int = 3, *, skip_naive: bool = False) -> list[
     land = compare.GroupSpec(GroupKind.REGION, region=LAND, level=ComparisonLevel.DISTRICT)
     judged = [c for c, i in compare.content().indicators.items() if compare.direction_of(i)]
     register.display_names(db.session.scalars(select(Municipality).limit(1)))  # warm-up
+    assert store.is_current(), "the stored figures must be current to measure them"
+    cases = [
+        ("Vergleich aller Gemeinden, 1 Kennzahl, mit Verlauf", everyone, [INDICATOR]),
+        (f"Scoreboard aller Kreise des Landes {LAND}, {len(judged)} Kennzahlen", land, judged),
+    ]
     out = []
-    seconds, result = _median_seconds(
-        lambda: compare.compare(None, cycle, everyone, [INDICATOR]), repeat
-    )
-    out.append(
-        Timing(
-            "Vergleich aller Gemeinden, 1 Kennzahl, mit Verlauf",
-            reports,
-            len(result.members),
-            seconds,
-        )
-    )
-    seconds, result = _median_seconds(lambda: compare.compare(None, cycle, land, judged), repeat)
-    out.append(
-        Timing(
-            f"Scoreboard aller Kreise des Landes {LAND}, {len(judged)} Kennzahlen",
-            reports,
-            len(result.members),
-            seconds,
-        )
-    )
+    for what, spec, codes in cases:
+        results = []
+        for how in ("vorher", "nachher"):
+
+            def once(spec: compare.GroupSpec = spec, codes: list[str] = codes) -> Any:
+                return compare.compare(None, cycle, spec, codes)
+
+            if how == "vorher":
+                with figures.reading_live():
+                    seconds, cpu, result = _median_seconds(once, repeat)
+            else:
+                seconds, cpu, result = _median_seconds(once, repeat)
+            results.append(result)
+            out.append(Timing(f"{what} ({how})", reports, len(result.members), seconds, cpu))
+        assert _same(results[0], results[1]), f"{what}: stored figures differ from revisions"
     if skip_naive:
         return out
     db.session.expire_all()
-    seconds, values = _median_seconds(lambda: naive_loop(cycle, INDICATOR), 1)
+    seconds, cpu, values = _median_seconds(lambda: naive_loop(cycle, INDICATOR), 1)
     out.append(
-        Timing("naiv: je Gemeinde ORM-Abfragen (ohne Verlauf)", reports, len(values), seconds)
+        Timing("naiv: je Gemeinde ORM-Abfragen (ohne Verlauf)", reports, len(values), seconds, cpu)
     )
     return out
+
+
+def _same(before: Any, after: Any) -> bool:
+    """Whether two comparisons show the same figures (rows, summaries, trends)."""
+
+    def figures_of(result: Any) -> list[Any]:
+        return [
+            (
+                ic.indicator.code,
+                ic.summary,
+                ic.too_few,
+                ic.trend,
+                [(r.member.key, r.raw, r.value, r.reason, r.previous_cycle) for r in ic.rows],
+                [(r.previous_value, r.change, r.level_band, r.category, r.flags) for r in ic.rows],
+            )
+            for ic in result.indicators
+        ]
+
+    return bool(figures_of(before) == figures_of(after))
+
+
+def build_store(progress: Callable[[str], None] = lambda s: None) -> None:
+    """Fill the stored figures by their full rebuild (``omk compare rebuild``), timed."""
+    from omk.services.compare import store
+
+    started, started_cpu = time.perf_counter(), time.process_time()
+    rows = store.rebuild()
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    cpu = f"{time.process_time() - started_cpu:.1f}".replace(".", ",")
+    progress(f"  gespeicherte Kennzahlen neu aufgebaut: {rows} Zeilen in {seconds} s (CPU {cpu} s)")
 
 
 def run(
@@ -303,6 +345,8 @@ def run(
                 started = time.perf_counter()
                 written = generate(size, progress)
                 settle()
+                build_store(progress)
+                settle()
                 progress(
                     f"  {written} Berichte geschrieben ({time.perf_counter() - started:.0f} s)"
                 )
@@ -316,8 +360,9 @@ def run(
 
 def table(timings: list[Timing]) -> str:
     """The timings as a plain table (German decimal comma)."""
-    lines = [f"{'Berichte':>9}  {'Mitglieder':>10}  {'Sekunden':>9}  Messung"]
+    lines = [f"{'Berichte':>9}  {'Mitglieder':>10}  {'Sekunden':>9}  {'CPU-s':>7}  Messung"]
     for t in timings:
         seconds = f"{t.seconds:.3f}".replace(".", ",")
-        lines.append(f"{t.reports:>9}  {t.members:>10}  {seconds:>9}  {t.what}")
+        cpu = f"{t.cpu:.3f}".replace(".", ",")
+        lines.append(f"{t.reports:>9}  {t.members:>10}  {seconds:>9}  {cpu:>7}  {t.what}")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Practice, PracticeActor, Report
 from omk.policy import Action, authorize, can
 from omk.services import cycles, register
+from omk.services.compare.participation import own_participation_key
 
 #: Region keys: all of Germany (''), a Land (2 digits), a Regierungsbezirk (3) or a Kreis (5).
 REGION_LENGTHS = (0, 2, 3, 5)
@@ -56,8 +57,10 @@ class Coverage:
     #: (lat, lon) of each member that has a position (a Kreis: its Gemeinden's centroid).
     positions: dict[str, tuple[float, float]]
     #: Municipalities expected in the cycle and region without a published report; None
-    #: when the user may not see participation (only the region's reviewers and the operator).
+    #: when the user may not see participation (the region's reviewers and the operator; a
+    #: reporter sees its own municipality only: ``participation_own``).
     not_published: list[Municipality] | None
+    participation_own: bool = False
 
     def ags(self, key: str) -> str:
         """The key a member reports under (a Kreis: its key + 000)."""
@@ -167,8 +170,15 @@ def coverage(
         if p.lat is not None and p.lon is not None
     }
     not_published: list[Municipality] | None = None
-    if can(user, Action.PARTICIPATION_READ, region):
-        published = {m.key for m in found}
+    published = {m.key for m in found}
+    own = own_participation_key(user)
+    if own is not None:  # a reporter: its own municipality only, when within the region
+        not_published = [
+            m
+            for m in db.session.scalars(cycles.expected_query(cycle, within=own))
+            if m.key == own and own.startswith(region) and m.key not in published
+        ]
+    elif can(user, Action.PARTICIPATION_READ, region):
         not_published = [
             m
             for m in db.session.scalars(cycles.expected_query(cycle, within=region or None))
@@ -183,6 +193,7 @@ def coverage(
         names=register.display_names(found),
         positions=positions,
         not_published=not_published,
+        participation_own=own is not None,
     )
 
 

@@ -48,4 +48,38 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
+
+  // Offer names in a field's <datalist> from the server as the user types (input[data-lookup]
+  // answering {"items": [{"name"}]}); without JavaScript the form's own buttons resolve them.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.fetch) { return; }
+    document.querySelectorAll("input[data-lookup][list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      var timer = null;
+      var asked = "";
+      if (!list) { return; }
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          var q = input.value.trim();
+          if (q.length < 2 || q === asked) { return; }
+          asked = q;
+          fetch(input.getAttribute("data-lookup") + "?q=" + encodeURIComponent(q), {
+            credentials: "same-origin",
+            headers: { Accept: "application/json" }
+          }).then(function (response) {
+            return response.ok ? response.json() : { items: [] };
+          }).then(function (body) {
+            if (input.value.trim() !== q) { return; }
+            list.textContent = "";
+            body.items.forEach(function (item) {
+              var option = document.createElement("option");
+              option.value = item.name;
+              list.appendChild(option);
+            });
+          }).catch(function () { asked = ""; });
+        }, 200);
+      });
+    });
+  });
 })();

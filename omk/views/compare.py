@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -122,6 +122,20 @@ def _params() -> Params:
         of = ""
     if picked_region := _digits(args.get("pick_region", ""), (5,)):
         region, group = picked_region, GroupKind.REGION
+    q = args.get("q", "").strip()[:100]
+    # The buttons beside the name field (its <datalist> offers the lookup's names): the name
+    # is resolved on the server; when it names no single entry, the matches are listed.
+    action = args.get("name_action", "")
+    if action in ("of", "add", "region") and q and (found := service.resolve_name(q)):
+        chosen = found[0]
+        if action == "of":
+            of, q = chosen, ""
+            if group in (GroupKind.NAMES, GroupKind.REGION):
+                group = GroupKind.SIMILAR
+        elif action == "add":
+            ags, group, q = list(dict.fromkeys([*ags, chosen])), GroupKind.NAMES, ""
+        elif chosen.endswith("000") and len(chosen) == 8:  # a Kreis: as the region
+            region, group, q = chosen[:5], GroupKind.REGION, ""
     return Params(
         cycle=args.get("cycle", "")[:20],
         indicators=indicators,
@@ -133,7 +147,7 @@ def _params() -> Params:
         ags=ags[:MAX_NAMES],
         k=bounded_int(args.get("k"), name="k", lower=1, upper=K_MAX, default=K_DEFAULT),
         level=level,
-        q=args.get("q", "").strip()[:100],
+        q=q,
     )
 
 
@@ -189,6 +203,15 @@ def _cycles() -> list[Any]:
     return list(db.session.scalars(select(Cycle).order_by(Cycle.period_end.desc(), Cycle.code)))
 
 
+def _own_region(user: Any) -> str:
+    """The region a first visit compares: a reviewer's own, a reporter's Land, else none."""
+    scope = str(getattr(user, "scope", None) or "")
+    if _digits(scope, (2, 3, 5)):
+        return scope
+    key = str(getattr(user, "municipality_key", None) or "")
+    return key[:2] if _digits(key[:2], (2,)) else ""
+
+
 @bp.get("/")
 @permission(Action.COMPARE_READ)
 def index() -> ResponseReturnValue:
@@ -201,6 +224,8 @@ def index() -> ResponseReturnValue:
     catalogue = service.content().indicators
     if not p.indicators:
         p.indicators = [next(iter(catalogue))] if catalogue else []
+    if not request.args.get("group") and not request.args.get("region"):
+        p.region = _own_region(actor())  # a first visit: the user's own region, if any
     matches = service.name_lookup(p.q) if p.q else []
     result = None
     error = None
@@ -235,6 +260,17 @@ def index() -> ResponseReturnValue:
         max_charted=MAX_CHARTED,
         k_max=K_MAX,
     )
+
+
+@bp.get("/namen")
+@permission(Action.COMPARE_READ)
+def names() -> ResponseReturnValue:
+    """The name lookup behind the name field's <datalist>: ``{"items": [{"ags", "name"}]}``
+    (at most 20, names containing ``q``; fewer than two characters: none)."""
+    authorize(Action.COMPARE_READ)
+    q = request.args.get("q", "").strip()[:100]
+    items = [{"ags": ags, "name": name} for ags, name in service.name_lookup(q)]
+    return jsonify({"items": items})
 
 
 # --- CSV ------------------------------------------------------------------------------------

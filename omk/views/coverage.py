@@ -15,6 +15,7 @@ from omk.compare import coverage as rules
 from omk.content import Content
 from omk.errors import NotFound
 from omk.policy import Action, actor, permission
+from omk.services import compare as compare_service
 from omk.services import coverage, cycles, register
 
 bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
@@ -63,7 +64,9 @@ def _selection() -> tuple[str, str, rules.Dimension] | None:
     region = request.args.get("region")
     if region is None:
         region = coverage.default_region(actor(), cycle)
-    return cycle.code, region.strip(), _dimension(request.args.get("dimension"))
+    # A region is chosen by name (the field's <datalist>) or by key.
+    region = compare_service.resolve_region(region) or region.strip()
+    return cycle.code, region, _dimension(request.args.get("dimension"))
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ def index() -> ResponseReturnValue:
         map_width=width,
         map_height=height,
         region_name=regions,
+        region_names=compare_service.region_names(),
         min_peers=rules.MIN_PEERS,
         label_limit=MAP_LABEL_LIMIT,
     )

@@ -81,3 +81,18 @@ def test_name_lookup_and_scoreboard(page: WatchedPage, published: None) -> None:
     page.goto("/kommunen/06632001")
     assert p.get_by_role("heading", name=f"Scoreboard {CYCLE}").count() == 1
     check(page, "62-municipality-scoreboard")
+
+
+def test_the_name_field_offers_names_as_one_types(page: WatchedPage, published: None) -> None:
+    login_admin(page)
+    p = page.page
+    page.goto(f"/vergleich/?cycle={CYCLE}&indicator={INDICATOR}")
+    field = p.get_by_label("Kommune oder Kreis suchen (Name)")
+    field.press_sequentially("Alhei")
+    p.wait_for_function(
+        "() => [...document.querySelectorAll('#q-names option')].some(o => o.value === 'Alheim')"
+    )
+    field.fill("Alheim")
+    p.get_by_role("button", name="als Bezugskommune", exact=True).click()
+    p.wait_for_load_state()
+    assert "Bezugskommune:" in p.content() and "Alheim" in p.content()

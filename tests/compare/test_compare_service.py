@@ -158,7 +158,11 @@ def test_similar_peers_stay_within_the_level(world: dict[str, Any]) -> None:
 
 def test_participation_only_for_the_regions_reviewer(world: dict[str, Any]) -> None:
     assert run(world).not_reported is None
-    assert run(world, world["reporters"][SIX[0]]).not_reported is None
+    # a reporter sees its own municipality only (DOMAIN.md): published, so nothing is missing
+    own = run(world, world["reporters"][SIX[0]])
+    assert own.participation_own and own.not_reported == []
+    mine_only = run(world, world["reporters"]["06632007"]).not_reported
+    assert [n.member.ags for n in mine_only or []] == ["06632007"]
     mine = run(world, world["reviewer"]).not_reported
     assert mine is not None and [n.member.ags for n in mine] == ["06632007"]
     assert mine[0].status == "none"  # a draft is never told apart from nothing
@@ -215,6 +219,26 @@ def test_name_lookup_and_picking(app: Flask, world: dict[str, Any]) -> None:
     assert 'value="06632001"' in html
     picked = client.get(f"/vergleich/?cycle=2025&indicator={LEVEL}&add=06632001&add=x")
     assert picked.status_code == 200
+
+
+def test_a_name_from_the_datalist_is_resolved_on_the_server(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    client = client_for(app, world["staff"])
+    items = client.get("/vergleich/namen?q=Alhei").get_json()["items"]
+    assert {"ags": "06632001", "name": "Alheim"} in items
+    assert client.get("/vergleich/namen?q=A").get_json() == {"items": []}
+    # without JavaScript: the name typed (or picked from the <datalist>) and a button
+    html = client.get(f"/vergleich/?cycle=2025&indicator={LEVEL}&q=Alheim&name_action=of")
+    page = html.get_data(as_text=True)
+    assert 'name="of" value="06632001"' in page and "Treffer für" not in page
+    page = client.get(
+        f"/vergleich/?cycle=2025&indicator={LEVEL}&q=alheim&name_action=add&ags=06632002"
+    ).get_data(as_text=True)
+    assert 'name="ags" value="06632001"' in page and 'name="ags" value="06632002"' in page
+    # a name of several entries lists the matches instead of guessing
+    page = client.get("/vergleich/?cycle=2025&q=Ha&name_action=of").get_data(as_text=True)
+    assert "Treffer für" in page and 'name="of"' not in page
 
 
 def test_csv_is_excel_ready(app: Flask, world: dict[str, Any]) -> None:
@@ -303,3 +327,11 @@ def test_form_and_review_page_show_previous_value_median_and_jump(
     review = client_for(app, world["reviewer"]).get(f"/berichte/2025/{ags}/pruefung")
     page = review.get_data(as_text=True)
     assert review.status_code == 200 and "Vorrunde 2024: 50" in page and "omk-value-jump" in page
+
+
+def test_a_first_visit_compares_the_users_own_region(app: Flask, world: dict[str, Any]) -> None:
+    page = client_for(app, world["reviewer"]).get(f"/vergleich/?cycle=2025&indicator={LEVEL}")
+    html = page.get_data(as_text=True)
+    assert f'<option value="{KREIS}" selected>' in html and "Ergebnis:" in html
+    page = client_for(app, world["staff"]).get(f"/vergleich/?cycle=2025&indicator={LEVEL}")
+    assert "Ergebnis:" not in page.get_data(as_text=True)  # staff chooses a group first

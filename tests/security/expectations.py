@@ -303,6 +303,7 @@ EXPECTED: dict[str, Expect] = {
     "compare.download_csv": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "compare.distribution_chart": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "compare.trend_chart": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
+    "compare.names": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "api.compare": only(Action.COMPARE_READ, *ACCOUNTS_ONLY),
     "api.similar_practices": per_record(
         Action.PRACTICE_READ, **{role: "C" for role in ACCOUNTS_ONLY}

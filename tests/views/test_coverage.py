@@ -148,8 +148,13 @@ def test_participation_only_for_the_regions_reviewer(app: Flask, world: dict[str
     assert seen.not_published is not None
     assert {m.key for m in seen.not_published} == {HAUNECK, HAUNETAL, HERINGEN}
     assert coverage.coverage(world["admin"], content, "2025", REGION).not_published is not None
-    for who in ("reviewer_05", "staff", FRIEDEWALD):
+    for who in ("reviewer_05", "staff"):
         assert coverage.coverage(world[who], content, "2025", REGION).not_published is None
+    # a reporter sees its own municipality only (DOMAIN.md): published, so nothing is missing
+    own = coverage.coverage(world[FRIEDEWALD], content, "2025", REGION)
+    assert own.participation_own and own.not_published == []
+    own = coverage.coverage(world[HAUNECK], content, "2025", REGION)
+    assert [m.key for m in own.not_published or []] == [HAUNECK]
     # a reviewer of 06 asking for all of Germany sees no participation either
     assert coverage.coverage(world["reviewer_06"], content, "2025", "").not_published is None
 
@@ -184,6 +189,20 @@ def test_page_spells_out_recommendations_and_links_practices(
     # the map: one circle per member with a position, the practising ones filled
     shown = client.get(f"/abdeckung/?cycle=2025&region={REGION}&show=C3").get_data(as_text=True)
     assert shown.count('class="omk-map__point omk-map__point--yes"') >= 3
+
+
+def test_the_region_is_chosen_by_name(client: FlaskClient, world: dict[str, Any]) -> None:
+    from omk.services import compare
+
+    shown = dict(compare.region_names())[REGION]  # the Kreis's name as people read it
+    login(client, world["staff"])
+    by_key = client.get(f"/abdeckung/?cycle=2025&region={REGION}").get_data(as_text=True)
+    assert f'<option value="{shown}">' in by_key
+    assert f'value="{shown}" aria-describedby="region-hint"' in by_key
+    for name in (shown, "hersfeld-rotenb"):
+        html = client.get(f"/abdeckung/?cycle=2025&region={name}").get_data(as_text=True)
+        assert f"/massnahmen/{world['practice_ids'][BAD_HERSFELD]}" in html, name
+        assert f"region={REGION}" in html  # the CSV link names the key
 
 
 def test_page_in_english_and_for_the_reviewer(client: FlaskClient, world: dict[str, Any]) -> None:
