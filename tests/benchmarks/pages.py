@@ -54,7 +54,7 @@ def bare_app() -> object:
 
     settings = config.load()
     url = settings["DATABASE_URL"] or (
-        "sqlite:///" + str(Path(settings["INSTANCE_PATH"] or "instance") / "omk.sqlite3")
+        "sqlite:///" + str((Path(settings["INSTANCE_PATH"] or "instance") / "omk.sqlite3").resolve())
     )
     app = Flask("bare")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
