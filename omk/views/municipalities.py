@@ -10,6 +10,7 @@ from omk.errors import ValidationFailed
 from omk.models.register import URBANISATION_LABELS, Level
 from omk.policy import Action, actor, permission
 from omk.services import profile, register
+from omk.views import fragments
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
@@ -50,18 +51,33 @@ def index() -> ResponseReturnValue:
     level = request.args.get("level") or Level.GEMEINDE.value
     if level != ALL_LEVELS and level not in LEVEL_LABELS:
         level = Level.GEMEINDE.value
-    page = register.search(
-        q,
-        land=land or None,
-        level=None if level == ALL_LEVELS else level,
-        urbanisation=urbanisation,
-        page=_int_arg("page", 1, 1, 10_000),
-        per_page=PER_PAGE,
-    )
+    page_number = _int_arg("page", 1, 1, 10_000)
+
+    def results() -> str:
+        page = register.search(
+            q,
+            land=land or None,
+            level=None if level == ALL_LEVELS else level,
+            urbanisation=urbanisation,
+            page=page_number,
+            per_page=PER_PAGE,
+        )
+        return render_template(
+            "municipalities/_results.html",
+            result=page,
+            names=register.display_names(page.items),
+            q=q,
+            land=land,
+            level=level,
+            urbanisation=urbanisation,
+            level_labels=LEVEL_LABELS,
+            all_levels=ALL_LEVELS,
+        )
+
+    key = (q, land, level, urbanisation, page_number)
     return render_template(
         "municipalities/index.html",
-        result=page,
-        names=register.display_names(page.items),
+        results=fragments.cached("municipalities.index", key, results),
         q=q,
         land=land,
         level=level,

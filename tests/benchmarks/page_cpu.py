@@ -70,13 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     response = staff.post("/anmelden", data=form)
     assert response.status_code in (302, 303), f"login failed: {response.status_code}"
     bare = bare_app().test_client()  # type: ignore[attr-defined]
-    if args.sql:
-        from sqlalchemy import event
+    from sqlalchemy import event
 
-        from omk.extensions import db
+    from omk.extensions import db
 
-        with app.app_context():
-            event.listen(db.engine, "before_cursor_execute", _record)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", _record)
 
     if args.profile:
         client = staff if any(p == args.profile and s for p, s in pages) else anonymous
