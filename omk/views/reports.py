@@ -747,10 +747,27 @@ def diff(cycle: str, ags: str) -> ResponseReturnValue:
 def published(cycle: str, ags: str) -> ResponseReturnValue:
     """The published report for staff: indicators with the practices that explain them."""
     report = reports.get_report_for(_user(), Action.REPORT_READ_PUBLISHED, cycle, ags)
+    document_url = publication.document_url(report)
+    parts: dict[str, Markup] = {}
+
+    def render(name: str) -> str:
+        if not parts:  # the accepted revision, never the draft
+            pub = publication.published_report(report)
+            for part in ("head", "body"):
+                parts[part] = Markup(
+                    render_template(f"publication/_{part}.html", pub=pub, document_url=document_url)
+                )
+        return parts[name]
+
+    # The same for everyone who may read it: kept until the next publication or import (or
+    # an edit of the cycle it shows, which writes no outbox entry: part of the key).
+    c = report.cycle
+    key = (report.id, report.published_revision_id, c.title, c.period_start, c.period_end)
     return render_template(
         "reports/published.html",
-        pub=publication.published_report(report),  # the accepted revision, never the draft
-        document_url=publication.document_url(report),
+        report=report,
+        head=fragments.cached("reports.published.head", key, lambda: render("head")),
+        body=fragments.cached("reports.published.body", key, lambda: render("body")),
     )
 
 
