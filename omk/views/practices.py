@@ -8,10 +8,11 @@ from flask.typing import ResponseReturnValue
 
 from omk.content import Content
 from omk.policy import Action, actor, can, permission
-from omk.services import practices, similarity
+from omk.services import outbox, practices, similarity
 from omk.synergies import candidates, peer_review, validation
 from omk.synergies import content as synergy_content
 from omk.synergies.partner_provider import names_of
+from omk.views import fragments
 
 bp = Blueprint("practices", __name__, url_prefix="/massnahmen")
 
@@ -38,7 +39,16 @@ def detail(practice_id: str) -> ResponseReturnValue:
         catalogue=content.indicators,
         taxonomy=content.taxonomy,
         template=content.template(published.latest.report.template_version),
-        similar=similarity.similar(published.practice_id, per_page=5)["items"],
+        similar_section=fragments.cached(
+            "practices.similar",
+            # stored by the similarity consumer after a publication: its position is part of
+            # the key, so the list appears once the consumer has caught up
+            (published.practice_id, outbox.position(similarity.CONSUMER)),
+            lambda: render_template(
+                "practices/_similar.html",
+                similar=similarity.similar(published.practice_id, per_page=5)["items"],
+            ),
+        ),
         validations=validation.history(published.practice_id),
         rubric=synergy_content.rubric(),
         reviews=reviews,
