@@ -19,9 +19,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from threading import Lock
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app, g, render_template
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
@@ -33,13 +33,14 @@ from omk.services import register
 #: Parts kept per process (a name search's parameters are whatever people type).
 SIZE = 512
 
+T = TypeVar("T")
 Stamp = tuple[int | None, datetime | None, int | None, datetime | None]
 
 
 class _Parts:
     def __init__(self) -> None:
         self.lock = Lock()
-        self.parts: OrderedDict[tuple[Hashable, ...], Markup] = OrderedDict()
+        self.parts: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
 
 
 def stamp() -> Stamp:
@@ -47,9 +48,7 @@ def stamp() -> Stamp:
     empties the tables, times do not repeat), read once per request."""
     if "omk_fragment_stamp" not in g:
         newest = db.session.execute(
-            select(OutboxEntry.id, OutboxEntry.created_at)
-            .order_by(OutboxEntry.id.desc())
-            .limit(1)
+            select(OutboxEntry.id, OutboxEntry.created_at).order_by(OutboxEntry.id.desc()).limit(1)
         ).first()
         latest = register.latest_import()
         g.omk_fragment_stamp = (
@@ -62,19 +61,30 @@ def stamp() -> Stamp:
     return result
 
 
-def cached(name: str, key: tuple[Hashable, ...], render: Callable[[], Any]) -> Markup:
-    """The part ``name`` for ``key``, rendered by ``render`` when not kept for the current
-    stamp and language."""
+def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """What ``compute`` returns for ``name`` and ``key``, computed once per stamp and
+    language (the value must not be changed by whoever receives it)."""
     parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
     full = (name, key, str(get_locale()), stamp())
     with parts.lock:
-        found = parts.parts.get(full)
-        if found is not None:
+        if full in parts.parts:
             parts.parts.move_to_end(full)
+            found: T = parts.parts[full]
             return found
-    html = Markup(render())
+    value = compute()
     with parts.lock:
-        parts.parts[full] = html
+        parts.parts[full] = value
         while len(parts.parts) > SIZE:
             parts.parts.popitem(last=False)
-    return html
+    return value
+
+
+def cached(name: str, key: tuple[Hashable, ...], render: Callable[[], Markup]) -> Markup:
+    """The part ``name`` for ``key`` (rendered HTML, see :func:`rendered`), rendered by
+    ``render`` when not kept for the current stamp and language."""
+    return remembered(name, key, render)
+
+
+def rendered(template: str, **context: Any) -> Markup:
+    """A partial template rendered for inclusion with ``{{ … }}`` in a page."""
+    return Markup(render_template(template, **context))  # noqa: S704 - autoescaped template output

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from omk.errors import ValidationFailed
 from omk.models.register import URBANISATION_LABELS, Level
@@ -53,7 +54,7 @@ def index() -> ResponseReturnValue:
         level = Level.GEMEINDE.value
     page_number = _int_arg("page", 1, 1, 10_000)
 
-    def results() -> str:
+    def results() -> Markup:
         page = register.search(
             q,
             land=land or None,
@@ -62,7 +63,7 @@ def index() -> ResponseReturnValue:
             page=page_number,
             per_page=PER_PAGE,
         )
-        return render_template(
+        return fragments.rendered(
             "municipalities/_results.html",
             result=page,
             names=register.display_names(page.items),

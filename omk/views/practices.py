@@ -44,7 +44,7 @@ def detail(practice_id: str) -> ResponseReturnValue:
             # stored by the similarity consumer after a publication: its position is part of
             # the key, so the list appears once the consumer has caught up
             (published.practice_id, outbox.position(similarity.CONSUMER)),
-            lambda: render_template(
+            lambda: fragments.rendered(
                 "practices/_similar.html",
                 similar=similarity.similar(published.practice_id, per_page=5)["items"],
             ),

@@ -147,10 +147,10 @@ def _published_listing(user: Any) -> dict[str, Any]:
     shown = {"cycle": filters.cycle, "land": land, "q": filters.q}
     all_cycles = cycles.all_cycles()
 
-    def published() -> str:
+    def published() -> Markup:
         result = listing.list_published(user, filters, page)
         reports = [item.report for item in result.items]
-        return render_template(
+        return fragments.rendered(
             "reports/_published.html",
             published=reports,
             names=register.display_names(r.municipality for r in reports),
@@ -168,7 +168,7 @@ def _published_listing(user: Any) -> dict[str, Any]:
         "published_list": (
             fragments.cached("reports.published_list", key, published)
             if can(user, Action.REPORT_READ_PUBLISHED)
-            else Markup(published())
+            else published()
         ),
         "filters": shown,
         "lands": register.lands(),
@@ -750,12 +750,12 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
     document_url = publication.document_url(report)
     parts: dict[str, Markup] = {}
 
-    def render(name: str) -> str:
+    def render(name: str) -> Markup:
         if not parts:  # the accepted revision, never the draft
             pub = publication.published_report(report)
             for part in ("head", "body"):
-                parts[part] = Markup(
-                    render_template(f"publication/_{part}.html", pub=pub, document_url=document_url)
+                parts[part] = fragments.rendered(
+                    f"publication/_{part}.html", pub=pub, document_url=document_url
                 )
         return parts[name]
 

@@ -19,8 +19,7 @@ import re
 import time
 from typing import Any
 
-from tests.benchmarks.pages import STAFF, SEARCH_TARGET, TARGET, _pages, bare_app
-
+from tests.benchmarks.pages import SEARCH_TARGET, STAFF, TARGET, _pages, bare_app
 
 #: SQL statements of the request being measured (an N+1 shows as a count that grows).
 _STATEMENTS: list[str] = []
