@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTFont
 
 #: Basic Latin, Latin-1, Latin Extended-A, spacing modifiers, general punctuation (dashes,
 #: quotes „“ ‚‘, ellipsis, ›‹), superscripts, the euro sign, arrows and a few math signs.
@@ -45,8 +44,8 @@ def _subset(source: Path, target: Path) -> None:
     subsetter.subset(font)
     for record in font["name"].names:
         if record.nameID in RENAMED:
-            text = record.toUnicode().replace("Fira Sans", "OMK Sans").replace("FiraSans", "OMKSans")
-            record.string = text
+            text = record.toUnicode().replace("Fira Sans", "OMK Sans")
+            record.string = text.replace("FiraSans", "OMKSans")
     subset.save_font(font, str(target), options)
 
 
