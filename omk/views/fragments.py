@@ -85,6 +85,19 @@ def cached(name: str, key: tuple[Hashable, ...], render: Callable[[], Markup]) -
     return remembered(name, key, render)
 
 
-def rendered(template: str, **context: Any) -> Markup:
+def constant(name: str, render: Callable[[], Markup]) -> Markup:
+    """A part that depends on nothing but content/ (read once at start) and the language."""
+    parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
+    full = (name, str(get_locale()))
+    with parts.lock:
+        found: Markup | None = parts.parts.get(full)
+    if found is None:
+        found = render()
+        with parts.lock:
+            parts.parts[full] = found
+    return found
+
+
+def rendered(template_name: str, /, **context: Any) -> Markup:
     """A partial template rendered for inclusion with ``{{ … }}`` in a page."""
-    return Markup(render_template(template, **context))  # noqa: S704 - autoescaped template output
+    return Markup(render_template(template_name, **context))  # noqa: S704 - autoescaped template output
