@@ -99,17 +99,30 @@ def detail(key: str) -> ResponseReturnValue:
     canonical = entry.reporting_ags or entry.key
     if key != canonical:
         return redirect(url_for("municipalities.detail", key=canonical))
-    ancestors = register.ancestors(entry)
-    children = register.children(entry)
-    gemeinden = register.gemeinden_of(entry)
+    parts: dict[str, Markup] = {}
+
+    def render(name: str) -> Markup:
+        if not parts:  # register data only: the same for everyone until the next import
+            ancestors = register.ancestors(entry)
+            children = register.children(entry)
+            gemeinden = register.gemeinden_of(entry)
+            context = {
+                "m": entry,
+                "level_label": LEVEL_LABELS.get(entry.level, entry.level),
+                "level_labels": LEVEL_LABELS,
+                "ancestors": ancestors,
+                "children": children,
+                "gemeinden": gemeinden,
+                "names": register.display_names([entry, *ancestors, *children, *gemeinden]),
+            }
+            for part in ("head", "tail"):
+                parts[part] = fragments.rendered(f"municipalities/_detail_{part}.html", **context)
+        return parts[name]
+
     return render_template(
         "municipalities/detail.html",
         m=entry,
-        level_label=LEVEL_LABELS.get(entry.level, entry.level),
-        level_labels=LEVEL_LABELS,
-        ancestors=ancestors,
-        children=children,
-        gemeinden=gemeinden,
-        names=register.display_names([entry, *ancestors, *children, *gemeinden]),
+        register_head=fragments.cached("municipalities.head", (key,), lambda: render("head")),
+        register_tail=fragments.cached("municipalities.tail", (key,), lambda: render("tail")),
         activity=profile.activity(actor(), entry),
     )
