@@ -31,14 +31,33 @@ def detail(practice_id: str) -> ResponseReturnValue:
         {k for r in reviews for k in (r.municipality_key, *r.invited_keys)}
         | {c.municipality_key for r in reviews for c in r.comments}
     )
+    shown = {  # what the practice says: the same for every reader
+        "published": published,
+        "latest": published.latest,
+        "p": published.latest.document,
+        "catalogue": content.indicators,
+        "taxonomy": content.taxonomy,
+        "template": content.template(published.latest.report.template_version),
+    }
+    # kept until the next publication (a new version) or import (names); the cycle titles
+    # the parts show change without either: part of the key
+    key = (
+        published.practice_id,
+        published.latest.practice.revision_id,
+        tuple((v.cycle.code, v.cycle.title) for v in published.versions),
+    )
     return render_template(
         "practices/detail.html",
-        published=published,
-        latest=published.latest,
+        practice_head=fragments.cached(
+            "practices.head", key, lambda: fragments.rendered("practices/_head.html", **shown)
+        ),
+        practice_versions=fragments.cached(
+            "practices.versions",
+            key,
+            lambda: fragments.rendered("practices/_versions.html", **shown),
+        ),
         p=published.latest.document,
-        catalogue=content.indicators,
-        taxonomy=content.taxonomy,
-        template=content.template(published.latest.report.template_version),
+        published=published,
         similar_section=fragments.cached(
             "practices.similar",
             # stored by the similarity consumer after a publication: its position is part of
