@@ -20,9 +20,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(KERN)/kern.min.css: node_modules/.package-lock.json
+# KERN-UX's files, and the four Fira Sans faces OMK loads reduced to Latin as "OMK Sans"
+# (tools/subset_fonts.py: 126-144 KB → 32-36 KB per face; licence copied beside them).
+$(KERN)/kern.min.css: node_modules/.package-lock.json $(BIN)/omk tools/subset_fonts.py
 	rm -rf $(KERN) && mkdir -p $(KERN)
 	cp -R node_modules/@kern-ux/native/dist/. $(KERN)/
+	$(BIN)/python tools/subset_fonts.py $(KERN)/fonts/fira-sans $(KERN)/fonts/omk-sans
 
 assets: $(KERN)/kern.min.css
 

@@ -318,10 +318,10 @@ def _format_amount(value: Any, money: bool = False) -> str:
 
 def _format_number(value: Any, digits: int = 0) -> str:
     """German number formatting (1.234,5) for templates."""
-    from flask_babel import format_decimal
+    from omk.numbers import format_decimal
 
     if value is None or value == "":
         return "–"
     if digits:
-        return str(format_decimal(value, format=f"#,##0.{'0' * digits}"))
-    return str(format_decimal(value, format="#,##0"))
+        return format_decimal(value, f"#,##0.{'0' * digits}")
+    return format_decimal(value, "#,##0")

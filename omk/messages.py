@@ -88,11 +88,48 @@ def install(app: Flask) -> None:
 
     class MessageDomain(Domain):  # type: ignore[misc,unused-ignore]  # flask_babel: no hints
         def get_translations(self) -> support.NullTranslations:
+            state = _babel_state()
+            cached = getattr(state, "babel_translations", None)
+            if cached is not None:
+                return cached  # type: ignore[no-any-return]
             translations: support.NullTranslations = super().get_translations()
             if type(translations) is support.Translations:
                 translations.__class__ = _Translations
+            if state is not None:
+                state.babel_translations = translations
             return translations
 
     config = get_babel(app)
     config.instance.domain_instance = MessageDomain(domain=config.default_domain)
     app.jinja_env.finalize = _finalize
+    # Flask-Babel's own callables look the locale and catalogue up anew for every text; a
+    # 50-row table asks hundreds of times. These take the request's catalogue once.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # i18n extension
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+    )
+
+
+def _babel_state() -> Any:
+    """Flask-Babel's per-request state (``g._flask_babel``), None outside a request."""
+    from flask.globals import _cv_app
+
+    ctx = _cv_app.get(None)
+    return ctx.g.__dict__.get("_flask_babel") if ctx is not None else None
+
+
+def current_translations() -> support.NullTranslations:
+    """The catalogue of the request's language, looked up once per request.
+
+    Kept where Flask-Babel keeps its per-request state (``babel_translations``), which its
+    ``refresh()`` deletes and ``force_locale()`` resets, so both still switch the language."""
+    from flask_babel import get_translations
+
+    cached = getattr(_babel_state(), "babel_translations", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    translations: support.NullTranslations = get_translations()
+    return translations

@@ -7,9 +7,13 @@ caller translates them at the edge.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any
+
+from babel import Locale
+from babel.numbers import NumberPattern, get_group_symbol, get_minus_sign_symbol, parse_pattern
 
 from omk.content import Indicator
 from omk.messages import msg
@@ -63,6 +67,31 @@ def format_number(value: Any) -> str:
     if f.is_integer():
         return str(int(f))
     return repr(f).replace(".", ",")
+
+
+@functools.lru_cache(maxsize=32)
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
+@functools.lru_cache(maxsize=16)
+def _symbols(locale: str) -> tuple[str, str]:
+    return get_group_symbol(locale), get_minus_sign_symbol(locale)
+
+
+def format_decimal(value: Any, pattern: str = "#,##0", locale: Locale | str | None = None) -> str:
+    """``value`` as Babel's ``format_decimal`` writes it in ``locale`` (default: the request's),
+    with the parsed pattern cached: Babel parses it anew on every call, which a 50-row table
+    pays 50 times. Whole numbers with the plain pattern skip Babel altogether."""
+    if locale is None:
+        from flask_babel import get_locale
+
+        locale = get_locale() or "de"
+    if pattern == "#,##0" and type(value) is int:
+        group, minus = _symbols(str(locale))
+        text = f"{abs(value):,}".replace(",", group)
+        return minus + text if value < 0 else text
+    return str(_pattern(pattern).apply(value, locale))
 
 
 def month(raw: str) -> tuple[str | None, str | None]:

@@ -84,6 +84,8 @@ def test_the_wheel_carries_content_migrations_translations_and_assets(tmp_path: 
         "omk/translations/en/LC_MESSAGES/messages.mo",
         "omk/static/kern/kern.min.css",
         "omk/static/kern/fonts/fira-sans.css",
+        "omk/static/kern/fonts/omk-sans/OMKSans-Regular.woff2",  # make assets: Latin subset
+        "omk/static/kern/fonts/omk-sans/OFL.txt",  # and its licence
         "omk/data/common-passwords.txt",
         "omk/templates/base.html",
     ):

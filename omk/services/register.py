@@ -7,8 +7,9 @@ register's reference date with the denominator a published revision keeps.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -324,7 +325,11 @@ def profile(entry: Municipality) -> Profile:
 
 def abbreviations() -> tuple[names.Abbreviation, ...]:
     """The Destatis abbreviations of content/register/abbreviations.yaml."""
-    root = current_app.config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR
+    return _abbreviations(str(current_app.config.get("CONTENT_DIR") or DEFAULT_CONTENT_DIR))
+
+
+@functools.lru_cache(maxsize=8)
+def _abbreviations(root: str) -> tuple[names.Abbreviation, ...]:
     return names.load_abbreviations(Path(root) / "register" / "abbreviations.yaml")
 
 
@@ -350,6 +355,8 @@ class _NameIndex:
     lands: dict[str, str]
     kreise: dict[str, _Row]
     named: dict[str, dict[str, names.DisplayName]]
+    #: What display_names answered, by entry and whether it is current (pages ask again).
+    resolved: dict[tuple[_Row, bool], names.DisplayName] = field(default_factory=dict)
 
 
 #: The name index per database, rebuilt when a register import is recorded (the import is
@@ -440,6 +447,10 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
     result = {}
     for e in entries:
         row = _Row(e.key, e.name, e.level, e.type_code, e.is_kreisfrei, e.land_key)
+        known = index.resolved.get((row, e.is_current))
+        if known is not None:
+            result[e.key] = known
+            continue
         first = names.split_name(e.name)[0]
         group = _group(index, first)
         mine = _name_entry(row, index)
@@ -453,6 +464,7 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
             ]
             same = [n for n in same if n.name.casefold() == mine.name.casefold()]
             result[e.key] = names.disambiguate([mine, *same])[mine.key]
+        index.resolved[(row, e.is_current)] = result[e.key]
     return result
 
 

@@ -8,13 +8,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from omk import exchange
 from omk.content import Content, Indicator, ReportTemplate
 from omk.document_types import Change, ReportDocument
-from omk.numbers import month_field
+from omk.numbers import format_decimal, month_field
 from omk.wording import quoted, term_text
 
 Kind = Literal["changed", "added", "removed"]
@@ -48,9 +48,9 @@ def decimal(value: float | int, money: bool = False) -> str:
     """A number as the reader's locale writes it, thousands grouped and decimals kept
     (``5.400.000,5``; money with two decimals when it has any: ``5.400.000,50``)."""
     if float(value).is_integer():
-        return str(format_decimal(int(value), format="#,##0"))
+        return format_decimal(int(value), "#,##0")
     pattern = "#,##0.00" if money else "#,##0.######"
-    return str(format_decimal(value, format=pattern))
+    return format_decimal(value, pattern)
 
 
 def month(value: str) -> str:

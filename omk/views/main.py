@@ -9,10 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from omk.compare.bases import BASIS_LABELS
 from omk.content import Content
 from omk.policy import Action, can, permission
+from omk.views import fragments
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
@@ -130,19 +132,26 @@ def taxonomy() -> ResponseReturnValue:
 def indicators() -> ResponseReturnValue:
     """The indicator catalogue by criterion, with unit, basis and the template's guidance."""
     content = _content()
-    template = content.current_template
-    guidance = {i.code: i for s in template.sections for i in s.indicators}
-    by_criterion = [
-        (criterion, [i for i in content.indicators.values() if i.criterion == criterion.code])
-        for criterion in content.taxonomy.criteria
-    ]
+
+    def catalogue() -> Markup:
+        template = content.current_template
+        guidance = {i.code: i for s in template.sections for i in s.indicators}
+        by_criterion = [
+            (criterion, [i for i in content.indicators.values() if i.criterion == criterion.code])
+            for criterion in content.taxonomy.criteria
+        ]
+        return fragments.rendered(
+            "main/_indicators.html",
+            by_criterion=by_criterion,
+            guidance=guidance,
+            template=template,
+            normalise_labels=BASIS_LABELS,  # message ids, translated in the template
+            type_labels=TYPE_LABELS,
+        )
+
+    # content/ is read once at start: the catalogue changes only with the process
     return render_template(
-        "main/indicators.html",
-        by_criterion=by_criterion,
-        guidance=guidance,
-        template=template,
-        normalise_labels=BASIS_LABELS,  # message ids, translated in the template
-        type_labels=TYPE_LABELS,
+        "main/indicators.html", catalogue=fragments.constant("main.indicators", catalogue)
     )
 
 

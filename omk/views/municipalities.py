@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from omk.errors import ValidationFailed
 from omk.models.register import URBANISATION_LABELS, Level
 from omk.policy import Action, actor, permission
 from omk.services import profile, register
+from omk.views import fragments
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("municipalities", __name__, url_prefix="/kommunen")
@@ -50,18 +52,33 @@ def index() -> ResponseReturnValue:
     level = request.args.get("level") or Level.GEMEINDE.value
     if level != ALL_LEVELS and level not in LEVEL_LABELS:
         level = Level.GEMEINDE.value
-    page = register.search(
-        q,
-        land=land or None,
-        level=None if level == ALL_LEVELS else level,
-        urbanisation=urbanisation,
-        page=_int_arg("page", 1, 1, 10_000),
-        per_page=PER_PAGE,
-    )
+    page_number = _int_arg("page", 1, 1, 10_000)
+
+    def results() -> Markup:
+        page = register.search(
+            q,
+            land=land or None,
+            level=None if level == ALL_LEVELS else level,
+            urbanisation=urbanisation,
+            page=page_number,
+            per_page=PER_PAGE,
+        )
+        return fragments.rendered(
+            "municipalities/_results.html",
+            result=page,
+            names=register.display_names(page.items),
+            q=q,
+            land=land,
+            level=level,
+            urbanisation=urbanisation,
+            level_labels=LEVEL_LABELS,
+            all_levels=ALL_LEVELS,
+        )
+
+    key = (q, land, level, urbanisation, page_number)
     return render_template(
         "municipalities/index.html",
-        result=page,
-        names=register.display_names(page.items),
+        results=fragments.cached("municipalities.index", key, results),
         q=q,
         land=land,
         level=level,
@@ -82,17 +99,30 @@ def detail(key: str) -> ResponseReturnValue:
     canonical = entry.reporting_ags or entry.key
     if key != canonical:
         return redirect(url_for("municipalities.detail", key=canonical))
-    ancestors = register.ancestors(entry)
-    children = register.children(entry)
-    gemeinden = register.gemeinden_of(entry)
+    parts: dict[str, Markup] = {}
+
+    def render(name: str) -> Markup:
+        if not parts:  # register data only: the same for everyone until the next import
+            ancestors = register.ancestors(entry)
+            children = register.children(entry)
+            gemeinden = register.gemeinden_of(entry)
+            context = {
+                "m": entry,
+                "level_label": LEVEL_LABELS.get(entry.level, entry.level),
+                "level_labels": LEVEL_LABELS,
+                "ancestors": ancestors,
+                "children": children,
+                "gemeinden": gemeinden,
+                "names": register.display_names([entry, *ancestors, *children, *gemeinden]),
+            }
+            for part in ("head", "tail"):
+                parts[part] = fragments.rendered(f"municipalities/_detail_{part}.html", **context)
+        return parts[name]
+
     return render_template(
         "municipalities/detail.html",
         m=entry,
-        level_label=LEVEL_LABELS.get(entry.level, entry.level),
-        level_labels=LEVEL_LABELS,
-        ancestors=ancestors,
-        children=children,
-        gemeinden=gemeinden,
-        names=register.display_names([entry, *ancestors, *children, *gemeinden]),
+        register_head=fragments.cached("municipalities.head", (key,), lambda: render("head")),
+        register_tail=fragments.cached("municipalities.tail", (key,), lambda: render("tail")),
         activity=profile.activity(actor(), entry),
     )

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from omk import documents, exchange, numbers
 from omk.document_types import Change, ReportDocument
@@ -25,6 +26,7 @@ from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import accounts, cycles, listing, publication, register, reports
 from omk.synergies import learning
 from omk.views import changes as changes_view
+from omk.views import fragments
 from omk.views.practice_form import (
     ACTOR_ROWS_EXTRA,
     NUMBER_FIELDS,
@@ -142,15 +144,35 @@ def _published_listing(user: Any) -> dict[str, Any]:
         q=request.args.get("q", "").strip()[:100],
     )
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    result = listing.list_published(user, filters, page)
+    shown = {"cycle": filters.cycle, "land": land, "q": filters.q}
+    all_cycles = cycles.all_cycles()
+
+    def published() -> Markup:
+        result = listing.list_published(user, filters, page)
+        reports = [item.report for item in result.items]
+        return fragments.rendered(
+            "reports/_published.html",
+            published=reports,
+            names=register.display_names(r.municipality for r in reports),
+            published_total=result.total,
+            filters=shown,
+            page=result.page,
+            pages=result.pages,
+        )
+
+    # Everyone who may read published reports sees the same list (policy: REPORT_READ_PUBLISHED
+    # is every role's, on every published report); cycle titles are part of the key.
+    titles = tuple((c.code, c.title) for c in all_cycles)
+    key = (filters.cycle, filters.land, filters.q, page, titles)
     return {
-        "published": [item.report for item in result.items],
-        "published_total": result.total,
-        "filters": {"cycle": filters.cycle, "land": land, "q": filters.q},
-        "page": result.page,
-        "pages": result.pages,
+        "published_list": (
+            fragments.cached("reports.published_list", key, published)
+            if can(user, Action.REPORT_READ_PUBLISHED)
+            else published()
+        ),
+        "filters": shown,
         "lands": register.lands(),
-        "all_cycles": cycles.all_cycles(),
+        "all_cycles": all_cycles,
     }
 
 
@@ -725,10 +747,27 @@ def diff(cycle: str, ags: str) -> ResponseReturnValue:
 def published(cycle: str, ags: str) -> ResponseReturnValue:
     """The published report for staff: indicators with the practices that explain them."""
     report = reports.get_report_for(_user(), Action.REPORT_READ_PUBLISHED, cycle, ags)
+    document_url = publication.document_url(report)
+    parts: dict[str, Markup] = {}
+
+    def render(name: str) -> Markup:
+        if not parts:  # the accepted revision, never the draft
+            pub = publication.published_report(report)
+            for part in ("head", "body"):
+                parts[part] = fragments.rendered(
+                    f"publication/_{part}.html", pub=pub, document_url=document_url
+                )
+        return parts[name]
+
+    # The same for everyone who may read it: kept until the next publication or import (or
+    # an edit of the cycle it shows, which writes no outbox entry: part of the key).
+    c = report.cycle
+    key = (report.id, report.published_revision_id, c.title, c.period_start, c.period_end)
     return render_template(
         "reports/published.html",
-        pub=publication.published_report(report),  # the accepted revision, never the draft
-        document_url=publication.document_url(report),
+        report=report,
+        head=fragments.cached("reports.published.head", key, lambda: render("head")),
+        body=fragments.cached("reports.published.body", key, lambda: render("body")),
     )
 
 

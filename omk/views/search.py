@@ -22,6 +22,7 @@ from omk.search import atom, labels, service
 from omk.search.records import FACETS
 from omk.services import following
 from omk.services.notify import absolute_url
+from omk.views import fragments
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("search", __name__)
@@ -65,7 +66,7 @@ def facet_view(results: service.Results, params: dict[str, Any]) -> list[dict[st
         selected = set(params["filters"].get(facet, []))
         if facet == "cycles" and params["cycle"]:
             selected = {params["cycle"]}
-        names = labels.labels(facet, set(counts) | selected)
+        names = _labels(facet, set(counts) | selected)
         values = [
             {"value": v, "label": names[v], "count": counts.get(v, 0), "selected": v in selected}
             for v in sorted(set(counts) | selected, key=lambda v: (-counts.get(v, 0), names[v]))
@@ -80,6 +81,16 @@ def facet_view(results: service.Results, params: dict[str, Any]) -> list[dict[st
                 }
             )
     return out
+
+
+def _labels(facet: str, values: set[str]) -> dict[str, str]:
+    """A facet's labels, kept until the next publication or register import (Land and Kreis
+    names come from the register); cycle titles change without either and are asked anew."""
+    if facet == "cycles":
+        return labels.labels(facet, values)
+    return fragments.remembered(
+        "search.labels", (facet, frozenset(values)), lambda: labels.labels(facet, values)
+    )
 
 
 @bp.get("/suche")
@@ -109,7 +120,7 @@ def index() -> ResponseReturnValue:
         facets=facet_view(results, params),
         pages=pages,
         page_url=lambda n: _url(n),
-        criterion_labels=labels.labels("criterion", {h.criterion for h in results.hits}),
+        criterion_labels=_labels("criterion", {h.criterion for h in results.hits}),
         save_form=CsrfForm(),
     )
 

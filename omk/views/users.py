@@ -20,6 +20,7 @@ from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
 from omk.services import accounts, places
 from omk.views.helpers import apply_errors, bounded_int
+from omk.views.reports import region_name
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
 
@@ -164,6 +165,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "users/index.html",
         users=shown,
+        # a reviewer's region by name ("Nordrhein-Westfalen (05)"), each scope looked up once
+        scope_names={u.scope: region_name(u.scope) for u in shown if u.scope},
         total=len(users),
         page=page,
         pages=pages,

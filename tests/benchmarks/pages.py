@@ -53,9 +53,8 @@ def bare_app() -> object:
     from omk import config
 
     settings = config.load()
-    url = settings["DATABASE_URL"] or (
-        "sqlite:///" + str(Path(settings["INSTANCE_PATH"] or "instance") / "omk.sqlite3")
-    )
+    instance = Path(settings["INSTANCE_PATH"] or "instance").resolve()
+    url = settings["DATABASE_URL"] or ("sqlite:///" + str(instance / "omk.sqlite3"))
     app = Flask("bare")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     db = SQLAlchemy(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from omk import documents, exchange
 from omk.document_types import PracticeDocument, ReportDocument
@@ -322,8 +322,18 @@ def accept(actor: Actor | None, report: Report, *, edit_version: int | None = No
             revision_id=revision.id,
         )
         outbox.published(report, revision, previous_id)
+        _refresh_statistics()
         after_commit(lambda: notify.accepted(report))
     return revision
+
+
+def _refresh_statistics() -> None:
+    """Planner statistics for the reports tables (SQLite only; PostgreSQL's autovacuum keeps
+    its own). Without them SQLite guesses a million reports and drives every list of reports
+    from the 16,068 register entries instead (15 ms for 250 reports); a publication is rare
+    and this takes a few milliseconds."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE report"))
 
 
 def reopen(

@@ -1,0 +1,103 @@
+"""Rendered parts of pages that show only published material, kept until it changes.
+
+A 50-row table of register entries or published reports costs more to load and render than
+the rest of its page. What such a table shows changes only when a report is published
+(every publication writes the outbox) or the register is imported (recorded as a
+RegisterImport), so it is cached per process under a stamp of both: the newest outbox entry
+and the newest import. Another process publishing moves the stamp, which every request reads
+(one indexed query), so no worker shows an old table. Only parts that are the same for every
+visitor who may see them are cached: never anything that depends on who asks.
+
+The cache belongs to the app (``app.extensions``), holds at most :data:`SIZE` parts (least
+recently used first out) and is keyed by the part's name, its parameters, the language and
+the stamp.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+from threading import Lock
+from typing import Any, TypeVar
+
+from flask import current_app, g, render_template
+from flask_babel import get_locale
+from markupsafe import Markup
+from sqlalchemy import select
+
+from omk.extensions import db
+from omk.models.outbox import OutboxEntry
+from omk.services import register
+
+#: Parts kept per process (a name search's parameters are whatever people type).
+SIZE = 512
+
+T = TypeVar("T")
+Stamp = tuple[int | None, datetime | None, int | None, datetime | None]
+
+
+class _Parts:
+    def __init__(self) -> None:
+        self.lock = Lock()
+        self.parts: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+
+
+def stamp() -> Stamp:
+    """The newest outbox entry and register import (id and time: ids restart when a test
+    empties the tables, times do not repeat), read once per request."""
+    if "omk_fragment_stamp" not in g:
+        newest = db.session.execute(
+            select(OutboxEntry.id, OutboxEntry.created_at).order_by(OutboxEntry.id.desc()).limit(1)
+        ).first()
+        latest = register.latest_import()
+        g.omk_fragment_stamp = (
+            newest[0] if newest else None,
+            newest[1] if newest else None,
+            latest.id if latest else None,
+            latest.imported_at if latest else None,
+        )
+    result: Stamp = g.omk_fragment_stamp
+    return result
+
+
+def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """What ``compute`` returns for ``name`` and ``key``, computed once per stamp and
+    language (the value must not be changed by whoever receives it)."""
+    parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
+    full = (name, key, str(get_locale()), stamp())
+    with parts.lock:
+        if full in parts.parts:
+            parts.parts.move_to_end(full)
+            found: T = parts.parts[full]
+            return found
+    value = compute()
+    with parts.lock:
+        parts.parts[full] = value
+        while len(parts.parts) > SIZE:
+            parts.parts.popitem(last=False)
+    return value
+
+
+def cached(name: str, key: tuple[Hashable, ...], render: Callable[[], Markup]) -> Markup:
+    """The part ``name`` for ``key`` (rendered HTML, see :func:`rendered`), rendered by
+    ``render`` when not kept for the current stamp and language."""
+    return remembered(name, key, render)
+
+
+def constant(name: str, render: Callable[[], Markup]) -> Markup:
+    """A part that depends on nothing but content/ (read once at start) and the language."""
+    parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
+    full = (name, str(get_locale()))
+    with parts.lock:
+        found: Markup | None = parts.parts.get(full)
+    if found is None:
+        found = render()
+        with parts.lock:
+            parts.parts[full] = found
+    return found
+
+
+def rendered(template_name: str, /, **context: Any) -> Markup:
+    """A partial template rendered for inclusion with ``{{ … }}`` in a page."""
+    return Markup(render_template(template_name, **context))  # noqa: S704 - autoescaped template output
