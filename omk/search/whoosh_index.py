@@ -9,7 +9,9 @@ finds the index locked leaves its outbox entries to the writer holding the lock 
 Matching and ranking (:meth:`WhooshIndex.match`): every query part (a word with its lemmas,
 compound parts and synonyms, or a quoted phrase) gives the set of documents it matches; a
 document's tier is the number of parts it matches, so documents with every word come first,
-then those with most. Within a tier Whoosh's BM25F ranks (title 3×, summary 1.5×). Facet
+then those with most. Within a tier the documents are ranked as the PostgreSQL backend ranks
+them (sum over parts of idf × ``ts_rank``, :mod:`omk.search.tsrank`) when the caller passes
+the query parts, else by Whoosh's BM25F (title 3×, summary 1.5×). Facet
 counts come from per-segment arrays built from the postings of the facet fields (never from
 stored fields), cached until the segment changes.
 """
@@ -35,7 +37,9 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
+from omk.search import tsrank
 from omk.search.analysis import GermanAnalyzer, fold
+from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 
 log = logging.getLogger("omk.search")
@@ -404,8 +408,10 @@ class WhooshIndex:
         sort: str,
         offset: int,
         limit: int,
+        ranking: Sequence[QueryPart] | None = None,
     ) -> Match:
-        """Match, filter, count and rank (see the module's docstring)."""
+        """Match, filter, count and rank (see the module's docstring); with ``ranking`` (the
+        query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`."""
         with self.searcher() as s:
             segments = self.facets.segments(s)
             size = s.doc_count_all()
@@ -421,7 +427,17 @@ class WhooshIndex:
             facets = self._count(segments, matched)
             total = int(np.count_nonzero(matched))
             complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
-            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit)
+            scorer = None
+            if ranking is not None and parts:
+                latest = np.zeros(size, dtype=bool)
+                for off, seg in segments:
+                    latest[off : off + seg.size] = seg.latest
+                # as PostgreSQL's backend counts: latest versions, or all rows when large
+                documents = int(np.count_nonzero(latest & _alive(s, size)))
+                if size >= 10_000:
+                    documents = s.doc_count()
+                scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
+            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
     def _base_mask(
@@ -476,6 +492,7 @@ class WhooshIndex:
         sort: str,
         offset: int,
         limit: int,
+        scorer: _TsScorer | None = None,
     ) -> list[tuple[int, float]]:
         wanted = offset + limit
         if not parts or sort == "newest":
@@ -496,7 +513,11 @@ class WhooshIndex:
                 page.extend((int(d), 0.0) for d in members)  # before the page: order irrelevant
                 continue
             need = wanted - len(page)
-            if any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
+            if scorer is not None:
+                scores = scorer.scores(members)
+                best = np.lexsort((members, -scores))[:need]
+                page.extend((int(members[i]), float(scores[i])) for i in best)
+            elif any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
                 # Whoosh preloads an Or over a small segment (its array matcher), whose
                 # skip_to does not keep every score: rank as Whoosh does.
                 results = s.search(union, limit=need, filter=set(members.tolist()))
@@ -579,3 +600,69 @@ def _alive(s: Searcher, size: int) -> np.ndarray:
         dead = [d for d in range(size) if reader.is_deleted(d)]
         alive[dead] = False
     return alive
+
+
+class _TsScorer:
+    """Scores of documents as the PostgreSQL backend computes them (:mod:`omk.search.tsrank`):
+    the sum over parts of idf × ts_rank, a title phrase counting ten times more; positions
+    come from the postings, field lengths from the index (Whoosh keeps them to about 3 %)."""
+
+    TITLE_PHRASE_BOOST = 10.0
+
+    def __init__(
+        self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
+    ) -> None:
+        self.searcher = s
+        self.queries = [tsrank.rank_queries(part) for part in parts]
+        self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
+        self.terms = sorted({t for query, _ in self.queries for t in query.operands})
+        self.title_phrase = [
+            set(_docs(s, query.Phrase("title", list(part.phrase))).tolist())
+            if part.is_phrase
+            else set()
+            for part in parts
+        ]
+
+    def scores(self, members: np.ndarray) -> np.ndarray:
+        """The score of each of ``members`` (sorted docnums)."""
+        positions: list[dict[str, dict[str, list[int]]]] = [{} for _ in range(members.size)]
+        lengths: list[dict[str, int]] = [{} for _ in range(members.size)]
+        for leaf, offset in _leaves(self.searcher):
+            lo, hi = np.searchsorted(members, [offset, offset + leaf.doc_count_all()])
+            if lo == hi:
+                continue
+            local = (members[lo:hi] - offset).tolist()
+            for name in tsrank.FIELDS:
+                for k, d in enumerate(local):
+                    lengths[int(lo) + k][name] = int(leaf.doc_field_length(d, name, 0) or 0)
+                for term in self.terms:
+                    if (name, term) not in leaf:
+                        continue
+                    m = leaf.postings(name, term)
+                    for k, d in enumerate(local):
+                        if not m.is_active():
+                            break
+                        if m.id() < d:
+                            m.skip_to(d)
+                            if not m.is_active():
+                                break
+                        if m.id() == d:
+                            found = positions[int(lo) + k].setdefault(term, {})
+                            found[name] = list(m.value_as("positions"))
+        out = np.zeros(members.size, dtype=np.float64)
+        for k in range(members.size):
+            offsets = tsrank.field_offsets(lengths[k])
+            doc = {
+                term: tsrank.merge_fields(by_field, offsets)
+                for term, by_field in positions[k].items()
+            }
+            length = sum(lengths[k].values())
+            docnum = int(members[k])
+            total = 0.0
+            for n, (query_, title) in enumerate(self.queries):
+                rank = tsrank.ts_rank(query_, doc, length)
+                total += self.idfs[n] * rank
+                if title is not None and docnum in self.title_phrase[n]:
+                    total += self.idfs[n] * self.TITLE_PHRASE_BOOST * rank
+            out[k] = total
+        return out
