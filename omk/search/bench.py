@@ -322,6 +322,7 @@ def bench_whoosh(
             sort="relevance",
             offset=0,
             limit=PER_PAGE,
+            ranking=parts,
         )
         wall_q, cpu_q = clock.elapsed()
         latencies.append(wall_q * 1000)
