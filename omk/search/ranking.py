@@ -1,8 +1,9 @@
 """Hybrid ranking: the backend's lexical ranking fused with a ranking by meaning.
 
 ``service.search`` asks the search backend (Whoosh, or PostgreSQL) for its lexical ranking
-of the matches — coordination tiers (every query word first, then most words), BM25F within
-a tier — and hands the head of that ranking to :func:`rerank`, which reorders it:
+of the matches — coordination tiers (every query word first, then most words), idf × ts_rank
+within a tier (``omk.search.tsrank``) — and hands the head of that ranking to
+:func:`rerank`, which reorders it:
 
 1. **Candidates.** The first :data:`DEPTH` lexical results. The result set stays the
    lexical one (every practice matching at least one query word), so totals and facet counts
