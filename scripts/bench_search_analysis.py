@@ -100,15 +100,7 @@ def word_term(word: str) -> str | None:
 
 
 def clear_caches() -> None:
-    analysis._spans.cache_clear()
-    analysis._segment.cache_clear()
-    analysis._modifier.cache_clear()
-    analysis._is_word.cache_clear()
-    analysis.lemma.cache_clear()
-    analysis.analyze_word.cache_clear()
-    analysis._token_terms.cache_clear()
-    for cache in analysis._word_caches.values():
-        cache.clear()
+    analysis.clear_word_caches()
 
 
 def corpus_words() -> list[str]:

@@ -18,6 +18,7 @@ stored fields), cached until the segment changes.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -27,47 +28,24 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import index, query
-from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import tsrank
+from omk.search import analysis, tsrank, whoosh_patches
 from omk.search.analysis import GermanAnalyzer, fold
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 
 log = logging.getLogger("omk.search")
+whoosh_patches.apply()
 
-
-def _remember_missing_columns() -> None:
-    """Whoosh 2.7's per-document reader asks the storage whether a field's length column
-    exists for every posting of a field that has none (the facet keywords) while a segment
-    is written or merged: remember the answer per reader (a segment's files never change).
-    cProfile of ``bulk_load``: about 9 % of its CPU went to these ``file_exists`` calls."""
-    original = W3PerDocReader._cached_reader
-    if getattr(original, "omk_patched", False):
-        return
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        missing: set[str] = self.__dict__.setdefault("_omk_missing_columns", set())
-        if fieldname in missing:
-            return None
-        reader = original(self, fieldname, column)
-        if reader is None:
-            missing.add(fieldname)
-        return reader
-
-    cached_reader.omk_patched = True  # type: ignore[attr-defined]
-    W3PerDocReader._cached_reader = cached_reader
-
-
-_remember_missing_columns()
 
 SCHEMA_VERSION = 2
 #: Text fields searched, with their BM25F weight.
@@ -76,6 +54,10 @@ TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
 #: (``whoosh.query.compound.Or._matcher``); :func:`_scores` is used only above it.
 ARRAY_OR_MAX_DOCS = 5000
 WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our entries
+#: A reindex of at least this many documents writes with WRITER_PROCS processes.
+PARALLEL_MIN_DOCS = 2_000
+WRITER_PROCS = 2
+WRITER_BATCH = 200  # documents handed to a writer process at a time
 
 
 def schema() -> Schema:
@@ -102,7 +84,7 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     body = "\n\n".join(
         t for t in (record.description, record.outcomes, record.transferability) if t
     )
-    words = {fold(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
+    words = {_folded(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
     doc: dict[str, Any] = {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -124,6 +106,11 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     return doc
 
 
+@lru_cache(maxsize=200_000)
+def _folded(word: str) -> str:
+    return fold(word)
+
+
 def _surface_words(text: str) -> Iterator[str]:
     for word in text.split():
         word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
@@ -136,6 +123,14 @@ def _surface_words(text: str) -> Iterator[str]:
 
 def _current(root: Path) -> Path:
     return root / "current"
+
+
+def _doc_count(path: Path) -> int:
+    ix = index.open_dir(str(path))
+    try:
+        return int(ix.doc_count_all())
+    finally:
+        ix.close()
 
 
 def exists(root: Path) -> bool:
@@ -379,22 +374,48 @@ class WhooshIndex:
             ix.close()
         return True
 
-    def bulk_load(self, path: Path, batches: Iterable[Sequence[PracticeRecord]]) -> int:
-        """Fill a fresh generation (reindex): one writer, two processes where it helps."""
+    def bulk_load(
+        self,
+        path: Path,
+        batches: Iterable[Sequence[PracticeRecord]],
+        procs: int = WRITER_PROCS,
+    ) -> int:
+        """Fill a fresh generation (reindex). From ``PARALLEL_MIN_DOCS`` documents on,
+        ``procs`` processes each write a segment of their own (Whoosh's ``MpWriter`` with
+        ``multisegment``: no merge at the end); the parent only reads and hands out batches.
+        Raises if the new generation does not hold every document (it is then not made
+        current)."""
+        stream = iter(batches)
+        head: list[Sequence[PracticeRecord]] = []
+        seen = 0
+        for batch in stream:
+            head.append(batch)
+            seen += len(batch)
+            if seen >= PARALLEL_MIN_DOCS:
+                break
+        parallel = procs > 1 and seen >= PARALLEL_MIN_DOCS
         ix = index.open_dir(str(path))
         count = 0
-        writer = ix.writer(limitmb=256)
+        if parallel:
+            # Load the dictionaries before the writer forks, so its processes share them.
+            analysis.warm_up()
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
+        else:
+            writer = ix.writer(limitmb=256)
         try:
-            for batch in batches:
+            for batch in itertools.chain(head, stream):
                 for record in batch:
                     writer.add_document(**_document(record))
                 count += len(batch)
-            writer.commit(optimize=True)
+            writer.commit(optimize=not parallel)
         except BaseException:
             writer.cancel()
             raise
         finally:
             ix.close()
+        written = _doc_count(path)
+        if written != count:  # a writer process failed: never swap in a partial index
+            raise RuntimeError(f"reindex wrote {written} of {count} documents")
         return count
 
     # matching
