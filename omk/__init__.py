@@ -78,6 +78,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from omk.cli import register_commands
 
     register_commands(app)
+
+    from omk.search import warm
+
+    if warm.enabled(app):
+        warm.warm_up(app)
     return app
 
 

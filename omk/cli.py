@@ -21,7 +21,10 @@ from omk.policy import SYSTEM
 def _create_app() -> Flask:
     from omk import create_app
 
-    return create_app()
+    # Only the server loads the search data at start (omk/search/warm.py); other commands
+    # would wait for it for nothing.
+    serving = sys.argv[1:2] == ["run"]
+    return create_app(None if serving else {"WARM_UP": "off"})
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -603,7 +606,13 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
     default="",
     help="PostgreSQL für --backend postgres (Standard: OMK_DATABASE_URL; ein eigenes Schema)",
 )
-def bench_search(docs: int, engines: tuple[str, ...], database_url: str) -> None:
+@click.option(
+    "--hybrid/--no-hybrid",
+    default=True,
+    show_default=True,
+    help="auch die hybride Rangfolge messen (Anfrage-Embedding und Neuordnung)",
+)
+def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool) -> None:
     """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh, PostgreSQL, FTS5)."""
     from omk.search import bench
 
@@ -617,7 +626,7 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str) -> None
     cpu_started = time.process_time()
     if "postgres" in engines and not database_url.startswith("postgresql"):
         raise click.UsageError("--backend postgres braucht --database-url postgresql+psycopg://…")
-    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url)
+    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid)
     click.echo(bench.table(timings))
 
 

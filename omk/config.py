@@ -35,6 +35,10 @@ class Defaults:
     # Embeddings for similar practices (omk/search/embeddings.py): "auto" uses the bundled
     # e5 model when it loads (AVX2), "off" ranks by German TF-IDF alone.
     EMBEDDINGS = "auto"
+    # Load the search data (dictionary, synonyms, e5 model, stored vectors, index reader) when
+    # the app starts, so no user waits about 5 s for the first search: "auto" (not in tests,
+    # not for CLI commands other than omk run), "on" or "off" (omk/search/warm.py).
+    WARM_UP = "auto"
     # Public base URL used in e-mails and the "Online:" line of published pages (links must
     # work outside a request). Only in debug mode, and only while it is left at this default,
     # do page links (never password or invitation links) follow the request's host instead.
@@ -154,6 +158,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         settings.update(overrides)
     if settings["EMBEDDINGS"] not in ("auto", "off"):
         raise SystemExit(f"Ungültige Einstellung OMK_EMBEDDINGS: {settings['EMBEDDINGS']!r}")
+    if settings["WARM_UP"] not in ("auto", "on", "off"):
+        raise SystemExit(f"Ungültige Einstellung OMK_WARM_UP: {settings['WARM_UP']!r}")
     settings["REMEMBER_COOKIE_DURATION"] = timedelta(days=settings["REMEMBER_COOKIE_DAYS"])
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["SESSION_HOURS"])
     settings["SESSION_COOKIE_HTTPONLY"] = True

@@ -81,3 +81,59 @@ def test_health_says_when_similarity_is_lexical_only(make_app: Any, monkeypatch:
         assert "AVX2" in response.json["embeddings"]
     finally:
         embeddings.reset()
+
+
+def test_a_fresh_app_loads_the_search_data_before_its_first_request(
+    make_app: Any, monkeypatch: Any
+) -> None:
+    from omk.search import analysis, embeddings, warm
+
+    assert warm.state(make_app()) is None  # tests do not warm up unless they ask
+    embeddings.reset()
+    analysis.synonyms.cache_clear()  # (the larger data files reload slowly: not these)
+    monkeypatch.setattr(embeddings, "cpu_has_avx2", lambda *a: False)  # the fast path
+    try:
+        app = make_app(WARM_UP="on", EMBEDDINGS="auto")
+        loaded = warm.state(app)
+        assert loaded is not None and loaded["index"]
+        assert analysis.synonyms.cache_info().currsize == 1
+        assert embeddings._loaded  # the model's load was tried before any request
+        assert loaded["embeddings"] is False
+        response = app.test_client().get("/healthz")
+        assert response.json["embeddings"].startswith("lexical only: RuntimeError")
+    finally:
+        embeddings.reset()
+
+
+def test_warm_up_loads_the_model_when_the_cpu_can(make_app: Any) -> None:
+    from omk.search import embeddings, warm
+
+    embeddings.reset()
+    try:
+        app = make_app(WARM_UP="on", EMBEDDINGS="auto")
+        loaded = warm.state(app)
+        assert loaded is not None
+        assert loaded["embeddings"] == (embeddings.unavailable_reason() is None)
+        assert warm.warm_up(app) is loaded  # once per process
+        response = app.test_client().get("/healthz")
+        assert response.json["embeddings"] == (
+            "ok"
+            if loaded["embeddings"]
+            else "lexical only: " + str(embeddings.unavailable_reason())
+        )
+    finally:
+        embeddings.reset()
+
+
+def test_cli_commands_do_not_warm_up(monkeypatch: Any) -> None:
+    import sys
+
+    from omk import cli
+
+    created: list[Any] = []
+    monkeypatch.setattr("omk.create_app", lambda overrides=None: created.append(overrides))
+    monkeypatch.setattr(sys, "argv", ["omk", "search", "sync"])
+    cli._create_app()
+    monkeypatch.setattr(sys, "argv", ["omk", "run", "--port", "5000"])
+    cli._create_app()
+    assert created == [{"WARM_UP": "off"}, None]

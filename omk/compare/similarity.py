@@ -15,7 +15,11 @@ practices"):
    blended: each is **z-normalised per practice** (against that practice's similarities to
    all practices of other municipalities), the pair's z is the mean of both directions, and
    the two z are blended 50/50. Without vectors the lexical z alone is the score.
-3. **Threshold.** Only pairs with a score of at least the threshold are similar: a practice
+3. **What the reports say.** A pair whose criteria differ loses ``CRITERION_PENALTY`` z, and
+   gains ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of the recommendations both serve:
+   look-alikes share words ("Geflüchtete", "Stadt", a body's name) but rarely the need the
+   municipality reported them under. A compound's part counts ``PART_WEIGHT`` of a word.
+4. **Threshold.** Only pairs with a score of at least the threshold are similar: a practice
    without a twin elsewhere gets none. Never the same lineage, never the same municipality.
 
 Each result carries the distinctive shared terms (the highest tf-idf products, spelled as the
@@ -47,19 +51,28 @@ TITLE_WEIGHT = 3.0  # a title word counts as often as it would three times in th
 SUMMARY_WEIGHT = 1.5
 DESCRIPTION_WEIGHT = 1.0
 OUTCOMES_WEIGHT = 0.5
+#: A compound's part counts this much of a word: sharing "Pflege" of "Grünpflege" and
+#: "Altenpflege" is weaker evidence than sharing a whole word.
+PART_WEIGHT = 0.75
 MAX_DF = 0.4  # a term in more than this share of the practices carries no distinction
 MIN_DF_DOCS = 3  # ... but only once there are enough practices to say so
 DENSE_WEIGHT = 0.5  # share of the embedding z in the blended score
 THRESHOLD = 2.0  # blended z (symmetric) from which a pair counts as similar (with vectors)
-LEXICAL_THRESHOLD = 3.0  # the same without vectors (one z alone spreads wider than a blend)
+LEXICAL_THRESHOLD = 2.8  # the same without vectors (one z alone spreads wider than a blend)
 #: A pair's TF-IDF cosine must also be among the top (1 - this) of all pairs' cosines: a
 #: practice sharing almost nothing with anyone has a tiny spread, so one weak overlap would
 #: otherwise give it a high z ("Imkerei für Jugendliche" ~ "Theater für Jugendliche").
 LEXICAL_FLOOR_QUANTILE = 0.9
 GLOBAL_WEIGHT = 0.5  # share of the corpus-wide z of the cosine in the lexical z
 FLOOR_SAMPLE = 200_000  # random pairs from which the quantile is estimated at scale
-CRITERION_BONUS = 0.0  # z added for the same criterion (hook; not tuned, so 0)
-TARGET_GROUP_BONUS = 0.0  # z added times the Jaccard overlap of the target groups (same)
+#: The reporting format's own classification of the need: a practice reported under another
+#: criterion answers another need far more often than not (a look-alike sharing "Geflüchtete"
+#: and "Stadt"), so a pair whose criteria differ loses this much z; a missing criterion is
+#: neither agreement nor disagreement.
+CRITERION_PENALTY = 1.0
+#: z added times the Jaccard overlap of the recommendations both practices serve (the same
+#: recommendation is the same need, however it is worded); 0 when either lists none.
+RECOMMENDATION_WEIGHT = 1.0
 TOP_K = 5
 TERMS_SHOWN = 4
 PRUNE = 32  # strongest terms kept per vector in all_pairs at scale
@@ -167,7 +180,7 @@ def _weighted_terms(item: Item, words: Counter[tuple[str, str]]) -> dict[str, fl
         for token in analysis.analyze(text):
             if token.text in place:
                 continue
-            counts[token.text] += weight
+            counts[token.text] += weight if token.kind == "word" else weight * PART_WEIGHT
             surface = text[token.startchar : token.endchar]
             # a part's own surface is best learned where it stands as a word; as a fallback
             # the compound it is part of (counted less)
@@ -540,8 +553,8 @@ def score_pairs(
             (dense - dense_stats.mean[b]) / dense_stats.std[b]
         )
         z = (1 - DENSE_WEIGHT) * z + DENSE_WEIGHT * (zd / 2)
-    if CRITERION_BONUS or TARGET_GROUP_BONUS:
-        z = z + _bonus(items, a, b)
+    if CRITERION_PENALTY or RECOMMENDATION_WEIGHT:
+        z = z + structure(items, a, b)
     z = np.where(lexical >= floor, z, np.minimum(z, -1.0))  # never above any threshold
     return Scored(a, b, z, lexical, dense, model)
 
@@ -574,16 +587,42 @@ def _lexical_floor(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) ->
     return float(np.quantile(values, LEXICAL_FLOOR_QUANTILE)) if len(values) else 0.0
 
 
-def _bonus(items: Sequence[Item], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _codes(values: Sequence[str]) -> np.ndarray:
+    """Integer codes of ``values`` ('' → -1)."""
+    seen: dict[str, int] = {}
+    return np.array([seen.setdefault(v, len(seen)) if v else -1 for v in values], dtype=np.int64)
+
+
+def _jaccard(sets: Sequence[tuple[str, ...]], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Jaccard overlap of ``sets[a]`` and ``sets[b]`` per pair (0 when either is empty), as
+    bit masks: vectorised, so that millions of candidate pairs cost milliseconds."""
+    position = {v: i for i, v in enumerate(sorted({v for values in sets for v in values}))}
+    both = np.zeros(len(a))
+    either = np.zeros(len(a))
+    for start in range(0, len(position), 63):  # 63 values per int64 mask
+        masks = np.zeros(len(sets), dtype=np.int64)
+        for row, values in enumerate(sets):
+            for value in values:
+                if start <= position[value] < start + 63:
+                    masks[row] |= np.int64(1) << np.int64(position[value] - start)
+        both += np.bitwise_count(masks[a] & masks[b])
+        either += np.bitwise_count(masks[a] | masks[b])
+    out: np.ndarray = np.divide(both, either, out=np.zeros(len(a)), where=either > 0)
+    return out
+
+
+def structure(items: Sequence[Item], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The z added to each pair for what the reports themselves say about the need:
+    ``-CRITERION_PENALTY`` when both name a criterion and they differ, plus
+    ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of their recommendations."""
     out = np.zeros(len(a))
-    for position, (i, j) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-        one, two = items[i], items[j]
-        if one.criterion and one.criterion == two.criterion:
-            out[position] += CRITERION_BONUS
-        groups = set(one.target_groups) | set(two.target_groups)
-        if groups:
-            shared = set(one.target_groups) & set(two.target_groups)
-            out[position] += TARGET_GROUP_BONUS * len(shared) / len(groups)
+    if CRITERION_PENALTY:
+        codes = _codes([item.criterion for item in items])
+        differ = (codes[a] >= 0) & (codes[b] >= 0) & (codes[a] != codes[b])
+        out -= CRITERION_PENALTY * differ
+    if RECOMMENDATION_WEIGHT:
+        recommendations = [tuple(item.recommendations) for item in items]
+        out += RECOMMENDATION_WEIGHT * _jaccard(recommendations, a, b)
     return out
 
 

@@ -25,6 +25,7 @@ words, bm25, top 20, total and criterion and Land counts by GROUP BY).
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import sqlite3
@@ -244,6 +245,8 @@ class Timing:
     latencies_ms: list[float]
     cpu_ms: list[float]
     hits: list[int]
+    hybrid_ms: list[float] = field(default_factory=list)
+    hybrid_cpu_ms: list[float] = field(default_factory=list)
 
     @property
     def docs_per_second(self) -> float:
@@ -256,16 +259,26 @@ class Timing:
     def percentile(self, p: float, cpu: bool = False) -> float:
         return float(np.percentile(np.asarray(self.cpu_ms if cpu else self.latencies_ms), p))
 
+    def hybrid_percentile(self, p: float, cpu: bool = False) -> float:
+        values = self.hybrid_cpu_ms if cpu else self.hybrid_ms
+        return float(np.percentile(np.asarray(values), p)) if values else float("nan")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes (the index writer's)."""
+    children = os.times()
+    return time.process_time() + children.children_user + children.children_system
+
 
 class Clock:
     """Wall clock and CPU time together."""
 
     def __init__(self) -> None:
         self.wall = time.perf_counter()
-        self.cpu = time.process_time()
+        self.cpu = cpu_seconds()
 
     def elapsed(self) -> tuple[float, float]:
-        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+        return time.perf_counter() - self.wall, cpu_seconds() - self.cpu
 
 
 def _timed_batches(
@@ -289,16 +302,55 @@ def _timed_batches(
         yield batch
 
 
+def dense_store(docs: int, seed: int = SEED) -> Any:
+    """Random unit vectors standing in for the stored e5 vectors of the synthetic corpus
+    (one per practice, keyed as the corpus' records), or None without embeddings."""
+    from omk.search import embeddings, ranking
+
+    if not embeddings.embeddings_available():
+        return None
+    gen = np.random.default_rng(seed)
+    matrix = gen.standard_normal((docs, embeddings.DIMENSIONS), dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    keys = [(f"bench-{number:07d}", number) for number in range(docs)]
+    return ranking.DenseStore(keys, matrix)
+
+
+def time_hybrid(
+    qs: list[BenchQuery], dense: Any, match: Callable[[BenchQuery, int], Any]
+) -> tuple[list[float], list[float]]:
+    """Per query: the lexical head of ``ranking.DEPTH`` results (``match(query, limit)``,
+    facet counts included) plus ``ranking.rerank`` (the query embedded afresh, cosines over
+    every stored vector, the fusion), as ``service.search`` does for a relevance query."""
+    from omk.search import embeddings, ranking
+
+    if dense is None:
+        return [], []
+    latencies, cpus = [], []
+    for q in qs:
+        embeddings.clear_query_cache()  # every query embedded, none from the cache
+        clock = Clock()
+        found = match(q, ranking.DEPTH)
+        head = found.page[: ranking.DEPTH]
+        keys = [(h.practice_id, h.revision_id) for h in head]
+        ranking.rerank(q.text, head, keys, found.complete, vectors=dense)
+        wall, cpu = clock.elapsed()
+        latencies.append(wall * 1000)
+        cpus.append(cpu * 1000)
+    return latencies, cpus
+
+
 def bench_whoosh(
     vocab: Vocabulary,
     docs: int,
     qs: list[BenchQuery],
     folder: Path,
     progress: Callable[[int], None] | None = None,
+    hybrid: bool = True,
 ) -> Timing:
     from omk.search import analysis
     from omk.search.service import parse
-    from omk.search.whoosh_backend import whoosh_query
+    from omk.search.whoosh_backend import WhooshBackend, whoosh_query
     from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
 
     analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
@@ -322,13 +374,33 @@ def bench_whoosh(
             sort="relevance",
             offset=0,
             limit=PER_PAGE,
+            ranking=parts,
         )
         wall_q, cpu_q = clock.elapsed()
         latencies.append(wall_q * 1000)
         cpus.append(cpu_q * 1000)
         hits.append(found.total)
     engine.close()
-    return Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+    backend = WhooshBackend(root)
+
+    def hybrid_match(q: BenchQuery, limit: int) -> Any:
+        return backend.match(
+            parse(q.text), filters=q.filters, version=None, sort="relevance", offset=0, limit=limit
+        )
+
+    hybrid_ms, hybrid_cpu = time_hybrid(qs, dense_store(docs) if hybrid else None, hybrid_match)
+    backend.close()
+    return Timing(
+        "whoosh (omk)",
+        docs,
+        wall - spent[0],
+        cpu - spent[1],
+        latencies,
+        cpus,
+        hits,
+        hybrid_ms,
+        hybrid_cpu,
+    )
 
 
 FTS_TEXT = ("title", "summary", "description", "outcomes", "transferability", "actors")
@@ -404,6 +476,7 @@ def bench_postgres(
     qs: list[BenchQuery],
     database_url: str,
     progress: Callable[[int], None] | None = None,
+    hybrid: bool = True,
 ) -> Timing:
     """The PostgreSQL backend in a schema of its own (``omk_bench_<pid>``, dropped after)."""
     import os
@@ -450,12 +523,34 @@ def bench_postgres(
             latencies.append(wall_q * 1000)
             cpus.append(cpu_q * 1000)
             hits.append(found.total)
+
+        def hybrid_match(q: BenchQuery, limit: int) -> Any:
+            return backend.match(
+                parse(q.text),
+                filters=q.filters,
+                version=None,
+                sort="relevance",
+                offset=0,
+                limit=limit,
+            )
+
+        hybrid_ms, hybrid_cpu = time_hybrid(qs, dense_store(docs) if hybrid else None, hybrid_match)
     finally:
         engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
-    return Timing("postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+    return Timing(
+        "postgres (omk)",
+        docs,
+        wall - spent[0],
+        cpu - spent[1],
+        latencies,
+        cpus,
+        hits,
+        hybrid_ms,
+        hybrid_cpu,
+    )
 
 
 ENGINES = ("whoosh", "fts5")
@@ -467,8 +562,10 @@ def run(
     progress: Callable[[str, int], None] | None = None,
     engines: tuple[str, ...] = ENGINES,
     database_url: str = "",
+    hybrid: bool = True,
 ) -> list[Timing]:
-    """Generate, index and query on every engine; the index folders are thrown away."""
+    """Generate, index and query on every engine; the index folders are thrown away.
+    ``hybrid``: also time the hybrid ranking (when the embedding model loads)."""
     vocab = vocabulary()
     qs = queries(vocab)
     timings = []
@@ -479,10 +576,11 @@ def run(
                 continue
             step = (lambda n, name=name: progress(name, n)) if progress else None
             if name == "postgres":
-                timings.append(bench_postgres(vocab, docs, qs, database_url, step))
+                timings.append(bench_postgres(vocab, docs, qs, database_url, step, hybrid))
+            elif name == "whoosh":
+                timings.append(bench_whoosh(vocab, docs, qs, folder, step, hybrid))
             else:
-                bench = bench_whoosh if name == "whoosh" else bench_fts5
-                timings.append(bench(vocab, docs, qs, folder, step))
+                timings.append(bench_fts5(vocab, docs, qs, folder, step))
     return timings
 
 
@@ -501,10 +599,29 @@ def table(timings: list[Timing]) -> str:
             f"{t.percentile(50, True):>7.1f} {t.percentile(95, True):>7.1f} "
             f"{statistics.mean(t.hits):>6.0f}"
         )
+    hybrid = [t for t in timings if t.hybrid_ms]
+    if hybrid:
+        lines.append("")
+        lines.append(
+            f"{'hybrid':<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'cpu p50':>7} {'cpu p95':>7}"
+        )
+        for t in hybrid:
+            lines.append(
+                f"{t.engine:<14} {t.hybrid_percentile(50):>7.1f} {t.hybrid_percentile(95):>7.1f} "
+                f"{t.hybrid_percentile(99):>7.1f} {t.hybrid_percentile(50, True):>7.1f} "
+                f"{t.hybrid_percentile(95, True):>7.1f}"
+            )
+        lines.append(
+            "(hybrid: the same queries again, each with the backend's first 100 results and "
+            "their facet counts plus ranking.rerank: the query embedded afresh with e5, "
+            "cosines over one random stored vector per document, the fusion)"
+        )
     lines.append(
         "(Whoosh: service.parse + WhooshIndex.match, PostgreSQL: service.parse + "
         "PostgresBackend.match, both with all facet counts, without the database "
         "check of the hits; FTS5: AND of the words, bm25 top 20, total, criterion and Land "
-        "counts; every query timed once; hits = mean matches per query)"
+        "counts; every query timed once; hits = mean matches per query; CPU includes the "
+        "index writer's processes, not PostgreSQL's)"
     )
     return "\n".join(lines)

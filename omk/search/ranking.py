@@ -1,8 +1,9 @@
 """Hybrid ranking: the backend's lexical ranking fused with a ranking by meaning.
 
 ``service.search`` asks the search backend (Whoosh, or PostgreSQL) for its lexical ranking
-of the matches — coordination tiers (every query word first, then most words), BM25F within
-a tier — and hands the head of that ranking to :func:`rerank`, which reorders it:
+of the matches — coordination tiers (every query word first, then most words), idf × ts_rank
+within a tier (``omk.search.tsrank``) — and hands the head of that ranking to
+:func:`rerank`, which reorders it:
 
 1. **Candidates.** The first :data:`DEPTH` lexical results. The result set stays the
    lexical one (every practice matching at least one query word), so totals and facet counts
@@ -160,13 +161,16 @@ def fuse(
     return np.lexsort((np.arange(n), -score, group))
 
 
-def dense_ranking(query_text: str) -> tuple[DenseStore, np.ndarray] | None:
-    """The stored vectors and each one's cosine with the embedded query, or None when
-    embeddings are unavailable or nothing is stored."""
+def dense_ranking(
+    query_text: str, vectors: DenseStore | None = None
+) -> tuple[DenseStore, np.ndarray] | None:
+    """The stored vectors (``vectors``: given ones instead, for the benchmark) and each one's
+    cosine with the embedded query, or None when embeddings are unavailable or nothing is
+    stored."""
     if not embeddings.embeddings_available():
         return None
-    vectors = store()
-    if vectors is None:
+    vectors = store() if vectors is None else vectors
+    if vectors is None or not len(vectors):
         return None
     q = embeddings.query(_PHRASE_QUOTES.sub(" ", query_text))
     if q is None:
@@ -193,14 +197,15 @@ def rerank(
     complete: int,
     *,
     add: Callable[[list[Key]], list[tuple[Key, T]]] | None = None,
+    vectors: DenseStore | None = None,
 ) -> Fused[T]:
     """``items`` (the lexical head, best first, with their ``keys``; the first ``complete``
     match every query word) in fused order. With ``add``, up to ``5 × DENSE_TOP`` of the
     practices closest in meaning (cosine at least :data:`DENSE_MIN`) that are not among
     ``items`` are offered to ``add``, best first; it returns those it accepts (published, and
     passing the filters) as (key, item), in the order offered, and the first
-    :data:`DENSE_TOP` of them join the ranking."""
-    ranked = dense_ranking(query_text)
+    :data:`DENSE_TOP` of them join the ranking. ``vectors``: see :func:`dense_ranking`."""
+    ranked = dense_ranking(query_text, vectors)
     if ranked is None:
         return Fused(list(items), [], False)
     vectors, cosines = ranked

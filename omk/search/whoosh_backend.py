@@ -101,6 +101,7 @@ class WhooshBackend:
             sort=sort,
             offset=offset,
             limit=limit,
+            ranking=parts,
         )
         page = []
         with self.index.searcher() as s:

@@ -9,13 +9,16 @@ finds the index locked leaves its outbox entries to the writer holding the lock 
 Matching and ranking (:meth:`WhooshIndex.match`): every query part (a word with its lemmas,
 compound parts and synonyms, or a quoted phrase) gives the set of documents it matches; a
 document's tier is the number of parts it matches, so documents with every word come first,
-then those with most. Within a tier Whoosh's BM25F ranks (title 3×, summary 1.5×). Facet
+then those with most. Within a tier the documents are ranked as the PostgreSQL backend ranks
+them (sum over parts of idf × ``ts_rank``, :mod:`omk.search.tsrank`) when the caller passes
+the query parts, else by Whoosh's BM25F (title 3×, summary 1.5×). Facet
 counts come from per-segment arrays built from the postings of the facet fields (never from
 stored fields), cached until the segment changes.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -25,45 +28,24 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import index, query
-from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
+from omk.search import analysis, tsrank, whoosh_patches
 from omk.search.analysis import GermanAnalyzer, fold
+from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 
 log = logging.getLogger("omk.search")
+whoosh_patches.apply()
 
-
-def _remember_missing_columns() -> None:
-    """Whoosh 2.7's per-document reader asks the storage whether a field's length column
-    exists for every posting of a field that has none (the facet keywords) while a segment
-    is written or merged: remember the answer per reader (a segment's files never change).
-    cProfile of ``bulk_load``: about 9 % of its CPU went to these ``file_exists`` calls."""
-    original = W3PerDocReader._cached_reader
-    if getattr(original, "omk_patched", False):
-        return
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        missing: set[str] = self.__dict__.setdefault("_omk_missing_columns", set())
-        if fieldname in missing:
-            return None
-        reader = original(self, fieldname, column)
-        if reader is None:
-            missing.add(fieldname)
-        return reader
-
-    cached_reader.omk_patched = True  # type: ignore[attr-defined]
-    W3PerDocReader._cached_reader = cached_reader
-
-
-_remember_missing_columns()
 
 SCHEMA_VERSION = 2
 #: Text fields searched, with their BM25F weight.
@@ -72,6 +54,10 @@ TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
 #: (``whoosh.query.compound.Or._matcher``); :func:`_scores` is used only above it.
 ARRAY_OR_MAX_DOCS = 5000
 WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our entries
+#: A reindex of at least this many documents writes with WRITER_PROCS processes.
+PARALLEL_MIN_DOCS = 2_000
+WRITER_PROCS = 2
+WRITER_BATCH = 200  # documents handed to a writer process at a time
 
 
 def schema() -> Schema:
@@ -98,7 +84,7 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     body = "\n\n".join(
         t for t in (record.description, record.outcomes, record.transferability) if t
     )
-    words = {fold(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
+    words = {_folded(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
     doc: dict[str, Any] = {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -120,6 +106,11 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     return doc
 
 
+@lru_cache(maxsize=200_000)
+def _folded(word: str) -> str:
+    return fold(word)
+
+
 def _surface_words(text: str) -> Iterator[str]:
     for word in text.split():
         word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
@@ -132,6 +123,14 @@ def _surface_words(text: str) -> Iterator[str]:
 
 def _current(root: Path) -> Path:
     return root / "current"
+
+
+def _doc_count(path: Path) -> int:
+    ix = index.open_dir(str(path))
+    try:
+        return int(ix.doc_count_all())
+    finally:
+        ix.close()
 
 
 def exists(root: Path) -> bool:
@@ -375,22 +374,48 @@ class WhooshIndex:
             ix.close()
         return True
 
-    def bulk_load(self, path: Path, batches: Iterable[Sequence[PracticeRecord]]) -> int:
-        """Fill a fresh generation (reindex): one writer, two processes where it helps."""
+    def bulk_load(
+        self,
+        path: Path,
+        batches: Iterable[Sequence[PracticeRecord]],
+        procs: int = WRITER_PROCS,
+    ) -> int:
+        """Fill a fresh generation (reindex). From ``PARALLEL_MIN_DOCS`` documents on,
+        ``procs`` processes each write a segment of their own (Whoosh's ``MpWriter`` with
+        ``multisegment``: no merge at the end); the parent only reads and hands out batches.
+        Raises if the new generation does not hold every document (it is then not made
+        current)."""
+        stream = iter(batches)
+        head: list[Sequence[PracticeRecord]] = []
+        seen = 0
+        for batch in stream:
+            head.append(batch)
+            seen += len(batch)
+            if seen >= PARALLEL_MIN_DOCS:
+                break
+        parallel = procs > 1 and seen >= PARALLEL_MIN_DOCS
         ix = index.open_dir(str(path))
         count = 0
-        writer = ix.writer(limitmb=256)
+        if parallel:
+            # Load the dictionaries before the writer forks, so its processes share them.
+            analysis.warm_up()
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
+        else:
+            writer = ix.writer(limitmb=256)
         try:
-            for batch in batches:
+            for batch in itertools.chain(head, stream):
                 for record in batch:
                     writer.add_document(**_document(record))
                 count += len(batch)
-            writer.commit(optimize=True)
+            writer.commit(optimize=not parallel)
         except BaseException:
             writer.cancel()
             raise
         finally:
             ix.close()
+        written = _doc_count(path)
+        if written != count:  # a writer process failed: never swap in a partial index
+            raise RuntimeError(f"reindex wrote {written} of {count} documents")
         return count
 
     # matching
@@ -404,8 +429,10 @@ class WhooshIndex:
         sort: str,
         offset: int,
         limit: int,
+        ranking: Sequence[QueryPart] | None = None,
     ) -> Match:
-        """Match, filter, count and rank (see the module's docstring)."""
+        """Match, filter, count and rank (see the module's docstring); with ``ranking`` (the
+        query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`."""
         with self.searcher() as s:
             segments = self.facets.segments(s)
             size = s.doc_count_all()
@@ -421,7 +448,17 @@ class WhooshIndex:
             facets = self._count(segments, matched)
             total = int(np.count_nonzero(matched))
             complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
-            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit)
+            scorer = None
+            if ranking is not None and parts:
+                latest = np.zeros(size, dtype=bool)
+                for off, seg in segments:
+                    latest[off : off + seg.size] = seg.latest
+                # as PostgreSQL's backend counts: latest versions, or all rows when large
+                documents = int(np.count_nonzero(latest & _alive(s, size)))
+                if size >= 10_000:
+                    documents = s.doc_count()
+                scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
+            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
     def _base_mask(
@@ -476,6 +513,7 @@ class WhooshIndex:
         sort: str,
         offset: int,
         limit: int,
+        scorer: _TsScorer | None = None,
     ) -> list[tuple[int, float]]:
         wanted = offset + limit
         if not parts or sort == "newest":
@@ -496,7 +534,11 @@ class WhooshIndex:
                 page.extend((int(d), 0.0) for d in members)  # before the page: order irrelevant
                 continue
             need = wanted - len(page)
-            if any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
+            if scorer is not None:
+                scores = scorer.scores(members)
+                best = np.lexsort((members, -scores))[:need]
+                page.extend((int(members[i]), float(scores[i])) for i in best)
+            elif any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
                 # Whoosh preloads an Or over a small segment (its array matcher), whose
                 # skip_to does not keep every score: rank as Whoosh does.
                 results = s.search(union, limit=need, filter=set(members.tolist()))
@@ -579,3 +621,69 @@ def _alive(s: Searcher, size: int) -> np.ndarray:
         dead = [d for d in range(size) if reader.is_deleted(d)]
         alive[dead] = False
     return alive
+
+
+class _TsScorer:
+    """Scores of documents as the PostgreSQL backend computes them (:mod:`omk.search.tsrank`):
+    the sum over parts of idf × ts_rank, a title phrase counting ten times more; positions
+    come from the postings, field lengths from the index (Whoosh keeps them to about 3 %)."""
+
+    TITLE_PHRASE_BOOST = 10.0
+
+    def __init__(
+        self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
+    ) -> None:
+        self.searcher = s
+        self.queries = [tsrank.rank_queries(part) for part in parts]
+        self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
+        self.terms = sorted({t for query, _ in self.queries for t in query.operands})
+        self.title_phrase = [
+            set(_docs(s, query.Phrase("title", list(part.phrase))).tolist())
+            if part.is_phrase
+            else set()
+            for part in parts
+        ]
+
+    def scores(self, members: np.ndarray) -> np.ndarray:
+        """The score of each of ``members`` (sorted docnums)."""
+        positions: list[dict[str, dict[str, list[int]]]] = [{} for _ in range(members.size)]
+        lengths: list[dict[str, int]] = [{} for _ in range(members.size)]
+        for leaf, offset in _leaves(self.searcher):
+            lo, hi = np.searchsorted(members, [offset, offset + leaf.doc_count_all()])
+            if lo == hi:
+                continue
+            local = (members[lo:hi] - offset).tolist()
+            for name in tsrank.FIELDS:
+                for k, d in enumerate(local):
+                    lengths[int(lo) + k][name] = int(leaf.doc_field_length(d, name, 0) or 0)
+                for term in self.terms:
+                    if (name, term) not in leaf:
+                        continue
+                    m = leaf.postings(name, term)
+                    for k, d in enumerate(local):
+                        if not m.is_active():
+                            break
+                        if m.id() < d:
+                            m.skip_to(d)
+                            if not m.is_active():
+                                break
+                        if m.id() == d:
+                            found = positions[int(lo) + k].setdefault(term, {})
+                            found[name] = list(m.value_as("positions"))
+        out = np.zeros(members.size, dtype=np.float64)
+        for k in range(members.size):
+            offsets = tsrank.field_offsets(lengths[k])
+            doc = {
+                term: tsrank.merge_fields(by_field, offsets)
+                for term, by_field in positions[k].items()
+            }
+            length = sum(lengths[k].values())
+            docnum = int(members[k])
+            total = 0.0
+            for n, (query_, title) in enumerate(self.queries):
+                rank = tsrank.ts_rank(query_, doc, length)
+                total += self.idfs[n] * rank
+                if title is not None and docnum in self.title_phrase[n]:
+                    total += self.idfs[n] * self.TITLE_PHRASE_BOOST * rank
+            out[k] = total
+        return out

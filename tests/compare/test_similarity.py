@@ -209,3 +209,35 @@ def test_all_pairs_best_first_with_pruning(prune: int | None) -> None:
     assert neighbour is not None and neighbour.terms
     scores = [p.score for p, _ in pairs]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_structure_penalises_other_criteria_and_weighs_shared_recommendations() -> None:
+    def item(n: int, criterion: str, recommendations: tuple[str, ...]) -> Item:
+        return Item(
+            id=f"s{n}",
+            lineage_id=f"s{n}",
+            municipality_key=f"m{n}",
+            title="x",
+            criterion=criterion,
+            recommendations=recommendations,
+        )
+
+    items = [
+        item(0, "wohnen", ("A1", "B2")),
+        item(1, "wohnen", ("A1",)),
+        item(2, "arbeit", ("A1", "B2")),
+        item(3, "", ()),
+        item(4, "wohnen", (*(f"X{n}" for n in range(70)), "A1")),  # more than one mask
+    ]
+    a = np.array([0, 0, 0, 4, 4])
+    b = np.array([1, 2, 3, 1, 0])
+    added = similarity.structure(items, a, b)
+    penalty, weight = similarity.CRITERION_PENALTY, similarity.RECOMMENDATION_WEIGHT
+    expected = [
+        weight * 0.5,  # same criterion, A1 of A1 and B2
+        -penalty + weight * 1.0,  # other criterion, the same recommendations
+        0.0,  # nothing known: neither agreement nor disagreement
+        weight * 1 / 71,
+        weight * 1 / 72,
+    ]
+    assert added.tolist() == pytest.approx(expected)

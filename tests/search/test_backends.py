@@ -109,6 +109,10 @@ def _eval_records() -> list[PracticeRecord]:
     return out
 
 
+#: Share of the evaluation queries whose first page of ten is in the same order on both.
+ORDER_AGREEMENT = 0.9
+
+
 def test_backends_agree_on_the_evaluation_set(
     make_app: Any, search_backend: str, tmp_path: Path
 ) -> None:
@@ -151,3 +155,14 @@ def test_backends_agree_on_the_evaluation_set(
         if not same:
             differences.append(key)
     assert not differences
+    # Whoosh ranks a tier with PostgreSQL's formula (omk.search.tsrank); only its field
+    # lengths (kept to about 3 %) and distances across fields differ: the first page agrees.
+    relevance = [key for key in found["whoosh"] if key.endswith("relevance")]
+    ordered = [
+        key
+        for key in relevance
+        if [r.practice_id for r in found["whoosh"][key].page[:10]]
+        == [r.practice_id for r in found["postgres"][key].page[:10]]
+    ]
+    print(f"first page in the same order: {len(ordered)} of {len(relevance)}")
+    assert len(ordered) >= ORDER_AGREEMENT * len(relevance)

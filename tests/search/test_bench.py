@@ -26,7 +26,7 @@ def test_corpus_is_reproducible_and_shaped_like_the_demo() -> None:
 
 
 def test_bench_command_prints_both_engines() -> None:
-    result = CliRunner().invoke(main, ["bench", "search", "--docs", "40"])
+    result = CliRunner().invoke(main, ["bench", "search", "--docs", "40", "--no-hybrid"])
     assert result.exit_code == 0, result.output
     assert "whoosh (omk)" in result.output and "sqlite fts5" in result.output
 

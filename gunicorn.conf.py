@@ -1,0 +1,19 @@
+"""gunicorn settings read from the checkout (``gunicorn wsgi:app`` run in this folder).
+
+Each worker loads the search data (dictionary, e5 model, stored vectors, index reader)
+before it serves its first request: the app factory does it when the worker imports the
+app, and ``post_worker_init`` makes sure of it (omk/search/warm.py; a no-op when done).
+No ``preload_app``: the model's OpenMP threads do not survive the fork into the workers.
+"""
+
+from typing import Any
+
+preload_app = False
+
+
+def post_worker_init(worker: Any) -> None:
+    from omk.search import warm
+
+    app = worker.wsgi
+    if hasattr(app, "extensions") and warm.enabled(app):
+        warm.warm_up(app)

@@ -1,0 +1,80 @@
+"""Speed patches to Whoosh 2.7's per-document reader (applied once, on import).
+
+Both keep Whoosh's results exactly; they only avoid repeated work that cProfile of
+``bulk_load`` showed:
+
+- ``_cached_reader``: Whoosh asks the storage whether a field's length column exists for
+  every posting of a field that has none (the facet keywords) while a segment is written or
+  merged; the answer is remembered per reader (a segment's files never change). About 9 % of
+  ``bulk_load``'s CPU went to these ``file_exists`` calls.
+- ``doc_field_length``: writing a segment looks up the length of the field in the document
+  for every posting (about 470 per practice), each a seek and a read in the length column;
+  searching does the same for every document it scores. The column (one byte per document)
+  is read once per reader and field and looked up in memory. About 14 % of ``bulk_load``'s
+  CPU before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+#: byte → length, as Whoosh decodes it (0 stands for "no length").
+_LENGTHS: tuple[int | None, ...] = (None, *(byte_to_length(b) for b in range(1, 256)))
+
+
+def _remember_missing_columns() -> None:
+    original = W3PerDocReader._cached_reader
+    if getattr(original, "omk_patched", False):
+        return
+
+    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        missing: set[str] = self.__dict__.setdefault("_omk_missing_columns", set())
+        if fieldname in missing:
+            return None
+        reader = original(self, fieldname, column)
+        if reader is None:
+            missing.add(fieldname)
+        return reader
+
+    cached_reader.omk_patched = True  # type: ignore[attr-defined]
+    W3PerDocReader._cached_reader = cached_reader
+
+
+def _column_bytes(reader: Any) -> bytes | None:
+    """The whole length column of one field (one byte per document), or None if it is not
+    the plain one-byte column Whoosh 2.7 writes."""
+    if getattr(reader, "_fixedlen", None) != 1 or not hasattr(reader, "_dbfile"):
+        return None
+    return bytes(reader._dbfile.get(reader._basepos, reader._count))
+
+
+def _lengths_in_memory() -> None:
+    original = W3PerDocReader.doc_field_length
+    if getattr(original, "omk_patched", False):
+        return
+
+    def doc_field_length(self: Any, docnum: int, fieldname: str, default: int = 0) -> Any:
+        columns: dict[str, bytes | None] = self.__dict__.setdefault("_omk_lengths", {})
+        if fieldname not in columns:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            columns[fieldname] = b"" if reader is None else _column_bytes(reader)
+        data = columns[fieldname]
+        if data is None:  # not a column we know: Whoosh's own way
+            return original(self, docnum, fieldname, default)
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+        if not data:  # the field has no length column
+            return default
+        return _LENGTHS[data[docnum]] if docnum < len(data) else None
+
+    doc_field_length.omk_patched = True  # type: ignore[attr-defined]
+    W3PerDocReader.doc_field_length = doc_field_length
+
+
+def apply() -> None:
+    """Apply the patches (idempotent)."""
+    _remember_missing_columns()
+    _lengths_in_memory()
