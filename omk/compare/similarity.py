@@ -224,11 +224,11 @@ def model_from_matrix(
     """:func:`model_from_counts` of a (practices × ``terms``) matrix of weighted term counts,
     vectorised (the stored counts of 100,000 practices in seconds)."""
     max_df = MAX_DF if max_df is None else max_df
-    matrix = sp.csr_matrix(counts, dtype=np.float64)
-    matrix.sum_duplicates()
-    matrix.eliminate_zeros()
+    matrix = sp.csr_matrix(counts)
+    if not matrix.has_canonical_format:
+        matrix.sum_duplicates()
     n = matrix.shape[0]
-    df = np.bincount(matrix.indices, minlength=len(terms))
+    df = np.bincount(matrix.indices[matrix.data != 0], minlength=len(terms))
     limit = max_df * n if n >= MIN_DF_DOCS / max(max_df, 1e-9) else math.inf
     dropped = frozenset(terms[i] for i in np.nonzero(df > limit)[0].tolist())
     kept = np.nonzero((df > 0) & (df <= limit))[0].tolist()
@@ -237,27 +237,45 @@ def model_from_matrix(
     column = np.full(len(terms), -1, dtype=np.int64)
     column[np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
     idf = np.log((1 + n) / (1 + df[np.asarray(kept, dtype=np.int64)].astype(np.float64))) + 1.0
-    row_of = np.repeat(np.arange(n), np.diff(matrix.indptr))
-    cols = column[matrix.indices]
-    ok = cols >= 0
-    row_of, cols, raw = row_of[ok], cols[ok], matrix.data[ok]
+    blocks = [
+        _tfidf_rows(matrix[start : start + TFIDF_BLOCK], column, idf, prune)
+        for start in range(0, n, TFIDF_BLOCK)
+    ]
+    result = (
+        sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
+        if blocks
+        else sp.csr_matrix((0, len(vocabulary)), dtype=np.float32)
+    )
+    result.resize((n, len(vocabulary)))
+    return LexicalModel(vocabulary, idf, result, dict(surfaces), dropped)
+
+
+TFIDF_BLOCK = 10_000  # rows weighted at a time (memory)
+
+
+def _tfidf_rows(
+    block: sp.csr_matrix, column: np.ndarray, idf: np.ndarray, prune: int | None
+) -> sp.csr_matrix:
+    """Rows of weighted term counts as pruned, L2-normalised TF-IDF rows (kept columns)."""
+    n = block.shape[0]
+    row_of = np.repeat(np.arange(n), np.diff(block.indptr))
+    cols = column[block.indices]
+    raw = block.data.astype(np.float64)
+    ok = (cols >= 0) & (raw != 0)
+    row_of, cols, raw = row_of[ok], cols[ok], raw[ok]
     tf = np.where(raw >= 1, 1.0 + np.log(np.maximum(raw, 1e-12)), raw)
     vals = tf * idf[cols]
     if prune is not None and len(vals):
-        # by row, strongest first: one sort of row + (1 - value / (max + 1)), in [row, row + 1)
-        order = np.argsort(row_of + (1.0 - vals / (vals.max() + 1.0)), kind="stable")
-        row_of, cols, vals = row_of[order], cols[order], vals[order]
-        starts = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))[:-1]])
-        chosen = np.arange(len(row_of)) - starts[row_of] < prune
+        order, rank = _rank_in_group(row_of, vals)
+        chosen = np.sort(order[rank < prune])
         row_of, cols, vals = row_of[chosen], cols[chosen], vals[chosen]
     norms = np.sqrt(np.bincount(row_of, vals * vals, minlength=n))
     norms[norms == 0] = 1.0
-    result = sp.csr_matrix(
+    return sp.csr_matrix(
         ((vals / norms[row_of]).astype(np.float32), (row_of, cols)),
-        shape=(n, len(vocabulary)),
+        shape=(n, len(idf)),
         dtype=np.float32,
     )
-    return LexicalModel(vocabulary, idf, result, dict(surfaces), dropped)
 
 
 def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) -> tuple[str, ...]:
@@ -298,16 +316,29 @@ def _allowed(rows: np.ndarray, cols: np.ndarray, muni: np.ndarray, line: np.ndar
     return allowed
 
 
+def _rank_in_group(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts by group, largest value first, and each
+    position's rank inside its group (in that order): one float sort, not a lexsort."""
+    if not len(groups):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    low = int(groups.min())
+    local = groups - low
+    spread = float(values.max() - values.min()) + 1.0
+    key = local + (1.0 - (values - values.min()) / spread)  # in (group, group + 1]
+    order = np.argsort(key)  # ties (equal floats) in a fixed, not the given, order
+    starts = np.concatenate([[0], np.cumsum(np.bincount(local))[:-1]])
+    rank = np.arange(len(order)) - starts[local[order]]
+    return order, rank
+
+
 def _top_per_row(
     rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     if keep is None:
         return rows, cols
-    order = np.lexsort((-vals, rows))
-    rows, cols = rows[order], cols[order]
-    starts = np.searchsorted(rows, rows, side="left")
-    rank = np.arange(len(rows)) - starts
-    chosen = rank < keep
+    order, rank = _rank_in_group(rows, vals)
+    chosen = order[rank < keep]
     return rows[chosen], cols[chosen]
 
 
@@ -337,18 +368,13 @@ def _other_counts(muni: np.ndarray) -> np.ndarray:
 
 def _strongest(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
     """Each row reduced to its ``terms`` largest entries (the query side of candidate search)."""
-    rows, cols, vals = [], [], []
-    for row in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        data = matrix.data[lo:hi]
-        chosen = np.argsort(-data)[:terms] if hi - lo > terms else np.arange(hi - lo)
-        rows.append(np.full(len(chosen), row))
-        cols.append(matrix.indices[lo:hi][chosen])
-        vals.append(data[chosen])
-    if not rows:
+    if not matrix.nnz:
         return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order, rank = _rank_in_group(rows, matrix.data)
+    chosen = np.sort(order[rank < terms])
     return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=matrix.shape
+        (matrix.data[chosen], (rows[chosen], matrix.indices[chosen])), shape=matrix.shape
     )
 
 
@@ -458,10 +484,13 @@ def _dense_stats_cheap(vectors: np.ndarray) -> _Stats:
     return _finish_stats(mean * n, sumsq * n, np.full(n, n))
 
 
+ROWWISE_CHUNK = 200_000  # candidate pairs scored at a time (dense: a quarter; memory)
+
+
 def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(len(a))
-    for start in range(0, len(a), 200_000):
-        stop = start + 200_000
+    for start in range(0, len(a), ROWWISE_CHUNK):
+        stop = start + ROWWISE_CHUNK
         out[start:stop] = np.asarray(
             matrix[a[start:stop]].multiply(matrix[b[start:stop]]).sum(axis=1)
         ).ravel()
@@ -470,8 +499,8 @@ def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> 
 
 def _rowwise_dense_dot(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(len(a))
-    for start in range(0, len(a), 200_000):
-        stop = start + 200_000
+    for start in range(0, len(a), ROWWISE_CHUNK // 4):
+        stop = start + ROWWISE_CHUNK // 4
         out[start:stop] = np.einsum("ij,ij->i", vectors[a[start:stop]], vectors[b[start:stop]])
     return out
 
@@ -666,10 +695,8 @@ def _in_top_k(
     rows = np.concatenate([a, b])
     values = np.concatenate([score, score])
     which = np.concatenate([positions, positions])
-    order = np.lexsort((-values, rows))
-    rows, which = rows[order], which[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    return np.unique(which[rank < k])
+    order, rank = _rank_in_group(rows, values)
+    return np.unique(which[order[rank < k]])
 
 
 def all_pairs(
