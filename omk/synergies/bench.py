@@ -19,7 +19,7 @@ benchmark does not embed 100,000 texts): 384 dimensions, a centre per topic plus
 a common offset (so that all cosines bunch high, as e5's do), planted copies close to their
 original.
 
-**Methods**, each in a fresh process (``spawn``), so that its peak memory (``ru_maxrss``:
+**Methods**, each in a fresh process (``spawn``), so that its peak memory (VmHWM:
 interpreter, libraries and the stored counts and vectors included) is its own:
 
 * ``product``: ``similarity.model_from_matrix`` (TF-IDF, each vector pruned to its strongest
@@ -317,7 +317,7 @@ def _measure(path: str, method: str, sample: int, queue: Any) -> None:
     found, pairs = _product(corpus) if method == "product" else _exact(corpus, chosen)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     factor = n / sample if chosen is not None else 1.0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = peak_mib()
     result: Result = {
         "method": method,
         "docs": n,
@@ -329,6 +329,19 @@ def _measure(path: str, method: str, sample: int, queue: Any) -> None:
         "sampled": sample if chosen is not None else 0,
     }
     queue.put(result)
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory in MiB: VmHWM (since its exec; ``ru_maxrss``
+    would keep the parent's peak from before the spawn's exec), else ru_maxrss."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def measure(path: Path, method: str, sample: int = 0) -> Result:
