@@ -228,7 +228,10 @@ def model_from_matrix(
     if not matrix.has_canonical_format:
         matrix.sum_duplicates()
     n = matrix.shape[0]
-    df = np.bincount(matrix.indices[matrix.data != 0], minlength=len(terms))
+    df = np.zeros(len(terms), dtype=np.int64)
+    for start in range(0, matrix.nnz, 4_000_000):  # in pieces: bincount copies to int64
+        piece = slice(start, start + 4_000_000)
+        df += np.bincount(matrix.indices[piece][matrix.data[piece] != 0], minlength=len(terms))
     limit = max_df * n if n >= MIN_DF_DOCS / max(max_df, 1e-9) else math.inf
     dropped = frozenset(terms[i] for i in np.nonzero(df > limit)[0].tolist())
     kept = np.nonzero((df > 0) & (df <= limit))[0].tolist()
@@ -250,7 +253,7 @@ def model_from_matrix(
     return LexicalModel(vocabulary, idf, result, dict(surfaces), dropped)
 
 
-TFIDF_BLOCK = 10_000  # rows weighted at a time (memory)
+TFIDF_BLOCK = 4_000  # rows weighted at a time (memory)
 
 
 def _tfidf_rows(
@@ -475,16 +478,29 @@ def _dense_candidates(
 
 
 def _dense_stats_cheap(vectors: np.ndarray) -> _Stats:
-    """Row mean and spread of cosines against all rows without the N×N product (at scale)."""
-    n = vectors.shape[0]
-    mean_vector = vectors.mean(axis=0, dtype=np.float64)
-    second = (vectors.T.astype(np.float64) @ vectors.astype(np.float64)) / n
-    mean = vectors @ mean_vector
-    sumsq = np.einsum("ij,ij->i", vectors @ second.astype(np.float32), vectors)  # BLAS
+    """Row mean and spread of cosines against all rows without the N×N product (at scale):
+    from the vectors' mean and second moment, a block of rows at a time (memory)."""
+    n, dimensions = vectors.shape
+    mean_vector = np.zeros(dimensions)
+    second = np.zeros((dimensions, dimensions))
+    for start in range(0, n, DENSE_CHUNK):
+        chunk = vectors[start : start + DENSE_CHUNK].astype(np.float64)
+        mean_vector += chunk.sum(axis=0)
+        second += chunk.T @ chunk
+    mean_vector /= max(n, 1)
+    second32 = (second / max(n, 1)).astype(np.float32)
+    mean = vectors @ mean_vector.astype(np.float32)  # not a float64 copy of the vectors
+    sumsq = np.empty(n)
+    for start in range(0, n, DENSE_CHUNK):
+        chunk = vectors[start : start + DENSE_CHUNK]
+        sumsq[start : start + DENSE_CHUNK] = np.einsum("ij,ij->i", chunk @ second32, chunk)
     return _finish_stats(mean * n, sumsq * n, np.full(n, n))
 
 
-ROWWISE_CHUNK = 200_000  # candidate pairs scored at a time (dense: a quarter; memory)
+DENSE_CHUNK = 16_384  # rows of vectors handled at a time (memory)
+
+
+ROWWISE_CHUNK = 200_000  # candidate pairs scored at a time (dense: an eighth; memory)
 
 
 def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -499,8 +515,8 @@ def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> 
 
 def _rowwise_dense_dot(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(len(a))
-    for start in range(0, len(a), ROWWISE_CHUNK // 4):
-        stop = start + ROWWISE_CHUNK // 4
+    for start in range(0, len(a), ROWWISE_CHUNK // 8):
+        stop = start + ROWWISE_CHUNK // 8
         out[start:stop] = np.einsum("ij,ij->i", vectors[a[start:stop]], vectors[b[start:stop]])
     return out
 
@@ -508,11 +524,14 @@ def _rowwise_dense_dot(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
 def _vectors(items: Sequence[Item]) -> np.ndarray | None:
     if not items or any(item.vector is None for item in items):
         return None
-    vectors = np.asarray([np.asarray(item.vector, dtype=np.float32) for item in items])
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = np.asarray(items[0].vector, dtype=np.float32).ravel()
+    vectors = np.empty((len(items), len(first)), dtype=np.float32)  # one copy, no list
+    for row, item in enumerate(items):
+        vectors[row] = np.asarray(item.vector, dtype=np.float32).ravel()
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]  # no squared copy
     norms[norms == 0] = 1.0
-    unit: np.ndarray = (vectors / norms).astype(np.float32)
-    return unit
+    vectors /= norms
+    return vectors
 
 
 @dataclass
@@ -572,11 +591,12 @@ def score_pairs(
         rows, cols = np.triu_indices(n, k=1)
         ok = _allowed(rows, cols, muni, line)
         rows, cols = rows[ok], cols[ok]
-    low = np.minimum(rows, cols)
-    high = np.maximum(rows, cols)
     n = max(len(items), 1)
-    keys = np.unique(low.astype(np.int64) * n + high)
-    a, b = keys // n, keys % n
+    keys = np.unique(np.minimum(rows, cols).astype(np.int64) * n + np.maximum(rows, cols))
+    del rows, cols  # memory at scale: only the unique pairs are kept, as int32
+    index_type = np.int32 if n < 2**31 else np.int64
+    a, b = (keys // n).astype(index_type), (keys % n).astype(index_type)
+    del keys
     lexical = _rowwise_sparse_dot(model.matrix, a, b)
     z = ((lexical - lex_stats.mean[a]) / lex_stats.std[a]) + (
         (lexical - lex_stats.mean[b]) / lex_stats.std[b]

@@ -276,6 +276,7 @@ def _product(corpus: Corpus) -> tuple[float, int]:
     model = similarity.model_from_matrix(
         corpus.counts, corpus.terms, corpus.surfaces, prune=similarity.PRUNE
     )
+    corpus.counts = sp.csr_matrix((0, 0), dtype=np.float32)  # the model replaces the counts
     pairs = similarity.all_pairs(
         _items(corpus), model=model, with_terms=False, dense_candidates=False
     )
