@@ -47,6 +47,7 @@ tokens_cli = AppGroup("tokens", help="API-Tokens verwalten.")
 search_cli = AppGroup("search", help="Suchindex verwalten.")
 compare_cli = AppGroup("compare", help="Gespeicherte Kennzahlen des Vergleichs aktualisieren.")
 similar_cli = AppGroup("similar", help="Ähnliche Maßnahmen (gespeicherte Nachbarn) aktualisieren.")
+synergies_cli = AppGroup("synergies", help="Synergien: gespeicherte Ergebnisse neu berechnen.")
 municipalities_cli = AppGroup("municipalities", help="Gemeindeverzeichnis (Destatis) verwalten.")
 
 
@@ -576,15 +577,29 @@ def similar_sync() -> None:
 @similar_cli.command("rebuild")
 def similar_rebuild() -> None:
     """Fehlende Vektoren berechnen und alle ähnlichen Maßnahmen neu bestimmen."""
+    _rebuild_similar()
+
+
+@synergies_cli.command("sync")
+def synergies_sync() -> None:
+    """Alles neu berechnen, was die Synergie-Seite gespeichert liest (für cron)."""
+    _rebuild_similar()
+
+
+def _rebuild_similar() -> None:
     from omk.search import embeddings
     from omk.services import similarity
 
     started = time.perf_counter()
+    cpu = time.process_time()
     reason = embeddings.unavailable_reason()
     count = similarity.rebuild()
     seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    cpu_seconds = f"{time.process_time() - cpu:.1f}".replace(".", ",")
     how = "lexikalisch (" + reason + ")" if reason else "lexikalisch und semantisch (e5)"
-    click.echo(f"{count} Nachbarn gespeichert in {seconds} s; Verfahren: {how}.")
+    click.echo(
+        f"{count} Nachbarn gespeichert in {seconds} s (CPU {cpu_seconds} s); Verfahren: {how}."
+    )
 
 
 bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp-Ordner).")
@@ -695,6 +710,35 @@ def compare_rebuild() -> None:
     click.echo(f"{count} Kennzahlen gespeichert in {seconds} s.")
 
 
+@bench_cli.command("synergies")
+@click.option(
+    "--docs",
+    "sizes",
+    type=click.IntRange(min=1_000, max=1_000_000),
+    multiple=True,
+    help="so viele Maßnahmen erzeugen (wiederholbar; Standard: 10000 und 100000)",
+)
+@click.option(
+    "--exact-max",
+    type=click.IntRange(min=0),
+    default=10_000,
+    show_default=True,
+    help="bis zu dieser Größe das exakte Verfahren ganz, darüber an einer Stichprobe",
+)
+@click.option("--no-vectors", is_flag=True, help="ohne (generierte) dichte Vektoren")
+def bench_synergies(sizes: tuple[int, ...], exact_max: int, no_vectors: bool) -> None:
+    """Ähnliche Maßnahmen aller Paare messen: Verfahren des Produkts neben dem exakten."""
+    from omk.synergies import bench
+
+    results = bench.run(
+        list(sizes) or [10_000, 100_000],
+        dense=not no_vectors,
+        exact_max=exact_max,
+        report=lambda s: click.echo(s, err=True),
+    )
+    click.echo(bench.table(results, dense=not no_vectors))
+
+
 # Needs no app and no configuration: on the top-level group, not attached by the app.
 main.add_command(bench_cli)
 
@@ -707,6 +751,7 @@ def register_commands(app: Flask) -> None:
         search_cli,
         similar_cli,
         compare_cli,
+        synergies_cli,
         municipalities_cli,
         cycles_cli,
         reports_cli,

@@ -44,6 +44,9 @@ class SearchQuery(PageQuery):
     actor_type: list[str] = Field(default_factory=list, max_length=20)
     target_group: list[str] = Field(default_factory=list, max_length=20)
     status: list[str] = Field(default_factory=list, max_length=20)
+    validated: list[str] = Field(
+        default_factory=list, max_length=1, description="1: nur als gute Praxis validierte"
+    )
 
     _strict_page = field_validator("page", "per_page", mode="before")(_strict_int)
 

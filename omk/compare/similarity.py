@@ -34,7 +34,6 @@ products (numpy); only candidates are scored exactly.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -212,40 +211,87 @@ def model_from_counts(
     """The TF-IDF model of weighted term counts (one mapping per practice): sublinear tf,
     smoothed idf, terms over ``max_df`` dropped, each row pruned to its ``prune`` strongest
     terms, rows L2-normalised."""
-    max_df = MAX_DF if max_df is None else max_df
-    n = len(counts)
-    df: Counter[str] = Counter()
-    for count in counts:
-        df.update(count.keys())
-    limit = max_df * n if n >= MIN_DF_DOCS / max(max_df, 1e-9) else math.inf
-    dropped = frozenset(term for term, d in df.items() if d > limit)
-    vocabulary = sorted(term for term in df if term not in dropped)
-    index = {term: i for i, term in enumerate(vocabulary)}
-    idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary], dtype=np.float64)
+    index: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
     for row, count in enumerate(counts):
-        weighted = [
-            (index[t], ((1.0 + math.log(c)) if c >= 1 else c) * idf[index[t]])
-            for t, c in count.items()
-            if t in index
-        ]
-        if prune is not None and len(weighted) > prune:
-            weighted = heapq.nlargest(prune, weighted, key=lambda e: e[1])
-        for col, value in weighted:
+        for term, value in count.items():
             rows.append(row)
-            cols.append(col)
+            cols.append(index.setdefault(term, len(index)))
             vals.append(value)
     matrix = sp.csr_matrix(
-        (np.array(vals, dtype=np.float32), (rows, cols)),
-        shape=(n, len(vocabulary)),
+        (np.array(vals, dtype=np.float64), (rows, cols)), shape=(len(counts), len(index))
+    )
+    return model_from_matrix(matrix, list(index), surfaces, max_df=max_df, prune=prune)
+
+
+def model_from_matrix(
+    counts: sp.spmatrix,
+    terms: Sequence[str],
+    surfaces: Mapping[str, str],
+    *,
+    max_df: float | None = None,
+    prune: int | None = None,
+) -> LexicalModel:
+    """:func:`model_from_counts` of a (practices × ``terms``) matrix of weighted term counts,
+    vectorised (the stored counts of 100,000 practices in seconds)."""
+    max_df = MAX_DF if max_df is None else max_df
+    matrix = sp.csr_matrix(counts)
+    if not matrix.has_canonical_format:
+        matrix.sum_duplicates()
+    n = matrix.shape[0]
+    df = np.zeros(len(terms), dtype=np.int64)
+    for start in range(0, matrix.nnz, 4_000_000):  # in pieces: bincount copies to int64
+        piece = slice(start, start + 4_000_000)
+        df += np.bincount(matrix.indices[piece][matrix.data[piece] != 0], minlength=len(terms))
+    limit = max_df * n if n >= MIN_DF_DOCS / max(max_df, 1e-9) else math.inf
+    dropped = frozenset(terms[i] for i in np.nonzero(df > limit)[0].tolist())
+    kept = np.nonzero((df > 0) & (df <= limit))[0].tolist()
+    kept.sort(key=lambda i: terms[i])  # columns in the order of the sorted vocabulary
+    vocabulary = [terms[i] for i in kept]
+    column = np.full(len(terms), -1, dtype=np.int64)
+    column[np.asarray(kept, dtype=np.int64)] = np.arange(len(kept))
+    idf = np.log((1 + n) / (1 + df[np.asarray(kept, dtype=np.int64)].astype(np.float64))) + 1.0
+    blocks = [
+        _tfidf_rows(matrix[start : start + TFIDF_BLOCK], column, idf, prune)
+        for start in range(0, n, TFIDF_BLOCK)
+    ]
+    result = (
+        sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
+        if blocks
+        else sp.csr_matrix((0, len(vocabulary)), dtype=np.float32)
+    )
+    result.resize((n, len(vocabulary)))
+    return LexicalModel(vocabulary, idf, result, dict(surfaces), dropped)
+
+
+TFIDF_BLOCK = 4_000  # rows weighted at a time (memory)
+
+
+def _tfidf_rows(
+    block: sp.csr_matrix, column: np.ndarray, idf: np.ndarray, prune: int | None
+) -> sp.csr_matrix:
+    """Rows of weighted term counts as pruned, L2-normalised TF-IDF rows (kept columns)."""
+    n = block.shape[0]
+    row_of = np.repeat(np.arange(n), np.diff(block.indptr))
+    cols = column[block.indices]
+    raw = block.data.astype(np.float64)
+    ok = (cols >= 0) & (raw != 0)
+    row_of, cols, raw = row_of[ok], cols[ok], raw[ok]
+    tf = np.where(raw >= 1, 1.0 + np.log(np.maximum(raw, 1e-12)), raw)
+    vals = tf * idf[cols]
+    if prune is not None and len(vals):
+        order, rank = _rank_in_group(row_of, vals)
+        chosen = np.sort(order[rank < prune])
+        row_of, cols, vals = row_of[chosen], cols[chosen], vals[chosen]
+    norms = np.sqrt(np.bincount(row_of, vals * vals, minlength=n))
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(
+        ((vals / norms[row_of]).astype(np.float32), (row_of, cols)),
+        shape=(n, len(idf)),
         dtype=np.float32,
     )
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    matrix = sp.csr_matrix(sp.diags(1.0 / norms).astype(np.float32) @ matrix)
-    return LexicalModel(vocabulary, idf, matrix, dict(surfaces), dropped)
 
 
 def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) -> tuple[str, ...]:
@@ -286,16 +332,29 @@ def _allowed(rows: np.ndarray, cols: np.ndarray, muni: np.ndarray, line: np.ndar
     return allowed
 
 
+def _rank_in_group(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order that sorts by group, largest value first, and each
+    position's rank inside its group (in that order): one float sort, not a lexsort."""
+    if not len(groups):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    low = int(groups.min())
+    local = groups - low
+    spread = float(values.max() - values.min()) + 1.0
+    key = local + (1.0 - (values - values.min()) / spread)  # in (group, group + 1]
+    order = np.argsort(key)  # ties (equal floats) in a fixed, not the given, order
+    starts = np.concatenate([[0], np.cumsum(np.bincount(local))[:-1]])
+    rank = np.arange(len(order)) - starts[local[order]]
+    return order, rank
+
+
 def _top_per_row(
     rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, keep: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     if keep is None:
         return rows, cols
-    order = np.lexsort((-vals, rows))
-    rows, cols = rows[order], cols[order]
-    starts = np.searchsorted(rows, rows, side="left")
-    rank = np.arange(len(rows)) - starts
-    chosen = rank < keep
+    order, rank = _rank_in_group(rows, vals)
+    chosen = order[rank < keep]
     return rows[chosen], cols[chosen]
 
 
@@ -325,18 +384,13 @@ def _other_counts(muni: np.ndarray) -> np.ndarray:
 
 def _strongest(matrix: sp.csr_matrix, terms: int) -> sp.csr_matrix:
     """Each row reduced to its ``terms`` largest entries (the query side of candidate search)."""
-    rows, cols, vals = [], [], []
-    for row in range(matrix.shape[0]):
-        lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-        data = matrix.data[lo:hi]
-        chosen = np.argsort(-data)[:terms] if hi - lo > terms else np.arange(hi - lo)
-        rows.append(np.full(len(chosen), row))
-        cols.append(matrix.indices[lo:hi][chosen])
-        vals.append(data[chosen])
-    if not rows:
+    if not matrix.nnz:
         return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order, rank = _rank_in_group(rows, matrix.data)
+    chosen = np.sort(order[rank < terms])
     return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=matrix.shape
+        (matrix.data[chosen], (rows[chosen], matrix.indices[chosen])), shape=matrix.shape
     )
 
 
@@ -437,19 +491,35 @@ def _dense_candidates(
 
 
 def _dense_stats_cheap(vectors: np.ndarray) -> _Stats:
-    """Row mean and spread of cosines against all rows without the N×N product (at scale)."""
-    n = vectors.shape[0]
-    mean_vector = vectors.mean(axis=0, dtype=np.float64)
-    second = (vectors.T.astype(np.float64) @ vectors.astype(np.float64)) / n
-    mean = vectors @ mean_vector
-    sumsq = np.einsum("ij,jk,ik->i", vectors, second, vectors)
+    """Row mean and spread of cosines against all rows without the N×N product (at scale):
+    from the vectors' mean and second moment, a block of rows at a time (memory)."""
+    n, dimensions = vectors.shape
+    mean_vector = np.zeros(dimensions)
+    second = np.zeros((dimensions, dimensions))
+    for start in range(0, n, DENSE_CHUNK):
+        chunk = vectors[start : start + DENSE_CHUNK].astype(np.float64)
+        mean_vector += chunk.sum(axis=0)
+        second += chunk.T @ chunk
+    mean_vector /= max(n, 1)
+    second32 = (second / max(n, 1)).astype(np.float32)
+    mean = vectors @ mean_vector.astype(np.float32)  # not a float64 copy of the vectors
+    sumsq = np.empty(n)
+    for start in range(0, n, DENSE_CHUNK):
+        chunk = vectors[start : start + DENSE_CHUNK]
+        sumsq[start : start + DENSE_CHUNK] = np.einsum("ij,ij->i", chunk @ second32, chunk)
     return _finish_stats(mean * n, sumsq * n, np.full(n, n))
+
+
+DENSE_CHUNK = 16_384  # rows of vectors handled at a time (memory)
+
+
+ROWWISE_CHUNK = 200_000  # candidate pairs scored at a time (dense: an eighth; memory)
 
 
 def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(len(a))
-    for start in range(0, len(a), 200_000):
-        stop = start + 200_000
+    for start in range(0, len(a), ROWWISE_CHUNK):
+        stop = start + ROWWISE_CHUNK
         out[start:stop] = np.asarray(
             matrix[a[start:stop]].multiply(matrix[b[start:stop]]).sum(axis=1)
         ).ravel()
@@ -458,8 +528,8 @@ def _rowwise_sparse_dot(matrix: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> 
 
 def _rowwise_dense_dot(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out = np.empty(len(a))
-    for start in range(0, len(a), 200_000):
-        stop = start + 200_000
+    for start in range(0, len(a), ROWWISE_CHUNK // 8):
+        stop = start + ROWWISE_CHUNK // 8
         out[start:stop] = np.einsum("ij,ij->i", vectors[a[start:stop]], vectors[b[start:stop]])
     return out
 
@@ -467,11 +537,14 @@ def _rowwise_dense_dot(vectors: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
 def _vectors(items: Sequence[Item]) -> np.ndarray | None:
     if not items or any(item.vector is None for item in items):
         return None
-    vectors = np.asarray([np.asarray(item.vector, dtype=np.float32) for item in items])
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    first = np.asarray(items[0].vector, dtype=np.float32).ravel()
+    vectors = np.empty((len(items), len(first)), dtype=np.float32)  # one copy, no list
+    for row, item in enumerate(items):
+        vectors[row] = np.asarray(item.vector, dtype=np.float32).ravel()
+    norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))[:, None]  # no squared copy
     norms[norms == 0] = 1.0
-    unit: np.ndarray = (vectors / norms).astype(np.float32)
-    return unit
+    vectors /= norms
+    return vectors
 
 
 @dataclass
@@ -531,11 +604,12 @@ def score_pairs(
         rows, cols = np.triu_indices(n, k=1)
         ok = _allowed(rows, cols, muni, line)
         rows, cols = rows[ok], cols[ok]
-    low = np.minimum(rows, cols)
-    high = np.maximum(rows, cols)
     n = max(len(items), 1)
-    keys = np.unique(low.astype(np.int64) * n + high)
-    a, b = keys // n, keys % n
+    keys = np.unique(np.minimum(rows, cols).astype(np.int64) * n + np.maximum(rows, cols))
+    del rows, cols  # memory at scale: only the unique pairs are kept, as int32
+    index_type = np.int32 if n < 2**31 else np.int64
+    a, b = (keys // n).astype(index_type), (keys % n).astype(index_type)
+    del keys
     lexical = _rowwise_sparse_dot(model.matrix, a, b)
     z = ((lexical - lex_stats.mean[a]) / lex_stats.std[a]) + (
         (lexical - lex_stats.mean[b]) / lex_stats.std[b]
@@ -680,10 +754,8 @@ def _in_top_k(
     rows = np.concatenate([a, b])
     values = np.concatenate([score, score])
     which = np.concatenate([positions, positions])
-    order = np.lexsort((-values, rows))
-    rows, which = rows[order], which[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    return np.unique(which[rank < k])
+    order, rank = _rank_in_group(rows, values)
+    return np.unique(which[order[rank < k]])
 
 
 def all_pairs(

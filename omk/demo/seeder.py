@@ -15,6 +15,7 @@ from flask import current_app
 from omk import exchange, mail
 from omk.compare.demo_values import DemoProfile, indicator_values
 from omk.content import Content
+from omk.demo import synergies as demo_synergies
 from omk.demo.accounts import _account, ensure_accounts, reporter_email, reviewer_email
 from omk.demo.data import CYCLES, DEMO_ACCOUNTS, EXPLAINS, SEED, DemoAccount, DemoCycle, Flow, log
 from omk.demo.indicators import profile_of
@@ -188,7 +189,9 @@ def _build_report(
         optional,
         seed,
     )
-    practices = [p.practice for p in items]
+    practices = demo_synergies.with_origins(
+        [p.code for p in items], [p.practice for p in items], practice_id
+    )
     final = _document(ags, cycle.code, practices, values)
     new_ids = [practice_id(p.code) for p in items if _is_new(p, cycle.code, seed)]
     rng = _rng(seed, "flow", cycle.code, ags)
@@ -384,6 +387,8 @@ def create_demo(
                 )
             result.counts[spec.code] = reports.report_counts(cycle)
             result.cycle_status[spec.code] = cycle.status
+        db.session.close()
+        demo_synergies.seed(people.user(people.admin), people.reporters, practice_id)
     result.seconds = time.perf_counter() - started
     log.info(
         "demo: %d reports created, %d practices (%d skipped) in %.1f s",

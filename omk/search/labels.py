@@ -14,6 +14,7 @@ from omk.content import Content
 from omk.extensions import db
 from omk.models.register import URBANISATION_LABELS, Municipality
 from omk.models.reporting import Cycle
+from omk.search.records import VALIDATED
 
 #: Facet (record field) → taxonomy list holding its labels.
 _TAXONOMY = {
@@ -38,6 +39,7 @@ FACET_TITLES = {
     "actor_types": "Akteure",
     "target_groups": "Zielgruppe",
     "status": "Stand",
+    "validated": "Gute Praxis",
 }
 
 
@@ -75,6 +77,8 @@ def labels(facet: str, values: Iterable[str]) -> dict[str, str]:
         }
     if facet == "size_class":
         return {v: _(SIZE_CLASS_BY_CODE[v].label) if v in SIZE_CLASS_BY_CODE else v for v in values}
+    if facet == "validated":
+        return {v: _("als gute Praxis validiert") if v == VALIDATED else v for v in values}
     if facet == "cycles":
         titles = dict(
             db.session.execute(select(Cycle.code, Cycle.title).where(Cycle.code.in_(values))).all()

@@ -22,6 +22,7 @@ from omk.compare.definitions import size_class
 from omk.extensions import db
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Practice, Report
+from omk.models.synergies import PracticeValidation
 
 #: The facets of the search page and the API, in the order shown: record field → URL name.
 FACETS: dict[str, str] = {
@@ -36,7 +37,11 @@ FACETS: dict[str, str] = {
     "actor_types": "actor_type",
     "target_groups": "target_group",
     "status": "status",
+    "validated": "validated",
 }
+#: The value of the ``validated`` facet on every version of a lineage whose newest validation
+#: makes it a good practice (``omk.synergies.validation``; outbox kind practice.validated).
+VALIDATED = "1"
 
 
 @dataclass
@@ -71,6 +76,7 @@ class PracticeRecord:
     actor_types: list[str] = field(default_factory=list)
     target_groups: list[str] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
+    validated: list[str] = field(default_factory=list)  # [VALIDATED] or []
 
     @property
     def key(self) -> str:
@@ -100,8 +106,23 @@ def _versions(practice_ids: Sequence[str] | None) -> list[tuple[Practice, Report
     return [(p, r) for p, r in db.session.execute(query).all()]
 
 
+def _validated(practice_ids: Iterable[str]) -> set[str]:
+    """The lineages whose newest validation says good practice (one query)."""
+    ids = sorted(set(practice_ids))
+    if not ids:
+        return set()
+    newest: dict[str, str] = {}
+    for practice_id, verdict in db.session.execute(
+        select(PracticeValidation.practice_id, PracticeValidation.verdict)
+        .where(PracticeValidation.practice_id.in_(ids))
+        .order_by(PracticeValidation.validated_at.desc(), PracticeValidation.id.desc())
+    ):
+        newest.setdefault(practice_id, verdict)
+    return {p for p, verdict in newest.items() if verdict == "validated"}
+
+
 def _record(
-    practice: Practice, report: Report, cycles: list[Cycle], latest: bool
+    practice: Practice, report: Report, cycles: list[Cycle], latest: bool, validated: bool
 ) -> PracticeRecord:
     municipality: Municipality = report.municipality
     klass = size_class(municipality.population)
@@ -133,6 +154,7 @@ def _record(
         actor_types=sorted({a.type for a in practice.actors}),
         target_groups=list(practice.target_groups or []),
         status=[practice.status] if practice.status else [],
+        validated=[VALIDATED] if validated else [],
     )
 
 
@@ -142,11 +164,13 @@ def records(practice_ids: Sequence[str] | None = None) -> list[PracticeRecord]:
     for practice, report in _versions(practice_ids):
         by_lineage.setdefault(practice.uuid, []).append((practice, report))
     result: list[PracticeRecord] = []
-    for versions in by_lineage.values():
+    validated = _validated(by_lineage)
+    for lineage, versions in by_lineage.items():
         versions.sort(key=lambda v: (v[1].cycle.period_end, v[1].cycle.code))
         cycles = [report.cycle for _, report in versions]
         for n, (practice, report) in enumerate(versions):
-            result.append(_record(practice, report, cycles, n == len(versions) - 1))
+            last = n == len(versions) - 1
+            result.append(_record(practice, report, cycles, last, lineage in validated))
     return result
 
 

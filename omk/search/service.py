@@ -75,7 +75,7 @@ def _lineages(entries: Sequence[OutboxEntry]) -> list[str]:
     ids: set[str] = set()
     municipalities: set[str] = set()
     for entry in entries:
-        if entry.kind == OutboxKind.REPORT_PUBLISHED:
+        if entry.kind in (OutboxKind.REPORT_PUBLISHED, OutboxKind.PRACTICE_VALIDATED):
             ids.update(entry.practice_ids or [])
         elif entry.kind == OutboxKind.MUNICIPALITY_CHANGED and entry.municipality_key:
             municipalities.add(entry.municipality_key)

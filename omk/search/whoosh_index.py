@@ -167,6 +167,12 @@ def ensure(root: Path) -> None:
         ix = index.open_dir(str(_current(root)))
         try:
             if "key" in ix.schema and "f_criterion" in ix.schema:
+                missing = [f"f_{name}" for name in FACETS if f"f_{name}" not in ix.schema]
+                if missing:  # a facet added since: add its field, keep the documents
+                    writer = ix.writer()
+                    for name in missing:
+                        writer.add_field(name, KEYWORD(commas=True))
+                    writer.commit()
                 return
         finally:
             ix.close()

@@ -360,11 +360,14 @@ def _workbook_document(
     if result.document is None:
         errors = result.locate([])
         raise ValidationFailed(errors, errors[0].message if errors else "")
-    validation: list[FieldError] = []
+    from omk.synergies import learning  # the synergies package imports the services
+
+    # origins named by title and municipality, as the practice form picks them
+    validation: list[FieldError] = learning.resolve_origins(result.document)
     try:
         reports.check(result.document, template, t.municipality, t.cycle)
     except ValidationFailed as exc:
-        validation = exc.errors
+        validation += [e for e in exc.errors if e.field not in {v.field for v in validation}]
     errors = result.locate(validation)
     if errors:
         raise ValidationFailed(

@@ -37,6 +37,9 @@ CONSUMER = "similarity"
 #: Neighbours stored per practice (pages of :func:`similar` read from these).
 STORED = 20
 MAX_PER_PAGE = 100
+#: Up to this many practices every pair is scored; above, candidates come from the pruned
+#: search of ``all_pairs`` (``omk bench synergies``).
+EXHAUSTIVE_MAX = 5_000
 #: Arbitrary constant naming the advisory lock that serialises writers on PostgreSQL.
 _WRITE_LOCK = 0x6F6D6B02
 
@@ -129,7 +132,15 @@ def recompute() -> int:
     vectors = embed_missing(latest)
     corpus = items(latest, vectors)
     hybrid = bool(corpus) and all(item.vector is not None for item in corpus)
-    found = method.similar(corpus, k=STORED) if corpus else {}
+    options: dict[str, Any] = {}
+    if len(corpus) > EXHAUSTIVE_MAX:
+        options = {
+            "candidates": method.CANDIDATES,
+            "prune": method.PRUNE,
+            "query_terms": method.QUERY_TERMS,
+            "dense_candidates": False,
+        }
+    found = method.similar(corpus, k=STORED, **options) if corpus else {}
     now = utcnow()
     rows = [
         {

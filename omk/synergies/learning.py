@@ -10,13 +10,16 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
 from omk.document_types import ReportDocument
 from omk.errors import FieldError
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.reporting import Cycle, Practice, Report
 from omk.synergies import published
 from omk.synergies.partner_provider import names_of
@@ -145,6 +148,66 @@ def origin(practice_id: str) -> Origin | None:
     v = versions[0]
     name = names_of({v.municipality_key})[v.municipality_key]
     return Origin(v.practice_id, v.practice.title, v.municipality_key, name, v.cycle.code)
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def resolve_origins(document: dict[str, Any]) -> list[FieldError]:
+    """Origins named as people name them (the workbook): an ``adopted_from`` whose practice is
+    not an id is the exact title (case does not matter) of a published practice of another
+    municipality; its municipality, if given, is the key or (part of) the name. One match
+    becomes its id and key; none or several is an error at the practice's origin. Ids are
+    left as they are (:func:`check_adopted_from` checks them)."""
+    errors: list[FieldError] = []
+    own = str(document.get("municipality") or "")
+    latest: list[published.Version] | None = None
+    names: dict[str, str] = {}
+    for p in document.get("practices") or []:
+        adopted = p.get("adopted_from")
+        if not isinstance(adopted, dict):
+            continue
+        named = " ".join(str(adopted.get("practice") or "").split())
+        if not named or _UUID.match(named):
+            continue
+        if latest is None:
+            latest = [v for v in published.latest() if v.municipality_key != own]
+            names = names_of({v.municipality_key for v in latest})
+        where = str(adopted.get("municipality") or "").strip().casefold()
+        found = [
+            v
+            for v in latest
+            if " ".join(v.practice.title.split()).casefold() == named.casefold()
+            and (
+                not where
+                or where == v.municipality_key
+                or where in names[v.municipality_key].casefold()
+            )
+        ]
+        path = f"practices[{p.get('id')}].adopted_from.practice"
+        if len(found) == 1:
+            adopted["practice"], adopted["municipality"] = (
+                found[0].practice_id,
+                found[0].municipality_key,
+            )
+        elif not found:
+            errors.append(
+                FieldError(
+                    path,
+                    msg("Keine veröffentlichte Maßnahme einer anderen Kommune mit diesem Titel."),
+                )
+            )
+        else:
+            errors.append(
+                FieldError(
+                    path,
+                    msg(
+                        "Mehrere veröffentlichte Maßnahmen tragen diesen Titel: bitte die Kommune "
+                        "angeben (Name oder AGS)."
+                    ),
+                )
+            )
+    return errors
 
 
 # --- the learning network ------------------------------------------------------------------

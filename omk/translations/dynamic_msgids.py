@@ -140,6 +140,7 @@ FACET_TITLES = [
     _("Akteure"),
     _("Zielgruppe"),
     _("Stand"),
+    _("Gute Praxis"),
 ]
 
 #: omk.compare.similarity: the parts of a similar practice's explanation.

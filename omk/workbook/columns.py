@@ -65,8 +65,10 @@ _HELP = {
     "actor_name": "Name der beteiligten Stelle (Funktion, keine Privatperson).",
     "actor_type": "Art des Akteurs aus der Auswahlliste (leer: Sonstige).",
     "actor_lead": "„ja“ beim federführenden Akteur (höchstens einer).",
-    "adopted_practice": "Nur bei übernommenen Maßnahmen: ID der Maßnahme der anderen Kommune.",
-    "adopted_municipality": "Nur bei übernommenen Maßnahmen: AGS der anderen Kommune (8 Ziffern).",
+    "adopted_practice": "Nur bei übernommenen Maßnahmen: Titel (oder ID) der veröffentlichten "
+    "Maßnahme der anderen Kommune.",
+    "adopted_municipality": "Nur bei übernommenen Maßnahmen: Name oder AGS der anderen Kommune "
+    "(nötig, wenn mehrere Maßnahmen so heißen).",
 }
 
 

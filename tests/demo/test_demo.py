@@ -408,3 +408,36 @@ def test_notifications_render_outside_a_request_and_can_be_held(
     reports.return_report(make_user("reviewer", scope="05"), report, [("report", "Bitte prüfen.")])
     assert len(list(outbox.glob("*.eml"))) == 1
     assert "/berichte/2026/05113000/" in next(outbox.glob("*.eml")).read_text(encoding="utf-8")
+
+
+def test_demo_seeds_synergy_material(demo: demo_service.DemoResult) -> None:
+    """Validations, a peer review with answers and synthesis, and a judged suggestion, so
+    that every synergy page shows something; a second run adds nothing."""
+    from omk.models.synergies import (
+        PeerReview,
+        PeerReviewComment,
+        PracticeValidation,
+        SynergyJudgement,
+    )
+
+    def count(model: Any) -> int:
+        return len(list(db.session.scalars(select(model))))
+
+    assert count(PracticeValidation) >= 1
+    reviews = list(db.session.scalars(select(PeerReview)))
+    assert len(reviews) == 1 and reviews[0].status == "published" and reviews[0].synthesis
+    assert count(PeerReviewComment) >= 1
+    before = (count(PracticeValidation), count(SynergyJudgement))
+    demo_service.create_demo()
+    assert (count(PracticeValidation), count(SynergyJudgement)) == before
+
+
+def test_demo_adoptions_come_after_their_origins_elsewhere() -> None:
+    from omk.demo import synergies
+    from omk.demo.practices import first_cycle, load_practices
+
+    by_code = {p.code: p for p in load_practices(PRACTICES)}
+    for adopter, origin in synergies.ADOPTIONS.items():
+        late, early = first_cycle(by_code[adopter]), first_cycle(by_code[origin])
+        assert late is not None and early is not None and late.year > early.year
+        assert by_code[adopter].ags != by_code[origin].ags

@@ -223,3 +223,44 @@ def test_practice_api_and_similar_practices(app: Flask, people: dict[str, Any]) 
     found = client.get("/api/v1/search?q=Mietgarantie&criterion=unterbringung", headers=headers)
     assert found.status_code == 200 and found.json["total"] == 2
     assert {f["value"] for f in found.json["facets"]["criterion"]} == {"unterbringung"}
+
+
+def test_validated_good_practice_is_a_facet_page_and_api(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    from omk.synergies import validation
+
+    lotsen, cafe = factories.practice("Sprachlotsen"), factories.practice("Sprachcafé")
+    publish(people, ESSEN, lotsen)
+    publish(people, KOELN, cafe)
+    marks = {c: {"mark": "3", "note": "belegt"} for c in ("ergebnisse", "uebertragbarkeit")}
+    marks |= {c: {"mark": "2", "note": "belegt"} for c in ("ziele", "evaluiert_innovativ")}
+    marks |= {c: {"mark": "2", "note": "belegt"} for c in ("wirksamkeit", "zielbeitrag")}
+    reason = "Wirksam, gut beschrieben und übertragbar."
+    validation.validate(people["reviewer"], lotsen["id"], marks, reason, "validated")  # type: ignore[arg-type]
+    validation.validate(people["reviewer"], cafe["id"], marks, reason, "not_validated")  # type: ignore[arg-type]
+    assert service.search("Sprach").facets["validated"] == {"1": 1}
+    assert titles(service.search("Sprach", filters={"validated": ["1"]})) == ["Sprachlotsen"]
+    assert service.verify().clean
+    login(client, people["staff"])
+    page = client.get("/suche?q=Sprach&validated=1")
+    assert "Sprachlotsen" in page.text and "1 Maßnahme gefunden" in page.text
+    assert "Gute Praxis" in page.text and "als gute Praxis validiert" in page.text
+    from omk.services import accounts
+
+    bearer = accounts.create_token(None, people["staff"])
+    answer = client.get(
+        "/api/v1/search?q=Sprach&validated=1", headers={"Authorization": f"Bearer {bearer}"}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.get_json()
+    assert [i["title"] for i in body["items"]] == ["Sprachlotsen"]
+    assert body["facets"]["validated"] == [
+        {"value": "1", "label": "als gute Praxis validiert", "count": 1}
+    ]
+    # a newer validation that withdraws it takes it out of the facet
+    validation.validate(people["reviewer"], lotsen["id"], marks, reason, "not_validated")  # type: ignore[arg-type]
+    assert (
+        "validated" not in service.search("Sprach").facets
+        or not service.search("Sprach").facets["validated"]
+    )

@@ -98,6 +98,21 @@ def test_neighbours_are_stored_after_publication_lexical_when_off(
     )
 
 
+def test_synergies_sync_recomputes_everything_old_names_kept(
+    people: dict[str, Any], low_threshold: None, runner: Any
+) -> None:
+    publish(people, ESSEN, BIKE_A)
+    publish(people, KOELN, BIKE_B)
+    with unit_of_work():
+        db.session.execute(SimilarPractice.__table__.delete())
+    result = runner.invoke(args=["synergies", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "2 Nachbarn gespeichert" in result.output and "CPU" in result.output
+    assert service.similar(BIKE_A["id"])["items"][0]["practice_id"] == BIKE_B["id"]
+    for old in (["similar", "rebuild"], ["similar", "sync"]):
+        assert runner.invoke(args=old).exit_code == 0
+
+
 def test_a_neighbour_no_longer_published_is_never_shown(
     people: dict[str, Any], low_threshold: None
 ) -> None:

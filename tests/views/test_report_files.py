@@ -601,3 +601,54 @@ def test_the_pages_speak_english_on_request(app: Flask, people: dict[str, User])
     assert "Upload a file (Excel or JSON)" in client.get(BASE + "/").text
     page = client.get(BASE + "/hochladen")
     assert "Upload into the draft" in page.text and "Download the cycle" in page.text
+
+
+def test_an_origin_is_named_by_title_and_municipality_in_the_workbook(
+    app: Flask, people: dict[str, User]
+) -> None:
+    """Like the form: the origin by its title (and the municipality by name or AGS); ids
+    keep working; unknown and ambiguous titles are errors at the cell."""
+    origin = factories.practice("Fahrradwerkstatt für alle")
+    other = factories.practice("Sprachcafé")
+    for user, ags, practices in (
+        (people["reporter_b"], KOELN, [origin, other]),
+        (people["reporter_c"], HERSFELD, [factories.practice("Sprachcafé")]),
+    ):
+        report, _ = reports.import_document(user, factories.document(ags, practices=practices))
+        reports.submit(user, report)
+        reviewer = people["reviewer"] if ags == KOELN else people["reviewer_2"]
+        reports.accept(reviewer, report)
+    start(people["reporter"])
+    client = as_user(app, people["reporter"])
+    download = client.get(BASE + "/vorlage.xlsx").data
+
+    def named(title: str, where: str) -> Callable[[Any], None]:
+        def change(wb: Any) -> None:
+            pr = wb["Maßnahmen"]
+            pr.cell(5, fx.column(pr, "Übernommen von: Maßnahme (ID)")).value = title
+            pr.cell(5, fx.column(pr, "Übernommen von: Kommune (AGS)")).value = where
+
+        return change
+
+    response = upload(client, edit(download, named("fahrradwerkstatt FÜR alle", "Köln")))
+    assert response.status_code == 302, error_rows(response.text)
+    adopted = {p["id"]: p["adopted_from"] for p in draft()["practices"]}
+    assert adopted[fx.PATEN] == {"practice": origin["id"], "municipality": KOELN}
+
+    download = client.get(BASE + "/vorlage.xlsx").data  # the id is written back: still fine
+    assert upload(client, download).status_code == 302
+    assert {p["id"]: p["adopted_from"] for p in draft()["practices"]}[fx.PATEN]["practice"] == (
+        origin["id"]
+    )
+
+    page = upload(client, edit(download, named("Sprachcafé", "")))
+    assert page.status_code == 422
+    assert any("Mehrere veröffentlichte Maßnahmen" in row[-1] for row in error_rows(page.text))
+    page = upload(client, edit(download, named("Sprachcafé", KOELN)))
+    assert page.status_code == 302
+    assert {p["id"]: p["adopted_from"] for p in draft()["practices"]}[fx.PATEN] == {
+        "practice": other["id"],
+        "municipality": KOELN,
+    }
+    page = upload(client, edit(download, named("Gibt es nicht", "")))
+    assert any("Keine veröffentlichte Maßnahme" in row[-1] for row in error_rows(page.text))
