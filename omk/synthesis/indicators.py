@@ -87,8 +87,8 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
     for level, result in found:
         suffix = _(LEVEL_TITLES[level]) if len(found) > 1 else ""
         overview, categories = _tables(builder, chapter, context, result, suffix)
-        chapter["paragraphs"].append(
-            ngettext(
+        if categories is not None:
+            text = ngettext(
                 "%(title)s: %(num)s Kommune mit angenommenem Bericht (Tabellen %(first)s "
                 "und %(second)s).",
                 "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabellen %(first)s "
@@ -98,7 +98,18 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
                 first=overview["number"],
                 second=categories["number"],
             )
-        )
+        else:
+            text = ngettext(
+                "%(title)s: %(num)s Kommune mit angenommenem Bericht (Tabelle %(first)s); "
+                "für das Scoreboard braucht es mindestens %(min)s.",
+                "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabelle %(first)s); "
+                "für das Scoreboard braucht es mindestens %(min)s.",
+                len(result.members),
+                title=_(LEVEL_TITLES[level]),
+                first=overview["number"],
+                min=compare_service.table().min_members,
+            )
+        chapter["paragraphs"].append(text)
         messages += _messages(context, result, overview, categories)
         if (level, result) == main:
             _figures(builder, chapter, context, result, overview)
@@ -114,7 +125,9 @@ def _tables(
     context: Context,
     result: compare_service.Comparison,
     suffix: str,
-) -> tuple[Table, Table]:
+) -> tuple[Table, Table | None]:
+    """The overview, the scoreboard (None when the group is too small for it) and the trend."""
+
     def titled(text: str) -> str:
         return f"{text}: {suffix}" if suffix else text
 
@@ -148,13 +161,18 @@ def _tables(
         counted = Counter(r.category for r in ic.rows)
         counts: list[Cell] = [counted.get(code, 0) for code in CATEGORY_LABELS]
         category_rows.append([label(context, ic), *counts, counted.get(None, 0)])
-    categories = builder.table(
-        chapter,
-        f"t-scoreboard-{_level_code(result)}",
-        titled(_("Scoreboard: Kommunen je Kategorie")),
-        [_("Kennzahl")] + [_(text) for text in CATEGORY_LABELS.values()] + [_("ohne Einordnung")],
-        category_rows,
-    )
+    classified = any(r.category is not None for ic in judged for r in ic.rows)
+    categories = None
+    if classified:
+        categories = builder.table(
+            chapter,
+            f"t-scoreboard-{_level_code(result)}",
+            titled(_("Scoreboard: Kommunen je Kategorie")),
+            [_("Kennzahl")]
+            + [_(text) for text in CATEGORY_LABELS.values()]
+            + [_("ohne Einordnung")],
+            category_rows,
+        )
     cycles = [t.cycle for t in result.indicators[0].trend] if result.indicators else []
     if len(cycles) > 1:
         builder.table(
@@ -179,7 +197,7 @@ def _messages(
     context: Context,
     result: compare_service.Comparison,
     overview: Table,
-    categories: Table,
+    categories: Table | None,
 ) -> list[tuple[float, str, Table]]:
     """Candidate key messages with a weight (the clearer the finding, the higher)."""
     found: list[tuple[float, str, Table]] = []
@@ -215,7 +233,7 @@ def _messages(
         found.append((max(up, down) / len(changes), text, overview))
         critical = sum(1 for r in ic.rows if r.category == "critical")
         classified = sum(1 for r in ic.rows if r.category is not None)
-        if classified and critical / classified >= 0.2:
+        if categories is not None and classified and critical / classified >= 0.2:
             text = ngettext(
                 "Bei der Kennzahl „%(label)s“ ordnet das Scoreboard %(count)s von %(num)s "
                 "eingeordneten Kommune als „kritische Lage“ ein.",
