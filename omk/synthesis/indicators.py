@@ -23,10 +23,13 @@ from omk.synthesis.base import Builder, Context
 from omk.synthesis.document import Cell, Chapter, Table
 from omk.synthesis.numbers import decimal
 
-LEVEL_TITLES = {
-    ComparisonLevel.DISTRICT: "Kreise und kreisfreie Städte",
-    ComparisonLevel.MUNICIPAL: "Kreisangehörige Gemeinden",
-}
+
+def level_title(level: ComparisonLevel) -> str:
+    """The name of a comparison level, as a heading."""
+    if level == ComparisonLevel.DISTRICT:
+        return str(_("Kreise und kreisfreie Städte"))
+    return str(_("Kreisangehörige Gemeinden"))
+
 
 #: Key messages on changes need at least this many municipalities with a change.
 MIN_CHANGES = 5
@@ -85,7 +88,7 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
     main = max(found, key=lambda pair: len(pair[1].members))
     messages: list[tuple[float, str, Table]] = []
     for level, result in found:
-        suffix = _(LEVEL_TITLES[level]) if len(found) > 1 else ""
+        suffix = level_title(level) if len(found) > 1 else ""
         overview, categories = _tables(builder, chapter, context, result, suffix)
         if categories is not None:
             text = ngettext(
@@ -94,7 +97,7 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
                 "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabellen %(first)s "
                 "und %(second)s).",
                 len(result.members),
-                title=_(LEVEL_TITLES[level]),
+                title=level_title(level),
                 first=overview["number"],
                 second=categories["number"],
             )
@@ -105,7 +108,7 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
                 "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabelle %(first)s); "
                 "für das Scoreboard braucht es mindestens %(min)s.",
                 len(result.members),
-                title=_(LEVEL_TITLES[level]),
+                title=level_title(level),
                 first=overview["number"],
                 min=compare_service.table().min_members,
             )
