@@ -281,7 +281,7 @@ def _figures(
                 title=title,
                 desc=desc,
                 axis_label=basis_label(ic),
-                labels=(_("Quartile, Median und Spannweite"), _("Ausreißer")),
+                labels=(_("Quartile und Spannweite"), _("Median"), _("Ausreißer")),
             )
         else:
             desc = _(

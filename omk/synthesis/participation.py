@@ -129,7 +129,8 @@ def standings(cycle: Cycle, region: str) -> list[Standing]:
         resubmitted = (
             returned > 0 and report is not None and report.published_revision_id is not None
         )
-        out.append(Standing(m.key, str(display.get(m.key) or m.name), status, resubmitted, first))
+        name = str(display.get(m.key) or m.name)
+        out.append(Standing(m.reporting_ags or m.key, name, status, resubmitted, first))
     return out
 
 
