@@ -147,7 +147,7 @@ def to_markdown(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> st
     out += [
         f"- {_('Region')}: {doc['region_name']}" + (f" ({doc['region']})" if doc["region"] else ""),
         f"- {_('Berichtszeitraum')}: {_date(doc['period_start'])} – {_date(doc['period_end'])}",
-        f"- {_('Stand')}: {_date(doc['generated_at'])}",
+        f"- {_('Stand des Berichts')}: {_date(doc['generated_at'])}",
         "",
     ]
     if doc["synthetic"]:
