@@ -14,11 +14,17 @@ so that it never holds the database's write lock.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any, cast
 
+from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -333,7 +339,9 @@ def rendered_file(record: SynthesisDraft | SynthesisVersion, fmt: str) -> tuple[
     if document is None:
         raise NotFound(msg("Der Entwurf ist noch nicht erzeugt."))
     texts = texts_of(record)
-    if fmt == "pdf":
+    if fmt == "pdf" and isinstance(record, SynthesisVersion):
+        data = _cached_pdf(record, document, texts)
+    elif fmt == "pdf":
         data = producer.to_pdf(document, texts)
     elif fmt == "md":
         data = producer.to_markdown(document, texts).encode("utf-8")
@@ -347,6 +355,39 @@ def rendered_file(record: SynthesisDraft | SynthesisVersion, fmt: str) -> tuple[
         f"Synthesebericht_{record.cycle.code}_{region_segment(record.region)}_{suffix}.{extension}"
     )
     return data, name, mimetype
+
+
+def _cached_pdf(
+    version: SynthesisVersion, document: SynthesisDocument, texts: ChapterTexts
+) -> bytes:
+    """A published version's PDF, made once per version, language and renderer: a version
+    never changes, and WeasyPrint takes seconds of CPU for a Land (instance/synthesis-pdf/)."""
+    locale = str(get_locale() or "de")
+    folder = Path(current_app.instance_path) / "synthesis-pdf"
+    path = folder / f"{version.id}-{locale}-{_renderer_fingerprint()}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    data = producer.to_pdf(document, texts)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: a reader never sees half a file
+    return data
+
+
+@cache
+def _renderer_fingerprint() -> str:
+    """A digest of what lays out a PDF (the producer's code, stylesheet and templates): a new
+    release that changes any of them makes new files instead of serving old ones."""
+    digest = hashlib.sha256()
+    package = Path(producer.__file__).parent
+    templates = Path(current_app.root_path) / "templates" / "synthesis"
+    for path in sorted(
+        [*package.glob("*.py"), *package.glob("*.css"), *templates.glob("document*")]
+    ):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # --- published versions ---------------------------------------------------------------------
