@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -222,6 +223,23 @@ def _checked_texts(
     return introduction.strip(), kept
 
 
+@contextmanager
+def _checked_draft(
+    user: Any, cycle_code: str, region: str, edit_version: int
+) -> Iterator[tuple[Cycle, SynthesisDraft]]:
+    """A unit of work on the region's draft, locked, for those who manage it; Conflict when
+    somebody changed it since ``edit_version`` was read."""
+    cycle = _cycle(user, cycle_code)
+    check_region(cycle, region)
+    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
+    with unit_of_work():
+        cycle = _cycle(user, cycle_code)
+        draft = _locked_draft(user, cycle, region)
+        if edit_version != draft.edit_version:
+            raise Conflict(_EDITED_MEANWHILE)
+        yield cycle, draft
+
+
 def save_texts(
     user: Any,
     cycle_code: str,
@@ -234,14 +252,7 @@ def save_texts(
 ) -> SynthesisDraft:
     """Save the introduction, the chapter comments and the names choice; Conflict when
     somebody changed the draft since ``edit_version`` was read (nothing is written then)."""
-    cycle = _cycle(user, cycle_code)
-    check_region(cycle, region)
-    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
-    with unit_of_work():
-        cycle = _cycle(user, cycle_code)
-        draft = _locked_draft(user, cycle, region)
-        if edit_version != draft.edit_version:
-            raise Conflict(_EDITED_MEANWHILE)
+    with _checked_draft(user, cycle_code, region, edit_version) as (cycle, draft):
         intro, kept = _checked_texts(introduction, comments, chapter_ids(draft.document))
         changed = (intro, kept, names_shown) != (
             draft.introduction,
@@ -273,14 +284,7 @@ def publish(user: Any, cycle_code: str, region: str, *, edit_version: int) -> Sy
     """Publish the draft as the next version, frozen: its document (with names only where
     the reviewers chose so) and texts are copied. Conflict when the draft changed since
     ``edit_version`` was read or was never generated."""
-    cycle = _cycle(user, cycle_code)
-    check_region(cycle, region)
-    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
-    with unit_of_work():
-        cycle = _cycle(user, cycle_code)
-        draft = _locked_draft(user, cycle, region)
-        if edit_version != draft.edit_version:
-            raise Conflict(_EDITED_MEANWHILE)
+    with _checked_draft(user, cycle_code, region, edit_version) as (cycle, draft):
         document = draft.document if draft.names_shown else draft.document_counts_only
         if document is None:
             raise Conflict(msg("Bitte erzeugen Sie den Bericht, bevor Sie ihn veröffentlichen."))
