@@ -89,10 +89,13 @@ def test_the_draft_page_generates_saves_previews_and_publishes(
     db.session.rollback()
     _cycle, draft = service.find_draft(people["reviewer"], "2025", "05")
     assert draft is not None
-    # Without the confirmation nothing happens.
-    assert (
-        client.post(f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version})
-    ).status_code == 400
+    # Without the confirmation nothing happens: the confirmation is asked for.
+    unconfirmed = client.post(
+        f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version}
+    )
+    assert unconfirmed.status_code == 302
+    assert unconfirmed.location.endswith(f"{DRAFT}/veroeffentlichen")
+    assert service.versions(draft.cycle, "05") == []
     done = client.post(
         f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version, "confirm": "1"}
     )
