@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from omk.api import bp
 from omk.api.openapi import operation
-from omk.api.schemas import Error
+from omk.api.schemas import CycleRegionQuery, Error
 from omk.api.validation import query_args
 from omk.compare.coverage import Dimension
 from omk.content import Content
@@ -18,17 +18,9 @@ from omk.services import coverage
 TAGS = ("Vergleich",)
 
 
-class CoverageQuery(BaseModel):
+class CoverageQuery(CycleRegionQuery):
     """A cycle, a region (AGS prefix) and what the columns are."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    cycle: str = Field(max_length=20, description="Code der Berichtsrunde")
-    region: str = Field(
-        "",
-        pattern=r"^(\d{2}|\d{3}|\d{5})?$",
-        description="Land (2 Ziffern), Regierungsbezirk (3) oder Kreis (5); leer: Deutschland",
-    )
     dimension: Dimension = Field(
         Dimension.RECOMMENDATIONS,
         description="Spalten: Handlungsempfehlungen (A1–C4), Handlungsfelder oder Kriterien",

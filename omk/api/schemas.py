@@ -194,3 +194,16 @@ class ReportSummary(BaseModel):
 class ReportList(BaseModel):
     total: int
     items: list[ReportSummary]
+
+
+class CycleRegionQuery(BaseModel):
+    """A cycle and a region (an AGS prefix; empty: all of Germany)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cycle: str = Field(max_length=20, description="Code der Berichtsrunde")
+    region: str = Field(
+        "",
+        pattern=r"^(\d{2}|\d{3}|\d{5})?$",
+        description="Land (2 Ziffern), Regierungsbezirk (3) oder Kreis (5); leer: Deutschland",
+    )

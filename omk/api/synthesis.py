@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from omk import downloads
 from omk.api import bp
 from omk.api.openapi import operation
-from omk.api.schemas import Error
+from omk.api.schemas import CycleRegionQuery, Error
 from omk.api.validation import query_args
 from omk.errors import NotFound
 from omk.models.synthesis import SynthesisDraft, SynthesisVersion
@@ -41,17 +41,9 @@ class Format(StrEnum):
     HTML = "html"
 
 
-class SynthesisQuery(BaseModel):
+class SynthesisQuery(CycleRegionQuery):
     """A cycle and a region; a version or the draft; the answer's format."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    cycle: str = Field(max_length=20, description="Code der Berichtsrunde")
-    region: str = Field(
-        "",
-        pattern=r"^(\d{2}|\d{3}|\d{5})?$",
-        description="Land (2 Ziffern), Regierungsbezirk (3) oder Kreis (5); leer: Deutschland",
-    )
     version: int | None = Field(
         None, ge=1, le=100_000, description="Veröffentlichte Fassung; ohne: die neueste"
     )

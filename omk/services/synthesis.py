@@ -14,11 +14,18 @@ so that it never holds the database's write lock.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any, cast
 
+from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -216,6 +223,23 @@ def _checked_texts(
     return introduction.strip(), kept
 
 
+@contextmanager
+def _checked_draft(
+    user: Any, cycle_code: str, region: str, edit_version: int
+) -> Iterator[tuple[Cycle, SynthesisDraft]]:
+    """A unit of work on the region's draft, locked, for those who manage it; Conflict when
+    somebody changed it since ``edit_version`` was read."""
+    cycle = _cycle(user, cycle_code)
+    check_region(cycle, region)
+    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
+    with unit_of_work():
+        cycle = _cycle(user, cycle_code)
+        draft = _locked_draft(user, cycle, region)
+        if edit_version != draft.edit_version:
+            raise Conflict(_EDITED_MEANWHILE)
+        yield cycle, draft
+
+
 def save_texts(
     user: Any,
     cycle_code: str,
@@ -228,14 +252,7 @@ def save_texts(
 ) -> SynthesisDraft:
     """Save the introduction, the chapter comments and the names choice; Conflict when
     somebody changed the draft since ``edit_version`` was read (nothing is written then)."""
-    cycle = _cycle(user, cycle_code)
-    check_region(cycle, region)
-    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
-    with unit_of_work():
-        cycle = _cycle(user, cycle_code)
-        draft = _locked_draft(user, cycle, region)
-        if edit_version != draft.edit_version:
-            raise Conflict(_EDITED_MEANWHILE)
+    with _checked_draft(user, cycle_code, region, edit_version) as (cycle, draft):
         intro, kept = _checked_texts(introduction, comments, chapter_ids(draft.document))
         changed = (intro, kept, names_shown) != (
             draft.introduction,
@@ -267,14 +284,7 @@ def publish(user: Any, cycle_code: str, region: str, *, edit_version: int) -> Sy
     """Publish the draft as the next version, frozen: its document (with names only where
     the reviewers chose so) and texts are copied. Conflict when the draft changed since
     ``edit_version`` was read or was never generated."""
-    cycle = _cycle(user, cycle_code)
-    check_region(cycle, region)
-    authorize(Action.SYNTHESIS_MANAGE, region, user=user)
-    with unit_of_work():
-        cycle = _cycle(user, cycle_code)
-        draft = _locked_draft(user, cycle, region)
-        if edit_version != draft.edit_version:
-            raise Conflict(_EDITED_MEANWHILE)
+    with _checked_draft(user, cycle_code, region, edit_version) as (cycle, draft):
         document = draft.document if draft.names_shown else draft.document_counts_only
         if document is None:
             raise Conflict(msg("Bitte erzeugen Sie den Bericht, bevor Sie ihn veröffentlichen."))
@@ -333,7 +343,9 @@ def rendered_file(record: SynthesisDraft | SynthesisVersion, fmt: str) -> tuple[
     if document is None:
         raise NotFound(msg("Der Entwurf ist noch nicht erzeugt."))
     texts = texts_of(record)
-    if fmt == "pdf":
+    if fmt == "pdf" and isinstance(record, SynthesisVersion):
+        data = _cached_pdf(record, document, texts)
+    elif fmt == "pdf":
         data = producer.to_pdf(document, texts)
     elif fmt == "md":
         data = producer.to_markdown(document, texts).encode("utf-8")
@@ -347,6 +359,39 @@ def rendered_file(record: SynthesisDraft | SynthesisVersion, fmt: str) -> tuple[
         f"Synthesebericht_{record.cycle.code}_{region_segment(record.region)}_{suffix}.{extension}"
     )
     return data, name, mimetype
+
+
+def _cached_pdf(
+    version: SynthesisVersion, document: SynthesisDocument, texts: ChapterTexts
+) -> bytes:
+    """A published version's PDF, made once per version, language and renderer: a version
+    never changes, and WeasyPrint takes seconds of CPU for a Land (instance/synthesis-pdf/)."""
+    locale = str(get_locale() or "de")
+    folder = Path(current_app.instance_path) / "synthesis-pdf"
+    path = folder / f"{version.id}-{locale}-{_renderer_fingerprint()}.pdf"
+    if path.is_file():
+        return path.read_bytes()
+    data = producer.to_pdf(document, texts)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(data)
+    partial.replace(path)  # atomic: a reader never sees half a file
+    return data
+
+
+@cache
+def _renderer_fingerprint() -> str:
+    """A digest of what lays out a PDF (the producer's code, stylesheet and templates): a new
+    release that changes any of them makes new files instead of serving old ones."""
+    digest = hashlib.sha256()
+    package = Path(producer.__file__).parent
+    templates = Path(current_app.root_path) / "templates" / "synthesis"
+    for path in sorted(
+        [*package.glob("*.py"), *package.glob("*.css"), *templates.glob("document*")]
+    ):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 # --- published versions ---------------------------------------------------------------------

@@ -193,8 +193,8 @@ def publish(cycle: str, region: str) -> ResponseReturnValue:
     found_cycle, found = service.find_draft(user, cycle, prefix)
     if request.method == "POST":
         _checked_form()
-        if request.form.get("confirm") != "1":
-            abort(400)
+        if request.form.get("confirm") != "1":  # not confirmed: ask (again)
+            return redirect(_url("synthesis.publish", cycle, prefix))
         edit_version = bounded_int(
             request.form.get("edit_version"), name="edit_version", upper=10**9, default=0
         )

@@ -59,33 +59,17 @@ def _published_world(page: WatchedPage) -> dict[str, Any]:
         return {"lotsen": lotsen["id"], "cafe": cafe["id"]}
 
 
-def _log_in(page: WatchedPage, email: str) -> None:
-    p = page.page
-    p.context.clear_cookies()
-    page.goto("/anmelden")
-    p.get_by_label("E-Mail-Adresse").fill(email)
-    p.get_by_label("Passwort", exact=True).fill(page.server.password)
-    p.get_by_role("button", name="Anmelden").click()
-    p.wait_for_load_state()
-
-
-def _clean(page: WatchedPage, name: str) -> None:
-    page.shot(name)
-    assert page.axe() == [], name
-    assert page.watch.problems() == {}, f"{name}: {page.watch.problems()}"
-
-
 @pytest.mark.browser
 def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -> None:
     ids = _published_world(page)
     p = page.page
-    _log_in(page, REVIEWER)
+    page.log_in(REVIEWER)
 
     # 1. The shared partner, confirmed with a note.
     page.goto(f"/synergien/?cycle={CYCLE}&region=05")
     suggestion = p.locator("li.omk-suggestion", has_text="Caritasverband für das Bistum Essen")
     assert suggestion.count() == 1
-    _clean(page, "synergies-open")
+    page.clean("synergies-open")
     suggestion.get_by_label("Notiz").fill("Gemeinsamer Träger: Austausch anregen.")
     suggestion.get_by_role("button", name="Bestätigen").click()
     p.wait_for_load_state()
@@ -96,13 +80,13 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     network = p.locator("section", has_text="Lernnetz")
     assert network.locator("svg title").first.text_content() == "Lernnetz"
     assert "Quirliges Beratungscafé" in network.locator("table").inner_text()
-    _clean(page, "synergies-confirmed")
+    page.clean("synergies-confirmed")
 
     # 2. The practice, validated with the rubric (a first try without marks is refused).
     page.goto(f"/massnahmen/{ids['lotsen']}")
     p.get_by_role("link", name="Mit dem Bewertungsraster prüfen").click()
     p.wait_for_load_state()
-    _clean(page, "validate-form")
+    page.clean("validate-form")
     p.get_by_role("button", name="Bewertung speichern").click()
     p.wait_for_load_state()
     assert "Bitte eine Bewertung wählen." in p.content()
@@ -119,7 +103,7 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     assert "Die Bewertung ist gespeichert." in p.content()
     assert "Als gute Praxis validiert" in p.content()
     assert "vorbildlich (3)" in p.content()
-    _clean(page, "practice-validated")
+    page.clean("practice-validated")
 
     # 3. A peer review: Köln invited.
     p.get_by_role("link", name="Peer Review eröffnen").click()
@@ -129,10 +113,10 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     p.wait_for_load_state()
     assert "Die Peer Review ist eröffnet" in p.content()
     review_url = p.url
-    _clean(page, "peer-review-open")
+    page.clean("peer-review-open")
 
     # 4. Köln's reporter answers the three questions.
-    _log_in(page, KOELN_REPORTER)
+    page.log_in(KOELN_REPORTER)
     p.goto(review_url)
     p.get_by_label("Ist die Maßnahme wirksam?").fill("Ja: 85 Vermittlungen sind viel.")
     p.get_by_label("Dient sie den Zielen der Berichtsrunde?").fill("Ja, B2 und B4.")
@@ -140,10 +124,10 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     p.get_by_role("button", name="Antworten speichern").click()
     p.wait_for_load_state()
     assert "Ihre Antworten sind gespeichert." in p.content()
-    _clean(page, "peer-review-answered")
+    page.clean("peer-review-answered")
 
     # 5. The reviewer writes the synthesis: published with the practice.
-    _log_in(page, REVIEWER)
+    page.log_in(REVIEWER)
     p.goto(review_url)
     p.get_by_label("Synthese", exact=True).fill(
         "Die Peers halten die Lotsen für wirksam und mit einer Kammer übertragbar."
@@ -152,17 +136,17 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     p.wait_for_load_state()
     assert "Die Synthese ist veröffentlicht" in p.content()
     assert p.get_by_role("button", name="Antworten speichern").count() == 0
-    _clean(page, "peer-review-published")
+    page.clean("peer-review-published")
 
     page.goto(f"/massnahmen/{ids['lotsen']}")
     peer = p.locator("section", has_text="Peer Reviews")
     assert "mit einer Kammer übertragbar" in peer.inner_text()
     assert "mit der Handwerkskammer" in peer.inner_text()
-    _clean(page, "practice-with-peer-review")
+    page.clean("practice-with-peer-review")
 
     page.goto("/synergien/kandidaten")
     assert "Quirlige Ausbildungslotsen" in p.content()
-    _clean(page, "candidates")
+    page.clean("candidates")
 
 
 @pytest.mark.browser
@@ -191,13 +175,13 @@ def test_reporter_picks_the_origin_of_an_adopted_practice_by_title(page: Watched
         mine = factories.practice("Unsere Fahrradwerkstatt")
         reports.import_document(essen, factories.document(ESSEN, cycle=cycle, practices=[mine]))
     p = page.page
-    _log_in(page, page.server.reporter)
+    page.log_in(page.server.reporter)
     page.goto(f"/berichte/{cycle}/{ESSEN}/massnahmen/{mine['id']}")
     p.get_by_label("Maßnahme nach Titel suchen").fill("zauberhafte")
     p.get_by_role("button", name="Suchen", exact=True).click()
     p.wait_for_load_state()
     p.get_by_label("Zauberhafte Fahrradwerkstatt", exact=False).check()
-    _clean(page, "practice-form-origin")
+    page.clean("practice-form-origin")
     p.get_by_role("button", name="Maßnahme speichern").last.click()
     p.wait_for_load_state()
     assert "gespeichert" in p.content()

@@ -64,22 +64,6 @@ def demo_page(browser: Any, demo_server: LiveServer, screenshot_dir: Path) -> It
         yield watched
 
 
-def _log_in(page: WatchedPage, email: str) -> None:
-    p = page.page
-    p.context.clear_cookies()
-    page.goto("/anmelden")
-    p.get_by_label("E-Mail-Adresse").fill(email)
-    p.get_by_label("Passwort", exact=True).fill(page.server.password)
-    p.get_by_role("button", name="Anmelden").click()
-    p.wait_for_load_state()
-
-
-def _clean(page: WatchedPage, name: str) -> None:
-    page.shot(name)
-    assert page.axe() == [], name
-    assert page.watch.problems() == {}, f"{name}: {page.watch.problems()}"
-
-
 def _narrow(page: WatchedPage, name: str) -> None:
     """The same page 390 px wide: nothing wider than the screen but the report's tables."""
     p = page.page
@@ -97,17 +81,17 @@ def test_the_nrw_reviewer_publishes_the_2025_synthesis_and_staff_read_it(
     demo_page: WatchedPage,
 ) -> None:
     page, p = demo_page, demo_page.page
-    _log_in(page, "pruefung.nrw@example.org")
+    page.log_in("pruefung.nrw@example.org")
     p.get_by_role("navigation", name="Hauptnavigation").get_by_role(
         "link", name="Syntheseberichte"
     ).click()
     p.wait_for_load_state()
-    _clean(page, "synthesis-01-overview")
+    page.clean("synthesis-01-overview")
     cycle_2025 = "Berichtsrunde 2025 – Übergänge in Arbeit – Nordrhein-Westfalen"
     p.get_by_role("link", name=cycle_2025).click()
     p.wait_for_load_state()
     assert p.url.endswith("/synthese/2025/05/entwurf")
-    _clean(page, "synthesis-02-empty-draft")
+    page.clean("synthesis-02-empty-draft")
 
     p.get_by_role("button", name="Bericht erzeugen").click()
     p.wait_for_load_state()
@@ -120,24 +104,24 @@ def test_the_nrw_reviewer_publishes_the_2025_synthesis_and_staff_read_it(
     p.wait_for_load_state()
     preview = p.get_by_role("region", name="Vorschau: Einleitung")
     assert preview.locator("strong").inner_text() == "Übergänge in Arbeit"
-    _clean(page, "synthesis-03-preview")
+    page.clean("synthesis-03-preview")
     p.get_by_role("button", name="Speichern").click()
     p.wait_for_load_state()
     assert "Der Entwurf ist gespeichert." in p.content()
-    _clean(page, "synthesis-04-draft")
+    page.clean("synthesis-04-draft")
     _narrow(page, "synthesis-04-draft")
 
     p.get_by_role("link", name="Veröffentlichen …").click()
     p.wait_for_load_state()
     assert "Version 1" in p.content()
-    _clean(page, "synthesis-05-confirm")
+    page.clean("synthesis-05-confirm")
     p.get_by_role("button", name="Jetzt veröffentlichen").click()
     p.wait_for_load_state()
     assert p.url.endswith("/synthese/2025/05/")
     assert "Version 1 ist veröffentlicht" in p.content()
 
     # Staff read it: the introduction, the comment, and a PDF.
-    _log_in(page, "fachkraft@example.org")
+    page.log_in("fachkraft@example.org")
     page.goto("/synthese/")
     p.get_by_role("link", name="Nordrhein-Westfalen").click()
     p.wait_for_load_state()
@@ -145,7 +129,7 @@ def test_the_nrw_reviewer_publishes_the_2025_synthesis_and_staff_read_it(
     assert "<strong>Übergänge in Arbeit</strong>" in body
     assert "<em>erfreulich</em>" in body
     assert p.get_by_role("link", name="Zum Entwurf (neue Fassung vorbereiten)").count() == 0
-    _clean(page, "synthesis-06-published")
+    page.clean("synthesis-06-published")
     _narrow(page, "synthesis-06-published")
     # The PDF link, fetched with the browser's session (WeasyPrint takes seconds on a busy
     # machine; the PDF's content is tests/synthesis' business).
@@ -154,7 +138,7 @@ def test_the_nrw_reviewer_publishes_the_2025_synthesis_and_staff_read_it(
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     assert "Synthesebericht_2025_05_v1.pdf" in pdf.headers["content-disposition"]
     page.goto("/synthese/2025/05/druck")
-    _clean(page, "synthesis-07-printable")
+    page.clean("synthesis-07-printable")
     # Staff never reach the draft.
     response = page.goto("/synthese/2025/05/entwurf")
     assert response.status == 403

@@ -4,6 +4,7 @@ confirmation before publishing, published versions, downloads and what each role
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,10 +89,13 @@ def test_the_draft_page_generates_saves_previews_and_publishes(
     db.session.rollback()
     _cycle, draft = service.find_draft(people["reviewer"], "2025", "05")
     assert draft is not None
-    # Without the confirmation nothing happens.
-    assert (
-        client.post(f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version})
-    ).status_code == 400
+    # Without the confirmation nothing happens: the confirmation is asked for.
+    unconfirmed = client.post(
+        f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version}
+    )
+    assert unconfirmed.status_code == 302
+    assert unconfirmed.location.endswith(f"{DRAFT}/veroeffentlichen")
+    assert service.versions(draft.cycle, "05") == []
     done = client.post(
         f"{DRAFT}/veroeffentlichen", data={"edit_version": draft.edit_version, "confirm": "1"}
     )
@@ -197,12 +201,13 @@ def test_versions_stay_readable(app: Flask, people: dict[str, User]) -> None:
         response = client.get(f"/synthese/2025/05/{suffix}?version=1")
         assert response.status_code == 200, suffix
         assert response.mimetype == mimetype, suffix
-    assert (
-        "Synthesebericht_2025_05_v1.pdf"
-        in client.get("/synthese/2025/05/synthesebericht.pdf?version=1").headers[
-            "Content-Disposition"
-        ]
-    )
+    first = client.get("/synthese/2025/05/synthesebericht.pdf?version=1")
+    assert "Synthesebericht_2025_05_v1.pdf" in first.headers["Content-Disposition"]
+    # A version's PDF is made once (per language and renderer), then served from the cache.
+    cache = Path(app.instance_path) / "synthesis-pdf"
+    assert len(list(cache.glob("*-de-*.pdf"))) == 1
+    assert client.get("/synthese/2025/05/synthesebericht.pdf").status_code == 200  # version 2
+    assert len(list(cache.glob("*-de-*.pdf"))) == 2
     listing = client.get("/synthese/").text
     assert "/synthese/2025/05/" in listing
 
