@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f1c7d2a9b5e3'
-down_revision = 'e3a9c5d71f20'
+down_revision = 'a6c3e9f1b2d4'
 branch_labels = None
 depends_on = None
 
