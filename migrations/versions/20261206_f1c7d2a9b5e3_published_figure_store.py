@@ -1,7 +1,7 @@
 """the comparison's stored figures (published_figure) and what they were built for
 
 Revision ID: f1c7d2a9b5e3
-Revises: e3a9c5d71f20
+Revises: a6c3e9f1b2d4
 Create Date: 2026-12-06 10:00:00
 
 Derived data kept by the outbox consumer ``compare``; empty after the upgrade (the consumer's
