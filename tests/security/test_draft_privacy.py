@@ -218,6 +218,8 @@ def parameter_values(w: World, name: str, chosen: dict[str, Any]) -> list[Any]:
         "search_id": w.saved_search_ids,
         "filename": ["print.css"],
         "review_id": w.review_ids,
+        # Synthesis reports: the owners' Land and all of Germany (drafts must never enter).
+        "region": ["05", "de"],
     }
     assert name in values, f"add real values for the URL parameter {name!r} to this crawl"
     return values[name]
