@@ -148,7 +148,7 @@ def box(
     title: str,
     desc: str,
     axis_label: str,
-    labels: tuple[str, str] = ("Spannweite ohne Ausreißer, Quartile und Median", "Ausreißer"),
+    labels: tuple[str, str, str] = ("Quartile und Spannweite", "Median", "Ausreißer"),
 ) -> str:
     """A box plot of many values: the box from the first to the third quartile with the
     median, whiskers to the most extreme values within 1.5 × IQR, and the outliers as dots
@@ -168,18 +168,21 @@ def box(
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.05
     chart = leather.Chart()
-    chart.add_x_scale(lo - pad, hi + pad)
+    chart.add_x_scale(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad)  # counts: from 0
     chart.add_y_scale(0, 1)
     chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
     chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
     top, bottom = 0.75, 0.25
-    outline = [(q1, bottom), (q1, top), (q3, top), (q3, bottom), (q1, bottom)]
-    chart.add_line(outline, name=labels[0], stroke_color=MEDIAN, width=2)
-    for segment in ([(low, 0.5), (q1, 0.5)], [(q3, 0.5), (high, 0.5)]):
-        chart.add_line(segment, stroke_color=MEDIAN, width=2)
-    for end in (low, high):
-        chart.add_line([(end, 0.4), (end, 0.6)], stroke_color=MEDIAN, width=2)
-    chart.add_line([(median, bottom), (median, top)], stroke_color=HIGHLIGHT, width=3)
+    gap: tuple[float | None, float | None] = (None, None)  # leather starts a new path here
+    shape: list[tuple[float | None, float | None]] = [
+        *[(q1, bottom), (q1, top), (q3, top), (q3, bottom), (q1, bottom), gap],
+        *[(low, 0.5), (q1, 0.5), gap, (q3, 0.5), (high, 0.5), gap],
+        *[(low, 0.4), (low, 0.6), gap, (high, 0.4), (high, 0.6)],
+    ]
+    chart.add_line(shape, name=labels[0], stroke_color=MEDIAN, width=2)
+    chart.add_line(
+        [(median, bottom), (median, top)], name=labels[1], stroke_color=HIGHLIGHT, width=3
+    )
     if outliers:
-        chart.add_dots([(v, 0.5) for v in outliers], name=labels[1], fill_color=GREY, radius=3)
+        chart.add_dots([(v, 0.5) for v in outliers], name=labels[2], fill_color=GREY, radius=3)
     return _accessible(chart.to_svg(width=WIDTH, height=HEIGHT), title, desc)

@@ -655,11 +655,19 @@ def bench_compare(sizes: tuple[int, ...], database_url: str) -> None:
     help="so viele berichtende Kommunen eines Landes (NRW) erzeugen",
 )
 @click.option("--repeat", type=click.IntRange(min=1, max=10), default=1, show_default=True)
-def bench_synthesis(reports: int, repeat: int) -> None:
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="HTML und PDF in diesen Ordner schreiben (zum Ansehen)",
+)
+def bench_synthesis(reports: int, repeat: int, keep: Path | None) -> None:
     """Synthesebericht messen: HTML und PDF eines Landes neben den Vergleichsabfragen allein."""
     from omk.synthesis import bench as synthesis_bench
 
-    timings = synthesis_bench.run(reports, repeat, lambda s: click.echo(s, err=True))
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    timings = synthesis_bench.run(reports, repeat, lambda s: click.echo(s, err=True), keep)
     click.echo(synthesis_bench.table(timings))
 
 

@@ -44,7 +44,7 @@ def _measure(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return statistics.median(walls), statistics.median(cpus), result
 
 
-def measure(cycle_code: str, reports: int, repeat: int) -> list[Timing]:
+def measure(cycle_code: str, reports: int, repeat: int, keep: Path | None = None) -> list[Timing]:
     """Time the comparison alone, the HTML and the PDF of ``cycle_code`` in the Land."""
     from omk.services import compare as compare_service
     from omk.synthesis import build, indicators, render
@@ -66,15 +66,23 @@ def measure(cycle_code: str, reports: int, repeat: int) -> list[Timing]:
 
     wall, cpu, data = _measure(html, repeat)
     out.append(Timing("Synthesebericht HTML (Aufbau und Satz)", reports, wall, cpu, len(data)))
+    if keep is not None:
+        (keep / "synthese-bench.html").write_bytes(data)
     wall, cpu, data = _measure(pdf, repeat)
+    if keep is not None:
+        (keep / "synthese-bench.pdf").write_bytes(data)
     out.append(Timing("Synthesebericht PDF (Aufbau und WeasyPrint)", reports, wall, cpu, len(data)))
     return out
 
 
 def run(
-    reports: int = 400, repeat: int = 1, progress: Callable[[str], None] = lambda s: None
+    reports: int = 400,
+    repeat: int = 1,
+    progress: Callable[[str], None] = lambda s: None,
+    keep: Path | None = None,
 ) -> list[Timing]:
-    """Build the database in a temporary folder and measure."""
+    """Build the database in a temporary folder and measure; ``keep``: a folder to write the
+    HTML and PDF to (to look at them)."""
     from omk import create_app
     from omk.extensions import Base, db
     from omk.paths import REGISTER_FILE
@@ -100,7 +108,7 @@ def run(
             compare_bench.settle()
             progress(f"{written} Berichte geschrieben (zwei Runden)")
             latest = compare_service_latest()
-            timings = measure(latest, reports, repeat)
+            timings = measure(latest, reports, repeat, keep)
             db.session.remove()
             db.engine.dispose()
     return timings

@@ -23,10 +23,13 @@ from omk.synthesis.base import Builder, Context
 from omk.synthesis.document import Cell, Chapter, Table
 from omk.synthesis.numbers import decimal
 
-LEVEL_TITLES = {
-    ComparisonLevel.DISTRICT: "Kreise und kreisfreie Städte",
-    ComparisonLevel.MUNICIPAL: "Kreisangehörige Gemeinden",
-}
+
+def level_title(level: ComparisonLevel) -> str:
+    """The name of a comparison level, as a heading."""
+    if level == ComparisonLevel.DISTRICT:
+        return str(_("Kreise und kreisfreie Städte"))
+    return str(_("Kreisangehörige Gemeinden"))
+
 
 #: Key messages on changes need at least this many municipalities with a change.
 MIN_CHANGES = 5
@@ -85,20 +88,31 @@ def chapter(builder: Builder, context: Context) -> tuple[Chapter, bool]:
     main = max(found, key=lambda pair: len(pair[1].members))
     messages: list[tuple[float, str, Table]] = []
     for level, result in found:
-        suffix = _(LEVEL_TITLES[level]) if len(found) > 1 else ""
+        suffix = level_title(level) if len(found) > 1 else ""
         overview, categories = _tables(builder, chapter, context, result, suffix)
-        chapter["paragraphs"].append(
-            ngettext(
+        if categories is not None:
+            text = ngettext(
                 "%(title)s: %(num)s Kommune mit angenommenem Bericht (Tabellen %(first)s "
                 "und %(second)s).",
                 "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabellen %(first)s "
                 "und %(second)s).",
                 len(result.members),
-                title=_(LEVEL_TITLES[level]),
+                title=level_title(level),
                 first=overview["number"],
                 second=categories["number"],
             )
-        )
+        else:
+            text = ngettext(
+                "%(title)s: %(num)s Kommune mit angenommenem Bericht (Tabelle %(first)s); "
+                "für das Scoreboard braucht es mindestens %(min)s.",
+                "%(title)s: %(num)s Kommunen mit angenommenem Bericht (Tabelle %(first)s); "
+                "für das Scoreboard braucht es mindestens %(min)s.",
+                len(result.members),
+                title=level_title(level),
+                first=overview["number"],
+                min=compare_service.table().min_members,
+            )
+        chapter["paragraphs"].append(text)
         messages += _messages(context, result, overview, categories)
         if (level, result) == main:
             _figures(builder, chapter, context, result, overview)
@@ -114,7 +128,9 @@ def _tables(
     context: Context,
     result: compare_service.Comparison,
     suffix: str,
-) -> tuple[Table, Table]:
+) -> tuple[Table, Table | None]:
+    """The overview, the scoreboard (None when the group is too small for it) and the trend."""
+
     def titled(text: str) -> str:
         return f"{text}: {suffix}" if suffix else text
 
@@ -148,13 +164,18 @@ def _tables(
         counted = Counter(r.category for r in ic.rows)
         counts: list[Cell] = [counted.get(code, 0) for code in CATEGORY_LABELS]
         category_rows.append([label(context, ic), *counts, counted.get(None, 0)])
-    categories = builder.table(
-        chapter,
-        f"t-scoreboard-{_level_code(result)}",
-        titled(_("Scoreboard: Kommunen je Kategorie")),
-        [_("Kennzahl")] + [_(text) for text in CATEGORY_LABELS.values()] + [_("ohne Einordnung")],
-        category_rows,
-    )
+    classified = any(r.category is not None for ic in judged for r in ic.rows)
+    categories = None
+    if classified:
+        categories = builder.table(
+            chapter,
+            f"t-scoreboard-{_level_code(result)}",
+            titled(_("Scoreboard: Kommunen je Kategorie")),
+            [_("Kennzahl")]
+            + [_(text) for text in CATEGORY_LABELS.values()]
+            + [_("ohne Einordnung")],
+            category_rows,
+        )
     cycles = [t.cycle for t in result.indicators[0].trend] if result.indicators else []
     if len(cycles) > 1:
         builder.table(
@@ -179,7 +200,7 @@ def _messages(
     context: Context,
     result: compare_service.Comparison,
     overview: Table,
-    categories: Table,
+    categories: Table | None,
 ) -> list[tuple[float, str, Table]]:
     """Candidate key messages with a weight (the clearer the finding, the higher)."""
     found: list[tuple[float, str, Table]] = []
@@ -215,7 +236,7 @@ def _messages(
         found.append((max(up, down) / len(changes), text, overview))
         critical = sum(1 for r in ic.rows if r.category == "critical")
         classified = sum(1 for r in ic.rows if r.category is not None)
-        if classified and critical / classified >= 0.2:
+        if categories is not None and classified and critical / classified >= 0.2:
             text = ngettext(
                 "Bei der Kennzahl „%(label)s“ ordnet das Scoreboard %(count)s von %(num)s "
                 "eingeordneten Kommune als „kritische Lage“ ein.",
@@ -260,7 +281,7 @@ def _figures(
                 title=title,
                 desc=desc,
                 axis_label=basis_label(ic),
-                labels=(_("Quartile, Median und Spannweite"), _("Ausreißer")),
+                labels=(_("Quartile und Spannweite"), _("Median"), _("Ausreißer")),
             )
         else:
             desc = _(

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import and_, func, or_, select
 
 from omk.extensions import db
@@ -129,7 +129,8 @@ def standings(cycle: Cycle, region: str) -> list[Standing]:
         resubmitted = (
             returned > 0 and report is not None and report.published_revision_id is not None
         )
-        out.append(Standing(m.key, str(display.get(m.key) or m.name), status, resubmitted, first))
+        name = str(display.get(m.key) or m.name)
+        out.append(Standing(m.reporting_ags or m.key, name, status, resubmitted, first))
     return out
 
 
@@ -190,7 +191,7 @@ def chapter(builder: Builder, context: Context) -> Chapter:
         [_("Kommunen"), _("Anzahl"), _("Anteil an den erwarteten (%)")],
         rows,
     )
-    deadline = context.cycle.deadline.strftime("%d.%m.%Y")
+    deadline = format_date(context.cycle.deadline, format="long")
     chapter["paragraphs"].append(
         _(
             "Erwartet wurden Berichte aller Kommunen der Region, die zum Ende der Frist am "

@@ -121,6 +121,14 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
     builder.figure(chapter, "f-coverage", svg_title, desc, svg, table)
     most = max(codes, key=lambda c: (matrix.implemented_by[c], c))
     least = min(codes, key=lambda c: (matrix.implemented_by[c], c))
+    if not matrix.implemented_by[most]:
+        text = _(
+            "Keine der %(total)s Kommunen nennt in ihrem Bericht eine Maßnahme zu einer "
+            "Empfehlung.",
+            total=total,
+        )
+        builder.message(chapter, text, table)
+        return chapter
     builder.message(
         chapter,
         ngettext(

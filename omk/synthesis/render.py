@@ -66,12 +66,12 @@ def numeric_columns(table: Table) -> list[bool]:
     return out
 
 
-_LEAD_IN = re.compile(r"^((?:[\w\-]+ ){0,2}[\w\-]+):(?: |$)")
+_LEAD_IN = re.compile(r"^((?:[\w\-]+ ){0,3}[\w\-]+):(?: |$)")
 
 
 def lead_in(paragraph: str) -> tuple[str, str]:
     """A paragraph's lead-in ("Basen:" in "Basen: Zählgrößen werden …"), printed in bold,
-    and the rest; ("", paragraph) without one (a lead-in has at most three words)."""
+    and the rest; ("", paragraph) without one (a lead-in has at most four words)."""
     match = _LEAD_IN.match(paragraph)
     if match is None:
         return "", paragraph
@@ -147,7 +147,7 @@ def to_markdown(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> st
     out += [
         f"- {_('Region')}: {doc['region_name']}" + (f" ({doc['region']})" if doc["region"] else ""),
         f"- {_('Berichtszeitraum')}: {_date(doc['period_start'])} – {_date(doc['period_end'])}",
-        f"- {_('Stand')}: {_date(doc['generated_at'])}",
+        f"- {_('Stand des Berichts')}: {_date(doc['generated_at'])}",
         "",
     ]
     if doc["synthetic"]:
