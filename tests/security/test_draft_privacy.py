@@ -218,8 +218,7 @@ def parameter_values(w: World, name: str, chosen: dict[str, Any]) -> list[Any]:
         "search_id": w.saved_search_ids,
         "filename": ["print.css"],
         "review_id": w.review_ids,
-        # Synthesis reports: the owners' Land and all of Germany (drafts must never enter).
-        "region": ["05", "de"],
+        "region": ["05", "06", "de"],  # synthesis reports: Land 05, Land 06, Germany
     }
     assert name in values, f"add real values for the URL parameter {name!r} to this crawl"
     return values[name]
@@ -233,6 +232,7 @@ QUERIES = {
     # The drafts' markers and practice titles searched for, as words and as phrases.
     "search.index": [f"?q={marker(a)}" for a in OWNED] + ["?q=Sprachcaf%C3%A9", "?q=Ma%C3%9Fnahme"],
     "api.search": [f"?q={marker(a)}" for a in OWNED] + ["?q=Sprachcaf%C3%A9&per_page=100"],
+    "api.get_synthesis": ["?cycle=2025&region=05", "?cycle=2025&region=05&state=draft"],
 }
 
 
