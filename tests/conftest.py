@@ -216,6 +216,8 @@ def make_app(
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+    if fresh and postgres_url:
+        _reset_postgres(postgres_url)  # the rolled-back tests share these tables: leave them empty
 
 
 @pytest.fixture
