@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from omk import downloads
 from omk.compare import coverage as rules
 from omk.content import Content
-from omk.errors import NotFound
+from omk.errors import NotFound, ValidationFailed
+from omk.messages import msg
 from omk.policy import Action, actor, permission
 from omk.services import compare as compare_service
 from omk.services import coverage, cycles, register
@@ -65,8 +66,17 @@ def _selection() -> tuple[str, str, rules.Dimension] | None:
     if region is None:
         region = coverage.default_region(actor(), cycle)
     # A region is chosen by name (the field's <datalist>) or by key.
-    region = compare_service.resolve_region(region) or region.strip()
-    return cycle.code, region, _dimension(request.args.get("dimension"))
+    resolved = compare_service.resolve_region(region) if region.strip() else ""
+    if resolved is None:
+        raise ValidationFailed(
+            [],
+            msg(
+                "„%(name)s“ passt auf keine oder auf mehrere Regionen. Bitte wählen Sie einen "
+                "Namen aus der Liste, zum Beispiel „Regierungsbezirk Köln“.",
+                name=region.strip()[:100],
+            ),
+        )
+    return cycle.code, resolved, _dimension(request.args.get("dimension"))
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,22 @@ def publish(admin: User, ags: str, cycle: str, values: dict[str, float]) -> Repo
     return report
 
 
+def submit_correction(world: dict[str, Any], ags: str, value: float) -> Report:
+    """Reopen the 2025 report of ``ags`` and submit a correction with ``value`` for LEVEL
+    (not accepted: the published revision stays)."""
+    report = (
+        db.session.query(Report).filter_by(municipality_key=ags).order_by(Report.id.desc()).first()
+    )
+    assert report is not None
+    reports.reopen(world["reviewer"], report, "Bitte prüfen")
+    fixed = factories.document(ags, "2025")
+    fixed["indicators"][LEVEL] = value
+    reporter = world["reporters"][ags]
+    reports.import_document(reporter, fixed)
+    reports.submit(reporter, report)
+    return report
+
+
 def run(world: dict[str, Any], user: Any = None, codes: list[str] | None = None) -> Any:
     spec = service.GroupSpec(GroupKind.REGION, region=KREIS)
     return service.compare(user or world["staff"], world["cycle"], spec, codes or [LEVEL])
@@ -123,19 +139,7 @@ def test_a_draft_or_a_correction_in_progress_changes_nothing(world: dict[str, An
     doc["indicators"][LEVEL] = 99.9
     reports.import_document(newcomer, doc)
     # a correction in progress of a published report, submitted but not yet accepted
-    report = (
-        db.session.query(Report)
-        .filter_by(municipality_key=SIX[1])
-        .order_by(Report.id.desc())
-        .first()
-    )
-    assert report is not None
-    reports.reopen(world["reviewer"], report, "Bitte prüfen")
-    fixed = factories.document(SIX[1], "2025")
-    fixed["indicators"][LEVEL] = 99.0
-    reporter = world["reporters"][SIX[1]]
-    reports.import_document(reporter, fixed)
-    reports.submit(reporter, report)
+    submit_correction(world, SIX[1], 99.0)
     after = run(world)
     assert [m.ags for m in after.members] == [m.ags for m in before.members]
     assert [r.value for r in after.indicators[0].rows] == [

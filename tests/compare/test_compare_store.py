@@ -14,8 +14,7 @@ from omk.models import OutboxEntry, PublishedFigure, PublishedFigureState, Repor
 from omk.services import compare as service
 from omk.services import outbox, reports
 from omk.services.compare import figures, store
-from tests import factories
-from tests.compare.test_compare_service import LEVEL, SIX, publish, world
+from tests.compare.test_compare_service import LEVEL, SIX, publish, submit_correction, world
 
 __all__ = ["world"]  # the fixture, shared with test_compare_service
 
@@ -59,17 +58,8 @@ def test_a_comparison_reads_the_same_from_the_store(world: dict[str, Any]) -> No
 
 
 def test_a_correction_counts_only_once_accepted(world: dict[str, Any]) -> None:
-    report = db.session.scalars(
-        select(Report).where(Report.municipality_key == SIX[1]).order_by(Report.id.desc())
-    ).first()
-    assert report is not None
+    report = submit_correction(world, SIX[1], 99.0)
     cycle_id, revision_id = report.cycle_id, report.published_revision_id
-    reports.reopen(world["reviewer"], report, "Bitte prüfen")
-    fixed = factories.document(SIX[1], "2025")
-    fixed["indicators"][LEVEL] = 99.0
-    reporter = world["reporters"][SIX[1]]
-    reports.import_document(reporter, fixed)
-    reports.submit(reporter, report)
     row = db.session.get(PublishedFigure, (LEVEL, cycle_id, SIX[1]))
     assert row is not None and row.raw == 20.0 and row.revision_id == revision_id
     reports.accept(world["reviewer"], report)

@@ -27,6 +27,12 @@ COVERAGE_SEEN = {**SEEN, "reviewer_06": None}
 NAMES = {A: "Essen", B: "Köln", D: "Aachen"}
 
 
+def names_listed(section: str, expected: dict[str, str]) -> None:
+    """The names in a participation section are exactly the expected municipalities'."""
+    for key, name in NAMES.items():
+        assert (name in section) == (key in expected), (name, expected)
+
+
 def test_every_role_is_in_the_table() -> None:
     assert set(SEEN) == set(ACCOUNT_ROLES)
 
@@ -62,9 +68,7 @@ def test_the_pages_show_participation_by_role(world: World, role: str) -> None:
     if expected is None:
         assert 'id="not-reported-h"' not in html
     else:
-        section = html.split('id="not-reported-h"', 1)[1].split("</section>", 1)[0]
-        for key, name in NAMES.items():
-            assert (name in section) == (key in expected), (role, name)
+        names_listed(html.split('id="not-reported-h"', 1)[1].split("</section>", 1)[0], expected)
     coverage = client.get("/abdeckung/?cycle=2025&region=05")
     assert coverage.status_code == 200
     html = coverage.get_data(as_text=True)
@@ -73,6 +77,5 @@ def test_the_pages_show_participation_by_role(world: World, role: str) -> None:
         assert 'id="participation-h"' not in html
         return
     section = html.split('id="participation-h"', 1)[1].split("</ul>", 1)[0]
-    for key, name in NAMES.items():
-        assert (name in section) == (key in expected), (role, name)
+    names_listed(section, expected)
     assert C not in section

@@ -203,6 +203,9 @@ def test_the_region_is_chosen_by_name(client: FlaskClient, world: dict[str, Any]
         html = client.get(f"/abdeckung/?cycle=2025&region={name}").get_data(as_text=True)
         assert f"/massnahmen/{world['practice_ids'][BAD_HERSFELD]}" in html, name
         assert f"region={REGION}" in html  # the CSV link names the key
+    unclear = client.get("/abdeckung/?cycle=2025&region=Nirgendwo")
+    assert unclear.status_code == 422
+    assert "passt auf keine oder auf mehrere Regionen" in unclear.get_data(as_text=True)
 
 
 def test_page_in_english_and_for_the_reviewer(client: FlaskClient, world: dict[str, Any]) -> None:

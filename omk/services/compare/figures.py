@@ -93,6 +93,25 @@ def store_usable(codes: Sequence[str]) -> bool:
     )
 
 
+def _narrowed(query: Any, column: Any, key_list: list[str] | None, prefix: str) -> Any:
+    """``query`` limited to ``key_list`` in SQL when it is short, else to the region
+    ``prefix`` (longer lists are checked on the rows)."""
+    if key_list is not None and len(key_list) <= _IN_LIMIT:
+        return query.where(column.in_(key_list))
+    if prefix:
+        return query.where(column.startswith(prefix, autoescape=True))
+    return query
+
+
+def _stored_query(columns: Sequence[Any], codes: Sequence[str], cycle_ids: Sequence[int]) -> Any:
+    """The stored rows of ``codes`` in ``cycle_ids`` (the allocations' rows when no code:
+    every report has one)."""
+    return select(*columns).where(
+        PublishedFigure.code.in_(sorted(set(codes) or {ALLOCATED})),
+        PublishedFigure.cycle_id.in_(list(cycle_ids)),
+    )
+
+
 def _stored_figures(
     cycle_ids: Sequence[int],
     code_list: list[str],
@@ -104,21 +123,16 @@ def _stored_figures(
     each carrying its report's denominators (every catalogue indicator has a row)."""
     with_allocated = _needs_allocated(code_list)
     key_list = sorted(set(keys)) if keys is not None else None
-    query = select(
+    columns = (
         PublishedFigure.cycle_id,
         PublishedFigure.municipality_key,
         PublishedFigure.code,
         PublishedFigure.raw,
         PublishedFigure.population,
         PublishedFigure.allocated,
-    ).where(
-        PublishedFigure.code.in_(sorted(set(code_list) or {ALLOCATED})),
-        PublishedFigure.cycle_id.in_(list(cycle_ids)),
     )
-    if key_list is not None and len(key_list) <= _IN_LIMIT:
-        query = query.where(PublishedFigure.municipality_key.in_(key_list))
-    elif prefix:
-        query = query.where(PublishedFigure.municipality_key.startswith(prefix, autoescape=True))
+    query = _stored_query(columns, code_list, cycle_ids)
+    query = _narrowed(query, PublishedFigure.municipality_key, key_list, prefix)
     allowed = set(key_list) if key_list is not None else None
     result: dict[tuple[int, str], Figures] = {}
     for cycle_id, key, code, raw, population, allocated in _plain_rows(query):
@@ -165,10 +179,7 @@ def _live_figures(
         query = query.outerjoin(
             v, and_(v.revision_id == Report.published_revision_id, v.code == code)
         )
-    if key_list is not None and len(key_list) <= _IN_LIMIT:
-        query = query.where(Report.municipality_key.in_(key_list))
-    elif prefix:
-        query = query.where(Report.municipality_key.startswith(prefix, autoescape=True))
+    query = _narrowed(query, Report.municipality_key, key_list, prefix)
     allowed = set(key_list) if key_list is not None else None
     result: dict[tuple[int, str], Figures] = {}
     unstamped: list[Figures] = []
@@ -308,19 +319,14 @@ def stored_past(
     """:class:`Past` read from the store: one narrow row per report and indicator, the
     normalised value computed once when the report was published (:mod:`.store`)."""
     key_list = sorted(set(keys))
-    query = select(
+    columns = (
         PublishedFigure.cycle_id,
         PublishedFigure.municipality_key,
         PublishedFigure.code,
         PublishedFigure.value,
-    ).where(
-        PublishedFigure.code.in_(sorted(set(codes) or {ALLOCATED})),
-        PublishedFigure.cycle_id.in_(list(cycle_ids)),
     )
-    if len(key_list) <= _IN_LIMIT:
-        query = query.where(PublishedFigure.municipality_key.in_(key_list))
-    elif prefix:
-        query = query.where(PublishedFigure.municipality_key.startswith(prefix, autoescape=True))
+    query = _stored_query(columns, codes, cycle_ids)
+    query = _narrowed(query, PublishedFigure.municipality_key, key_list, prefix)
     allowed = set(key_list)
     past = Past({code: {} for code in codes}, {cycle_id: set() for cycle_id in cycle_ids})
     wanted = set(codes)
