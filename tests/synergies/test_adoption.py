@@ -11,7 +11,6 @@ from flask import Flask
 
 from omk.models import User
 from omk.services import reports
-from omk.synergies import adoption
 from omk.synergies.suggestions import Suggestion
 from tests import factories
 from tests.conftest import login
