@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -645,14 +646,21 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid:
     click.echo(bench.table(timings))
 
 
+def _sizes_option(
+    flag: str, low: int, high: int, what: str
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The repeatable size option of a benchmark (into the parameter ``sizes``)."""
+    return click.option(
+        flag,
+        "sizes",
+        type=click.IntRange(min=low, max=high),
+        multiple=True,
+        help=f"so viele {what} erzeugen (wiederholbar; Standard: 10000 und 100000)",
+    )
+
+
 @bench_cli.command("compare")
-@click.option(
-    "--reports",
-    "sizes",
-    type=click.IntRange(min=100, max=500_000),
-    multiple=True,
-    help="so viele veröffentlichte Berichte erzeugen (wiederholbar; Standard: 10000 und 100000)",
-)
+@_sizes_option("--reports", 100, 500_000, "veröffentlichte Berichte")
 @click.option(
     "--database-url",
     default="",
@@ -719,13 +727,7 @@ def compare_rebuild() -> None:
 
 
 @bench_cli.command("synergies")
-@click.option(
-    "--docs",
-    "sizes",
-    type=click.IntRange(min=1_000, max=1_000_000),
-    multiple=True,
-    help="so viele Maßnahmen erzeugen (wiederholbar; Standard: 10000 und 100000)",
-)
+@_sizes_option("--docs", 1_000, 1_000_000, "Maßnahmen")
 @click.option(
     "--exact-max",
     type=click.IntRange(min=0),

@@ -772,7 +772,7 @@ def all_pairs(
     """The pairs of practices of different municipalities scoring at least ``threshold`` that
     are among the ``k`` best of at least one of the two (all such pairs: ``k=None``), best
     first (the synergy view). Pruned vectors and candidates make this scale (100,000
-    practices: see ``tests/benchmarks/similarity.py``); ``with_terms`` adds the shared terms
+    practices: see ``omk bench synergies``); ``with_terms`` adds the shared terms
     and explanation parts (as the neighbour of ``a``)."""
     scored = score_pairs(
         items, candidates=candidates, prune=prune, query_terms=query_terms, **options

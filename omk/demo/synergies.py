@@ -30,7 +30,7 @@ VALIDATED = ("d083", "d035", "d096")
 PEER_REVIEWED = "d083"
 JUSTIFICATION = (
     "Klare Ziele, belegte Ergebnisse und eine Beschreibung, mit der andere Kommunen die "
-    "Maßnahme übernehmen können; inzwischen von einer weiteren Kommune übernommen."
+    "Maßnahme übernehmen können."
 )
 ANSWERS = (
     "Ja: die Zahlen zu Teilnehmenden und Reparaturen sind nachvollziehbar belegt.",

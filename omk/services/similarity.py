@@ -9,7 +9,7 @@ embeddings are available: ``omk.search.embeddings``) and recomputes the neighbou
 latest published practice with ``omk.compare.similarity`` (the scores are z-normalised per
 practice against the whole corpus, so one publication can change other practices' lists).
 That takes well under a second for thousands of practices; the all-pairs path scales to
-100,000 (``tests/benchmarks/similarity.py``).
+100,000 (``omk bench synergies``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from omk.models.reporting import Cycle
 from omk.policy import Action, actor, authorize, can, permission
 from omk.services import cycles, practices
 from omk.synergies import (
+    adoption,
     candidates,
     content,
     judgements,
@@ -81,8 +82,12 @@ def index() -> ResponseReturnValue:
     if kind and kind not in suggestions.KINDS:
         kind = ""
     found = judgements.view(cycle, region, kind or None) if cycle else []
+    adoptable: set[tuple[str, str, str, str]] = set()
     for s in found:
         s.may_judge = can(user, Action.SYNERGY_JUDGE, s)
+        if adoption.adoptable(user, s):
+            adoptable.add(s.identity)
+    own = adoption.choices(user) if adoptable else []
     sections = []
     for p in suggestions.providers():
         if kind and p.kind != kind:
@@ -109,7 +114,28 @@ def index() -> ResponseReturnValue:
         transfers=transfers,
         drawing=learning.layout(transfers) if transfers else None,
         form=CsrfForm(),
+        adoptable=adoptable if own else set(),
+        own_practices=own,
     )
+
+
+@bp.post("/synergien/uebernahme")
+@permission(Action.REPORT_EDIT, per_object=True)
+def adopt() -> ResponseReturnValue:
+    """Record a confirmed transfer as the origin of a practice of the own draft."""
+    _checked_form()
+    user = actor()
+    cycle = _cycle_arg(user)
+    if cycle is None:
+        raise NotFound(_("Diese Berichtsrunde gibt es nicht."))
+    form = request.form
+    report = adoption.record(user, cycle, form.get("origin", ""), form.get("practice", ""))
+    flash(
+        _("Übernahme im Entwurf erfasst; sie zählt, sobald der Bericht veröffentlicht ist."),
+        "success",
+    )
+    ags = report.municipality.reporting_ags or report.municipality_key
+    return redirect(url_for("reports.detail", cycle=report.cycle.code, ags=ags) + "#massnahmen")
 
 
 @bp.post("/synergien/urteil")

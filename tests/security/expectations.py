@@ -323,6 +323,9 @@ EXPECTED: dict[str, Expect] = {
     "synergies.judge": Expect(
         Action.SYNERGY_JUDGE, per_object=True, roles=frozenset(USER_MANAGERS)
     ),  # the suggestion's sides decide: tests/synergies/test_synergy_services.py
+    "synergies.adopt": Expect(
+        Action.REPORT_EDIT, per_object=True, roles=frozenset(REPORTERS)
+    ),  # the own draft, for a confirmed transfer only: tests/synergies/test_adoption.py
     "synergies.candidate_list": Expect(
         Action.PRACTICE_VALIDATE, per_object=True, roles=frozenset(USER_MANAGERS)
     ),  # their own region by default
