@@ -316,12 +316,19 @@ def dense_store(docs: int, seed: int = SEED) -> Any:
     return ranking.DenseStore(keys, matrix)
 
 
-def time_hybrid(
-    qs: list[BenchQuery], dense: Any, match: Callable[[BenchQuery, int], Any]
-) -> tuple[list[float], list[float]]:
-    """Per query: the lexical head of ``ranking.DEPTH`` results (``match(query, limit)``,
-    facet counts included) plus ``ranking.rerank`` (the query embedded afresh, cosines over
-    every stored vector, the fusion), as ``service.search`` does for a relevance query."""
+def backend_query(backend: Any, q: BenchQuery, limit: int) -> Any:
+    """One benchmark query through a search backend: parse + match, relevance, first page."""
+    from omk.search.service import parse
+
+    return backend.match(
+        parse(q.text), filters=q.filters, version=None, sort="relevance", offset=0, limit=limit
+    )
+
+
+def time_hybrid(qs: list[BenchQuery], dense: Any, backend: Any) -> tuple[list[float], list[float]]:
+    """Per query: the backend's lexical head of ``ranking.DEPTH`` results (facet counts
+    included) plus ``ranking.rerank`` (the query embedded afresh, cosines over every stored
+    vector, the fusion), as ``service.search`` does for a relevance query."""
     from omk.search import embeddings, ranking
 
     if dense is None:
@@ -330,7 +337,7 @@ def time_hybrid(
     for q in qs:
         embeddings.clear_query_cache()  # every query embedded, none from the cache
         clock = Clock()
-        found = match(q, ranking.DEPTH)
+        found = backend_query(backend, q, ranking.DEPTH)
         head = found.page[: ranking.DEPTH]
         keys = [(h.practice_id, h.revision_id) for h in head]
         ranking.rerank(q.text, head, keys, found.complete, vectors=dense)
@@ -381,26 +388,12 @@ def bench_whoosh(
         cpus.append(cpu_q * 1000)
         hits.append(found.total)
     engine.close()
-    backend = WhooshBackend(root)
-
-    def hybrid_match(q: BenchQuery, limit: int) -> Any:
-        return backend.match(
-            parse(q.text), filters=q.filters, version=None, sort="relevance", offset=0, limit=limit
-        )
-
-    hybrid_ms, hybrid_cpu = time_hybrid(qs, dense_store(docs) if hybrid else None, hybrid_match)
-    backend.close()
-    return Timing(
-        "whoosh (omk)",
-        docs,
-        wall - spent[0],
-        cpu - spent[1],
-        latencies,
-        cpus,
-        hits,
-        hybrid_ms,
-        hybrid_cpu,
-    )
+    timing = Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+    if hybrid:
+        backend = WhooshBackend(root)
+        timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
+        backend.close()
+    return timing
 
 
 FTS_TEXT = ("title", "summary", "description", "outcomes", "transferability", "actors")
@@ -487,7 +480,6 @@ def bench_postgres(
     from omk.models.search import SearchDocument, SearchWord
     from omk.search import analysis
     from omk.search.pg_backend import PostgresBackend
-    from omk.search.service import parse
 
     if not database_url.startswith("postgresql"):
         raise ValueError("the postgres backend needs a PostgreSQL URL (--database-url)")
@@ -511,46 +503,23 @@ def bench_postgres(
         latencies, cpus, hits = [], [], []
         for q in qs:
             clock = Clock()
-            found = backend.match(
-                parse(q.text),
-                filters=q.filters,
-                version=None,
-                sort="relevance",
-                offset=0,
-                limit=PER_PAGE,
-            )
+            found = backend_query(backend, q, PER_PAGE)
             wall_q, cpu_q = clock.elapsed()
             latencies.append(wall_q * 1000)
             cpus.append(cpu_q * 1000)
             hits.append(found.total)
 
-        def hybrid_match(q: BenchQuery, limit: int) -> Any:
-            return backend.match(
-                parse(q.text),
-                filters=q.filters,
-                version=None,
-                sort="relevance",
-                offset=0,
-                limit=limit,
-            )
-
-        hybrid_ms, hybrid_cpu = time_hybrid(qs, dense_store(docs) if hybrid else None, hybrid_match)
+        timing = Timing(
+            "postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits
+        )
+        if hybrid:
+            timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
     finally:
         engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
-    return Timing(
-        "postgres (omk)",
-        docs,
-        wall - spent[0],
-        cpu - spent[1],
-        latencies,
-        cpus,
-        hits,
-        hybrid_ms,
-        hybrid_cpu,
-    )
+    return timing
 
 
 ENGINES = ("whoosh", "fts5")
