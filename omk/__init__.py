@@ -202,6 +202,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     from omk import markdown
     from omk.policy import Action, can
+    from omk.views import fragments
+
+    fragments.install(app)  # main_nav(), page_footer()
 
     def content() -> Any:
         return app.extensions["omk_content"]

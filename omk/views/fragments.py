@@ -21,7 +21,7 @@ from datetime import datetime
 from threading import Lock
 from typing import Any, TypeVar
 
-from flask import current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
@@ -85,10 +85,11 @@ def cached(name: str, key: tuple[Hashable, ...], render: Callable[[], Markup]) -
     return remembered(name, key, render)
 
 
-def constant(name: str, render: Callable[[], Markup]) -> Markup:
-    """A part that depends on nothing but content/ (read once at start) and the language."""
+def constant(name: str, render: Callable[[], Markup], key: tuple[Hashable, ...] = ()) -> Markup:
+    """A part that depends on nothing but content/ (read once at start), the language and
+    ``key``."""
     parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
-    full = (name, str(get_locale()))
+    full = (name, key, str(get_locale()), request.script_root)
     with parts.lock:
         found: Markup | None = parts.parts.get(full)
     if found is None:
@@ -101,3 +102,41 @@ def constant(name: str, render: Callable[[], Markup]) -> Markup:
 def rendered(template_name: str, /, **context: Any) -> Markup:
     """A partial template rendered for inclusion with ``{{ … }}`` in a page."""
     return Markup(render_template(template_name, **context))  # noqa: S704 - autoescaped template output
+
+
+#: What the main navigation asks the policy (base.html shows a link per permission).
+_NAV_ACTIONS = (
+    "practice.read",
+    "compare.read",
+    "synergy.read",
+    "synthesis.read",
+    "cycle.manage",
+    "users.manage",
+)
+
+
+def main_nav() -> Markup:
+    """The main navigation (``{{ main_nav() }}`` in base.html): the same for everyone with the
+    same permissions on the same page, so rendered once per permissions, page and language."""
+    from flask_login import current_user
+
+    from omk.policy import Action, can
+
+    user = current_user._get_current_object()
+    allowed = tuple(can(user, Action(a)) for a in _NAV_ACTIONS)
+    key = (bool(user.is_authenticated), allowed, request.endpoint)
+    return constant("nav", lambda: rendered("_nav.html"), key)
+
+
+def page_footer() -> Markup:
+    """The footer (``{{ page_footer() }}``): static but for the register's reference date."""
+    from omk import _RegisterAttribution
+
+    attribution = str(_RegisterAttribution())
+    return constant("footer", lambda: rendered("_footer.html"), (attribution,))
+
+
+def install(app: Flask) -> None:
+    """Make ``main_nav()`` and ``page_footer()`` available to every template."""
+    app.jinja_env.globals["main_nav"] = main_nav
+    app.jinja_env.globals["page_footer"] = page_footer
