@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import current_app
 from omk import exchange, mail
 from omk.compare.demo_values import DemoProfile, indicator_values
 from omk.content import Content
+from omk.demo import history
 from omk.demo import synergies as demo_synergies
 from omk.demo.accounts import _account, ensure_accounts, reporter_email, reviewer_email
 from omk.demo.data import CYCLES, DEMO_ACCOUNTS, EXPLAINS, SEED, DemoAccount, DemoCycle, Flow, log
@@ -34,6 +36,7 @@ from omk.extensions import db
 from omk.models.accounts import Role, User
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Report, ReportState
+from omk.models.types import utcnow
 from omk.services import accounts, cycles, outbox, reports
 
 # --- building one report ------------------------------------------------------------------
@@ -330,6 +333,10 @@ def _ensure_cycle(spec: DemoCycle, admin: User) -> Cycle:
         )
 
 
+#: The demo's accounts existed before the first cycle's deadline (see ``omk.demo.history``).
+ACCOUNTS_SINCE = date(2024, 9, 2)
+
+
 def create_demo(
     seed: int = SEED,
     path: Path | None = None,
@@ -337,6 +344,7 @@ def create_demo(
 ) -> DemoResult:
     """Create what is missing of the demo: accounts, cycles and reports (see module doc)."""
     started = time.perf_counter()
+    began = utcnow()
     result = DemoResult(accounts=ensure_accounts())
     practices = load_practices(path)
     found, skipped = _known(practices)
@@ -354,6 +362,11 @@ def create_demo(
     plan = plan_reports(usable, seed)
     with mail.held(), outbox.deferred():
         people = _ensure_people(list(found.values()), result)
+        history.backdate_accounts(
+            [people.admin, *people.reporters.values(), *people.reviewers.values()],
+            ACCOUNTS_SINCE,
+            began,
+        )
         for spec in CYCLES:
             cycle_id = _ensure_cycle(spec, people.user(people.admin)).id
             entries = plan[spec.code]
@@ -374,6 +387,7 @@ def create_demo(
             db.session.close()
             cycle = db.session.get(Cycle, cycle_id)
             assert cycle is not None
+            history.backdate_cycle(cycle, seed, began)
             if not spec.is_open and cycle.status == "open":
                 cycles.update_cycle(
                     people.user(people.admin),

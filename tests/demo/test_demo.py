@@ -8,6 +8,7 @@ import statistics
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -441,3 +442,33 @@ def test_demo_adoptions_come_after_their_origins_elsewhere() -> None:
         late, early = first_cycle(by_code[adopter]), first_cycle(by_code[origin])
         assert late is not None and early is not None and late.year > early.year
         assert by_code[adopter].ags != by_code[origin].ags
+
+
+def test_demo_reports_of_closed_cycles_were_submitted_around_their_deadline(
+    demo: demo_service.DemoResult,
+) -> None:
+    from omk.synthesis.participation import REPORTED_LATE, REPORTED_ON_TIME, standings
+
+    for code in ("2024", "2025"):
+        cycle = cycles.get_cycle(code)
+        end = cycle.deadline
+        for report in db.session.scalars(select(Report).where(Report.cycle_id == cycle.id)):
+            revisions = [
+                reports.get_revision(report, n) for n in range(1, report.revision_count + 1)
+            ]
+            first = revisions[0].submitted_at.date()
+            assert end - timedelta(days=75) <= first <= end + timedelta(days=45), (code, first)
+            # The order of events is kept: submitted, then decided, then accepted.
+            for revision in revisions:
+                assert revision.decided_at is None or revision.decided_at >= revision.submitted_at
+            assert (
+                report.accepted_at is not None and report.accepted_at >= revisions[0].submitted_at
+            )
+        found = standings(cycle, "")
+        statuses = Counter(s.status for s in found)
+        # Every report of the cycle counts (its account existed before the deadline).
+        count = db.session.scalar(select(func.count(Report.id)).where(Report.cycle_id == cycle.id))
+        assert statuses[REPORTED_ON_TIME] + statuses[REPORTED_LATE] == count
+        assert statuses[REPORTED_ON_TIME] > statuses[REPORTED_LATE]
+    reporter = accounts.find_user_by_email("bericht.essen@example.org")
+    assert reporter is not None and reporter.created_at.date() < cycles.get_cycle("2024").deadline
