@@ -91,7 +91,7 @@ def install(app: Flask) -> None:
             state = _babel_state()
             cached = getattr(state, "babel_translations", None)
             if cached is not None:
-                return cached  # type: ignore[no-any-return]
+                return cached  # type: ignore[no-any-return]  # Flask-Babel stores it untyped
             translations: support.NullTranslations = super().get_translations()
             if type(translations) is support.Translations:
                 translations.__class__ = _Translations
@@ -130,6 +130,6 @@ def current_translations() -> support.NullTranslations:
 
     cached = getattr(_babel_state(), "babel_translations", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[no-any-return]  # Flask-Babel stores it untyped
     translations: support.NullTranslations = get_translations()
     return translations

@@ -39,7 +39,7 @@ def _remember_missing_columns() -> None:
             missing.add(fieldname)
         return reader
 
-    cached_reader.omk_patched = True  # type: ignore[attr-defined]
+    cached_reader.omk_patched = True  # type: ignore[attr-defined]  # a marker on a function object
     W3PerDocReader._cached_reader = cached_reader
 
 
@@ -70,7 +70,7 @@ def _lengths_in_memory() -> None:
             return default
         return _LENGTHS[data[docnum]] if docnum < len(data) else None
 
-    doc_field_length.omk_patched = True  # type: ignore[attr-defined]
+    doc_field_length.omk_patched = True  # type: ignore[attr-defined]  # a marker on a function object
     W3PerDocReader.doc_field_length = doc_field_length
 
 

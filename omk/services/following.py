@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from omk.errors import FieldError, NotFound, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.accounts import User
 from omk.models.following import SavedSearch
 from omk.models.reporting import Practice, Report
@@ -97,7 +98,12 @@ def save(user: User, name: str, query_string: str) -> SavedSearch:
         )
         if (count or 0) >= MAX_PER_USER:
             raise ValidationFailed(
-                [FieldError("name", f"Höchstens {MAX_PER_USER} gespeicherte Suchen je Konto.")]
+                [
+                    FieldError(
+                        "name",
+                        msg("Höchstens %(max)s gespeicherte Suchen je Konto.", max=MAX_PER_USER),
+                    )
+                ]
             )
         saved = SavedSearch(user_id=user.id, name=name, query_string=query, seen_at=utcnow())
         db.session.add(saved)

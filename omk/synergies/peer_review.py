@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.register import Municipality
 from omk.models.reporting import Report, Revision
 from omk.models.synergies import PeerReview, PeerReviewComment, PeerReviewInvitation
@@ -48,7 +49,7 @@ def open_review(user: Any, practice_id: str, invited: list[str]) -> PeerReview:
         known = set(db.session.scalars(select(Municipality.key).where(Municipality.key.in_(keys))))
         for key in keys:
             if key not in known:
-                errors.append(FieldError("invited", f"Unbekannter Schlüssel: {key}"))
+                errors.append(FieldError("invited", msg("Unbekannter Schlüssel: %(key)s", key=key)))
         if errors:
             raise ValidationFailed(errors)
         review = PeerReview(
