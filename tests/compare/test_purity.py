@@ -37,20 +37,27 @@ def test_compare_imports_no_flask_no_database_no_models() -> None:
 
 
 def test_the_analysis_compare_uses_is_pure_too() -> None:
+    root = Path(omk.compare.__file__).parents[1]
     for name in PURE_OMK:
-        path = Path(omk.compare.__file__).parents[1] / (
-            name.removeprefix("omk.").replace(".", "/") + ".py"
-        )
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            else:
-                continue
-            for module in modules:
-                assert module.split(".")[0] not in FORBIDDEN, (name, module)
-                assert not module.startswith(("omk.models", "omk.services", "omk.extensions")), (
-                    name,
-                    module,
-                )
+        base = root / name.removeprefix("omk.").replace(".", "/")
+        # a module or a package (every module of it)
+        paths = sorted(base.glob("*.py")) if base.is_dir() else [base.with_suffix(".py")]
+        assert paths, name
+        for path in paths:
+            _assert_pure(name, path)
+
+
+def _assert_pure(name: str, path: Path) -> None:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            assert module.split(".")[0] not in FORBIDDEN, (name, module)
+            assert not module.startswith(("omk.models", "omk.services", "omk.extensions")), (
+                name,
+                module,
+            )
