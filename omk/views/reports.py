@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -34,6 +32,7 @@ from omk.views.practice_form import (
     practice_from_form,
     typed_from_practice,
 )
+from omk.views.review_queue import QUEUE_ORDERS, queue_rows
 from omk.wording import quoted
 
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
@@ -95,44 +94,6 @@ def index() -> ResponseReturnValue:
         context["in_revision"] = reports.review_queue(user, ReportState.RETURNED.value)
     context.update(_published_listing(user))
     return render_template("reports/index.html", **context)
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    """A submitted report in the reviewer's queue, with what decides what to take first."""
-
-    report: Report
-    deadline: date
-    submitted_on: date | None
-    days_waiting: int | None
-    is_resubmission: bool
-
-
-#: How the queue can be sorted (query ``sortierung``): deadline first by default.
-QUEUE_ORDERS: dict[str, Callable[[QueueRow], Any]] = {
-    "frist": lambda r: (r.deadline, -(r.days_waiting or 0), r.report.municipality.name),
-    "wartezeit": lambda r: (-(r.days_waiting or 0), r.deadline, r.report.municipality.name),
-    "kommune": lambda r: (r.report.municipality.name.casefold(), r.report.cycle.code),
-    "runde": lambda r: (r.report.cycle.code, r.report.municipality.name.casefold()),
-}
-
-
-def queue_rows(queue: list[Report], order: str, today: date | None = None) -> list[QueueRow]:
-    """The queue as rows with deadline, days since submission and state, sorted by ``order``."""
-    today = today or date.today()
-    rows = []
-    for report in queue:
-        submitted = report.submitted_at.date() if report.submitted_at else None
-        rows.append(
-            QueueRow(
-                report=report,
-                deadline=report.cycle.deadline,
-                submitted_on=submitted,
-                days_waiting=(today - submitted).days if submitted else None,
-                is_resubmission=report.revision_count > 1,
-            )
-        )
-    return sorted(rows, key=QUEUE_ORDERS[order])
 
 
 def _published_listing(user: Any) -> dict[str, Any]:

@@ -1,0 +1,48 @@
+"""The reviewer's queue on /berichte/: deadline, days since submission and state, sortable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from omk.models.reporting import Report
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A submitted report in the reviewer's queue, with what decides what to take first."""
+
+    report: Report
+    deadline: date
+    submitted_on: date | None
+    days_waiting: int | None
+    is_resubmission: bool
+
+
+#: How the queue can be sorted (query ``sortierung``): deadline first by default.
+QUEUE_ORDERS: dict[str, Callable[[QueueRow], Any]] = {
+    "frist": lambda r: (r.deadline, -(r.days_waiting or 0), r.report.municipality.name),
+    "wartezeit": lambda r: (-(r.days_waiting or 0), r.deadline, r.report.municipality.name),
+    "kommune": lambda r: (r.report.municipality.name.casefold(), r.report.cycle.code),
+    "runde": lambda r: (r.report.cycle.code, r.report.municipality.name.casefold()),
+}
+
+
+def queue_rows(queue: list[Report], order: str, today: date | None = None) -> list[QueueRow]:
+    """The queue as rows with deadline, days since submission and state, sorted by ``order``."""
+    today = today or date.today()
+    rows = []
+    for report in queue:
+        submitted = report.submitted_at.date() if report.submitted_at else None
+        rows.append(
+            QueueRow(
+                report=report,
+                deadline=report.cycle.deadline,
+                submitted_on=submitted,
+                days_waiting=(today - submitted).days if submitted else None,
+                is_resubmission=report.revision_count > 1,
+            )
+        )
+    return sorted(rows, key=QUEUE_ORDERS[order])
