@@ -308,13 +308,19 @@ def layout(transfers: list[Transfer], size: int = 520) -> Drawing:
     ordered = sorted(keys)
     size = max(360, min(size, 280 + 30 * len(ordered)))  # a few places need little room
     centre, radius = size / 2, size / 2 - 100
+    # Room left and right for the longest name beside its circle (about 7.5 px a character at
+    # 13 px), so that no label is cut off at the drawing's edge.
+    longest = max((len(name) for name in keys.values()), default=0)
+    margin = max(100.0, longest * 7.5 + 20)
+    width = round(2 * (margin + radius))
+    centre_x = width / 2
     positions: dict[str, tuple[float, float]] = {}
     nodes = []
     for i, key in enumerate(ordered):
         angle = 2 * math.pi * i / max(1, len(ordered)) - math.pi / 2
-        x, y = centre + radius * math.cos(angle), centre + radius * math.sin(angle)
+        x, y = centre_x + radius * math.cos(angle), centre + radius * math.sin(angle)
         positions[key] = (x, y)
-        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if x > centre else "end")
+        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if x > centre_x else "end")
         nodes.append(Node(key, keys[key], round(x, 1), round(y, 1), anchor))
     edges = []
     for t in transfers:
@@ -330,4 +336,4 @@ def layout(transfers: list[Transfer], size: int = 520) -> Drawing:
                 f"{t.source_name} → {t.target_name}: {t.title} ({t.cycle})",
             )
         )
-    return Drawing(size, size, nodes, edges)
+    return Drawing(width, size, nodes, edges)

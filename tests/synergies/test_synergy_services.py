@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -346,3 +347,35 @@ def test_find_origins_and_the_network(people: dict[str, User]) -> None:
     assert learning.network("06") == steps and learning.network("09") == []
     drawing = learning.layout(steps)
     assert len(drawing.nodes) == 2 and len(drawing.edges) == 1
+    # Every label fits inside the drawing (about 7.5 px a character beside its circle).
+    for node in drawing.nodes:
+        room = len(node.label) * 7.5 + 14
+        if node.anchor == "start":
+            assert node.x + room <= drawing.width
+        elif node.anchor == "end":
+            assert node.x - room >= 0
+
+
+def test_the_learning_network_keeps_long_names_inside_the_drawing() -> None:
+    names = {
+        "03356": "Osterholz-Scharmbeck, Stadt",
+        "12072": "Zossen, Stadt",
+        "09184": "Taufkirchen (Landkreis München)",
+        "14612": "Dresden, Landeshauptstadt",
+        "05358": "Düren, Mittlere kreisangehörige Stadt",
+    }
+    keys = sorted(names)
+    steps = [
+        learning.Transfer(
+            a, names[a], b, names[b], f"o{i}", "Herkunft", f"p{i}", "Maßnahme", "2025"
+        )
+        for i, (a, b) in enumerate(pairwise(keys))
+    ]
+    drawing = learning.layout(steps)
+    assert {n.anchor for n in drawing.nodes} >= {"start", "end"}
+    for node in drawing.nodes:
+        room = len(node.label) * 7.5 + 14
+        if node.anchor == "start":
+            assert node.x + room <= drawing.width, node
+        elif node.anchor == "end":
+            assert node.x - room >= 0, node
