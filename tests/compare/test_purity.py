@@ -18,22 +18,15 @@ FORBIDDEN = {"flask", "flask_sqlalchemy", "sqlalchemy", "flask_babel", "flask_lo
 def test_compare_imports_no_flask_no_database_no_models() -> None:
     folder = Path(omk.compare.__file__).parent
     for path in folder.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
+        for module in _imported(path):
+            top = module.split(".")[0]
+            if top == "omk":
+                assert module.startswith("omk.compare") or module in PURE_OMK, (
+                    path.name,
+                    module,
+                )
             else:
-                continue
-            for module in modules:
-                top = module.split(".")[0]
-                if top == "omk":
-                    assert module.startswith("omk.compare") or module in PURE_OMK, (
-                        path.name,
-                        module,
-                    )
-                else:
-                    assert top in sys.stdlib_module_names or top in ALLOWED, (path.name, module)
+                assert top in sys.stdlib_module_names or top in ALLOWED, (path.name, module)
 
 
 def test_the_analysis_compare_uses_is_pure_too() -> None:
@@ -48,16 +41,20 @@ def test_the_analysis_compare_uses_is_pure_too() -> None:
 
 
 def _assert_pure(name: str, path: Path) -> None:
+    for module in _imported(path):
+        assert module.split(".")[0] not in FORBIDDEN, (name, module)
+        assert not module.startswith(("omk.models", "omk.services", "omk.extensions")), (
+            name,
+            module,
+        )
+
+
+def _imported(path: Path) -> list[str]:
+    """The modules a file imports by absolute name."""
+    modules: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
+            modules += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules = [node.module]
-        else:
-            continue
-        for module in modules:
-            assert module.split(".")[0] not in FORBIDDEN, (name, module)
-            assert not module.startswith(("omk.models", "omk.services", "omk.extensions")), (
-                name,
-                module,
-            )
+            modules.append(node.module)
+    return modules
