@@ -565,14 +565,20 @@ def outbox_drain() -> None:
         click.echo(f"{name}: {outbox.drain(name, apply)} angewendet")
 
 
+def _echo_sync(applied: int, consumer: str) -> None:
+    """Say what an outbox consumer's sync applied and what it still has to do."""
+    from omk.services import outbox
+
+    pending = outbox.lag(consumer).pending
+    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+
+
 @similar_cli.command("sync")
 def similar_sync() -> None:
     """Offene Änderungen (Outbox) in die ähnlichen Maßnahmen übernehmen (für cron)."""
-    from omk.services import outbox, similarity
+    from omk.services import similarity
 
-    applied = similarity.sync()
-    pending = outbox.lag(similarity.CONSUMER).pending
-    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+    _echo_sync(similarity.sync(), similarity.CONSUMER)
 
 
 @similar_cli.command("rebuild")
@@ -707,12 +713,9 @@ def bench_synthesis(reports: int, repeat: int, keep: Path | None) -> None:
 @compare_cli.command("sync")
 def compare_sync() -> None:
     """Offene Änderungen (Outbox) in die gespeicherten Kennzahlen übernehmen (für cron)."""
-    from omk.services import outbox
     from omk.services.compare import store
 
-    applied = store.sync()
-    pending = outbox.lag(store.CONSUMER).pending
-    click.echo(f"{applied} Änderungen übernommen, {pending} offen.")
+    _echo_sync(store.sync(), store.CONSUMER)
 
 
 @compare_cli.command("rebuild")
