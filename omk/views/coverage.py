@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from omk import downloads
 from omk.compare import coverage as rules
 from omk.content import Content
-from omk.errors import NotFound, ValidationFailed
-from omk.messages import msg
+from omk.errors import NotFound
 from omk.policy import Action, actor, permission
 from omk.services import compare as compare_service
 from omk.services import coverage, cycles, register
+from omk.views.helpers import region_arg
 
 bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
 
@@ -62,21 +62,8 @@ def _selection() -> tuple[str, str, rules.Dimension] | None:
     if code and cycle is None:
         raise NotFound(f"Die Berichtsrunde {code!r} gibt es nicht.")
     cycle = cycle or max(all_cycles, key=lambda c: (c.period_end, c.code))
-    region = request.args.get("region")
-    if region is None:
-        region = coverage.default_region(actor(), cycle)
-    # A region is chosen by name (the field's <datalist>) or by key.
-    resolved = compare_service.resolve_region(region) if region.strip() else ""
-    if resolved is None:
-        raise ValidationFailed(
-            [],
-            msg(
-                "„%(name)s“ passt auf keine oder auf mehrere Regionen. Bitte wählen Sie einen "
-                "Namen aus der Liste, zum Beispiel „Regierungsbezirk Köln“.",
-                name=region.strip()[:100],
-            ),
-        )
-    return cycle.code, resolved, _dimension(request.args.get("dimension"))
+    region = region_arg(coverage.default_region(actor(), cycle))
+    return cycle.code, region, _dimension(request.args.get("dimension"))
 
 
 @dataclass(frozen=True)

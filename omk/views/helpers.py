@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from wtforms import Form
 
 from omk.errors import ValidationFailed
+from omk.messages import msg
 
 
 def bounded_int(raw: str | None, *, name: str, upper: int, lower: int = 0, default: int) -> int:
@@ -76,3 +77,39 @@ def wait_in_words(seconds: int) -> str:
         return str(ngettext("%(num)d Sekunde", "%(num)d Sekunden", seconds))
     minutes = -(-seconds // 60)
     return str(ngettext("%(num)d Minute", "%(num)d Minuten", minutes))
+
+
+def region_arg(default: str = "", *, max_digits: int = 9) -> str:
+    """The region of a filter form's ``region`` field: a Land, Regierungsbezirk or Kreis
+    chosen by name (the field's ``<datalist>``) or a key prefix for those who know keys;
+    ``default`` when the field was not sent, "" (all of Germany) when it was left empty.
+    A name that fits no region or several is refused with a German message."""
+    from omk.services import compare as compare_service
+
+    typed = request.args.get("region")
+    if typed is None:
+        return default
+    typed = " ".join(typed.split())[:100]
+    if not typed:
+        return ""
+    resolved = compare_service.resolve_region(typed)
+    if resolved is None or len(resolved) > max_digits:
+        raise ValidationFailed(
+            [],
+            msg(
+                "„%(name)s“ passt auf keine oder auf mehrere Regionen. Bitte wählen Sie einen "
+                "Namen aus der Liste, zum Beispiel „Regierungsbezirk Köln“.",
+                name=typed,
+            ),
+        )
+    return resolved
+
+
+def region_choices(key: str) -> tuple[str, list[tuple[str, str]]]:
+    """What a region field shows: the chosen region's name ("" for all of Germany; the key
+    itself for a prefix that names no region) and the (key, name) list its ``<datalist>``
+    offers."""
+    from omk.services import compare as compare_service
+
+    names = compare_service.region_names()
+    return (dict(names).get(key, key) if key else ""), names

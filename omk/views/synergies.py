@@ -28,12 +28,15 @@ from omk.synergies import (
 )
 from omk.synergies.partner_provider import names_of
 from omk.synergies.validation import MarkIn
+from omk.views.helpers import bounded_int, region_arg, region_choices
 from omk.views.reports import CsrfForm
 
 bp = Blueprint("synergies", __name__)
 
 _REGION = re.compile(r"^[0-9]{0,9}$")
 MAX_SHOWN = 200
+OVERVIEW_SHOWN = 10  # per kind when every kind is shown
+PER_PAGE = 25  # when one kind is shown
 
 
 def _checked_form() -> None:
@@ -48,13 +51,7 @@ def _default_region(user: Any) -> str:
 
 
 def _region_arg(user: Any) -> str:
-    region = request.args.get("region", None)
-    if region is None:
-        return _default_region(user)
-    region = region.strip()
-    if not _REGION.match(region):
-        raise ValidationFailed(message=_("Die Region ist ein Schlüssel aus bis zu 9 Ziffern."))
-    return region
+    return region_arg(_default_region(user))
 
 
 def _cycle_arg(user: Any, name: str = "cycle") -> Cycle | None:
@@ -88,29 +85,46 @@ def index() -> ResponseReturnValue:
         if adoption.adoptable(user, s):
             adoptable.add(s.identity)
     own = adoption.choices(user) if adoptable else []
-    sections = []
+    sections, page, pages = [], 1, 1
     for p in suggestions.providers():
         if kind and p.kind != kind:
             continue
         items = [s for s in found if s.kind == p.kind]
+        if kind:
+            pages = max(1, -(-len(items) // PER_PAGE))
+            try:
+                page = bounded_int(
+                    request.args.get("page"), name="page", lower=1, upper=pages, default=1
+                )
+            except ValidationFailed:
+                page = 1
+            shown = items[(page - 1) * PER_PAGE : page * PER_PAGE]
+        else:
+            shown = items[:OVERVIEW_SHOWN]
         sections.append(
             {
                 "kind": p.kind,
                 "label": _(p.label),
                 "total": len(items),
-                "items": items[:MAX_SHOWN],
-                "groups": sorted({s.group for s in items}, key=lambda g: g != "organisation"),
+                "first": (page - 1) * PER_PAGE + 1 if kind else 1,
+                "items": shown,
+                "groups": sorted({s.group for s in shown}, key=lambda g: g != "organisation"),
             }
         )
     transfers = learning.network(region, until=cycle)
+    region_shown, region_names = region_choices(region)
     return render_template(
         "synergies/index.html",
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
         region=region,
+        region_shown=region_shown,
+        region_names=region_names,
         kind=kind,
         kinds=[(p.kind, _(p.label)) for p in suggestions.providers()],
         sections=sections,
+        page=page,
+        pages=pages,
         transfers=transfers,
         drawing=learning.layout(transfers) if transfers else None,
         form=CsrfForm(),
@@ -171,8 +185,16 @@ def judge() -> ResponseReturnValue:
         "open": _("Vorschlag wieder offen."),
     }
     flash(labels[status], "success")
+    view_kind = form.get("view_kind", "")
+    back_page = form.get("page", "")
     return redirect(
-        url_for("synergies.index", cycle=cycle_code, region=back_region)
+        url_for(
+            "synergies.index",
+            cycle=cycle_code,
+            region=back_region,
+            kind=view_kind if view_kind in suggestions.KINDS else None,
+            page=back_page if back_page.isdigit() and back_page != "1" else None,
+        )
         + "#s-"
         + form.get("kind", "")
     )
@@ -190,6 +212,7 @@ def candidate_list() -> ResponseReturnValue:
         "synergies/candidates.html",
         found=candidates.candidates(region, cycle)[:MAX_SHOWN],
         region=region,
+        region_filter=region_choices(region),
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
     )
@@ -381,6 +404,7 @@ def good_practices() -> ResponseReturnValue:
         "synergies/good_practices.html",
         found=validation.good_practices(region, cycle),
         region=region,
+        region_filter=region_choices(region),
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
         rubric=content.rubric(),

@@ -19,7 +19,7 @@ from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
 from omk.services import accounts, places
-from omk.views.helpers import apply_errors, bounded_int
+from omk.views.helpers import apply_errors, bounded_int, region_arg, region_choices
 from omk.views.reports import region_name
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
@@ -132,8 +132,7 @@ def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("rolle", "")
     role = role if role in {r.value for r in Role} else ""
-    region = request.args.get("region", "").strip()
-    region = region if region.isascii() and region.isdigit() and len(region) <= 8 else ""
+    region = region_arg(max_digits=8)
     status = request.args.get("status", "")
     status = status if status in STATUS_LABELS else ""
     query = visible_users_query(actor)
@@ -173,6 +172,7 @@ def index() -> ResponseReturnValue:
         q=q,
         role=role,
         region=region,
+        region_filter=region_choices(region),
         status=status,
         roles=[(r.value, ROLE_LABELS[r]) for r in Role],
         statuses=STATUS_LABELS,

@@ -14,6 +14,9 @@ from omk.synergies import peer_review, validation
 from tests import factories
 from tests.conftest import login
 from tests.synergies.test_synergy_services import (
+    ALHEIM,
+    AWO_A,
+    AWO_E,
     CARITAS_E,
     CARITAS_K,
     ESSEN,
@@ -121,3 +124,43 @@ def test_the_origin_is_picked_by_title(client: FlaskClient, people: dict[str, An
     assert doc["practices"][0]["adopted_from"] == {"practice": origin["id"], "municipality": ESSEN}
     again = client.get(url)
     assert "Ausbildungslotsen für Geflüchtete" in again.text  # shown by title, not id
+
+
+def test_one_kind_is_paged_and_regions_are_named(
+    client: FlaskClient, people: dict[str, Any], monkeypatch: Any
+) -> None:
+    """All of Germany can hold hundreds of suggestions per kind: the overview shows the best
+    few of each kind with a link to that kind alone, which is paged; the region is chosen by
+    name."""
+    from omk.views import synergies as view
+
+    monkeypatch.setattr(view, "OVERVIEW_SHOWN", 1)
+    monkeypatch.setattr(view, "PER_PAGE", 1)
+    publish(people, ESSEN, factories.practice("Lotsen", actors=[CARITAS_E, AWO_E]))
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    publish(people, ALHEIM, factories.practice("Garten", actors=[AWO_A]))
+    login(client, people["admin"])
+
+    overview = client.get("/synergien/?cycle=2025&region=")
+    assert overview.status_code == 200
+    assert "Alle 2 Vorschläge dieser Art ansehen" in overview.text
+    assert "kind=partner" in overview.text
+
+    first = client.get("/synergien/?cycle=2025&region=&kind=partner")
+    second = client.get("/synergien/?cycle=2025&region=&kind=partner&page=2")
+    assert "Seite 1 von 2" in first.text and "Seite 2 von 2" in second.text
+    assert ("Caritasverband" in first.text) != ("Caritasverband" in second.text)
+    assert "Alle 2 Vorschläge" not in first.text
+
+    named = client.get("/synergien/?cycle=2025&region=Nordrhein-Westfalen&kind=partner")
+    assert named.status_code == 200
+    assert 'value="Nordrhein-Westfalen"' in named.text
+    assert "AWO Alheim" not in named.text  # Hessen is outside the region
+    refused = client.get("/synergien/?cycle=2025&region=Atlantis")
+    assert refused.status_code == 422 and "passt auf keine" in refused.text
+
+    accounts_page = client.get("/konten/?region=Hessen")
+    assert accounts_page.status_code == 200
+    assert "alheim@example.org" in accounts_page.text
+    assert "essen@example.org" not in accounts_page.text
+    assert 'value="Hessen"' in accounts_page.text
