@@ -1,9 +1,10 @@
 """Load the hand-judged evaluation sets for search (issue 10) and similar practices (issue 12).
 
 The judgements live as data next to this module (``tests/search/eval/queries.yaml``,
-``tests/synergies/eval/pairs.yaml``); practices are named by their demo id (``d001`` …) from
-``content/practices/practices.jsonl``. Evaluation scripts report on ``split == "heldout"``
-and tune, if at all, only on ``split == "dev"``.
+``tests/synergies/eval/pairs.yaml``, and the fresh reporting sets ``queries_fresh.yaml`` and
+``pairs_fresh.yaml`` beside them); practices are named by their demo id (``d001`` …) from
+``content/practices/practices.jsonl``. Tuning, if at all, only on ``split == "dev"``; report on
+``split == "fresh"`` (written after the tuning, from 2026-12-06 on) and ``"heldout"``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PRACTICES = ROOT / "content" / "practices" / "practices.jsonl"
 QUERIES = ROOT / "tests" / "search" / "eval" / "queries.yaml"
 PAIRS = ROOT / "tests" / "synergies" / "eval" / "pairs.yaml"
+QUERIES_FRESH = ROOT / "tests" / "search" / "eval" / "queries_fresh.yaml"
+PAIRS_FRESH = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh.yaml"
 
 KINDS = (
     "plain",
@@ -29,7 +32,7 @@ KINDS = (
     "phrase",
     "facet",
 )
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "fresh")
 LABELS = ("similar", "lookalike")
 FACETS = ("criterion", "land", "status", "target_group", "actor_type")
 
@@ -64,10 +67,17 @@ def load_practices(path: Path = PRACTICES) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in rows}
 
 
-def load_queries(path: Path = QUERIES) -> list[Query]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def _items(paths: tuple[Path, ...], key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for path in paths:
+        items.extend(yaml.safe_load(path.read_text(encoding="utf-8"))[key])
+    return items
+
+
+def load_queries(*paths: Path) -> list[Query]:
+    """The queries of the given files; by default of both ``queries.yaml`` and the fresh set."""
     queries = []
-    for item in data["queries"]:
+    for item in _items(paths or (QUERIES, QUERIES_FRESH), "queries"):
         relevant = item.get("relevant") or []
         queries.append(
             Query(
@@ -84,8 +94,8 @@ def load_queries(path: Path = QUERIES) -> list[Query]:
     return queries
 
 
-def load_pairs(path: Path = PAIRS) -> list[Pair]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_pairs(*paths: Path) -> list[Pair]:
+    """The pairs of the given files; by default of both ``pairs.yaml`` and the fresh set."""
     return [
         Pair(
             a=str(item["a"]),
@@ -96,7 +106,7 @@ def load_pairs(path: Path = PAIRS) -> list[Pair]:
             split=str(item["split"]),
             reason=str(item["reason"]),
         )
-        for item in data["pairs"]
+        for item in _items(paths or (PAIRS, PAIRS_FRESH), "pairs")
     ]
 
 

@@ -10,6 +10,10 @@ from tests.search.eval_sets import (
     FACETS,
     KINDS,
     LABELS,
+    PAIRS,
+    PAIRS_FRESH,
+    QUERIES,
+    QUERIES_FRESH,
     SPLITS,
     Pair,
     Query,
@@ -107,3 +111,26 @@ def test_pair_counts_and_splits(pairs: list[Pair]) -> None:
     assert labels["lookalike"] >= 15
     for label in LABELS:
         assert _balanced(Counter(p.split for p in pairs if p.label == label)), label
+
+
+def test_fresh_queries_are_a_separate_reporting_set(queries: list[Query]) -> None:
+    fresh = load_queries(QUERIES_FRESH)
+    assert [q.id for q in fresh] == [f"f{n:02d}" for n in range(1, len(fresh) + 1)]
+    assert len(fresh) >= 30
+    assert all(q.split == "fresh" for q in fresh)
+    assert all(q.split != "fresh" for q in load_queries(QUERIES))
+    assert {q.id for q in fresh} <= {q.id for q in queries}
+    kinds = Counter(q.kind for q in fresh)
+    for kind in KINDS:
+        assert kinds[kind] >= 3, kind
+
+
+def test_fresh_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> None:
+    fresh = load_pairs(PAIRS_FRESH)
+    old = {frozenset((p.a, p.b)) for p in load_pairs(PAIRS)}
+    assert all(p.split == "fresh" for p in fresh)
+    assert all(frozenset((p.a, p.b)) not in old for p in fresh)
+    assert len(pairs) == len(old) + len(fresh)
+    labels = Counter(p.label for p in fresh)
+    assert labels["similar"] >= 20
+    assert labels["lookalike"] >= 12

@@ -1,6 +1,6 @@
 """Evaluate similar practices on the hand-judged pairs (issue 10 item 5, issue 12 item 7).
 
-    python -m tests.synergies.evaluate [--no-embeddings] [--split dev|heldout|both]
+    python -m tests.synergies.evaluate [--no-embeddings] [--split dev|heldout|fresh|both]
 
 Builds the items from content/practices/practices.jsonl (no database), ranks every pair of
 practices of different municipalities by the method of ``omk.compare.similarity`` and, in the
@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from omk.compare import similarity
 from omk.search import embeddings
-from tests.search.eval_sets import Pair, load_pairs, load_practices
+from tests.search.eval_sets import SPLITS, Pair, load_pairs, load_practices
 
 _SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -194,7 +194,7 @@ ROWS = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-embeddings", action="store_true", help="lexical only")
-    parser.add_argument("--split", choices=("dev", "heldout", "both"), default="both")
+    parser.add_argument("--split", choices=(*SPLITS, "both"), default="both")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     practices = items()
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"lexical {similarity.LEXICAL_THRESHOLD}"
     )
     pairs = load_pairs()
-    splits = ("dev", "heldout") if args.split == "both" else (args.split,)
+    splits = SPLITS if args.split == "both" else (args.split,)
     for split in splits:
         chosen = [p for p in pairs if p.split == split]
         n_sim = sum(p.label == "similar" for p in chosen)
