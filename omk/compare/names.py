@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,15 +141,27 @@ def _qualifiers(entry: NameEntry, scheme: Iterable[str]) -> tuple[str, ...]:
 
 def disambiguate(entries: Iterable[NameEntry]) -> dict[str, DisplayName]:
     """Display names for ``entries`` (by key): bare where the name is unique among them,
-    qualified where two entries would read the same (case ignored)."""
+    qualified where two entries would read the same (case ignored), and a bare name by its
+    kind where another entry bears the same place name with a designation ("München
+    (Landkreis)" beside "München, Landeshauptstadt")."""
     groups: dict[str, dict[str, NameEntry]] = defaultdict(dict)
     for entry in entries:
         groups[entry.name.casefold()].setdefault(entry.key, entry)
+    # place names shared by differently named entries: the Landkreis "München" beside
+    # "München, Landeshauptstadt" is qualified, since people read a bare name as the city
+    places = Counter(
+        split_name(e.name)[0].casefold() for group in groups.values() for e in group.values()
+    )
     result: dict[str, DisplayName] = {}
     for group in groups.values():
         members = list(group.values())
         if len(members) == 1:
-            result[members[0].key] = DisplayName(members[0].name)
+            only = members[0]
+            place, designations = split_name(only.name)
+            shared = not designations and places[place.casefold()] > 1
+            result[only.key] = DisplayName(
+                only.name, _qualifiers(only, ("kind",)) if shared else ()
+            )
             continue
         for scheme in (*SCHEMES, ("kind", "land", "kreis", "key")):
             named = {e.key: DisplayName(e.name, _qualifiers(e, scheme)) for e in members}

@@ -121,6 +121,27 @@ def test_same_names_are_told_apart_by_level_first() -> None:
     assert str(named["09162000"]) == "München, Landeshauptstadt"  # unique: bare
 
 
+def test_a_bare_name_beside_the_same_place_with_a_designation_says_what_it_is() -> None:
+    """People read "München" as the city: the Landkreis beside "München, Landeshauptstadt"
+    says that it is the Landkreis; a place name of its own stays bare."""
+    named = disambiguate(
+        [
+            NameEntry("09184", "München", "Landkreis", "Bayern"),
+            NameEntry("09162000", "München, Landeshauptstadt", "kreisfreie Stadt", "Bayern"),
+            NameEntry("05554", "Borken", "Kreis", "Nordrhein-Westfalen"),
+            NameEntry("05554008", "Borken, Stadt", "Gemeinde", "Nordrhein-Westfalen"),
+            NameEntry("06634003", "Borken (Hessen), Stadt", "Gemeinde", "Hessen"),
+            NameEntry("05113000", "Essen, Stadt", "kreisfreie Stadt", "Nordrhein-Westfalen"),
+        ]
+    )
+    assert str(named["09184"]) == "München (Landkreis)"
+    assert str(named["09162000"]) == "München, Landeshauptstadt"
+    assert str(named["05554"]) == "Borken (Kreis)"
+    assert str(named["05554008"]) == "Borken, Stadt"
+    assert str(named["06634003"]) == "Borken (Hessen), Stadt"
+    assert str(named["05113000"]) == "Essen, Stadt"
+
+
 def test_then_by_land_then_by_kreis() -> None:
     by_land = disambiguate(
         [

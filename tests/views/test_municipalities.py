@@ -84,7 +84,7 @@ def test_directory_filter_keeps_its_choices_selected(client: FlaskClient, regist
     ("query", "names"),
     [
         ("q=ravens", ["Ravensburg, Stadt"]),
-        ("q=RAVENSBURG&level=alle", ["Ravensburg", "Ravensburg, Stadt"]),
+        ("q=RAVENSBURG&level=alle", ["Ravensburg (Landkreis)", "Ravensburg, Stadt"]),
         (
             "q=schöllkrippen&level=alle",
             ["Schöllkrippen (Verwaltungsgemeinschaft)", "Schöllkrippen, Markt"],
@@ -102,8 +102,8 @@ def test_directory_filter_keeps_its_choices_selected(client: FlaskClient, regist
                 "Stolberg (Rhld.), Kupferstadt",
             ],
         ),
-        ("q=08436000&level=kreis", ["Ravensburg"]),  # a Kreis by its reporting key
-        ("q=0843600&level=kreis", ["Ravensburg"]),
+        ("q=08436000&level=kreis", ["Ravensburg (Landkreis)"]),  # a Kreis by its reporting key
+        ("q=0843600&level=kreis", ["Ravensburg (Landkreis)"]),
         (
             "q=01001000&level=alle",
             ["Flensburg, Stadt", "Flensburg, Stadt", "Flensburg, Stadt (Gemeindeverband)"],
@@ -181,7 +181,8 @@ def test_profile_of_a_kreisfreie_stadt(client: FlaskClient, register: None) -> N
 
 def test_profile_of_a_landkreis(client: FlaskClient, register: None) -> None:
     html = client.get("/kommunen/08436000").text
-    assert "Ravensburg</h1>" in html
+    # told apart from the city "Ravensburg, Stadt": a bare "Ravensburg" reads as the city
+    assert "Ravensburg (Landkreis)</h1>" in html
     assert "Landkreis" in html
     assert "Kreisschlüssel <code>08436</code>" in html
     assert "kreisfrei –" not in html
