@@ -201,6 +201,13 @@ def test_query_terms_alternatives() -> None:
         ("sprach", "forder"),
     ]
     assert analysis.query_terms("und") == []
+    # a compound of three parts: two halves at each cut, never every part on its own, so
+    # "Tagesstätte für Kinder" matches but not any text with "Kinder", "Tag" and "statt"
+    assert analysis.query_terms("Kindertagesstätte", use_synonyms=False) == [
+        ("kindertagesstatt",),
+        ("kind", "tagesstatt"),
+        ("kindertag", "statt"),
+    ]
 
 
 def test_expand_query_finds_phrases() -> None:
