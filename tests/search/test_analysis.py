@@ -91,6 +91,10 @@ CASES: list[tuple[str, str, bool, bool]] = [
     ("nehmen", "Unternehmen aus der Region", False, STRICT),
     ("Schaft", "Eine Patenschaft für jede Familie", False, STRICT),
     ("Lot", "Ausbildungslotsen", False, STRICT),
+    # participles of separable verbs are no compounds (zu|ge|wandert, not Zuge + wanderte)
+    ("Zug", "Beratung für Zugewanderte", False, STRICT),
+    ("wandern", "Beratung für Neuzugewanderte", False, STRICT),
+    ("Zugewanderte", "Beratung für Neuzugewanderte", True, STRICT),
     ("Rat", "Der Rat der Stadt", True, STRICT),
     # --- words, stop words, abbreviations, numbers, URLs
     ("VHS", "Kurse der VHS Erlangen", True, STRICT),
