@@ -193,6 +193,9 @@ def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[s
     assert page.status_code == 200
     assert "Sprachcafé im Stadtteil" in page.text and "1 Maßnahme gefunden" in page.text
     assert "<mark>" in page.text
+    # a typo beside a word that matches: the corrected query's results, and the page says so
+    page = client.get("/suche?q=Sprachcafe Stadtteill")
+    assert "Keine Maßnahme enthält alle Wörter von „Sprachcafe Stadtteill“" in page.text
     pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
     detail = client.get(f"/massnahmen/{pid}")
     assert detail.status_code == 200 and "Sprachcafé im Stadtteil" in detail.text
