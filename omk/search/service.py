@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry, OutboxKind
-from omk.search import analysis, embeddings, ranking, records, snippets
+from omk.search import analysis, embeddings, ranking, records, snippets, spelling
 from omk.search.backend import HitRef, Match, QueryPart, SearchBackend
 from omk.search.records import FACETS
 from omk.services import outbox
@@ -228,6 +228,7 @@ class Results:
     partial: bool  # some results match only some of the words
     unmatched: list[str]  # query words that match nothing
     corrected_from: str | None = None  # the query as typed, when results are for a suggestion
+    corrected_partial: bool = False  # ... though the query as typed matched some words
 
 
 def search(
@@ -259,6 +260,25 @@ def search(
         offset=0 if hybrid else offset,
         limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
     )
+    corrections = _corrections(parts, match.part_hits)
+    suggestion = _suggestion(text, corrections)
+    if suggestion and not _corrected and _correctable(parts, match, corrections):
+        # A misspelling: show what the suggestion finds, and say so (the page offers the
+        # query as typed). With some results already, only for words that are no German
+        # word and only when the suggestion matches every word somewhere.
+        corrected = search(
+            suggestion,
+            filters=filters,
+            cycle=cycle,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            _corrected=True,
+        )
+        if corrected.complete if match.total else corrected.total:
+            corrected.corrected_from = text
+            corrected.corrected_partial = match.total > 0
+            return corrected
     if hybrid:
         ranked = match.page
         head = ranked[: ranking.DEPTH]
@@ -273,21 +293,6 @@ def search(
             add=None if literal else lambda offered: _dense_only(offered, filters, cycle, match),
         )
         match.page = (fused.items + ranked[ranking.DEPTH :])[offset : offset + per_page]
-    suggestion = _suggestion(text, parts, match.part_hits)
-    if match.total == 0 and suggestion and not _corrected:
-        # Nothing at all for a misspelling: show what the suggestion finds, and say so.
-        corrected = search(
-            suggestion,
-            filters=filters,
-            cycle=cycle,
-            sort=sort,
-            page=page,
-            per_page=per_page,
-            _corrected=True,
-        )
-        if corrected.total:
-            corrected.corrected_from = text
-            return corrected
     terms = set().union(*(p.terms for p in parts)) if parts else set()
     hits = _checked_hits(match.page, terms)
     unmatched = [p.text for p, n in zip(parts, match.part_hits, strict=True) if n == 0]
@@ -427,20 +432,33 @@ def _resync_later(practice_ids: list[str]) -> None:
         resync()
 
 
-def _suggestion(text: str, parts: list[Part], part_hits: list[int]) -> str | None:
-    """'Meinten Sie …?': words that match nothing replaced by the index's nearest word."""
-    missing = [p for p, n in zip(parts, part_hits, strict=True) if n == 0 and not p.is_phrase]
-    if not missing:
-        return None
-    suggestion = text
-    changed = False
+def _corrections(parts: list[Part], part_hits: list[int]) -> dict[str, str]:
+    """Each query word that matches nothing → the index's word for it (``spelling``)."""
+    found: dict[str, str] = {}
     backend = engine()
-    for part in missing:
+    for part, hits in zip(parts, part_hits, strict=True):
         word = part.text.strip()
-        if " " in word or len(word) < 4:
+        if hits or part.is_phrase or " " in word or len(word) < 4:
             continue
-        found = backend.suggest(analysis.fold(word))
-        if found and found != analysis.fold(word):
-            suggestion = re.sub(re.escape(word), found, suggestion, count=1)
-            changed = True
-    return suggestion if changed else None
+        corrected = spelling.correction(word, backend.suggest)
+        if corrected:
+            found[word] = corrected
+    return found
+
+
+def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
+    """'Meinten Sie …?': the query with its corrected words."""
+    suggestion = text
+    for word, corrected in corrections.items():
+        suggestion = re.sub(re.escape(word), corrected, suggestion, count=1)
+    return suggestion if corrections else None
+
+
+def _correctable(parts: list[Part], match: Match, corrections: dict[str, str]) -> bool:
+    """Whether to show the suggestion's results instead: when nothing matched, or when each
+    word that matched nothing is a typo by :func:`spelling.confident` (no word the practices
+    just lack)."""
+    if match.total == 0:
+        return True
+    missing = [p.text.strip() for p, n in zip(parts, match.part_hits, strict=True) if n == 0]
+    return all(w in corrections and spelling.confident(w, corrections[w]) for w in missing)

@@ -91,6 +91,10 @@ CASES: list[tuple[str, str, bool, bool]] = [
     ("nehmen", "Unternehmen aus der Region", False, STRICT),
     ("Schaft", "Eine Patenschaft für jede Familie", False, STRICT),
     ("Lot", "Ausbildungslotsen", False, STRICT),
+    # participles of separable verbs are no compounds (zu|ge|wandert, not Zuge + wanderte)
+    ("Zug", "Beratung für Zugewanderte", False, STRICT),
+    ("wandern", "Beratung für Neuzugewanderte", False, STRICT),
+    ("Zugewanderte", "Beratung für Neuzugewanderte", True, STRICT),
     ("Rat", "Der Rat der Stadt", True, STRICT),
     # --- words, stop words, abbreviations, numbers, URLs
     ("VHS", "Kurse der VHS Erlangen", True, STRICT),
@@ -201,6 +205,13 @@ def test_query_terms_alternatives() -> None:
         ("sprach", "forder"),
     ]
     assert analysis.query_terms("und") == []
+    # a compound of three parts: two halves at each cut, never every part on its own, so
+    # "Tagesstätte für Kinder" matches but not any text with "Kinder", "Tag" and "statt"
+    assert analysis.query_terms("Kindertagesstätte", use_synonyms=False) == [
+        ("kindertagesstatt",),
+        ("kind", "tagesstatt"),
+        ("kindertag", "statt"),
+    ]
 
 
 def test_expand_query_finds_phrases() -> None:

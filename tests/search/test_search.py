@@ -94,6 +94,31 @@ def test_all_words_first_then_most(people: dict[str, Any]) -> None:
     assert results.complete == 0 and results.unmatched == ["Kinderbetreuung"]
 
 
+def test_a_misspelled_word_is_corrected(people: dict[str, Any]) -> None:
+    publish(
+        people,
+        ESSEN,
+        factories.practice(
+            "Kommunales Integrationsmanagement", summary="Case Management in den Gemeinden."
+        ),
+    )
+    publish(
+        people,
+        KOELN,
+        factories.practice("Kommunales Kino", summary="Filme für alle Generationen."),
+    )
+    # the typo matches nothing, the other word matches both: the correction's results
+    results = service.search("Kommunales Integrationsmanagment")
+    assert results.corrected_from == "Kommunales Integrationsmanagment"
+    assert results.corrected_partial and results.query == "Kommunales integrationsmanagement"
+    assert results.complete == 1 and titles(results)[0] == "Kommunales Integrationsmanagement"
+    # a misspelled compound with no near word as a whole: its part is corrected
+    assert service.search("Integrationsmanagment").corrected_from == "Integrationsmanagment"
+    # a German word that no practice has is left alone (no "Meinten Sie" results)
+    results = service.search("Kommunales Kinos")
+    assert results.corrected_from is None and len(results.hits) == 2
+
+
 def test_only_published_versions_are_found(people: dict[str, Any]) -> None:
     draft = factories.practice("Geheimes Entwurfsprojekt Zq7")
     reports.import_document(people["essen"], factories.document(ESSEN, practices=[draft]))
@@ -168,6 +193,9 @@ def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[s
     assert page.status_code == 200
     assert "Sprachcafé im Stadtteil" in page.text and "1 Maßnahme gefunden" in page.text
     assert "<mark>" in page.text
+    # a typo beside a word that matches: the corrected query's results, and the page says so
+    page = client.get("/suche?q=Sprachcafe Stadtteill")
+    assert "Keine Maßnahme enthält alle Wörter von „Sprachcafe Stadtteill“" in page.text
     pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
     detail = client.get(f"/massnahmen/{pid}")
     assert detail.status_code == 200 and "Sprachcafé im Stadtteil" in detail.text

@@ -32,6 +32,23 @@ BAD_PARTS = frozenset(
 )
 
 
+#: Separable verb prefixes: "zu" + "ge" starts a participle (zugewandert, angekommen,
+#: eingebürgert), so a left piece such as "zuge" or "ange" is never a compound's modifier.
+SEPARABLE_PREFIXES = frozenset(
+    (
+        *("ab", "an", "auf", "aus", "bei", "dabei", "dar", "durch", "ein", "fest", "fort"),
+        *("frei", "her", "heraus", "herein", "hin", "hinaus", "hoch", "los", "mit", "nach"),
+        *("statt", "teil", "um", "vor", "voran", "vorbei", "weg", "weiter", "wieder", "zu"),
+        *("zurueck", "zusammen"),
+    )
+)
+
+
+def _participle_start(piece: str) -> bool:
+    """True for a separable prefix followed by the participle's "ge" (zuge-, ange-)."""
+    return piece.endswith("ge") and piece[:-2] in SEPARABLE_PREFIXES
+
+
 def _part_ok(key: str, score: float) -> bool:
     if len(key) < MIN_PART or key in stopwords() or key in BAD_PARTS:
         return False
@@ -122,7 +139,7 @@ def _segment(key: str, parts_left: int = MAX_PARTS) -> tuple[Segment, float] | N
         return best
     forbidden = _forbidden_cuts(key)
     for cut in range(MIN_PART, len(key) - MIN_PART + 1):
-        if cut in forbidden:
+        if cut in forbidden or _participle_start(key[:cut]):
             continue
         modifier = _modifier(key[:cut])
         if modifier is None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .compounds import _split_spans
-from .dictionary import SYNONYMS_FILE, _data_lines, _term, lemma, lexicon
-from .folding import _matches, fold_accents
-from .words import analyze_word, terms
+from .dictionary import SYNONYMS_FILE, _data_lines
+from .folding import _matches, fold_accents, transliterate
+from .words import analyze_word, sub_compound_term, terms
 
 Alternative = tuple[str, ...]  # terms that must all occur
 
@@ -61,21 +61,30 @@ def synonyms() -> Synonyms:
     return parse_synonyms(list(_data_lines(SYNONYMS_FILE)))
 
 
-def _decompounded(word: str) -> Alternative | None:
+def _decompounded(word: str) -> list[Alternative]:
+    """A compound's word as two halves, at each cut between its parts.
+
+    Kindertagesstätte → (kind, tagesstatt), (kindertag, statt): each half is a term the
+    index holds (a part or a sub-compound), so "Tagesstätte für Kinder" matches, but not
+    every text with "Kinder", "Tag" and "statt" somewhere."""
     analysed = analyze_word(word)
     spans = _split_spans(fold_accents(word)) if analysed else ()
     if not spans:
-        return None
-    lex = lexicon()
-    leaves = [lemma(lex.spelling.get(p, p)) or lex.spelling.get(p, p) for _, _, p in spans]
-    return tuple(dict.fromkeys(_term(leaf) for leaf in leaves))
+        return []
+    key = transliterate(fold_accents(word))
+    last = len(spans) - 1
+    halves = [
+        (sub_compound_term(key, spans, 0, cut - 1), sub_compound_term(key, spans, cut, last))
+        for cut in range(1, len(spans))
+    ]
+    return [tuple(dict.fromkeys(pair)) for pair in halves]
 
 
 def query_terms(word: str, *, use_synonyms: bool = True) -> list[Alternative]:
     """Alternatives for one query word, the word's own term first.
 
     Each alternative is a tuple of terms that must all occur: the word's term, its synonyms
-    (from synonyms.txt) and, for a compound, its parts ("Sprachförderung" →
+    (from synonyms.txt) and, for a compound, its two halves at each cut ("Sprachförderung" →
     ("sprachforder",), ("sprach", "forder")), so "Förderung der Sprache" can match too.
     """
     own = tuple(terms(word, "query"))
@@ -84,9 +93,8 @@ def query_terms(word: str, *, use_synonyms: bool = True) -> list[Alternative]:
     found: list[Alternative] = [own]
     if use_synonyms:
         found += [alt for alt in synonyms().alternatives(own) if alt not in found]
-    parts = _decompounded(word) if len(own) == 1 else None
-    if parts and parts not in found:
-        found.append(parts)
+    if len(own) == 1:
+        found += [alt for alt in _decompounded(word) if alt not in found]
     return found
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .compounds import _split_spans
+from .compounds import Segment, _split_spans
 from .dictionary import (
     _capitalised,
     _dictionary,
@@ -47,6 +47,24 @@ def _is_abbreviation(word: str) -> bool:
     )
 
 
+def leaf_term(spans: Segment, index: int) -> str:
+    """The term of one part of a split word (its lemma's stem)."""
+    spelling = lexicon().spelling
+    leaf = spelling.get(spans[index][2], spans[index][2])
+    return _term(lemma(leaf) or leaf)
+
+
+def sub_compound_term(key: str, spans: Segment, first: int, last: int) -> str:
+    """The term of parts ``first`` to ``last`` of a split word (transliterated ``key``), as
+    the index holds it: Flüchtlingssozialarbeit, parts 1-2 → ``sozialarbeit``."""
+    if first == last:
+        return leaf_term(spans, first)
+    text = key[spans[first][0] : spans[last][0]] + (
+        key[spans[last][0] :] if last == len(spans) - 1 else spans[last][2]
+    )
+    return _term(lemma(text) or text)
+
+
 @lru_cache(maxsize=200_000)
 def analyze_word(word: str) -> WordTerms | None:
     """Terms of one word (no hyphen): None for stop words and single characters."""
@@ -77,10 +95,7 @@ def analyze_word(word: str) -> WordTerms | None:
             for last in range(first + 1, count):
                 if first == 0 and last == count - 1:
                     continue
-                text = key[spans[first][0] : spans[last][0]] + (
-                    key[spans[last][0] :] if last == count - 1 else spans[last][2]
-                )
-                parts.append(_term(lemma(text) or text))
+                parts.append(sub_compound_term(key, spans, first, last))
     feminine = _feminine_base(whole)
     if feminine:
         parts.append(_term(feminine))
