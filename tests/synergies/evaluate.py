@@ -61,6 +61,7 @@ def items(vectors: np.ndarray | None = None) -> list[similarity.Item]:
             description=row["description"],
             outcomes=row.get("outcomes") or "",
             criterion=row["criterion"],
+            fields=tuple(row.get("fields") or ()),
             target_groups=tuple(row.get("target_groups") or ()),
             actor_types=tuple(sorted({a["type"] for a in row.get("actors") or ()})),
             recommendations=tuple(row.get("recommendations") or ()),

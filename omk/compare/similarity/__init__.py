@@ -86,13 +86,21 @@ from .lexical import (
     model_from_matrix,
     shared_terms,
 )
-from .structure import CRITERION_PENALTY, RECOMMENDATION_WEIGHT, structure
+from .structure import (
+    ANY_TARGET_GROUP,
+    CRITERION_PENALTY,
+    DISAGREEMENT_PENALTY,
+    RECOMMENDATION_WEIGHT,
+    structure,
+)
 
 __all__ = [
+    "ANY_TARGET_GROUP",
     "CANDIDATES",
     "CRITERION_PENALTY",
     "DENSE_WEIGHT",
     "DESCRIPTION_WEIGHT",
+    "DISAGREEMENT_PENALTY",
     "LEXICAL_FLOOR_QUANTILE",
     "LEXICAL_THRESHOLD",
     "MAX_DF",
@@ -225,7 +233,7 @@ def score_pairs(
             (dense - dense_stats.mean[b]) / dense_stats.std[b]
         )
         z = (1 - DENSE_WEIGHT) * z + DENSE_WEIGHT * (zd / 2)
-    if CRITERION_PENALTY or RECOMMENDATION_WEIGHT:
+    if CRITERION_PENALTY or RECOMMENDATION_WEIGHT or DISAGREEMENT_PENALTY:
         z = z + structure(items, a, b)
     z = np.where(lexical >= floor, z, np.minimum(z, -1.0))  # never above any threshold
     return Scored(a, b, z, lexical, dense, model)

@@ -27,6 +27,7 @@ class Item:
     description: str = ""
     outcomes: str = ""
     criterion: str = ""
+    fields: tuple[str, ...] = ()  # fields of action (Handlungsfelder)
     target_groups: tuple[str, ...] = ()
     actor_types: tuple[str, ...] = ()
     recommendations: tuple[str, ...] = ()

@@ -17,6 +17,16 @@ CRITERION_PENALTY = 1.0
 #: z added times the Jaccard overlap of the recommendations both practices serve (the same
 #: recommendation is the same need, however it is worded); 0 when either lists none.
 RECOMMENDATION_WEIGHT = 1.0
+#: The format's other classifications, the same way as the criterion: a pair whose practices
+#: both name fields of action (or target groups, or actor types) and share none loses this
+#: much z for each. Twins almost always share one of each (of the 60 judged similar pairs of
+#: tests/synergies/eval one shares no target group, one no actor type, none no field); a
+#: look-alike of the same criterion often does not ("Fahrradkurse für Frauen" beside a
+#: "Fahrradwerkstatt" for everyone). Partial overlap is no evidence either way, so only
+#: disjointness counts.
+DISAGREEMENT_PENALTY = 1.0
+#: The target group that includes every other: a practice for everyone shares a group with any.
+ANY_TARGET_GROUP = "alle"
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
@@ -25,28 +35,53 @@ def _codes(values: Sequence[str]) -> np.ndarray:
     return np.array([seen.setdefault(v, len(seen)) if v else -1 for v in values], dtype=np.int64)
 
 
-def _jaccard(sets: Sequence[tuple[str, ...]], a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Jaccard overlap of ``sets[a]`` and ``sets[b]`` per pair (0 when either is empty), as
-    bit masks: vectorised, so that millions of candidate pairs cost milliseconds."""
+def _masks(sets: Sequence[Sequence[str]]) -> list[np.ndarray]:
+    """Each row's values as bit masks, 63 values per int64 mask (so that millions of
+    candidate pairs are compared in milliseconds)."""
     position = {v: i for i, v in enumerate(sorted({v for values in sets for v in values}))}
-    both = np.zeros(len(a))
-    either = np.zeros(len(a))
-    for start in range(0, len(position), 63):  # 63 values per int64 mask
+    out = []
+    for start in range(0, len(position), 63):
         masks = np.zeros(len(sets), dtype=np.int64)
         for row, values in enumerate(sets):
             for value in values:
                 if start <= position[value] < start + 63:
                     masks[row] |= np.int64(1) << np.int64(position[value] - start)
+        out.append(masks)
+    return out
+
+
+def _jaccard(sets: Sequence[Sequence[str]], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Jaccard overlap of ``sets[a]`` and ``sets[b]`` per pair (0 when either is empty)."""
+    both = np.zeros(len(a))
+    either = np.zeros(len(a))
+    for masks in _masks(sets):
         both += np.bitwise_count(masks[a] & masks[b])
         either += np.bitwise_count(masks[a] | masks[b])
     out: np.ndarray = np.divide(both, either, out=np.zeros(len(a)), where=either > 0)
     return out
 
 
+def _disjoint(
+    sets: Sequence[Sequence[str]], a: np.ndarray, b: np.ndarray, anything: str = ""
+) -> np.ndarray:
+    """Whether ``sets[a]`` and ``sets[b]`` are both non-empty and share nothing (a set holding
+    ``anything`` shares with every other)."""
+    shared = np.zeros(len(a), dtype=bool)
+    for masks in _masks(sets):
+        shared |= (masks[a] & masks[b]) != 0
+    empty = np.array([not values for values in sets], dtype=bool)
+    if anything:
+        empty |= np.array([anything in values for values in sets], dtype=bool)
+    out: np.ndarray = ~shared & ~empty[a] & ~empty[b]
+    return out
+
+
 def structure(items: Sequence[Item], a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The z added to each pair for what the reports themselves say about the need:
-    ``-CRITERION_PENALTY`` when both name a criterion and they differ, plus
-    ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of their recommendations."""
+    ``-CRITERION_PENALTY`` when both name a criterion and they differ,
+    ``-DISAGREEMENT_PENALTY`` for each of fields of action, target groups and actor types that
+    both name without sharing one, plus ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of
+    their recommendations."""
     out = np.zeros(len(a))
     if CRITERION_PENALTY:
         codes = _codes([item.criterion for item in items])
@@ -55,4 +90,11 @@ def structure(items: Sequence[Item], a: np.ndarray, b: np.ndarray) -> np.ndarray
     if RECOMMENDATION_WEIGHT:
         recommendations = [tuple(item.recommendations) for item in items]
         out += RECOMMENDATION_WEIGHT * _jaccard(recommendations, a, b)
+    if DISAGREEMENT_PENALTY:
+        for sets, anything in (
+            ([item.fields for item in items], ""),
+            ([item.target_groups for item in items], ANY_TARGET_GROUP),
+            ([item.actor_types for item in items], ""),
+        ):
+            out -= DISAGREEMENT_PENALTY * _disjoint(sets, a, b, anything)
     return out
