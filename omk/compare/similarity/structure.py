@@ -37,17 +37,19 @@ def _codes(values: Sequence[str]) -> np.ndarray:
 
 def _masks(sets: Sequence[Sequence[str]]) -> list[np.ndarray]:
     """Each row's values as bit masks, 63 values per int64 mask (so that millions of
-    candidate pairs are compared in milliseconds)."""
+    candidate pairs are compared in milliseconds); one Python integer per distinct set."""
     position = {v: i for i, v in enumerate(sorted({v for values in sets for v in values}))}
-    out = []
-    for start in range(0, len(position), 63):
-        masks = np.zeros(len(sets), dtype=np.int64)
-        for row, values in enumerate(sets):
-            for value in values:
-                if start <= position[value] < start + 63:
-                    masks[row] |= np.int64(1) << np.int64(position[value] - start)
-        out.append(masks)
-    return out
+    whole: dict[tuple[str, ...], int] = {}
+    for values in sets:
+        key = tuple(values)
+        if key not in whole:
+            whole[key] = sum(1 << position[v] for v in set(values))
+    bits = [whole[tuple(values)] for values in sets]
+    low = (1 << 63) - 1
+    return [
+        np.fromiter(((m >> start) & low for m in bits), dtype=np.int64, count=len(bits))
+        for start in range(0, len(position), 63)
+    ]
 
 
 def _jaccard(sets: Sequence[Sequence[str]], a: np.ndarray, b: np.ndarray) -> np.ndarray:
