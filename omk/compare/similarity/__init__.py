@@ -15,10 +15,13 @@ practices"):
    blended: each is **z-normalised per practice** (against that practice's similarities to
    all practices of other municipalities), the pair's z is the mean of both directions, and
    the two z are blended 50/50. Without vectors the lexical z alone is the score.
-3. **What the reports say.** A pair whose criteria differ loses ``CRITERION_PENALTY`` z, and
-   gains ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of the recommendations both serve:
-   look-alikes share words ("Geflüchtete", "Stadt", a body's name) but rarely the need the
-   municipality reported them under. A compound's part counts ``PART_WEIGHT`` of a word.
+3. **What the reports say** (``structure``). A pair whose criteria differ loses
+   ``CRITERION_PENALTY`` z, loses ``DISAGREEMENT_PENALTY`` z for each of fields of action,
+   target groups ("alle" shares with any) and actor types that both name without sharing
+   one, and gains ``RECOMMENDATION_WEIGHT`` × the Jaccard overlap of the recommendations both
+   serve: look-alikes share words ("Geflüchtete", "Stadt", a body's name, a topic such as
+   "Fahrrad") but rarely the need the municipality reported them under. A compound's part
+   counts ``PART_WEIGHT`` of a word.
 4. **Threshold.** Only pairs with a score of at least the threshold are similar: a practice
    without a twin elsewhere gets none. Never the same lineage, never the same municipality.
 
