@@ -20,7 +20,7 @@ RECOMMENDATION_WEIGHT = 1.0
 #: The format's other classifications, the same way as the criterion: a pair whose practices
 #: both name fields of action (or target groups, or actor types) and share none loses this
 #: much z for each. Twins almost always share one of each (of the 60 judged similar pairs of
-#: tests/synergies/eval one shares no target group, one no actor type, none no field); a
+#: tests/synergies/eval one shares no target group, two no actor type, none no field); a
 #: look-alike of the same criterion often does not ("Fahrradkurse für Frauen" beside a
 #: "Fahrradwerkstatt" for everyone). Partial overlap is no evidence either way, so only
 #: disjointness counts.
