@@ -22,8 +22,8 @@ RECOMMENDATION_WEIGHT = 1.0
 #: much z for each. Twins almost always share one of each (of the 60 judged similar pairs of
 #: tests/synergies/eval one shares no target group, two no actor type, none no field); a
 #: look-alike of the same criterion often does not (cycling courses for women and girls
-#: beside a bicycle workshop for adults and families). Partial overlap is no evidence either way, so only
-#: disjointness counts.
+#: beside a bicycle workshop for adults and families). Partial overlap is no evidence either
+#: way, so only disjointness counts.
 DISAGREEMENT_PENALTY = 1.0
 #: The target group that includes every other: a practice for everyone shares a group with any.
 ANY_TARGET_GROUP = "alle"
