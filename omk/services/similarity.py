@@ -115,6 +115,7 @@ def items(
             description=r.description,
             outcomes=r.outcomes,
             criterion=r.criterion[0] if r.criterion else "",
+            fields=tuple(r.fields),
             target_groups=tuple(r.target_groups),
             actor_types=tuple(r.actor_types),
             recommendations=tuple(r.recommendations),

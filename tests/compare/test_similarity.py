@@ -241,3 +241,28 @@ def test_structure_penalises_other_criteria_and_weighs_shared_recommendations() 
         weight * 1 / 72,
     ]
     assert added.tolist() == pytest.approx(expected)
+
+
+def test_structure_penalises_classifications_that_share_nothing() -> None:
+    def item(n: int, **fields: tuple[str, ...]) -> Item:
+        return Item(id=f"s{n}", lineage_id=f"s{n}", municipality_key=f"m{n}", title="x", **fields)
+
+    items = [
+        item(0, fields=("wohnen",), target_groups=("frauen",), actor_types=("ehrenamt",)),
+        item(1, fields=("wohnen", "arbeit"), target_groups=("frauen",), actor_types=("ehrenamt",)),
+        item(2, fields=("arbeit",), target_groups=("kinder",), actor_types=("verein",)),
+        item(3, fields=("arbeit",), target_groups=("alle",), actor_types=()),
+        item(4),
+    ]
+    a = np.array([0, 0, 0, 0])
+    b = np.array([1, 2, 3, 4])
+    added = similarity.structure(items, a, b)
+    penalty = similarity.DISAGREEMENT_PENALTY
+    assert added.tolist() == pytest.approx(
+        [
+            0.0,  # a shared field, group and actor type: no evidence against
+            -3 * penalty,  # three classifications that share nothing
+            -penalty,  # "alle" shares with every group; no actor types: unknown
+            0.0,  # nothing known
+        ]
+    )
