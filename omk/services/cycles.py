@@ -188,9 +188,10 @@ def update_cycle(
     return cycle
 
 
-def visible_cycles(user: Any) -> list[Cycle]:
-    """Cycles a user sees: all for staff and admins; those touching its area for the others."""
-    cycles = all_cycles()
+def visible_cycles(user: Any, every: list[Cycle] | None = None) -> list[Cycle]:
+    """Cycles a user sees: all for staff and admins; those touching its area for the others
+    (of ``every``, when the caller has read :func:`all_cycles` already)."""
+    cycles = all_cycles() if every is None else list(every)
     role = getattr(user, "role", None)
     if role == Role.REPORTER:
         return [c for c in cycles if covers(c, user.municipality_key or "-")]
