@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -38,6 +39,18 @@ def open_cycles() -> list[Cycle]:
 def all_cycles() -> list[Cycle]:
     """Every cycle, newest period first."""
     return list(db.session.scalars(select(Cycle).order_by(Cycle.period_start.desc(), Cycle.code)))
+
+
+def titles() -> tuple[tuple[str, str], ...]:
+    """(code, title) of every cycle: a title changes without an outbox entry, so what is
+    kept until the next publication and shows titles carries them in its key."""
+    return tuple((code, title) for code, title in db.session.execute(_titles()))
+
+
+@cache
+def _titles() -> Select[str, str]:
+    """Built once (building a statement costs more than running it)."""
+    return select(Cycle.code, Cycle.title).order_by(Cycle.code)
 
 
 def get_cycle(code: str) -> Cycle:

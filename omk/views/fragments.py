@@ -68,9 +68,15 @@ def _newest_outbox_entry() -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
     )
 
 
-def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+def remembered(
+    name: str,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """What ``compute`` returns for ``name`` and ``key``, computed once per stamp and
-    language (the value must not be changed by whoever receives it)."""
+    language (the value must not be changed by whoever receives it); with ``keep``, only
+    values it accepts are kept."""
     parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
     full = (name, key, str(get_locale()), stamp())
     with parts.lock:
@@ -79,6 +85,8 @@ def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -
             found: T = parts.parts[full]
             return found
     value = compute()
+    if keep is not None and not keep(value):
+        return value
     with parts.lock:
         parts.parts[full] = value
         while len(parts.parts) > SIZE:

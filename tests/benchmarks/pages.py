@@ -84,7 +84,29 @@ def application() -> object:
     return DispatcherMiddleware(omk, {"/_bare": bare_app()})  # type: ignore[dict-item]
 
 
+#: Search words never asked before in this run: ``{new}`` in a path takes the next one, so
+#: each such request is the first of its query (no kept result, the embedding computed).
+_NEW_QUERIES: list[str] = []
+
+
+def _query_words() -> list[str]:
+    """Words of the published practices' titles, then pairs of them (hundreds of queries
+    that find something, each asked once)."""
+    from sqlalchemy import text
+
+    from omk.extensions import db
+
+    titles = db.session.execute(text("SELECT DISTINCT title FROM practice ORDER BY title"))
+    words = sorted({w.strip('„“"()–,.:;!?') for (t,) in titles for w in t.split()})
+    words = [w for w in words if len(w) >= 5 and w.isalpha()]
+    return words + [f"{a} {b}" for a, b in zip(words, reversed(words), strict=True)]
+
+
 async def _get(port: int, path: str, cookie: str) -> tuple[int, float]:
+    if "{new}" in path:
+        if not _NEW_QUERIES:
+            raise SystemExit("no new search words left: shorten --seconds")
+        path = path.format(new=urllib.parse.quote(_NEW_QUERIES.pop()))
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection(HOST, port)
     request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n"
@@ -186,6 +208,7 @@ def _pages() -> list[tuple[str, bool]]:
         if report is None:
             raise SystemExit("Keine Demodaten: zuerst `make demo-data`.")
         practice = _a_practice_id()
+        _NEW_QUERIES[:] = _query_words()[::-1]
     pages = [
         ("/", False),
         ("/kommunen/", False),
@@ -195,7 +218,8 @@ def _pages() -> list[tuple[str, bool]]:
         ("/kennzahlen", False),
         ("/berichte/", True),
         (f"/berichte/{report[0]}/{report[1]}/veroeffentlicht", True),
-        ("/suche?q=Sprachkurs", True),
+        ("/suche?q=Sprachkurs", True),  # repeated: its result kept
+        ("/suche?q={new}", True),  # each request a query not asked before
     ]
     if practice:
         pages.append((f"/massnahmen/{practice}", True))
@@ -285,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         worst_ok = worst_ok and not mark
         who = "staff" if r.as_staff else "anon"
         codes = ",".join(str(s) for s in sorted(r.statuses))
+        shown = r.path.replace("{new}", "<a new query each request>")
         print(
-            f"{r.path[:58]:58} {who:5} {r.rps:7.0f} {r.p50_ms:7.1f} {r.p95_ms:7.1f} "
+            f"{shown[:58]:58} {who:5} {r.rps:7.0f} {r.p50_ms:7.1f} {r.p95_ms:7.1f} "
             f"{cost:4.1f}×  {codes}{' errors=' + str(r.errors) if r.errors else ''}{mark}"
         )
     return 0
