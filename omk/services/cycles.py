@@ -29,16 +29,24 @@ log = logging.getLogger("omk.cycles")
 
 def open_cycles() -> list[Cycle]:
     """Cycles currently open for reports, earliest deadline first."""
-    return list(
-        db.session.scalars(
-            select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline)
-        )
-    )
+    return list(db.session.scalars(_open_cycles()))
 
 
 def all_cycles() -> list[Cycle]:
     """Every cycle, newest period first."""
-    return list(db.session.scalars(select(Cycle).order_by(Cycle.period_start.desc(), Cycle.code)))
+    return list(db.session.scalars(_all_cycles()))
+
+
+# Built once: the start page and the reports page ask on every visit (building an ORM
+# statement costs more CPU than running it).
+@cache
+def _open_cycles() -> Select[Cycle]:
+    return select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline)
+
+
+@cache
+def _all_cycles() -> Select[Cycle]:
+    return select(Cycle).order_by(Cycle.period_start.desc(), Cycle.code)
 
 
 def titles() -> tuple[tuple[str, str], ...]:
