@@ -16,28 +16,25 @@ from omk.services import accounts, cycles, outbox, reports
 from omk.services.reports import get_report
 from omk.synergies import validation
 from tests import factories
-from tests.views.test_publication import ESSEN, KOELN, as_user, publish
+from tests.views.test_publication import ESSEN, KOELN, as_user, people, publish
+
+__all__ = ["people"]  # the fixture, used by name
 
 SEARCH = "/suche?q=Sprachcafe"
 
 
 @pytest.fixture
-def people(app: Flask, make_user: Any) -> dict[str, User]:
-    factories.make_cycle("2025")
-    return {
-        "reporter": make_user("reporter", municipality=ESSEN),
-        "koeln": make_user("reporter", municipality=KOELN),
-        "reviewer": make_user("reviewer", scope="05"),
-        "staff": make_user("staff"),
-        "admin": make_user("admin"),
-    }
+def koeln(make_user: Any) -> User:
+    """A reporter of Köln (the ``people`` of test_publication are Essen's)."""
+    user: User = make_user("reporter", municipality=KOELN)
+    return user
 
 
-def _publish(people: dict[str, User], ags: str, *practices: dict[str, Any]) -> None:
-    owner = {ESSEN: "reporter", KOELN: "koeln"}[ags]
-    publish(
-        {**people, "reporter": people[owner]}, factories.document(ags, practices=list(practices))
-    )
+def _cafe(people: dict[str, User], *more: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Essen's café (and ``more`` practices), published, and the address of its page."""
+    cafe = factories.practice("Sprachcafé im Stadtteil")
+    publish(people, factories.document(ESSEN, practices=[cafe, *more]))
+    return cafe, f"/massnahmen/{cafe['id']}"
 
 
 def _kept(app: Flask, name: str) -> int:
@@ -57,10 +54,9 @@ def _correct(people: dict[str, User], change: Any) -> None:
 
 
 def test_search_results_are_kept_and_follow_every_publication(
-    app: Flask, people: dict[str, User]
+    app: Flask, people: dict[str, User], koeln: User
 ) -> None:
-    cafe = factories.practice("Sprachcafé im Stadtteil")
-    _publish(people, ESSEN, cafe, factories.practice("Jobpaten", summary="Begleitung"))
+    _, address = _cafe(people, factories.practice("Jobpaten", summary="Begleitung"))
     staff = as_user(app, people["staff"])
     first = staff.get(SEARCH).text
     assert "1 Maßnahme gefunden" in first and _kept(app, "search.page") == 1
@@ -69,13 +65,13 @@ def test_search_results_are_kept_and_follow_every_publication(
     )
     # a draft and a submitted report never appear, kept result or not
     reports.import_document(
-        people["koeln"],
+        koeln,
         factories.document(KOELN, practices=[factories.practice("Sprachcafé Entwurf")]),
     )
     page = staff.get(SEARCH).text
     assert "Sprachcafé Entwurf" not in page and "1 Maßnahme gefunden" in page
     submitted = get_report("2025", KOELN)
-    reports.submit(people["koeln"], submitted)
+    reports.submit(koeln, submitted)
     assert "Sprachcafé Entwurf" not in staff.get(SEARCH).text
     # a publication shows at once
     reports.accept(people["reviewer"], submitted)
@@ -86,17 +82,17 @@ def test_search_results_are_kept_and_follow_every_publication(
     page = staff.get(SEARCH).text
     assert "Sprachcafé am Markt" in page and "Sprachcafé im Stadtteil" not in page
     # a correction that takes the practice out: gone from the results and its page
-    assert staff.get(f"/massnahmen/{cafe['id']}").status_code == 200
+    assert staff.get(address).status_code == 200
     _correct(people, lambda doc: doc.update(practices=doc["practices"][1:], indicator_practices={}))
     page = staff.get(SEARCH).text
     assert "Sprachcafé am Markt" not in page and "1 Maßnahme gefunden" in page
-    assert staff.get(f"/massnahmen/{cafe['id']}").status_code == 404
+    assert staff.get(address).status_code == 404
 
 
 def test_a_result_is_kept_only_when_the_index_is_in_step(
     app: Flask, people: dict[str, User]
 ) -> None:
-    _publish(people, ESSEN, factories.practice("Sprachcafé im Stadtteil"))
+    _cafe(people)
     staff = as_user(app, people["staff"])
     newest = outbox.position("search")
     outbox.reset("search", newest - 1)  # the index lags behind the outbox
@@ -108,7 +104,7 @@ def test_a_result_is_kept_only_when_the_index_is_in_step(
 
 
 def test_kept_results_follow_the_language(app: Flask, people: dict[str, User]) -> None:
-    _publish(people, ESSEN, factories.practice("Sprachcafé im Stadtteil"))
+    _cafe(people)
     staff = as_user(app, people["staff"])
     german = staff.get(SEARCH).text
     assert "1 Maßnahme gefunden" in german and "Filter anwenden" in german
@@ -121,10 +117,8 @@ def test_kept_results_follow_the_language(app: Flask, people: dict[str, User]) -
 def test_a_deactivated_or_changed_account_is_refused_at_once(
     app: Flask, people: dict[str, User]
 ) -> None:
-    cafe = factories.practice("Sprachcafé im Stadtteil")
-    _publish(people, ESSEN, cafe)
+    _, practice_page = _cafe(people)
     reviewer = as_user(app, people["reviewer"])
-    practice_page = f"/massnahmen/{cafe['id']}"
     assert "Mit dem Bewertungsraster prüfen" in reviewer.get(practice_page).text
     assert reviewer.get(SEARCH).status_code == 200
     assert "Zu prüfen" in reviewer.get("/berichte/").text
@@ -147,10 +141,8 @@ def test_a_deactivated_or_changed_account_is_refused_at_once(
 def test_the_practice_page_follows_validations_and_cycle_titles(
     app: Flask, people: dict[str, User]
 ) -> None:
-    cafe = factories.practice("Sprachcafé im Stadtteil")
-    _publish(people, ESSEN, cafe)
+    cafe, page = _cafe(people)
     staff = as_user(app, people["staff"])
-    page = f"/massnahmen/{cafe['id']}"
     assert "noch nicht mit dem Bewertungsraster geprüft" in staff.get(page).text
     marks = {c: {"mark": "3", "note": "belegt"} for c in ("ergebnisse", "uebertragbarkeit")}
     marks |= {c: {"mark": "2", "note": "belegt"} for c in ("ziele", "evaluiert_innovativ")}
@@ -180,14 +172,13 @@ def test_the_practice_page_follows_validations_and_cycle_titles(
 
 
 def test_a_draft_practice_has_no_page_even_when_its_lineage_is_kept(
-    app: Flask, people: dict[str, User], client: FlaskClient
+    app: Flask, people: dict[str, User], koeln: User, client: FlaskClient
 ) -> None:
-    cafe = factories.practice("Sprachcafé im Stadtteil")
-    _publish(people, ESSEN, cafe)
+    _, page = _cafe(people)
     staff = as_user(app, people["staff"])
-    assert staff.get(f"/massnahmen/{cafe['id']}").status_code == 200
+    assert staff.get(page).status_code == 200
     draft = factories.practice("Sprachcafé Entwurf")
-    reports.import_document(people["koeln"], factories.document(KOELN, practices=[draft]))
+    reports.import_document(koeln, factories.document(KOELN, practices=[draft]))
     assert staff.get(f"/massnahmen/{draft['id']}").status_code == 404
     # a new version in a correction is shown only once accepted
     report = get_report("2025", ESSEN)
@@ -195,9 +186,9 @@ def test_a_draft_practice_has_no_page_even_when_its_lineage_is_kept(
     doc = reports.working_document(report)
     doc["practices"][0]["title"] = "Sprachcafé (Entwurf der Korrektur)"
     reports.save_document(people["reporter"], report, doc, edit_version=None)
-    assert "Entwurf der Korrektur" not in staff.get(f"/massnahmen/{cafe['id']}").text
+    assert "Entwurf der Korrektur" not in staff.get(page).text
     reports.submit(people["reporter"], report)
-    assert "Entwurf der Korrektur" not in staff.get(f"/massnahmen/{cafe['id']}").text
+    assert "Entwurf der Korrektur" not in staff.get(page).text
     reports.accept(people["reviewer"], report)
-    assert "Entwurf der Korrektur" in staff.get(f"/massnahmen/{cafe['id']}").text
-    assert client.get(f"/massnahmen/{cafe['id']}").status_code in (302, 401)
+    assert "Entwurf der Korrektur" in staff.get(page).text
+    assert client.get(page).status_code in (302, 401)
