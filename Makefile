@@ -77,11 +77,14 @@ bench: setup
 	$(BIN)/python -m tests.benchmarks.largest_workbook
 
 # Requests/s and p95 of the main pages beside a bare Flask + SQLAlchemy page, served by
-# gunicorn on loopback (2 workers, 8 clients), and the first-visit weight in headless Chromium.
+# gunicorn on loopback (2 workers, 8 clients), CPU per request in-process, and the first-visit
+# weight in headless Chromium.
 # Needs the demo data; the secret key is a throwaway one for this run.
 bench-pages: demo-data
 	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
 	OMK_EMBEDDINGS=off $(BIN)/python -m tests.benchmarks.pages
+	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
+	$(BIN)/python -m tests.benchmarks.page_cpu
 	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
 	OMK_EMBEDDINGS=off $(BIN)/python -m tests.benchmarks.first_visit
 

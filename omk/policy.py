@@ -243,6 +243,17 @@ def can(user: Any, action: Action, target: Any = None) -> bool:
     return checker(user, role, target)
 
 
+def sees_published_only(user: Any, action: Action) -> bool:
+    """Whether ``user`` may do ``action`` to exactly the published reports: then what it sees
+    is what every other such user sees (what a cache shared between users may rely on)."""
+    role = _role(user)
+    return (
+        role is not None
+        and action in ROLE_ACTIONS[role]
+        and REPORT_RULES.get(action, {}).get(role) is PUBLISHED
+    )
+
+
 # --- rules for one record ---------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -28,16 +29,36 @@ log = logging.getLogger("omk.cycles")
 
 def open_cycles() -> list[Cycle]:
     """Cycles currently open for reports, earliest deadline first."""
-    return list(
-        db.session.scalars(
-            select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline)
-        )
-    )
+    return list(db.session.scalars(_open_cycles()))
 
 
 def all_cycles() -> list[Cycle]:
     """Every cycle, newest period first."""
-    return list(db.session.scalars(select(Cycle).order_by(Cycle.period_start.desc(), Cycle.code)))
+    return list(db.session.scalars(_all_cycles()))
+
+
+# Built once: the start page and the reports page ask on every visit (building an ORM
+# statement costs more CPU than running it).
+@cache
+def _open_cycles() -> Select[Cycle]:
+    return select(Cycle).where(Cycle.status == CycleStatus.OPEN).order_by(Cycle.deadline)
+
+
+@cache
+def _all_cycles() -> Select[Cycle]:
+    return select(Cycle).order_by(Cycle.period_start.desc(), Cycle.code)
+
+
+def titles() -> tuple[tuple[str, str], ...]:
+    """(code, title) of every cycle: a title changes without an outbox entry, so what is
+    kept until the next publication and shows titles carries them in its key."""
+    return tuple((code, title) for code, title in db.session.execute(_titles()))
+
+
+@cache
+def _titles() -> Select[str, str]:
+    """Built once (building a statement costs more than running it)."""
+    return select(Cycle.code, Cycle.title).order_by(Cycle.code)
 
 
 def get_cycle(code: str) -> Cycle:
@@ -188,9 +209,10 @@ def update_cycle(
     return cycle
 
 
-def visible_cycles(user: Any) -> list[Cycle]:
-    """Cycles a user sees: all for staff and admins; those touching its area for the others."""
-    cycles = all_cycles()
+def visible_cycles(user: Any, every: list[Cycle] | None = None) -> list[Cycle]:
+    """Cycles a user sees: all for staff and admins; those touching its area for the others
+    (of ``every``, when the caller has read :func:`all_cycles` already)."""
+    cycles = all_cycles() if every is None else list(every)
     role = getattr(user, "role", None)
     if role == Role.REPORTER:
         return [c for c in cycles if covers(c, user.municipality_key or "-")]

@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import Response, after_this_request, current_app, has_request_context
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Select, bindparam, func, insert, select, text, update
 
 from omk.extensions import db
 from omk.models.outbox import OutboxCursor, OutboxEntry, OutboxKind
@@ -128,10 +129,14 @@ def municipalities_changed(keys: Iterable[str]) -> int:
 
 def position(consumer: str) -> int:
     """The id of the last entry ``consumer`` has applied (0: none)."""
-    value = db.session.scalar(
-        select(OutboxCursor.position).where(OutboxCursor.consumer == consumer)
-    )
+    value = db.session.scalar(_cursor_position(), {"consumer": consumer})
     return int(value or 0)
+
+
+@cache
+def _cursor_position() -> Select[int]:
+    """Built once: pages ask a consumer's position on every visit."""
+    return select(OutboxCursor.position).where(OutboxCursor.consumer == bindparam("consumer"))
 
 
 def pending(consumer: str, limit: int = 500) -> list[OutboxEntry]:

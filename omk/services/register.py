@@ -233,6 +233,32 @@ def latest_import() -> RegisterImport | None:
     return latest
 
 
+def latest_import_with(*columns: Any) -> tuple[RegisterImport | None, tuple[Any, ...]]:
+    """The most recent register import and ``columns`` (scalar subqueries) read in one
+    statement, the import kept for the request like :func:`latest_import`."""
+    if has_request_context() and "omk_latest_import" in g:
+        return g.omk_latest_import, tuple(db.session.execute(_just(*columns)).one())
+    row = db.session.execute(_newest_import_with(*columns)).first()
+    if row is None:  # no import recorded yet
+        latest, values = None, tuple(db.session.execute(_just(*columns)).one())
+    else:
+        latest, values = row[0], tuple(row[1:])
+    if has_request_context():
+        g.omk_latest_import = latest
+    return latest, values
+
+
+@functools.cache
+def _newest_import_with(*columns: Any) -> Select[Any]:
+    """Built once per set of columns (building a statement costs more than running it)."""
+    return select(RegisterImport, *columns).order_by(RegisterImport.id.desc()).limit(1)
+
+
+@functools.cache
+def _just(*columns: Any) -> Select[Any]:
+    return select(*columns)
+
+
 def reference_date() -> date | None:
     """The current register's Gebietsstand, as ``omk municipalities import`` recorded it."""
     latest = latest_import()

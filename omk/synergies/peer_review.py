@@ -9,9 +9,10 @@ practice. Invitations and the synthesis are mailed after the commit; everything 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -197,14 +198,20 @@ def publish_synthesis(user: Any, review_id: int, synthesis: str) -> PeerReview:
     return review
 
 
-def for_practice(user: Any, practice_id: str) -> list[PeerReview]:
-    """The peer reviews of a practice ``user`` may see, newest first."""
-    rows = db.session.scalars(
+@cache
+def _reviews_of_practice() -> Select[PeerReview]:
+    """Built once: a practice's page asks it on every visit."""
+    return (
         select(PeerReview)
-        .where(PeerReview.practice_id == practice_id)
+        .where(PeerReview.practice_id == bindparam("practice_id"))
         .options(selectinload(PeerReview.invitations), selectinload(PeerReview.comments))
         .order_by(PeerReview.opened_at.desc(), PeerReview.id.desc())
-    ).all()
+    )
+
+
+def for_practice(user: Any, practice_id: str) -> list[PeerReview]:
+    """The peer reviews of a practice ``user`` may see, newest first."""
+    rows = db.session.scalars(_reviews_of_practice(), {"practice_id": practice_id}).all()
     return [
         review
         for review in rows

@@ -18,15 +18,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from functools import cache
 from threading import Lock
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 
-from omk.extensions import db
 from omk.models.outbox import OutboxEntry
 from omk.services import register
 
@@ -47,13 +47,10 @@ def stamp() -> Stamp:
     """The newest outbox entry and register import (id and time: ids restart when a test
     empties the tables, times do not repeat), read once per request."""
     if "omk_fragment_stamp" not in g:
-        newest = db.session.execute(
-            select(OutboxEntry.id, OutboxEntry.created_at).order_by(OutboxEntry.id.desc()).limit(1)
-        ).first()
-        latest = register.latest_import()
+        latest, (outbox_id, outbox_at) = register.latest_import_with(*_newest_outbox_entry())
         g.omk_fragment_stamp = (
-            newest[0] if newest else None,
-            newest[1] if newest else None,
+            outbox_id,
+            outbox_at,
             latest.id if latest else None,
             latest.imported_at if latest else None,
         )
@@ -61,9 +58,25 @@ def stamp() -> Stamp:
     return result
 
 
-def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+@cache
+def _newest_outbox_entry() -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
+    """Id and time of the newest outbox entry as scalar subqueries, built once."""
+    newest = select(OutboxEntry).order_by(OutboxEntry.id.desc()).limit(1)
+    return (
+        newest.with_only_columns(OutboxEntry.id).scalar_subquery(),
+        newest.with_only_columns(OutboxEntry.created_at).scalar_subquery(),
+    )
+
+
+def remembered(
+    name: str,
+    key: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    keep: Callable[[T], bool] | None = None,
+) -> T:
     """What ``compute`` returns for ``name`` and ``key``, computed once per stamp and
-    language (the value must not be changed by whoever receives it)."""
+    language (the value must not be changed by whoever receives it); with ``keep``, only
+    values it accepts are kept."""
     parts: _Parts = current_app.extensions.setdefault("omk_fragments", _Parts())
     full = (name, key, str(get_locale()), stamp())
     with parts.lock:
@@ -72,6 +85,8 @@ def remembered(name: str, key: tuple[Hashable, ...], compute: Callable[[], T]) -
             found: T = parts.parts[full]
             return found
     value = compute()
+    if keep is not None and not keep(value):
+        return value
     with parts.lock:
         parts.parts[full] = value
         while len(parts.parts) > SIZE:

@@ -19,7 +19,7 @@ from omk.document_types import Change, ReportDocument
 from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.extensions import db
 from omk.markdown import render as render_markdown
-from omk.models.reporting import Report, ReportState, ReviewComment
+from omk.models.reporting import Cycle, Report, ReportState, ReviewComment
 from omk.policy import Action, authorize, authorize_or_404, can, permission
 from omk.services import accounts, cycles, listing, publication, register, reports
 from omk.synergies import learning
@@ -79,7 +79,8 @@ def _comments_by_field(report: Report) -> dict[str, list[reports.CommentStatus]]
 def index() -> ResponseReturnValue:
     """My reports (reporters), the review queue (reviewers, admins), published reports (all)."""
     user = _user()
-    context: dict[str, Any] = {"cycles": cycles.visible_cycles(user)}
+    every = cycles.all_cycles()
+    context: dict[str, Any] = {"cycles": cycles.visible_cycles(user, every)}
     if can(user, Action.REPORT_EDIT) and user.municipality is not None:
         mine = []
         for cycle in context["cycles"]:
@@ -92,11 +93,11 @@ def index() -> ResponseReturnValue:
         context["queue"] = queue_rows(reports.review_queue(user), order)
         context["queue_order"] = order
         context["in_revision"] = reports.review_queue(user, ReportState.RETURNED.value)
-    context.update(_published_listing(user))
+    context.update(_published_listing(user, every))
     return render_template("reports/index.html", **context)
 
 
-def _published_listing(user: Any) -> dict[str, Any]:
+def _published_listing(user: Any, all_cycles: list[Cycle]) -> dict[str, Any]:
     """Published reports, filtered by cycle, Land and name, a page at a time."""
     land = request.args.get("land") or None
     filters = listing.ReportFilters(
@@ -106,7 +107,6 @@ def _published_listing(user: Any) -> dict[str, Any]:
     )
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
     shown = {"cycle": filters.cycle, "land": land, "q": filters.q}
-    all_cycles = cycles.all_cycles()
 
     def published() -> Markup:
         result = listing.list_published(user, filters, page)

@@ -22,7 +22,7 @@ from omk.search import atom, labels, service
 from omk.search.records import FACETS
 from omk.services import following
 from omk.services.notify import absolute_url
-from omk.views import fragments
+from omk.views import fragments, search_results
 from omk.views.helpers import bounded_int
 
 bp = Blueprint("search", __name__)
@@ -103,26 +103,37 @@ def index() -> ResponseReturnValue:
     except ValidationFailed:
         params = parse_request(MultiDict({"q": request.args.get("q", "")}), service.PER_PAGE)
     searched = bool(params["text"].strip() or params["filters"] or params["cycle"])
-    results = service.search(
-        params["text"],
-        filters=params["filters"],
-        cycle=params["cycle"],
-        sort=params["sort"],
-        page=params["page"],
-        per_page=params["per_page"],
-    )
-    pages = max(1, -(-results.total // results.per_page))
+    shown = search_results.page(params, lambda results: _parts(results, params))
     return render_template(
         "search/index.html",
         params=params,
         searched=searched,
-        results=results,
-        facets=facet_view(results, params),
-        pages=pages,
-        page_url=lambda n: _url(n),
-        criterion_labels=_labels("criterion", {h.criterion for h in results.hits}),
+        results=shown["results"],
+        facets=shown["facets"],
+        hits=shown["hits"],
+        facet_form=shown["facet_form"],
         save_form=CsrfForm(),
     )
+
+
+def _parts(results: service.Results, params: dict[str, Any]) -> search_results.SearchPage:
+    """The result's parts of the page: the same for every user who sees it."""
+    facets = facet_view(results, params)
+    pages = max(1, -(-results.total // results.per_page))
+    return {
+        "results": results,
+        "facets": facets,
+        "hits": fragments.rendered(
+            "search/_hits.html",
+            results=results,
+            pages=pages,
+            page_url=lambda n: _url(n),
+            criterion_labels=_labels("criterion", {h.criterion for h in results.hits}),
+        ),
+        "facet_form": fragments.rendered(
+            "search/_facets.html", results=results, facets=facets, params=params
+        ),
+    }
 
 
 def _url(page: int) -> str:

@@ -3,10 +3,14 @@
 The gunicorn benchmark (``tests.benchmarks.pages``) measures what a visitor gets; on a shared,
 loaded machine its figures move with the other jobs. This one asks each page through Flask's
 test client and takes ``time.process_time`` (CPU of this process only), the minimum of N
-requests after a warm-up: steady under load. ``--profile PATH`` prints a cProfile of that page
-instead.
+requests after two warm-ups. The pages are asked in turns (one request of each page per
+round, N rounds), so a change of load touches every page and the bare page alike. The
+search is measured three times: a repeated query (its result kept, the usual case), a query
+whose result is not kept but whose embedding is, and the first request of a query (every
+kept search result and the query embeddings forgotten before each request, outside the
+measured time). ``--profile PATH`` prints a cProfile of that page instead.
 
-``.venv/bin/python -m tests.benchmarks.page_cpu [--repeat 15] [--only /kriterien]
+``.venv/bin/python -m tests.benchmarks.page_cpu [--repeat 25] [--only /kriterien]
 [--profile /kommunen/]`` (needs the demo data: ``make demo-data``).
 """
 
@@ -14,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tests.benchmarks.pages import SEARCH_TARGET, STAFF, TARGET, _pages, bare_app
@@ -25,29 +32,58 @@ from tests.benchmarks.pages import SEARCH_TARGET, STAFF, TARGET, _pages, bare_ap
 _STATEMENTS: list[str] = []
 
 
-def _cpu_ms(get: Any, path: str, repeat: int) -> tuple[float, int, int]:
-    """Minimum CPU milliseconds of ``repeat`` requests (after two warm-ups), the status and
-    the number of SQL statements of one request."""
-    status = 0
-    for _ in range(2):
-        _STATEMENTS.clear()
-        status = get(path).status_code
-    statements = len(_STATEMENTS)
-    best = float("inf")
+@dataclass
+class Case:
+    """One row: a page asked by one client, with what to do before each request."""
+
+    label: str
+    path: str
+    as_staff: bool
+    get: Callable[[str], Any]
+    before: Callable[[], None] = lambda: None
+    best: float = float("inf")
+    status: int = 0
+    statements: int = 0
+
+
+def _measure(cases: list[Case], repeat: int) -> None:
+    """Two warm-ups per case (the second counts the SQL statements), then ``repeat`` rounds
+    of one request per case; each case keeps its minimum."""
+    for case in cases:
+        for _ in range(2):
+            case.before()
+            _STATEMENTS.clear()
+            case.status = case.get(case.path).status_code
+        case.statements = len(_STATEMENTS)
     for _ in range(repeat):
-        started = time.process_time()
-        get(path)
-        best = min(best, time.process_time() - started)
-    return best * 1000, status, statements
+        for case in cases:
+            case.before()
+            started = time.process_time()
+            case.get(case.path)
+            case.best = min(case.best, time.process_time() - started)
 
 
 def _record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
     _STATEMENTS.append(statement)
 
 
+def forget_search_results(app: Any, embedding: bool = True) -> None:
+    """Drop every kept search result and (``embedding``) the query embeddings: what the
+    first request of a query finds."""
+    from omk.search import embeddings
+
+    parts = app.extensions.get("omk_fragments")
+    if parts is not None:
+        with parts.lock:
+            for key in [k for k in parts.parts if str(k[0]).startswith("search.")]:
+                del parts.parts[key]
+    if embedding:
+        embeddings.clear_query_cache()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=25)
     parser.add_argument("--only", action="append", default=[], help="measure only these paths")
     parser.add_argument("--profile", default=None, help="print a cProfile of this path")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key")
@@ -56,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from omk import create_app
+    from omk.search import embeddings
 
-    pages = _pages()
+    pages = [p for p in _pages() if "{new}" not in p[0]]  # the first request: see Case below
     if args.only:
         pages = [p for p in pages if any(p[0].startswith(o) for o in args.only)]
     app = create_app()
@@ -75,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", _record)
+        with app.test_request_context():
+            semantic = embeddings.embeddings_available()
 
     if args.profile:
         client = staff if any(p == args.profile and s for p, s in pages) else anonymous
@@ -93,27 +132,44 @@ def main(argv: list[str] | None = None) -> int:
         stats.sort_stats(args.sort).print_stats(args.lines)
         return 0
 
-    rows = [("/_bare/", False, *_cpu_ms(bare.get, "/", args.repeat))]
+    cases = [Case("/_bare/", "/", False, bare.get)]
     for path, as_staff in pages:
-        client = staff if as_staff else anonymous
-        rows.append((path, as_staff, *_cpu_ms(client.get, path, args.repeat)))
-        if args.sql:
+        get = staff.get if as_staff else anonymous.get
+        if path.startswith("/suche"):
+            cases.append(Case(f"{path} (repeated)", path, as_staff, get))
+            fresh = Case(f"{path} (result not kept, embedding kept)", path, as_staff, get)
+            fresh.before = lambda: forget_search_results(app, embedding=False)
+            first = Case(f"{path} (first: result and embedding new)", path, as_staff, get)
+            first.before = lambda: forget_search_results(app)
+            cases += [fresh, first]
+        else:
+            cases.append(Case(path, path, as_staff, get))
+    _measure(cases, args.repeat)
+    if args.sql:
+        for case in cases[1:]:
+            case.before()
             _STATEMENTS.clear()
-            client.get(path)
-            print(f"--- {path}: {len(_STATEMENTS)} statements")
+            case.get(case.path)
+            print(f"--- {case.label}: {len(_STATEMENTS)} statements")
             for statement in _STATEMENTS:
                 print("   ", " ".join(statement.split())[:300])
-    rows.append(("/_bare/", False, *_cpu_ms(bare.get, "/", args.repeat)))
-    yardstick = (rows[0][2] + rows[-1][2]) / 2
-    print(f"CPU ms per request, minimum of {args.repeat}, in-process (test client)")
-    print(f"{'page':58} {'as':5} {'CPU ms':>7} {'cost':>5}  status  SQL")
-    for path, as_staff, ms, status, statements in rows:
-        limit = SEARCH_TARGET if path.startswith("/kommunen/?q=") else TARGET
+    yardstick = cases[0].best * 1000
+    print(
+        f"CPU ms per request, minimum of {args.repeat} rounds (one request per page a round), "
+        f"in-process (test client); embeddings {'on' if semantic else 'off'}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'page':66} {'as':5} {'CPU ms':>7} {'cost':>5}  status  SQL")
+    for case in cases:
+        ms = case.best * 1000
+        limit = SEARCH_TARGET if case.path.startswith("/kommunen/?q=") else TARGET
         cost = ms / yardstick
-        mark = "" if path == "/_bare/" or cost <= limit else f" > {limit:g}×"
-        who = "staff" if as_staff else "anon"
-        sql = statements if path != "/_bare/" else "-"
-        print(f"{path[:58]:58} {who:5} {ms:7.1f} {cost:4.1f}×  {status}    {sql:>3}{mark}")
+        bare_row = case is cases[0]
+        mark = "" if bare_row or cost <= limit else f" > {limit:g}×"
+        who = "staff" if case.as_staff else "anon"
+        sql = "-" if bare_row else str(case.statements)
+        row = f"{case.label[:66]:66} {who:5} {ms:7.1f} {cost:4.1f}×  {case.status}    {sql:>3}"
+        print(row + mark)
     return 0
 
 
