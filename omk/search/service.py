@@ -450,6 +450,9 @@ def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
     """'Meinten Sie …?': the query with its corrected words."""
     suggestion = text
     for word, corrected in corrections.items():
+        # the index keeps folded lower-case words: a capitalised noun stays capitalised
+        if word[:1].isupper() and corrected[:1].islower():
+            corrected = corrected[:1].upper() + corrected[1:]
         suggestion = re.sub(re.escape(word), corrected, suggestion, count=1)
     return suggestion if corrections else None
 

@@ -110,7 +110,7 @@ def test_a_misspelled_word_is_corrected(people: dict[str, Any]) -> None:
     # the typo matches nothing, the other word matches both: the correction's results
     results = service.search("Kommunales Integrationsmanagment")
     assert results.corrected_from == "Kommunales Integrationsmanagment"
-    assert results.corrected_partial and results.query == "Kommunales integrationsmanagement"
+    assert results.corrected_partial and results.query == "Kommunales Integrationsmanagement"
     assert results.complete == 1 and titles(results)[0] == "Kommunales Integrationsmanagement"
     # a misspelled compound with no near word as a whole: its part is corrected
     assert service.search("Integrationsmanagment").corrected_from == "Integrationsmanagment"
