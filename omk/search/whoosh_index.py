@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,16 @@ from whoosh.index import LockError
 from whoosh.searching import Searcher
 
 from omk.search import analysis, tsrank, whoosh_patches
-from omk.search.analysis import GermanAnalyzer, fold
+from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
+from omk.search.suggestions import WordList
 
 log = logging.getLogger("omk.search")
 whoosh_patches.apply()
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the "Meinten Sie" words in a word list beside the index
 #: Text fields searched, with their BM25F weight.
 TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
 #: Whoosh builds an Or over a segment of at most this many documents as an array matcher
@@ -73,7 +73,6 @@ def schema() -> Schema:
         "revision_id": STORED,
         "stamp": STORED,
         "period_end": NUMERIC(stored=True, sortable=True),  # yyyymmdd: sort by newest
-        "words": KEYWORD(lowercase=True),  # surface words for "Meinten Sie …?"
     }
     for name, boost in TEXT_FIELDS.items():
         fields[name] = TEXT(analyzer=german, field_boost=boost, phrase=True)
@@ -86,7 +85,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     body = "\n\n".join(
         t for t in (record.description, record.outcomes, record.transferability) if t
     )
-    words = {_folded(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
     doc: dict[str, Any] = {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -95,7 +93,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
         "revision_id": record.revision_id,
         "stamp": record.stamp,
         "period_end": int(record.period_end.replace("-", "")),
-        "words": " ".join(sorted(words)),
         "title": record.title,
         "summary": record.summary,
         "body": body,
@@ -106,18 +103,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
         if values:
             doc[f"f_{name}"] = ",".join(values)
     return doc
-
-
-@lru_cache(maxsize=200_000)
-def _folded(word: str) -> str:
-    return fold(word)
-
-
-def _surface_words(text: str) -> Iterator[str]:
-    for word in text.split():
-        word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
-        if len(word) >= 4 and word.isalpha():
-            yield word.lower()
 
 
 # --- the folder and its generations ---------------------------------------------------------
@@ -339,6 +324,10 @@ class WhooshIndex:
                 self._ix.close()
             self._searcher = self._ix = None
 
+    def suggest(self, word: str) -> str | None:
+        """The most frequent indexed word within edit distance 2 (``suggestions``)."""
+        return WordList(_current(self.root)).suggest(word)
+
     def doc_count(self) -> int:
         with self.searcher() as s:
             return int(s.doc_count())
@@ -363,22 +352,31 @@ class WhooshIndex:
     ) -> bool:
         """Replace every document of these lineages by ``records``. False when another
         writer holds the lock (nothing written: the caller leaves its entries pending)."""
-        ix = index.open_dir(str(path or _current(self.root)))
+        folder = path or _current(self.root)
+        ix = index.open_dir(str(folder))
         try:
             writer = ix.writer(timeout=WRITER_TIMEOUT)
         except LockError:
             ix.close()
             return False
+        lineages = list(lineages)
+        words = None
         try:
+            if "words" not in ix.schema:  # schema 2 kept its words in a field
+                words = WordList(folder).begin_replace(lineages, records)
             for practice_id in lineages:
                 writer.delete_by_term("practice_id", practice_id)
             for record in records:
                 writer.add_document(**_document(record))
             writer.commit()
+            if words is not None:
+                words.execute("COMMIT")
         except BaseException:
             writer.cancel()
             raise
         finally:
+            if words is not None:
+                words.close()  # without COMMIT: rolled back
             ix.close()
         return True
 
@@ -410,14 +408,18 @@ class WhooshIndex:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
         else:
             writer = ix.writer(limitmb=256)
+        words = WordList(path).fill()
         try:
             for batch in itertools.chain(head, stream):
                 for record in batch:
                     writer.add_document(**_document(record))
+                words.add(batch)
                 count += len(batch)
+            words.finish()
             writer.commit(optimize=not parallel)
         except BaseException:
             writer.cancel()
+            words.abandon()
             raise
         finally:
             ix.close()
