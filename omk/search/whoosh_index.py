@@ -37,7 +37,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches
+from omk.search import analysis, tsrank, whoosh_patches, whoosh_prescore
 from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
@@ -545,9 +545,7 @@ class WhooshIndex:
                 continue
             need = wanted - len(page)
             if scorer is not None:
-                scores = scorer.scores(members)
-                best = np.lexsort((members, -scores))[:need]
-                page.extend((int(members[i]), float(scores[i])) for i in best)
+                page.extend(scorer.top(members, need))
             elif any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
                 # Whoosh preloads an Or over a small segment (its array matcher), whose
                 # skip_to does not keep every score: rank as Whoosh does.
@@ -653,6 +651,18 @@ class _TsScorer:
             else set()
             for part in parts
         ]
+
+    def top(self, members: np.ndarray, need: int) -> list[tuple[int, float]]:
+        """The ``need`` best of ``members`` (sorted docnums): score descending, then docnum.
+        A query of words only scores exactly just the members that can reach the page
+        (:mod:`omk.search.whoosh_prescore`); phrases and ``&`` alternatives score all."""
+        if all(not q.conjunctive and title is None for q, title in self.queries):
+            leaves = _leaves(self.searcher)
+            bound = whoosh_prescore.bounds(leaves, self.queries, self.idfs, members)
+            return whoosh_prescore.exact_top(members, need, bound, self.scores)
+        scores = self.scores(members)
+        best = np.lexsort((members, -scores))[:need]
+        return [(int(members[i]), float(scores[i])) for i in best]
 
     def scores(self, members: np.ndarray) -> np.ndarray:
         """The score of each of ``members`` (sorted docnums)."""

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 #: byte → length, as Whoosh decodes it (0 stands for "no length").
 _LENGTHS: tuple[int | None, ...] = (None, *(byte_to_length(b) for b in range(1, 256)))
+_LENGTH_ARRAY = np.asarray([v or 0 for v in _LENGTHS], dtype=np.int64)
 
 
 def _remember_missing_columns() -> None:
@@ -78,3 +80,29 @@ def apply() -> None:
     """Apply the patches (idempotent)."""
     _remember_missing_columns()
     _lengths_in_memory()
+
+
+def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
+    """Every document's length of one field in one segment reader (0: none), cached."""
+    perdoc = getattr(reader, "_perdoc", None)
+    cache: dict[str, np.ndarray] = (
+        perdoc.__dict__.setdefault("_omk_length_arrays", {}) if perdoc is not None else {}
+    )
+    found = cache.get(fieldname)
+    if found is None:
+        size = reader.doc_count_all()
+        data = None
+        if isinstance(perdoc, W3PerDocReader) and size:
+            perdoc.doc_field_length(0, fieldname, 0)  # reads the column into _omk_lengths
+            data = perdoc.__dict__.get("_omk_lengths", {}).get(fieldname)
+        if data == b"":  # the field has no length column
+            found = np.zeros(size, dtype=np.int64)
+        elif data is not None and len(data) >= size:
+            found = _LENGTH_ARRAY[np.frombuffer(data, dtype=np.uint8)[:size]]
+        else:
+            found = np.asarray(
+                [int(reader.doc_field_length(d, fieldname, 0) or 0) for d in range(size)],
+                dtype=np.int64,
+            )
+        cache[fieldname] = found
+    return found

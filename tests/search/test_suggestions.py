@@ -1,5 +1,6 @@
-"""Suggestions ("Meinten Sie …?") on both backends: the most frequent indexed word within edit distance 2,
-kept up to date by every change, never a word only removed documents had (no leak)."""
+"""Suggestions ("Meinten Sie …?") on both backends: the most frequent indexed word within
+edit distance 2, kept up to date by every change, never a word only removed documents had
+(no leak)."""
 
 from __future__ import annotations
 
