@@ -563,19 +563,7 @@ class WhooshIndex:
 
 def _term_docs(reader: Any, fieldname: str, text: str) -> np.ndarray:
     """The documents of one term in one segment, read a posting block at a time."""
-    if (fieldname, text) not in reader:
-        return np.zeros(0, dtype=np.int64)
-    m = reader.postings(fieldname, text)
-    if not all(hasattr(m, a) for a in ("_read_ids", "_next_block", "_ids", "_i")):
-        # Not a plain posting list (e.g. filtered for deletions): one document at a time.
-        return np.fromiter(m.all_ids(), dtype=np.int64)
-    chunks = []
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
-        m._next_block()
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+    return whoosh_prescore.term_postings(reader, fieldname, text, weights=False)[0]
 
 
 def _docs(s: Searcher, q: query.Query) -> np.ndarray:
@@ -624,10 +612,14 @@ def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
 
 def _alive(s: Searcher, size: int) -> np.ndarray:
     alive = np.ones(size, dtype=bool)
-    reader = s.reader()
-    if reader.has_deletions():
-        dead = [d for d in range(size) if reader.is_deleted(d)]
-        alive[dead] = False
+    for reader, offset in _leaves(s):
+        if not reader.has_deletions():
+            continue
+        deleted = getattr(reader, "deleted_docs_set", None)
+        if deleted is None:  # not a segment reader: ask per document
+            count = reader.doc_count_all()
+            deleted = [d for d in range(count) if reader.is_deleted(d)]
+        alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
     return alive
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
 
 from omk.search import tsrank, whoosh_patches
 
@@ -55,31 +56,44 @@ def _divisor(length: int) -> float:
     return found
 
 
-def term_postings(reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights of one term in one segment, a block at a time."""
+def term_postings(
+    reader: Any, fieldname: str, text: str, weights: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and weights (zeros unless ``weights``) of one term in one segment,
+    a posting block at a time; deleted documents left out."""
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
     if (fieldname, text) not in reader:
         return empty
     m = reader.postings(fieldname, text)
+    deleted: Any = None
+    if isinstance(m, FilterMatcher) and m._exclude:  # a segment with deletions
+        deleted, m = m._ids, m.child
     if not all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_i")):
-        ids, weights = [], []
+        found = []
         while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
+            found.append((m.id(), m.weight() if weights else 0.0))
             m.next()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-    id_chunks, weight_chunks = [], []
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        if m._weights is None:
-            m._read_weights()
-        id_chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
-        weight_chunks.append(np.asarray(m._weights[m._i :], dtype=np.float64))
-        m._next_block()
-    if not id_chunks:
-        return empty
-    return np.concatenate(id_chunks), np.concatenate(weight_chunks)
+        ids = np.asarray([d for d, _ in found], dtype=np.int64)
+        values = np.asarray([w for _, w in found], dtype=np.float64)
+    else:
+        id_chunks, weight_chunks = [], []
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            id_chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
+            if weights:
+                if m._weights is None:
+                    m._read_weights()
+                weight_chunks.append(np.asarray(m._weights[m._i :], dtype=np.float64))
+            m._next_block()
+        if not id_chunks:
+            return empty
+        ids = np.concatenate(id_chunks)
+        values = np.concatenate(weight_chunks) if weights else np.zeros(ids.size)
+    if deleted:
+        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
+        ids, values = ids[keep], values[keep]
+    return ids, values
 
 
 def _frequencies(reader: Any, fieldname: str, term: str, local: np.ndarray) -> np.ndarray:

@@ -63,3 +63,25 @@ def test_operand_rank_is_ts_rank_of_one_term() -> None:
     positions = [(1, 1.0), (5, 0.5), (9, 0.3333), (10, 0.3333)]
     query = tsrank.RankQuery(("t",), False)
     assert whoosh_prescore.operand_rank((1, 1, 2, 0)) == tsrank.ts_rank(query, {"t": positions}, 0)
+
+
+def test_postings_leave_out_deleted_documents(tmp_path: Path) -> None:
+    from whoosh import query
+
+    from omk.search.whoosh_index import _term_docs
+
+    vocab = bench.vocabulary()
+    generation = create_generation(tmp_path)
+    engine = WhooshIndex(tmp_path)
+    records = next(bench.corpus(vocab, 60))
+    engine.bulk_load(generation, [records], procs=1)
+    make_current(tmp_path, generation)
+    assert engine.apply([r.practice_id for r in records[::3]], [])  # deletes 20 documents
+    with engine.searcher() as s:
+        assert s.reader().has_deletions()
+        for word in [str(w).lower() for w in vocab.words[:30]]:
+            for name in ("title", "body"):
+                expected = sorted(s.docs_for_query(query.Term(name, word)))
+                found = [int(d) for r, off in _leaves(s) for d in _term_docs(r, name, word) + off]
+                assert found == expected, word
+    engine.close()
