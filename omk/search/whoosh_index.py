@@ -448,9 +448,10 @@ class WhooshIndex:
             size = s.doc_count_all()
             base = self._base_mask(segments, size, filters, version)
             tiers = np.zeros(size, dtype=np.int16)
+            postings: whoosh_prescore.PostingCache = {}  # each posting list read once
             part_hits: list[int] = []
             for q in parts:
-                hits = _docs(s, q)
+                hits = _docs(s, q, postings)
                 part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
                 if hits.size:
                     tiers[hits] += 1
@@ -468,6 +469,7 @@ class WhooshIndex:
                 if size >= 10_000:
                     documents = s.doc_count()
                 scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
+                scorer.postings = postings
             page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
@@ -561,21 +563,25 @@ class WhooshIndex:
         return page[offset:wanted]
 
 
-def _term_docs(reader: Any, fieldname: str, text: str) -> np.ndarray:
+def _term_docs(
+    reader: Any, fieldname: str, text: str, cache: whoosh_prescore.PostingCache | None = None
+) -> np.ndarray:
     """The documents of one term in one segment, read a posting block at a time."""
-    return whoosh_prescore.term_postings(reader, fieldname, text, weights=False)[0]
+    return whoosh_prescore.term_postings(reader, fieldname, text, False, cache)[0]
 
 
-def _docs(s: Searcher, q: query.Query) -> np.ndarray:
+def _docs(
+    s: Searcher, q: query.Query, cache: whoosh_prescore.PostingCache | None = None
+) -> np.ndarray:
     """The documents a query matches (as ``docs_for_query``), sorted and unique.
 
     Terms, and Or/And over them (what a query word becomes), are read straight from the
     posting lists and combined as arrays; phrases and anything else go through Whoosh."""
     if isinstance(q, query.Term):
-        parts = [_term_docs(r, q.fieldname, q.text) + off for r, off in _leaves(s)]
+        parts = [_term_docs(r, q.fieldname, q.text, cache) + off for r, off in _leaves(s)]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     if type(q) in (query.Or, query.And) and q.subqueries:
-        children = [_docs(s, sub) for sub in q.subqueries]
+        children = [_docs(s, sub, cache) for sub in q.subqueries]
         combined = children[0]
         for child in children[1:]:
             if isinstance(q, query.Or):
@@ -634,6 +640,7 @@ class _TsScorer:
         self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
     ) -> None:
         self.searcher = s
+        self.postings: whoosh_prescore.PostingCache = {}
         self.queries = [tsrank.rank_queries(part) for part in parts]
         self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
         self.terms = sorted({t for query, _ in self.queries for t in query.operands})
@@ -650,7 +657,7 @@ class _TsScorer:
         (:mod:`omk.search.whoosh_prescore`); phrases and ``&`` alternatives score all."""
         if all(not q.conjunctive and title is None for q, title in self.queries):
             leaves = _leaves(self.searcher)
-            bound = whoosh_prescore.bounds(leaves, self.queries, self.idfs, members)
+            bound = whoosh_prescore.bounds(leaves, self.queries, self.idfs, members, self.postings)
             return whoosh_prescore.exact_top(members, need, bound, self.scores)
         scores = self.scores(members)
         best = np.lexsort((members, -scores))[:need]

@@ -56,11 +56,26 @@ def _divisor(length: int) -> float:
     return found
 
 
+#: (id of a segment reader, field, term) → documents and weights, for one query: matching
+#: and bounding read each posting list once (the searcher keeps its readers alive).
+PostingCache = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
+
+
 def term_postings(
-    reader: Any, fieldname: str, text: str, weights: bool = True
+    reader: Any,
+    fieldname: str,
+    text: str,
+    weights: bool = True,
+    cache: PostingCache | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Document numbers and weights (zeros unless ``weights``) of one term in one segment,
     a posting block at a time; deleted documents left out."""
+    if cache is not None:
+        key = (id(reader), fieldname, text)
+        cached = cache.get(key)
+        if cached is None:
+            cached = cache[key] = term_postings(reader, fieldname, text)
+        return cached
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
     if (fieldname, text) not in reader:
         return empty
@@ -96,8 +111,10 @@ def term_postings(
     return ids, values
 
 
-def _frequencies(reader: Any, fieldname: str, term: str, local: np.ndarray) -> np.ndarray:
-    ids, weights = term_postings(reader, fieldname, term)
+def _frequencies(
+    reader: Any, fieldname: str, term: str, local: np.ndarray, cache: PostingCache | None
+) -> np.ndarray:
+    ids, weights = term_postings(reader, fieldname, term, cache=cache)
     out = np.zeros(local.size, dtype=np.int64)
     if ids.size:
         at = np.searchsorted(ids, local)
@@ -113,6 +130,7 @@ def bounds(
     queries: Sequence[tuple[tsrank.RankQuery, Any]],
     idfs: Sequence[float],
     members: np.ndarray,
+    cache: PostingCache | None = None,
 ) -> np.ndarray:
     """For word-only queries: each member's score, or a bound above it (see the module)."""
     terms = sorted({t for query, _ in queries for t in query.operands})
@@ -127,7 +145,7 @@ def bounds(
         for f, name in enumerate(tsrank.FIELDS):
             length[lo:hi] += whoosh_patches.field_lengths(leaf, name)[local]
             for t in terms:
-                frequencies[t][lo:hi, f] = _frequencies(leaf, name, t, local)
+                frequencies[t][lo:hi, f] = _frequencies(leaf, name, t, local, cache)
     ranks: dict[str, np.ndarray] = {}
     for t, table in frequencies.items():
         rows, inverse = np.unique(table, axis=0, return_inverse=True)
@@ -158,7 +176,7 @@ def exact_top(
     order = np.lexsort((members, -bound))
     scored_docs: list[np.ndarray] = []
     scored: list[np.ndarray] = []
-    start, chunk = 0, max(2 * need, 64)
+    start, chunk = 0, need + 16  # the bound is almost always the score: few more needed
     best: list[tuple[float, int]] = []
     while start < order.size:
         picked = np.sort(order[start : start + chunk])
