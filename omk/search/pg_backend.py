@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search.analysis import analyze, fold
+from omk.search.analysis import analyze
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
+from omk.search.suggestions import MAX_WORD, document_words
 
 # SQL here is assembled from constants and numbered placeholders only (``:q0``, ``:facet1``);
 # every value is bound (hence the ``noqa: S608`` below).
@@ -47,7 +48,6 @@ WEIGHTS = "{0.3333, 0.3333, 0.5, 1.0}"
 NORMALISATION = 1
 TITLE_PHRASE_BOOST = 10.0
 MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
-MAX_WORD = 100  # search_word.word
 
 
 def _lexeme(term: str) -> str:
@@ -80,20 +80,6 @@ def _body(record: PracticeRecord) -> str:
     return "\n\n".join(
         t for t in (record.description, record.outcomes, record.transferability) if t
     )
-
-
-def _surface_words(value: str) -> Iterator[str]:
-    """Words for "Meinten Sie …?": as Whoosh's ``words`` field (whoosh_index._surface_words)."""
-    for word in value.split():
-        word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
-        if len(word) >= 4 and word.isalpha():
-            yield word.lower()
-
-
-def document_words(record: PracticeRecord) -> list[str]:
-    body = _body(record)
-    words = {fold(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
-    return sorted(w for w in words if len(w) <= MAX_WORD)
 
 
 def document_facets(record: PracticeRecord) -> list[str]:

@@ -119,8 +119,10 @@ class WhooshBackend:
 
     def suggest(self, word: str) -> str | None:
         with self.index.searcher() as s:
-            found = s.corrector("words").suggest(word, limit=1, maxdist=2)
-        return str(found[0]) if found else None
+            if "words" in s.schema:  # a generation of schema 2: its words field
+                found = s.corrector("words").suggest(word, limit=1, maxdist=2)
+                return str(found[0]) if found else None
+        return self.index.suggest(word)
 
     def close(self) -> None:
         self.index.close()

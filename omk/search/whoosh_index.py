@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +37,17 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches
-from omk.search.analysis import GermanAnalyzer, fold
+from omk.search import analysis, tsrank, whoosh_patches, whoosh_prescore
+from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
+from omk.search.suggestions import WordList
 
 log = logging.getLogger("omk.search")
 whoosh_patches.apply()
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the "Meinten Sie" words in a word list beside the index
 #: Text fields searched, with their BM25F weight.
 TEXT_FIELDS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
 #: Whoosh builds an Or over a segment of at most this many documents as an array matcher
@@ -73,7 +73,6 @@ def schema() -> Schema:
         "revision_id": STORED,
         "stamp": STORED,
         "period_end": NUMERIC(stored=True, sortable=True),  # yyyymmdd: sort by newest
-        "words": KEYWORD(lowercase=True),  # surface words for "Meinten Sie …?"
     }
     for name, boost in TEXT_FIELDS.items():
         fields[name] = TEXT(analyzer=german, field_boost=boost, phrase=True)
@@ -86,7 +85,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
     body = "\n\n".join(
         t for t in (record.description, record.outcomes, record.transferability) if t
     )
-    words = {_folded(w) for w in _surface_words(f"{record.title} {record.summary} {body}")}
     doc: dict[str, Any] = {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -95,7 +93,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
         "revision_id": record.revision_id,
         "stamp": record.stamp,
         "period_end": int(record.period_end.replace("-", "")),
-        "words": " ".join(sorted(words)),
         "title": record.title,
         "summary": record.summary,
         "body": body,
@@ -106,18 +103,6 @@ def _document(record: PracticeRecord) -> dict[str, Any]:
         if values:
             doc[f"f_{name}"] = ",".join(values)
     return doc
-
-
-@lru_cache(maxsize=200_000)
-def _folded(word: str) -> str:
-    return fold(word)
-
-
-def _surface_words(text: str) -> Iterator[str]:
-    for word in text.split():
-        word = word.strip(".,;:!?()[]{}\"'„“‚‘»«*_#/")
-        if len(word) >= 4 and word.isalpha():
-            yield word.lower()
 
 
 # --- the folder and its generations ---------------------------------------------------------
@@ -339,6 +324,10 @@ class WhooshIndex:
                 self._ix.close()
             self._searcher = self._ix = None
 
+    def suggest(self, word: str) -> str | None:
+        """The most frequent indexed word within edit distance 2 (``suggestions``)."""
+        return WordList(_current(self.root)).suggest(word)
+
     def doc_count(self) -> int:
         with self.searcher() as s:
             return int(s.doc_count())
@@ -363,22 +352,31 @@ class WhooshIndex:
     ) -> bool:
         """Replace every document of these lineages by ``records``. False when another
         writer holds the lock (nothing written: the caller leaves its entries pending)."""
-        ix = index.open_dir(str(path or _current(self.root)))
+        folder = path or _current(self.root)
+        ix = index.open_dir(str(folder))
         try:
             writer = ix.writer(timeout=WRITER_TIMEOUT)
         except LockError:
             ix.close()
             return False
+        lineages = list(lineages)
+        words = None
         try:
+            if "words" not in ix.schema:  # schema 2 kept its words in a field
+                words = WordList(folder).begin_replace(lineages, records)
             for practice_id in lineages:
                 writer.delete_by_term("practice_id", practice_id)
             for record in records:
                 writer.add_document(**_document(record))
             writer.commit()
+            if words is not None:
+                words.execute("COMMIT")
         except BaseException:
             writer.cancel()
             raise
         finally:
+            if words is not None:
+                words.close()  # without COMMIT: rolled back
             ix.close()
         return True
 
@@ -410,14 +408,18 @@ class WhooshIndex:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
         else:
             writer = ix.writer(limitmb=256)
+        words = WordList(path).fill()
         try:
             for batch in itertools.chain(head, stream):
                 for record in batch:
                     writer.add_document(**_document(record))
+                words.add(batch)
                 count += len(batch)
+            words.finish()
             writer.commit(optimize=not parallel)
         except BaseException:
             writer.cancel()
+            words.abandon()
             raise
         finally:
             ix.close()
@@ -446,9 +448,10 @@ class WhooshIndex:
             size = s.doc_count_all()
             base = self._base_mask(segments, size, filters, version)
             tiers = np.zeros(size, dtype=np.int16)
+            postings: whoosh_prescore.PostingCache = {}  # each posting list read once
             part_hits: list[int] = []
             for q in parts:
-                hits = _docs(s, q)
+                hits = _docs(s, q, postings)
                 part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
                 if hits.size:
                     tiers[hits] += 1
@@ -466,6 +469,7 @@ class WhooshIndex:
                 if size >= 10_000:
                     documents = s.doc_count()
                 scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
+                scorer.postings = postings
             page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
@@ -543,9 +547,7 @@ class WhooshIndex:
                 continue
             need = wanted - len(page)
             if scorer is not None:
-                scores = scorer.scores(members)
-                best = np.lexsort((members, -scores))[:need]
-                page.extend((int(members[i]), float(scores[i])) for i in best)
+                page.extend(scorer.top(members, need))
             elif any(leaf.doc_count_all() <= ARRAY_OR_MAX_DOCS for leaf, _ in s.leaf_searchers()):
                 # Whoosh preloads an Or over a small segment (its array matcher), whose
                 # skip_to does not keep every score: rank as Whoosh does.
@@ -561,33 +563,25 @@ class WhooshIndex:
         return page[offset:wanted]
 
 
-def _term_docs(reader: Any, fieldname: str, text: str) -> np.ndarray:
+def _term_docs(
+    reader: Any, fieldname: str, text: str, cache: whoosh_prescore.PostingCache | None = None
+) -> np.ndarray:
     """The documents of one term in one segment, read a posting block at a time."""
-    if (fieldname, text) not in reader:
-        return np.zeros(0, dtype=np.int64)
-    m = reader.postings(fieldname, text)
-    if not all(hasattr(m, a) for a in ("_read_ids", "_next_block", "_ids", "_i")):
-        # Not a plain posting list (e.g. filtered for deletions): one document at a time.
-        return np.fromiter(m.all_ids(), dtype=np.int64)
-    chunks = []
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
-        m._next_block()
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+    return whoosh_prescore.term_postings(reader, fieldname, text, False, cache)[0]
 
 
-def _docs(s: Searcher, q: query.Query) -> np.ndarray:
+def _docs(
+    s: Searcher, q: query.Query, cache: whoosh_prescore.PostingCache | None = None
+) -> np.ndarray:
     """The documents a query matches (as ``docs_for_query``), sorted and unique.
 
     Terms, and Or/And over them (what a query word becomes), are read straight from the
     posting lists and combined as arrays; phrases and anything else go through Whoosh."""
     if isinstance(q, query.Term):
-        parts = [_term_docs(r, q.fieldname, q.text) + off for r, off in _leaves(s)]
+        parts = [_term_docs(r, q.fieldname, q.text, cache) + off for r, off in _leaves(s)]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
     if type(q) in (query.Or, query.And) and q.subqueries:
-        children = [_docs(s, sub) for sub in q.subqueries]
+        children = [_docs(s, sub, cache) for sub in q.subqueries]
         combined = children[0]
         for child in children[1:]:
             if isinstance(q, query.Or):
@@ -624,10 +618,14 @@ def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
 
 def _alive(s: Searcher, size: int) -> np.ndarray:
     alive = np.ones(size, dtype=bool)
-    reader = s.reader()
-    if reader.has_deletions():
-        dead = [d for d in range(size) if reader.is_deleted(d)]
-        alive[dead] = False
+    for reader, offset in _leaves(s):
+        if not reader.has_deletions():
+            continue
+        deleted = getattr(reader, "deleted_docs_set", None)
+        if deleted is None:  # not a segment reader: ask per document
+            count = reader.doc_count_all()
+            deleted = [d for d in range(count) if reader.is_deleted(d)]
+        alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
     return alive
 
 
@@ -642,6 +640,7 @@ class _TsScorer:
         self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
     ) -> None:
         self.searcher = s
+        self.postings: whoosh_prescore.PostingCache = {}
         self.queries = [tsrank.rank_queries(part) for part in parts]
         self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
         self.terms = sorted({t for query, _ in self.queries for t in query.operands})
@@ -651,6 +650,18 @@ class _TsScorer:
             else set()
             for part in parts
         ]
+
+    def top(self, members: np.ndarray, need: int) -> list[tuple[int, float]]:
+        """The ``need`` best of ``members`` (sorted docnums): score descending, then docnum.
+        A query of words only scores exactly just the members that can reach the page
+        (:mod:`omk.search.whoosh_prescore`); phrases and ``&`` alternatives score all."""
+        if all(not q.conjunctive and title is None for q, title in self.queries):
+            leaves = _leaves(self.searcher)
+            bound = whoosh_prescore.bounds(leaves, self.queries, self.idfs, members, self.postings)
+            return whoosh_prescore.exact_top(members, need, bound, self.scores)
+        scores = self.scores(members)
+        best = np.lexsort((members, -scores))[:need]
+        return [(int(members[i]), float(scores[i])) for i in best]
 
     def scores(self, members: np.ndarray) -> np.ndarray:
         """The score of each of ``members`` (sorted docnums)."""
