@@ -361,7 +361,7 @@ class PostgresBackend:
                     "SELECT word FROM search_word"
                     " WHERE length(word) BETWEEN :shortest AND :longest"
                     " AND levenshtein_less_equal(word, :word, 2) <= 2"
-                    " ORDER BY documents DESC, word LIMIT 1"
+                    " ORDER BY levenshtein(word, :word), documents DESC, word LIMIT 1"
                 ),
                 {"word": word, "shortest": len(word) - 2, "longest": len(word) + 2},
             )

@@ -74,8 +74,9 @@ def document_words(record: PracticeRecord) -> list[str]:
 
 
 def closest(word: str, words: Sequence[str], documents: Sequence[int]) -> str | None:
-    """The most frequent of ``words`` (sorted, with their document counts) within edit
-    distance 2 of ``word``; ties by the word."""
+    """The nearest of ``words`` (sorted, with their document counts) within edit distance 2
+    of ``word``, the most frequent among equally near ones, then by the word: "kindr" is
+    "kinder", however much more often "sind" occurs."""
     if not word or len(word) > MAX_WORD or not words:
         return None
     dfa = levenshtein_automaton(word, MAX_DISTANCE).to_dfa()
@@ -84,13 +85,25 @@ def closest(word: str, words: Sequence[str], documents: Sequence[int]) -> str | 
         i = bisect.bisect_left(words, key)
         return words[i] if i < len(words) else None
 
-    best: tuple[int, str] | None = None
+    best: tuple[int, int, str] | None = None
     for found in find_all_matches(dfa, lookup):
         i = bisect.bisect_left(words, found)
-        candidate = (-documents[i], found)
+        candidate = (levenshtein(word, found), -documents[i], found)
         if best is None or candidate < best:
             best = candidate
-    return best[1] if best else None
+    return best[2] if best else None
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions), as PostgreSQL's
+    ``levenshtein``, so both backends order suggestions alike."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
 
 
 def _pack(words: Iterable[str]) -> bytes:

@@ -1,6 +1,6 @@
-"""Suggestions ("Meinten Sie …?") on both backends: the most frequent indexed word within
-edit distance 2, kept up to date by every change, never a word only removed documents had
-(no leak)."""
+"""Suggestions ("Meinten Sie …?") on both backends: the nearest indexed word within edit
+distance 2 (the most frequent among equally near ones), kept up to date by every change,
+never a word only removed documents had (no leak)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,19 @@ def test_the_most_frequent_close_word_is_suggested(app: Flask, search_backend: s
     assert backend.suggest("sprachcaffe") == "sprachcafe"  # in two documents, not one
     assert backend.suggest("treffpunkd") == "treffpunkt"
     assert backend.suggest("xyzxyzxyz") is None
+
+
+def test_the_nearest_word_wins_over_a_more_frequent_one(app: Flask, search_backend: str) -> None:
+    """ "Kindr" means "Kinder", however often "sind" (two edits away) occurs."""
+    backend = service.engine()
+    records = [
+        record("d1", "Lernhilfe für Kinder", summary="Ein Treffpunkt."),
+        record("d2", "Sprachcafé", summary="Alle sind willkommen."),
+        record("d3", "Fahrradwerkstatt", summary="Räder sind gespendet."),
+        record("d4", "Gartenprojekt", summary="Beete sind verteilt."),
+    ]
+    assert backend.apply([r.practice_id for r in records], records)
+    assert backend.suggest("kindr") == "kinder"
 
 
 def test_removed_words_are_never_suggested(app: Flask, search_backend: str) -> None:
@@ -85,7 +98,7 @@ def test_the_whoosh_word_list_counts_documents(tmp_path: Path) -> None:
         ("kitaaa", "kita"),  # two edits
         ("kitaaaa", None),  # three
         ("sprachcafe", "sprachcafe"),
-        ("sprachkafe", "sprachcafe"),  # more documents than "sprachkaffee" (also 2 away)
+        ("sprachkafe", "sprachcafe"),  # one edit (k → c); "sprachkaffee" is two
     ],
 )
 def test_closest(word: str, expected: str | None) -> None:
