@@ -153,6 +153,8 @@ def test_shared_terms_are_words_and_the_explanation_says_why() -> None:
     twin = next(n for n in found["bike-b"] if n.id == "bike-a")
     assert "Fahrradwerkstatt" in twin.terms
     assert all(term[:1].isupper() or term.islower() for term in twin.terms)  # surface words
+    # nouns and names are what a reader recognises as the shared subject; never a number
+    assert all(term[:1].isupper() for term in twin.terms)
     assert "stadt" not in {t.lower() for t in twin.terms}  # ubiquitous, no distinction
     text = twin.explanation()
     assert text.startswith("gleiche Zielgruppe, gleiches Kriterium, gemeinsame Begriffe: ")

@@ -172,14 +172,18 @@ def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) 
     """The distinctive terms rows ``i`` and ``j`` share, as words, strongest first."""
     product = model.matrix[i].multiply(model.matrix[j]).tocoo()
     order = np.argsort(-product.data, kind="stable")
+    surfaces = [model.surfaces.get(model.vocabulary[product.col[p]], "") for p in order]
+    # what a reader recognises as a shared subject: nouns and names (capitalised in German),
+    # never a bare number; verbs and adjectives ("erarbeitet", "ländlichen") only when the
+    # pair shares no noun
+    nouns = [w for w in surfaces if w[:1].isupper()]
     shown: list[str] = []
     seen: set[str] = set()
-    for position in order:
-        surface = model.surfaces.get(model.vocabulary[product.col[position]], "")
+    for surface in nouns or [w for w in surfaces if w and not w.isdigit()]:
         key = analysis.fold(surface)
         # a part and its compound may both match: show each word once, and not a part whose
         # word is shown already inside a longer one (Vermieter beside Vermieterinnen)
-        if not surface or key in seen or any(key in other for other in seen):
+        if key in seen or any(key in other for other in seen):
             continue
         seen.add(key)
         shown.append(surface)
