@@ -268,3 +268,23 @@ def test_structure_penalises_classifications_that_share_nothing() -> None:
             0.0,  # nothing known
         ]
     )
+
+
+def test_shared_terms_are_nouns_never_numbers_or_cut_compounds() -> None:
+    """What a reviewer reads beside a pair: its shared subjects ("Praktika", "Handwerk"), not
+    "15", a truncated "Metall-" or a verb both texts happen to use."""
+    from omk.compare.similarity.lexical import lexical_model, shared_terms
+
+    text = (
+        "Die Kammer erarbeitet 15 Praktika in Metall- und Elektroberufen; "
+        "das Handwerk vermittelt Praktika."
+    )
+    items = [
+        Item(id=f"p{n}", lineage_id=f"p{n}", municipality_key=f"m{n}", title=title, summary=text)
+        for n, title in enumerate(("Praktikumsbörse", "Ausbildungsbörse", "Sprachcafé"))
+    ]
+    model = lexical_model(items)
+    terms = shared_terms(model, 0, 1)
+    assert terms and all(t[:1].isupper() for t in terms)
+    assert not any(t.isdigit() or t.endswith("-") for t in terms)
+    assert "erarbeitet" not in terms

@@ -159,7 +159,9 @@ def world(app: Flask, make_user: Any) -> dict[str, User]:
     reports.submit(people["koeln"], koeln)
     reports.accept(people["reviewer"], koeln)
 
-    quoted = factories.practice("Sprachcafé „Neue Nachbarn“", started="2019-05")
+    quoted = factories.practice(
+        "Sprachcafé „Neue Nachbarn“", started="2019-05", source_date="2018-07"
+    )
     other = factories.practice(
         "Patenschaften",
         started="2021",

@@ -175,11 +175,13 @@ def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) 
     surfaces = [model.surfaces.get(model.vocabulary[product.col[p]], "") for p in order]
     # what a reader recognises as a shared subject: nouns and names (capitalised in German),
     # never a bare number; verbs and adjectives ("erarbeitet", "ländlichen") only when the
-    # pair shares no noun
-    nouns = [w for w in surfaces if w[:1].isupper()]
+    # pair shares no noun.
+    # a truncated compound ("Metall-" of "Metall- und Elektroberufe") is no word either
+    words = [w for w in surfaces if w and not w.isdigit() and not w.endswith("-")]
+    nouns = [w for w in words if w[:1].isupper()]
     shown: list[str] = []
     seen: set[str] = set()
-    for surface in nouns or [w for w in surfaces if w and not w.isdigit()]:
+    for surface in nouns or words:
         key = analysis.fold(surface)
         # a part and its compound may both match: show each word once, and not a part whose
         # word is shown already inside a longer one (Vermieter beside Vermieterinnen)
