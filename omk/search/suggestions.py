@@ -27,6 +27,7 @@ from pathlib import Path
 
 from whoosh.automata.fsa import find_all_matches
 from whoosh.automata.lev import levenshtein_automaton
+from whoosh.support.levenshtein import levenshtein  # as PostgreSQL's: both backends alike
 
 from omk.search.analysis import fold
 from omk.search.records import PracticeRecord
@@ -92,18 +93,6 @@ def closest(word: str, words: Sequence[str], documents: Sequence[int]) -> str | 
         if best is None or candidate < best:
             best = candidate
     return best[2] if best else None
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions), as PostgreSQL's
-    ``levenshtein``, so both backends order suggestions alike."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def _pack(words: Iterable[str]) -> bytes:
