@@ -15,9 +15,8 @@ from omk.compare import coverage as rules
 from omk.content import Content
 from omk.errors import NotFound
 from omk.policy import Action, actor, permission
-from omk.services import compare as compare_service
 from omk.services import coverage, cycles, register
-from omk.views.helpers import region_arg
+from omk.views.helpers import region_arg, region_names
 
 bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
 
@@ -112,7 +111,7 @@ def index() -> ResponseReturnValue:
         map_width=width,
         map_height=height,
         region_name=regions,
-        region_names=compare_service.region_names(),
+        region_names=region_names(),
         min_peers=rules.MIN_PEERS,
         label_limit=MAP_LABEL_LIMIT,
     )

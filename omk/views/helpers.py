@@ -92,7 +92,7 @@ def region_arg(default: str = "", *, max_digits: int = 9) -> str:
     typed = " ".join(typed.split())[:100]
     if not typed:
         return ""
-    resolved = compare_service.resolve_region(typed)
+    resolved = compare_service.resolve_region(typed, region_names())
     if resolved is None or len(resolved) > max_digits:
         raise ValidationFailed(
             [],
@@ -109,7 +109,14 @@ def region_choices(key: str) -> tuple[str, list[tuple[str, str]]]:
     """What a region field shows: the chosen region's name ("" for all of Germany; the key
     itself for a prefix that names no region) and the (key, name) list its ``<datalist>``
     offers."""
-    from omk.services import compare as compare_service
-
-    names = compare_service.region_names()
+    names = region_names()
     return (dict(names).get(key, key) if key else ""), names
+
+
+def region_names() -> list[tuple[str, str]]:
+    """(key, name shown) of every Land, Regierungsbezirk and Kreis, loaded once per register
+    import (the list must not be changed by whoever receives it)."""
+    from omk.services import compare as compare_service
+    from omk.views import fragments
+
+    return fragments.remembered("region-names", (), compare_service.region_names)

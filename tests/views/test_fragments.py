@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from omk.models import User
@@ -43,3 +44,36 @@ def test_the_navigation_follows_who_asks(app: Flask, people: dict[str, User]) ->
     assert 'href="/berichte/"' not in anonymous.get("/kriterien").text
     english = anonymous.get("/kriterien", headers={"Accept-Language": "en"}).text
     assert ">Criteria<" in english or 'lang="en"' in english
+
+
+def test_region_names_are_loaded_once_per_register_import(
+    app: Flask, register: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name list behind every region field is read from the register once, and again
+    only after an import (which may rename or add a Kreis)."""
+    from omk.extensions import db
+    from omk.models.register import RegisterImport
+    from omk.services import compare
+    from omk.views import helpers
+
+    loads: list[int] = []
+    real = compare.region_names
+
+    def counted() -> list[tuple[str, str]]:
+        loads.append(1)
+        return real()
+
+    monkeypatch.setattr(compare, "region_names", counted)
+    with app.app_context(), app.test_request_context("/abdeckung/"):
+        first = helpers.region_names()
+    land, name = next((key, name) for key, name in first if len(key) == 2)
+    with app.app_context(), app.test_request_context("/abdeckung/", query_string={"region": name}):
+        assert helpers.region_names() == first
+        assert helpers.region_arg() == land
+    assert len(loads) == 1
+    with app.app_context():
+        db.session.add(RegisterImport(source="test"))
+        db.session.commit()
+    with app.app_context(), app.test_request_context("/abdeckung/"):
+        assert helpers.region_names() == first
+    assert len(loads) == 2

@@ -258,15 +258,17 @@ def region_names() -> list[tuple[str, str]]:
     return [(m.key, str(display[m.key])) for m in entries]
 
 
-def resolve_region(text: str) -> str | None:
+def resolve_region(text: str, names: list[tuple[str, str]] | None = None) -> str | None:
     """The region key ``text`` names: a key of 2, 3 or 5 digits as it is; else the Land,
     Regierungsbezirk or Kreis whose name shown is ``text``, or the only one whose name
-    contains it; None when there is none or several."""
+    contains it; None when there is none or several. ``names`` is :func:`region_names`
+    when the caller has it already."""
     text = " ".join(text.split())
     if text.isascii() and text.isdigit():
         return text
     wanted = text.casefold()
-    names = region_names()
+    if names is None:
+        names = region_names()
     exact = [key for key, name in names if name.casefold() == wanted]
     if len(exact) == 1:
         return exact[0]
