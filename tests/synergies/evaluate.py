@@ -23,7 +23,8 @@ pairs of the whole file; tests/synergies/eval/README.md explains each measure):
 * ``page``: top ``ON_PAGE`` (5) above the threshold, what a practice page lists;
 * ``threshold``: precision (similar / judged) and recall of the above-threshold set.
 
-Tune on ``dev`` and ``heldout``; a fresh file (``--pairs``) is for reporting.
+All three splits (dev, heldout, fresh) have been tuned on (session 4); a blind file
+(``--pairs``) is for reporting.
 """
 
 from __future__ import annotations
