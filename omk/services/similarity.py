@@ -36,6 +36,8 @@ log = logging.getLogger("omk.similarity")
 CONSUMER = "similarity"
 #: Neighbours stored per practice (pages of :func:`similar` read from these).
 STORED = 20
+#: Neighbours a practice page lists ("Ähnliche Maßnahmen in anderen Kommunen").
+ON_PAGE = 5
 MAX_PER_PAGE = 100
 #: Up to this many practices every pair is scored; above, candidates come from the pruned
 #: search of ``all_pairs`` (``omk bench synergies``).

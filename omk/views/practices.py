@@ -75,7 +75,7 @@ def detail(practice_id: str) -> ResponseReturnValue:
             (practice_id, outbox.position(similarity.CONSUMER)),
             lambda: fragments.rendered(
                 "practices/_similar.html",
-                similar=similarity.similar(practice_id, per_page=5)["items"],
+                similar=similarity.similar(practice_id, per_page=similarity.ON_PAGE)["items"],
             ),
         ),
         rubric=synergy_content.rubric(),
