@@ -25,6 +25,7 @@ LEXICON_FILE = "lexicon-de.tsv.gz"
 STOPWORDS_FILE = "stopwords-de.txt"
 NOSPLIT_FILE = "nosplit-de.txt"
 SYNONYMS_FILE = "synonyms.txt"
+THESAURUS_FILE = "thesaurus-de.txt"
 _data_dir = DEFAULT_DATA_DIR
 
 
