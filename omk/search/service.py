@@ -488,8 +488,10 @@ def _corrections(parts: list[Part], part_hits: list[int]) -> dict[str, str]:
 def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
     """'Meinten Sie …?': the query with its corrected words."""
     suggestion = text
-    for word, corrected in corrections.items():
-        # the index keeps folded lower-case words: a capitalised noun stays capitalised
+    for word, folded in corrections.items():
+        # the index keeps folded lower-case words: shown with umlauts and ß as German writes
+        # them ("fluchtlinge" → "flüchtlinge"), and a capitalised noun stays capitalised
+        corrected = analysis.surface(folded)
         if word[:1].isupper() and corrected[:1].islower():
             corrected = corrected[:1].upper() + corrected[1:]
         suggestion = re.sub(re.escape(word), corrected, suggestion, count=1)

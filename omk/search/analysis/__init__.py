@@ -45,6 +45,7 @@ from .dictionary import (
     nosplit,
     set_data_dir,
     stopwords,
+    surface,
 )
 from .expansion import (
     Alternative,
@@ -131,6 +132,7 @@ __all__ = [
     "query_terms",
     "split_compound",
     "stopwords",
+    "surface",
     "synonyms",
     "terms",
     "transliterate",
