@@ -173,11 +173,12 @@ _PHRASE = re.compile(r'"([^"]+)"')
 Part = QueryPart
 
 
-def parse(text: str) -> list[Part]:
+def parse(text: str, *, related: bool = False) -> list[Part]:
     """A query's parts: quoted phrases, and words or synonym phrases with their alternatives.
 
     A phrase in the title counts most (each backend boosts it): a practice's exact title in
-    quotes finds that practice first."""
+    quotes finds that practice first. ``related``: words also get their related words of the
+    thesaurus (``analysis.query_terms``); the parts stay the same, one per word."""
     text = (text or "")[:MAX_QUERY_LENGTH]
     parts: list[Part] = []
     for phrase in _PHRASE.findall(text):
@@ -187,7 +188,7 @@ def parse(text: str) -> list[Part]:
                 Part(phrase, alternatives=(words,) if len(words) == 1 else (), phrase=words)
             )
     rest = _PHRASE.sub(" ", text)
-    for part in analysis.expand_query(rest):
+    for part in analysis.expand_query(rest, related=related):
         alternatives = tuple(alt for alt in part.alternatives if alt)
         if alternatives:
             parts.append(Part(part.text, alternatives=alternatives))
@@ -243,7 +244,7 @@ def search(
 ) -> Results:
     """Search published practices. ``filters`` maps facet names (FACETS keys) to values;
     ``cycle`` shows that cycle's version of each practice instead of the newest."""
-    parts = parse(text)
+    parts = parse(text, related=True)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if cycle:
         filters = {k: v for k, v in filters.items() if k != "cycles"}
@@ -252,14 +253,21 @@ def search(
     # Hybrid ranking (omk.search.ranking): the lexical head of the ranking is reordered by
     # meaning; the backend ranks that deep, the page is cut from the fused order.
     hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
-    match = engine().match(
-        parts,
-        filters=filters,
-        version=cycle or None,
-        sort=sort,
-        offset=0 if hybrid else offset,
-        limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
-    )
+    own = parse(text) if sort == "relevance" else parts
+    if own != parts:
+        match, groups = _widened(own, parts, filters, cycle, max(ranking.DEPTH, offset + per_page))
+        if not hybrid:
+            match.page = match.page[offset : offset + per_page]
+    else:
+        match = engine().match(
+            parts,
+            filters=filters,
+            version=cycle or None,
+            sort=sort,
+            offset=0 if hybrid else offset,
+            limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
+        )
+        groups = [match.complete]
     corrections = _corrections(parts, match.part_hits)
     suggestion = _suggestion(text, corrections)
     if suggestion and not _corrected and _correctable(parts, match, corrections):
@@ -289,7 +297,7 @@ def search(
             text,
             head,
             [(h.practice_id, h.revision_id) for h in head],
-            match.complete,
+            groups,
             add=None if literal else lambda offered: _dense_only(offered, filters, cycle, match),
         )
         match.page = (fused.items + ranked[ranking.DEPTH :])[offset : offset + per_page]
@@ -308,6 +316,37 @@ def search(
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
     )
+
+
+def _widened(
+    own: list[Part],
+    wide: list[Part],
+    filters: dict[str, list[str]],
+    cycle: str | None,
+    limit: int,
+) -> tuple[Match, list[int]]:
+    """Match with the thesaurus' related words (``wide``), ranked below the words themselves.
+
+    The results are those of ``wide`` (totals and facet counts too); their order: the
+    practices containing every query word as typed (or a synonym of synonyms.txt: ``own``)
+    first, then those containing every word or one of its related words, then the rest, each
+    group in the backend's order. Returns the match (its first ``limit`` results) and the
+    sizes of the first two groups (the fusion keeps them apart)."""
+    strict = engine().match(
+        own, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
+    )
+    match = engine().match(
+        wide, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
+    )
+    first = strict.page[: strict.complete]
+    seen = {(h.practice_id, h.revision_id) for h in first}
+    complete = [
+        h for h in match.page[: match.complete] if (h.practice_id, h.revision_id) not in seen
+    ]
+    seen |= {(h.practice_id, h.revision_id) for h in complete}
+    rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
+    match.page = (first + complete + rest)[:limit]
+    return match, [len(first), len(complete)]
 
 
 def _dense_only(
@@ -351,7 +390,7 @@ def matching_versions(
 ) -> list[tuple[str, int]]:
     """(practice id, revision id) of up to ``limit`` results, newest first, unchecked: for
     counting what is new for a saved search (callers check publication themselves)."""
-    parts = parse(text)
+    parts = parse(text, related=True)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     match = engine().match(
         parts,
@@ -449,8 +488,10 @@ def _corrections(parts: list[Part], part_hits: list[int]) -> dict[str, str]:
 def _suggestion(text: str, corrections: dict[str, str]) -> str | None:
     """'Meinten Sie …?': the query with its corrected words."""
     suggestion = text
-    for word, corrected in corrections.items():
-        # the index keeps folded lower-case words: a capitalised noun stays capitalised
+    for word, folded in corrections.items():
+        # the index keeps folded lower-case words: shown with umlauts and ß as German writes
+        # them ("fluchtlinge" → "flüchtlinge"), and a capitalised noun stays capitalised
+        corrected = analysis.surface(folded)
         if word[:1].isupper() and corrected[:1].islower():
             corrected = corrected[:1].upper() + corrected[1:]
         suggestion = re.sub(re.escape(word), corrected, suggestion, count=1)

@@ -14,6 +14,7 @@ from flask import Flask
 
 from omk.models import User
 from omk.search import embeddings, ranking, service
+from omk.search.analysis import expansion
 from omk.services import reports
 from tests import factories
 
@@ -49,6 +50,13 @@ def fake_model(app: Flask) -> Iterator[None]:
     app.config["EMBEDDINGS"] = "off"
     embeddings.reset()
     ranking.reset()
+
+
+@pytest.fixture
+def no_thesaurus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the thesaurus' related words: "Bleibe" then shares no word with "Wohnbrücke"
+    (the thesaurus relates it to Wohnung), so only meaning finds it."""
+    monkeypatch.setattr(expansion, "thesaurus", lambda: expansion.Synonyms({}, 1))
 
 
 @pytest.fixture
@@ -101,6 +109,15 @@ def test_fusion_reorders_by_meaning_but_keeps_all_words_first() -> None:
     assert ranking.fuse(lexical, dense, [2]).tolist() == [1, 0, 3, 2]
 
 
+def test_fusion_weighs_the_dense_ranking_and_keeps_groups() -> None:
+    lexical = np.array([1, 2, 3, 4])
+    dense = np.array([4, 3, 2, 1])
+    # weighted twice, meaning decides between ranks this close ...
+    assert ranking.fuse(lexical, dense, weight=2.0).tolist() == [3, 2, 1, 0]
+    # ... but never across groups: every word as typed, then every word or a related word
+    assert ranking.fuse(lexical, dense, [1, 2], weight=2.0).tolist() == [0, 2, 1, 3]
+
+
 def test_fusion_is_neutral_for_a_candidate_without_vector_and_adds_dense_only_ones() -> None:
     lexical = np.array([1, 2, 3, 0])  # the last one was found by meaning alone
     dense = np.array([0, 50, 40, 1])  # the first one has no vector
@@ -113,7 +130,7 @@ def test_fusion_is_neutral_for_a_candidate_without_vector_and_adds_dense_only_on
 
 
 def test_meaning_finds_a_practice_sharing_no_word_and_counts_it(
-    app: Flask, people: dict[str, Any], fake_model: None
+    app: Flask, people: dict[str, Any], fake_model: None, no_thesaurus: None
 ) -> None:
     publish(people, ESSEN, FLATS)
     publish(people, KOELN, CHOIR)
@@ -147,6 +164,7 @@ def test_without_embeddings_search_is_lexical(
     app: Flask,
     people: dict[str, Any],
     fake_model: None,
+    no_thesaurus: None,
     monkeypatch: pytest.MonkeyPatch,
     how: str,
 ) -> None:
@@ -166,3 +184,28 @@ def test_without_embeddings_search_is_lexical(
         "Fahrradwerkstatt",
         "Wohnbrücke",
     ]
+
+
+SHELTER = factories.practice(
+    "Notunterkunft am Bahnhof",
+    summary="Eine Bleibe für die ersten Nächte nach der Ankunft.",
+    description="Betten, Duschen und eine Beratung am Morgen.",
+)
+
+
+def test_related_words_find_more_but_rank_below_the_words_themselves(
+    app: Flask, people: dict[str, Any]
+) -> None:
+    app.config["EMBEDDINGS"] = "off"
+    publish(people, ESSEN, FLATS)
+    publish(people, KOELN, SHELTER)
+    publish(people, AACHEN, CHOIR)
+    # "Bleibe" is in the shelter's text; the thesaurus relates it to "Wohnung" (the flats'
+    # "Mietwohnungen") and "Unterkunft": both are found, the word as typed first
+    results = service.search("Bleibe")
+    assert [h.title for h in results.hits] == ["Notunterkunft am Bahnhof", "Wohnbrücke"]
+    assert results.total == 2
+    # a saved search counts the same practices
+    assert len(service.matching_versions("Bleibe")) == 2
+    # newest first lists them too
+    assert service.search("Bleibe", sort="newest").total == 2

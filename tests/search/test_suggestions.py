@@ -104,3 +104,13 @@ def test_the_whoosh_word_list_counts_documents(tmp_path: Path) -> None:
 def test_closest(word: str, expected: str | None) -> None:
     words = ["kita", "sprachcafe", "sprachkaffee"]
     assert closest(word, words, [3, 5, 2]) == expected
+
+
+def test_a_suggestion_is_shown_with_umlauts() -> None:
+    """The word list keeps folded words; "Meinten Sie …?" shows them as German writes them,
+    a compound the lexicon lacks by its pieces, the capital of a noun kept."""
+    corrections = {"Fluchtlnge": "fluchtlinge", "Wilkommensbehörde": "willkommensbehorde"}
+    suggestion = service._suggestion("Fluchtlnge Wilkommensbehörde", corrections)
+    assert suggestion == "Flüchtlinge Willkommensbehörde"
+    assert service._suggestion("kindr", {"kindr": "kinder"}) == "kinder"
+    assert service._suggestion("xqzt", {"xqzt": "xqztw"}) == "xqztw"  # no spelling known

@@ -25,6 +25,7 @@ LEXICON_FILE = "lexicon-de.tsv.gz"
 STOPWORDS_FILE = "stopwords-de.txt"
 NOSPLIT_FILE = "nosplit-de.txt"
 SYNONYMS_FILE = "synonyms.txt"
+THESAURUS_FILE = "thesaurus-de.txt"
 _data_dir = DEFAULT_DATA_DIR
 
 
@@ -155,3 +156,38 @@ def _feminine_base(word_lemma: str) -> str | None:
 
 def _term(word_lemma: str) -> str:
     return fold(_stem(word_lemma.lower()))
+
+
+@lru_cache(maxsize=1)
+def _surfaces() -> dict[str, str]:
+    """Folded word → its most frequent spelling in the lexicon (umlauts and ß kept)."""
+    found: dict[str, tuple[float, str]] = {}
+    lex = lexicon()
+    for key, spelt in lex.spelling.items():
+        folded = fold(spelt)
+        score = lex.zipf[key]
+        if folded not in found or score > found[folded][0]:
+            found[folded] = (score, spelt)
+    return {folded: spelt for folded, (_, spelt) in found.items()}
+
+
+def surface(folded: str) -> str:
+    """A folded word (as the index and "Meinten Sie …?" keep it) as German writes it:
+    "fluchtlinge" → "flüchtlinge", "willkommensbehorde" → "willkommensbehörde" (a word the
+    lexicon lacks, by the fewest known pieces of at least three letters). Unchanged when no
+    spelling is known; only letters that folding changes (umlauts, ß) can differ."""
+    table = _surfaces()
+    if folded in table:
+        return table[folded]
+    size = len(folded)
+    best: list[tuple[int, str] | None] = [(0, "")] + [None] * size
+    for end in range(3, size + 1):
+        for start in range(0, end - 2):
+            before, piece = best[start], table.get(folded[start:end])
+            if before is not None and piece is not None:
+                candidate = (before[0] + 1, before[1] + piece)
+                current = best[end]
+                if current is None or candidate[0] < current[0]:
+                    best[end] = candidate
+    last = best[size]
+    return last[1] if last is not None and fold(last[1]) == folded else folded

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .compounds import _split_spans
-from .dictionary import SYNONYMS_FILE, _data_lines
+from .dictionary import SYNONYMS_FILE, THESAURUS_FILE, _data_lines
 from .folding import _matches, fold_accents, transliterate
 from .words import analyze_word, sub_compound_term, terms
 
@@ -61,6 +61,14 @@ def synonyms() -> Synonyms:
     return parse_synonyms(list(_data_lines(SYNONYMS_FILE)))
 
 
+@lru_cache(maxsize=1)
+def thesaurus() -> Synonyms:
+    """Related words of content/search/thesaurus-de.txt (derived from OpenThesaurus; built by
+    scripts/build_search_thesaurus.py): weaker than synonyms.txt, asked for with
+    ``related=True``."""
+    return parse_synonyms(list(_data_lines(THESAURUS_FILE)))
+
+
 def _decompounded(word: str) -> list[Alternative]:
     """A compound's word as two halves, at each cut between its parts.
 
@@ -80,21 +88,30 @@ def _decompounded(word: str) -> list[Alternative]:
     return [tuple(dict.fromkeys(pair)) for pair in halves]
 
 
-def query_terms(word: str, *, use_synonyms: bool = True) -> list[Alternative]:
+def query_terms(
+    word: str, *, use_synonyms: bool = True, related: bool = False
+) -> list[Alternative]:
     """Alternatives for one query word, the word's own term first.
 
     Each alternative is a tuple of terms that must all occur: the word's term, its synonyms
     (from synonyms.txt) and, for a compound, its two halves at each cut ("Sprachförderung" →
-    ("sprachforder",), ("sprach", "forder")), so "Förderung der Sprache" can match too.
+    ("sprachforder",), ("sprach", "forder")), so "Förderung der Sprache" can match too. With
+    ``related``, a word that synonyms.txt does not list also gets its related words of the
+    thesaurus (thesaurus-de.txt: "Ängste" → Sorge, Befürchtung …), after the others.
     """
     own = tuple(terms(word, "query"))
     if not own:
         return []
     found: list[Alternative] = [own]
+    curated: tuple[Alternative, ...] = ()
     if use_synonyms:
-        found += [alt for alt in synonyms().alternatives(own) if alt not in found]
+        curated = synonyms().alternatives(own)
+        found += [alt for alt in curated if alt not in found]
     if len(own) == 1:
         found += [alt for alt in _decompounded(word) if alt not in found]
+    if use_synonyms and related and not curated:
+        # the hand-written list, where it has the word, says it better
+        found += [alt for alt in thesaurus().alternatives(own) if alt not in found]
     return found
 
 
@@ -106,12 +123,12 @@ class QueryPart:
     alternatives: tuple[Alternative, ...]
 
 
-def expand_query(text: str, *, use_synonyms: bool = True) -> list[QueryPart]:
+def expand_query(text: str, *, use_synonyms: bool = True, related: bool = False) -> list[QueryPart]:
     """Split a query into words and multi-word synonym phrases, each with its alternatives.
 
     "Agentur für Arbeit Kita" → [Agentur für Arbeit: (agentur, arbeit), (arbeitsagentur,) …;
     Kita: (kita,), (kindertagesstatt,) …]. A document matches a part when all terms of one
-    alternative occur in it.
+    alternative occur in it. ``related``: see :func:`query_terms`.
     """
     words = list(_matches(text))
     analysed = [(m, tuple(terms(m.group(), "query"))) for m in words]
@@ -130,7 +147,7 @@ def expand_query(text: str, *, use_synonyms: bool = True) -> list[QueryPart]:
                 break
         else:
             match = analysed[index][0]
-            alternatives = query_terms(match.group(), use_synonyms=use_synonyms)
+            alternatives = query_terms(match.group(), use_synonyms=use_synonyms, related=related)
             result.append(QueryPart(match.group(), tuple(alternatives)))
             index += 1
     return result
