@@ -1,10 +1,11 @@
 """Load the hand-judged evaluation sets for search (issue 10) and similar practices (issue 12).
 
 The judgements live as data next to this module (``tests/search/eval/queries.yaml``,
-``tests/synergies/eval/pairs.yaml``, and the fresh reporting sets ``queries_fresh.yaml`` and
-``pairs_fresh.yaml`` beside them); practices are named by their demo id (``d001`` …) from
-``content/practices/practices.jsonl``. Tuning, if at all, only on ``split == "dev"``; report on
-``split == "fresh"`` (written after the tuning, from 2026-12-06 on) and ``"heldout"``.
+``tests/synergies/eval/pairs.yaml``, and the fresh reporting sets ``queries_fresh.yaml`` /
+``pairs_fresh.yaml`` and ``queries_fresh2.yaml`` / ``pairs_fresh2.yaml`` beside them); practices
+are named by their demo id (``d001`` …) from ``content/practices/practices.jsonl``. Tuning, if at
+all, only on ``split == "dev"``; report on ``split == "fresh2"`` (the newest set, judged blind on
+2026-12-06), ``"fresh"`` and ``"heldout"``; never tune on them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ QUERIES = ROOT / "tests" / "search" / "eval" / "queries.yaml"
 PAIRS = ROOT / "tests" / "synergies" / "eval" / "pairs.yaml"
 QUERIES_FRESH = ROOT / "tests" / "search" / "eval" / "queries_fresh.yaml"
 PAIRS_FRESH = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh.yaml"
+QUERIES_FRESH2 = ROOT / "tests" / "search" / "eval" / "queries_fresh2.yaml"
+PAIRS_FRESH2 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh2.yaml"
 
 KINDS = (
     "plain",
@@ -32,7 +35,7 @@ KINDS = (
     "phrase",
     "facet",
 )
-SPLITS = ("dev", "heldout", "fresh")
+SPLITS = ("dev", "heldout", "fresh", "fresh2")
 LABELS = ("similar", "lookalike")
 FACETS = ("criterion", "land", "status", "target_group", "actor_type")
 
@@ -75,9 +78,9 @@ def _items(paths: tuple[Path, ...], key: str) -> list[dict[str, Any]]:
 
 
 def load_queries(*paths: Path) -> list[Query]:
-    """The queries of the given files; by default of both ``queries.yaml`` and the fresh set."""
+    """The queries of the given files; by default of ``queries.yaml`` and both fresh sets."""
     queries = []
-    for item in _items(paths or (QUERIES, QUERIES_FRESH), "queries"):
+    for item in _items(paths or (QUERIES, QUERIES_FRESH, QUERIES_FRESH2), "queries"):
         relevant = item.get("relevant") or []
         queries.append(
             Query(
@@ -95,7 +98,7 @@ def load_queries(*paths: Path) -> list[Query]:
 
 
 def load_pairs(*paths: Path) -> list[Pair]:
-    """The pairs of the given files; by default of both ``pairs.yaml`` and the fresh set."""
+    """The pairs of the given files; by default of ``pairs.yaml`` and both fresh sets."""
     return [
         Pair(
             a=str(item["a"]),
@@ -106,7 +109,7 @@ def load_pairs(*paths: Path) -> list[Pair]:
             split=str(item["split"]),
             reason=str(item["reason"]),
         )
-        for item in _items(paths or (PAIRS, PAIRS_FRESH), "pairs")
+        for item in _items(paths or (PAIRS, PAIRS_FRESH, PAIRS_FRESH2), "pairs")
     ]
 
 

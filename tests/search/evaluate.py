@@ -1,6 +1,6 @@
 """Search quality on the hand-judged evaluation set (issue 10, item 10).
 
-    python -m tests.search.evaluate [--split dev|heldout|fresh|all] [--database-url URL]
+    python -m tests.search.evaluate [--split dev|heldout|fresh|fresh2|all] [--database-url URL]
 
 Builds an app on a throwaway SQLite database in a temporary folder (or, with
 ``--database-url`` / ``OMK_DATABASE_URL`` naming PostgreSQL, on that database: its public

@@ -12,8 +12,10 @@ from tests.search.eval_sets import (
     LABELS,
     PAIRS,
     PAIRS_FRESH,
+    PAIRS_FRESH2,
     QUERIES,
     QUERIES_FRESH,
+    QUERIES_FRESH2,
     SPLITS,
     Pair,
     Query,
@@ -130,7 +132,33 @@ def test_fresh_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> 
     old = {frozenset((p.a, p.b)) for p in load_pairs(PAIRS)}
     assert all(p.split == "fresh" for p in fresh)
     assert all(frozenset((p.a, p.b)) not in old for p in fresh)
-    assert len(pairs) == len(old) + len(fresh)
+    assert len(pairs) == len(old) + len(fresh) + len(load_pairs(PAIRS_FRESH2))
     labels = Counter(p.label for p in fresh)
     assert labels["similar"] >= 20
     assert labels["lookalike"] >= 12
+
+
+def test_fresh2_queries_are_a_separate_reporting_set(queries: list[Query]) -> None:
+    fresh2 = load_queries(QUERIES_FRESH2)
+    assert [q.id for q in fresh2] == [f"f2q{n:02d}" for n in range(1, len(fresh2) + 1)]
+    assert len(fresh2) >= 40
+    assert all(q.split == "fresh2" for q in fresh2)
+    assert all(q.split != "fresh2" for q in load_queries(QUERIES, QUERIES_FRESH))
+    assert {q.id for q in fresh2} <= {q.id for q in queries}
+    earlier = {q.text.casefold() for q in load_queries(QUERIES, QUERIES_FRESH)}
+    assert all(q.text.casefold() not in earlier for q in fresh2)
+    kinds = Counter(q.kind for q in fresh2)
+    for kind in KINDS:
+        assert kinds[kind] >= 4, kind
+
+
+def test_fresh2_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> None:
+    fresh2 = load_pairs(PAIRS_FRESH2)
+    earlier = {frozenset((p.a, p.b)) for p in load_pairs(PAIRS, PAIRS_FRESH)}
+    assert all(p.split == "fresh2" for p in fresh2)
+    assert all(p.split != "fresh2" for p in load_pairs(PAIRS, PAIRS_FRESH))
+    assert all(frozenset((p.a, p.b)) not in earlier for p in fresh2)
+    assert {frozenset((p.a, p.b)) for p in fresh2} <= {frozenset((p.a, p.b)) for p in pairs}
+    labels = Counter(p.label for p in fresh2)
+    assert labels["similar"] >= 30
+    assert labels["lookalike"] >= 15

@@ -241,7 +241,9 @@ def verdict(result: dict[str, float]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-embeddings", action="store_true", help="lexical only")
-    parser.add_argument("--split", default="both", help="dev, heldout, both (dev and heldout), all")
+    parser.add_argument(
+        "--split", default="both", help="dev, heldout, fresh, fresh2, both (dev and heldout), all"
+    )
     parser.add_argument("--pairs", type=Path, default=None, help="a pairs file (default: eval)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
