@@ -36,6 +36,11 @@ KINDS = (
     "facet",
 )
 SPLITS = ("dev", "heldout", "fresh", "fresh2")
+#: Blind sets for reporting: printed only when asked for by name, never by ``--split all``,
+#: so that nobody tuning sees them by accident.
+REPORTING = ("fresh2",)
+#: What ``--split all`` prints: every split that has been tuned on.
+TUNING = tuple(split for split in SPLITS if split not in REPORTING)
 LABELS = ("similar", "lookalike")
 FACETS = ("criterion", "land", "status", "target_group", "actor_type")
 
