@@ -32,7 +32,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search.analysis import analyze
+from omk.search import pg_load
+from omk.search.analysis.words import _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
@@ -54,8 +55,15 @@ def _lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+#: term → its quoted lexeme (a reindex quotes the same terms again and again)
+_lexemes: dict[str, str] = {}
+
+
 def document_terms(record: PracticeRecord) -> str:
-    """The record's terms as a tsvector literal: title A, summary B, body C, actors D."""
+    """The record's terms as a tsvector literal: title A, summary B, body C, actors D.
+
+    Walks the analysis' word positions directly (``analyze`` without its tokens): this runs
+    for every document of a reindex."""
     positions: dict[str, list[str]] = {}
     start = 0
     for value, weight in (
@@ -65,15 +73,26 @@ def document_terms(record: PracticeRecord) -> str:
         (record.actors, "D"),
     ):
         last = start
-        for token in analyze(value, start_pos=start):
-            position = min(token.pos + 1, MAX_POSITION)
-            where = positions.setdefault(token.text, [])
-            entry = f"{position}{weight}"
-            if not where or where[-1] != entry:
-                where.append(entry)
-            last = max(last, token.pos + 1)
+        for pos, (_, _, found) in enumerate(_words(value, "index"), start + 1):
+            entry = f"{min(pos, MAX_POSITION)}{weight}"
+            for term, _kind in found:
+                where = positions.get(term)
+                if where is None:
+                    positions[term] = [entry]
+                elif where[-1] != entry:
+                    where.append(entry)
+            last = pos
         start = last + 1  # the next field starts two positions further: no phrase spans fields
-    return " ".join(f"{_lexeme(term)}:{','.join(where)}" for term, where in positions.items())
+    if len(_lexemes) > 500_000:
+        _lexemes.clear()
+    lexemes = _lexemes
+    out = []
+    for term, where in positions.items():
+        quoted = lexemes.get(term)
+        if quoted is None:
+            quoted = lexemes[term] = _lexeme(term)
+        out.append(quoted + ":" + ",".join(where))
+    return " ".join(out)
 
 
 def _body(record: PracticeRecord) -> str:
@@ -188,25 +207,34 @@ class PostgresBackend:
         return True
 
     def rebuild(self, batches: Iterable[Sequence[PracticeRecord]]) -> int:
+        """Replace every document: COPY into fresh tables beside the live ones, build their
+        indexes, swap (:mod:`omk.search.pg_load`), all in one transaction."""
         count = 0
         words: Counter[str] = Counter()
         with self.engine.begin() as conn:
             # Wait for a writer in progress; later ones find the lock taken and leave their
             # entries pending (the reindex applies them again once it has committed).
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
-            conn.execute(text("DELETE FROM search_document"))
-            conn.execute(text("DELETE FROM search_word"))
-            for batch in batches:
-                rows = [_row(r) for r in batch]
-                if rows:
-                    conn.execute(_INSERT, rows)
-                for row in rows:
-                    words.update(row["words"])
-                count += len(rows)
-            _count_words(conn, words)
+            # Derived data, rebuilt from the database whenever lost: no need to wait for the
+            # WAL flush of this transaction.
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
+            schema, fresh = pg_load.fresh_table(conn, "search_document")
+
+            def chunks() -> Iterable[str]:
+                nonlocal count
+                for lines, batch_words, size in pg_load.analysed(batches, _row):
+                    words.update(batch_words)
+                    count += size
+                    yield lines
+
+            pg_load.copy_into(conn, fresh, pg_load.DOCUMENT_COLUMNS, chunks())
+            pg_load.swap(conn, schema, "search_document")
+            _, fresh_words = pg_load.fresh_table(conn, "search_word")
+            pg_load.copy_into(conn, fresh_words, ("word", "documents"), pg_load.word_lines(words))
+            pg_load.swap(conn, schema, "search_word")
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ANALYZE search_document")
+                text("ANALYZE search_document, search_word")
             )
         return count
 
