@@ -142,8 +142,9 @@ def analysed(
 
 
 def fresh_table(conn: Connection, table: str) -> tuple[str, str]:
-    """Create ``<table>_new`` beside ``table`` (columns and defaults, no indexes yet);
-    returns the schema and the new table's qualified name."""
+    """Create ``<table>_new`` beside ``table`` (columns, defaults, column storage and
+    compression, storage parameters; no indexes yet); returns the schema and the new table's
+    qualified name."""
     schema = str(
         conn.scalar(
             text(
@@ -154,7 +155,18 @@ def fresh_table(conn: Connection, table: str) -> tuple[str, str]:
     )
     fresh = f"{schema}.{table}{SUFFIX}"
     conn.execute(text(f"DROP TABLE IF EXISTS {fresh}"))
-    conn.execute(text(f"CREATE TABLE {fresh} (LIKE {schema}.{table} INCLUDING DEFAULTS)"))
+    conn.execute(
+        text(
+            f"CREATE TABLE {fresh} (LIKE {schema}.{table}"
+            " INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)"
+        )
+    )
+    options = conn.scalar(
+        text("SELECT reloptions FROM pg_class WHERE oid = CAST(:t AS regclass)"),
+        {"t": f"{schema}.{table}"},
+    )
+    if options:  # storage parameters (toast_tuple_target …) as the live table's
+        conn.execute(text(f"ALTER TABLE {fresh} SET ({', '.join(options)})"))
     return schema, fresh
 
 
