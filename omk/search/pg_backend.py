@@ -274,6 +274,8 @@ class PostgresBackend:
                 params[f"facet{n}"] = [f"{facet}={v}" for v in wanted]
         for n, part in enumerate(parts):
             params[f"q{n}"] = part_query(part)
+        params["any"] = " | ".join(f"({params[f'q{n}']})" for n in range(len(parts)))
+        for n, part in enumerate(parts):
             if part.is_phrase:
                 params[f"t{n}"] = " <-> ".join(f"{_lexeme(t)}:A" for t in part.phrase)
         total = 0
@@ -289,6 +291,8 @@ class PostgresBackend:
             # costs more than these statements save.
             conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             conn.execute(text("SET LOCAL jit = off"))
+            # A merge join would read the table in key order and test @@ row by row.
+            conn.execute(text("SET LOCAL enable_mergejoin = off"))
             params["documents"] = self._documents(conn)
             sql = _statement(parts, where, sort)
             for row in conn.execute(text(sql), params):
@@ -381,9 +385,8 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         condition.append("d.terms @@ CAST(:q0 AS tsquery)")
         columns = ", TRUE AS m0"
     elif count:
-        condition.append(
-            "(" + " OR ".join(f"d.terms @@ CAST(:q{n} AS tsquery)" for n in range(count)) + ")"
-        )
+        # one tsquery for any part: one bitmap scan of the GIN index, no row-by-row @@
+        condition.append("d.terms @@ CAST(:any AS tsquery)")
         joins = "".join(f" LEFT JOIN p{n} ON p{n}.key = d.key" for n in range(count))
         columns = "".join(f", (p{n}.key IS NOT NULL) AS m{n}" for n in range(count))
     else:
@@ -453,7 +456,7 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         " SELECT 'r' AS kind, NULL::text AS facet, r.practice_id, r.version,"  # noqa: S608
         f" r.revision_id, r.score, r.ord AS n{nulls} FROM r"
         " UNION ALL SELECT 'f', f, NULL, NULL, NULL, NULL, count(*)"
-        f"{nulls} FROM m, unnest(m.facets) AS f GROUP BY f"
+        f"{nulls} FROM (SELECT unnest(m.facets) AS f FROM m) AS u GROUP BY f"
         f" UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n{', ' + group if group else ''}"
         " FROM c"
     )
