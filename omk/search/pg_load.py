@@ -148,7 +148,8 @@ def fresh_table(conn: Connection, table: str) -> tuple[str, str]:
     schema = str(
         conn.scalar(
             text(
-                "SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = CAST(:t AS regclass)"
+                "SELECT relnamespace::regnamespace::text FROM pg_class"
+                " WHERE oid = CAST(:t AS regclass)"
             ),
             {"t": table},
         )
