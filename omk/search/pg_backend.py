@@ -11,15 +11,16 @@ two fields (as in Whoosh, where each is a field of its own).
 
 Matching is Whoosh's (:mod:`omk.search.backend`): each query part becomes a ``tsquery``
 (alternatives ``|``, terms of an alternative ``&``, phrases ``<->``); the tier of a document
-is the number of parts it matches. One statement matches, counts the tiers and every facet
-value exactly; a second ranks only the tiers the page needs: within a tier by the sum over
-parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts, length
-normalised), a title phrase counting ten times as in Whoosh.
+is the number of parts it matches. One statement (:func:`_statement`) matches, counts the
+tiers and every facet value exactly and ranks only the tiers the page needs: within a tier by
+the sum over parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts,
+length normalised), a title phrase counting ten times as in Whoosh.
 
 Writing: the outbox consumer ``search`` replaces a lineage's rows in one transaction; one
 writer at a time (a transaction-level advisory lock, tried without waiting: a busy writer
 leaves its entries pending, as with Whoosh). ``rebuild`` replaces everything in one
-transaction: searches see the old rows until it commits.
+transaction, by COPY into fresh tables swapped in at the end (:mod:`omk.search.pg_load`):
+searches see the old rows until it commits.
 """
 
 from __future__ import annotations
