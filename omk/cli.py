@@ -634,9 +634,19 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
     show_default=True,
     help="auch die hybride Rangfolge messen (Anfrage-Embedding und Neuordnung)",
 )
-def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool) -> None:
+@click.option(
+    "--keep",
+    default="",
+    metavar="SCHEMA",
+    help="PostgreSQL: Korpus in diesem Schema behalten und wiederverwenden (ohne Neuindexierung)",
+)
+def bench_search(
+    docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool, keep: str
+) -> None:
     """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh, PostgreSQL, FTS5)."""
     from omk.search import bench
+
+    click.echo(f"{bench.machine()}; load average {bench.load()} at the start", err=True)
 
     started = time.perf_counter()
 
@@ -648,8 +658,9 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid:
     cpu_started = time.process_time()
     if "postgres" in engines and not database_url.startswith("postgresql"):
         raise click.UsageError("--backend postgres braucht --database-url postgresql+psycopg://…")
-    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid)
+    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid, keep)
     click.echo(bench.table(timings))
+    click.echo(f"({bench.machine()}; load average {bench.load()} at the end)")
 
 
 def _sizes_option(

@@ -247,6 +247,11 @@ class Timing:
     hits: list[int]
     hybrid_ms: list[float] = field(default_factory=list)
     hybrid_cpu_ms: list[float] = field(default_factory=list)
+    #: PostgreSQL's own time per query (planning + execution of its statements, from
+    #: pg_stat_statements), when the server has the extension loaded.
+    server_ms: list[float] = field(default_factory=list)
+    #: The index was reused from an earlier run (``--keep``): no indexing time.
+    reused: bool = False
 
     @property
     def docs_per_second(self) -> float:
@@ -279,6 +284,24 @@ class Clock:
 
     def elapsed(self) -> tuple[float, float]:
         return time.perf_counter() - self.wall, cpu_seconds() - self.cpu
+
+
+def machine() -> str:
+    """The CPU model and the number of cores (benchmarks say where they ran)."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    except OSError:
+        model = "unknown CPU"
+    return f"{model or 'unknown CPU'}, {os.cpu_count()} cores"
+
+
+def load() -> str:
+    """The load average over 1, 5 and 15 minutes."""
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _timed_batches(
@@ -463,65 +486,6 @@ def bench_fts5(
     return Timing("sqlite fts5", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
 
 
-def bench_postgres(
-    vocab: Vocabulary,
-    docs: int,
-    qs: list[BenchQuery],
-    database_url: str,
-    progress: Callable[[int], None] | None = None,
-    hybrid: bool = True,
-) -> Timing:
-    """The PostgreSQL backend in a schema of its own (``omk_bench_<pid>``, dropped after)."""
-    import os
-
-    from sqlalchemy import create_engine, text
-
-    from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
-    from omk.search import analysis
-    from omk.search.pg_backend import PostgresBackend
-
-    if not database_url.startswith("postgresql"):
-        raise ValueError("the postgres backend needs a PostgreSQL URL (--database-url)")
-    analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
-    schema = f"omk_bench_{os.getpid()}"
-    admin = create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema},public"})
-    try:
-        Base.metadata.create_all(
-            engine,
-            tables=[Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)],
-        )
-        backend = PostgresBackend(engine)
-        spent = [0.0, 0.0]
-        clock = Clock()
-        backend.rebuild(_timed_batches(vocab, docs, spent, progress))
-        wall, cpu = clock.elapsed()
-        backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
-        latencies, cpus, hits = [], [], []
-        for q in qs:
-            clock = Clock()
-            found = backend_query(backend, q, PER_PAGE)
-            wall_q, cpu_q = clock.elapsed()
-            latencies.append(wall_q * 1000)
-            cpus.append(cpu_q * 1000)
-            hits.append(found.total)
-
-        timing = Timing(
-            "postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits
-        )
-        if hybrid:
-            timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-    return timing
-
-
 ENGINES = ("whoosh", "fts5")
 ALL_ENGINES = ("whoosh", "postgres", "fts5")
 
@@ -532,9 +496,13 @@ def run(
     engines: tuple[str, ...] = ENGINES,
     database_url: str = "",
     hybrid: bool = True,
+    keep: str = "",
 ) -> list[Timing]:
     """Generate, index and query on every engine; the index folders are thrown away.
-    ``hybrid``: also time the hybrid ranking (when the embedding model loads)."""
+    ``hybrid``: also time the hybrid ranking (when the embedding model loads). ``keep``: the
+    PostgreSQL schema to keep after the run and to reuse when it already holds the corpus."""
+    from omk.search.bench_pg import bench_postgres
+
     vocab = vocabulary()
     qs = queries(vocab)
     timings = []
@@ -545,7 +513,7 @@ def run(
                 continue
             step = (lambda n, name=name: progress(name, n)) if progress else None
             if name == "postgres":
-                timings.append(bench_postgres(vocab, docs, qs, database_url, step, hybrid))
+                timings.append(bench_postgres(vocab, docs, qs, database_url, step, hybrid, keep))
             elif name == "whoosh":
                 timings.append(bench_whoosh(vocab, docs, qs, folder, step, hybrid))
             else:
@@ -568,6 +536,22 @@ def table(timings: list[Timing]) -> str:
             f"{t.percentile(50, True):>7.1f} {t.percentile(95, True):>7.1f} "
             f"{statistics.mean(t.hits):>6.0f}"
         )
+    server = [t for t in timings if t.server_ms]
+    if server:
+        lines.append("")
+        lines.append(f"{'server side':<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}")
+        for t in server:
+            ms = np.asarray(t.server_ms)
+            lines.append(
+                f"{t.engine:<14} {np.percentile(ms, 50):>7.1f} {np.percentile(ms, 95):>7.1f} "
+                f"{np.percentile(ms, 99):>7.1f} {ms.max():>7.1f}"
+            )
+        lines.append(
+            "(server side: PostgreSQL's planning + execution time of the query's statements,"
+            " from pg_stat_statements)"
+        )
+    if any(t.reused for t in timings):
+        lines.append("(index reused from an earlier run (--keep): indexing not timed)")
     hybrid = [t for t in timings if t.hybrid_ms]
     if hybrid:
         lines.append("")

@@ -11,15 +11,16 @@ two fields (as in Whoosh, where each is a field of its own).
 
 Matching is Whoosh's (:mod:`omk.search.backend`): each query part becomes a ``tsquery``
 (alternatives ``|``, terms of an alternative ``&``, phrases ``<->``); the tier of a document
-is the number of parts it matches. One statement matches, counts the tiers and every facet
-value exactly; a second ranks only the tiers the page needs: within a tier by the sum over
-parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts, length
-normalised), a title phrase counting ten times as in Whoosh.
+is the number of parts it matches. One statement (:func:`_statement`) matches, counts the
+tiers and every facet value exactly and ranks only the tiers the page needs: within a tier by
+the sum over parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts,
+length normalised), a title phrase counting ten times as in Whoosh.
 
 Writing: the outbox consumer ``search`` replaces a lineage's rows in one transaction; one
 writer at a time (a transaction-level advisory lock, tried without waiting: a busy writer
 leaves its entries pending, as with Whoosh). ``rebuild`` replaces everything in one
-transaction: searches see the old rows until it commits.
+transaction, by COPY into fresh tables swapped in at the end (:mod:`omk.search.pg_load`):
+searches see the old rows until it commits.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search.analysis import analyze
+from omk.search import pg_load
+from omk.search.analysis.words import _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
@@ -48,14 +50,23 @@ WEIGHTS = "{0.3333, 0.3333, 0.5, 1.0}"
 NORMALISATION = 1
 TITLE_PHRASE_BOOST = 10.0
 MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
+#: work_mem of a search: the hash tables of the parts' key sets (up to every document's key).
+WORK_MEM = "64MB"
 
 
 def _lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+#: term → its quoted lexeme (a reindex quotes the same terms again and again)
+_lexemes: dict[str, str] = {}
+
+
 def document_terms(record: PracticeRecord) -> str:
-    """The record's terms as a tsvector literal: title A, summary B, body C, actors D."""
+    """The record's terms as a tsvector literal: title A, summary B, body C, actors D.
+
+    Walks the analysis' word positions directly (``analyze`` without its tokens): this runs
+    for every document of a reindex."""
     positions: dict[str, list[str]] = {}
     start = 0
     for value, weight in (
@@ -65,15 +76,26 @@ def document_terms(record: PracticeRecord) -> str:
         (record.actors, "D"),
     ):
         last = start
-        for token in analyze(value, start_pos=start):
-            position = min(token.pos + 1, MAX_POSITION)
-            where = positions.setdefault(token.text, [])
-            entry = f"{position}{weight}"
-            if not where or where[-1] != entry:
-                where.append(entry)
-            last = max(last, token.pos + 1)
+        for pos, (_, _, found) in enumerate(_words(value, "index"), start + 1):
+            entry = f"{min(pos, MAX_POSITION)}{weight}"
+            for term, _kind in found:
+                where = positions.get(term)
+                if where is None:
+                    positions[term] = [entry]
+                elif where[-1] != entry:
+                    where.append(entry)
+            last = pos
         start = last + 1  # the next field starts two positions further: no phrase spans fields
-    return " ".join(f"{_lexeme(term)}:{','.join(where)}" for term, where in positions.items())
+    if len(_lexemes) > 500_000:
+        _lexemes.clear()
+    lexemes = _lexemes
+    out = []
+    for term, where in positions.items():
+        quoted = lexemes.get(term)
+        if quoted is None:
+            quoted = lexemes[term] = _lexeme(term)
+        out.append(quoted + ":" + ",".join(where))
+    return " ".join(out)
 
 
 def _body(record: PracticeRecord) -> str:
@@ -188,25 +210,34 @@ class PostgresBackend:
         return True
 
     def rebuild(self, batches: Iterable[Sequence[PracticeRecord]]) -> int:
+        """Replace every document: COPY into fresh tables beside the live ones, build their
+        indexes, swap (:mod:`omk.search.pg_load`), all in one transaction."""
         count = 0
         words: Counter[str] = Counter()
         with self.engine.begin() as conn:
             # Wait for a writer in progress; later ones find the lock taken and leave their
             # entries pending (the reindex applies them again once it has committed).
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
-            conn.execute(text("DELETE FROM search_document"))
-            conn.execute(text("DELETE FROM search_word"))
-            for batch in batches:
-                rows = [_row(r) for r in batch]
-                if rows:
-                    conn.execute(_INSERT, rows)
-                for row in rows:
-                    words.update(row["words"])
-                count += len(rows)
-            _count_words(conn, words)
+            # Derived data, rebuilt from the database whenever lost: no need to wait for the
+            # WAL flush of this transaction.
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
+            schema, fresh = pg_load.fresh_table(conn, "search_document")
+
+            def chunks() -> Iterable[str]:
+                nonlocal count
+                for lines, batch_words, size in pg_load.analysed(batches, _row):
+                    words.update(batch_words)
+                    count += size
+                    yield lines
+
+            pg_load.copy_into(conn, fresh, pg_load.DOCUMENT_COLUMNS, chunks())
+            pg_load.swap(conn, schema, "search_document")
+            _, fresh_words = pg_load.fresh_table(conn, "search_word")
+            pg_load.copy_into(conn, fresh_words, ("word", "documents"), pg_load.word_lines(words))
+            pg_load.swap(conn, schema, "search_word")
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ANALYZE search_document")
+                text("ANALYZE search_document, search_word")
             )
         return count
 
@@ -233,7 +264,7 @@ class PostgresBackend:
         offset: int,
         limit: int,
     ) -> Match:
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
         where = ["d.latest"] if version is None else ["d.version = :version"]
         if version is not None:
             params["version"] = version
@@ -242,44 +273,48 @@ class PostgresBackend:
                 # values of one facet are alternatives; facets combine
                 where.append(f"d.facets && CAST(:facet{n} AS text[])")
                 params[f"facet{n}"] = [f"{facet}={v}" for v in wanted]
-        queries = [part_query(p) for p in parts]
-        for n, q in enumerate(queries):
-            params[f"q{n}"] = q
-        matched = _matched(len(queries), where)
-        group = ", ".join(f"m{n}" for n in range(len(queries)))
-        nulls = ", ".join("NULL::boolean" for _ in queries)
-        counting = (
-            f"{matched} SELECT NULL::text AS facet{', ' + group if group else ''}, count(*)"  # noqa: S608
-            f" FROM m{' GROUP BY ' + group if group else ''}"
-            f" UNION ALL SELECT f{', ' + nulls if nulls else ''}, count(*)"
-            " FROM m, unnest(m.facets) AS f GROUP BY f"
-        )
-        total = complete = 0
+        for n, part in enumerate(parts):
+            params[f"q{n}"] = part_query(part)
+        params["any"] = " | ".join(f"({params[f'q{n}']})" for n in range(len(parts)))
+        for n, part in enumerate(parts):
+            if part.is_phrase:
+                params[f"t{n}"] = " <-> ".join(f"{_lexeme(t)}:A" for t in part.phrase)
+        total = 0
         part_hits = [0] * len(parts)
         tiers: Counter[int] = Counter()
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        ranked: list[tuple[int, str, str, int, float]] = []
         with self.engine.connect() as conn:
             # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the
             # GIN index answers each part without that, but the planner underrates the cost.
             conn.execute(text("SET LOCAL enable_seqscan = off"))
-            for row in conn.execute(text(counting), params):
-                value, flags_of, n = row[0], row[1:-1], int(row[-1])
-                if value is not None:
-                    name, _, facet_value = str(value).partition("=")
-                    if name in facets:
-                        facets[name][facet_value] = n
+            # Hash tables of up to every document's key (the parts' sets), no JIT: compiling
+            # costs more than these statements save.
+            conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+            conn.execute(text("SET LOCAL jit = off"))
+            # A merge join would read the table in key order and test @@ row by row.
+            conn.execute(text("SET LOCAL enable_mergejoin = off"))
+            params["documents"] = self._documents(conn)
+            sql = _statement(parts, where, sort)
+            for row in conn.execute(text(sql), params):
+                kind = row[0]
+                if kind == "r":
+                    ranked.append(
+                        (int(row[6]), str(row[2]), str(row[3]), int(row[4]), float(row[5]))
+                    )
                     continue
-                hits = [bool(f) for f in flags_of]
+                if kind == "f":
+                    name, _, facet_value = str(row[1]).partition("=")
+                    if name in facets:
+                        facets[name][facet_value] = int(row[6])
+                    continue
+                n, hits = int(row[6]), [bool(f) for f in row[7:]]
                 total += n
                 tiers[sum(hits)] += n
                 for k, hit in enumerate(hits):
                     part_hits[k] += n if hit else 0
-            complete = tiers[len(parts)] if parts else total
-            page = (
-                self._page(conn, parts, matched, params, tiers, part_hits, sort, offset, limit)
-                if total > offset
-                else []
-            )
+        complete = tiers[len(parts)] if parts else total
+        page = [HitRef(p, v, r, score) for _, p, v, r, score in sorted(ranked)]
         return Match(total, complete, len(parts), page, facets, part_hits)
 
     def _documents(self, conn: Connection) -> int:
@@ -290,65 +325,6 @@ class PostgresBackend:
         if estimate is not None and int(estimate) >= 10_000:
             return int(estimate)
         return int(conn.scalar(text("SELECT count(*) FROM search_document WHERE latest")) or 0)
-
-    def _page(
-        self,
-        conn: Connection,
-        parts: Sequence[QueryPart],
-        matched: str,
-        params: dict[str, Any],
-        tiers: Counter[int],
-        part_hits: list[int],
-        sort: str,
-        offset: int,
-        limit: int,
-    ) -> list[HitRef]:
-        params = {**params, "offset": offset, "limit": limit}
-        tier = " + ".join(f"m{n}::int" for n in range(len(parts)))
-        if not parts or sort == "newest":
-            order = f"period_end DESC, {tier} DESC, key" if parts else "period_end DESC, key"
-            sql = (
-                f"{matched} SELECT practice_id, version, revision_id, 0.0 FROM m"  # noqa: S608
-                f" ORDER BY {order} LIMIT :limit OFFSET :offset"
-            )
-        else:
-            # Rank only the tiers the page reaches into.
-            wanted, seen, lowest = offset + limit, 0, 1
-            for level in range(len(parts), 0, -1):
-                seen += tiers.get(level, 0)
-                if seen >= wanted:
-                    lowest = level
-                    break
-            documents = max(self._documents(conn), max(part_hits, default=0))
-            scores = []
-            for n, part in enumerate(parts):
-                params[f"idf{n}"] = _idf(documents, part_hits[n])
-                scores.append(
-                    f"CAST(:idf{n} AS float8)"
-                    f" * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
-                )
-                if part.is_phrase:
-                    params[f"t{n}"] = " <-> ".join(f"{_lexeme(t)}:A" for t in part.phrase)
-                    # ts_rank ignores the weight restriction: rank only a title that matches.
-                    scores.append(
-                        f"CASE WHEN d.terms @@ CAST(:t{n} AS tsquery) THEN"
-                        f" CAST(:idf{n} AS float8) * {TITLE_PHRASE_BOOST}"
-                        f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
-                        " ELSE 0 END"
-                    )
-            params["lowest"] = lowest
-            sql = (
-                f"{matched} SELECT practice_id, version, revision_id, score FROM ("  # noqa: S608
-                f" SELECT m.key, m.practice_id, m.version, m.revision_id, {tier} AS tier,"
-                f" {' + '.join(scores)} AS score"
-                " FROM m JOIN search_document AS d ON d.key = m.key"
-                f" WHERE {tier} >= :lowest) AS r"
-                " ORDER BY tier DESC, score DESC, key LIMIT :limit OFFSET :offset"
-            )
-        return [
-            HitRef(str(p), str(v), int(r), float(s))
-            for p, v, r, s in conn.execute(text(sql), params)
-        ]
 
     def suggest(self, word: str) -> str | None:
         if not word or len(word) > MAX_WORD:
@@ -385,27 +361,107 @@ class PostgresBackend:
         return self._fuzzy
 
 
-def _matched(parts: int, where: list[str]) -> str:
-    """``WITH`` clauses ending in ``m``: the matching documents with a flag per query part.
+def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
+    """One statement for the whole answer: the matching documents ``m`` with a flag per
+    query part, then rows of three kinds — ``c``: a combination of part flags and its count,
+    ``f``: a facet value and its count, ``r``: the page, ranked.
 
-    Each part's documents come from the GIN index (``p<n>``) rather than from evaluating
-    ``@@`` on every candidate row."""
+    Each part's documents come from the GIN index (``p<n>``, keys only); ``m`` reads every
+    matching row once (a bitmap OR of the parts) and takes its flags from hash joins with the
+    parts' key sets. Ranking reads a document's tsvector (the expensive part), so only the
+    tiers the page reaches into are ranked: ``lowest`` is the highest tier from which on the
+    tiers hold ``offset + limit`` documents (1 if they never do), as the Whoosh backend
+    does. The idf of a part is Whoosh's, from the part's exact hit count."""
+    count = len(parts)
+    flags = [f"m{n}" for n in range(count)]
     ctes = [
         f"p{n} AS MATERIALIZED (SELECT key FROM search_document"  # noqa: S608
         f" WHERE terms @@ CAST(:q{n} AS tsquery))"
-        for n in range(parts)
+        for n in range(count)
+        if count > 1
     ]
-    flags = "".join(f", (d.key IN (SELECT key FROM p{n})) AS m{n}" for n in range(parts))  # noqa: S608
     condition = list(where)
-    if parts:
-        union = " UNION ".join(f"SELECT key FROM p{n}" for n in range(parts))  # noqa: S608
-        condition.append(f"d.key IN ({union})")
+    joins = ""
+    if count == 1:
+        condition.append("d.terms @@ CAST(:q0 AS tsquery)")
+        columns = ", TRUE AS m0"
+    elif count:
+        # one tsquery for any part: one bitmap scan of the GIN index, no row-by-row @@
+        condition.append("d.terms @@ CAST(:any AS tsquery)")
+        joins = "".join(f" LEFT JOIN p{n} ON p{n}.key = d.key" for n in range(count))
+        columns = "".join(f", (p{n}.key IS NOT NULL) AS m{n}" for n in range(count))
+    else:
+        columns = ""
     ctes.append(
         "m AS MATERIALIZED (SELECT d.key, d.practice_id, d.version, d.revision_id,"  # noqa: S608
-        f" d.period_end, d.facets{flags} FROM search_document AS d"
+        f" d.period_end, d.facets{columns} FROM search_document AS d{joins}"
         f" WHERE {' AND '.join(condition)})"
     )
-    return "WITH " + ", ".join(ctes)
+    group = ", ".join(flags)
+    ctes.append(
+        f"c AS MATERIALIZED (SELECT {group + ', ' if group else ''}count(*) AS n"  # noqa: S608
+        f" FROM m{' GROUP BY ' + group if group else ''})"
+    )
+    tier = " + ".join(f"m.{f}::int" for f in flags) or "0"
+    if not parts or sort == "newest":
+        order = f"m.period_end DESC, ({tier}) DESC, m.key" if parts else "m.period_end DESC, m.key"
+        ranked = (
+            f"SELECT m.practice_id, m.version, m.revision_id, {tier} AS tier,"  # noqa: S608
+            f" 0.0::float8 AS score, row_number() OVER (ORDER BY {order}) AS ord FROM m"
+            f" ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+    else:
+        hits = ", ".join(
+            f"coalesce(sum(n) FILTER (WHERE m{n}), 0)::bigint AS h{n}" for n in range(count)
+        )
+        ctes.append(f"h AS (SELECT {hits} FROM c)")  # noqa: S608
+        most = ", ".join(f"h.h{n}" for n in range(count))
+        idf = ", ".join(
+            f"ln(CAST(greatest(CAST(:documents AS bigint), {most}, 1) AS float8)"
+            f" / CAST(h.h{n} + 1 AS float8)) + 1.0 AS idf{n}"
+            for n in range(count)
+        )
+        ctes.append(f"i AS (SELECT {idf} FROM h)")  # noqa: S608
+        levels = " + ".join(f"{f}::int" for f in flags)
+        ctes.append(
+            "lv AS (SELECT coalesce(max(t), 1) AS lowest FROM (SELECT t,"  # noqa: S608
+            " sum(n) OVER (ORDER BY t DESC) AS seen"
+            f" FROM (SELECT {levels} AS t, sum(n) AS n FROM c GROUP BY 1) AS a) AS b"
+            " WHERE seen >= :wanted)"
+        )
+        scores = []
+        for n, part in enumerate(parts):
+            scores.append(
+                f"i.idf{n} * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
+            )
+            if part.is_phrase:
+                # ts_rank ignores the weight restriction: rank only a title that matches.
+                scores.append(
+                    f"CASE WHEN d.terms @@ CAST(:t{n} AS tsquery) THEN"
+                    f" i.idf{n} * {TITLE_PHRASE_BOOST}"
+                    f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
+                    " ELSE 0 END"
+                )
+        ranked = (
+            "SELECT practice_id, version, revision_id, tier, score,"  # noqa: S608
+            " row_number() OVER (ORDER BY tier DESC, score DESC, key) AS ord FROM ("
+            f" SELECT m.key, m.practice_id, m.version, m.revision_id, {tier} AS tier,"
+            f" {' + '.join(scores)} AS score"
+            " FROM m JOIN search_document AS d ON d.key = m.key, i, lv"
+            f" WHERE {tier} >= lv.lowest) AS r"
+            " ORDER BY tier DESC, score DESC, key LIMIT :limit OFFSET :offset"
+        )
+    ctes.append(f"r AS ({ranked})")
+    nulls = "".join(", NULL::boolean" for _ in flags)
+    answer = (
+        " SELECT 'r' AS kind, NULL::text AS facet, r.practice_id, r.version,"  # noqa: S608
+        f" r.revision_id, r.score, r.ord AS n{nulls} FROM r"
+        " UNION ALL SELECT 'f', f, NULL, NULL, NULL, NULL, count(*)"
+        f"{nulls} FROM (SELECT unnest(m.facets) AS f FROM m) AS u GROUP BY f"
+        f" UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n{', ' + group if group else ''}"
+        " FROM c"
+    )
+    return "WITH " + ", ".join(ctes) + answer
 
 
 def _count_words(conn: Connection, delta: Counter[str]) -> None:

@@ -1,0 +1,148 @@
+"""The PostgreSQL part of ``omk bench search`` (``--backend postgres --database-url URL``).
+
+The corpus goes into a schema of its own (``omk_bench_<pid>``, dropped after the run) or, with
+``--keep NAME``, into the schema ``NAME``, which is kept after the run and reused by the next
+run with the same number of documents (indexing is then skipped), so that queries can be
+timed again and again without indexing 100,000 documents each time.
+
+Besides wall clock and this process's CPU time, every query's time inside PostgreSQL
+(planning + execution of its statements) is read from ``pg_stat_statements`` when the server
+has it loaded (``shared_preload_libraries = pg_stat_statements``): on a shared machine the
+server-side time is the steadier figure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from omk.search.bench import (
+    PER_PAGE,
+    BenchQuery,
+    Clock,
+    Timing,
+    Vocabulary,
+    _timed_batches,
+    backend_query,
+    dense_store,
+    time_hybrid,
+)
+
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def _server_clock(engine: Engine) -> bool:
+    """Whether pg_stat_statements is there (created in ``public`` when the server loads it)."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public"))
+            conn.execute(text("SELECT 1 FROM public.pg_stat_statements LIMIT 1"))
+    except Exception:
+        return False
+    return True
+
+
+def _server_reset(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT public.pg_stat_statements_reset()"))
+
+
+def _server_ms(engine: Engine) -> float:
+    """Planning + execution time of the statements since the last reset (bar these)."""
+    with engine.connect() as conn:
+        value = conn.scalar(
+            text(
+                "SELECT coalesce(sum(total_exec_time + total_plan_time), 0)"
+                " FROM public.pg_stat_statements"
+                " WHERE query NOT ILIKE '%pg_stat_statements%'"
+                " AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+    return float(value or 0.0)
+
+
+def _indexed(engine: Engine, schema: str) -> int:
+    """How many documents the kept schema holds (-1: no such schema or table)."""
+    with engine.connect() as conn:
+        exists = conn.scalar(
+            text(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema = :schema AND table_name = 'search_document'"
+            ),
+            {"schema": schema},
+        )
+        if not exists:
+            return -1
+        return int(conn.scalar(text(f"SELECT count(*) FROM {schema}.search_document")) or 0)  # noqa: S608
+
+
+def bench_postgres(
+    vocab: Vocabulary,
+    docs: int,
+    qs: list[BenchQuery],
+    database_url: str,
+    progress: Callable[[int], None] | None = None,
+    hybrid: bool = True,
+    keep: str = "",
+) -> Timing:
+    """Index the corpus with ``PostgresBackend.rebuild`` and time the queries."""
+    from omk.extensions import Base
+    from omk.models.search import SearchDocument, SearchWord
+    from omk.search import analysis
+    from omk.search.pg_backend import PostgresBackend
+
+    if not database_url.startswith("postgresql"):
+        raise ValueError("the postgres backend needs a PostgreSQL URL (--database-url)")
+    if keep and not _SCHEMA.match(keep):
+        raise ValueError("--keep takes a lower-case schema name (letters, digits, _)")
+    analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
+    schema = keep or f"omk_bench_{os.getpid()}"
+    admin = create_engine(database_url)
+    reused = bool(keep) and _indexed(admin, schema) == docs
+    if not reused:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema},public"})
+    try:
+        backend = PostgresBackend(engine)
+        wall = cpu = 0.0
+        spent = [0.0, 0.0]
+        if not reused:
+            tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+            Base.metadata.create_all(engine, tables=tables)
+            clock = Clock()
+            backend.rebuild(_timed_batches(vocab, docs, spent, progress))
+            wall, cpu = clock.elapsed()
+        backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
+        server = _server_clock(engine)
+        latencies, cpus, hits, server_ms = [], [], [], []
+        for q in qs:
+            if server:
+                _server_reset(engine)
+            clock = Clock()
+            found = backend_query(backend, q, PER_PAGE)
+            wall_q, cpu_q = clock.elapsed()
+            latencies.append(wall_q * 1000)
+            cpus.append(cpu_q * 1000)
+            hits.append(found.total)
+            if server:
+                server_ms.append(_server_ms(engine))
+        timing = Timing(
+            "postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits
+        )
+        timing.server_ms = server_ms
+        timing.reused = reused
+        if hybrid:
+            timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
+    finally:
+        engine.dispose()
+        if not keep:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return timing

@@ -1,0 +1,94 @@
+"""The PostgreSQL backend's bulk load: COPY lines, the parallel analysis, the table swap and
+the benchmark's kept corpus (the PostgreSQL parts skip on SQLite)."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from omk.search import bench, pg_load
+from omk.search.pg_backend import _row
+
+
+def _url() -> str:
+    url = os.environ.get("OMK_TEST_DATABASE_URL") or os.environ.get("OMK_DATABASE_URL") or ""
+    return url if url.startswith("postgresql") else ""
+
+
+def test_copy_lines_escape_text_and_arrays() -> None:
+    assert pg_load.copy_text("a\tb\\c\nd\re") == "a\\tb\\\\c\\nd\\re"
+    assert pg_load.array_literal(['x"y', "a\\b", "land=05"]) == '{"x\\"y","a\\\\b","land=05"}'
+    row = {
+        "key": "p@2025",
+        "practice_id": "p",
+        "version": "2025",
+        "latest": True,
+        "revision_id": 7,
+        "stamp": "abc",
+        "period_end": 20251231,
+        "facets": ["land=05"],
+        "words": ["sprachcafe"],
+        "terms": "'sprachcaf':1A",
+    }
+    line = pg_load.copy_line(row)
+    assert line.endswith("\n") and line.count("\t") == len(pg_load.DOCUMENT_COLUMNS) - 1
+    assert line.split("\t")[3] == "t"
+    assert line.split("\t")[7] == '{"land=05"}'
+
+
+def test_parallel_analysis_gives_the_lines_of_one_process() -> None:
+    vocab = bench.vocabulary()
+    records = [r for batch in bench.corpus(vocab, 12) for r in batch]
+    batches = [records[i : i + 4] for i in range(0, len(records), 4)]
+    alone = list(pg_load.analysed(batches, _row, processes=1))
+    forked = list(pg_load.analysed(batches, _row, processes=2))
+    assert [lines for lines, _, _ in forked] == [lines for lines, _, _ in alone]
+    assert sum((words for _, words, _ in forked), Counter()) == sum(
+        (words for _, words, _ in alone), Counter()
+    )
+    assert sum(size for _, _, size in forked) == 12
+
+
+@pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
+def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
+    from omk.search.bench_pg import bench_postgres
+
+    url, schema = _url(), f"omk_test_keep_{os.getpid()}"
+    vocab = bench.vocabulary()
+    queries = bench.queries(vocab, count=4)
+    admin = create_engine(url)
+    try:
+        first = bench_postgres(vocab, 30, queries, url, hybrid=False, keep=schema)
+        again = bench_postgres(vocab, 30, queries, url, hybrid=False, keep=schema)
+        assert not first.reused and again.reused
+        assert again.hits == first.hits and again.index_seconds == 0.0
+        with admin.connect() as conn:
+            names = set(
+                conn.scalars(
+                    text(
+                        "SELECT indexname FROM pg_indexes WHERE schemaname = :s"
+                        " AND tablename IN ('search_document', 'search_word')"
+                    ),
+                    {"s": schema},
+                )
+            )
+            tables = set(
+                conn.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                )
+            )
+        assert names == {
+            "pk_search_document",
+            "ix_search_document_terms",
+            "ix_search_document_latest_version",
+            "ix_search_document_practice_id",
+            "pk_search_word",
+        }
+        assert tables == {"search_document", "search_word"}
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
