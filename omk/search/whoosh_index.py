@@ -37,14 +37,16 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches, whoosh_prescore
+from omk.search import analysis, tsrank, whoosh_patches, whoosh_pool, whoosh_prescore
 from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import WordList
+from omk.search.whoosh_pool import GroupingPool
 
 log = logging.getLogger("omk.search")
 whoosh_patches.apply()
+whoosh_pool.apply()
 
 
 SCHEMA_VERSION = 3  # 3: the "Meinten Sie" words in a word list beside the index
@@ -405,9 +407,11 @@ class WhooshIndex:
         if parallel:
             # Load the dictionaries before the writer forks, so its processes share them.
             analysis.warm_up()
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
+            writer = ix.writer(
+                procs=procs, multisegment=True, batchsize=WRITER_BATCH, poolclass=GroupingPool
+            )
         else:
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(poolclass=GroupingPool)
         words = WordList(path).fill()
         try:
             for batch in itertools.chain(head, stream):

@@ -31,6 +31,8 @@ from omk.search.analysis.words import _words
 #: byte → length, as Whoosh decodes it (0 stands for "no length").
 _LENGTHS: tuple[int | None, ...] = (None, *(byte_to_length(b) for b in range(1, 256)))
 _LENGTH_ARRAY = np.asarray([v or 0 for v in _LENGTHS], dtype=np.int64)
+#: position → ``Positions.encode([position])`` (the same for every German text field)
+_SINGLE_POSITIONS: dict[int, bytes] = {}
 
 
 def _remember_missing_columns() -> None:
@@ -110,10 +112,17 @@ def _german_terms_directly() -> None:
                     at.append(pos)
         boost = fmt.field_boost
         encode = fmt.encode
-        return [
-            (term.encode("utf-8"), len(at), float(len(at)) * boost, encode(at))
-            for term, at in positions.items()
-        ]
+        single = _SINGLE_POSITIONS
+        postings: list[tuple[bytes, int, float, bytes]] = []
+        for term, at in positions.items():
+            if len(at) == 1:  # most postings: one value string per position, shared
+                value = single.get(at[0])
+                if value is None:
+                    value = single[at[0]] = encode(at)
+            else:
+                value = encode(at)
+            postings.append((term.encode("utf-8"), len(at), float(len(at)) * boost, value))
+        return postings
 
     index.omk_patched = True  # type: ignore[attr-defined]  # a marker on a function object
     index.original = original  # type: ignore[attr-defined]  # for the test comparing both
