@@ -32,6 +32,8 @@ from whoosh.codec.base import FieldWriter
 from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.writing import SegmentWriter
 
+from omk.search.whoosh_patches import _LENGTHS, encoded_positions, german_positions
+
 #: one term's postings: document numbers, weights, value strings (in document order)
 Postings = tuple["array[int]", "array[float]", list[bytes | None]]
 
@@ -78,6 +80,33 @@ class GroupingPool:
         postings[1].append(weight)
         postings[2].append(value)
 
+    def add_positions(
+        self, fieldname: str, docnum: int, positions: dict[str, list[int]], fmt: Any, boost: float
+    ) -> int:
+        """The postings of one German text field of a document (``german_positions``), as
+        ``add`` would receive them from ``SegmentWriter.add_document``; returns the length."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        field_boost = fmt.field_boost
+        length = 0
+        for term, at in positions.items():
+            freq = len(at)
+            length += freq
+            weight = float(freq) * field_boost
+            weight *= boost
+            btext = term.encode("utf-8")
+            postings = terms.get(btext)
+            if postings is None:
+                postings = terms[btext] = (array("I"), array("d"), [])
+            elif docnum <= postings[0][-1]:
+                self._in_order = False
+            postings[0].append(docnum)
+            postings[1].append(weight)
+            postings[2].append(encoded_positions(fmt, at))
+        return length
+
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
         if self._in_order:
             return _GroupedIterator(GroupedPostings(self._fields))  # unwrapped by the writer
@@ -120,8 +149,6 @@ def _length_table(lengths: Any, fieldname: str, size: int) -> Callable[[int], in
         return lambda docnum: lengths.doc_field_length(docnum, fieldname, 0)
     if not data:
         return lambda docnum: 0
-    from omk.search.whoosh_patches import _LENGTHS
-
     table = [_LENGTHS[b] for b in data]
     return table.__getitem__
 
@@ -174,6 +201,71 @@ def _grouped_add_postings() -> None:
     FieldWriter.add_postings = add_postings
 
 
+def _add_document_grouped(self: Any, fields: dict[str, Any]) -> None:
+    """``SegmentWriter.add_document`` (Whoosh 2.7.5) for a writer with a ``GroupingPool``:
+    the German text fields hand their terms and positions to the pool directly (no tuple
+    per posting); everything else as Whoosh does it."""
+    self._check_state()
+    perdocwriter = self.perdocwriter
+    schema = self.schema
+    docnum = self.docnum
+    pool = self.pool
+    add_post = pool.add
+
+    docboost = self._doc_boost(fields)
+    fieldnames = sorted([name for name in fields if not name.startswith("_")])
+    self._check_fields(schema, fieldnames)
+
+    perdocwriter.start_doc(docnum)
+    try:
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+
+            length = 0
+            if field.indexed:
+                fieldboost = self._field_boost(fields, fieldname, docboost)
+                positions = german_positions(field, value)
+                if positions is not None:
+                    found = pool.add_positions(
+                        fieldname, docnum, positions, field.format, fieldboost
+                    )
+                    length = found if field.scorable else 0
+                else:
+                    scorable = field.scorable
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        weight *= fieldboost
+                        if scorable:
+                            length += freq
+                        add_post((fieldname, tbytes, docnum, weight, vbytes))
+
+            if field.separate_spelling():  # the OMK schema has none
+                raise NotImplementedError("GroupingPool: no separate spelling fields")
+
+            vformat = field.vector
+            if vformat:
+                vitems = vformat.word_values(value, field.analyzer, mode="index")
+                vitems = sorted((text, weight, vbytes) for text, _, weight, vbytes in vitems)
+                perdocwriter.add_vector_items(fieldname, field, vitems)
+
+            customval = fields.get(f"_stored_{fieldname}", value)
+            sv = customval if field.stored else None
+            perdocwriter.add_field(fieldname, field, sv, length)
+
+            column = field.column_type
+            if column and customval is not None:
+                perdocwriter.add_column_value(fieldname, column, field.to_column_value(customval))
+    except Exception:
+        perdocwriter.cancel_doc()
+        raise
+
+    perdocwriter.finish_doc()
+    self._added = True
+    self.docnum += 1
+
+
 def _honour_poolclass() -> None:
     original = SegmentWriter.__init__
     if getattr(original, "omk_patched", False):
@@ -188,6 +280,17 @@ def _honour_poolclass() -> None:
 
     init.omk_patched = True  # type: ignore[attr-defined]  # a marker on a function object
     SegmentWriter.__init__ = init
+
+    original_add = SegmentWriter.add_document
+
+    def add_document(self: Any, **fields: Any) -> None:
+        if type(getattr(self, "pool", None)) is GroupingPool:
+            _add_document_grouped(self, fields)
+        else:
+            original_add(self, **fields)
+
+    add_document.omk_patched = True  # type: ignore[attr-defined]  # a marker on a function object
+    SegmentWriter.add_document = add_document
 
 
 def apply() -> None:
