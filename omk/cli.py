@@ -652,6 +652,20 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid:
     click.echo(bench.table(timings))
 
 
+@bench_cli.command("search-index")
+@click.option("--docs", type=click.IntRange(min=1), default=5_000, show_default=True)
+@click.option(
+    "--writers", type=click.IntRange(min=1), help="Schreibprozesse (Standard: 2, mit --profile 1)"
+)
+@click.option("--profile", type=click.Path(dir_okay=False, path_type=Path), help="cProfile-Datei")
+def bench_search_index(docs: int, writers: int | None, profile: Path | None) -> None:
+    """Nur den Whoosh-Neuaufbau messen (CPU je Maßnahme; mit --profile nach Stufen)."""
+    from omk.search import bench_index
+
+    count = writers or (1 if profile else bench_index.WRITER_PROCS)
+    click.echo(bench_index.report(bench_index.run(docs, count, profile)))
+
+
 def _sizes_option(
     flag: str, low: int, high: int, what: str
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
