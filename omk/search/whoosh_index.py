@@ -391,6 +391,8 @@ class WhooshIndex:
         """Fill a fresh generation (reindex). From ``PARALLEL_MIN_DOCS`` documents on,
         ``procs`` processes each write a segment of their own (Whoosh's ``MpWriter`` with
         ``multisegment``: no merge at the end); the parent only reads and hands out batches.
+        Every writer keeps its postings grouped in memory (:class:`GroupingPool`: the same
+        segment files as Whoosh's own pool, written a block at a time).
         Raises if the new generation does not hold every document (it is then not made
         current)."""
         stream = iter(batches)

@@ -32,7 +32,12 @@ from whoosh.codec.base import FieldWriter
 from whoosh.codec.whoosh3 import W3FieldWriter
 from whoosh.writing import SegmentWriter
 
-from omk.search.whoosh_patches import _LENGTHS, encoded_positions, german_positions
+from omk.search.whoosh_patches import (
+    _LENGTHS,
+    _SINGLE_POSITIONS,
+    encoded_positions,
+    german_positions,
+)
 
 #: one term's postings: document numbers, weights, value strings (in document order)
 Postings = tuple["array[int]", "array[float]", list[bytes | None]]
@@ -90,12 +95,16 @@ class GroupingPool:
             terms = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
         field_boost = fmt.field_boost
+        single = _SINGLE_POSITIONS
         length = 0
         for term, at in positions.items():
             freq = len(at)
             length += freq
             weight = float(freq) * field_boost
             weight *= boost
+            value = single.get(at[0]) if freq == 1 else None
+            if value is None:
+                value = encoded_positions(fmt, at)
             btext = term.encode("utf-8")
             postings = terms.get(btext)
             if postings is None:
@@ -104,7 +113,7 @@ class GroupingPool:
                 self._in_order = False
             postings[0].append(docnum)
             postings[1].append(weight)
-            postings[2].append(encoded_positions(fmt, at))
+            postings[2].append(value)
         return length
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
