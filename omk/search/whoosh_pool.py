@@ -72,10 +72,18 @@ class GroupingPool:
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         fieldname, btext, docnum, weight, value = item
+        self._append(self._terms(fieldname), btext, docnum, weight, value)
+
+    def _terms(self, fieldname: str) -> dict[bytes, Postings]:
         terms = self._fields.get(fieldname)
         if terms is None:
             terms = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
+        return terms
+
+    def _append(
+        self, terms: dict[bytes, Postings], btext: bytes, docnum: int, weight: float, value: Any
+    ) -> None:
         postings = terms.get(btext)
         if postings is None:
             postings = terms[btext] = (array("I"), array("d"), [])
@@ -90,10 +98,8 @@ class GroupingPool:
     ) -> int:
         """The postings of one German text field of a document (``german_positions``), as
         ``add`` would receive them from ``SegmentWriter.add_document``; returns the length."""
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
+        terms = self._terms(fieldname)
+        append = self._append
         field_boost = fmt.field_boost
         single = _SINGLE_POSITIONS
         length = 0
@@ -105,15 +111,7 @@ class GroupingPool:
             value = single.get(at[0]) if freq == 1 else None
             if value is None:
                 value = encoded_positions(fmt, at)
-            btext = term.encode("utf-8")
-            postings = terms.get(btext)
-            if postings is None:
-                postings = terms[btext] = (array("I"), array("d"), [])
-            elif docnum <= postings[0][-1]:
-                self._in_order = False
-            postings[0].append(docnum)
-            postings[1].append(weight)
-            postings[2].append(value)
+            append(terms, term.encode("utf-8"), docnum, weight, value)
         return length
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
