@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -86,7 +86,9 @@ class PracticeRecord:
     @property
     def stamp(self) -> str:
         """A fingerprint of everything indexed: differs whenever the record would."""
-        data = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # vars() is asdict() without its deep copy: every field is a str, int, bool or a
+        # list of str, so the JSON text (and the stamp) is the same
+        data = json.dumps(vars(self), sort_keys=True, ensure_ascii=False)
         return hashlib.sha1(data.encode(), usedforsecurity=False).hexdigest()[:16]
 
 

@@ -37,14 +37,16 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches, whoosh_prescore
+from omk.search import analysis, tsrank, whoosh_patches, whoosh_pool, whoosh_prescore
 from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import WordList
+from omk.search.whoosh_pool import GroupingPool
 
 log = logging.getLogger("omk.search")
 whoosh_patches.apply()
+whoosh_pool.apply()
 
 
 SCHEMA_VERSION = 3  # 3: the "Meinten Sie" words in a word list beside the index
@@ -389,6 +391,8 @@ class WhooshIndex:
         """Fill a fresh generation (reindex). From ``PARALLEL_MIN_DOCS`` documents on,
         ``procs`` processes each write a segment of their own (Whoosh's ``MpWriter`` with
         ``multisegment``: no merge at the end); the parent only reads and hands out batches.
+        Every writer keeps its postings grouped in memory (:class:`GroupingPool`: the same
+        segment files as Whoosh's own pool, written a block at a time).
         Raises if the new generation does not hold every document (it is then not made
         current)."""
         stream = iter(batches)
@@ -405,9 +409,11 @@ class WhooshIndex:
         if parallel:
             # Load the dictionaries before the writer forks, so its processes share them.
             analysis.warm_up()
-            writer = ix.writer(procs=procs, multisegment=True, limitmb=128, batchsize=WRITER_BATCH)
+            writer = ix.writer(
+                procs=procs, multisegment=True, batchsize=WRITER_BATCH, poolclass=GroupingPool
+            )
         else:
-            writer = ix.writer(limitmb=256)
+            writer = ix.writer(poolclass=GroupingPool)
         words = WordList(path).fill()
         try:
             for batch in itertools.chain(head, stream):

@@ -31,6 +31,8 @@ from omk.search.analysis.words import _words
 #: byte → length, as Whoosh decodes it (0 stands for "no length").
 _LENGTHS: tuple[int | None, ...] = (None, *(byte_to_length(b) for b in range(1, 256)))
 _LENGTH_ARRAY = np.asarray([v or 0 for v in _LENGTHS], dtype=np.int64)
+#: position → ``Positions.encode([position])`` (the same for every German text field)
+_SINGLE_POSITIONS: dict[int, bytes] = {}
 
 
 def _remember_missing_columns() -> None:
@@ -82,6 +84,37 @@ def _lengths_in_memory() -> None:
     W3PerDocReader.doc_field_length = doc_field_length
 
 
+def german_positions(field: Any, value: Any) -> dict[str, list[int]] | None:
+    """The terms of a German text field's value with their word positions, in the order
+    Whoosh's ``Positions.word_values`` groups them; None when ``field`` is not such a field
+    (then Whoosh's own ``index`` applies)."""
+    if (
+        type(field.analyzer) is not GermanAnalyzer
+        or type(field.format) is not Positions
+        or not isinstance(value, str)
+    ):
+        return None
+    positions: dict[str, list[int]] = {}
+    for pos, (_, _, found) in enumerate(_words(value, "index")):
+        for term, _ in found:
+            at = positions.get(term)
+            if at is None:
+                positions[term] = [pos]
+            else:
+                at.append(pos)
+    return positions
+
+
+def encoded_positions(fmt: Positions, at: list[int]) -> bytes:
+    """``fmt.encode(at)``; one bytes object per single position, shared (most postings)."""
+    if len(at) == 1:
+        value = _SINGLE_POSITIONS.get(at[0])
+        if value is None:
+            value = _SINGLE_POSITIONS[at[0]] = fmt.encode(at)
+        return value
+    return fmt.encode(at)  # type: ignore[no-any-return]
+
+
 def _german_terms_directly() -> None:
     """``FieldType.index`` for the German text fields: the terms and positions of
     ``analysis`` grouped per term as ``Positions.word_values`` groups Whoosh's tokens (the
@@ -91,27 +124,17 @@ def _german_terms_directly() -> None:
         return
 
     def index(self: Any, value: Any, **kwargs: Any) -> Any:
-        fmt = self.format
-        if (
-            type(self.analyzer) is not GermanAnalyzer
-            or type(fmt) is not Positions
-            or not isinstance(value, str)
-            or kwargs.get("mode", "index") != "index"
-            or set(kwargs) - {"mode"}
-        ):
+        positions = (
+            None
+            if kwargs.get("mode", "index") != "index" or set(kwargs) - {"mode"}
+            else german_positions(self, value)
+        )
+        if positions is None:
             return original(self, value, **kwargs)
-        positions: dict[str, list[int]] = {}
-        for pos, (_, _, found) in enumerate(_words(value, "index")):
-            for term, _ in found:
-                at = positions.get(term)
-                if at is None:
-                    positions[term] = [pos]
-                else:
-                    at.append(pos)
+        fmt = self.format
         boost = fmt.field_boost
-        encode = fmt.encode
         return [
-            (term.encode("utf-8"), len(at), float(len(at)) * boost, encode(at))
+            (term.encode("utf-8"), len(at), float(len(at)) * boost, encoded_positions(fmt, at))
             for term, at in positions.items()
         ]
 

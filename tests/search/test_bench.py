@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -37,3 +38,15 @@ def test_metrics() -> None:
     assert ndcg(["x"], grades) == 0.0
     assert math.isclose(ndcg(["c", "b", "a"], grades), 0.7899, abs_tol=1e-3)
     assert recall(["a", "x"], grades) == 0.5
+
+
+def test_bench_search_index_prints_cpu_per_practice_and_stages(tmp_path: Path) -> None:
+    out = tmp_path / "index.prof"
+    result = CliRunner().invoke(
+        main, ["bench", "search-index", "--docs", "30", "--profile", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "30 practices, 1 writer process(es)" in result.output
+    assert "ms per practice" in result.output
+    assert "writing the segment at commit" in result.output
+    assert out.exists()
