@@ -634,7 +634,16 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
     show_default=True,
     help="auch die hybride Rangfolge messen (Anfrage-Embedding und Neuordnung)",
 )
-def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool) -> None:
+@click.option(
+    "--keep-index",
+    "keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Indexe in diesem Ordner behalten und wiederverwenden (gleiches Korpus: nicht neu bauen)",
+)
+def bench_search(
+    docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool, keep: Path | None
+) -> None:
     """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh, PostgreSQL, FTS5)."""
     from omk.search import bench
 
@@ -648,7 +657,7 @@ def bench_search(docs: int, engines: tuple[str, ...], database_url: str, hybrid:
     cpu_started = time.process_time()
     if "postgres" in engines and not database_url.startswith("postgresql"):
         raise click.UsageError("--backend postgres braucht --database-url postgresql+psycopg://…")
-    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid)
+    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid, keep)
     click.echo(bench.table(timings))
 
 

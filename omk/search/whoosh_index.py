@@ -37,7 +37,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches, whoosh_prescore
+from omk.search import analysis, tsrank, whoosh_patches, whoosh_postings, whoosh_prescore
 from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
@@ -278,9 +278,12 @@ class Match:
 class WhooshIndex:
     """The current generation of the index under ``root``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, postings_cache_mb: int | str | None = None) -> None:
         self.root = root
         self.facets = FacetCache()
+        self.postings = whoosh_postings.PostingsCache(
+            whoosh_postings.cache_bytes(postings_cache_mb)
+        )
         self._ix: Any = None
         self._ix_target: str | None = None
         self._searcher: Searcher | None = None
@@ -299,6 +302,7 @@ class WhooshIndex:
             self._ix = index.open_dir(str(_current(self.root)))
             self._ix_target = target
             self.facets = FacetCache()
+            self.postings = whoosh_postings.PostingsCache(self.postings.max_bytes)
         return self._ix
 
     @contextmanager
@@ -313,8 +317,15 @@ class WhooshIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = ix.searcher()
+                self.postings.keep_segments(
+                    whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)
+                )
             searcher = self._searcher
         yield searcher
+
+    def clear_postings(self) -> None:
+        """Empty the decoded postings cache (the benchmark's cold queries)."""
+        self.postings.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -448,13 +459,11 @@ class WhooshIndex:
             size = s.doc_count_all()
             base = self._base_mask(segments, size, filters, version)
             tiers = np.zeros(size, dtype=np.int16)
-            postings: whoosh_prescore.PostingCache = {}  # each posting list read once
             part_hits: list[int] = []
             for q in parts:
-                hits = _docs(s, q, postings)
-                part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
-                if hits.size:
-                    tiers[hits] += 1
+                hits = _mask(s, q, size, self.postings)
+                part_hits.append(int(np.count_nonzero(base & hits)))
+                np.add(tiers, hits, out=tiers, casting="unsafe")
             matched = base & (tiers > 0) if parts else base & _alive(s, size)
             facets = self._count(segments, matched)
             total = int(np.count_nonzero(matched))
@@ -469,7 +478,7 @@ class WhooshIndex:
                 if size >= 10_000:
                     documents = s.doc_count()
                 scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
-                scorer.postings = postings
+                scorer.postings = self.postings
             page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
@@ -564,32 +573,45 @@ class WhooshIndex:
 
 
 def _term_docs(
-    reader: Any, fieldname: str, text: str, cache: whoosh_prescore.PostingCache | None = None
+    reader: Any, fieldname: str, text: str, cache: whoosh_postings.PostingsCache | None = None
 ) -> np.ndarray:
-    """The documents of one term in one segment, read a posting block at a time."""
-    return whoosh_prescore.term_postings(reader, fieldname, text, False, cache)[0]
+    """The documents of one term in one segment (ascending)."""
+    return whoosh_prescore.term_postings(reader, fieldname, text, cache)[0]
+
+
+def _mask(
+    s: Searcher, q: query.Query, size: int, cache: whoosh_postings.PostingsCache | None = None
+) -> np.ndarray:
+    """The documents a query matches (as ``docs_for_query``), as a mask over docnums.
+
+    Terms, and Or/And over them (what a query word becomes), are read straight from the
+    posting lists (decoded, cached) and combined as masks; phrases and anything else go
+    through Whoosh."""
+    if isinstance(q, query.Term):
+        mask = np.zeros(size, dtype=bool)
+        for r, off in _leaves(s):
+            ids = _term_docs(r, q.fieldname, q.text, cache)
+            if ids.size:
+                mask[ids.astype(np.int64) + off if off else ids] = True
+        return mask
+    if type(q) in (query.Or, query.And) and q.subqueries:
+        combined = _mask(s, q.subqueries[0], size, cache)
+        for sub in q.subqueries[1:]:
+            if isinstance(q, query.Or):
+                combined |= _mask(s, sub, size, cache)
+            else:
+                combined &= _mask(s, sub, size, cache)
+        return combined
+    mask = np.zeros(size, dtype=bool)
+    mask[np.fromiter(s.docs_for_query(q), dtype=np.int64)] = True
+    return mask
 
 
 def _docs(
-    s: Searcher, q: query.Query, cache: whoosh_prescore.PostingCache | None = None
+    s: Searcher, q: query.Query, cache: whoosh_postings.PostingsCache | None = None
 ) -> np.ndarray:
-    """The documents a query matches (as ``docs_for_query``), sorted and unique.
-
-    Terms, and Or/And over them (what a query word becomes), are read straight from the
-    posting lists and combined as arrays; phrases and anything else go through Whoosh."""
-    if isinstance(q, query.Term):
-        parts = [_term_docs(r, q.fieldname, q.text, cache) + off for r, off in _leaves(s)]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    if type(q) in (query.Or, query.And) and q.subqueries:
-        children = [_docs(s, sub, cache) for sub in q.subqueries]
-        combined = children[0]
-        for child in children[1:]:
-            if isinstance(q, query.Or):
-                combined = np.union1d(combined, child)
-            else:
-                combined = np.intersect1d(combined, child, assume_unique=True)
-        return combined
-    return np.unique(np.fromiter(s.docs_for_query(q), dtype=np.int64))
+    """The documents a query matches, sorted and unique (:func:`_mask`)."""
+    return np.flatnonzero(_mask(s, q, s.doc_count_all(), cache))
 
 
 def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
@@ -640,7 +662,7 @@ class _TsScorer:
         self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
     ) -> None:
         self.searcher = s
-        self.postings: whoosh_prescore.PostingCache = {}
+        self.postings = whoosh_postings.PostingsCache()
         self.queries = [tsrank.rank_queries(part) for part in parts]
         self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
         self.terms = sorted({t for query, _ in self.queries for t in query.operands})
@@ -673,22 +695,14 @@ class _TsScorer:
                 continue
             local = (members[lo:hi] - offset).tolist()
             for name in tsrank.FIELDS:
+                field_lengths = whoosh_patches.field_lengths(leaf, name)
                 for k, d in enumerate(local):
-                    lengths[int(lo) + k][name] = int(leaf.doc_field_length(d, name, 0) or 0)
+                    lengths[int(lo) + k][name] = int(field_lengths[d])
                 for term in self.terms:
-                    if (name, term) not in leaf:
-                        continue
-                    m = leaf.postings(name, term)
+                    found = whoosh_postings.term_positions(leaf, name, term, local, self.postings)
                     for k, d in enumerate(local):
-                        if not m.is_active():
-                            break
-                        if m.id() < d:
-                            m.skip_to(d)
-                            if not m.is_active():
-                                break
-                        if m.id() == d:
-                            found = positions[int(lo) + k].setdefault(term, {})
-                            found[name] = list(m.value_as("positions"))
+                        if d in found:
+                            positions[int(lo) + k].setdefault(term, {})[name] = found[d]
         out = np.zeros(members.size, dtype=np.float64)
         for k in range(members.size):
             offsets = tsrank.field_offsets(lengths[k])

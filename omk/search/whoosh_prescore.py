@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from whoosh.matching.wrappers import FilterMatcher
 
 from omk.search import tsrank, whoosh_patches
+from omk.search.whoosh_postings import PostingsCache
 
 #: Whoosh's field boosts (whoosh_index.TEXT_FIELDS): a posting's weight is frequency × boost.
 BOOSTS = {"title": 3.0, "summary": 1.5, "body": 1.0, "actors": 1.0}
@@ -56,65 +56,18 @@ def _divisor(length: int) -> float:
     return found
 
 
-#: (id of a segment reader, field, term) → documents and weights, for one query: matching
-#: and bounding read each posting list once (the searcher keeps its readers alive).
-PostingCache = dict[tuple[int, str, str], tuple[np.ndarray, np.ndarray]]
-
-
 def term_postings(
-    reader: Any,
-    fieldname: str,
-    text: str,
-    weights: bool = True,
-    cache: PostingCache | None = None,
+    reader: Any, fieldname: str, text: str, cache: PostingsCache | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and weights (zeros unless ``weights``) of one term in one segment,
-    a posting block at a time; deleted documents left out."""
-    if cache is not None:
-        key = (id(reader), fieldname, text)
-        cached = cache.get(key)
-        if cached is None:
-            cached = cache[key] = term_postings(reader, fieldname, text)
-        return cached
-    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
-    if (fieldname, text) not in reader:
-        return empty
-    m = reader.postings(fieldname, text)
-    deleted: Any = None
-    if isinstance(m, FilterMatcher) and m._exclude:  # a segment with deletions
-        deleted, m = m._ids, m.child
-    if not all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_next_block", "_i")):
-        found = []
-        while m.is_active():
-            found.append((m.id(), m.weight() if weights else 0.0))
-            m.next()
-        ids = np.asarray([d for d, _ in found], dtype=np.int64)
-        values = np.asarray([w for _, w in found], dtype=np.float64)
-    else:
-        id_chunks, weight_chunks = [], []
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            id_chunks.append(np.asarray(m._ids[m._i :], dtype=np.int64))
-            if weights:
-                if m._weights is None:
-                    m._read_weights()
-                weight_chunks.append(np.asarray(m._weights[m._i :], dtype=np.float64))
-            m._next_block()
-        if not id_chunks:
-            return empty
-        ids = np.concatenate(id_chunks)
-        values = np.concatenate(weight_chunks) if weights else np.zeros(ids.size)
-    if deleted:
-        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64, count=len(deleted)))
-        ids, values = ids[keep], values[keep]
-    return ids, values
+    """Document numbers (int32, ascending) and weights (float32) of one term in one segment,
+    deleted documents left out; from ``cache`` (the index's decoded postings) if given."""
+    return (cache or PostingsCache()).get(reader, fieldname, text)
 
 
 def _frequencies(
-    reader: Any, fieldname: str, term: str, local: np.ndarray, cache: PostingCache | None
+    reader: Any, fieldname: str, term: str, local: np.ndarray, cache: PostingsCache | None
 ) -> np.ndarray:
-    ids, weights = term_postings(reader, fieldname, term, cache=cache)
+    ids, weights = term_postings(reader, fieldname, term, cache)
     out = np.zeros(local.size, dtype=np.int64)
     if ids.size:
         at = np.searchsorted(ids, local)
@@ -130,7 +83,7 @@ def bounds(
     queries: Sequence[tuple[tsrank.RankQuery, Any]],
     idfs: Sequence[float],
     members: np.ndarray,
-    cache: PostingCache | None = None,
+    cache: PostingsCache | None = None,
 ) -> np.ndarray:
     """For word-only queries: each member's score, or a bound above it (see the module)."""
     terms = sorted({t for query, _ in queries for t in query.operands})
