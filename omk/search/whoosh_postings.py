@@ -24,12 +24,13 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermsReader
+from whoosh.formats import Positions
 
 _INT = struct.Struct("!i")
 #: Default memory bound of a :class:`PostingsCache` (``OMK_SEARCH_POSTINGS_CACHE_MB``).
@@ -52,12 +53,28 @@ class Postings:
     blocks: list[tuple[int, int, bool]]
     postfile: Any = None
     inline: tuple[bytes, ...] | None = None
+    #: Documents (ascending) where the term may stand twice at one position (None: unknown,
+    #: the field's format is not Whoosh's ``Positions``).
+    doubled: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
-        return int(self.ids.nbytes + self.weights.nbytes + self.starts.nbytes) + 64 * len(
-            self.blocks
-        )
+        doubled = self.doubled.nbytes if self.doubled is not None else 0
+        arrays = self.ids.nbytes + self.weights.nbytes + self.starts.nbytes + doubled
+        return int(arrays) + 64 * len(self.blocks)
+
+
+#: A position delta of 0 after a list's first element: ``Positions.encode`` stores a
+#: posting as a 4-byte count and a protocol-2 pickle of the deltas, where a delta below 256
+#: is ``K`` and one byte; from byte 12 on (after the count, the list's opening and its first
+#: element) ``K\x00`` can only be a 0 delta, i.e. a position repeated.
+_REPEAT = b"K\x00"
+_AFTER_FIRST = 12
+
+
+def doubled_positions(values: Sequence[bytes]) -> list[int]:
+    """Indexes of the ``Positions`` values (encoded postings) that repeat a position."""
+    return [k for k, v in enumerate(values) if v.find(_REPEAT, _AFTER_FIRST) >= 0]
 
 
 def _terms_reader(reader: Any) -> W3TermsReader | None:
@@ -69,6 +86,39 @@ def _values(data: bytes, compressed: bool) -> tuple[Any, Any, Any]:
     raw = zlib.decompress(data) if compressed else data
     found: tuple[Any, Any, Any] = pickle.loads(raw)  # noqa: S301 - Whoosh's own file
     return found
+
+
+#: Where a block's values start when they are ``bytes`` (pickled, protocol 2, as
+#: ``_codecs.encode(str, "latin1")``): the ids and weights before it are unpickled alone.
+_VALUES = b"(c_codecs\nencode\n"
+_ZERO = b"K\x00"
+
+
+def _may_repeat(raw: bytes, start: int) -> bool:
+    """Whether the pickled values from ``start`` on hold a ``K\\x00`` that is not a list's
+    first element (after ``]q\\x00(``, or ``]q\\x00`` for a list of one): only such can be
+    a repeated position (checked exactly in the unpickled values)."""
+    zeros = raw.count(_ZERO, start)
+    return zeros > raw.count(b"]q\x00(K\x00", start) + raw.count(b"]q\x00K\x00", start)
+
+
+def _block(
+    data: bytes, compressed: bool, count: int, positions: bool
+) -> tuple[Any, Any, list[int]]:
+    """A block's id deltas, weights and the indexes of postings that repeat a position
+    (looked for only when ``positions``). The postings' values (their positions) are
+    unpickled only if the block may hold a repeated position."""
+    raw = zlib.decompress(data) if compressed else data
+    cut = raw.find(_VALUES)
+    if cut > 0 and (not positions or not _may_repeat(raw, cut)):
+        try:  # the stack holds ids and weights there: a 2-tuple of them, and stop
+            ids, weights = pickle.loads(raw[:cut] + b"\x86.")  # noqa: S301 - Whoosh's own file
+            if len(ids) == count:
+                return ids, weights, []
+        except (pickle.UnpicklingError, EOFError, IndexError, TypeError, ValueError):
+            pass  # not the layout expected: unpickle the whole block
+    ids, weights, values = pickle.loads(raw)  # noqa: S301 - Whoosh's own file
+    return ids, weights, doubled_positions(values) if positions else []
 
 
 def _weights(weights: Any, count: int) -> np.ndarray:
@@ -89,14 +139,17 @@ def read(reader: Any, fieldname: str, text: str) -> Postings | None:
     if (fieldname, tbytes) not in terms:
         return None
     info = terms.term_info(fieldname, tbytes)
+    positions = type(reader.schema[fieldname].format) is Positions
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
+        inline_ids = np.asarray(ids, dtype=np.int32)
         return Postings(
-            np.asarray(ids, dtype=np.int32),
+            inline_ids,
             np.asarray(weights, dtype=np.float32),
             np.zeros(1, dtype=np.int64),
             [(0, 0, False)],
             inline=tuple(values),
+            doubled=inline_ids[doubled_positions(values)] if positions else None,
         )
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh 2.7 reads it as a 1-tuple (its matcher ignores it)
@@ -110,6 +163,7 @@ def read(reader: Any, fieldname: str, text: str) -> Postings | None:
     weight_chunks: list[np.ndarray] = []
     counts: list[int] = []
     blocks: list[tuple[int, int, bool]] = []
+    doubled: list[int] = []  # indexes into the whole list
     stream = io.BytesIO(raw)
     while True:
         (size,) = _INT.unpack_from(raw, pos)
@@ -119,7 +173,8 @@ def read(reader: Any, fieldname: str, text: str) -> Postings | None:
         stream.seek(start)
         count, _maxid, _maxweight, compression, _mn, _mx = pickle.load(stream)  # noqa: S301
         at = stream.tell()
-        ids, weights, _ = _values(raw[at:end], bool(compression))
+        ids, weights, repeats = _block(raw[at:end], bool(compression), count, positions)
+        doubled.extend(len(deltas) + k for k in repeats)
         deltas.extend(ids)
         counts.append(len(ids))
         weight_chunks.append(_weights(weights, count))
@@ -136,7 +191,14 @@ def read(reader: Any, fieldname: str, text: str) -> Postings | None:
     before = np.zeros(sizes.size, dtype=np.int64)
     before[1:] = total[starts[1:] - 1]
     ids_out = (total - np.repeat(before, sizes)).astype(np.int32)
-    return Postings(ids_out, np.concatenate(weight_chunks), starts, blocks, postfile)
+    return Postings(
+        ids_out,
+        np.concatenate(weight_chunks),
+        starts,
+        blocks,
+        postfile,
+        doubled=ids_out[np.asarray(doubled, dtype=np.int64)] if positions else None,
+    )
 
 
 def read_with_matcher(reader: Any, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:

@@ -64,18 +64,58 @@ def term_postings(
     return (cache or PostingsCache()).get(reader, fieldname, text)
 
 
+#: Above this many members a term's frequencies are looked up in a dense per-segment array
+#: rather than by binary search in its posting list.
+_DENSE_FROM = 256
+
+
 def _frequencies(
-    reader: Any, fieldname: str, term: str, local: np.ndarray, cache: PostingsCache | None
-) -> np.ndarray:
-    ids, weights = term_postings(reader, fieldname, term, cache)
+    reader: Any, fieldname: str, term: str, local: np.ndarray, cache: PostingsCache
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The term's frequency in the field of each of ``local`` (sorted segment docnums), and
+    which of them may hold it twice at one position (None: none)."""
+    try:
+        found = cache.raw(reader, fieldname, term)  # deleted documents are never members
+    except NotImplementedError:
+        found = None
+        ids, weights = cache.get(reader, fieldname, term)
+        doubled = None  # positions unknown: every document holding the term is in doubt
+    else:
+        if found is None:
+            return np.zeros(local.size, dtype=np.int64), None
+        ids, weights, doubled = found.ids, found.weights, found.doubled
     out = np.zeros(local.size, dtype=np.int64)
-    if ids.size:
+    if not ids.size:
+        return out, None
+    counts = np.rint(weights / BOOSTS[fieldname]).astype(np.int32)
+    if local.size >= _DENSE_FROM:
+        dense = np.zeros(reader.doc_count_all(), dtype=np.int32)
+        dense[ids] = counts
+        out = dense[local].astype(np.int64)
+    else:
         at = np.searchsorted(ids, local)
         inside = at < ids.size
         hit = np.zeros(local.size, dtype=bool)
         hit[inside] = ids[at[inside]] == local[inside]
-        out[hit] = np.rint(weights[at[hit]] / BOOSTS[fieldname]).astype(np.int64)
-    return out
+        out[hit] = counts[at[hit]]
+    if doubled is None:
+        return out, out > 0
+    return out, (np.isin(local, doubled) if doubled.size else None)
+
+
+def _ranks_of_rows(table: np.ndarray) -> np.ndarray:
+    """``operand_rank`` of each row of frequencies per field, computed once per distinct
+    row."""
+    if table.size and int(table.max()) < 1 << 15:
+        keys = table[:, 0] | table[:, 1] << 15 | table[:, 2] << 30 | table[:, 3] << 45
+        unique, inverse = np.unique(keys, return_inverse=True)
+        rows = np.stack([(unique >> shift) & 0x7FFF for shift in (0, 15, 30, 45)], axis=1)
+    else:
+        rows, inverse = np.unique(table, axis=0, return_inverse=True)
+    values = np.asarray([operand_rank(tuple(row)) for row in rows.tolist()])
+    ranks = values[inverse.reshape(-1)] if values.size else np.zeros(0)
+    ranks[~table.any(axis=1)] = 0.0
+    return np.asarray(ranks, dtype=np.float64)
 
 
 def bounds(
@@ -86,10 +126,26 @@ def bounds(
     cache: PostingsCache | None = None,
 ) -> np.ndarray:
     """For word-only queries: each member's score, or a bound above it (see the module)."""
+    return bounds_and_doubts(leaves, queries, idfs, members, cache)[0]
+
+
+def bounds_and_doubts(
+    leaves: Sequence[tuple[Any, int]],
+    queries: Sequence[tuple[tsrank.RankQuery, Any]],
+    idfs: Sequence[float],
+    members: np.ndarray,
+    cache: PostingsCache | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bounds`, and which members' bounds may lie above their exact score: a query
+    term standing twice at one position in one of its fields, more than
+    ``tsrank.MAX_POSITIONS`` positions of a term, or positions beyond
+    ``tsrank.MAX_POSITION``. Every other member's bound is its exact score, bit for bit."""
+    cache = cache or PostingsCache()
     terms = sorted({t for query, _ in queries for t in query.operands})
     n = members.size
     frequencies = {t: np.zeros((n, len(tsrank.FIELDS)), dtype=np.int64) for t in terms}
     length = np.zeros(n, dtype=np.int64)
+    doubtful = np.zeros(n, dtype=bool)
     for leaf, offset in leaves:
         lo, hi = np.searchsorted(members, [offset, offset + leaf.doc_count_all()])
         if lo == hi:
@@ -98,13 +154,16 @@ def bounds(
         for f, name in enumerate(tsrank.FIELDS):
             length[lo:hi] += whoosh_patches.field_lengths(leaf, name)[local]
             for t in terms:
-                frequencies[t][lo:hi, f] = _frequencies(leaf, name, t, local, cache)
+                found, doubt = _frequencies(leaf, name, t, local, cache)
+                frequencies[t][lo:hi, f] = found
+                if doubt is not None:
+                    doubtful[lo:hi] |= doubt
     ranks: dict[str, np.ndarray] = {}
     for t, table in frequencies.items():
-        rows, inverse = np.unique(table, axis=0, return_inverse=True)
-        values = np.asarray([operand_rank(tuple(int(v) for v in row)) for row in rows])
-        ranks[t] = values[inverse.reshape(-1)]
-        ranks[t][~table.any(axis=1)] = 0.0
+        ranks[t] = _ranks_of_rows(table)
+        doubtful |= table.sum(axis=1) > tsrank.MAX_POSITIONS
+    # A field starts one position after the previous one's length (tsrank.field_offsets).
+    doubtful |= length + len(tsrank.FIELDS) >= tsrank.MAX_POSITION
     lengths, where = np.unique(length, return_inverse=True)
     divisors = np.asarray([_divisor(int(v)) if v > 0 else 1.0 for v in lengths])[where]
     total = np.zeros(n, dtype=np.float64)
@@ -115,7 +174,17 @@ def bounds(
         if query.operands:
             result = result / len(query.operands)
         total = total + weight * (result / divisors)
-    return total
+    return total, doubtful
+
+
+def _head(members: np.ndarray, bound: np.ndarray, count: int) -> np.ndarray:
+    """Indexes of the members whose bound is at least the ``count``-th highest, best first
+    (bound descending, then document number): the start of the order of every member."""
+    if count >= members.size:
+        return np.lexsort((members, -bound))
+    floor = np.partition(bound, members.size - count)[members.size - count]
+    head = np.flatnonzero(bound >= floor)
+    return head[np.lexsort((members[head], -bound[head]))]
 
 
 def exact_top(
@@ -126,12 +195,15 @@ def exact_top(
 ) -> list[tuple[int, float]]:
     """The ``need`` best members by exact score (then document number), scoring exactly
     only members in the order of their bound until none left can enter the page."""
-    order = np.lexsort((members, -bound))
+    chunk = need + 16  # the bound is almost always the score: few more needed
+    order = _head(members, bound, chunk)  # the whole order only if the head does not decide
     scored_docs: list[np.ndarray] = []
     scored: list[np.ndarray] = []
-    start, chunk = 0, need + 16  # the bound is almost always the score: few more needed
+    start = 0
     best: list[tuple[float, int]] = []
-    while start < order.size:
+    while start < members.size:
+        if start + chunk > order.size > start or start >= order.size:
+            order = np.lexsort((members, -bound))
         picked = np.sort(order[start : start + chunk])
         start += chunk
         chunk *= 2
@@ -141,8 +213,10 @@ def exact_top(
         scores = np.concatenate(scored)
         top = np.lexsort((docs, -scores))[:need]
         best = [(float(scores[i]), int(docs[i])) for i in top]
-        if len(best) < need or start >= order.size:
+        if len(best) < need or start >= members.size:
             continue
+        if start >= order.size:
+            order = np.lexsort((members, -bound))
         last_score, last_doc = best[-1]
         following = order[start]
         if (-bound[following], members[following]) > (-last_score, last_doc):
