@@ -263,14 +263,6 @@ class Timing:
     def percentile(self, p: float, cpu: bool = False) -> float:
         return float(np.percentile(np.asarray(self.cpu_ms if cpu else self.latencies_ms), p))
 
-    def hybrid_percentile(self, p: float, cpu: bool = False) -> float:
-        values = self.hybrid_cpu_ms if cpu else self.hybrid_ms
-        return float(np.percentile(np.asarray(values), p)) if values else float("nan")
-
-    def warm_percentile(self, p: float, cpu: bool = False) -> float:
-        values = self.warm_cpu_ms if cpu else self.warm_ms
-        return float(np.percentile(np.asarray(values), p)) if values else float("nan")
-
 
 def cpu_seconds() -> float:
     """CPU time of this process and of its finished child processes (the index writer's)."""
@@ -608,6 +600,19 @@ def run(
     return timings
 
 
+def _latency_table(title: str, rows: list[tuple[str, list[float], list[float]]]) -> list[str]:
+    """A table of wall and CPU p50 / p95 / p99 per engine (ms)."""
+    lines = [
+        "",
+        f"{title:<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'cpu p50':>7} {'cpu p95':>7} {'cpu p99':>7}",
+    ]
+    for engine, wall, cpu in rows:
+        cells = [float(np.percentile(np.asarray(v), p)) for v in (wall, cpu) for p in (50, 95, 99)]
+        lines.append(f"{engine:<14} " + " ".join(f"{c:>7.1f}" for c in cells))
+    return lines
+
+
 def table(timings: list[Timing]) -> str:
     """Indexing (wall and CPU) and query latency (wall p50/p95/p99, CPU p50/p95) per engine."""
     head = (
@@ -623,36 +628,16 @@ def table(timings: list[Timing]) -> str:
             f"{t.percentile(50, True):>7.1f} {t.percentile(95, True):>7.1f} "
             f"{statistics.mean(t.hits):>6.0f}"
         )
-    warm = [t for t in timings if t.warm_ms]
+    warm = [(t.engine, t.warm_ms, t.warm_cpu_ms) for t in timings if t.warm_ms]
     if warm:
-        lines.append("")
-        lines.append(
-            f"{'warm':<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-            f"{'cpu p50':>7} {'cpu p95':>7} {'cpu p99':>7}"
-        )
-        for t in warm:
-            lines.append(
-                f"{t.engine:<14} {t.warm_percentile(50):>7.1f} {t.warm_percentile(95):>7.1f} "
-                f"{t.warm_percentile(99):>7.1f} {t.warm_percentile(50, True):>7.1f} "
-                f"{t.warm_percentile(95, True):>7.1f} {t.warm_percentile(99, True):>7.1f}"
-            )
+        lines.extend(_latency_table("warm", warm))
         lines.append(
             "(Whoosh above: the decoded postings cache emptied before each query; warm: the "
             "same queries again with it filled; no result cache in either)"
         )
-    hybrid = [t for t in timings if t.hybrid_ms]
+    hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:
-        lines.append("")
-        lines.append(
-            f"{'hybrid':<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-            f"{'cpu p50':>7} {'cpu p95':>7}"
-        )
-        for t in hybrid:
-            lines.append(
-                f"{t.engine:<14} {t.hybrid_percentile(50):>7.1f} {t.hybrid_percentile(95):>7.1f} "
-                f"{t.hybrid_percentile(99):>7.1f} {t.hybrid_percentile(50, True):>7.1f} "
-                f"{t.hybrid_percentile(95, True):>7.1f}"
-            )
+        lines.extend(_latency_table("hybrid", hybrid))
         lines.append(
             "(hybrid: the same queries again, each with the backend's first 100 results and "
             "their facet counts plus ranking.rerank: the query embedded afresh with e5, "
