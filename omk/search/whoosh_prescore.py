@@ -103,19 +103,32 @@ def _frequencies(
     return out, (np.isin(local, doubled) if doubled.size else None)
 
 
+#: Frequencies per field below this are numbered densely (a table of LUT_BASE ** 4 entries)
+#: when every operand rank of a tier is looked up; larger ones are sorted out with np.unique.
+LUT_BASE = 16
+
+
 def _ranks_of_rows(table: np.ndarray) -> np.ndarray:
-    """``operand_rank`` of each row of frequencies per field, computed once per distinct
-    row."""
-    if table.size and int(table.max()) < 1 << 15:
-        keys = table[:, 0] | table[:, 1] << 15 | table[:, 2] << 30 | table[:, 3] << 45
-        unique, inverse = np.unique(keys, return_inverse=True)
-        rows = np.stack([(unique >> shift) & 0x7FFF for shift in (0, 15, 30, 45)], axis=1)
-    else:
-        rows, inverse = np.unique(table, axis=0, return_inverse=True)
-    values = np.asarray([operand_rank(tuple(row)) for row in rows.tolist()])
-    ranks = values[inverse.reshape(-1)] if values.size else np.zeros(0)
-    ranks[~table.any(axis=1)] = 0.0
-    return np.asarray(ranks, dtype=np.float64)
+    """``operand_rank`` of each row of frequencies per field (0 for a row of zeros),
+    computed once per distinct row."""
+    if not table.size:
+        return np.zeros(table.shape[0], dtype=np.float64)
+    if int(table.max()) < LUT_BASE:
+        keys = ((table[:, 3] * LUT_BASE + table[:, 2]) * LUT_BASE + table[:, 1]) * LUT_BASE
+        keys += table[:, 0]
+        present = np.zeros(LUT_BASE**4, dtype=bool)
+        present[keys] = True
+        distinct = np.flatnonzero(present)
+        lut = np.zeros(LUT_BASE**4, dtype=np.float64)
+        rows = [
+            (k % LUT_BASE, k // LUT_BASE % LUT_BASE, k // LUT_BASE**2 % LUT_BASE, k // LUT_BASE**3)
+            for k in distinct.tolist()
+        ]
+        lut[distinct] = [operand_rank(row) for row in rows]
+        return np.asarray(lut[keys], dtype=np.float64)
+    unique, inverse = np.unique(table, axis=0, return_inverse=True)
+    values = np.asarray([operand_rank(tuple(row)) for row in unique.tolist()])
+    return np.asarray(values[inverse.reshape(-1)], dtype=np.float64)
 
 
 def bounds(
@@ -161,7 +174,8 @@ def bounds_and_doubts(
     ranks: dict[str, np.ndarray] = {}
     for t, table in frequencies.items():
         ranks[t] = _ranks_of_rows(table)
-        doubtful |= table.sum(axis=1) > tsrank.MAX_POSITIONS
+        if table.size and int(table.max()) * len(tsrank.FIELDS) > tsrank.MAX_POSITIONS:
+            doubtful |= table.sum(axis=1) > tsrank.MAX_POSITIONS
     # A field starts one position after the previous one's length (tsrank.field_offsets).
     doubtful |= length + len(tsrank.FIELDS) >= tsrank.MAX_POSITION
     lengths, where = np.unique(length, return_inverse=True)
