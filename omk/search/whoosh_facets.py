@@ -77,7 +77,6 @@ class FacetCache:
         self._lock = threading.Lock()
         self._segments: dict[tuple[str, int], _SegmentFacets] = {}
         self._columns: tuple[tuple[Any, ...], Columns] | None = None
-        self._keys: tuple[Any, ...] = ()
         self.values: dict[str, list[str]] = {name: [] for name in (*FACETS, "version")}
         self._ids: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, "version")}
 
@@ -122,6 +121,11 @@ class FacetCache:
 
     def segments(self, searcher: Searcher) -> list[tuple[int, _SegmentFacets]]:
         """(offset, arrays) of every segment of the searcher's reader."""
+        return self._segments_and_key(searcher)[0]
+
+    def _segments_and_key(
+        self, searcher: Searcher
+    ) -> tuple[list[tuple[int, _SegmentFacets]], tuple[Any, ...]]:
         out: list[tuple[int, _SegmentFacets]] = []
         keys: list[tuple[Any, ...]] = []
         with self._lock:
@@ -138,14 +142,12 @@ class FacetCache:
                 out.append((offset, seg))
                 keys.append((offset, *key))
             self._segments = keep
-            self._keys = tuple(keys)
-        return out
+        return out, tuple(keys)
 
     def columns(self, searcher: Searcher) -> Columns:
         """The searcher's :class:`Columns`, built once for its set of segments."""
-        segments = self.segments(searcher)
+        segments, key = self._segments_and_key(searcher)
         with self._lock:
-            key = self._keys
             if self._columns is not None and self._columns[0] == key:
                 return self._columns[1]
             columns = self._combine(searcher, segments)
