@@ -103,9 +103,23 @@ def _frequencies(
     return out, (np.isin(local, doubled) if doubled.size else None)
 
 
-#: Frequencies per field below this are numbered densely (a table of LUT_BASE ** 4 entries)
-#: when every operand rank of a tier is looked up; larger ones are sorted out with np.unique.
-LUT_BASE = 16
+#: The largest table of frequency rows (product of each field's largest frequency + 1) that is
+#: numbered densely when every operand rank of a tier is looked up; beyond it, np.unique.
+LUT_MAX = 1 << 22
+
+
+def _distinct(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of non-negative ``keys`` below ``size`` and, for each key, the
+    index of its value among them (a presence table when small, else a sort)."""
+    if size <= LUT_MAX:
+        present = np.zeros(size, dtype=bool)
+        present[keys] = True
+        distinct = np.flatnonzero(present)
+        where = np.zeros(size, dtype=np.int64)
+        where[distinct] = np.arange(distinct.size)
+        return distinct, where[keys]
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return distinct, inverse.reshape(-1)
 
 
 def _ranks_of_rows(table: np.ndarray) -> np.ndarray:
@@ -113,22 +127,25 @@ def _ranks_of_rows(table: np.ndarray) -> np.ndarray:
     computed once per distinct row."""
     if not table.size:
         return np.zeros(table.shape[0], dtype=np.float64)
-    if int(table.max()) < LUT_BASE:
-        keys = ((table[:, 3] * LUT_BASE + table[:, 2]) * LUT_BASE + table[:, 1]) * LUT_BASE
-        keys += table[:, 0]
-        present = np.zeros(LUT_BASE**4, dtype=bool)
-        present[keys] = True
-        distinct = np.flatnonzero(present)
-        lut = np.zeros(LUT_BASE**4, dtype=np.float64)
-        rows = [
-            (k % LUT_BASE, k // LUT_BASE % LUT_BASE, k // LUT_BASE**2 % LUT_BASE, k // LUT_BASE**3)
-            for k in distinct.tolist()
-        ]
-        lut[distinct] = [operand_rank(row) for row in rows]
-        return np.asarray(lut[keys], dtype=np.float64)
-    unique, inverse = np.unique(table, axis=0, return_inverse=True)
-    values = np.asarray([operand_rank(tuple(row)) for row in unique.tolist()])
-    return np.asarray(values[inverse.reshape(-1)], dtype=np.float64)
+    bases = [int(v) + 1 for v in table.max(axis=0).tolist()]
+    size = math.prod(bases)
+    if size >= 1 << 62:  # cannot be numbered in int64: sort the rows
+        unique, inverse = np.unique(table, axis=0, return_inverse=True)
+        values = np.asarray([operand_rank(tuple(row)) for row in unique.tolist()])
+        return np.asarray(values[inverse.reshape(-1)], dtype=np.float64)
+    keys = np.zeros(table.shape[0], dtype=np.int64)
+    for f in range(table.shape[1] - 1, -1, -1):
+        keys = keys * bases[f] + table[:, f]
+    distinct, where = _distinct(keys, size)
+    rows = []
+    for k in distinct.tolist():
+        row = []
+        for base in bases:
+            k, rest = divmod(k, base)
+            row.append(rest)
+        rows.append(tuple(row))
+    values = np.asarray([operand_rank(row) for row in rows], dtype=np.float64)
+    return np.asarray(values[where], dtype=np.float64)
 
 
 def bounds(
@@ -178,8 +195,9 @@ def bounds_and_doubts(
             doubtful |= table.sum(axis=1) > tsrank.MAX_POSITIONS
     # A field starts one position after the previous one's length (tsrank.field_offsets).
     doubtful |= length + len(tsrank.FIELDS) >= tsrank.MAX_POSITION
-    lengths, where = np.unique(length, return_inverse=True)
-    divisors = np.asarray([_divisor(int(v)) if v > 0 else 1.0 for v in lengths])[where]
+    lengths, where = _distinct(length, int(length.max()) + 1 if n else 1)
+    divisors = np.asarray([_divisor(int(v)) if v > 0 else 1.0 for v in lengths.tolist()])
+    divisors = divisors[where] if n else np.zeros(0)
     total = np.zeros(n, dtype=np.float64)
     for (query, _), weight in zip(queries, idfs, strict=True):
         result = np.zeros(n, dtype=np.float64)
