@@ -40,8 +40,19 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
     metavar="SCHEMA",
     help="PostgreSQL: Korpus in diesem Schema behalten und wiederverwenden (ohne Neuindexierung)",
 )
+@click.option(
+    "--keep-index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Whoosh/FTS5: Indexe in diesem Ordner behalten und wiederverwenden (gleiches Korpus)",
+)
 def bench_search(
-    docs: int, engines: tuple[str, ...], database_url: str, hybrid: bool, keep: str
+    docs: int,
+    engines: tuple[str, ...],
+    database_url: str,
+    hybrid: bool,
+    keep: str,
+    keep_index: Path | None,
 ) -> None:
     """Suche messen: synthetisches Korpus indexieren, 200 Anfragen (Whoosh, PostgreSQL, FTS5)."""
     from omk.search import bench
@@ -58,7 +69,9 @@ def bench_search(
     cpu_started = time.process_time()
     if "postgres" in engines and not database_url.startswith("postgresql"):
         raise click.UsageError("--backend postgres braucht --database-url postgresql+psycopg://…")
-    timings = bench.run(docs, progress, engines or bench.ENGINES, database_url, hybrid, keep)
+    timings = bench.run(
+        docs, progress, engines or bench.ENGINES, database_url, hybrid, keep, keep_index
+    )
     click.echo(bench.table(timings))
     click.echo(f"({bench.machine()}; load average {bench.load()} at the end)")
 

@@ -32,6 +32,9 @@ class Defaults:
     # Search engine: "whoosh" (an index folder on this server) or "postgres" (the table
     # search_document in the PostgreSQL database: several app servers share one search).
     SEARCH_BACKEND = "whoosh"
+    # Memory for the Whoosh backend's decoded posting lists, per worker process (MB; 0 turns
+    # the cache off): the lists of frequent terms are decoded once, not for every query.
+    SEARCH_POSTINGS_CACHE_MB = 256
     # Embeddings for similar practices (omk/search/embeddings.py): "auto" uses the bundled
     # e5 model when it loads (AVX2), "off" ranks by German TF-IDF alone.
     EMBEDDINGS = "auto"

@@ -28,6 +28,8 @@ import json
 import os
 import random
 import re
+import resource
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -252,6 +254,8 @@ class Timing:
     server_ms: list[float] = field(default_factory=list)
     #: The index was reused from an earlier run (``--keep``): no indexing time.
     reused: bool = False
+    warm_ms: list[float] = field(default_factory=list)  # Whoosh: again, postings cache warm
+    warm_cpu_ms: list[float] = field(default_factory=list)
 
     @property
     def docs_per_second(self) -> float:
@@ -263,10 +267,6 @@ class Timing:
 
     def percentile(self, p: float, cpu: bool = False) -> float:
         return float(np.percentile(np.asarray(self.cpu_ms if cpu else self.latencies_ms), p))
-
-    def hybrid_percentile(self, p: float, cpu: bool = False) -> float:
-        values = self.hybrid_cpu_ms if cpu else self.hybrid_ms
-        return float(np.percentile(np.asarray(values), p)) if values else float("nan")
 
 
 def cpu_seconds() -> float:
@@ -370,6 +370,39 @@ def time_hybrid(qs: list[BenchQuery], dense: Any, backend: Any) -> tuple[list[fl
     return latencies, cpus
 
 
+def _time_queries(
+    qs: list[BenchQuery], one: Callable[[BenchQuery], int], before: Callable[[], None] | None = None
+) -> tuple[list[float], list[float], list[int]]:
+    """Each query timed once (wall and CPU ms) with ``before`` run untimed before it; hits."""
+    latencies, cpus, hits = [], [], []
+    for q in qs:
+        if before is not None:
+            before()
+        clock = Clock()
+        hits.append(one(q))
+        wall, cpu = clock.elapsed()
+        latencies.append(wall * 1000)
+        cpus.append(cpu * 1000)
+    return latencies, cpus, hits
+
+
+def _marker(folder: Path, engine: str) -> Path:
+    return folder / f"{engine}.bench.json"
+
+
+def _reusable(folder: Path, engine: str, docs: int) -> bool:
+    """Whether ``folder`` (``--keep-index``) holds this engine's index of this corpus."""
+    marker = _marker(folder, engine)
+    if not marker.exists():
+        return False
+    found = json.loads(marker.read_text(encoding="utf-8"))
+    return bool(found == {"docs": docs, "seed": SEED})
+
+
+def _built(folder: Path, engine: str, docs: int) -> None:
+    _marker(folder, engine).write_text(json.dumps({"docs": docs, "seed": SEED}), encoding="utf-8")
+
+
 def bench_whoosh(
     vocab: Vocabulary,
     docs: int,
@@ -385,17 +418,20 @@ def bench_whoosh(
 
     analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
     root = folder / "whoosh"
-    generation = create_generation(root)
     engine = WhooshIndex(root)
     spent = [0.0, 0.0]
-    clock = Clock()
-    engine.bulk_load(generation, _timed_batches(vocab, docs, spent, progress))
-    wall, cpu = clock.elapsed()
-    make_current(root, generation)
-    engine.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
-    latencies, cpus, hits = [], [], []
-    for q in qs:
+    wall = cpu = float("nan")
+    if not _reusable(folder, "whoosh", docs):
+        shutil.rmtree(root, ignore_errors=True)
+        generation = create_generation(root)
         clock = Clock()
+        engine.bulk_load(generation, _timed_batches(vocab, docs, spent, progress))
+        wall, cpu = clock.elapsed()
+        make_current(root, generation)
+        _built(folder, "whoosh", docs)
+    engine.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
+
+    def one(q: BenchQuery) -> int:
         parts = parse(q.text)
         found = engine.match(
             [whoosh_query(p) for p in parts],
@@ -406,12 +442,17 @@ def bench_whoosh(
             limit=PER_PAGE,
             ranking=parts,
         )
-        wall_q, cpu_q = clock.elapsed()
-        latencies.append(wall_q * 1000)
-        cpus.append(cpu_q * 1000)
-        hits.append(found.total)
-    engine.close()
+        return found.total
+
+    # Cold: the decoded postings cache emptied before each query (every posting list read
+    # from the index files); warm: the same queries again after one untimed pass that
+    # filled the cache (no result is cached either way).
+    latencies, cpus, hits = _time_queries(qs, one, engine.clear_postings)
     timing = Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+    for q in qs:
+        one(q)
+    timing.warm_ms, timing.warm_cpu_ms, _ = _time_queries(qs, one)
+    engine.close()
     if hybrid:
         backend = WhooshBackend(root)
         timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
@@ -432,23 +473,14 @@ def _fts_match(text: str) -> str:
     return " AND ".join(f'"{w}"' for w in _WORD.findall(text))
 
 
-def bench_fts5(
-    vocab: Vocabulary,
-    docs: int,
-    qs: list[BenchQuery],
-    folder: Path,
-    progress: Callable[[int], None] | None = None,
-) -> Timing:
-    conn = sqlite3.connect(folder / "fts5.sqlite3")
+def _fill_fts5(conn: sqlite3.Connection, batches: Iterator[list[PracticeRecord]]) -> None:
     conn.execute(
         f"CREATE VIRTUAL TABLE docs USING fts5({', '.join(FTS_TEXT)}, "
         "tokenize='unicode61 remove_diacritics 2')"
     )
     conn.execute("CREATE TABLE facets (rowid INTEGER PRIMARY KEY, criterion TEXT, land TEXT)")
-    spent = [0.0, 0.0]
-    clock = Clock()
     rowid = 0
-    for batch in _timed_batches(vocab, docs, spent, progress):
+    for batch in batches:
         rows = []
         for r in batch:
             rowid += 1
@@ -462,10 +494,28 @@ def bench_fts5(
     conn.execute("CREATE INDEX facets_criterion ON facets (criterion)")
     conn.execute("CREATE INDEX facets_land ON facets (land)")
     conn.commit()
-    wall, cpu = clock.elapsed()
-    latencies, cpus, hits = [], [], []
-    for q in qs:
+
+
+def bench_fts5(
+    vocab: Vocabulary,
+    docs: int,
+    qs: list[BenchQuery],
+    folder: Path,
+    progress: Callable[[int], None] | None = None,
+) -> Timing:
+    spent = [0.0, 0.0]
+    wall = cpu = float("nan")
+    if _reusable(folder, "fts5", docs):
+        conn = sqlite3.connect(folder / "fts5.sqlite3")
+    else:
+        (folder / "fts5.sqlite3").unlink(missing_ok=True)
+        conn = sqlite3.connect(folder / "fts5.sqlite3")
         clock = Clock()
+        _fill_fts5(conn, _timed_batches(vocab, docs, spent, progress))
+        wall, cpu = clock.elapsed()
+        _built(folder, "fts5", docs)
+
+    def one(q: BenchQuery) -> int:
         where, args = ["docs MATCH ?"], [_fts_match(q.text)]
         for facet in ("criterion", "land"):
             if facet in q.filters:
@@ -478,10 +528,9 @@ def bench_fts5(
         total = conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
         for facet in ("criterion", "land"):
             conn.execute(f"SELECT f.{facet}, count(*) {base} GROUP BY f.{facet}", args).fetchall()
-        wall_q, cpu_q = clock.elapsed()
-        latencies.append(wall_q * 1000)
-        cpus.append(cpu_q * 1000)
-        hits.append(int(total))
+        return int(total)
+
+    latencies, cpus, hits = _time_queries(qs, one)
     conn.close()
     return Timing("sqlite fts5", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
 
@@ -497,10 +546,13 @@ def run(
     database_url: str = "",
     hybrid: bool = True,
     keep: str = "",
+    keep_index: Path | None = None,
 ) -> list[Timing]:
-    """Generate, index and query on every engine; the index folders are thrown away.
-    ``hybrid``: also time the hybrid ranking (when the embedding model loads). ``keep``: the
-    PostgreSQL schema to keep after the run and to reuse when it already holds the corpus."""
+    """Generate, index and query on every engine; the index folders are thrown away unless
+    ``keep_index`` names a folder, where an index of the same corpus is reused (not timed) or
+    built and kept. ``hybrid``: also time the hybrid ranking (when the embedding model
+    loads). ``keep``: the PostgreSQL schema to keep after the run and to reuse when it
+    already holds the corpus."""
     from omk.search.bench_pg import bench_postgres
 
     vocab = vocabulary()
@@ -508,6 +560,9 @@ def run(
     timings = []
     with tempfile.TemporaryDirectory(prefix="omk-bench-") as tmp:
         folder = Path(tmp)
+        if keep_index is not None:
+            keep_index.mkdir(parents=True, exist_ok=True)
+            folder = keep_index
         for name in ALL_ENGINES:
             if name not in engines:
                 continue
@@ -519,6 +574,19 @@ def run(
             else:
                 timings.append(bench_fts5(vocab, docs, qs, folder, step))
     return timings
+
+
+def _latency_table(title: str, rows: list[tuple[str, list[float], list[float]]]) -> list[str]:
+    """A table of wall and CPU p50 / p95 / p99 per engine (ms)."""
+    lines = [
+        "",
+        f"{title:<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'cpu p50':>7} {'cpu p95':>7} {'cpu p99':>7}",
+    ]
+    for engine, wall, cpu in rows:
+        cells = [float(np.percentile(np.asarray(v), p)) for v in (wall, cpu) for p in (50, 95, 99)]
+        lines.append(f"{engine:<14} " + " ".join(f"{c:>7.1f}" for c in cells))
+    return lines
 
 
 def table(timings: list[Timing]) -> str:
@@ -552,19 +620,16 @@ def table(timings: list[Timing]) -> str:
         )
     if any(t.reused for t in timings):
         lines.append("(index reused from an earlier run (--keep): indexing not timed)")
-    hybrid = [t for t in timings if t.hybrid_ms]
-    if hybrid:
-        lines.append("")
+    warm = [(t.engine, t.warm_ms, t.warm_cpu_ms) for t in timings if t.warm_ms]
+    if warm:
+        lines.extend(_latency_table("warm", warm))
         lines.append(
-            f"{'hybrid':<14} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-            f"{'cpu p50':>7} {'cpu p95':>7}"
+            "(Whoosh above: the decoded postings cache emptied before each query; warm: the "
+            "same queries again after an untimed pass filled it; no result cache in either)"
         )
-        for t in hybrid:
-            lines.append(
-                f"{t.engine:<14} {t.hybrid_percentile(50):>7.1f} {t.hybrid_percentile(95):>7.1f} "
-                f"{t.hybrid_percentile(99):>7.1f} {t.hybrid_percentile(50, True):>7.1f} "
-                f"{t.hybrid_percentile(95, True):>7.1f}"
-            )
+    hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
+    if hybrid:
+        lines.extend(_latency_table("hybrid", hybrid))
         lines.append(
             "(hybrid: the same queries again, each with the backend's first 100 results and "
             "their facet counts plus ranking.rerank: the query embedded afresh with e5, "
@@ -575,6 +640,9 @@ def table(timings: list[Timing]) -> str:
         "PostgresBackend.match, both with all facet counts, without the database "
         "check of the hits; FTS5: AND of the words, bm25 top 20, total, criterion and Land "
         "counts; every query timed once; hits = mean matches per query; CPU includes the "
-        "index writer's processes, not PostgreSQL's)"
+        "index writer's processes, not PostgreSQL's; index figures nan: a kept index reused)"
     )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu_p99 = ", ".join(f"{t.engine} {t.percentile(99, True):.1f}" for t in timings)
+    lines.append(f"cpu p99 ms: {cpu_p99}; peak RSS of this process: {peak:.0f} MB")
     return "\n".join(lines)

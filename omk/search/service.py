@@ -64,7 +64,8 @@ def engine() -> SearchBackend:
         else:
             from omk.search.whoosh_backend import WhooshBackend
 
-            engines[where] = WhooshBackend(Path(where))
+            cache_mb = current_app.config.get("SEARCH_POSTINGS_CACHE_MB")
+            engines[where] = WhooshBackend(Path(where), postings_cache_mb=cache_mb)
     return engines[where]
 
 

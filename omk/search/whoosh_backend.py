@@ -55,10 +55,10 @@ class WhooshBackend:
 
     name = "whoosh"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, postings_cache_mb: int | None = None) -> None:
         self.root = root
         ensure(root)
-        self.index = WhooshIndex(root)
+        self.index = WhooshIndex(root, postings_cache_mb)
 
     def ensure(self) -> None:
         ensure(self.root)

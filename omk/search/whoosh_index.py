@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,20 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
 
-from omk.search import analysis, tsrank, whoosh_patches, whoosh_pool, whoosh_prescore
+from omk.search import (
+    analysis,
+    tsrank,
+    whoosh_patches,
+    whoosh_pool,
+    whoosh_postings,
+    whoosh_prescore,
+)
 from omk.search.analysis import GermanAnalyzer
 from omk.search.backend import QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import WordList
+from omk.search.whoosh_facets import Columns, FacetCache
+from omk.search.whoosh_facets import leaves as _leaves
 from omk.search.whoosh_pool import GroupingPool
 
 log = logging.getLogger("omk.search")
@@ -172,96 +181,6 @@ def ensure(root: Path) -> None:
         legacy.unlink()
 
 
-# --- facet arrays ------------------------------------------------------------------------------
-
-
-@dataclass
-class _SegmentFacets:
-    """For one segment: per facet, (docnum, value id) pairs; plus each doc's period end."""
-
-    size: int
-    pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    period_end: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    latest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    version: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-
-
-class FacetCache:
-    """Facet values of every document as arrays, per segment, with one vocabulary per facet."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._segments: dict[tuple[str, int], _SegmentFacets] = {}
-        self.values: dict[str, list[str]] = {name: [] for name in (*FACETS, "version")}
-        self._ids: dict[str, dict[str, int]] = {name: {} for name in (*FACETS, "version")}
-
-    def value_id(self, facet: str, value: str) -> int:
-        ids = self._ids[facet]
-        if value not in ids:
-            ids[value] = len(self.values[facet])
-            self.values[facet].append(value)
-        return ids[value]
-
-    def lookup(self, facet: str, value: str) -> int | None:
-        return self._ids[facet].get(value)
-
-    def _postings(self, reader: Any, field: str) -> Iterator[tuple[str, list[int]]]:
-        if field not in reader.schema:
-            return
-        for raw in reader.lexicon(field):
-            value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-            yield value, list(reader.postings(field, raw).all_ids())
-
-    def _build(self, reader: Any) -> _SegmentFacets:
-        size = reader.doc_count_all()
-        seg = _SegmentFacets(size=size)
-        for name in FACETS:
-            docs: list[int] = []
-            vals: list[int] = []
-            for value, ids in self._postings(reader, f"f_{name}"):
-                vid = self.value_id(name, value)
-                docs.extend(ids)
-                vals.extend([vid] * len(ids))
-            seg.pairs[name] = (np.asarray(docs, dtype=np.int64), np.asarray(vals, dtype=np.int64))
-        seg.latest = np.zeros(size, dtype=bool)
-        for value, ids in self._postings(reader, "latest"):
-            if value == "1":
-                seg.latest[ids] = True
-        seg.version = np.full(size, -1, dtype=np.int32)
-        for value, ids in self._postings(reader, "version"):
-            seg.version[ids] = self.value_id("version", value)
-        seg.period_end = np.zeros(size, dtype=np.int64)
-        column = reader.column_reader("period_end") if reader.has_column("period_end") else None
-        if column is not None:
-            seg.period_end = np.asarray([column[i] for i in range(size)], dtype=np.int64)
-        return seg
-
-    def segments(self, searcher: Searcher) -> list[tuple[int, _SegmentFacets]]:
-        """(offset, arrays) of every segment of the searcher's reader."""
-        out: list[tuple[int, _SegmentFacets]] = []
-        with self._lock:
-            keep: dict[tuple[str, int], _SegmentFacets] = {}
-            for reader, offset in _leaves(searcher):
-                segment = reader.segment() if hasattr(reader, "segment") else None
-                key = (
-                    (segment.segment_id(), segment.deleted_count())
-                    if segment is not None
-                    else (f"r{id(reader)}", reader.doc_count())
-                )
-                seg = self._segments.get(key) or self._build(reader)
-                keep[key] = seg
-                out.append((offset, seg))
-            self._segments = keep
-        return out
-
-
-def _leaves(searcher: Searcher) -> list[tuple[Any, int]]:
-    reader = searcher.reader()
-    if reader.is_atomic():
-        return [(reader, 0)]
-    return list(reader.leaf_readers())
-
-
 # --- the index ---------------------------------------------------------------------------------
 
 
@@ -280,9 +199,12 @@ class Match:
 class WhooshIndex:
     """The current generation of the index under ``root``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, postings_cache_mb: int | str | None = None) -> None:
         self.root = root
         self.facets = FacetCache()
+        self.postings = whoosh_postings.PostingsCache(
+            whoosh_postings.cache_bytes(postings_cache_mb)
+        )
         self._ix: Any = None
         self._ix_target: str | None = None
         self._searcher: Searcher | None = None
@@ -301,6 +223,7 @@ class WhooshIndex:
             self._ix = index.open_dir(str(_current(self.root)))
             self._ix_target = target
             self.facets = FacetCache()
+            self.postings = whoosh_postings.PostingsCache(self.postings.max_bytes)
         return self._ix
 
     @contextmanager
@@ -315,8 +238,15 @@ class WhooshIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = ix.searcher()
+                self.postings.keep_segments(
+                    whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)
+                )
             searcher = self._searcher
         yield searcher
+
+    def clear_postings(self) -> None:
+        """Empty the decoded postings cache (the benchmark's cold queries)."""
+        self.postings.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -450,76 +380,58 @@ class WhooshIndex:
         """Match, filter, count and rank (see the module's docstring); with ``ranking`` (the
         query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`."""
         with self.searcher() as s:
-            segments = self.facets.segments(s)
-            size = s.doc_count_all()
-            base = self._base_mask(segments, size, filters, version)
+            columns = self.facets.columns(s)
+            size = columns.size
+            base = self._base_mask(columns, filters, version)
             tiers = np.zeros(size, dtype=np.int16)
-            postings: whoosh_prescore.PostingCache = {}  # each posting list read once
             part_hits: list[int] = []
             for q in parts:
-                hits = _docs(s, q, postings)
-                part_hits.append(int(np.count_nonzero(base[hits])) if hits.size else 0)
-                if hits.size:
-                    tiers[hits] += 1
-            matched = base & (tiers > 0) if parts else base & _alive(s, size)
-            facets = self._count(segments, matched)
+                hits = _mask(s, q, size, self.postings)
+                part_hits.append(int(np.count_nonzero(base & hits)))
+                np.add(tiers, hits, out=tiers, casting="unsafe")
+            matched = base & (tiers > 0) if parts else base & columns.alive
+            facets = self._count(columns, matched)
             total = int(np.count_nonzero(matched))
             complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
             scorer = None
             if ranking is not None and parts:
-                latest = np.zeros(size, dtype=bool)
-                for off, seg in segments:
-                    latest[off : off + seg.size] = seg.latest
                 # as PostgreSQL's backend counts: latest versions, or all rows when large
-                documents = int(np.count_nonzero(latest & _alive(s, size)))
+                documents = int(np.count_nonzero(columns.latest & columns.alive))
                 if size >= 10_000:
                     documents = s.doc_count()
                 scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
-                scorer.postings = postings
-            page = self._rank(s, parts, matched, tiers, segments, sort, offset, limit, scorer)
+                scorer.postings = self.postings
+            page = self._rank(s, parts, matched, tiers, columns, sort, offset, limit, scorer)
         return Match(total, complete, len(parts), page, facets, part_hits)
 
     def _base_mask(
-        self,
-        segments: list[tuple[int, _SegmentFacets]],
-        size: int,
-        filters: dict[str, list[str]],
-        version: str | None,
+        self, columns: Columns, filters: dict[str, list[str]], version: str | None
     ) -> np.ndarray:
-        mask = np.zeros(size, dtype=bool)
-        vid = self.facets.lookup("version", version) if version else None
-        for offset, seg in segments:
-            if version is None:
-                mask[offset : offset + seg.size] = seg.latest
-            elif vid is not None:
-                mask[offset : offset + seg.size] = seg.version == vid
+        if version is None:
+            mask = columns.latest.copy()
+        else:
+            vid = self.facets.lookup("version", version)
+            mask = columns.version == vid if vid is not None else np.zeros(columns.size, bool)
         for facet, wanted in filters.items():
             if not wanted:
                 continue
-            allowed = np.zeros(size, dtype=bool)
-            ids = [self.facets.lookup(facet, v) for v in wanted]
-            ids_arr = np.asarray([i for i in ids if i is not None], dtype=np.int64)
-            if ids_arr.size:
-                for offset, seg in segments:
-                    docs, vals = seg.pairs.get(facet, (np.zeros(0, np.int64),) * 2)
-                    allowed[offset + docs[np.isin(vals, ids_arr)]] = True
+            allowed = np.zeros(columns.size, dtype=bool)
+            by_value = columns.docs.get(facet, {})
+            for value in wanted:
+                vid = self.facets.lookup(facet, value)
+                if vid is not None and vid in by_value:
+                    allowed[by_value[vid]] = True
             mask &= allowed  # values of one facet are alternatives; facets combine
         return mask
 
-    def _count(
-        self, segments: list[tuple[int, _SegmentFacets]], matched: np.ndarray
-    ) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
-        for facet in FACETS:
-            total = np.zeros(len(self.facets.values[facet]), dtype=np.int64)
-            for offset, seg in segments:
-                docs, vals = seg.pairs[facet]
-                if docs.size:
-                    selected = vals[matched[offset + docs]]
-                    total += np.bincount(selected, minlength=total.size)[: total.size]
+    def _count(self, columns: Columns, matched: np.ndarray) -> dict[str, dict[str, int]]:
+        counts = columns.count(matched)
+        out: dict[str, dict[str, int]] = {}
+        for facet, (start, number) in columns.ranges.items():
             values = self.facets.values[facet]
-            counts[facet] = {values[i]: int(n) for i in np.nonzero(total)[0] for n in [total[i]]}
-        return counts
+            mine = counts[start : start + number]
+            out[facet] = {values[i]: int(mine[i]) for i in np.flatnonzero(mine).tolist()}
+        return out
 
     def _rank(
         self,
@@ -527,7 +439,7 @@ class WhooshIndex:
         parts: Sequence[query.Query],
         matched: np.ndarray,
         tiers: np.ndarray,
-        segments: list[tuple[int, _SegmentFacets]],
+        columns: Columns,
         sort: str,
         offset: int,
         limit: int,
@@ -535,9 +447,7 @@ class WhooshIndex:
     ) -> list[tuple[int, float]]:
         wanted = offset + limit
         if not parts or sort == "newest":
-            period = np.zeros(matched.size, dtype=np.int64)
-            for off, seg in segments:
-                period[off : off + seg.size] = seg.period_end
+            period = columns.period_end
             docs = np.nonzero(matched)[0]
             keys = (-period[docs], -tiers[docs]) if parts else (-period[docs],)
             order = docs[np.lexsort(keys[::-1])] if docs.size else docs
@@ -570,32 +480,45 @@ class WhooshIndex:
 
 
 def _term_docs(
-    reader: Any, fieldname: str, text: str, cache: whoosh_prescore.PostingCache | None = None
+    reader: Any, fieldname: str, text: str, cache: whoosh_postings.PostingsCache | None = None
 ) -> np.ndarray:
-    """The documents of one term in one segment, read a posting block at a time."""
-    return whoosh_prescore.term_postings(reader, fieldname, text, False, cache)[0]
+    """The documents of one term in one segment (ascending)."""
+    return whoosh_prescore.term_postings(reader, fieldname, text, cache)[0]
+
+
+def _mask(
+    s: Searcher, q: query.Query, size: int, cache: whoosh_postings.PostingsCache | None = None
+) -> np.ndarray:
+    """The documents a query matches (as ``docs_for_query``), as a mask over docnums.
+
+    Terms, and Or/And over them (what a query word becomes), are read straight from the
+    posting lists (decoded, cached) and combined as masks; phrases and anything else go
+    through Whoosh."""
+    if isinstance(q, query.Term):
+        mask = np.zeros(size, dtype=bool)
+        for r, off in _leaves(s):
+            ids = _term_docs(r, q.fieldname, q.text, cache)
+            if ids.size:
+                mask[ids.astype(np.int64) + off if off else ids] = True
+        return mask
+    if type(q) in (query.Or, query.And) and q.subqueries:
+        combined = _mask(s, q.subqueries[0], size, cache)
+        for sub in q.subqueries[1:]:
+            if isinstance(q, query.Or):
+                combined |= _mask(s, sub, size, cache)
+            else:
+                combined &= _mask(s, sub, size, cache)
+        return combined
+    mask = np.zeros(size, dtype=bool)
+    mask[np.fromiter(s.docs_for_query(q), dtype=np.int64)] = True
+    return mask
 
 
 def _docs(
-    s: Searcher, q: query.Query, cache: whoosh_prescore.PostingCache | None = None
+    s: Searcher, q: query.Query, cache: whoosh_postings.PostingsCache | None = None
 ) -> np.ndarray:
-    """The documents a query matches (as ``docs_for_query``), sorted and unique.
-
-    Terms, and Or/And over them (what a query word becomes), are read straight from the
-    posting lists and combined as arrays; phrases and anything else go through Whoosh."""
-    if isinstance(q, query.Term):
-        parts = [_term_docs(r, q.fieldname, q.text, cache) + off for r, off in _leaves(s)]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    if type(q) in (query.Or, query.And) and q.subqueries:
-        children = [_docs(s, sub, cache) for sub in q.subqueries]
-        combined = children[0]
-        for child in children[1:]:
-            if isinstance(q, query.Or):
-                combined = np.union1d(combined, child)
-            else:
-                combined = np.intersect1d(combined, child, assume_unique=True)
-        return combined
-    return np.unique(np.fromiter(s.docs_for_query(q), dtype=np.int64))
+    """The documents a query matches, sorted and unique (:func:`_mask`)."""
+    return np.flatnonzero(_mask(s, q, s.doc_count_all(), cache))
 
 
 def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
@@ -622,19 +545,6 @@ def _scores(s: Searcher, q: query.Query, members: np.ndarray) -> np.ndarray:
     return scores
 
 
-def _alive(s: Searcher, size: int) -> np.ndarray:
-    alive = np.ones(size, dtype=bool)
-    for reader, offset in _leaves(s):
-        if not reader.has_deletions():
-            continue
-        deleted = getattr(reader, "deleted_docs_set", None)
-        if deleted is None:  # not a segment reader: ask per document
-            count = reader.doc_count_all()
-            deleted = [d for d in range(count) if reader.is_deleted(d)]
-        alive[np.fromiter(deleted, dtype=np.int64, count=len(deleted)) + offset] = False
-    return alive
-
-
 class _TsScorer:
     """Scores of documents as the PostgreSQL backend computes them (:mod:`omk.search.tsrank`):
     the sum over parts of idf × ts_rank, a title phrase counting ten times more; positions
@@ -646,7 +556,7 @@ class _TsScorer:
         self, s: Searcher, parts: Sequence[QueryPart], documents: int, part_hits: Sequence[int]
     ) -> None:
         self.searcher = s
-        self.postings: whoosh_prescore.PostingCache = {}
+        self.postings = whoosh_postings.PostingsCache()
         self.queries = [tsrank.rank_queries(part) for part in parts]
         self.idfs = [tsrank.idf(documents, hits) for hits in part_hits]
         self.terms = sorted({t for query, _ in self.queries for t in query.operands})
@@ -663,8 +573,20 @@ class _TsScorer:
         (:mod:`omk.search.whoosh_prescore`); phrases and ``&`` alternatives score all."""
         if all(not q.conjunctive and title is None for q, title in self.queries):
             leaves = _leaves(self.searcher)
-            bound = whoosh_prescore.bounds(leaves, self.queries, self.idfs, members, self.postings)
-            return whoosh_prescore.exact_top(members, need, bound, self.scores)
+            bound, doubtful = whoosh_prescore.bounds_and_doubts(
+                leaves, self.queries, self.idfs, members, self.postings
+            )
+
+            def exact(docs: np.ndarray) -> np.ndarray:
+                # the bound is the exact score unless in doubt (then scored from positions)
+                at = np.searchsorted(members, docs)
+                scores = bound[at].copy()
+                check = doubtful[at]
+                if check.any():
+                    scores[check] = self.scores(docs[check])
+                return scores
+
+            return whoosh_prescore.exact_top(members, need, bound, exact)
         scores = self.scores(members)
         best = np.lexsort((members, -scores))[:need]
         return [(int(members[i]), float(scores[i])) for i in best]
@@ -679,22 +601,14 @@ class _TsScorer:
                 continue
             local = (members[lo:hi] - offset).tolist()
             for name in tsrank.FIELDS:
+                field_lengths = whoosh_patches.field_lengths(leaf, name)
                 for k, d in enumerate(local):
-                    lengths[int(lo) + k][name] = int(leaf.doc_field_length(d, name, 0) or 0)
+                    lengths[int(lo) + k][name] = int(field_lengths[d])
                 for term in self.terms:
-                    if (name, term) not in leaf:
-                        continue
-                    m = leaf.postings(name, term)
+                    found = whoosh_postings.term_positions(leaf, name, term, local, self.postings)
                     for k, d in enumerate(local):
-                        if not m.is_active():
-                            break
-                        if m.id() < d:
-                            m.skip_to(d)
-                            if not m.is_active():
-                                break
-                        if m.id() == d:
-                            found = positions[int(lo) + k].setdefault(term, {})
-                            found[name] = list(m.value_as("positions"))
+                        if d in found:
+                            positions[int(lo) + k].setdefault(term, {})[name] = found[d]
         out = np.zeros(members.size, dtype=np.float64)
         for k in range(members.size):
             offsets = tsrank.field_offsets(lengths[k])

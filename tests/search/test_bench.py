@@ -32,6 +32,19 @@ def test_bench_command_prints_both_engines() -> None:
     assert "whoosh (omk)" in result.output and "sqlite fts5" in result.output
 
 
+def test_bench_reuses_a_kept_index(tmp_path: Path) -> None:
+    args = ["bench", "search", "--docs", "40", "--no-hybrid", "--keep-index", str(tmp_path)]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "whoosh.bench.json").exists() and (tmp_path / "fts5.sqlite3").exists()
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    rows = [line for line in again.output.splitlines() if line.startswith(("whoosh", "sqlite"))]
+    assert len(rows) >= 2 and all(" nan " in row for row in rows[:2])  # nothing re-indexed
+    hits = [line.split()[-1] for line in first.output.splitlines() if line.startswith("whoosh")]
+    assert hits[0] == rows[0].split()[-1]  # the same corpus answered alike
+
+
 def test_metrics() -> None:
     grades = {"a": 3, "b": 2, "c": 1}
     assert ndcg(["a", "b", "c"], grades) == 1.0

@@ -7,6 +7,7 @@ scores and its order must be those of exact scores for every member."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +44,16 @@ def test_the_top_of_a_tier_is_the_exact_top(tmp_path: Path) -> None:
                 continue
             scorer = _TsScorer(s, parts, s.doc_count(), [int(f.size) for f in found])
             exact = scorer.scores(members)
-            bound = whoosh_prescore.bounds(_leaves(s), scorer.queries, scorer.idfs, members)
+            bound, doubtful = whoosh_prescore.bounds_and_doubts(
+                _leaves(s), scorer.queries, scorer.idfs, members
+            )
+            assert np.array_equal(
+                bound, whoosh_prescore.bounds(_leaves(s), scorer.queries, scorer.idfs, members)
+            )
             if all(not q.conjunctive and t is None for q, t in scorer.queries):
                 assert np.all(bound >= exact), text
+                # the bound is the exact score, bit for bit, wherever it is not in doubt
+                assert np.array_equal(bound[~doubtful], exact[~doubtful]), text
                 equal += int(np.count_nonzero(bound == exact))
                 checked += members.size
             for need in (1, 5, 20, members.size + 3):
@@ -85,3 +93,37 @@ def test_postings_leave_out_deleted_documents(tmp_path: Path) -> None:
                 found = [int(d) for r, off in _leaves(s) for d in _term_docs(r, name, word) + off]
                 assert found == expected, word
     engine.close()
+
+
+def test_exact_top_is_the_top_by_exact_score() -> None:
+    """Whatever the bounds over-estimate (few members or many, ties), the page is the one
+    a full sort by exact score gives, and members far below the page are never scored."""
+    rng = np.random.default_rng(11)
+    for case in range(60):
+        n = int(rng.integers(1, 400))
+        members = np.sort(rng.choice(100_000, size=n, replace=False))
+        exact_scores = np.round(rng.random(n), 1 + case % 3)  # rounding makes ties
+        bound = exact_scores.copy()
+        lower = rng.random(n) < (0.02, 0.3, 0.9)[case % 3]
+        bound[lower] += rng.random(int(lower.sum())) * (case % 4)
+        scored: list[int] = []
+
+        def exact(
+            docs: np.ndarray,
+            s: np.ndarray = exact_scores,
+            m: np.ndarray = members,
+            seen: list[int] = scored,
+        ) -> Any:
+            seen.extend(docs.tolist())
+            return s[np.searchsorted(m, docs)]
+
+        for need in (1, 5, 20, n + 3):
+            scored.clear()
+            order = np.lexsort((members, -exact_scores))[:need]
+            expected = [(int(members[i]), float(exact_scores[i])) for i in order]
+            assert whoosh_prescore.exact_top(members, need, bound, exact) == expected
+            assert len(scored) == len(set(scored))  # nobody scored twice
+        if case % 3 == 0 and n > 200:  # bounds nearly exact: a page of 20 scores few
+            scored.clear()
+            whoosh_prescore.exact_top(members, 20, bound, exact)
+            assert len(scored) < n / 2

@@ -1,0 +1,144 @@
+"""Posting lists read with numpy (``whoosh_postings``) equal Whoosh's own matchers; the
+cache keeps its bound; facet counts from the combined columns equal a count by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.analysis import Filter, RegexTokenizer
+
+from omk.search import bench, whoosh_postings
+from omk.search.records import FACETS
+from omk.search.whoosh_index import WhooshIndex, _leaves, create_generation, make_current
+from omk.search.whoosh_postings import PostingsCache
+
+TEXT_FIELDS = ("title", "summary", "body", "actors")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhooshIndex]:
+    root = tmp_path_factory.mktemp("postings")
+    generation = create_generation(root)
+    engine = WhooshIndex(root)
+    records = [r for batch in bench.corpus(bench.vocabulary(), 400) for r in batch]
+    engine.bulk_load(generation, [records[:300]], procs=1)
+    make_current(root, generation)
+    engine.apply([], records[300:])  # a second segment
+    engine.apply([records[5].practice_id, records[310].practice_id], [])  # deletions in both
+    engine.records = {r.practice_id: r for r in records}  # type: ignore[attr-defined]
+    yield engine
+    engine.close()
+
+
+def _with_matcher(leaf: Any, name: str, term: str) -> tuple[list[int], list[float], list[Any]]:
+    m = leaf.postings(name, term)
+    ids, weights, positions = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        positions.append(list(m.value_as("positions")))
+        m.next()
+    return ids, weights, positions
+
+
+def test_postings_equal_whooshs_matcher(engine: WhooshIndex) -> None:
+    cache = PostingsCache()
+    checked = blocks = 0
+    with engine.searcher() as s:
+        leaves = _leaves(s)
+        assert len(leaves) == 2 and all(leaf.has_deletions() for leaf, _ in leaves)
+        for leaf, _ in leaves:
+            for name in TEXT_FIELDS:
+                decode = leaf.schema[name].format.decoder("positions")
+                for raw in list(leaf.lexicon(name))[::7]:
+                    term = raw.decode("utf-8")
+                    ids, weights, positions = _with_matcher(leaf, name, term)  # live only
+                    got_ids, got_weights = cache.get(leaf, name, term)
+                    assert got_ids.tolist() == ids, (name, term)
+                    assert got_weights.tolist() == weights, (name, term)
+                    found = cache.raw(leaf, name, term)
+                    assert found is not None and found.doubled is not None
+                    assert found.doubled.size == 0  # the corpus never repeats a position
+                    blocks += len(found.blocks)
+                    at = whoosh_postings.positions(found, ids, decode)
+                    assert [at[d] for d in ids] == positions, (name, term)
+                    checked += 1
+        assert cache.get(leaves[0][0], "body", "no-such-term")[0].size == 0
+    assert checked > 500 and blocks > checked  # lists of several blocks among them
+
+
+class _Twice(Filter):
+    """Every token twice at its position (as a compound part equal to its word would be)."""
+
+    def __call__(self, tokens: Any) -> Any:
+        for token in tokens:
+            if token.text.startswith("twice"):
+                yield token.copy()
+            yield token
+
+
+def test_repeated_positions_are_found(tmp_path: Path) -> None:
+    schema = fields.Schema(text=fields.TEXT(analyzer=RegexTokenizer() | _Twice(), phrase=True))
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    writer = ix.writer()
+    texts = [f"w{n} twice{n % 3} x{n % 5} twice{n % 3}" for n in range(300)]
+    texts += ["twice0 alone", "x1", "twice1"]  # position 0, a list of one
+    for text in texts:
+        writer.add_document(text=text)
+    writer.commit()
+    cache = PostingsCache()
+    with ix.searcher() as s:
+        leaf = s.reader()
+        for term in ("twice0", "twice1", "twice2", "x1", "w7"):
+            found = cache.raw(leaf, "text", term)
+            assert found is not None and found.doubled is not None
+            ids, _, positions = _with_matcher(leaf, "text", term)
+            repeated = [d for d, at in zip(ids, positions, strict=True) if len(set(at)) < len(at)]
+            assert found.doubled.tolist() == repeated, term
+            assert (term.startswith("twice") and len(repeated) > 90) or not repeated
+    ix.close()
+
+
+def test_the_cache_keeps_its_bound(engine: WhooshIndex) -> None:
+    with engine.searcher() as s:
+        leaf = _leaves(s)[0][0]
+        terms = [raw.decode("utf-8") for raw in list(leaf.lexicon("body"))[:200]]
+        one = PostingsCache()
+        sizes = [one.raw(leaf, "body", t).nbytes for t in terms]  # type: ignore[union-attr]
+        small = PostingsCache(max_bytes=sum(sizes) // 4)
+        for term in terms:
+            small.get(leaf, "body", term)
+            assert small.bytes <= small.max_bytes
+        assert 0 < len(small._lists) < len(terms)
+        assert list(small._lists)[-1][2] == terms[-1]  # the most recent stays
+        small.keep_segments([])
+        assert small.bytes == 0 and not small._lists
+        off = PostingsCache(max_bytes=0)  # SEARCH_POSTINGS_CACHE_MB=0: nothing kept
+        assert off.get(leaf, "body", terms[0])[0].size and not off._lists
+
+
+def test_facet_counts_from_columns_equal_a_count_by_hand(engine: WhooshIndex) -> None:
+    rng = np.random.default_rng(7)
+    with engine.searcher() as s:
+        columns = engine.facets.columns(s)
+        records = engine.records  # type: ignore[attr-defined]
+        indexed = {
+            d: records[s.stored_fields(d)["practice_id"]]
+            for d in np.flatnonzero(columns.alive).tolist()
+        }
+        assert len(indexed) == 398
+        for share in (0.02, 0.1, 0.5, 0.9):  # below and above SPARSE_SHARE
+            matched = (rng.random(columns.size) < share) & columns.alive
+            counts = engine._count(columns, matched)
+            expected: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+            for d in np.flatnonzero(matched).tolist():
+                for name in FACETS:
+                    for value in getattr(indexed[d], name):
+                        expected[name][value] = expected[name].get(value, 0) + 1
+            assert counts == expected, share
