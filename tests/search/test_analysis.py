@@ -329,8 +329,20 @@ def test_analysis_module_imports_no_flask_or_database() -> None:
 def test_edge_cases() -> None:
     assert analysis.analyze("") == []
     assert analysis.terms(" … – „“ !? ") == []
-    blob = "Qx" * 2500  # a pasted blob is one term, not split (and not slow)
-    assert analysis.terms(blob) == [analysis.fold(blob)[:5000]]
+    blob = "Qx" * 2500  # a pasted blob is no word: no term (PostgreSQL refuses > 2,047 bytes)
+    assert analysis.terms(blob) == []
+    assert analysis.terms(f"Sprachcafé {blob}") == analysis.terms("Sprachcafé")
     assert analysis.terms("Donaudampfschifffahrtsgesellschaft")[0] == (
         "donaudampfschifffahrtsgesellschaft"
     )
+
+
+def test_a_run_of_letters_longer_than_any_word_gets_no_term() -> None:
+    """A pasted hash or a 3,000-letter run is no word: no term longer than PostgreSQL's
+    tsvector takes (2,047 bytes) can reach either backend, and the words around it keep
+    their terms."""
+    run = "Integrationskursteilnehmerbetreuung" * 90
+    assert analysis.terms(f"{run} Sprachcafé") == analysis.terms("Sprachcafé")
+    longest = "Grundstücksverkehrsgenehmigungszuständigkeitsübertragungsverordnung"
+    assert analysis.terms(longest)  # the longest German words are still words
+    assert all(len(term.encode()) < 2047 for term in analysis.terms(run * 3, "query"))

@@ -79,14 +79,23 @@ def transliterate(word: str) -> str:
     return fold_accents(word).lower().translate(_TRANSLIT)
 
 
+#: Longer "words" are no words (a pasted hash, a run of letters): they get no term, so no
+#: term can exceed what PostgreSQL's tsvector takes (2,047 bytes) on either backend. The
+#: longest German words of law and administration have about 70 letters.
+MAX_WORD_LENGTH = 100
+
+
 def _matches(text: str) -> Iterator[re.Match[str]]:
-    """Word and number matches of a text, without those inside URLs and e-mail addresses."""
+    """Word and number matches of a text, without those inside URLs and e-mail addresses
+    and without runs longer than :data:`MAX_WORD_LENGTH`."""
     if "@" not in text and "://" not in text and "www." not in text:
-        yield from _TOKEN.finditer(text)
-        return
-    skipped = [match.span() for match in _SKIP.finditer(text)]
+        skipped: list[tuple[int, int]] = []
+    else:
+        skipped = [match.span() for match in _SKIP.finditer(text)]
     starts = [start for start, _ in skipped]
     for match in _TOKEN.finditer(text):
+        if match.end() - match.start() > MAX_WORD_LENGTH:
+            continue
         index = bisect.bisect_right(starts, match.start()) - 1
         if index < 0 or match.start() >= skipped[index][1]:
             yield match
