@@ -231,6 +231,9 @@ class Results:
     unmatched: list[str]  # query words that match nothing
     corrected_from: str | None = None  # the query as typed, when results are for a suggestion
     corrected_partial: bool = False  # ... though the query as typed matched some words
+    # With related words (the thesaurus): the results containing every word as typed;
+    # ``complete`` then counts those with every word or a related word.
+    complete_as_typed: int | None = None
 
 
 def search(
@@ -256,7 +259,9 @@ def search(
     hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
     own = parse(text) if sort == "relevance" else parts
     if own != parts:
-        match, groups = _widened(own, parts, filters, cycle, max(ranking.DEPTH, offset + per_page))
+        match, groups, as_typed = _widened(
+            own, parts, filters, cycle, max(ranking.DEPTH, offset + per_page)
+        )
         if not hybrid:
             match.page = match.page[offset : offset + per_page]
     else:
@@ -268,7 +273,7 @@ def search(
             offset=0 if hybrid else offset,
             limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
         )
-        groups = [match.complete]
+        groups, as_typed = [match.complete], None
     corrections = _corrections(parts, match.part_hits)
     suggestion = _suggestion(text, corrections)
     if suggestion and not _corrected and _correctable(parts, match, corrections):
@@ -316,6 +321,7 @@ def search(
         suggestion=suggestion,
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
+        complete_as_typed=as_typed,
     )
 
 
@@ -325,14 +331,15 @@ def _widened(
     filters: dict[str, list[str]],
     cycle: str | None,
     limit: int,
-) -> tuple[Match, list[int]]:
+) -> tuple[Match, list[int], int]:
     """Match with the thesaurus' related words (``wide``), ranked below the words themselves.
 
     The results are those of ``wide`` (totals and facet counts too); their order: the
     practices containing every query word as typed (or a synonym of synonyms.txt: ``own``)
     first, then those containing every word or one of its related words, then the rest, each
-    group in the backend's order. Returns the match (its first ``limit`` results) and the
-    sizes of the first two groups (the fusion keeps them apart)."""
+    group in the backend's order. Returns the match (its first ``limit`` results), the
+    sizes of the first two groups (the fusion keeps them apart) and how many practices
+    contain every word as typed."""
     strict = engine().match(
         own, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
     )
@@ -347,7 +354,7 @@ def _widened(
     seen |= {(h.practice_id, h.revision_id) for h in complete}
     rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
     match.page = (first + complete + rest)[:limit]
-    return match, [len(first), len(complete)]
+    return match, [len(first), len(complete)], strict.complete
 
 
 def _dense_only(

@@ -17,6 +17,7 @@ from omk.search import embeddings, ranking, service
 from omk.search.analysis import expansion
 from omk.services import reports
 from tests import factories
+from tests.conftest import login
 
 ESSEN, KOELN, AACHEN = "05113000", "05315000", "05334002"
 
@@ -205,6 +206,14 @@ def test_related_words_find_more_but_rank_below_the_words_themselves(
     results = service.search("Bleibe")
     assert [h.title for h in results.hits] == ["Notunterkunft am Bahnhof", "Wohnbrücke"]
     assert results.total == 2
+    # the page tells how many contain the word as typed and how many only a related word
+    assert (results.complete_as_typed, results.complete) == (1, 2)
+    mixed = service.search("Bleibe Geflüchtete")  # only the flats have both, one related
+    assert (mixed.complete_as_typed, mixed.complete) == (0, 1) and mixed.total > 1
+    client = app.test_client()
+    login(client, people["reviewer"])
+    html = client.get("/suche?q=Bleibe+Geflüchtete").text
+    assert "1 Maßnahme enthält alle Suchbegriffe oder verwandte Wörter" in html
     # a saved search counts the same practices
     assert len(service.matching_versions("Bleibe")) == 2
     # newest first lists them too
