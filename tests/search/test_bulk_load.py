@@ -10,6 +10,7 @@ from omk.search import bench, whoosh_index
 from omk.search.service import parse
 from omk.search.whoosh_backend import whoosh_query
 from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
+from omk.search.whoosh_pool import GroupingPool
 
 
 def _built(root: Path, procs: int) -> WhooshIndex:
@@ -30,6 +31,43 @@ def test_parallel_reindex_matches_a_single_writer(
     parallel = _built(tmp_path / "two", procs=2)
     with parallel.searcher() as s:
         assert len(list(s.leaf_searchers())) == 2  # a segment per writer process, no merge
+    _assert_same_index(single, parallel)
+    single.close()
+    parallel.close()
+
+
+def test_reindex_over_the_memory_budget_spills_and_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers over ``WRITER_LIMIT_MB`` spill their postings to disk: the same index."""
+    monkeypatch.setattr(whoosh_index, "PARALLEL_MIN_DOCS", 30)
+    monkeypatch.setattr(whoosh_index, "WRITER_BATCH", 20)
+    unlimited = _built(tmp_path / "one", procs=1)
+    runs: list[str] = []
+    add_run = GroupingPool._add_run
+
+    def counted(pool: GroupingPool, path: str) -> None:
+        runs.append(path)
+        add_run(pool, path)
+
+    monkeypatch.setattr(GroupingPool, "_add_run", counted)
+    monkeypatch.setattr(whoosh_index, "WRITER_LIMIT_MB", 0.05)  # ~50 KB: a run every ~5 practices
+    single = _built(tmp_path / "two", procs=1)
+    assert len(runs) >= 10
+    parallel = _built(tmp_path / "three", procs=2)  # spills in the writer processes
+    _assert_same_index(unlimited, single)
+    _assert_same_index(unlimited, parallel)
+    with unlimited.searcher() as want, single.searcher() as got:  # the same postings
+        assert list(want.reader().all_terms()) == list(got.reader().all_terms())
+        for field, term in want.reader().all_terms():
+            assert list(want.postings(field, term).all_items()) == list(
+                got.postings(field, term).all_items()
+            ), (field, term)
+    for engine in (unlimited, single, parallel):
+        engine.close()
+
+
+def _assert_same_index(single: WhooshIndex, parallel: WhooshIndex) -> None:
     assert parallel.doc_count() == single.doc_count() == 80
     assert parallel.stamps() == single.stamps()
     for q in bench.queries(bench.vocabulary(), count=16):
@@ -50,5 +88,3 @@ def test_parallel_reindex_matches_a_single_writer(
         assert sorted(round(score, 9) for _, score in one.page) == sorted(
             round(score, 9) for _, score in two.page
         )
-    single.close()
-    parallel.close()
