@@ -10,7 +10,6 @@ from omk.search import bench, whoosh_index
 from omk.search.service import parse
 from omk.search.whoosh_backend import whoosh_query
 from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
-from omk.search.whoosh_pool import GroupingPool
 
 
 def _built(root: Path, procs: int) -> WhooshIndex:
@@ -22,11 +21,15 @@ def _built(root: Path, procs: int) -> WhooshIndex:
     return engine
 
 
-def test_parallel_reindex_matches_a_single_writer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writer processes from 30 practices on, 20 practices a batch."""
     monkeypatch.setattr(whoosh_index, "PARALLEL_MIN_DOCS", 30)
     monkeypatch.setattr(whoosh_index, "WRITER_BATCH", 20)
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_parallel_reindex_matches_a_single_writer(tmp_path: Path) -> None:
     single = _built(tmp_path / "one", procs=1)
     parallel = _built(tmp_path / "two", procs=2)
     with parallel.searcher() as s:
@@ -36,24 +39,16 @@ def test_parallel_reindex_matches_a_single_writer(
     parallel.close()
 
 
+@pytest.mark.usefixtures("small_batches")
 def test_reindex_over_the_memory_budget_spills_and_matches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spilled_runs: list[str]
 ) -> None:
     """Writers over ``WRITER_LIMIT_MB`` spill their postings to disk: the same index."""
-    monkeypatch.setattr(whoosh_index, "PARALLEL_MIN_DOCS", 30)
-    monkeypatch.setattr(whoosh_index, "WRITER_BATCH", 20)
     unlimited = _built(tmp_path / "one", procs=1)
-    runs: list[str] = []
-    add_run = GroupingPool._add_run
-
-    def counted(pool: GroupingPool, path: str) -> None:
-        runs.append(path)
-        add_run(pool, path)
-
-    monkeypatch.setattr(GroupingPool, "_add_run", counted)
+    assert not spilled_runs
     monkeypatch.setattr(whoosh_index, "WRITER_LIMIT_MB", 0.05)  # ~50 KB: a run every ~5 practices
     single = _built(tmp_path / "two", procs=1)
-    assert len(runs) >= 10
+    assert len(spilled_runs) >= 10
     parallel = _built(tmp_path / "three", procs=2)  # spills in the writer processes
     _assert_same_index(unlimited, single)
     _assert_same_index(unlimited, parallel)
