@@ -71,6 +71,8 @@ WRITER_TIMEOUT = 0.0  # never wait for another writer: its drain picks up our en
 PARALLEL_MIN_DOCS = 20_000
 WRITER_PROCS = 2
 WRITER_BATCH = 200  # documents handed to a writer process at a time
+#: memory for postings per writer (process) of a reindex before it spills a run to disk
+WRITER_LIMIT_MB: float = 256
 
 
 def schema() -> Schema:
@@ -322,7 +324,8 @@ class WhooshIndex:
         ``procs`` processes each write a segment of their own (Whoosh's ``MpWriter`` with
         ``multisegment``: no merge at the end); the parent only reads and hands out batches.
         Every writer keeps its postings grouped in memory (:class:`GroupingPool`: the same
-        segment files as Whoosh's own pool, written a block at a time).
+        segment files as Whoosh's own pool, written a block at a time) up to
+        ``WRITER_LIMIT_MB``, beyond which it spills sorted runs to disk as Whoosh's pool does.
         Raises if the new generation does not hold every document (it is then not made
         current)."""
         stream = iter(batches)
@@ -340,10 +343,14 @@ class WhooshIndex:
             # Load the dictionaries before the writer forks, so its processes share them.
             analysis.warm_up()
             writer = ix.writer(
-                procs=procs, multisegment=True, batchsize=WRITER_BATCH, poolclass=GroupingPool
+                procs=procs,
+                multisegment=True,
+                batchsize=WRITER_BATCH,
+                poolclass=GroupingPool,
+                limitmb=WRITER_LIMIT_MB,
             )
         else:
-            writer = ix.writer(poolclass=GroupingPool)
+            writer = ix.writer(poolclass=GroupingPool, limitmb=WRITER_LIMIT_MB)
         words = WordList(path).fill()
         try:
             for batch in itertools.chain(head, stream):

@@ -21,15 +21,48 @@ def _built(root: Path, procs: int) -> WhooshIndex:
     return engine
 
 
-def test_parallel_reindex_matches_a_single_writer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writer processes from 30 practices on, 20 practices a batch."""
     monkeypatch.setattr(whoosh_index, "PARALLEL_MIN_DOCS", 30)
     monkeypatch.setattr(whoosh_index, "WRITER_BATCH", 20)
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_parallel_reindex_matches_a_single_writer(tmp_path: Path) -> None:
     single = _built(tmp_path / "one", procs=1)
     parallel = _built(tmp_path / "two", procs=2)
     with parallel.searcher() as s:
         assert len(list(s.leaf_searchers())) == 2  # a segment per writer process, no merge
+    _assert_same_index(single, parallel)
+    single.close()
+    parallel.close()
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_reindex_over_the_memory_budget_spills_and_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spilled_runs: list[str]
+) -> None:
+    """Writers over ``WRITER_LIMIT_MB`` spill their postings to disk: the same index."""
+    unlimited = _built(tmp_path / "one", procs=1)
+    assert not spilled_runs
+    monkeypatch.setattr(whoosh_index, "WRITER_LIMIT_MB", 0.05)  # ~50 KB: a run every ~5 practices
+    single = _built(tmp_path / "two", procs=1)
+    assert len(spilled_runs) >= 10
+    parallel = _built(tmp_path / "three", procs=2)  # spills in the writer processes
+    _assert_same_index(unlimited, single)
+    _assert_same_index(unlimited, parallel)
+    with unlimited.searcher() as want, single.searcher() as got:  # the same postings
+        assert list(want.reader().all_terms()) == list(got.reader().all_terms())
+        for field, term in want.reader().all_terms():
+            assert list(want.postings(field, term).all_items()) == list(
+                got.postings(field, term).all_items()
+            ), (field, term)
+    for engine in (unlimited, single, parallel):
+        engine.close()
+
+
+def _assert_same_index(single: WhooshIndex, parallel: WhooshIndex) -> None:
     assert parallel.doc_count() == single.doc_count() == 80
     assert parallel.stamps() == single.stamps()
     for q in bench.queries(bench.vocabulary(), count=16):
@@ -50,5 +83,3 @@ def test_parallel_reindex_matches_a_single_writer(
         assert sorted(round(score, 9) for _, score in one.page) == sorted(
             round(score, 9) for _, score in two.page
         )
-    single.close()
-    parallel.close()

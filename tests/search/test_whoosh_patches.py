@@ -8,6 +8,7 @@ from typing import Any
 
 from whoosh import index
 from whoosh.fields import FieldType
+from whoosh.filedb.filestore import FileStorage
 
 from omk.search import bench
 from omk.search.whoosh_index import _document, create_generation, schema
@@ -58,6 +59,20 @@ def test_grouping_pool_writes_whoosh_segment_byte_for_byte(tmp_path: Path) -> No
     assert len(own["pst"]) > 100_000
 
 
+def test_grouping_pool_over_its_budget_spills_runs_as_whoosh_does(
+    tmp_path: Path, spilled_runs: list[str]
+) -> None:
+    """Over ``limitmb`` both pools spill sorted runs and write the same files (not byte for
+    byte an unspilled segment's, Whoosh's own neither; the same postings: test_bulk_load)."""
+    records = [r for batch in bench.corpus(bench.vocabulary(), 120) for r in batch]
+    own = _segment_files(tmp_path / "own", records, limitmb=0.1)
+    spilled = _segment_files(tmp_path / "spilled", records, poolclass=GroupingPool, limitmb=0.1)
+    assert len(spilled_runs) >= 5  # about 100 KB a run
+    assert own.keys() == spilled.keys()
+    for suffix, data in own.items():
+        assert spilled[suffix] == data, suffix
+
+
 def test_grouping_pool_sorts_postings_added_out_of_order() -> None:
     pool = GroupingPool(None, None)
     pool.add(("b", b"x", 3, 1.0, b""))
@@ -68,3 +83,18 @@ def test_grouping_pool_sorts_postings_added_out_of_order() -> None:
         ("b", b"x", 1, 1.5, b""),
         ("b", b"x", 3, 1.0, b""),
     ]
+
+
+def test_grouping_pool_merges_runs_of_postings_added_out_of_order(tmp_path: Path) -> None:
+    pool = GroupingPool(
+        FileStorage(str(tmp_path)), None, limitmb=0.0005
+    )  # a run every ~16 postings
+    items = [
+        (field, f"t{n % 7}".encode(), (n * 37) % 101, float(n % 3), bytes([n % 5]))
+        for n in range(200)
+        for field in ("a", "b")
+    ]
+    for item in items:
+        pool.add(item)
+    assert len(pool.runs) > 10
+    assert list(pool.iter_postings()) == sorted(items)
