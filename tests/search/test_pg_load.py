@@ -7,6 +7,7 @@ import os
 from collections import Counter
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from omk.search import bench, pg_load
@@ -56,7 +57,7 @@ def test_parallel_analysis_gives_the_lines_of_one_process() -> None:
 def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
     from omk.search.bench_pg import bench_postgres
 
-    url, schema = _url(), f"omk_test_keep_{os.getpid()}"
+    url, schema = _url(), f"omk_bench_test_keep_{os.getpid()}"
     vocab = bench.vocabulary()
     queries = bench.queries(vocab, count=4)
     admin = create_engine(url)
@@ -88,6 +89,40 @@ def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
             "pk_search_word",
         }
         assert tables == {"search_document", "search_word"}
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("schema", ["public", "omk", "omk_benchx", "omk_bench_", "Omk_bench_a"])
+def test_bench_keeps_only_schemas_of_its_own(schema: str) -> None:
+    from omk.cli_bench import bench_cli
+    from omk.search.bench_pg import bench_postgres
+
+    result = CliRunner().invoke(
+        bench_cli,
+        ["search", "--backend", "postgres", "--database-url", "postgresql://x/y", "--keep", schema],
+    )
+    assert result.exit_code == 2 and "omk_bench_" in result.output
+    with pytest.raises(ValueError, match="omk_bench_"):
+        bench_postgres(bench.vocabulary(), 1, [], "postgresql://x/y", keep=schema)
+
+
+@pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
+def test_bench_never_drops_a_schema_with_other_tables() -> None:
+    from omk.search.bench_pg import bench_postgres
+
+    url, schema = _url(), f"omk_bench_test_foreign_{os.getpid()}"
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            conn.execute(text(f"CREATE TABLE {schema}.app_data (id int)"))
+        with pytest.raises(ValueError, match="app_data"):
+            bench_postgres(bench.vocabulary(), 5, [], url, hybrid=False, keep=schema)
+        with admin.connect() as conn:
+            assert conn.scalar(text(f"SELECT count(*) FROM {schema}.app_data")) == 0
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
