@@ -11,10 +11,13 @@ word. Now:
 - They go into a fresh table beside the live one (``search_document_new``, created in the
   same transaction, hence ``COPY … FREEZE``: no hint bits to set later, the visibility map
   ready for index-only scans); the indexes are built once the rows are in, with a larger
-  ``maintenance_work_mem``; then the fresh table replaces the live one by renames
-  (:func:`swap`). Searches read the old table until the transaction commits and wait only for
-  the swap itself.
-- ``search_word`` is refilled the same way from the word counts the workers return.
+  ``maintenance_work_mem`` (:func:`build_indexes`), and the table is analysed.
+- ``search_word_new`` is filled the same way from the word counts the workers return.
+- Only then do both fresh tables replace the live ones by drop and renames, back to back
+  right before the commit (:func:`swap`). Until then nothing locks the live tables beyond
+  reading: searches read the old rows. The drops wait for sessions still reading the live
+  tables, at most ``LOCK_TIMEOUT`` per attempt (searches arriving meanwhile wait behind them),
+  and give up after ``SWAP_ATTEMPTS`` attempts without losing the loaded tables in between.
 
 Everything runs in the caller's transaction: a failure leaves the live tables as they were.
 """
@@ -25,6 +28,7 @@ import itertools
 import multiprocessing
 import os
 import re
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult, Pool
@@ -32,6 +36,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from omk.search.records import PracticeRecord
 
@@ -40,6 +45,10 @@ AHEAD = 2
 #: The bulk load's ``maintenance_work_mem`` (building the GIN index in memory).
 MAINTENANCE_WORK_MEM = "512MB"
 SUFFIX = "_new"
+#: How long the swap waits for the live tables' lock per attempt, how many attempts, the pause.
+LOCK_TIMEOUT = "5s"
+SWAP_ATTEMPTS = 3
+SWAP_PAUSE = 1.0
 _INDEX_DEF = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (?:ONLY )?(\S+) (USING .*)$")
 
 #: The columns of search_document in the order of a COPY line.
@@ -184,9 +193,9 @@ def copy_into(conn: Connection, fresh: str, columns: Sequence[str], chunks: Iter
                     copy.write(chunk)
 
 
-def swap(conn: Connection, schema: str, table: str) -> None:
-    """Build the live table's indexes (and primary key) on ``<table>_new``, then put it in
-    the live table's place under the same names."""
+def build_indexes(conn: Connection, schema: str, table: str) -> list[tuple[str, str]]:
+    """Build the live table's indexes (and primary key) on ``<table>_new`` under temporary
+    names; returns the renames (temporary, live name) for :func:`swap`."""
     conn.execute(text(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'"))
     fresh = f"{table}{SUFFIX}"
     indexes = conn.execute(
@@ -214,10 +223,55 @@ def swap(conn: Connection, schema: str, table: str) -> None:
                 )
             )
         renames.append((temporary, str(name)))
-    conn.execute(text(f"DROP TABLE {schema}.{table}"))
-    conn.execute(text(f"ALTER TABLE {schema}.{fresh} RENAME TO {table}"))
-    for temporary, name in renames:
-        conn.execute(text(f"ALTER INDEX {schema}.{temporary} RENAME TO {name}"))
+    conn.execute(text(f"ANALYZE {schema}.{fresh}"))  # statistics before the swap
+    return renames
+
+
+class SwapTimeout(RuntimeError):
+    """The live tables stayed locked by other sessions: nothing was changed."""
+
+
+def _lock_timeout(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available
+
+
+def swap(
+    conn: Connection, schema: str, tables: Sequence[tuple[str, list[tuple[str, str]]]]
+) -> None:
+    """Put each ``<table>_new`` (indexes built by :func:`build_indexes`) in its live table's
+    place under the same names, all tables back to back right before the commit.
+
+    Dropping a live table needs its ACCESS EXCLUSIVE lock, which waits for every session
+    reading it (a long search, ``pg_dump``) while new searches queue behind the waiting drop.
+    So each attempt waits at most ``LOCK_TIMEOUT``; a timed-out attempt is rolled back to a
+    savepoint (the loaded tables stay) and tried again, ``SWAP_ATTEMPTS`` times in all; then
+    :class:`SwapTimeout` (the caller's transaction rolls back, the live tables still serve).
+    """
+    conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    for attempt in range(1, SWAP_ATTEMPTS + 1):
+        savepoint = conn.begin_nested()
+        try:
+            for table, renames in tables:
+                conn.execute(text(f"DROP TABLE {schema}.{table}"))
+                conn.execute(text(f"ALTER TABLE {schema}.{table}{SUFFIX} RENAME TO {table}"))
+                for temporary, name in renames:
+                    conn.execute(text(f"ALTER INDEX {schema}.{temporary} RENAME TO {name}"))
+        except OperationalError as exc:
+            savepoint.rollback()
+            if not _lock_timeout(exc):
+                raise
+            if attempt < SWAP_ATTEMPTS:
+                time.sleep(SWAP_PAUSE)  # let the searches queued behind the drop through
+            continue
+        savepoint.commit()
+        return
+    names = ", ".join(table for table, _ in tables)
+    raise SwapTimeout(
+        f"Neuindexierung abgebrochen: {names} blieb {SWAP_ATTEMPTS}-mal länger als"
+        f" {LOCK_TIMEOUT} von anderen Sitzungen gesperrt (lange Suche, pg_dump, omk search"
+        " verify?). Nichts wurde geändert, der bisherige Index sucht weiter; später erneut"
+        " versuchen."
+    )
 
 
 def word_lines(words: Counter[str]) -> Iterator[str]:

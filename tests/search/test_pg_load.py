@@ -4,6 +4,7 @@ the benchmark's kept corpus (the PostgreSQL parts skip on SQLite)."""
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 
 import pytest
@@ -124,6 +125,52 @@ def test_bench_never_drops_a_schema_with_other_tables() -> None:
         with admin.connect() as conn:
             assert conn.scalar(text(f"SELECT count(*) FROM {schema}.app_data")) == 0
     finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
+def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omk.extensions import Base
+    from omk.models.search import SearchDocument, SearchWord
+    from omk.search.pg_backend import PostgresBackend
+
+    url, schema = _url(), f"omk_bench_test_swap_{os.getpid()}"
+    admin = create_engine(url)
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    monkeypatch.setattr(pg_load, "LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(pg_load, "SWAP_ATTEMPTS", 2)
+    monkeypatch.setattr(pg_load, "SWAP_PAUSE", 0.0)
+    vocab = bench.vocabulary()
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+        Base.metadata.create_all(engine, tables=tables)
+        backend = PostgresBackend(engine)
+        assert backend.rebuild(bench.corpus(vocab, 8)) == 8
+        before = backend.stamps()
+        with engine.connect() as reader:  # a long search: ACCESS SHARE until it ends
+            reader.execute(text("SELECT count(*) FROM search_document"))
+            started = time.perf_counter()
+            with pytest.raises(pg_load.SwapTimeout, match="Nichts wurde geändert"):
+                backend.rebuild(bench.corpus(vocab, 12))
+            assert time.perf_counter() - started < 10
+            assert reader.scalar(text("SELECT count(*) FROM search_document")) == 8
+            reader.rollback()
+        assert backend.stamps() == before
+        with admin.connect() as conn:
+            left = set(
+                conn.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                )
+            )
+        assert left == {"search_document", "search_word"}
+        assert backend.rebuild(bench.corpus(vocab, 12)) == 12  # released: it goes through
+        assert backend.doc_count() == 12
+    finally:
+        engine.dispose()
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
