@@ -148,7 +148,9 @@ def bench_postgres(
     except Exception:
         admin.dispose()
         raise
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema},public"})
+    # Only the bench schema on the path: with ``public`` too, create_all would find the app's
+    # own search tables there and the reindex would replace them.
+    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         backend = PostgresBackend(engine)
         wall = cpu = 0.0
