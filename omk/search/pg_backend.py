@@ -228,7 +228,7 @@ class PostgresBackend:
 
             def chunks() -> Iterable[str]:
                 nonlocal count
-                for lines, batch_words, size in pg_load.analysed(batches, _row):
+                for lines, batch_words, size in pg_load.analysed(batches, _row, engine=self.engine):
                     words.update(batch_words)
                     count += size
                     yield lines

@@ -5,9 +5,10 @@ item 11). What made it slow: the German analysis of every document in one Python
 row-by-row ``INSERT`` with the GIN index updated per row, and ``search_word`` upserted word by
 word. Now:
 
-- The rows are written as ``COPY`` text lines (:func:`copy_lines`), by worker processes when
-  there is more than one batch (the analysis is pure Python and CPU-bound; the workers are
-  forked after the dictionaries are loaded, so they start warm).
+- The rows are written as ``COPY`` text lines (:func:`copy_lines`), by worker processes
+  (:func:`workers`, at most two) when there is more than one batch (the analysis is pure
+  Python and CPU-bound; the workers are forked after the dictionaries are loaded, so they
+  start warm; one that dies fails the reindex instead of hanging it).
 - They go into a fresh table beside the live one (``search_document_new``, created in the
   same transaction, hence ``COPY … FREEZE``: no hint bits to set later, the visibility map
   ready for index-only scans); the indexes are built once the rows are in, with a larger
@@ -31,15 +32,18 @@ import re
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from multiprocessing.pool import AsyncResult, Pool
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from omk.search.records import PracticeRecord
 
+#: At most this many analysis processes (as the Whoosh writer's ``WRITER_PROCS``).
+WORKERS = 2
 #: Batches handed to the workers ahead of the one being written (bounds the memory).
 AHEAD = 2
 #: The bulk load's ``maintenance_work_mem`` (building the GIN index in memory).
@@ -115,13 +119,33 @@ def _worker_lines(batch: Sequence[PracticeRecord]) -> tuple[str, Counter[str], i
     return copy_lines(batch, _row)
 
 
+def workers() -> int:
+    """Analysis processes: the cores this process may run on (cgroup cpusets and affinity,
+    not the host's count), at most ``WORKERS``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - platforms without sched_getaffinity
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, WORKERS))
+
+
+def _worker_init(engine: Engine | None) -> None:
+    """A forked worker must not use the parent's pooled connections (SQLAlchemy: pooling
+    with multiprocessing): forget them without closing the parent's sockets."""
+    if engine is not None:
+        engine.dispose(close=False)
+
+
 def analysed(
     batches: Iterable[Sequence[PracticeRecord]],
     row: Callable[[PracticeRecord], dict[str, Any]],
     processes: int | None = None,
+    engine: Engine | None = None,
 ) -> Iterator[tuple[str, Counter[str], int]]:
     """The batches as COPY text, in order: the first in this process, the rest by forked
-    workers (when there is more than one batch, more than one core and the platform forks)."""
+    workers (when there is more than one batch, more than one core and the platform forks).
+    A worker that dies (out of memory, killed) raises :class:`RuntimeError` here instead of
+    leaving the reindex waiting forever."""
     it = iter(batches)
     first = next(it, None)
     if first is None:
@@ -131,23 +155,32 @@ def analysed(
     if second is None:
         return
     it = itertools.chain([second], it)
-    processes = processes or os.cpu_count() or 1
+    processes = processes or workers()
     if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for batch in it:
             yield copy_lines(batch, row)
         return
-    pool: Pool = multiprocessing.get_context("fork").Pool(processes)
+    pool = ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_worker_init,
+        initargs=(engine,),
+    )
     try:
-        pending: deque[AsyncResult[tuple[str, Counter[str], int]]] = deque()
+        pending: deque[Future[tuple[str, Counter[str], int]]] = deque()
         for batch in it:
-            pending.append(pool.apply_async(_worker_lines, (batch,)))
+            pending.append(pool.submit(_worker_lines, batch))
             if len(pending) > processes + AHEAD:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            "Neuindexierung abgebrochen: ein Analyseprozess ist unerwartet beendet worden"
+            " (Speicher erschöpft? abgebrochen?). Nichts wurde geändert."
+        ) from exc
     finally:
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def fresh_table(conn: Connection, table: str) -> tuple[str, str]:

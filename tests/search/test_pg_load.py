@@ -4,6 +4,7 @@ the benchmark's kept corpus (the PostgreSQL parts skip on SQLite)."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections import Counter
 
@@ -174,3 +175,20 @@ def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPat
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+
+
+def _killed(batch: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # a worker the OOM killer took
+
+
+def test_a_killed_worker_fails_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    vocab = bench.vocabulary()
+    records = [r for batch in bench.corpus(vocab, 12) for r in batch]
+    batches = [records[i : i + 4] for i in range(0, len(records), 4)]
+    monkeypatch.setattr(pg_load, "_worker_lines", _killed)
+    with pytest.raises(RuntimeError, match="Analyseprozess"):
+        list(pg_load.analysed(batches, _row, processes=2))
+
+
+def test_workers_follow_the_usable_cores() -> None:
+    assert 1 <= pg_load.workers() <= min(len(os.sched_getaffinity(0)), pg_load.WORKERS)
