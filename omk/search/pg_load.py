@@ -184,9 +184,10 @@ def analysed(
 
 
 def fresh_table(conn: Connection, table: str) -> tuple[str, str]:
-    """Create ``<table>_new`` beside ``table`` (columns, defaults, column storage and
-    compression, storage parameters; no indexes yet); returns the schema and the new table's
-    qualified name."""
+    """Create ``<table>_new`` beside ``table`` (``LIKE … INCLUDING ALL``: columns, defaults,
+    constraints, comments, column storage and compression, statistics; storage parameters;
+    no indexes yet: :func:`build_indexes` builds them under the live names); returns the
+    schema and the new table's qualified name."""
     schema = str(
         conn.scalar(
             text(
@@ -199,10 +200,7 @@ def fresh_table(conn: Connection, table: str) -> tuple[str, str]:
     fresh = f"{schema}.{table}{SUFFIX}"
     conn.execute(text(f"DROP TABLE IF EXISTS {fresh}"))
     conn.execute(
-        text(
-            f"CREATE TABLE {fresh} (LIKE {schema}.{table}"
-            " INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION)"
-        )
+        text(f"CREATE TABLE {fresh} (LIKE {schema}.{table} INCLUDING ALL EXCLUDING INDEXES)")
     )
     options = conn.scalar(
         text("SELECT reloptions FROM pg_class WHERE oid = CAST(:t AS regclass)"),
