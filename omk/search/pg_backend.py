@@ -25,7 +25,6 @@ transaction, by COPY into fresh tables swapped in right before the commit
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -139,11 +138,6 @@ def part_query(part: QueryPart) -> str:
     return " | ".join(
         "(" + " & ".join(_lexeme(t) for t in alt) + ")" for alt in part.alternatives if alt
     )
-
-
-def _idf(total: int, hits: int) -> float:
-    """Whoosh's idf (``WeightingModel.idf``): log(N / (n + 1)) + 1."""
-    return math.log(max(total, 1) / (hits + 1)) + 1.0
 
 
 class PostgresBackend:
