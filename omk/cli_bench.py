@@ -12,6 +12,22 @@ import click
 bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp-Ordner).")
 
 
+def _bench_schema(value: str) -> str:
+    """``--keep``: only a schema of the benchmark's own (the URL defaults to the app's
+    database, whose schemas a run must never drop)."""
+    if not value:
+        return value
+    from omk.search.bench_pg import PREFIX, valid_schema
+
+    if not valid_schema(value):
+        raise click.BadParameter(
+            f"nur ein Schema, dessen Name mit {PREFIX} beginnt (Kleinbuchstaben, Ziffern, _),"
+            f" z. B. {PREFIX}100k; {value!r} nicht",
+            param_hint="--keep",
+        )
+    return value
+
+
 @bench_cli.command("search")
 @click.option("--docs", type=click.IntRange(min=1), default=10_000, show_default=True)
 @click.option(
@@ -38,7 +54,9 @@ bench_cli = click.Group("bench", help="Benchmarks (ohne Datenbank, in einem Temp
     "--keep",
     default="",
     metavar="SCHEMA",
-    help="PostgreSQL: Korpus in diesem Schema behalten und wiederverwenden (ohne Neuindexierung)",
+    callback=lambda _ctx, _param, value: _bench_schema(value),
+    help="PostgreSQL: Korpus in diesem Schema (omk_bench_…) behalten und wiederverwenden"
+    " (ohne Neuindexierung)",
 )
 @click.option(
     "--keep-index",

@@ -3,7 +3,9 @@
 The corpus goes into a schema of its own (``omk_bench_<pid>``, dropped after the run) or, with
 ``--keep NAME``, into the schema ``NAME``, which is kept after the run and reused by the next
 run with the same number of documents (indexing is then skipped), so that queries can be
-timed again and again without indexing 100,000 documents each time.
+timed again and again without indexing 100,000 documents each time. The URL defaults to the
+app's own database, so the name must start with ``omk_bench_`` and a schema is dropped only
+when it holds nothing but the bench's tables (never ``public`` or an app schema).
 
 Besides wall clock and this process's CPU time, every query's time inside PostgreSQL
 (planning + execution of its statements) is read from ``pg_stat_statements`` when the server
@@ -32,7 +34,41 @@ from omk.search.bench import (
     time_hybrid,
 )
 
-_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+#: Schemas the benchmark may create and drop.
+PREFIX = "omk_bench_"
+_SCHEMA = re.compile(r"^omk_bench_[a-z0-9_]{1,53}$")
+#: The relations a bench schema may hold (the tables, their ``_new`` twins, their sequences).
+_OWN = ("search_document", "search_word")
+
+
+def valid_schema(name: str) -> bool:
+    """Whether ``--keep`` names a schema the benchmark may own."""
+    return bool(_SCHEMA.match(name))
+
+
+def _drop_schema(engine: Engine, schema: str, create: bool = False) -> None:
+    """Drop the bench schema (and create it again), refusing when it holds anything besides
+    the bench's tables (an app schema must never be dropped)."""
+    with engine.begin() as conn:
+        foreign = list(
+            conn.scalars(
+                text(
+                    "SELECT c.relname FROM pg_class AS c"
+                    " JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+                    " AND NOT c.relname = ANY(:own) ORDER BY c.relname"
+                ),
+                {"schema": schema, "own": [*_OWN, *(t + "_new" for t in _OWN)]},
+            )
+        )
+        if foreign:
+            raise ValueError(
+                f"Schema {schema} enthält fremde Tabellen ({', '.join(foreign[:5])}):"
+                " es wird nicht gelöscht"
+            )
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        if create:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
 
 
 def _server_clock(engine: Engine) -> bool:
@@ -97,17 +133,24 @@ def bench_postgres(
 
     if not database_url.startswith("postgresql"):
         raise ValueError("the postgres backend needs a PostgreSQL URL (--database-url)")
-    if keep and not _SCHEMA.match(keep):
-        raise ValueError("--keep takes a lower-case schema name (letters, digits, _)")
+    if keep and not valid_schema(keep):
+        raise ValueError(
+            f"--keep braucht einen Schemanamen, der mit {PREFIX} beginnt"
+            " (Kleinbuchstaben, Ziffern, _)"
+        )
     analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
-    schema = keep or f"omk_bench_{os.getpid()}"
+    schema = keep or f"{PREFIX}{os.getpid()}"
     admin = create_engine(database_url)
-    reused = bool(keep) and _indexed(admin, schema) == docs
-    if not reused:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema},public"})
+    try:
+        reused = bool(keep) and _indexed(admin, schema) == docs
+        if not reused:
+            _drop_schema(admin, schema, create=True)
+    except Exception:
+        admin.dispose()
+        raise
+    # Only the bench schema on the path: with ``public`` too, create_all would find the app's
+    # own search tables there and the reindex would replace them.
+    engine = create_engine(database_url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         backend = PostgresBackend(engine)
         wall = cpu = 0.0
@@ -142,7 +185,6 @@ def bench_postgres(
     finally:
         engine.dispose()
         if not keep:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            _drop_schema(admin, schema)
         admin.dispose()
     return timing

@@ -19,13 +19,12 @@ length normalised), a title phrase counting ten times as in Whoosh.
 Writing: the outbox consumer ``search`` replaces a lineage's rows in one transaction; one
 writer at a time (a transaction-level advisory lock, tried without waiting: a busy writer
 leaves its entries pending, as with Whoosh). ``rebuild`` replaces everything in one
-transaction, by COPY into fresh tables swapped in at the end (:mod:`omk.search.pg_load`):
-searches see the old rows until it commits.
+transaction, by COPY into fresh tables swapped in right before the commit
+(:mod:`omk.search.pg_load`): searches see the old rows until it commits.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -141,11 +140,6 @@ def part_query(part: QueryPart) -> str:
     )
 
 
-def _idf(total: int, hits: int) -> float:
-    """Whoosh's idf (``WeightingModel.idf``): log(N / (n + 1)) + 1."""
-    return math.log(max(total, 1) / (hits + 1)) + 1.0
-
-
 class PostgresBackend:
     """The ``search_document`` table of the app's PostgreSQL database."""
 
@@ -211,7 +205,10 @@ class PostgresBackend:
 
     def rebuild(self, batches: Iterable[Sequence[PracticeRecord]]) -> int:
         """Replace every document: COPY into fresh tables beside the live ones, build their
-        indexes, swap (:mod:`omk.search.pg_load`), all in one transaction."""
+        indexes and analyse them, then swap both in right before the commit, all in one
+        transaction (:mod:`omk.search.pg_load`). Searches read the old rows meanwhile; the swap
+        waits a bounded time for sessions reading the live tables, then fails with
+        :class:`~omk.search.pg_load.SwapTimeout` (nothing changed)."""
         count = 0
         words: Counter[str] = Counter()
         with self.engine.begin() as conn:
@@ -225,19 +222,18 @@ class PostgresBackend:
 
             def chunks() -> Iterable[str]:
                 nonlocal count
-                for lines, batch_words, size in pg_load.analysed(batches, _row):
+                for lines, batch_words, size in pg_load.analysed(batches, _row, engine=self.engine):
                     words.update(batch_words)
                     count += size
                     yield lines
 
             pg_load.copy_into(conn, fresh, pg_load.DOCUMENT_COLUMNS, chunks())
-            pg_load.swap(conn, schema, "search_document")
+            documents = pg_load.build_indexes(conn, schema, "search_document")
             _, fresh_words = pg_load.fresh_table(conn, "search_word")
             pg_load.copy_into(conn, fresh_words, ("word", "documents"), pg_load.word_lines(words))
-            pg_load.swap(conn, schema, "search_word")
-        with self.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ANALYZE search_document, search_word")
+            word_indexes = pg_load.build_indexes(conn, schema, "search_word")
+            pg_load.swap(
+                conn, schema, [("search_document", documents), ("search_word", word_indexes)]
             )
         return count
 

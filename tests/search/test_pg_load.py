@@ -4,9 +4,12 @@ the benchmark's kept corpus (the PostgreSQL parts skip on SQLite)."""
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections import Counter
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from omk.search import bench, pg_load
@@ -56,7 +59,7 @@ def test_parallel_analysis_gives_the_lines_of_one_process() -> None:
 def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
     from omk.search.bench_pg import bench_postgres
 
-    url, schema = _url(), f"omk_test_keep_{os.getpid()}"
+    url, schema = _url(), f"omk_bench_test_keep_{os.getpid()}"
     vocab = bench.vocabulary()
     queries = bench.queries(vocab, count=4)
     admin = create_engine(url)
@@ -92,3 +95,100 @@ def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.mark.parametrize("schema", ["public", "omk", "omk_benchx", "omk_bench_", "Omk_bench_a"])
+def test_bench_keeps_only_schemas_of_its_own(schema: str) -> None:
+    from omk.cli_bench import bench_cli
+    from omk.search.bench_pg import bench_postgres
+
+    result = CliRunner().invoke(
+        bench_cli,
+        ["search", "--backend", "postgres", "--database-url", "postgresql://x/y", "--keep", schema],
+    )
+    assert result.exit_code == 2 and "omk_bench_" in result.output
+    with pytest.raises(ValueError, match="omk_bench_"):
+        bench_postgres(bench.vocabulary(), 1, [], "postgresql://x/y", keep=schema)
+
+
+@pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
+def test_bench_never_drops_a_schema_with_other_tables() -> None:
+    from omk.search.bench_pg import bench_postgres
+
+    url, schema = _url(), f"omk_bench_test_foreign_{os.getpid()}"
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            conn.execute(text(f"CREATE TABLE {schema}.app_data (id int)"))
+        with pytest.raises(ValueError, match="app_data"):
+            bench_postgres(bench.vocabulary(), 5, [], url, hybrid=False, keep=schema)
+        with admin.connect() as conn:
+            assert conn.scalar(text(f"SELECT count(*) FROM {schema}.app_data")) == 0
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
+def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from omk.extensions import Base
+    from omk.models.search import SearchDocument, SearchWord
+    from omk.search.pg_backend import PostgresBackend
+
+    url, schema = _url(), f"omk_bench_test_swap_{os.getpid()}"
+    admin = create_engine(url)
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    monkeypatch.setattr(pg_load, "LOCK_TIMEOUT", "300ms")
+    monkeypatch.setattr(pg_load, "SWAP_ATTEMPTS", 2)
+    monkeypatch.setattr(pg_load, "SWAP_PAUSE", 0.0)
+    vocab = bench.vocabulary()
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+        Base.metadata.create_all(engine, tables=tables)
+        backend = PostgresBackend(engine)
+        assert backend.rebuild(bench.corpus(vocab, 8)) == 8
+        before = backend.stamps()
+        with engine.connect() as reader:  # a long search: ACCESS SHARE until it ends
+            reader.execute(text("SELECT count(*) FROM search_document"))
+            started = time.perf_counter()
+            with pytest.raises(pg_load.SwapTimeout, match="Nichts wurde geändert"):
+                backend.rebuild(bench.corpus(vocab, 12))
+            assert time.perf_counter() - started < 10
+            assert reader.scalar(text("SELECT count(*) FROM search_document")) == 8
+            reader.rollback()
+        assert backend.stamps() == before
+        with admin.connect() as conn:
+            left = set(
+                conn.scalars(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+                )
+            )
+        assert left == {"search_document", "search_word"}
+        assert backend.rebuild(bench.corpus(vocab, 12)) == 12  # released: it goes through
+        assert backend.doc_count() == 12
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+def _killed(batch: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # a worker the OOM killer took
+
+
+def test_a_killed_worker_fails_the_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
+    vocab = bench.vocabulary()
+    records = [r for batch in bench.corpus(vocab, 12) for r in batch]
+    batches = [records[i : i + 4] for i in range(0, len(records), 4)]
+    monkeypatch.setattr(pg_load, "_worker_lines", _killed)
+    with pytest.raises(RuntimeError, match="Analyseprozess"):
+        list(pg_load.analysed(batches, _row, processes=2))
+
+
+def test_workers_follow_the_usable_cores() -> None:
+    assert 1 <= pg_load.workers() <= min(len(os.sched_getaffinity(0)), pg_load.WORKERS)
