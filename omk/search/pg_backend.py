@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from omk.search import pg_load
-from omk.search.analysis.words import _words
+from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
@@ -48,7 +48,6 @@ WEIGHTS = "{0.3333, 0.3333, 0.5, 1.0}"
 #: ts_rank normalisation 1: divide by 1 + log(document length), as BM25 damps long texts.
 NORMALISATION = 1
 TITLE_PHRASE_BOOST = 10.0
-MAX_POSITION = 16383  # PostgreSQL keeps positions up to this value
 #: work_mem of a search: the hash tables of the parts' key sets (up to every document's key).
 WORK_MEM = "64MB"
 
@@ -76,7 +75,7 @@ def document_terms(record: PracticeRecord) -> str:
     ):
         last = start
         for pos, (_, _, found) in enumerate(_words(value, "index"), start + 1):
-            entry = f"{min(pos, MAX_POSITION)}{weight}"
+            entry = f"{min(pos, TSVECTOR_MAX_POSITION)}{weight}"
             for term, _kind in found:
                 where = positions.get(term)
                 if where is None:

@@ -20,13 +20,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from omk.search.analysis.words import TSVECTOR_MAX_POSITION
 from omk.search.backend import QueryPart
 
 #: Weights of the fields as in ``pg_backend.WEIGHTS`` ({D, C, B, A}), in PostgreSQL's float4.
 FIELD_WEIGHTS = {"title": 1.0, "summary": 0.5, "body": 0.3333, "actors": 0.3333}
 FIELDS = ("title", "summary", "body", "actors")  # A, B, C, D: the order of their positions
 MAX_POSITIONS = 256  # PostgreSQL keeps at most this many positions per lexeme
-MAX_POSITION = 16383
+MAX_POSITION = TSVECTOR_MAX_POSITION  # PostgreSQL keeps positions up to this value
 _PI2_6 = 1.64493406685
 
 Positions = list[tuple[int, float]]  # (position, weight), ascending by position

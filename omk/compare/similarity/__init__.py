@@ -253,19 +253,20 @@ def score_pairs(
 
 
 def _global_stats(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) -> tuple[float, float]:
-    values = _sample_cosines(matrix, muni, line)
-    if not len(values):
-        return 0.0, 1.0
-    return float(values.mean()), max(float(values.std()), 1e-6)
+    return _mean_std(_sample_cosines(matrix, muni, line))
 
 
 def _global_dense_stats(
     vectors: np.ndarray, muni: np.ndarray, line: np.ndarray
 ) -> tuple[float, float]:
     a, b = _sample_pairs(len(vectors), muni, line)
-    if not len(a):
+    return _mean_std(rowwise_dense_dot(vectors, a, b) if len(a) else np.zeros(0))
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """Mean and spread of sampled scores (0 and 1 for none; the spread never below 1e-6)."""
+    if not len(values):
         return 0.0, 1.0
-    values = rowwise_dense_dot(vectors, a, b)
     return float(values.mean()), max(float(values.std()), 1e-6)
 
 
