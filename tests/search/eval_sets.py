@@ -2,10 +2,10 @@
 
 The judgements live as data next to this module (``tests/search/eval/queries.yaml``,
 ``tests/synergies/eval/pairs.yaml``, and the fresh reporting sets ``queries_fresh.yaml`` /
-``pairs_fresh.yaml`` and ``queries_fresh2.yaml`` / ``pairs_fresh2.yaml`` beside them); practices
-are named by their demo id (``d001`` …) from ``content/practices/practices.jsonl``. Tuning, if at
-all, only on ``split == "dev"``; report on ``split == "fresh2"`` (the newest set, judged blind on
-2026-12-06), ``"fresh"`` and ``"heldout"``; never tune on them.
+``pairs_fresh.yaml``, ``queries_fresh2.yaml`` / ``pairs_fresh2.yaml`` and ``queries_fresh3.yaml`` /
+``pairs_fresh3.yaml`` beside them); practices are named by their demo id (``d001`` …) from
+``content/practices/practices.jsonl``. Every split but the newest has been tuned on; report on
+``split == "fresh3"`` (judged blind and isolated on 2026-12-06) and never tune on it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ QUERIES_FRESH = ROOT / "tests" / "search" / "eval" / "queries_fresh.yaml"
 PAIRS_FRESH = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh.yaml"
 QUERIES_FRESH2 = ROOT / "tests" / "search" / "eval" / "queries_fresh2.yaml"
 PAIRS_FRESH2 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh2.yaml"
+QUERIES_FRESH3 = ROOT / "tests" / "search" / "eval" / "queries_fresh3.yaml"
+PAIRS_FRESH3 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh3.yaml"
 
 KINDS = (
     "plain",
@@ -35,10 +37,10 @@ KINDS = (
     "phrase",
     "facet",
 )
-SPLITS = ("dev", "heldout", "fresh", "fresh2")
+SPLITS = ("dev", "heldout", "fresh", "fresh2", "fresh3")
 #: Blind sets for reporting: printed only when asked for by name, never by ``--split all``,
 #: so that nobody tuning sees them by accident.
-REPORTING = ("fresh2",)
+REPORTING = ("fresh3",)
 #: What ``--split all`` prints: every split that has been tuned on.
 TUNING = tuple(split for split in SPLITS if split not in REPORTING)
 LABELS = ("similar", "lookalike")
@@ -83,9 +85,10 @@ def _items(paths: tuple[Path, ...], key: str) -> list[dict[str, Any]]:
 
 
 def load_queries(*paths: Path) -> list[Query]:
-    """The queries of the given files; by default of ``queries.yaml`` and both fresh sets."""
+    """The queries of the given files; by default of ``queries.yaml`` and every fresh set."""
     queries = []
-    for item in _items(paths or (QUERIES, QUERIES_FRESH, QUERIES_FRESH2), "queries"):
+    files = paths or (QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3)
+    for item in _items(files, "queries"):
         relevant = item.get("relevant") or []
         queries.append(
             Query(
@@ -103,7 +106,7 @@ def load_queries(*paths: Path) -> list[Query]:
 
 
 def load_pairs(*paths: Path) -> list[Pair]:
-    """The pairs of the given files; by default of ``pairs.yaml`` and both fresh sets."""
+    """The pairs of the given files; by default of ``pairs.yaml`` and every fresh set."""
     return [
         Pair(
             a=str(item["a"]),
@@ -114,7 +117,7 @@ def load_pairs(*paths: Path) -> list[Pair]:
             split=str(item["split"]),
             reason=str(item["reason"]),
         )
-        for item in _items(paths or (PAIRS, PAIRS_FRESH, PAIRS_FRESH2), "pairs")
+        for item in _items(paths or (PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3), "pairs")
     ]
 
 

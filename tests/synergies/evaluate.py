@@ -244,8 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         default="both",
-        help="dev, heldout, fresh, fresh2, both (dev and heldout), all (every split tuned on; "
-        "the blind reporting split fresh2 only by name)",
+        help="dev, heldout, fresh, fresh2, fresh3, both (dev and heldout), all (every split tuned on; "
+        "the blind reporting split fresh3 only by name)",
     )
     parser.add_argument("--pairs", type=Path, default=None, help="a pairs file (default: eval)")
     args = parser.parse_args(argv)
