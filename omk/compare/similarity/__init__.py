@@ -141,7 +141,7 @@ __all__ = [
 
 DENSE_WEIGHT = 0.5  # share of the embedding z in the blended score
 THRESHOLD = 1.8  # blended z (symmetric) from which a pair counts as similar (with vectors)
-LEXICAL_THRESHOLD = 2.8  # the same without vectors (one z alone spreads wider than a blend)
+LEXICAL_THRESHOLD = 2.5  # the same without vectors (one z alone spreads wider than a blend)
 #: A pair's TF-IDF cosine must also be among the top (1 - this) of all pairs' cosines: a
 #: practice sharing almost nothing with anyone has a tiny spread, so one weak overlap would
 #: otherwise give it a high z ("Imkerei für Jugendliche" ~ "Theater für Jugendliche").
