@@ -5,8 +5,7 @@ practices"):
 
 1. **German TF-IDF.** The terms of a practice are ``omk.search.analysis.terms`` (lemmas,
    folding, compound parts) of its title (weighted up), summary, description and outcomes;
-   tf is sublinear at half weight (1 + ``TF_LOG_WEIGHT`` × log tf: several distinct shared
-   words count for more than one repeated word), idf smoothed, and a term in more than
+   tf is sublinear (1 + ``TF_LOG_WEIGHT`` × log tf), idf smoothed, and a term in more than
    ``MAX_DF`` of all practices is dropped: the ubiquitous words of the domain ("Geflüchtete",
    "Integration", "Stadt") are learned from the document frequencies, not listed. Terms of the
    practice's own place name are dropped too (a place says where, not what). Vectors are
@@ -144,7 +143,7 @@ __all__ = [
 
 DENSE_WEIGHT = 0.5  # share of the embedding z in the blended score
 THRESHOLD = 1.8  # blended z (symmetric) from which a pair counts as similar (with vectors)
-LEXICAL_THRESHOLD = 2.5  # the same without vectors (one z alone spreads wider than a blend)
+LEXICAL_THRESHOLD = 2.8  # the same without vectors (one z alone spreads wider than a blend)
 #: A pair's TF-IDF cosine must also be among the top (1 - this) of all pairs' cosines: a
 #: practice sharing almost nothing with anyone has a tiny spread, so one weak overlap would
 #: otherwise give it a high z ("Imkerei für Jugendliche" ~ "Theater für Jugendliche").
