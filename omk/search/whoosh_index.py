@@ -43,6 +43,7 @@ from omk.search import (
     whoosh_patches,
     whoosh_pool,
     whoosh_postings,
+    whoosh_prefill,
     whoosh_prescore,
 )
 from omk.search.analysis import GermanAnalyzer
@@ -213,6 +214,11 @@ class WhooshIndex:
         self._ix_target: str | None = None
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
+        #: prefill the postings cache in the background whenever segments are new to this
+        #: process (its first searcher, a commit): set by the app's warm-up
+        self.prefill_on_change = False
+        self._prefilled: set[str | None] = set()  # segments prefilled (or being prefilled)
+        self.prefill_thread: threading.Thread | None = None
 
     # reading
 
@@ -228,6 +234,7 @@ class WhooshIndex:
             self._ix_target = target
             self.facets = FacetCache()
             self.postings = whoosh_postings.PostingsCache(self.postings.max_bytes)
+            self._prefilled = set()
         return self._ix
 
     @contextmanager
@@ -242,11 +249,33 @@ class WhooshIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = ix.searcher()
-                self.postings.keep_segments(
-                    whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)
-                )
+                segments = {whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)}
+                self.postings.keep_segments(segments)
+                if self.prefill_on_change and segments - self._prefilled:
+                    self._start_prefill(segments)
             searcher = self._searcher
         yield searcher
+
+    def _start_prefill(self, segments: set[str | None]) -> None:
+        """Prefill the lists of ``segments`` not prefilled yet, in a thread (lock held)."""
+        skip = {key for key in self._prefilled if key is not None}
+        self._prefilled = set(segments)
+        cache = self.postings
+        target = self._ix_target
+
+        def stop() -> bool:  # the generation replaced or the index closed meanwhile
+            return self._ix is None or self.postings is not cache or self._ix_target != target
+
+        folder = str(self.root / target) if target else str(_current(self.root))
+        self.prefill_thread = whoosh_prefill.start(folder, cache, TEXT_FIELDS, stop, skip)
+
+    def prefill_postings(self) -> whoosh_prefill.PrefillResult:
+        """Decode the text fields' most frequent posting lists into the cache now, in this
+        thread (:mod:`omk.search.whoosh_prefill`; the benchmark's "prefilled" queries)."""
+        with self._lock:
+            self._open()
+            cache = self.postings
+        return whoosh_prefill.prefill_folder(str(_current(self.root)), cache, TEXT_FIELDS)
 
     def clear_postings(self) -> None:
         """Empty the decoded postings cache (the benchmark's cold queries)."""
