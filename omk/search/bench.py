@@ -256,7 +256,11 @@ class Timing:
     reused: bool = False
     warm_ms: list[float] = field(default_factory=list)  # Whoosh: again, postings cache warm
     warm_cpu_ms: list[float] = field(default_factory=list)
-    #: Whoosh: each query's first run after the warm-up's prefill of the postings cache
+    #: Whoosh: each query once after the postings cache was emptied once (a fresh worker
+    #: without the prefill: later queries find what earlier ones decoded)
+    started_ms: list[float] = field(default_factory=list)
+    started_cpu_ms: list[float] = field(default_factory=list)
+    #: Whoosh: the same after the warm-up's prefill of the postings cache
     prefilled_ms: list[float] = field(default_factory=list)
     prefilled_cpu_ms: list[float] = field(default_factory=list)
     prefill: str = ""  # what the prefill decoded and its time
@@ -453,8 +457,10 @@ def bench_whoosh(
     # filled the cache (no result is cached either way).
     latencies, cpus, hits = _time_queries(qs, one, engine.clear_postings)
     timing = Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
-    # Prefilled: a cold cache filled by the warm-up's prefill (timed apart), then each
-    # query once, as the first queries of a freshly started worker.
+    # Started: the cache emptied once, then each query once, as the first queries of a
+    # freshly started worker; prefilled: the same after the warm-up's prefill (timed apart).
+    engine.clear_postings()
+    timing.started_ms, timing.started_cpu_ms, _ = _time_queries(qs, one)
     engine.clear_postings()
     filled = engine.prefill_postings()
     timing.prefill = (
@@ -636,16 +642,19 @@ def table(timings: list[Timing]) -> str:
         lines.append("(index reused from an earlier run (--keep): indexing not timed)")
     prefilled = [(t.engine, t.prefilled_ms, t.prefilled_cpu_ms) for t in timings if t.prefill]
     if prefilled:
+        started = [(t.engine, t.started_ms, t.started_cpu_ms) for t in timings if t.prefill]
+        lines.extend(_latency_table("started", started))
         lines.extend(_latency_table("prefilled", prefilled))
         lines.extend(f"(prefill, {t.engine}: {t.prefill})" for t in timings if t.prefill)
     warm = [(t.engine, t.warm_ms, t.warm_cpu_ms) for t in timings if t.warm_ms]
     if warm:
         lines.extend(_latency_table("warm", warm))
         lines.append(
-            "(Whoosh above: the decoded postings cache emptied before each query; prefilled: "
-            "emptied once, filled by the warm-up's prefill of the most frequent terms' lists, "
-            "then each query once; warm: the same queries again after an untimed pass filled "
-            "it; no result cache in any)"
+            "(Whoosh above: the decoded postings cache emptied before each query; started: "
+            "emptied once, then each query once, as a fresh worker without the prefill; "
+            "prefilled: the same after the warm-up's prefill of the most frequent terms' "
+            "lists; warm: the same queries again after an untimed pass filled it; no result "
+            "cache in any)"
         )
     hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:
