@@ -252,30 +252,32 @@ class WhooshIndex:
                 segments = {whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)}
                 self.postings.keep_segments(segments)
                 if self.prefill_on_change and segments - self._prefilled:
-                    self._start_prefill(segments)
+                    self._start_prefill(self._searcher, segments)
             searcher = self._searcher
         yield searcher
 
-    def _start_prefill(self, segments: set[str | None]) -> None:
+    def _start_prefill(self, searcher: Searcher, segments: set[str | None]) -> None:
         """Prefill the lists of ``segments`` not prefilled yet, in a thread (lock held)."""
         skip = {key for key in self._prefilled if key is not None}
         self._prefilled = set(segments)
         cache = self.postings
+
+        def stop() -> bool:  # the searcher replaced (a commit, a new generation) or closed
+            return self._searcher is not searcher or self.postings is not cache
+
         target = self._ix_target
-
-        def stop() -> bool:  # the generation replaced or the index closed meanwhile
-            return self._ix is None or self.postings is not cache or self._ix_target != target
-
         folder = str(self.root / target) if target else str(_current(self.root))
-        self.prefill_thread = whoosh_prefill.start(folder, cache, TEXT_FIELDS, stop, skip)
+        readers = [r for r, _ in _leaves(searcher)]
+        self.prefill_thread = whoosh_prefill.start(folder, readers, cache, TEXT_FIELDS, stop, skip)
 
     def prefill_postings(self) -> whoosh_prefill.PrefillResult:
         """Decode the text fields' most frequent posting lists into the cache now, in this
         thread (:mod:`omk.search.whoosh_prefill`; the benchmark's "prefilled" queries)."""
-        with self._lock:
-            self._open()
+        with self.searcher() as s:
             cache = self.postings
-        return whoosh_prefill.prefill_folder(str(_current(self.root)), cache, TEXT_FIELDS)
+            budget = int(cache.max_bytes * whoosh_prefill.PREFILL_SHARE) - cache.bytes
+            readers = [r for r, _ in _leaves(s)]
+            return whoosh_prefill.prefill(readers, cache, TEXT_FIELDS, max(budget, 0))
 
     def clear_postings(self) -> None:
         """Empty the decoded postings cache (the benchmark's cold queries)."""

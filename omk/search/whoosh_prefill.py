@@ -9,10 +9,12 @@ cache's bound is used (``PREFILL_SHARE`` of ``OMK_SEARCH_POSTINGS_CACHE_MB``): t
 lists that cost most to decode and that most queries touch (a query word meets them through
 its lemma, its compound parts and its synonyms).
 
-It runs in a thread of its own with its own reader of the index (a segment's files never
-change, so its lists are the ones the searcher would decode; a reader's file handle is not
-shared between threads): lists enter the cache without a file handle and get the
-searcher's when first handed out (:meth:`PostingsCache.raw`). Nothing else changes: the
+It runs in a thread of its own, reading through the searcher's segment readers when their
+files are memory-mapped (Whoosh's compound segments: every read is a slice) and else
+through a reader of its own (a real file's read is a seek and a read: not shared between
+threads); a segment's files never change, so its lists are the ones the searcher would
+decode. Lists enter the cache without a file handle and get the searcher's when first
+handed out (:meth:`PostingsCache.raw`). Nothing else changes: the
 same lists a query would decode, so results are identical with or without it.
 """
 
@@ -25,6 +27,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypedDict
 
 from whoosh import index
+from whoosh.filedb.structfile import BufferFile
 
 from omk.search.whoosh_postings import PostingsCache, _terms_reader, read, segment_key
 
@@ -117,6 +120,19 @@ def prefill(
     return result
 
 
+def shareable(readers: Sequence[Any]) -> bool:
+    """Whether another thread may read these segment readers' terms and postings: their
+    files are slices of a memory map (Whoosh's compound segments), read by position only
+    (a real file's ``get`` is a seek and a read, not safe from two threads)."""
+    for reader in readers:
+        terms = _terms_reader(reader)
+        if terms is None:
+            return False
+        if not all(isinstance(f, BufferFile) for f in (terms._postfile, terms._dbfile)):
+            return False
+    return True
+
+
 def prefill_folder(
     folder: str,
     cache: PostingsCache,
@@ -144,16 +160,24 @@ def prefill_folder(
 
 def start(
     folder: str,
+    readers: Sequence[Any],
     cache: PostingsCache,
     fields: Collection[str],
     stop: Callable[[], bool] = lambda: False,
     skip: Collection[str] = (),
 ) -> threading.Thread:
-    """:func:`prefill_folder` in a daemon thread (errors logged, never raised)."""
+    """Prefill in a daemon thread (errors logged, never raised): through the searcher's
+    ``readers`` when they are :func:`shareable` (a reader of its own of a large index holds
+    about as much memory as the searcher's: 350 MB at 100,000 practices), else through a
+    reader of its own (:func:`prefill_folder`)."""
 
     def run() -> None:
         try:
-            found = prefill_folder(folder, cache, fields, stop=stop, skip=skip)
+            if shareable(readers):
+                budget = int(cache.max_bytes * PREFILL_SHARE) - cache.bytes
+                found = prefill(readers, cache, fields, budget, stop, skip)
+            else:
+                found = prefill_folder(folder, cache, fields, stop=stop, skip=skip)
             log.info("search postings prefilled: %s", found)
         except Exception as error:  # an index swapped or removed meanwhile, …
             log.warning("search postings prefill failed: %s", error)

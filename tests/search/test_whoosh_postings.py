@@ -152,6 +152,7 @@ def test_facet_counts_from_columns_equal_a_count_by_hand(engine: WhooshIndex) ->
 def test_the_most_frequent_terms_first_within_the_budget(engine: WhooshIndex) -> None:
     with engine.searcher() as s:
         readers = [r for r, _ in _leaves(s)]
+        assert whoosh_prefill.shareable(readers)  # compound segments, memory-mapped
         ranked = whoosh_prefill.candidates(readers, TEXT_FIELDS)
         frequencies = [c[0] for c in ranked]
         assert frequencies == sorted(frequencies, reverse=True) and len(ranked) > 1000
