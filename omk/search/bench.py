@@ -256,6 +256,14 @@ class Timing:
     reused: bool = False
     warm_ms: list[float] = field(default_factory=list)  # Whoosh: again, postings cache warm
     warm_cpu_ms: list[float] = field(default_factory=list)
+    #: Whoosh: each query once after the postings cache was emptied once (a fresh worker
+    #: without the prefill: later queries find what earlier ones decoded)
+    started_ms: list[float] = field(default_factory=list)
+    started_cpu_ms: list[float] = field(default_factory=list)
+    #: Whoosh: the same after the warm-up's prefill of the postings cache
+    prefilled_ms: list[float] = field(default_factory=list)
+    prefilled_cpu_ms: list[float] = field(default_factory=list)
+    prefill: str = ""  # what the prefill decoded and its time
 
     @property
     def docs_per_second(self) -> float:
@@ -449,6 +457,18 @@ def bench_whoosh(
     # filled the cache (no result is cached either way).
     latencies, cpus, hits = _time_queries(qs, one, engine.clear_postings)
     timing = Timing("whoosh (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits)
+    # Started: the cache emptied once, then each query once, as the first queries of a
+    # freshly started worker; prefilled: the same after the warm-up's prefill (timed apart).
+    engine.clear_postings()
+    timing.started_ms, timing.started_cpu_ms, _ = _time_queries(qs, one)
+    engine.clear_postings()
+    filled = engine.prefill_postings()
+    timing.prefill = (
+        f"{filled['lists']} lists, {filled['bytes'] / 2**20:.0f} MB decoded in "
+        f"{filled['wall']:.1f} s (CPU {filled['cpu']:.1f} s)"
+    )
+    timing.prefilled_ms, timing.prefilled_cpu_ms, _ = _time_queries(qs, one)
+    engine.clear_postings()
     for q in qs:
         one(q)
     timing.warm_ms, timing.warm_cpu_ms, _ = _time_queries(qs, one)
@@ -620,12 +640,21 @@ def table(timings: list[Timing]) -> str:
         )
     if any(t.reused for t in timings):
         lines.append("(index reused from an earlier run (--keep): indexing not timed)")
+    prefilled = [(t.engine, t.prefilled_ms, t.prefilled_cpu_ms) for t in timings if t.prefill]
+    if prefilled:
+        started = [(t.engine, t.started_ms, t.started_cpu_ms) for t in timings if t.prefill]
+        lines.extend(_latency_table("started", started))
+        lines.extend(_latency_table("prefilled", prefilled))
+        lines.extend(f"(prefill, {t.engine}: {t.prefill})" for t in timings if t.prefill)
     warm = [(t.engine, t.warm_ms, t.warm_cpu_ms) for t in timings if t.warm_ms]
     if warm:
         lines.extend(_latency_table("warm", warm))
         lines.append(
-            "(Whoosh above: the decoded postings cache emptied before each query; warm: the "
-            "same queries again after an untimed pass filled it; no result cache in either)"
+            "(Whoosh above: the decoded postings cache emptied before each query; started: "
+            "emptied once, then each query once, as a fresh worker without the prefill; "
+            "prefilled: the same after the warm-up's prefill of the most frequent terms' "
+            "lists; warm: the same queries again after an untimed pass filled it; no result "
+            "cache in any)"
         )
     hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:

@@ -2,7 +2,9 @@
 
 The first search in a fresh process used to take about 5.5 s: simplemma's dictionary, the
 splitter's lexicon and the synonyms (``analysis.warm_up``), the e5 model (``embeddings``),
-the stored vectors (``ranking.store``) and the index's reader and facet arrays. ``create_app``
+the stored vectors (``ranking.store``) and the index's reader and facet arrays. The Whoosh
+backend then decodes its most frequent posting lists into its postings cache in a thread of
+its own (``whoosh_prefill``), so the first queries do not read them from the files. ``create_app``
 calls :func:`warm_up` when the setting ``WARM_UP`` says so (``auto``: not in tests, not for
 CLI commands other than ``omk run``); gunicorn's ``post_worker_init`` hook
 (``gunicorn.conf.py``) calls it too, which does nothing when the app factory already did.
@@ -33,6 +35,9 @@ class WarmUp(TypedDict):
     embeddings: bool  # the model loaded (else lexical only)
     vectors: int  # stored vectors loaded
     index: bool  # the search engine opened and its facet arrays built
+    #: Whoosh: the most frequent terms' posting lists being decoded into the postings cache
+    #: in a background thread (again for the segments of each later commit)
+    postings_prefill: bool
 
 
 def enabled(app: Flask) -> bool:
@@ -58,7 +63,14 @@ def warm_up(app: Flask) -> WarmUp:
 
     started = time.perf_counter()
     analysis.warm_up()
-    result = WarmUp(pid=os.getpid(), seconds=0.0, embeddings=False, vectors=0, index=False)
+    result = WarmUp(
+        pid=os.getpid(),
+        seconds=0.0,
+        embeddings=False,
+        vectors=0,
+        index=False,
+        postings_prefill=False,
+    )
     with app.app_context():
         try:
             result["embeddings"] = embeddings.embeddings_available()
@@ -69,9 +81,9 @@ def warm_up(app: Flask) -> WarmUp:
             db.session.rollback()
             log.warning("warm-up: stored vectors not loaded: %s", error)
         try:
-            service.engine().match(
-                [], filters={}, version=None, sort="relevance", offset=0, limit=1
-            )
+            backend = service.engine()
+            result["postings_prefill"] = _prefill_postings(backend)
+            backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=1)
             result["index"] = True
         except Exception as error:
             db.session.rollback()
@@ -82,3 +94,16 @@ def warm_up(app: Flask) -> WarmUp:
     app.extensions["omk_warm_up"] = result
     log.info("search warm-up in %.1f s: %s", result["seconds"], result)
     return result
+
+
+def _prefill_postings(backend: object) -> bool:
+    """Let a Whoosh backend fill its postings cache in the background from its first
+    searcher on (``whoosh_prefill``; bounded by ``OMK_SEARCH_POSTINGS_CACHE_MB``), so that the
+    first queries after a start or a commit do not decode every list from the files."""
+    from omk.search.whoosh_index import WhooshIndex
+
+    engine = getattr(backend, "index", None)
+    if not isinstance(engine, WhooshIndex) or engine.postings.max_bytes <= 0:
+        return False
+    engine.prefill_on_change = True
+    return True

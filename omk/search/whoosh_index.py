@@ -43,6 +43,7 @@ from omk.search import (
     whoosh_patches,
     whoosh_pool,
     whoosh_postings,
+    whoosh_prefill,
     whoosh_prescore,
 )
 from omk.search.analysis import GermanAnalyzer
@@ -213,6 +214,11 @@ class WhooshIndex:
         self._ix_target: str | None = None
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
+        #: prefill the postings cache in the background whenever segments are new to this
+        #: process (its first searcher, a commit): set by the app's warm-up
+        self.prefill_on_change = False
+        self._prefilled: set[str | None] = set()  # segments prefilled (or being prefilled)
+        self.prefill_thread: threading.Thread | None = None
 
     # reading
 
@@ -228,6 +234,7 @@ class WhooshIndex:
             self._ix_target = target
             self.facets = FacetCache()
             self.postings = whoosh_postings.PostingsCache(self.postings.max_bytes)
+            self._prefilled = set()
         return self._ix
 
     @contextmanager
@@ -242,11 +249,35 @@ class WhooshIndex:
                 self._searcher = None
             if self._searcher is None:
                 self._searcher = ix.searcher()
-                self.postings.keep_segments(
-                    whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)
-                )
+                segments = {whoosh_postings.segment_key(r) for r, _ in _leaves(self._searcher)}
+                self.postings.keep_segments(segments)
+                if self.prefill_on_change and segments - self._prefilled:
+                    self._start_prefill(self._searcher, segments)
             searcher = self._searcher
         yield searcher
+
+    def _start_prefill(self, searcher: Searcher, segments: set[str | None]) -> None:
+        """Prefill the lists of ``segments`` not prefilled yet, in a thread (lock held)."""
+        skip = {key for key in self._prefilled if key is not None}
+        self._prefilled = set(segments)
+        cache = self.postings
+
+        def stop() -> bool:  # the searcher replaced (a commit, a new generation) or closed
+            return self._searcher is not searcher or self.postings is not cache
+
+        target = self._ix_target
+        folder = str(self.root / target) if target else str(_current(self.root))
+        readers = [r for r, _ in _leaves(searcher)]
+        self.prefill_thread = whoosh_prefill.start(folder, readers, cache, TEXT_FIELDS, stop, skip)
+
+    def prefill_postings(self) -> whoosh_prefill.PrefillResult:
+        """Decode the text fields' most frequent posting lists into the cache now, in this
+        thread (:mod:`omk.search.whoosh_prefill`; the benchmark's "prefilled" queries)."""
+        with self.searcher() as s:
+            cache = self.postings
+            budget = int(cache.max_bytes * whoosh_prefill.PREFILL_SHARE) - cache.bytes
+            readers = [r for r, _ in _leaves(s)]
+            return whoosh_prefill.prefill(readers, cache, TEXT_FIELDS, max(budget, 0))
 
     def clear_postings(self) -> None:
         """Empty the decoded postings cache (the benchmark's cold queries)."""

@@ -292,7 +292,11 @@ class PostingsCache:
         with self._lock:
             if key in self._lists:
                 self._lists.move_to_end(key)
-                return self._lists[key]
+                held = self._lists[key]
+                if held is not None and held.postfile is None and held.inline is None:
+                    terms = _terms_reader(reader)  # prefilled: this reader's postings file
+                    held.postfile = terms._postfile if terms is not None else None
+                return held
         found = read(reader, fieldname, text)
         size = found.nbytes if found is not None else 64
         with self._lock:
@@ -303,6 +307,30 @@ class PostingsCache:
                     _, old = self._lists.popitem(last=False)
                     self.bytes -= old.nbytes if old is not None else 64
         return found
+
+    def holds(self, segment: str, fieldname: str, text: str) -> bool:
+        with self._lock:
+            return (segment, fieldname, text) in self._lists
+
+    def put(self, segment: str, fieldname: str, text: str, found: Postings) -> bool:
+        """Add a list decoded elsewhere (:mod:`omk.search.whoosh_prefill`) unless that would
+        pass the bound (nothing is evicted for it); False when it did not fit."""
+        key = (segment, fieldname, text)
+        with self._lock:
+            if key in self._lists:
+                return True
+            if self.bytes + found.nbytes > self.max_bytes:
+                return False
+            self._lists[key] = found
+            self.bytes += found.nbytes
+        return True
+
+    def touch(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Mark these lists as just used, in this order (the last is evicted last)."""
+        with self._lock:
+            for key in keys:
+                if key in self._lists:
+                    self._lists.move_to_end(key)
 
     def _alive_mask(self, reader: Any) -> np.ndarray | None:
         """False for the segment's deleted documents (None: it has none)."""

@@ -1,5 +1,8 @@
 """Posting lists read with numpy (``whoosh_postings``) equal Whoosh's own matchers; the
-cache keeps its bound; facet counts from the combined columns equal a count by hand."""
+cache keeps its bound; facet counts from the combined columns equal a count by hand. The
+warm-up's prefill of the cache (``whoosh_prefill``): the most frequent terms first, within
+its share of the bound, the same lists and query results as decoding them on demand, and in
+the background for the segments of a later commit."""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.analysis import Filter, RegexTokenizer
 
-from omk.search import bench, whoosh_postings
+from omk.search import bench, whoosh_postings, whoosh_prefill
 from omk.search.records import FACETS
+from omk.search.service import parse
+from omk.search.whoosh_backend import whoosh_query
 from omk.search.whoosh_index import WhooshIndex, _leaves, create_generation, make_current
 from omk.search.whoosh_postings import PostingsCache
 
@@ -142,3 +147,101 @@ def test_facet_counts_from_columns_equal_a_count_by_hand(engine: WhooshIndex) ->
                     for value in getattr(indexed[d], name):
                         expected[name][value] = expected[name].get(value, 0) + 1
             assert counts == expected, share
+
+
+def test_the_most_frequent_terms_first_within_the_budget(engine: WhooshIndex) -> None:
+    with engine.searcher() as s:
+        readers = [r for r, _ in _leaves(s)]
+        assert whoosh_prefill.shareable(readers)  # compound segments, memory-mapped
+        ranked = whoosh_prefill.candidates(readers, TEXT_FIELDS)
+        frequencies = [c[0] for c in ranked]
+        assert frequencies == sorted(frequencies, reverse=True) and len(ranked) > 1000
+        assert {c[2] for c in ranked} == set(TEXT_FIELDS)
+        cache = PostingsCache(1 << 30)
+        budget = 200_000
+        found = whoosh_prefill.prefill(readers, cache, TEXT_FIELDS, budget)
+        assert 0 < found["bytes"] == cache.bytes <= budget
+        assert found["lists"] == len(cache._lists) and not found["stopped"]
+        # the most frequent list is in, and the least recently used last (evicted last)
+        _, number, field, tbytes = ranked[0]
+        top = (whoosh_postings.segment_key(readers[number]), field, tbytes.decode("utf-8"))
+        assert next(reversed(cache._lists)) == top
+        # each prefilled list equals the one read on demand, file handle set on first use
+        for (segment, field, text), held in list(cache._lists.items())[:50]:
+            reader = next(r for r in readers if whoosh_postings.segment_key(r) == segment)
+            assert held is not None
+            assert held.postfile is None or held.inline is not None
+            fresh = whoosh_postings.read(reader, field, text)
+            assert fresh is not None
+            assert np.array_equal(held.ids, fresh.ids)
+            assert np.array_equal(held.weights, fresh.weights)
+            assert held.blocks == fresh.blocks
+            got = cache.raw(reader, field, text)
+            assert got is held and (got.postfile is not None or got.inline is not None)
+            docs = fresh.ids[:3].tolist()
+            decode = reader.schema[field].format.decoder("positions")
+            assert whoosh_postings.positions(got, docs, decode) == whoosh_postings.positions(
+                fresh, docs, decode
+            )
+
+
+def test_nothing_is_evicted_for_it_and_it_stops_when_told(engine: WhooshIndex) -> None:
+    with engine.searcher() as s:
+        readers = [r for r, _ in _leaves(s)]
+        cache = PostingsCache(50_000)
+        found = whoosh_prefill.prefill(readers, cache, TEXT_FIELDS, 10**9)
+        assert cache.bytes <= 50_000 and found["lists"] > 0
+        stopped = whoosh_prefill.prefill(readers, PostingsCache(), TEXT_FIELDS, 10**9, lambda: True)
+        assert stopped["stopped"] and stopped["lists"] == 0
+
+
+def _results(engine: WhooshIndex, text: str) -> tuple[int, list[tuple[int, float]], object]:
+    parts = parse(text)
+    found = engine.match(
+        [whoosh_query(p) for p in parts],
+        filters={},
+        version=None,
+        sort="relevance",
+        offset=0,
+        limit=20,
+        ranking=parts,
+    )
+    return found.total, found.page, found.facets
+
+
+def test_the_same_results_prefilled_or_not(engine: WhooshIndex) -> None:
+    queries = [q.text for q in bench.queries(bench.vocabulary(), 20)]
+    engine.clear_postings()
+    cold = [_results(engine, q) for q in queries]
+    engine.clear_postings()
+    filled = engine.prefill_postings()
+    assert filled["lists"] > 0 and engine.postings.bytes > 0
+    assert [_results(engine, q) for q in queries] == cold
+    engine.clear_postings()
+
+
+def test_a_warmed_index_prefills_new_segments_in_the_background(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = tmp_path_factory.mktemp("prefill-bg")
+    records = [r for batch in bench.corpus(bench.vocabulary(), 120) for r in batch]
+    generation = create_generation(root)
+    WhooshIndex(root).bulk_load(generation, [records[:100]], procs=1)
+    make_current(root, generation)
+    engine = WhooshIndex(root)
+    engine.prefill_on_change = True
+    try:
+        with engine.searcher():
+            pass
+        assert engine.prefill_thread is not None
+        engine.prefill_thread.join(30)
+        first = set(engine.postings._lists)
+        assert first
+        engine.apply([], records[100:])  # a commit: a new segment
+        with engine.searcher() as s:
+            segments = [whoosh_postings.segment_key(r) for r, _ in _leaves(s)]
+        engine.prefill_thread.join(30)
+        assert len(segments) == 2
+        assert {key[0] for key in engine.postings._lists} == set(segments)
+    finally:
+        engine.close()
