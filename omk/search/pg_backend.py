@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search import pg_load
+from omk.search import pg_facets, pg_load
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
@@ -152,6 +152,7 @@ class PostgresBackend:
             )
         self.engine = engine
         self._fuzzy: bool | None = None
+        self._facets = pg_facets.FacetMatrix()
 
     # the table
 
@@ -283,6 +284,8 @@ class PostgresBackend:
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         ranked: list[tuple[int, str, str, int, float]] = []
         with self.engine.connect() as conn:
+            # One snapshot for the match and the facet values of rows new to this process.
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the
             # GIN index answers each part without that, but the planner underrates the cost.
             conn.execute(text("SET LOCAL enable_seqscan = off"))
@@ -294,19 +297,22 @@ class PostgresBackend:
             conn.execute(text("SET LOCAL enable_mergejoin = off"))
             params["documents"] = self._documents(conn)
             sql = _statement(parts, where, sort)
-            for row in conn.execute(text(sql), params):
+            for row in conn.execute(text(sql), params).all():
                 kind = row[0]
                 if kind == "r":
                     ranked.append(
                         (int(row[6]), str(row[2]), str(row[3]), int(row[4]), float(row[5]))
                     )
                     continue
-                if kind == "f":
-                    name, _, facet_value = str(row[1]).partition("=")
-                    if name in facets:
-                        facets[name][facet_value] = int(row[6])
+                if kind == "n":
+                    if row[7]:
+                        oid, _, node = str(row[1]).partition(":")
+                        counted = self._facets.count(conn, (int(oid), int(node)), row[7])
+                        for name, values in counted.items():
+                            if name in facets:
+                                facets[name] = values
                     continue
-                n, hits = int(row[6]), [bool(f) for f in row[7:]]
+                n, hits = int(row[6]), [bool(f) for f in row[8:]]
                 total += n
                 tiers[sum(hits)] += n
                 for k, hit in enumerate(hits):
@@ -392,7 +398,7 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         columns = ""
     ctes.append(
         "m AS MATERIALIZED (SELECT d.key, d.practice_id, d.version, d.revision_id,"  # noqa: S608
-        f" d.period_end, d.facets{columns} FROM search_document AS d{joins}"
+        f" d.period_end, d.num, d.tableoid{columns} FROM search_document AS d{joins}"
         f" WHERE {' AND '.join(condition)})"
     )
     group = ", ".join(flags)
@@ -451,13 +457,16 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         )
     ctes.append(f"r AS ({ranked})")
     nulls = "".join(", NULL::boolean" for _ in flags)
+    # ``n``: the matching rows' numbers and their table (oid, file node), whose facet values
+    # this process counts (:mod:`omk.search.pg_facets`)
     answer = (
         " SELECT 'r' AS kind, NULL::text AS facet, r.practice_id, r.version,"  # noqa: S608
-        f" r.revision_id, r.score, r.ord AS n{nulls} FROM r"
-        " UNION ALL SELECT 'f', f, NULL, NULL, NULL, NULL, count(*)"
-        f"{nulls} FROM (SELECT unnest(m.facets) AS f FROM m) AS u GROUP BY f"
-        f" UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n{', ' + group if group else ''}"
-        " FROM c"
+        f" r.revision_id, r.score, r.ord AS n, NULL::int[] AS nums{nulls} FROM r"
+        " UNION ALL SELECT 'n', min(m.tableoid)::text || ':'"
+        " || coalesce(pg_relation_filenode(min(m.tableoid)), 0)::text, NULL, NULL, NULL,"
+        f" NULL, count(*), coalesce(array_agg(m.num), '{{}}'){nulls} FROM m"
+        " UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n, NULL"
+        f"{', ' + group if group else ''} FROM c"
     )
     return "WITH " + ", ".join(ctes) + answer
 
