@@ -44,6 +44,10 @@ class SearchDocument(Base):
     #: A number per row (identity; never reused within the table, rows are never updated):
     #: the key of the row's facet values in each server's facet matrix (``pg_facets``).
     num: Mapped[int] = mapped_column(Integer, Identity())
+    #: The terms of title and summary only (weights A, B: a prefix of each lexeme's positions
+    #: in ``terms``) and the number of positions of ``terms``: bounds of ``ts_rank``.
+    head: Mapped[str] = mapped_column(TermVector)
+    length: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_search_document_terms", "terms", postgresql_using="gin"),
