@@ -421,7 +421,10 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         # one tsquery for any part: one bitmap scan of the GIN index, no row-by-row @@
         condition.append("d.terms @@ CAST(:any AS tsquery)")
         # a hashed subplan per part: one hash table of numbers, probed per matching row
-        columns = "".join(f", (d.num IN (SELECT num FROM p{n})) AS m{n}" for n in range(count))
+        columns = "".join(
+            f", (d.num IN (SELECT num FROM p{n})) AS m{n}"  # noqa: S608
+            for n in range(count)
+        )
     else:
         columns = ""
     ctes.append(
