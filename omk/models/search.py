@@ -11,7 +11,7 @@ there.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Identity, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +41,13 @@ class SearchDocument(Base):
     words: Mapped[list[str]] = mapped_column(StringList)
     #: Terms of title (weight A), summary (B), body (C), actors (D), fields apart by a gap.
     terms: Mapped[str] = mapped_column(TermVector)
+    #: A number per row (identity; never reused within the table, rows are never updated):
+    #: the key of the row's facet values in each server's facet matrix (``pg_facets``).
+    num: Mapped[int] = mapped_column(Integer, Identity())
+    #: The terms of title and summary only (weights A, B: a prefix of each lexeme's positions
+    #: in ``terms``) and the number of positions of ``terms``: bounds of ``ts_rank``.
+    head: Mapped[str] = mapped_column(TermVector)
+    length: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_search_document_terms", "terms", postgresql_using="gin"),

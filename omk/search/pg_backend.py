@@ -25,6 +25,7 @@ transaction, by COPY into fresh tables swapped in right before the commit
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search import pg_load
+from omk.search import pg_facets, pg_load, tsrank
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
@@ -61,7 +62,19 @@ _lexemes: dict[str, str] = {}
 
 
 def document_terms(record: PracticeRecord) -> str:
-    """The record's terms as a tsvector literal: title A, summary B, body C, actors D.
+    """The record's terms as a tsvector literal: title A, summary B, body C, actors D."""
+    return document_vectors(record)[0]
+
+
+#: How many positions PostgreSQL keeps per lexeme (MAXNUMPOS).
+MAX_LEXEME_POSITIONS = 256
+
+
+def document_vectors(record: PracticeRecord) -> tuple[str, str, int]:
+    """The record's terms as a tsvector literal (title A, summary B, body C, actors D), its
+    head (the title's and summary's positions only: a prefix of each lexeme's positions in
+    the terms, since those fields come first) and the terms' length as ``ts_rank`` counts it
+    (positions, at most 256 per lexeme, equal positions once).
 
     Walks the analysis' word positions directly (``analyze`` without its tokens): this runs
     for every document of a reindex."""
@@ -88,12 +101,23 @@ def document_terms(record: PracticeRecord) -> str:
         _lexemes.clear()
     lexemes = _lexemes
     out = []
+    head = []
+    length = 0
     for term, where in positions.items():
         quoted = lexemes.get(term)
         if quoted is None:
             quoted = lexemes[term] = _lexeme(term)
         out.append(quoted + ":" + ",".join(where))
-    return " ".join(out)
+        if where[0][-1] in "AB":
+            head.append(quoted + ":" + ",".join(e for e in where if e[-1] in "AB"))
+        if where[-1].startswith(_CLAMPED):  # fields clamped to one position count once
+            length += min(len({e[:-1] for e in where}), MAX_LEXEME_POSITIONS)
+        else:
+            length += min(len(where), MAX_LEXEME_POSITIONS)
+    return " ".join(out), " ".join(head), length
+
+
+_CLAMPED = str(TSVECTOR_MAX_POSITION)
 
 
 def _body(record: PracticeRecord) -> str:
@@ -107,6 +131,7 @@ def document_facets(record: PracticeRecord) -> list[str]:
 
 
 def _row(record: PracticeRecord) -> dict[str, Any]:
+    terms, head, length = document_vectors(record)
     return {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -117,14 +142,17 @@ def _row(record: PracticeRecord) -> dict[str, Any]:
         "period_end": int(record.period_end.replace("-", "")),
         "facets": document_facets(record),
         "words": document_words(record),
-        "terms": document_terms(record),
+        "terms": terms,
+        "head": head,
+        "length": length,
     }
 
 
 _INSERT = text(
     "INSERT INTO search_document (key, practice_id, version, latest, revision_id, stamp,"
-    " period_end, facets, words, terms) VALUES (:key, :practice_id, :version, :latest,"
-    " :revision_id, :stamp, :period_end, :facets, :words, CAST(:terms AS tsvector))"
+    " period_end, facets, words, terms, head, length) VALUES (:key, :practice_id, :version,"
+    " :latest, :revision_id, :stamp, :period_end, :facets, :words, CAST(:terms AS tsvector),"
+    " CAST(:head AS tsvector), :length)"
 )
 
 
@@ -152,6 +180,7 @@ class PostgresBackend:
             )
         self.engine = engine
         self._fuzzy: bool | None = None
+        self._facets = pg_facets.FacetMatrix()
 
     # the table
 
@@ -260,7 +289,10 @@ class PostgresBackend:
         limit: int,
     ) -> Match:
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
-        where = ["d.latest"] if version is None else ["d.version = :version"]
+        # ``latest`` through an expression: as a plain column the planner reads every latest
+        # row through its btree index and tests @@ row by row (detoasting each tsvector)
+        # instead of taking the matching rows from the GIN index.
+        where = ["coalesce(d.latest, FALSE)"] if version is None else ["d.version = :version"]
         if version is not None:
             params["version"] = version
         for n, (facet, wanted) in enumerate(sorted(filters.items())):
@@ -280,6 +312,8 @@ class PostgresBackend:
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         ranked: list[tuple[int, str, str, int, float]] = []
         with self.engine.connect() as conn:
+            # One snapshot for the match and the facet values of rows new to this process.
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the
             # GIN index answers each part without that, but the planner underrates the cost.
             conn.execute(text("SET LOCAL enable_seqscan = off"))
@@ -291,19 +325,22 @@ class PostgresBackend:
             conn.execute(text("SET LOCAL enable_mergejoin = off"))
             params["documents"] = self._documents(conn)
             sql = _statement(parts, where, sort)
-            for row in conn.execute(text(sql), params):
+            for row in conn.execute(text(sql), params).all():
                 kind = row[0]
                 if kind == "r":
                     ranked.append(
                         (int(row[6]), str(row[2]), str(row[3]), int(row[4]), float(row[5]))
                     )
                     continue
-                if kind == "f":
-                    name, _, facet_value = str(row[1]).partition("=")
-                    if name in facets:
-                        facets[name][facet_value] = int(row[6])
+                if kind == "n":
+                    if row[7]:
+                        oid, _, node = str(row[1]).partition(":")
+                        counted = self._facets.count(conn, (int(oid), int(node)), row[7])
+                        for name, values in counted.items():
+                            if name in facets:
+                                facets[name] = values
                     continue
-                n, hits = int(row[6]), [bool(f) for f in row[7:]]
+                n, hits = int(row[6]), [bool(f) for f in row[8:]]
                 total += n
                 tiers[sum(hits)] += n
                 for k, hit in enumerate(hits):
@@ -370,7 +407,7 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
     count = len(parts)
     flags = [f"m{n}" for n in range(count)]
     ctes = [
-        f"p{n} AS MATERIALIZED (SELECT key FROM search_document"  # noqa: S608
+        f"p{n} AS MATERIALIZED (SELECT num FROM search_document"  # noqa: S608
         f" WHERE terms @@ CAST(:q{n} AS tsquery))"
         for n in range(count)
         if count > 1
@@ -383,13 +420,17 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
     elif count:
         # one tsquery for any part: one bitmap scan of the GIN index, no row-by-row @@
         condition.append("d.terms @@ CAST(:any AS tsquery)")
-        joins = "".join(f" LEFT JOIN p{n} ON p{n}.key = d.key" for n in range(count))
-        columns = "".join(f", (p{n}.key IS NOT NULL) AS m{n}" for n in range(count))
+        # a hashed subplan per part: one hash table of numbers, probed per matching row
+        columns = "".join(
+            f", (d.num IN (SELECT num FROM p{n})) AS m{n}"  # noqa: S608
+            for n in range(count)
+        )
     else:
         columns = ""
     ctes.append(
         "m AS MATERIALIZED (SELECT d.key, d.practice_id, d.version, d.revision_id,"  # noqa: S608
-        f" d.period_end, d.facets{columns} FROM search_document AS d{joins}"
+        f" d.period_end, d.num, d.tableoid, d.head, d.length{columns}"
+        f" FROM search_document AS d{joins}"
         f" WHERE {' AND '.join(condition)})"
     )
     group = ", ".join(flags)
@@ -424,7 +465,8 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
             f" FROM (SELECT {levels} AS t, sum(n) AS n FROM c GROUP BY 1) AS a) AS b"
             " WHERE seen >= :wanted)"
         )
-        scores = []
+        ctes.extend(_bounded(parts, tier))
+        scores: list[str] = []
         for n, part in enumerate(parts):
             scores.append(
                 f"i.idf{n} * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
@@ -437,26 +479,91 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
                     f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
                     " ELSE 0 END"
                 )
+        score = " + ".join(scores)
+        # The threshold: the exact scores of the lowest tier's ``wanted`` best by lower bound;
+        # the least of them is at most the wanted-th best score of the tier.
+        ctes.append(
+            "th AS (SELECT coalesce(min(t.score), 0) AS theta FROM (SELECT"  # noqa: S608
+            f" {score} AS score FROM (SELECT b.key FROM b, lv WHERE b.tier = lv.lowest"
+            " ORDER BY b.lb DESC LIMIT :wanted) AS f"
+            " JOIN search_document AS d ON d.key = f.key, i) AS t)"
+        )
+        # Only the candidates read their terms (the exact score): every member of a tier above
+        # the lowest one the page reaches, and the lowest tier's members whose upper bound
+        # reaches that threshold; no other can reach the page.
         ranked = (
             "SELECT practice_id, version, revision_id, tier, score,"  # noqa: S608
             " row_number() OVER (ORDER BY tier DESC, score DESC, key) AS ord FROM ("
-            f" SELECT m.key, m.practice_id, m.version, m.revision_id, {tier} AS tier,"
-            f" {' + '.join(scores)} AS score"
-            " FROM m JOIN search_document AS d ON d.key = m.key, i, lv"
-            f" WHERE {tier} >= lv.lowest) AS r"
+            " SELECT b.key, b.practice_id, b.version, b.revision_id, b.tier,"
+            f" {score} AS score"
+            " FROM b JOIN search_document AS d ON d.key = b.key, i, lv, th"
+            " WHERE b.tier > lv.lowest OR b.ub >= th.theta) AS r"
             " ORDER BY tier DESC, score DESC, key LIMIT :limit OFFSET :offset"
         )
     ctes.append(f"r AS ({ranked})")
     nulls = "".join(", NULL::boolean" for _ in flags)
+    # ``n``: the matching rows' numbers and their table (oid, file node), whose facet values
+    # this process counts (:mod:`omk.search.pg_facets`)
     answer = (
         " SELECT 'r' AS kind, NULL::text AS facet, r.practice_id, r.version,"  # noqa: S608
-        f" r.revision_id, r.score, r.ord AS n{nulls} FROM r"
-        " UNION ALL SELECT 'f', f, NULL, NULL, NULL, NULL, count(*)"
-        f"{nulls} FROM (SELECT unnest(m.facets) AS f FROM m) AS u GROUP BY f"
-        f" UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n{', ' + group if group else ''}"
-        " FROM c"
+        f" r.revision_id, r.score, r.ord AS n, NULL::int[] AS nums{nulls} FROM r"
+        " UNION ALL SELECT 'n', min(m.tableoid)::text || ':'"
+        " || coalesce(pg_relation_filenode(min(m.tableoid)), 0)::text, NULL, NULL, NULL,"
+        f" NULL, count(*), coalesce(array_agg(m.num), '{{}}'){nulls} FROM m"
+        " UNION ALL SELECT 'c', NULL, NULL, NULL, NULL, NULL, n, NULL"
+        f"{', ' + group if group else ''} FROM c"
     )
     return "WITH " + ", ".join(ctes) + answer
+
+
+#: ``calc_rank_or``'s share of one operand beyond the head, at most: body and actors weigh
+#: 0.3333 (float4: 0.33329999…) and the sum of 1 / (j + 1)² over the positions j, divided by
+#: π²/6, is at most 1 (none in the head) or 1 - 6 / π² (one at least in the head).
+TAIL_ANY = 0.3334
+TAIL_AFTER_HEAD = 0.3334 * (1 - 6 / math.pi**2) + 1e-6
+#: Relative margin of the bounds over float4 rounding (ts_rank computes in float4).
+MARGIN = 1e-5
+
+
+def _bounded(parts: Sequence[QueryPart], tier: str) -> list[str]:
+    """CTEs ``b`` (the members of the tiers the page reaches, each with a lower and an upper
+    bound of its score) and ``th`` (the wanted-th best lower bound of the lowest such tier).
+
+    For a part ranked by ``calc_rank_or`` (its top operator ``|`` or a single term), each
+    operand adds its weights over its positions in position order, and the title's and
+    summary's positions come first: ``ts_rank`` over ``head`` without normalisation is the sum
+    over those positions, a lower bound, and the positions after them add at most
+    ``TAIL_ANY`` (``TAIL_AFTER_HEAD`` for a single operand found in the head). A phrase or a
+    part of one alternative with several terms (``calc_rank_and``) is bounded by 0 and 1 (a
+    title phrase by 0 and ``TITLE_PHRASE_BOOST``). Both are divided by the normalisation of
+    the document's ``length``, as ``ts_rank`` does, and widened by ``MARGIN``."""
+    lows, highs, heads = [], [], []
+    for n, part in enumerate(parts):
+        query, _title = tsrank.rank_queries(part)
+        if part.is_phrase or query.conjunctive:
+            lows.append("0.0")
+            extra = TITLE_PHRASE_BOOST if part.is_phrase else 0.0
+            highs.append(f"i.idf{n} * {1.0 + extra}")
+            continue
+        heads.append(
+            f"CAST(ts_rank('{WEIGHTS}', m.head, CAST(:q{n} AS tsquery), 0) AS float8) AS h{n}"
+        )
+        tail = f"CASE WHEN x.h{n} > 0 THEN {TAIL_AFTER_HEAD} ELSE {TAIL_ANY} END"
+        if len(query.operands) > 1:
+            tail = str(TAIL_ANY)
+        lows.append(f"i.idf{n} * x.h{n}")
+        highs.append(f"i.idf{n} * least(1.0, x.h{n} + {tail})")
+    heads.append(
+        "CASE WHEN m.length > 0 THEN ln(CAST(m.length + 1 AS float8)) / ln(CAST(2 AS float8))"
+        " ELSE CAST(1 AS float8) END AS nz"
+    )
+    return [
+        "b AS MATERIALIZED (SELECT m.key, m.practice_id, m.version, m.revision_id,"  # noqa: S608
+        f" {tier} AS tier, ({' + '.join(lows)}) / x.nz * {1 - MARGIN} AS lb,"
+        f" ({' + '.join(highs)}) / x.nz * {1 + MARGIN} + 1e-12 AS ub"
+        " FROM m, i, lv,"
+        f" LATERAL (SELECT {', '.join(heads)}) AS x WHERE {tier} >= lv.lowest)",
+    ]
 
 
 def _count_words(conn: Connection, delta: Counter[str]) -> None:

@@ -67,6 +67,8 @@ DOCUMENT_COLUMNS = (
     "facets",
     "words",
     "terms",
+    "head",
+    "length",
 )
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

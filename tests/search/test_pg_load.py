@@ -35,6 +35,8 @@ def test_copy_lines_escape_text_and_arrays() -> None:
         "facets": ["land=05"],
         "words": ["sprachcafe"],
         "terms": "'sprachcaf':1A",
+        "head": "'sprachcaf':1A",
+        "length": 1,
     }
     line = pg_load.copy_line(row)
     assert line.endswith("\n") and line.count("\t") == len(pg_load.DOCUMENT_COLUMNS) - 1
