@@ -10,10 +10,13 @@ within a tier (``omk.search.tsrank``) — and hands the head of that ranking to
    are the backend's exact counts; only the order of the head changes. Results beyond the head
    keep their lexical order, so pages never overlap or skip.
 2. **Dense ranking.** The query is embedded at search time (e5's "query: " side, cached for
-   repeated queries); each candidate's stored passage vector (title + summary of its
-   published version, written once by the outbox consumer ``similarity``) is compared by
-   cosine. A version without a vector of its own uses its lineage's newest vector; a
-   candidate without any keeps its lexical rank as its dense rank (neutral).
+   repeated queries); each candidate's stored vectors are compared by cosine, and the best
+   one counts: the vector of title + summary of its published version (written once by the
+   outbox consumer ``similarity``) and those of its full text's passages (description and
+   outcomes in ~150 words each, written once by the consumer ``passages``:
+   ``omk.search.passages``). A version without a vector of its own uses its lineage's
+   newest vector; a candidate without any keeps its lexical rank as its dense rank
+   (neutral).
 3. **Fusion.** Reciprocal-rank fusion, ``1 / (k + lexical rank) + w / (k + dense rank)``
    with k = 60 and w = :data:`DENSE_WEIGHT`: ranks, never raw scores (e5 cosines bunch at
    0.80-0.95).
@@ -38,7 +41,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from omk.extensions import db
-from omk.models.similarity import PracticeVector
+from omk.models.similarity import PracticePassageVector, PracticeVector
 from omk.search import embeddings
 
 log = logging.getLogger("omk.search")
@@ -69,7 +72,11 @@ class DenseStore:
 
     keys: list[Key]
     matrix: np.ndarray
-    signature: tuple[int, str] = (0, "")
+    signature: tuple[int, str, int, str] = (0, "", 0, "")
+    #: Passage vectors of the full texts (``omk.search.passages``), rows L2-normalised, and
+    #: for each the row in ``matrix`` of its version's title + summary vector.
+    passages: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    owners: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     index: dict[Key, int] = field(default_factory=dict)
     newest: dict[str, int] = field(default_factory=dict)  # lineage → row of its newest revision
 
@@ -91,18 +98,27 @@ class DenseStore:
             [self.index.get(key, self.newest.get(key[0], -1)) for key in keys], dtype=np.int64
         )
 
+    def cosines(self, query: np.ndarray) -> np.ndarray:
+        """Each row's cosine with the query: the best of its title + summary and its
+        passages (a practice whose full text, not its summary, says what the query means)."""
+        found: np.ndarray = self.matrix @ query
+        if self.owners.size:
+            np.maximum.at(found, self.owners, self.passages @ query)
+        return found
+
 
 _lock = threading.Lock()
 _stores: dict[str, DenseStore] = {}
 
 
-def _signature() -> tuple[int, str]:
-    count, newest = db.session.execute(
-        select(func.count(), func.max(PracticeVector.created_at)).where(
-            PracticeVector.model == embeddings.MODEL
-        )
-    ).one()
-    return int(count or 0), str(newest or "")
+def _signature() -> tuple[int, str, int, str]:
+    found: list[int | str] = []
+    for table in (PracticeVector, PracticePassageVector):
+        count, newest = db.session.execute(
+            select(func.count(), func.max(table.created_at)).where(table.model == embeddings.MODEL)
+        ).one()
+        found += [int(count or 0), str(newest or "")]
+    return (int(found[0]), str(found[1]), int(found[2]), str(found[3]))
 
 
 def store() -> DenseStore | None:
@@ -129,6 +145,22 @@ def store() -> DenseStore | None:
         else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
     )
     loaded = DenseStore(keys, matrix, signature)
+    owners: list[int] = []
+    chunks: list[np.ndarray] = []
+    for practice_id, revision_id, data in db.session.execute(
+        select(
+            PracticePassageVector.practice_id,
+            PracticePassageVector.revision_id,
+            PracticePassageVector.vector,
+        ).where(PracticePassageVector.model == embeddings.MODEL)
+    ):
+        row = loaded.index.get((str(practice_id), int(revision_id)))
+        if row is not None:  # a passage counts with its version's title + summary vector
+            owners.append(row)
+            chunks.append(embeddings.from_bytes(data))
+    if chunks:
+        loaded.passages = np.vstack(chunks).astype(np.float32)
+        loaded.owners = np.asarray(owners, dtype=np.int64)
     with _lock:
         _stores[url] = loaded
     return loaded if len(loaded) else None
@@ -184,7 +216,7 @@ def dense_ranking(
     q = embeddings.query(_PHRASE_QUOTES.sub(" ", query_text))
     if q is None:
         return None
-    return vectors, vectors.matrix @ q
+    return vectors, vectors.cosines(q)
 
 
 _PHRASE_QUOTES = re.compile(r'["“”„]')
