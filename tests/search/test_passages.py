@@ -74,20 +74,21 @@ def test_the_full_text_is_embedded_once_and_found_by_meaning(
     assert db.session.scalars(select(PracticePassageVector.created_at)).all() == before
 
 
-@pytest.mark.parametrize("how", ["off", "unavailable"])
-def test_without_the_model_nothing_is_embedded_and_search_is_lexical(
-    app: Flask,
-    people: dict[str, Any],
-    fake_model: None,
-    no_thesaurus: None,
-    monkeypatch: pytest.MonkeyPatch,
-    how: str,
+@pytest.fixture(params=["off", "unavailable"])
+def without_model(
+    request: pytest.FixtureRequest, app: Flask, fake_model: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if how == "off":
+    """Embeddings switched off, or the model failing to load (no AVX2)."""
+    if request.param == "off":
         app.config["EMBEDDINGS"] = "off"
-    else:
-        embeddings.reset()
-        monkeypatch.setattr(embeddings, "cpu_has_avx2", lambda *a: False)
+        return
+    embeddings.reset()
+    monkeypatch.setattr(embeddings, "cpu_has_avx2", lambda *a: False)
+
+
+def test_without_the_model_nothing_is_embedded_and_search_is_lexical(
+    app: Flask, people: dict[str, Any], no_thesaurus: None, without_model: None
+) -> None:
     publish(people, ESSEN, HIDDEN)
     assert _stored() == 0
     assert passages.embed_lineages(None) == 0
