@@ -43,3 +43,21 @@ class SimilarPractice(Base):
     reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     method: Mapped[str] = mapped_column(String(20))  # "hybrid" or "lexical"
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PracticePassageVector(Base):
+    """The embedding of one passage of a published version's full text (its description and
+    outcomes in chunks of about 150 words, each after the title), for search by meaning.
+
+    Derived data, written only by the outbox consumer ``passages`` (``omk.search.passages``),
+    never during a request."""
+
+    __tablename__ = "practice_passage_vector"
+
+    practice_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the lineage id
+    revision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0, 1, … in text order
+    model: Mapped[str] = mapped_column(String(60))  # omk.search.embeddings.MODEL
+    text_hash: Mapped[str] = mapped_column(String(16))  # of all the version's passages
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # little-endian float32
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

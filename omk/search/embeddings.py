@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -115,6 +116,33 @@ def clear_query_cache() -> None:
 def practice_text(title: str, summary: str) -> str:
     """What is embedded of a practice: its title and summary."""
     return f"{title.strip()}. {summary.strip()}".strip()
+
+
+#: Words per passage of a practice's full text (:func:`passage_texts`). Measured on the four
+#: tuning query sets (max of the title + summary cosine and the passages'): 150 beat 80 and
+#: 400 (by 0.004 and 0.002 nDCG@10 on the mean).
+PASSAGE_WORDS = 150
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def passage_texts(title: str, *bodies: str, words: int = PASSAGE_WORDS) -> list[str]:
+    """What is embedded of a practice's full text: its ``bodies`` (description, outcomes) cut
+    at sentence ends into passages of about ``words`` words, each after the title (a passage
+    alone often does not name its topic)."""
+    sentences = [s for body in bodies if body for s in _SENTENCE_END.split(body) if s.strip()]
+    out: list[str] = []
+    current: list[str] = []
+    count = 0
+    for sentence in sentences:
+        size = len(sentence.split())
+        if current and count + size > words:
+            out.append(" ".join(current))
+            current, count = [], 0
+        current.append(sentence.strip())
+        count += size
+    if current:
+        out.append(" ".join(current))
+    return [f"{title.strip()}. {passage}" for passage in out]
 
 
 def passages(texts: Sequence[str], mode: str | None = None) -> np.ndarray | None:

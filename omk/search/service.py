@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry, OutboxKind
-from omk.search import analysis, embeddings, ranking, records, snippets, spelling
+from omk.search import analysis, embeddings, passages, ranking, records, snippets, spelling
 from omk.search.backend import HitRef, Match, QueryPart, SearchBackend
 from omk.search.records import FACETS
 from omk.services import outbox
@@ -72,7 +72,8 @@ def engine() -> SearchBackend:
 # --- keeping the index in step ------------------------------------------------------------
 
 
-def _lineages(entries: Sequence[OutboxEntry]) -> list[str]:
+def lineages_of_entries(entries: Sequence[OutboxEntry]) -> list[str]:
+    """The lineages whose published versions these outbox entries changed."""
     ids: set[str] = set()
     municipalities: set[str] = set()
     for entry in entries:
@@ -94,7 +95,7 @@ def apply_lineages(practice_ids: Sequence[str]) -> None:
 
 def apply_entries(entries: Sequence[OutboxEntry]) -> None:
     """The outbox consumer: apply a batch of entries (idempotent)."""
-    apply_lineages(_lineages(entries))
+    apply_lineages(lineages_of_entries(entries))
 
 
 def register(app: Any) -> None:
@@ -102,6 +103,7 @@ def register(app: Any) -> None:
     the outbox."""
     analysis.use_data_dir(Path(app.extensions["omk_content"].root) / "search")
     outbox.register_consumer(CONSUMER, apply_entries)
+    outbox.register_consumer(passages.CONSUMER, passages.apply_entries)
 
 
 def sync() -> int:
@@ -137,7 +139,9 @@ def reindex(progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the index from the database beside the live one and swap it in atomically.
 
     Entries committed while the rebuild reads are applied again afterwards (idempotent), so
-    nothing published during a reindex is missed."""
+    nothing published during a reindex is missed. Passage vectors missing for a newest
+    version (``omk.search.passages``) are embedded first; stored ones are reused."""
+    passages.embed_lineages(None)
     start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
     lineages = records.all_lineages()
     done = 0
