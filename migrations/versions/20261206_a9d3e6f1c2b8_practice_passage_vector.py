@@ -1,7 +1,7 @@
 """stored passage vectors of published practice versions (search by meaning over full text)
 
 Revision ID: a9d3e6f1c2b8
-Revises: f1c7d2a9b5e3
+Revises: e5b9c3d7a2f1
 Create Date: 2026-12-06 19:55:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a9d3e6f1c2b8'
-down_revision = 'f1c7d2a9b5e3'
+down_revision = 'e5b9c3d7a2f1'
 branch_labels = None
 depends_on = None
 
