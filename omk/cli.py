@@ -257,6 +257,32 @@ def search_reindex() -> None:
     click.echo(f"{count} Fassungen indexiert in {seconds} s; der neue Index ist aktiv.")
 
 
+@search_cli.command("embed")
+def search_embed() -> None:
+    """Fehlende Textabschnitt-Vektoren (Suche nach Bedeutung) für alle Maßnahmen berechnen."""
+    from omk.search import embeddings, passages
+    from omk.services import outbox
+
+    if not embeddings.embeddings_available():
+        reason = embeddings.unavailable_reason() or "Sprachmodell nicht verfügbar"
+        click.echo(f"Nichts zu tun: {reason}. Die Suche bleibt wortbasiert.", err=True)
+        sys.exit(1)
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Maßnahmen einbetten", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done)
+
+        try:
+            count = passages.embed_all(progress)
+        except outbox.ConsumerBusy:
+            click.echo("Ein anderer Prozess berechnet gerade Vektoren; später erneut.", err=True)
+            sys.exit(1)
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    click.echo(f"{count} Fassungen eingebettet in {seconds} s; gespeicherte wiederverwendet.")
+
+
 @search_cli.command("verify")
 def search_verify() -> None:
     """Suchindex und Datenbank vergleichen; Exit-Code 1 bei Abweichungen."""

@@ -4,9 +4,12 @@ The e5 vector of title + summary (``PracticeVector``, written by the outbox cons
 ``similarity``) misses what only the description or outcomes say. Each published version's
 description and outcomes are also embedded, in passages of about 150 words after the title
 (``embeddings.passage_texts``), and stored once per version (``PracticePassageVector``) by the
-outbox consumer ``passages`` (after the request, never during one); ``omk search reindex``
-embeds what is missing and reuses the rest. The ranking by meaning (``omk.search.ranking``)
-scores a practice by the best cosine of its title + summary and its passages.
+outbox consumer ``passages`` (after the request, never during one: at most
+``AFTER_RESPONSE_LIMIT`` versions per kick there, the rest by the next kick or cron's
+``omk outbox drain``); ``omk search embed`` embeds whatever is missing with a progress bar (after
+an upgrade, or after the model was unavailable: the consumer skips its entries then). The
+ranking by meaning (``omk.search.ranking``) scores a practice by the best cosine of its title +
+summary and its passages.
 
 Embedding a full text costs about five times a title + summary (measured: ~1.4 s of CPU per
 demo practice of ~210 words on the busy two-core machine): it runs once per version.
@@ -16,19 +19,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry
 from omk.models.similarity import PracticePassageVector
 from omk.search import embeddings, records
+from omk.services import outbox
 from omk.services.transaction import unit_of_work
 
 log = logging.getLogger("omk.search")
 
 CONSUMER = "passages"
+#: Versions embedded per kick in a web worker after its response (~1.4 s of CPU each): a
+#: worker is never busy for minutes, e.g. on the first kick after an upgrade.
+AFTER_RESPONSE_LIMIT = 8
+#: Arbitrary constant naming the PostgreSQL advisory lock held while embedding passages.
+_LOCK = 0x6F6D6B50
 
 
 def _hash(texts: Sequence[str]) -> str:
@@ -41,11 +51,35 @@ def texts_of(record: records.PracticeRecord) -> list[str]:
     return embeddings.passage_texts(record.title, record.description, record.outcomes)
 
 
-def embed_missing(versions: Sequence[records.PracticeRecord], batch: int = 16) -> int:
+@contextmanager
+def _exclusive() -> Iterator[bool]:
+    """One embedding process at a time on PostgreSQL (two would embed the same versions and
+    collide on their keys); yields False when another holds it. SQLite serialises writers."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    with db.engine.connect() as connection:
+        got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK}))
+        try:
+            yield got
+        finally:
+            if got:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK})
+            connection.rollback()
+
+
+def embed_missing(
+    versions: Sequence[records.PracticeRecord],
+    batch: int = 16,
+    *,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
     """Embed and store the passages of the versions whose stored ones are missing or of
-    other text or model; returns how many versions were embedded (0 without embeddings)."""
+    other text or model, at most ``limit`` of them; returns (embedded, still missing).
+    ``progress`` is told each chunk's number of versions."""
     if not versions or not embeddings.embeddings_available():
-        return 0
+        return 0, 0
     wanted = {r.practice_id for r in versions}
     stored = {
         (practice_id, revision_id): text_hash
@@ -66,13 +100,16 @@ def embed_missing(versions: Sequence[records.PracticeRecord], batch: int = 16) -
         if texts and stored.get(key) != _hash(texts):
             todo.append((key, texts))
     db.session.rollback()  # end the read transaction before the slow part
+    left = 0
+    if limit is not None and len(todo) > limit:
+        todo, left = todo[:limit], len(todo) - limit
     done = 0
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]
         flat = [text for _, texts in chunk for text in texts]
         vectors = embeddings.passages(flat)
         if vectors is None:
-            return done
+            return done, len(todo) - done + left
         with unit_of_work():
             row = 0
             for (practice_id, revision_id), texts in chunk:
@@ -95,21 +132,50 @@ def embed_missing(versions: Sequence[records.PracticeRecord], batch: int = 16) -
                     )
                     row += 1
         done += len(chunk)
+        if progress is not None:
+            progress(len(chunk))
+    return done, left
+
+
+def embed_lineages(practice_ids: Sequence[str], *, limit: int | None = None) -> tuple[int, int]:
+    """Embed what is missing of these lineages' newest published versions."""
+    if not practice_ids:
+        return 0, 0
+    latest = [r for r in records.records(practice_ids) if r.is_latest]
+    return embed_missing(latest, limit=limit)
+
+
+def embed_all(progress: Callable[[int, int], None] | None = None) -> int:
+    """Embed what is missing of every newest published version, 500 lineages at a time
+    (``omk search embed``); returns how many versions were embedded."""
+    lineages = records.all_lineages()
+    done = 0
+    with _exclusive() as got:
+        if not got:
+            raise outbox.ConsumerBusy()
+        for batch in records.batches(lineages):
+            latest = [r for r in batch if r.is_latest]
+            count, _ = embed_missing(latest)
+            done += count
+            if progress is not None:
+                progress(len(latest), len(lineages))
     return done
 
 
-def embed_lineages(practice_ids: Sequence[str] | None) -> int:
-    """Embed what is missing of these lineages' newest published versions (None: all)."""
-    if practice_ids is not None and not practice_ids:
-        return 0
-    latest = [r for r in records.records(practice_ids) if r.is_latest]
-    return embed_missing(latest)
-
-
 def apply_entries(entries: Sequence[OutboxEntry]) -> None:
-    """The outbox consumer: embed the newest versions of the lineages the entries name."""
+    """The outbox consumer: embed the newest versions of the lineages the entries name. In a
+    web worker after its response only ``AFTER_RESPONSE_LIMIT`` of them per kick; the entries
+    stay pending (``ConsumerBusy``) until all are embedded. Without the model the entries are
+    passed over: ``omk search embed`` catches up once it loads."""
     if not embeddings.embeddings_available():
         return
     from omk.search.service import lineages_of_entries
 
-    embed_lineages(lineages_of_entries(entries))
+    limit = AFTER_RESPONSE_LIMIT if outbox.after_response() else None
+    with _exclusive() as got:
+        if not got:
+            raise outbox.ConsumerBusy()
+        _, left = embed_lineages(lineages_of_entries(entries), limit=limit)
+    if left:
+        log.info("passages: %d versions left for the next kick or `omk outbox drain`", left)
+        raise outbox.ConsumerBusy()

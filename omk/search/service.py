@@ -139,9 +139,8 @@ def reindex(progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the index from the database beside the live one and swap it in atomically.
 
     Entries committed while the rebuild reads are applied again afterwards (idempotent), so
-    nothing published during a reindex is missed. Passage vectors missing for a newest
-    version (``omk.search.passages``) are embedded first; stored ones are reused."""
-    passages.embed_lineages(None)
+    nothing published during a reindex is missed. The index holds no vectors: passage
+    vectors are stored in the database (``omk search embed``, ``omk.search.passages``)."""
     start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
     lineages = records.all_lineages()
     done = 0

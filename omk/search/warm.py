@@ -36,7 +36,7 @@ class WarmUp(TypedDict):
     vectors: int  # stored vectors loaded
     index: bool  # the search engine opened and its facet arrays built
     #: Whoosh: the most frequent terms' posting lists being decoded into the postings cache
-    #: in a background thread (again for the segments of each later commit)
+    #: in a background thread (again for later commits' segments while the budget allows)
     postings_prefill: bool
 
 

@@ -217,7 +217,7 @@ class WhooshIndex:
         #: prefill the postings cache in the background whenever segments are new to this
         #: process (its first searcher, a commit): set by the app's warm-up
         self.prefill_on_change = False
-        self._prefilled: set[str | None] = set()  # segments prefilled (or being prefilled)
+        self._prefilled: set[str | None] = set()  # segments prefilled to the end
         self.prefill_thread: threading.Thread | None = None
 
     # reading
@@ -259,8 +259,12 @@ class WhooshIndex:
     def _start_prefill(self, searcher: Searcher, segments: set[str | None]) -> None:
         """Prefill the lists of ``segments`` not prefilled yet, in a thread (lock held)."""
         skip = {key for key in self._prefilled if key is not None}
-        self._prefilled = set(segments)
         cache = self.postings
+
+        def finished() -> None:  # only a prefill that ran to its end counts as done
+            with self._lock:
+                if self.postings is cache:
+                    self._prefilled |= segments
 
         def stop() -> bool:  # the searcher replaced (a commit, a new generation) or closed
             return self._searcher is not searcher or self.postings is not cache
@@ -268,7 +272,9 @@ class WhooshIndex:
         target = self._ix_target
         folder = str(self.root / target) if target else str(_current(self.root))
         readers = [r for r, _ in _leaves(searcher)]
-        self.prefill_thread = whoosh_prefill.start(folder, readers, cache, TEXT_FIELDS, stop, skip)
+        self.prefill_thread = whoosh_prefill.start(
+            folder, readers, cache, TEXT_FIELDS, stop, skip, finished
+        )
 
     def prefill_postings(self) -> whoosh_prefill.PrefillResult:
         """Decode the text fields' most frequent posting lists into the cache now, in this

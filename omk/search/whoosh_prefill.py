@@ -165,11 +165,13 @@ def start(
     fields: Collection[str],
     stop: Callable[[], bool] = lambda: False,
     skip: Collection[str] = (),
+    finished: Callable[[], None] = lambda: None,
 ) -> threading.Thread:
     """Prefill in a daemon thread (errors logged, never raised): through the searcher's
     ``readers`` when they are :func:`shareable` (a reader of its own of a large index holds
     about as much memory as the searcher's: 350 MB at 100,000 practices), else through a
-    reader of its own (:func:`prefill_folder`)."""
+    reader of its own (:func:`prefill_folder`). ``finished`` is called when it ran to the
+    end (not when stopped or failed), so that a stopped prefill is taken up again."""
 
     def run() -> None:
         try:
@@ -179,6 +181,8 @@ def start(
             else:
                 found = prefill_folder(folder, cache, fields, stop=stop, skip=skip)
             log.info("search postings prefilled: %s", found)
+            if not found["stopped"]:
+                finished()
         except Exception as error:  # an index swapped or removed meanwhile, …
             log.warning("search postings prefill failed: %s", error)
 

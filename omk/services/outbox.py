@@ -197,6 +197,13 @@ def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
 
 
 _deferred: ContextVar[bool] = ContextVar("omk_outbox_deferred", default=False)
+_after_response: ContextVar[bool] = ContextVar("omk_outbox_after_response", default=False)
+
+
+def after_response() -> bool:
+    """Whether consumers run in a web worker after it sent a response: a slow consumer does a
+    bounded share there and leaves the rest (``ConsumerBusy``) to the next kick or cron."""
+    return _after_response.get()
 
 
 @contextmanager
@@ -225,8 +232,12 @@ def kick_after_response() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug proxy
 
     def run() -> None:
-        with app.app_context():
-            kick()
+        token = _after_response.set(True)
+        try:
+            with app.app_context():
+                kick()
+        finally:
+            _after_response.reset(token)
 
     @after_this_request
     def _schedule(response: Response) -> Response:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from omk.extensions import db
 from omk.models.similarity import PracticePassageVector
 from omk.search import embeddings, passages, ranking, service
+from omk.services import outbox
 from tests import factories
 from tests.search import test_ranking
 from tests.search.test_ranking import AACHEN, BIKES, CHOIR, ESSEN, KOELN, publish
@@ -91,6 +92,60 @@ def test_without_the_model_nothing_is_embedded_and_search_is_lexical(
 ) -> None:
     publish(people, ESSEN, HIDDEN)
     assert _stored() == 0
-    assert passages.embed_lineages(None) == 0
+    assert passages.embed_all() == 0
     assert service.search("Bleibe gesucht").total == 0
     assert service.search("Vermieter").total == 1
+
+
+def test_a_web_worker_embeds_a_bounded_share_per_kick_and_cron_the_rest(
+    app: Flask,
+    people: dict[str, Any],
+    fake_model: None,
+    no_thesaurus: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a response (e.g. the first publication after an upgrade replays the outbox) a
+    worker embeds a few versions and leaves the entries pending; a later drain finishes."""
+    monkeypatch.setattr(passages, "AFTER_RESPONSE_LIMIT", 1)
+    monkeypatch.setattr(outbox, "after_response", lambda: True)
+    with outbox.deferred():
+        publish(people, ESSEN, HIDDEN)
+        publish(people, KOELN, CHOIR)
+        publish(people, AACHEN, BIKES)
+    assert _stored() == 1
+    assert outbox.lag(passages.CONSUMER).pending > 0
+    monkeypatch.setattr(outbox, "after_response", lambda: False)
+    outbox.kick()
+    assert _stored() == 3
+    assert outbox.lag(passages.CONSUMER).pending == 0
+
+
+def test_embed_all_catches_up_what_was_published_without_the_model(
+    app: Flask, people: dict[str, Any], fake_model: None, no_thesaurus: None
+) -> None:
+    app.config["EMBEDDINGS"] = "off"
+    publish(people, ESSEN, HIDDEN)
+    assert _stored() == 0
+    assert outbox.lag(passages.CONSUMER).pending == 0  # passed over, not stuck
+    app.config["EMBEDDINGS"] = "auto"
+    seen: list[tuple[int, int]] = []
+    assert passages.embed_all(lambda done, total: seen.append((done, total))) == 1
+    assert _stored() == 1
+    assert seen == [(1, 1)]
+    assert passages.embed_all() == 0  # stored passages are reused
+
+
+def test_the_embed_command_reports_what_it_did_or_why_not(
+    app: Flask, people: dict[str, Any], fake_model: None, no_thesaurus: None
+) -> None:
+    runner = app.test_cli_runner()
+    app.config["EMBEDDINGS"] = "off"
+    publish(people, ESSEN, HIDDEN)
+    refused = runner.invoke(args=["search", "embed"])
+    assert refused.exit_code == 1
+    assert "OMK_EMBEDDINGS=off" in refused.output
+    app.config["EMBEDDINGS"] = "auto"
+    done = runner.invoke(args=["search", "embed"])
+    assert done.exit_code == 0, done.output
+    assert "1 Fassungen eingebettet" in done.output
+    assert _stored() == 1

@@ -277,7 +277,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     pairs = load_pairs(args.pairs) if args.pairs else load_pairs()
     present = list(dict.fromkeys(p.split for p in pairs))
-    total_similar = sum(p.label == "similar" for p in pairs)
     splits: list[str] = [args.split]
     if args.split == "both":
         splits = [s for s in ("dev", "heldout") if s in present]
@@ -285,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         splits = [s for s in present if s not in REPORTING]
     elif args.split == "tuning":
         splits = [s for s in present if s not in BLIND]
+    if not set(splits) & set(BLIND):
+        # a tuning run learns nothing of a blind set, not even its size through N
+        pairs = [p for p in pairs if p.split not in BLIND]
+    total_similar = sum(p.label == "similar" for p in pairs)
     print(f"N = {total_similar} similar pairs in the file (all splits compete in one ranking)")
     summary: dict[str, dict[str, float]] = {}
     for split in splits:
