@@ -501,6 +501,11 @@ def demo() -> None:
             err=True,
         )
 
+    click.echo(
+        "Demodaten anlegen … (beim ersten Mal einige Minuten: Berichte, Suchindex und die "
+        "Vektoren des Sprachmodells für die Suche nach Bedeutung)",
+        err=True,
+    )
     try:
         result = demo_service.create_demo(on_skipped=warn)
     except OmkError as exc:
