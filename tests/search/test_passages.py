@@ -149,3 +149,27 @@ def test_the_embed_command_reports_what_it_did_or_why_not(
     assert done.exit_code == 0, done.output
     assert "1 Fassungen eingebettet" in done.output
     assert _stored() == 1
+
+
+def test_a_practice_found_by_a_passage_alone_must_clear_the_higher_floor(
+    app: Flask, fake_model: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passages lift every practice's best cosine a little, nonsense queries included: one
+    that is found by meaning only through a passage needs DENSE_MIN_PASSAGE."""
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    monkeypatch.setattr(embeddings, "query", lambda text: query)
+
+    def row(cosine: float) -> list[float]:
+        return [cosine, float(np.sqrt(1 - cosine**2))]
+
+    own = [0.815, 0.815, 0.821]  # title + summary: all below DENSE_MIN but the third
+    store = ranking.DenseStore(
+        [("lifted", 1), ("weak", 1), ("own", 1)], np.array([row(c) for c in own], np.float32)
+    )
+    store.passages = np.array([row(0.835), row(0.825)], dtype=np.float32)
+    store.owners = np.array([0, 1])
+    assert ranking.DENSE_MIN <= 0.821 and 0.825 < ranking.DENSE_MIN_PASSAGE <= 0.835
+    fused = ranking.rerank(
+        "Anfrage", [], [], 0, add=lambda offered: [(k, k[0]) for k in offered], vectors=store
+    )
+    assert fused.added == [("lifted", 1), ("own", 1)]  # best first; "weak" left out
