@@ -261,7 +261,6 @@ def search_reindex() -> None:
 def search_embed() -> None:
     """Fehlende Textabschnitt-Vektoren (Suche nach Bedeutung) für alle Maßnahmen berechnen."""
     from omk.search import embeddings, passages
-    from omk.services import outbox
 
     if not embeddings.embeddings_available():
         reason = embeddings.unavailable_reason() or "Sprachmodell nicht verfügbar"
@@ -274,11 +273,7 @@ def search_embed() -> None:
             bar.length = max(total, 1)
             bar.update(done)
 
-        try:
-            count = passages.embed_all(progress)
-        except outbox.ConsumerBusy:
-            click.echo("Ein anderer Prozess berechnet gerade Vektoren; später erneut.", err=True)
-            sys.exit(1)
+        count = passages.embed_all(progress)
     seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
     click.echo(f"{count} Fassungen eingebettet in {seconds} s; gespeicherte wiederverwendet.")
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, select, text
 
@@ -37,7 +36,9 @@ CONSUMER = "passages"
 #: Versions embedded per kick in a web worker after its response (~1.4 s of CPU each): a
 #: worker is never busy for minutes, e.g. on the first kick after an upgrade.
 AFTER_RESPONSE_LIMIT = 8
-#: Arbitrary constant naming the PostgreSQL advisory lock held while embedding passages.
+#: Arbitrary constant naming the PostgreSQL advisory lock that orders the passage writers:
+#: two processes embedding the same version write one after the other (the second replaces
+#: the first's rows) instead of colliding on their keys.
 _LOCK = 0x6F6D6B50
 
 
@@ -49,23 +50,6 @@ def _hash(texts: Sequence[str]) -> str:
 def texts_of(record: records.PracticeRecord) -> list[str]:
     """The passages embedded of one published version."""
     return embeddings.passage_texts(record.title, record.description, record.outcomes)
-
-
-@contextmanager
-def _exclusive() -> Iterator[bool]:
-    """One embedding process at a time on PostgreSQL (two would embed the same versions and
-    collide on their keys); yields False when another holds it. SQLite serialises writers."""
-    if db.engine.dialect.name != "postgresql":
-        yield True
-        return
-    with db.engine.connect() as connection:
-        got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK}))
-        try:
-            yield got
-        finally:
-            if got:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK})
-            connection.rollback()
 
 
 def embed_missing(
@@ -111,6 +95,8 @@ def embed_missing(
         if vectors is None:
             return done, len(todo) - done + left
         with unit_of_work():
+            if db.engine.dialect.name == "postgresql":  # SQLite serialises writers anyway
+                db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
             row = 0
             for (practice_id, revision_id), texts in chunk:
                 db.session.execute(
@@ -150,15 +136,12 @@ def embed_all(progress: Callable[[int, int], None] | None = None) -> int:
     (``omk search embed``); returns how many versions were embedded."""
     lineages = records.all_lineages()
     done = 0
-    with _exclusive() as got:
-        if not got:
-            raise outbox.ConsumerBusy()
-        for batch in records.batches(lineages):
-            latest = [r for r in batch if r.is_latest]
-            count, _ = embed_missing(latest)
-            done += count
-            if progress is not None:
-                progress(len(latest), len(lineages))
+    for batch in records.batches(lineages):
+        latest = [r for r in batch if r.is_latest]
+        count, _ = embed_missing(latest)
+        done += count
+        if progress is not None:
+            progress(len(latest), len(lineages))
     return done
 
 
@@ -172,10 +155,7 @@ def apply_entries(entries: Sequence[OutboxEntry]) -> None:
     from omk.search.service import lineages_of_entries
 
     limit = AFTER_RESPONSE_LIMIT if outbox.after_response() else None
-    with _exclusive() as got:
-        if not got:
-            raise outbox.ConsumerBusy()
-        _, left = embed_lineages(lineages_of_entries(entries), limit=limit)
+    _, left = embed_lineages(lineages_of_entries(entries), limit=limit)
     if left:
         log.info("passages: %d versions left for the next kick or `omk outbox drain`", left)
         raise outbox.ConsumerBusy()
