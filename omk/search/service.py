@@ -340,9 +340,13 @@ def _widened(
     The results are those of ``wide`` (totals and facet counts too); their order: the
     practices containing every query word as typed (or a synonym of synonyms.txt: ``own``)
     first, then those containing every word or one of its related words, then the rest, each
-    group in the backend's order. Returns the match (its first ``limit`` results), the
-    sizes of the first two groups (the fusion keeps them apart) and how many practices
-    contain every word as typed."""
+    group in the backend's order. Returns the match (its first ``limit`` results), the size
+    of the first group — the only one the fusion keeps apart: a related word is weaker
+    evidence than a word as typed, so practices that have every word only through related
+    words are fused with the partial matches by meaning (on all four tuning splits mean
+    nDCG@10 0.769 → 0.772, none down by more than 0.004; "Leute hocken nur im Heim" no
+    longer lists "Privatleute … Sitz … Lehrstuhl" first) — and how many practices contain
+    every word as typed."""
     strict = engine().match(
         own, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
     )
@@ -357,7 +361,7 @@ def _widened(
     seen |= {(h.practice_id, h.revision_id) for h in complete}
     rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
     match.page = (first + complete + rest)[:limit]
-    return match, [len(first), len(complete)], strict.complete
+    return match, [len(first)], strict.complete
 
 
 def _dense_only(
