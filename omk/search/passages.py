@@ -57,11 +57,9 @@ def embed_missing(
     batch: int = 16,
     *,
     limit: int | None = None,
-    progress: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Embed and store the passages of the versions whose stored ones are missing or of
-    other text or model, at most ``limit`` of them; returns (embedded, still missing).
-    ``progress`` is told each chunk's number of versions."""
+    other text or model, at most ``limit`` of them; returns (embedded, still missing)."""
     if not versions or not embeddings.embeddings_available():
         return 0, 0
     wanted = {r.practice_id for r in versions}
@@ -118,8 +116,6 @@ def embed_missing(
                     )
                     row += 1
         done += len(chunk)
-        if progress is not None:
-            progress(len(chunk))
     return done, left
 
 
