@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, LargeBinary, String
+from sqlalchemy import JSON, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from omk.extensions import Base
@@ -20,6 +20,9 @@ class PracticeVector(Base):
     """The embedding of one published version of a practice (lineage id, revision id)."""
 
     __tablename__ = "practice_vector"
+    #: Every hybrid search asks for the count and newest row of the model's vectors (has the
+    #: store changed?): an index-only answer instead of a scan of every stored vector.
+    __table_args__ = (Index("ix_practice_vector_model_created_at", "model", "created_at"),)
 
     practice_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the lineage id
     revision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -53,6 +56,7 @@ class PracticePassageVector(Base):
     never during a request."""
 
     __tablename__ = "practice_passage_vector"
+    __table_args__ = (Index("ix_practice_passage_vector_model_created_at", "model", "created_at"),)
 
     practice_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the lineage id
     revision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
