@@ -26,6 +26,8 @@ from sqlalchemy.engine import Connection
 
 #: More unknown rows than this in one query: read the whole table instead of those rows.
 LOAD_ALL_FROM = 2_000
+#: A matrix this small is never reset for its deleted rows (they cost next to nothing).
+OUTGROWN_FROM = 10_000
 
 
 class FacetMatrix:
@@ -56,6 +58,10 @@ class FacetMatrix:
                 self._reset()
                 self._table = table
             missing = self._unknown(wanted)
+            if missing.size and self._outgrown(conn, table):
+                self._reset()  # rows replaced since the matrix was filled: start again
+                self._table = table
+                missing = self._unknown(wanted)
             if missing.size:
                 self._load(conn, missing)
                 if self._unknown(wanted).size:
@@ -69,6 +75,17 @@ class FacetMatrix:
             name, _, value = values[code].partition("=")
             out.setdefault(name, {})[value] = int(counts[code])
         return out
+
+    def _outgrown(self, conn: Connection, table: tuple[int, int]) -> bool:
+        """Whether the matrix holds more than twice the rows the table has (PostgreSQL's
+        estimate): rows deleted since (a lineage's rows are replaced on every publication)
+        stay in the matrix until it starts again, so that it never grows without bound."""
+        if self._rows < OUTGROWN_FROM:
+            return False
+        estimate = conn.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = :oid"), {"oid": table[0]}
+        ).scalar()
+        return estimate is not None and 0 < float(estimate) < self._rows / 2
 
     def _unknown(self, wanted: np.ndarray) -> np.ndarray:
         inside = wanted < self._row_of.size

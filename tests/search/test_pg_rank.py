@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from omk.search import bench, service
+from omk.search import bench, pg_facets, service
 from omk.search.backend import Match
 from omk.search.pg_backend import PostgresBackend, document_vectors
 from omk.search.records import PracticeRecord
@@ -137,3 +137,28 @@ def _queries(q: bench.BenchQuery) -> list[str]:
     from omk.search.pg_backend import part_query
 
     return [part_query(part) for part in service.parse(q.text)]
+
+
+def test_the_facet_matrix_starts_again_once_it_outgrows_the_table(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaced rows stay in a worker's facet matrix until it holds more than twice the rows
+    the table has; then it starts again, and the counts stay exact."""
+    monkeypatch.setattr(pg_facets, "OUTGROWN_FROM", 1)
+    monkeypatch.setattr(pg_facets, "LOAD_ALL_FROM", 0)  # every load reads the whole table
+    backend = PostgresBackend(engine)
+    records = _records(80)
+    backend.rebuild([records])
+    q = bench.BenchQuery("Integration")
+    first = _match(backend, q, 0, 5).facets
+    matrix = backend._facets
+    replaced = [r.practice_id for r in records[:70]]
+    for _ in range(2):  # 70 rows replaced twice: 220 rows known, 80 live
+        assert backend.apply(replaced, records[:70])
+        assert _match(backend, q, 0, 5).facets == first
+    assert matrix._rows > 160
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE search_document"))
+    assert backend.apply(replaced, records[:70])
+    assert _match(backend, q, 0, 5).facets == first
+    assert matrix._rows <= 80
