@@ -111,7 +111,11 @@ class DenseStore:
     def cosines(self, query: np.ndarray) -> np.ndarray:
         """Each row's cosine with the query: the best of its title + summary and its
         passages (a practice whose full text, not its summary, says what the query means)."""
-        found: np.ndarray = self.matrix @ query
+        return self.best(self.matrix @ query, query)
+
+    def best(self, own: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The best cosines, given each row's title + summary cosines ``own``."""
+        found = own.copy()
         if self.owners.size:
             np.maximum.at(found, self.owners, self.passages @ query)
         return found
@@ -122,13 +126,19 @@ _stores: dict[str, DenseStore] = {}
 
 
 def _signature() -> tuple[int, str, int, str]:
-    found: list[int | str] = []
-    for table in (PracticeVector, PracticePassageVector):
-        count, newest = db.session.execute(
+    """Count and newest row of each table's vectors: whether the loaded store is stale."""
+    (vectors, newest_vector), (passages, newest_passage) = (
+        db.session.execute(
             select(func.count(), func.max(table.created_at)).where(table.model == embeddings.MODEL)
         ).one()
-        found += [int(count or 0), str(newest or "")]
-    return (int(found[0]), str(found[1]), int(found[2]), str(found[3]))
+        for table in (PracticeVector, PracticePassageVector)
+    )
+    return (
+        int(vectors or 0),
+        str(newest_vector or ""),
+        int(passages or 0),
+        str(newest_passage or ""),
+    )
 
 
 def store() -> DenseStore | None:
@@ -226,7 +236,8 @@ def dense_ranking(
     q = embeddings.query(_PHRASE_QUOTES.sub(" ", query_text))
     if q is None:
         return None
-    return vectors, vectors.cosines(q), vectors.matrix @ q
+    own: np.ndarray = vectors.matrix @ q
+    return vectors, vectors.best(own, q), own
 
 
 _PHRASE_QUOTES = re.compile(r'["“”„]')
