@@ -280,10 +280,9 @@ class WhooshIndex:
         """Decode the text fields' most frequent posting lists into the cache now, in this
         thread (:mod:`omk.search.whoosh_prefill`; the benchmark's "prefilled" queries)."""
         with self.searcher() as s:
-            cache = self.postings
-            budget = int(cache.max_bytes * whoosh_prefill.PREFILL_SHARE) - cache.bytes
             readers = [r for r, _ in _leaves(s)]
-            return whoosh_prefill.prefill(readers, cache, TEXT_FIELDS, max(budget, 0))
+            room = whoosh_prefill.budget(self.postings)
+            return whoosh_prefill.prefill(readers, self.postings, TEXT_FIELDS, room)
 
     def clear_postings(self) -> None:
         """Empty the decoded postings cache (the benchmark's cold queries)."""

@@ -133,6 +133,11 @@ def shareable(readers: Sequence[Any]) -> bool:
     return True
 
 
+def budget(cache: PostingsCache, share: float = PREFILL_SHARE) -> int:
+    """What a prefill may add: ``share`` of the cache's bound less what it already holds."""
+    return max(int(cache.max_bytes * share) - cache.bytes, 0)
+
+
 def prefill_folder(
     folder: str,
     cache: PostingsCache,
@@ -143,15 +148,15 @@ def prefill_folder(
 ) -> PrefillResult:
     """:func:`prefill` through a reader of its own of the index in ``folder``, up to
     ``share`` of the cache's bound (less what it already holds)."""
-    budget = int(cache.max_bytes * share) - cache.bytes
-    if budget <= 0:
+    room = budget(cache, share)
+    if room <= 0:
         return PrefillResult(lists=0, bytes=0, wall=0.0, cpu=0.0, stopped=False)
     ix = index.open_dir(folder)
     try:
         reader = ix.reader()
         try:
             readers = [reader] if reader.is_atomic() else [r for r, _ in reader.leaf_readers()]
-            return prefill(readers, cache, fields, budget, stop, skip)
+            return prefill(readers, cache, fields, room, stop, skip)
         finally:
             reader.close()
     finally:
@@ -176,8 +181,7 @@ def start(
     def run() -> None:
         try:
             if shareable(readers):
-                budget = int(cache.max_bytes * PREFILL_SHARE) - cache.bytes
-                found = prefill(readers, cache, fields, budget, stop, skip)
+                found = prefill(readers, cache, fields, budget(cache), stop, skip)
             else:
                 found = prefill_folder(folder, cache, fields, stop=stop, skip=skip)
             log.info("search postings prefilled: %s", found)
