@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from omk.chunks import sorted_chunks
 from omk.compare.definitions import size_class
 from omk.extensions import db
 from omk.models.register import Municipality
@@ -103,23 +104,25 @@ def _versions(practice_ids: Sequence[str] | None) -> list[tuple[Practice, Report
         .options(selectinload(Practice.actors))
         .order_by(Practice.uuid)
     )
-    if practice_ids is not None:
-        query = query.where(Practice.uuid.in_(list(practice_ids)))
-    return [(p, r) for p, r in db.session.execute(query).all()]
+    if practice_ids is None:
+        return [(p, r) for p, r in db.session.execute(query).all()]
+    return [
+        (p, r)
+        for piece in sorted_chunks(practice_ids)
+        for p, r in db.session.execute(query.where(Practice.uuid.in_(piece))).all()
+    ]
 
 
 def _validated(practice_ids: Iterable[str]) -> set[str]:
-    """The lineages whose newest validation says good practice (one query)."""
-    ids = sorted(set(practice_ids))
-    if not ids:
-        return set()
+    """The lineages whose newest validation says good practice (a query per ``IN_LIMIT``)."""
     newest: dict[str, str] = {}
-    for practice_id, verdict in db.session.execute(
-        select(PracticeValidation.practice_id, PracticeValidation.verdict)
-        .where(PracticeValidation.practice_id.in_(ids))
-        .order_by(PracticeValidation.validated_at.desc(), PracticeValidation.id.desc())
-    ):
-        newest.setdefault(practice_id, verdict)
+    for piece in sorted_chunks(practice_ids):
+        for practice_id, verdict in db.session.execute(
+            select(PracticeValidation.practice_id, PracticeValidation.verdict)
+            .where(PracticeValidation.practice_id.in_(piece))
+            .order_by(PracticeValidation.validated_at.desc(), PracticeValidation.id.desc())
+        ):
+            newest.setdefault(practice_id, verdict)
     return {p for p, verdict in newest.items() if verdict == "validated"}
 
 
@@ -190,17 +193,16 @@ def all_lineages() -> list[str]:
 
 def lineages_of(municipality_keys: Iterable[str]) -> list[str]:
     """Practice ids with a published version reported by these municipalities."""
-    keys = list(municipality_keys)
-    if not keys:
-        return []
-    return list(
-        db.session.scalars(
-            select(Practice.uuid)
-            .join(Report, Practice.revision_id == Report.published_revision_id)
-            .where(Report.municipality_key.in_(keys))
-            .distinct()
+    found: set[str] = set()
+    for piece in sorted_chunks(municipality_keys):
+        found.update(
+            db.session.scalars(
+                select(Practice.uuid)
+                .join(Report, Practice.revision_id == Report.published_revision_id)
+                .where(Report.municipality_key.in_(piece))
+            )
         )
-    )
+    return sorted(found)
 
 
 def batches(practice_ids: Sequence[str], size: int = 500) -> Iterator[list[PracticeRecord]]:
@@ -215,11 +217,12 @@ def published_pairs(pairs: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
     pairs = list(pairs)
     if not pairs:
         return set()
-    revision_ids = sorted({r for _, r in pairs})
-    rows = db.session.execute(
-        select(Practice.uuid, Practice.revision_id)
-        .join(Report, Practice.revision_id == Report.published_revision_id)
-        .where(Practice.revision_id.in_(revision_ids))
-    ).all()
-    found = {(u, int(r)) for u, r in rows if r is not None}
+    found: set[tuple[str, int]] = set()
+    for piece in sorted_chunks(r for _, r in pairs):
+        rows = db.session.execute(
+            select(Practice.uuid, Practice.revision_id)
+            .join(Report, Practice.revision_id == Report.published_revision_id)
+            .where(Practice.revision_id.in_(piece))
+        ).all()
+        found |= {(u, int(r)) for u, r in rows if r is not None}
     return {p for p in pairs if p in found}

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from omk.chunks import chunks
 from omk.errors import OmkError
 from omk.models.register import (
     KREISFREI_TYPES,
@@ -391,11 +392,6 @@ def _existing(session: Session) -> dict[str, tuple[Any, ...]]:
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class _Writer:
     """Writes a diff with ``executemany`` in batches; used for SQLite (and any other database).
 
@@ -421,7 +417,7 @@ class _Writer:
         compiled = stmt.compile(dialect=connection.dialect)
         names = compiled.positiontup
         if names is None:  # a driver with named parameters: let SQLAlchemy bind them
-            for chunk in _chunks(entries):
+            for chunk in chunks(entries, BATCH):
                 rows = [dict(zip(WRITTEN, e.row(now), strict=True)) for e in chunk]
                 self.session.execute(stmt, rows)
                 self._advance(len(chunk))
@@ -431,7 +427,7 @@ class _Writer:
         stamp = processor(now) if processor is not None else now
         order = [WRITTEN.index(name) for name in names]
         sql = str(compiled)
-        for chunk in _chunks(entries):
+        for chunk in chunks(entries, BATCH):
             values = [e.row(stamp) for e in chunk]
             connection.exec_driver_sql(sql, [tuple(v[i] for i in order) for v in values])
             self._advance(len(chunk))
@@ -455,7 +451,7 @@ class _Writer:
     def retire(self, keys: list[str], now: datetime) -> None:
         """Mark keys the extract no longer lists as no longer current."""
         table = _table()
-        for chunk in _chunks(keys, 500):
+        for chunk in chunks(keys, 500):
             self.session.execute(
                 update(table)
                 .where(table.c.key.in_(chunk))
@@ -493,7 +489,7 @@ class _PostgresWriter(_Writer):
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, WRITTEN))
         )
         with cursor.copy(statement) as copy:
-            for chunk in _chunks(entries):
+            for chunk in chunks(entries, BATCH):
                 for e in chunk:
                     copy.write_row(e.row(now))
                 self._advance(len(chunk))

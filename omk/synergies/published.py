@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from omk.chunks import sorted_chunks
 from omk.extensions import db
 from omk.models.reporting import Cycle, Practice, Report
 
@@ -47,9 +48,17 @@ def versions(
         query = query.where(Report.municipality_key.startswith(region, autoescape=True))
     if cycle is not None:
         query = query.where(Report.cycle_id == cycle.id)
-    if practice_ids is not None:
-        query = query.where(Practice.uuid.in_(list(practice_ids)))
-    return [Version(p, r, c) for p, r, c in db.session.execute(query).all()]
+    if practice_ids is None:
+        return [Version(p, r, c) for p, r, c in db.session.execute(query).all()]
+    found = [
+        Version(p, r, c)
+        for piece in sorted_chunks(practice_ids)
+        for p, r, c in db.session.execute(query.where(Practice.uuid.in_(piece))).all()
+    ]
+    # the query's order over all pieces: newest cycle first, then the report's order
+    found.sort(key=lambda v: v.practice.position)
+    found.sort(key=lambda v: (v.cycle.period_end, v.cycle.code), reverse=True)
+    return found
 
 
 def latest(
@@ -67,15 +76,19 @@ def latest(
 
 def cycles_of(practice_ids: Iterable[str]) -> dict[str, list[str]]:
     """The cycles (codes, oldest first) in which each practice was published."""
-    rows = db.session.execute(
-        select(Practice.uuid, Cycle.code)
-        .join(Report, Practice.revision_id == Report.published_revision_id)
-        .join(Cycle, Report.cycle_id == Cycle.id)
-        .where(Practice.uuid.in_(list(practice_ids)))
-        .order_by(Cycle.period_end, Cycle.code)
-    ).all()
+    rows = [
+        row
+        for piece in sorted_chunks(practice_ids)
+        for row in db.session.execute(
+            select(Practice.uuid, Cycle.code, Cycle.period_end)
+            .join(Report, Practice.revision_id == Report.published_revision_id)
+            .join(Cycle, Report.cycle_id == Cycle.id)
+            .where(Practice.uuid.in_(piece))
+        ).all()
+    ]
+    rows.sort(key=lambda row: (row[2], row[1]))
     found: dict[str, list[str]] = defaultdict(list)
-    for uuid, code in rows:
+    for uuid, code, _end in rows:
         if code not in found[uuid]:
             found[uuid].append(code)
     return found
@@ -84,14 +97,17 @@ def cycles_of(practice_ids: Iterable[str]) -> dict[str, list[str]]:
 def adopters_of(practice_ids: Iterable[str]) -> dict[str, list[Version]]:
     """Published practices of other municipalities that name each practice as their origin
     (``adopted_from``), newest version of each."""
-    ids = list(practice_ids)
-    rows = db.session.execute(
-        select(Practice, Report, Cycle)
-        .join(Report, Practice.revision_id == Report.published_revision_id)
-        .join(Cycle, Report.cycle_id == Cycle.id)
-        .where(Practice.adopted_from_practice.in_(ids))
-        .order_by(Cycle.period_end.desc())
-    ).all()
+    rows = [
+        row
+        for piece in sorted_chunks(practice_ids)
+        for row in db.session.execute(
+            select(Practice, Report, Cycle)
+            .join(Report, Practice.revision_id == Report.published_revision_id)
+            .join(Cycle, Report.cycle_id == Cycle.id)
+            .where(Practice.adopted_from_practice.in_(piece))
+        ).all()
+    ]
+    rows.sort(key=lambda row: row[2].period_end, reverse=True)
     found: dict[str, list[Version]] = defaultdict(list)
     seen: set[str] = set()
     for p, r, c in rows:

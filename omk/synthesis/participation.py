@@ -23,6 +23,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
+from omk.chunks import chunks
 from omk.extensions import db
 from omk.models.accounts import Role, User
 from omk.models.register import Level, Municipality
@@ -104,8 +105,7 @@ def standings(cycle: Cycle, region: str) -> list[Standing]:
     report_ids = [r.id for _m, r in rows if r is not None]
     history: dict[int, tuple[datetime | None, int]] = {}
     first: datetime | None
-    for start in range(0, len(report_ids), 500):
-        chunk = report_ids[start : start + 500]
+    for chunk in chunks(report_ids, 500):
         for report_id, first, returned in db.session.execute(
             select(
                 Revision.report_id,

@@ -12,6 +12,7 @@ from sqlalchemy import ClauseElement, and_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from omk.chunks import sorted_chunks
 from omk.compare.bases import ALLOCATED, BASES, normalise
 from omk.content import Indicator
 from omk.extensions import db
@@ -229,10 +230,8 @@ def _plain_rows(query: ClauseElement) -> list[Sequence[Any]]:
 
 def _current_populations(keys: set[str]) -> dict[str, int | None]:
     """The register's current population of ``keys`` (in chunks of ``_IN_LIMIT``)."""
-    ordered = sorted(keys)
     result: dict[str, int | None] = {}
-    for start in range(0, len(ordered), _IN_LIMIT):
-        chunk = ordered[start : start + _IN_LIMIT]
+    for chunk in sorted_chunks(keys, _IN_LIMIT):
         query = select(Municipality.key, Municipality.population).where(Municipality.key.in_(chunk))
         result.update({key: population for key, population in db.session.execute(query)})
     return result

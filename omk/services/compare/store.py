@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from omk.chunks import sorted_chunks
 from omk.compare.bases import ALLOCATED, BASES
 from omk.extensions import db
 from omk.models.compare import PublishedFigure, PublishedFigureState
@@ -198,14 +199,10 @@ def recompute(report_ids: Sequence[int], keys: Sequence[str]) -> None:
         if built != catalogue_digest():
             _rebuild_all()
             return
-        ids = sorted(set(report_ids))
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
+        for chunk in sorted_chunks(report_ids, _CHUNK):
             db.session.execute(delete(PublishedFigure).where(PublishedFigure.report_id.in_(chunk)))
             _write(Report.id.in_(chunk))
-        listed = sorted(set(keys))
-        for start in range(0, len(listed), _CHUNK):
-            chunk_keys = listed[start : start + _CHUNK]
+        for chunk_keys in sorted_chunks(keys, _CHUNK):
             db.session.execute(
                 delete(PublishedFigure).where(PublishedFigure.municipality_key.in_(chunk_keys))
             )
