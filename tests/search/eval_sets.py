@@ -2,10 +2,11 @@
 
 The judgements live as data next to this module (``tests/search/eval/queries.yaml``,
 ``tests/synergies/eval/pairs.yaml``, and the fresh reporting sets ``queries_fresh.yaml`` /
-``pairs_fresh.yaml``, ``queries_fresh2.yaml`` / ``pairs_fresh2.yaml`` and ``queries_fresh3.yaml`` /
-``pairs_fresh3.yaml`` beside them); practices are named by their demo id (``d001`` …) from
-``content/practices/practices.jsonl``. Every split but the newest has been tuned on; report on
-``split == "fresh3"`` (judged blind and isolated on 2026-12-06) and never tune on it.
+``pairs_fresh.yaml``, ``queries_fresh2.yaml`` / ``pairs_fresh2.yaml``, ``queries_fresh3.yaml`` /
+``pairs_fresh3.yaml`` and ``queries_fresh4.yaml`` / ``pairs_fresh4.yaml`` beside them); practices
+are named by their demo id (``d001`` …) from ``content/practices/practices.jsonl``. Every split
+but the two newest has been tuned on; report on ``fresh3`` and ``fresh4`` (each judged blind and
+isolated on 2026-12-06) and never tune on them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ QUERIES_FRESH2 = ROOT / "tests" / "search" / "eval" / "queries_fresh2.yaml"
 PAIRS_FRESH2 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh2.yaml"
 QUERIES_FRESH3 = ROOT / "tests" / "search" / "eval" / "queries_fresh3.yaml"
 PAIRS_FRESH3 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh3.yaml"
+QUERIES_FRESH4 = ROOT / "tests" / "search" / "eval" / "queries_fresh4.yaml"
+PAIRS_FRESH4 = ROOT / "tests" / "synergies" / "eval" / "pairs_fresh4.yaml"
 
 KINDS = (
     "plain",
@@ -37,10 +40,10 @@ KINDS = (
     "phrase",
     "facet",
 )
-SPLITS = ("dev", "heldout", "fresh", "fresh2", "fresh3")
+SPLITS = ("dev", "heldout", "fresh", "fresh2", "fresh3", "fresh4")
 #: Blind sets for reporting: printed only when asked for by name, never by ``--split all``,
 #: so that nobody tuning sees them by accident.
-REPORTING = ("fresh3",)
+REPORTING = ("fresh3", "fresh4")
 #: What ``--split all`` prints: every split that has been tuned on.
 TUNING = tuple(split for split in SPLITS if split not in REPORTING)
 LABELS = ("similar", "lookalike")
@@ -87,7 +90,7 @@ def _items(paths: tuple[Path, ...], key: str) -> list[dict[str, Any]]:
 def load_queries(*paths: Path) -> list[Query]:
     """The queries of the given files; by default of ``queries.yaml`` and every fresh set."""
     queries = []
-    files = paths or (QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3)
+    files = paths or (QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3, QUERIES_FRESH4)
     for item in _items(files, "queries"):
         relevant = item.get("relevant") or []
         queries.append(
@@ -117,7 +120,9 @@ def load_pairs(*paths: Path) -> list[Pair]:
             split=str(item["split"]),
             reason=str(item["reason"]),
         )
-        for item in _items(paths or (PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3), "pairs")
+        for item in _items(
+            paths or (PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3, PAIRS_FRESH4), "pairs"
+        )
     ]
 
 

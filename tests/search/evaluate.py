@@ -1,6 +1,6 @@
 """Search quality on the hand-judged evaluation set (issue 10, item 10).
 
-    python -m tests.search.evaluate [--split dev|heldout|fresh|fresh2|fresh3|all]
+    python -m tests.search.evaluate [--split dev|heldout|fresh|fresh2|fresh3|fresh4|all]
                                     [--database-url URL]
 
 Builds an app on a throwaway SQLite database in a temporary folder (or, with
@@ -382,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--split",
         choices=(*SPLITS, "all"),
         default="all",
-        help="all = the splits tuned on; a blind reporting split (fresh3) only by name",
+        help="all = the splits tuned on; a blind reporting split (fresh3, fresh4) only by name",
     )
     parser.add_argument(
         "--engine", action="append", choices=list(ENGINES), help="only these (repeatable)"

@@ -14,10 +14,12 @@ from tests.search.eval_sets import (
     PAIRS_FRESH,
     PAIRS_FRESH2,
     PAIRS_FRESH3,
+    PAIRS_FRESH4,
     QUERIES,
     QUERIES_FRESH,
     QUERIES_FRESH2,
     QUERIES_FRESH3,
+    QUERIES_FRESH4,
     REPORTING,
     SPLITS,
     Pair,
@@ -135,7 +137,7 @@ def test_fresh_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> 
     old = {frozenset((p.a, p.b)) for p in load_pairs(PAIRS)}
     assert all(p.split == "fresh" for p in fresh)
     assert all(frozenset((p.a, p.b)) not in old for p in fresh)
-    later = len(load_pairs(PAIRS_FRESH2)) + len(load_pairs(PAIRS_FRESH3))
+    later = sum(len(load_pairs(f)) for f in (PAIRS_FRESH2, PAIRS_FRESH3, PAIRS_FRESH4))
     assert len(pairs) == len(old) + len(fresh) + later
     labels = Counter(p.label for p in fresh)
     assert labels["similar"] >= 20
@@ -168,8 +170,8 @@ def test_fresh2_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) ->
     assert labels["lookalike"] >= 15
 
 
-def test_fresh3_is_the_blind_reporting_set() -> None:
-    assert REPORTING == ("fresh3",)
+def test_fresh3_and_fresh4_are_the_blind_reporting_sets() -> None:
+    assert REPORTING == ("fresh3", "fresh4")
 
 
 def test_fresh3_queries_are_new_and_a_separate_reporting_set(queries: list[Query]) -> None:
@@ -197,4 +199,32 @@ def test_fresh3_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) ->
     labels = Counter(p.label for p in fresh3)
     # The judge found 27 defensible new similar pairs beyond the 181 judged before (README).
     assert labels["similar"] >= 25
+    assert labels["lookalike"] >= 15
+
+
+def test_fresh4_queries_are_new_and_a_separate_reporting_set(queries: list[Query]) -> None:
+    fresh4 = load_queries(QUERIES_FRESH4)
+    assert [q.id for q in fresh4] == [f"f4q{n:02d}" for n in range(1, len(fresh4) + 1)]
+    assert len(fresh4) >= 40
+    assert all(q.split == "fresh4" for q in fresh4)
+    earlier = load_queries(QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3)
+    assert all(q.split != "fresh4" for q in earlier)
+    assert {q.id for q in fresh4} <= {q.id for q in queries}
+    assert not {q.text.casefold() for q in fresh4} & {q.text.casefold() for q in earlier}
+    kinds = Counter(q.kind for q in fresh4)
+    for kind in KINDS:
+        assert kinds[kind] >= 5, kind
+
+
+def test_fresh4_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> None:
+    fresh4 = load_pairs(PAIRS_FRESH4)
+    earlier = load_pairs(PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3)
+    assert all(p.split == "fresh4" for p in fresh4)
+    assert all(p.split != "fresh4" for p in earlier)
+    keys = [frozenset((p.a, p.b)) for p in fresh4]
+    assert len(set(keys)) == len(keys)
+    assert not set(keys) & {frozenset((p.a, p.b)) for p in earlier}
+    labels = Counter(p.label for p in fresh4)
+    # Only 9 defensible new twins were left beyond the 230 pairs judged before (README).
+    assert labels["similar"] >= 9
     assert labels["lookalike"] >= 15

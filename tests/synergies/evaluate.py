@@ -1,7 +1,8 @@
 """Evaluate similar practices on the hand-judged pairs (issue 10 item 5, issue 12 item 7).
 
     python -m tests.synergies.evaluate [--no-embeddings] [--pairs PATH] [--summary]
-                                       [--split dev|heldout|fresh|fresh2|fresh3|both|all|tuning]
+                                       [--split dev|heldout|fresh|fresh2|fresh3|fresh4|
+                                                both|all|tuning]
 
 Builds the items from content/practices/practices.jsonl (no database), ranks every pair of
 practices of different municipalities by the method of ``omk.compare.similarity`` and, in the
@@ -26,9 +27,10 @@ pairs of the whole file; tests/synergies/eval/README.md explains each measure):
 Every split of ``pairs.yaml``, ``pairs_fresh.yaml`` and ``pairs_fresh2.yaml`` has been tuned
 on (dev, heldout and fresh in session 4, fresh2 from session 5 on): ``--split tuning`` prints
 them all in one run (N = the similar pairs of all three files), and ``--summary`` adds one
-line per split with the rows of the issues' targets, for before/after comparisons. A blind
-file (``pairs_fresh3.yaml``, ``--split fresh3``) is for reporting only; ``tuning``
-never includes a split named in ``BLIND``.
+line per split with the rows of the issues' targets, for before/after comparisons. The blind
+files (``pairs_fresh3.yaml``, ``pairs_fresh4.yaml``: ``--split fresh3``, ``--split fresh4``) are
+for reporting only; ``tuning`` never includes a split named in ``BLIND``, and a run counts a
+blind split's pairs in N only when it prints that split.
 """
 
 from __future__ import annotations
@@ -250,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         default="both",
-        help="dev, heldout, fresh, fresh2, fresh3, both (dev and heldout), all (the splits "
+        help="dev, heldout, fresh, fresh2, fresh3, fresh4, both (dev and heldout), all (the splits "
         "tests/search/eval_sets.py counts as tuned on), tuning (every split of the loaded files "
         "except the blind ones)",
     )
@@ -284,9 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         splits = [s for s in present if s not in REPORTING]
     elif args.split == "tuning":
         splits = [s for s in present if s not in BLIND]
-    if not set(splits) & set(BLIND):
-        # a tuning run learns nothing of a blind set, not even its size through N
-        pairs = [p for p in pairs if p.split not in BLIND]
+    # a run learns nothing of a blind set it does not print, not even its size through N
+    pairs = [p for p in pairs if p.split not in BLIND or p.split in splits]
     total_similar = sum(p.label == "similar" for p in pairs)
     print(f"N = {total_similar} similar pairs in the file (all splits compete in one ranking)")
     summary: dict[str, dict[str, float]] = {}
