@@ -496,13 +496,30 @@ def demo() -> None:
             err=True,
         )
 
+    started = time.perf_counter()
+
+    def progress(step: demo_service.Progress) -> None:
+        elapsed = f"[{time.perf_counter() - started:4.0f} s]"
+        if step.stage == "reports" and step.created:
+            click.echo(
+                f"{elapsed} Runde {step.cycle}: {step.done} von {step.total} Kommunen, "
+                f"{step.created} Berichte neu …",
+                err=True,
+            )
+        elif step.stage == "update" and step.created:
+            click.echo(
+                f"{elapsed} Suchindex, ähnliche Maßnahmen und Vektoren für die Suche nach "
+                "Bedeutung aktualisieren …",
+                err=True,
+            )
+
     click.echo(
-        "Demodaten anlegen … (beim ersten Mal einige Minuten: Berichte, Suchindex und die "
-        "Vektoren des Sprachmodells für die Suche nach Bedeutung)",
+        "Demodaten anlegen … (beim ersten Mal etwa ein bis zwei Minuten: Berichte über die "
+        "echten Abläufe, Suchindex, ähnliche Maßnahmen)",
         err=True,
     )
     try:
-        result = demo_service.create_demo(on_skipped=warn)
+        result = demo_service.create_demo(on_skipped=warn, on_progress=progress)
     except OmkError as exc:
         fail(exc)
         return

@@ -267,6 +267,24 @@ class DemoResult:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where :func:`create_demo` is, for the command's progress lines: ``stage`` "reports"
+    (``done`` of ``total`` reports of cycle ``cycle`` handled, ``created`` of them new) or
+    "update" (the search index, similar practices and vectors are brought up to date,
+    ``created`` reports new in this run)."""
+
+    stage: str
+    cycle: str = ""
+    done: int = 0
+    total: int = 0
+    created: int = 0
+
+
+#: Reports between two progress lines of a cycle.
+PROGRESS_EVERY = 25
+
+
 def _known(practices: list[SourcePractice]) -> tuple[dict[str, str], list[SourcePractice]]:
     """The register keys of the practices' municipalities (by reporting key), and the
     practices whose municipality is not in the register."""
@@ -341,8 +359,16 @@ def create_demo(
     seed: int = SEED,
     path: Path | None = None,
     on_skipped: Callable[[list[SourcePractice]], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> DemoResult:
-    """Create what is missing of the demo: accounts, cycles and reports (see module doc)."""
+    """Create what is missing of the demo: accounts, cycles and reports (see module doc);
+    ``on_progress`` hears where it is (after every ``PROGRESS_EVERY`` reports of a cycle, at
+    a cycle's end and before the consumers run)."""
+
+    def progress(step: Progress) -> None:
+        if on_progress is not None:
+            on_progress(step)
+
     started = time.perf_counter()
     began = utcnow()
     result = DemoResult(accounts=ensure_accounts())
@@ -371,7 +397,10 @@ def create_demo(
             cycle_id = _ensure_cycle(spec, people.user(people.admin)).id
             entries = plan[spec.code]
             flows = plan_flows(spec, sorted(entries), seed)
-            for ags in sorted(entries):
+            created = 0
+            for done, ags in enumerate(sorted(entries)):
+                if done and done % PROGRESS_EVERY == 0:
+                    progress(Progress("reports", spec.code, done, len(entries), created))
                 # A fresh session per report: commits then expire a few objects, not thousands.
                 db.session.close()
                 cycle = db.session.get(Cycle, cycle_id)
@@ -384,6 +413,8 @@ def create_demo(
                     continue
                 _build_report(cycle, municipality, entries[ags], flows[ags], people, seed)
                 result.reports_created += 1
+                created += 1
+            progress(Progress("reports", spec.code, len(entries), len(entries), created))
             db.session.close()
             cycle = db.session.get(Cycle, cycle_id)
             assert cycle is not None
@@ -403,6 +434,8 @@ def create_demo(
             result.cycle_status[spec.code] = cycle.status
         db.session.close()
         demo_synergies.seed(people.user(people.admin), people.reporters, practice_id)
+        # leaving the block runs the consumers
+        progress(Progress("update", created=result.reports_created))
     result.seconds = time.perf_counter() - started
     log.info(
         "demo: %d reports created, %d practices (%d skipped) in %.1f s",

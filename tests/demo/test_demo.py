@@ -4,6 +4,7 @@ indicators; deterministic and idempotent (``omk demo`` runs on every ``make run`
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import uuid
 from collections import Counter
@@ -353,11 +354,15 @@ def test_demo_command_prints_summary_and_logins_and_changes_nothing_the_second_t
         assert account.email in result.stdout
     assert demo_service.DEMO_PASSWORD in result.stdout
     assert f"Warnung: {121 - len(SAMPLE_PRACTICES)} Maßnahmen übersprungen" in result.stderr
+    # progress lines on stderr while it works: per cycle, then the consumers
+    assert re.search(r"s\] Runde 2024: (\d+) von \1 Kommunen, \d+ Berichte neu …", result.stderr)
+    assert "Suchindex, ähnliche Maßnahmen und Vektoren" in result.stderr
 
     before, counts = snapshot(), row_counts()
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert "0 Berichte neu angelegt" in again.stdout
+    assert "Runde 2024:" not in again.stderr and "aktualisieren" not in again.stderr
     assert again.stdout.count("(bestand schon)") == len(demo_service.DEMO_ACCOUNTS)
     assert "davon 0 neu" in again.stdout
     db.session.rollback()
