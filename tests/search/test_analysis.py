@@ -136,6 +136,14 @@ CASES: list[tuple[str, str, bool, bool]] = [
     ("Sprachcafé", "Sprachtreff im Stadtteilzentrum", True, SYN),
     ("Kita Jobcenter", "Kindergarten und Jobcenter", True, SYN),
     ("Kita Jobcenter", "Kindergarten und Arbeitsagentur", False, SYN),
+    # German administrative synonyms (general municipal language, not from any query set)
+    ("Bürgeramt", "Termine im Bürgerbüro", True, SYN),
+    ("Meldebehörde", "Anmeldung beim Einwohnermeldeamt", True, SYN),
+    ("Tagesmutter", "Plätze in der Kindertagespflege", True, SYN),
+    ("Wohnungslosigkeit", "Hilfe bei drohender Obdachlosigkeit", True, SYN),
+    ("Zuwanderer", "Beratung für Migrantinnen", True, SYN),
+    ("Bürgergeld", "Leistungen nach Hartz IV", True, SYN),
+    ("Jugendamt", "Anträge beim Sozialamt", False, SYN),
 ]
 
 
