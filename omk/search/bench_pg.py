@@ -127,7 +127,7 @@ def bench_postgres(
 ) -> Timing:
     """Index the corpus with ``PostgresBackend.rebuild`` and time the queries."""
     from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
+    from omk.models.search import SearchDocument, SearchGeneration, SearchWord
     from omk.search import analysis
     from omk.search.pg_backend import PostgresBackend
 
@@ -156,7 +156,10 @@ def bench_postgres(
         wall = cpu = 0.0
         spent = [0.0, 0.0]
         if not reused:
-            tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+            tables = [
+                Base.metadata.tables[m.__tablename__]
+                for m in (SearchDocument, SearchWord, SearchGeneration)
+            ]
             Base.metadata.create_all(engine, tables=tables)
             clock = Clock()
             backend.rebuild(_timed_batches(vocab, docs, spent, progress))

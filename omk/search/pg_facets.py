@@ -47,7 +47,7 @@ class FacetMatrix:
         self._pair_codes = np.zeros(0, dtype=np.int32)
 
     def count(
-        self, conn: Connection, table: tuple[int, int], nums: Sequence[int]
+        self, conn: Connection, table: tuple[int, int], nums: Sequence[int] | np.ndarray
     ) -> dict[str, dict[str, int]]:
         """``name`` → ``value`` → how many of the rows ``nums`` have it (values with none
         left out). ``conn`` reads unknown rows in the caller's snapshot; ``table`` is the

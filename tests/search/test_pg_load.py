@@ -136,7 +136,7 @@ def test_bench_never_drops_a_schema_with_other_tables() -> None:
 @pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
 def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
+    from omk.models.search import SearchDocument, SearchGeneration, SearchWord
     from omk.search.pg_backend import PostgresBackend
 
     url, schema = _url(), f"omk_bench_test_swap_{os.getpid()}"
@@ -149,7 +149,10 @@ def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPat
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-        tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+        tables = [
+            Base.metadata.tables[m.__tablename__]
+            for m in (SearchDocument, SearchWord, SearchGeneration)
+        ]
         Base.metadata.create_all(engine, tables=tables)
         backend = PostgresBackend(engine)
         assert backend.rebuild(bench.corpus(vocab, 8)) == 8

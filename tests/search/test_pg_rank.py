@@ -30,14 +30,17 @@ SCHEMA = f"omk_test_rank_{os.getpid()}"
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
     from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
+    from omk.models.search import SearchDocument, SearchGeneration, SearchWord
 
     admin = create_engine(_url())
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     schema_engine = create_engine(_url(), connect_args={"options": f"-csearch_path={SCHEMA}"})
-    tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+    tables = [
+        Base.metadata.tables[m.__tablename__]
+        for m in (SearchDocument, SearchWord, SearchGeneration)
+    ]
     Base.metadata.create_all(schema_engine, tables=tables)
     try:
         yield schema_engine
