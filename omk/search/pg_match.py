@@ -37,6 +37,11 @@ from omk.search.pg_facets import FacetMatrix
 from omk.search.pg_postings import PostingCache, Rows, mask
 from omk.search.records import FACETS
 
+#: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
+#: highest weight of its positions over π²/6, and the least weight is 0.3333 (body, actors;
+#: float4 0.33329999…), here a little less (float4 rounding is within the bounds' margin).
+FIRST_POSITION_FLOOR = 0.3332 / 1.64493406685
+
 _RANKED = (
     "SELECT d.practice_id, d.version, d.revision_id, {score} AS score"
     " FROM unnest(CAST(:nums AS int[]), CAST(:tiers AS int[])) AS c(num, tier)"
@@ -153,7 +158,9 @@ def _bounds(
     idf: list[float],
     members: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each member's lower and upper bound of its score (``pg_backend._bounded``)."""
+    """Each member's lower and upper bound of its score: ``pg_backend._bounded``'s, taken
+    per operand of a part (the operands the document lacks add nothing, those it holds at
+    least :data:`FIRST_POSITION_FLOOR`), so tighter where a part has several operands."""
     low = np.zeros(members.size, dtype=np.float64)
     high = np.zeros(members.size, dtype=np.float64)
     for n, part in enumerate(parts):
@@ -162,18 +169,23 @@ def _bounds(
             extra = pg.TITLE_PHRASE_BOOST if part.is_phrase else 0.0
             high += idf[n] * (1.0 + extra)
             continue
-        head = np.zeros(rows.size, dtype=np.float64)
+        # Per operand present in the document: at least its head's share (or, found only
+        # after the head, its first position's weight over π²/6), at most that share plus
+        # the tail; an operand the document lacks adds nothing.
+        part_low = np.zeros(members.size, dtype=np.float64)
+        part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
             inside = found.nums < rows.size
-            head[found.nums[inside]] += found.head[inside]
-        h = head[members] / len(query.operands)
-        if len(query.operands) > 1:
-            tail = np.full(members.size, pg.TAIL_ANY)
-        else:
+            head = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
+            head[found.nums[inside]] = found.head[inside]
+            h = head[members]
+            present = h >= 0
             tail = np.where(h > 0, pg.TAIL_AFTER_HEAD, pg.TAIL_ANY)
-        low += idf[n] * h
-        high += idf[n] * np.minimum(1.0, h + tail)
+            part_low += np.where(present, np.maximum(h, FIRST_POSITION_FLOOR), 0.0)
+            part_high += np.where(present, np.minimum(1.0, h + tail), 0.0)
+        low += idf[n] * part_low / len(query.operands)
+        high += idf[n] * part_high / len(query.operands)
     length = rows.length[members].astype(np.float64)
     nz = np.where(length > 0, np.log(length + 1) / math.log(2.0), 1.0)
     return low / nz * (1 - pg.MARGIN), high / nz * (1 + pg.MARGIN) + 1e-12

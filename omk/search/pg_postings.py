@@ -46,9 +46,13 @@ _SNAPSHOT = text(
     " FROM pg_class AS c WHERE c.oid = CAST('search_document' AS regclass)"
 )
 _ROWS = text(
-    "SELECT coalesce(array_agg(num), '{}'), coalesce(array_agg(coalesce(latest, FALSE)), '{}'),"
-    " coalesce(array_agg(version), '{}'), coalesce(array_agg(length), '{}')"
-    " FROM search_document"
+    "SELECT coalesce(string_agg(int4send(num), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(coalesce(latest, FALSE) AS int)), ''), ''),"
+    " coalesce(string_agg(int4send(length), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(code AS int)), ''), ''),"
+    " coalesce(array_agg(DISTINCT version ORDER BY version), '{}')"
+    " FROM (SELECT num, latest, length, version,"
+    " dense_rank() OVER (ORDER BY version) - 1 AS code FROM search_document) AS s"
 )
 
 
@@ -159,25 +163,35 @@ class PostingCache:
     def _load(self, conn: Connection, kind: str, value: str, through: int) -> Postings:
         params: dict[str, object] = {"v": value, "through": through}
         newer = " AND num > :through" if through >= 0 else ""
+        # Big-endian binary (int4send, float4send) in one bytea each: no row objects, and
+        # the float4 exactly as PostgreSQL computed it.
+        nums_sql = "coalesce(string_agg(int4send(num), ''), '')"
         if kind == "term":
             sql = (
-                "SELECT num, CASE WHEN head @@ CAST(:v AS tsquery) THEN"  # noqa: S608
-                f" ts_rank('{self._weights}', head, CAST(:v AS tsquery), 0) ELSE 0 END"
+                f"SELECT {nums_sql}, coalesce(string_agg(float4send(CASE WHEN"  # noqa: S608
+                f" head @@ CAST(:v AS tsquery) THEN ts_rank('{self._weights}', head,"
+                " CAST(:v AS tsquery), 0) ELSE 0 END), ''), '')"
                 f" FROM search_document WHERE terms @@ CAST(:v AS tsquery){newer}"
             )
         elif kind == "query":
-            sql = f"SELECT num FROM search_document WHERE terms @@ CAST(:v AS tsquery){newer}"  # noqa: S608
+            sql = (
+                f"SELECT {nums_sql}, NULL FROM search_document"  # noqa: S608
+                f" WHERE terms @@ CAST(:v AS tsquery){newer}"
+            )
         elif kind == "facet":
-            sql = f"SELECT num FROM search_document WHERE facets && CAST(:v AS text[]){newer}"  # noqa: S608
+            sql = (
+                f"SELECT {nums_sql}, NULL FROM search_document"  # noqa: S608
+                f" WHERE facets && CAST(:v AS text[]){newer}"
+            )
             params["v"] = [value]
         else:
             raise ValueError(kind)
-        found = conn.execute(text(sql), params).all()
-        nums = np.fromiter((r[0] for r in found), dtype=np.int32, count=len(found))
+        nums_bytes, head_bytes = conn.execute(text(sql), params).one()
+        nums = np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32)
         order = np.argsort(nums, kind="stable")
         head = None
-        if kind == "term":
-            head = np.fromiter((r[1] for r in found), dtype=np.float32, count=len(found))[order]
+        if head_bytes is not None:
+            head = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
         return Postings(nums[order], head, through)
 
 
@@ -186,21 +200,20 @@ def _weight(entry: Postings) -> int:
 
 
 def _load_rows(conn: Connection) -> Rows:
-    nums_list, latest_list, version_list, length_list = conn.execute(_ROWS).one()
-    nums = np.asarray(nums_list, dtype=np.int64)
+    nums_bytes, latest_bytes, length_bytes, code_bytes, names = conn.execute(_ROWS).one()
+
+    def ints(found: bytes) -> np.ndarray:
+        return np.frombuffer(bytes(found), dtype=">i4").astype(np.int64)
+
+    nums = ints(nums_bytes)
     size = int(nums.max()) + 1 if nums.size else 0
     latest = np.zeros(size, dtype=bool)
-    latest[nums] = np.asarray(latest_list, dtype=bool)
-    versions: dict[str, int] = {}
-    codes = np.fromiter(
-        (versions.setdefault(v, len(versions)) for v in version_list),
-        dtype=np.int32,
-        count=len(version_list),
-    )
+    latest[nums] = ints(latest_bytes) != 0
     version = np.full(size, -1, dtype=np.int32)
-    version[nums] = codes
+    version[nums] = ints(code_bytes)
     length = np.zeros(size, dtype=np.int32)
-    length[nums] = np.asarray(length_list, dtype=np.int32)
+    length[nums] = ints(length_bytes)
+    versions = {str(name): code for code, name in enumerate(names)}
     return Rows(size, size - 1, int(nums.size), latest, version, versions, length)
 
 
