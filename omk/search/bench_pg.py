@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -166,22 +167,16 @@ def bench_postgres(
             wall, cpu = clock.elapsed()
         backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
         server = _server_clock(engine)
-        latencies, cpus, hits, server_ms = [], [], [], []
-        for q in qs:
-            if server:
-                _server_reset(engine)
-            clock = Clock()
-            found = backend_query(backend, q, PER_PAGE)
-            wall_q, cpu_q = clock.elapsed()
-            latencies.append(wall_q * 1000)
-            cpus.append(cpu_q * 1000)
-            hits.append(found.total)
-            if server:
-                server_ms.append(_server_ms(engine))
+        # first as a freshly started server (its posting lists loaded as the queries need
+        # them), then the same queries again with the lists this process has kept
+        latencies, cpus, hits, server_ms = _timed(backend, engine, qs, server)
         timing = Timing(
             "postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits
         )
         timing.server_ms = server_ms
+        timing.warm_ms, timing.warm_cpu_ms, _, timing.warm_server_ms = _timed(
+            backend, engine, qs, server
+        )
         timing.reused = reused
         if hybrid:
             timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
@@ -191,3 +186,25 @@ def bench_postgres(
             _drop_schema(admin, schema)
         admin.dispose()
     return timing
+
+
+def _timed(
+    backend: Any, engine: Engine, qs: list[BenchQuery], server: bool
+) -> tuple[list[float], list[float], list[int], list[float]]:
+    """Each query once: wall and CPU ms, matches, PostgreSQL's own ms (when it says)."""
+    latencies: list[float] = []
+    cpus: list[float] = []
+    hits: list[int] = []
+    server_ms: list[float] = []
+    for q in qs:
+        if server:
+            _server_reset(engine)
+        clock = Clock()
+        found = backend_query(backend, q, PER_PAGE)
+        wall_q, cpu_q = clock.elapsed()
+        latencies.append(wall_q * 1000)
+        cpus.append(cpu_q * 1000)
+        hits.append(found.total)
+        if server:
+            server_ms.append(_server_ms(engine))
+    return latencies, cpus, hits, server_ms

@@ -366,7 +366,8 @@ class PostgresBackend:
         from omk.search import pg_match
 
         with self.engine.connect() as conn:
-            _begin(conn)
+            # one snapshot; the planner settings come with pg_postings' first statement
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
             return pg_match.match(
                 self._postings,
                 self._facets,

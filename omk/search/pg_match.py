@@ -34,7 +34,7 @@ from omk.search import pg_backend as pg
 from omk.search import tsrank
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
-from omk.search.pg_postings import PostingCache, Rows, mask
+from omk.search.pg_postings import PostingCache, Postings, Rows, mask
 from omk.search.records import FACETS
 
 #: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
@@ -136,7 +136,7 @@ def _part(cache: PostingCache, conn: Connection, rows: Rows, part: QueryPart) ->
     return out
 
 
-def _term(cache: PostingCache, conn: Connection, rows: Rows, term: str) -> Any:
+def _term(cache: PostingCache, conn: Connection, rows: Rows, term: str) -> Postings:
     return cache.postings(conn, "term", pg._lexeme(term), rows)
 
 
@@ -176,9 +176,11 @@ def _bounds(
         part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
-            inside = found.nums < rows.size
             head = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
-            head[found.nums[inside]] = found.head[inside]
+            head[found.nums[found.nums < rows.size]] = 0.0
+            if found.head is not None:
+                inside = found.head.nums < rows.size
+                head[found.head.nums[inside]] = found.head.values[inside]
             h = head[members]
             present = h >= 0
             tail = np.where(h > 0, pg.TAIL_AFTER_HEAD, pg.TAIL_ANY)

@@ -9,7 +9,7 @@ live ``search_document`` table, what a query needs to match without PostgreSQL:
   (``num``) of the rows holding it, a lexeme's with its ``ts_rank`` over ``head`` (the title's
   and summary's share of the score: the lower bound the ranking starts from); loaded lazily,
   one statement per list not known yet, and kept (least recently used dropped beyond
-  :data:`MAX_POSTINGS` entries);
+  :data:`MAX_POSTINGS` bytes);
 - per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
 
 They never go stale, the way :class:`omk.search.pg_facets.FacetMatrix` does not: a row is never
@@ -33,15 +33,19 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-#: Posting entries kept per process (a row number and a float each: 8 bytes), about 64 MB.
-MAX_POSTINGS = 8_000_000
+#: Bytes of posting lists kept per process (a row number 4 bytes; a lexeme's head share 8 bytes
+#: more where it is not 0), least recently used dropped beyond.
+MAX_POSTINGS = 64_000_000
 #: The lists start again when row numbers span more than this many times the live rows (rows
 #: replaced since: every mask of a query is as long as the largest number).
 SPAN_FACTOR = 4
 
 # SQL here is assembled from constants only; every value is bound (hence ``noqa: S608``).
 _SNAPSHOT = text(
-    "SELECT c.oid, coalesce(pg_relation_filenode(c.oid), 0), c.reltuples::bigint,"
+    # the search's planner settings for the rest of its transaction too (one round trip):
+    # @@ row by row reads every candidate's tsvector (the GIN index answers without), no JIT
+    "SELECT set_config('enable_seqscan', 'off', TRUE), set_config('jit', 'off', TRUE),"
+    " c.oid, coalesce(pg_relation_filenode(c.oid), 0), c.reltuples::bigint,"
     " (SELECT coalesce(max(g.generation), 0) FROM search_generation AS g)"
     " FROM pg_class AS c WHERE c.oid = CAST('search_document' AS regclass)"
 )
@@ -87,8 +91,22 @@ class Postings:
     largest row number of the table it has seen."""
 
     nums: np.ndarray  # int32
-    head: np.ndarray | None  # float32, for ``term`` lists
+    head: Head | None  # for ``term`` lists
     through: int
+
+
+@dataclass(frozen=True)
+class Head:
+    """A lexeme's ``ts_rank`` over ``head`` where it is not 0 (most rows hold the lexeme only
+    after the title and summary): the row numbers ascending and the float4 values."""
+
+    nums: np.ndarray  # int32
+    values: np.ndarray  # float32
+
+    @staticmethod
+    def of(nums: np.ndarray, values: np.ndarray) -> Head:
+        found = values != 0
+        return Head(nums[found], values[found])
 
 
 class PostingCache:
@@ -104,7 +122,9 @@ class PostingCache:
         self._held = 0
 
     def snapshot(self, conn: Connection) -> Snapshot:
-        oid, node, estimate, generation = conn.execute(_SNAPSHOT).one()
+        """Which table and generation ``conn``'s snapshot sees (its first statement, after
+        ``SET TRANSACTION``); sets the search's planner settings as ``pg_backend._begin``."""
+        _, _, oid, node, estimate, generation = conn.execute(_SNAPSHOT).one()
         return Snapshot((int(oid), int(node)), int(generation), int(estimate))
 
     def rows(self, conn: Connection, snapshot: Snapshot) -> Rows:
@@ -135,11 +155,12 @@ class PostingCache:
             if entry is not None:
                 self._held -= _weight(entry)
                 nums = np.concatenate([entry.nums, loaded.nums])
-                head = (
-                    None
-                    if entry.head is None or loaded.head is None
-                    else np.concatenate([entry.head, loaded.head])
-                )
+                head = None
+                if entry.head is not None and loaded.head is not None:
+                    head = Head(
+                        np.concatenate([entry.head.nums, loaded.head.nums]),
+                        np.concatenate([entry.head.values, loaded.head.values]),
+                    )
                 loaded = Postings(nums, head, rows.through)
             else:
                 loaded = Postings(loaded.nums, loaded.head, rows.through)
@@ -151,7 +172,7 @@ class PostingCache:
             return loaded
 
     def held(self) -> int:
-        """Posting entries held (numbers; lexemes' lists count twice)."""
+        """Bytes of posting lists held."""
         return self._held
 
     def _clear(self) -> None:
@@ -189,14 +210,20 @@ class PostingCache:
         nums_bytes, head_bytes = conn.execute(text(sql), params).one()
         nums = np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32)
         order = np.argsort(nums, kind="stable")
+        nums = nums[order]
         head = None
         if head_bytes is not None:
-            head = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
-        return Postings(nums[order], head, through)
+            values = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
+            head = Head.of(nums, values)
+        return Postings(nums, head, through)
 
 
 def _weight(entry: Postings) -> int:
-    return int(entry.nums.size * (1 if entry.head is None else 2))
+    """Bytes held by a list."""
+    held = entry.nums.nbytes
+    if entry.head is not None:
+        held += entry.head.nums.nbytes + entry.head.values.nbytes
+    return int(held)
 
 
 def _load_rows(conn: Connection) -> Rows:
