@@ -11,9 +11,10 @@ counts and the bounds of every member's score are numpy operations over the post
   lists, as the part's ``tsquery`` does);
 - ``lowest``: the highest tier from which on the tiers hold ``offset + limit`` documents;
 - each member of the tiers from ``lowest`` on gets a lower and an upper bound of its score
-  (:func:`omk.search.pg_backend._bounded`, with each operand's ``ts_rank`` over ``head`` from
-  its list, summed over the part's operands and divided by their number as ``calc_rank_or``
-  does: the sums differ from PostgreSQL's float4 ones by far less than the bounds' margin);
+  (:func:`_bounds`: per operand of a part, its exact share where it is in the title or
+  summary, bounds from the weights elsewhere; summed over the part's operands and divided by
+  their number as ``calc_rank_or`` does: the sums differ from PostgreSQL's float4 ones by far
+  less than the bounds' margin);
 - the threshold: the least exact score of the lowest tier's ``offset + limit`` best by lower
   bound; the candidates: the tiers above it and the members whose upper bound reaches it;
   PostgreSQL ranks them (tier, score, key) and returns the page.
@@ -158,9 +159,13 @@ def _bounds(
     idf: list[float],
     members: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each member's lower and upper bound of its score: ``pg_backend._bounded``'s, taken
-    per operand of a part (the operands the document lacks add nothing, those it holds at
-    least :data:`FIRST_POSITION_FLOOR`), so tighter where a part has several operands."""
+    """Each member's lower and upper bound of its score, per operand of a part where
+    ``pg_backend._bounded`` bounds the part: an operand in the document's title or summary
+    adds its exact share, one only after them between :data:`FIRST_POSITION_FLOOR` and
+    ``TAIL_ANY`` (``calc_rank_or``: every weight after the head is 0.3333), one it lacks
+    nothing; a phrase or a part of one alternative with several terms between 0 and idf
+    (a phrase × (1 + ``TITLE_PHRASE_BOOST``)). Divided by the length normalisation and
+    widened by ``MARGIN`` (float4 sums)."""
     low = np.zeros(members.size, dtype=np.float64)
     high = np.zeros(members.size, dtype=np.float64)
     for n, part in enumerate(parts):
@@ -169,23 +174,21 @@ def _bounds(
             extra = pg.TITLE_PHRASE_BOOST if part.is_phrase else 0.0
             high += idf[n] * (1.0 + extra)
             continue
-        # Per operand present in the document: at least its head's share (or, found only
-        # after the head, its first position's weight over π²/6), at most that share plus
-        # the tail; an operand the document lacks adds nothing.
+        # Per operand the document holds: in its title or summary, its exact share (its own
+        # ts_rank over terms, from its list); else at least its first position's weight
+        # over π²/6 and at most TAIL_ANY; an operand the document lacks adds nothing.
         part_low = np.zeros(members.size, dtype=np.float64)
         part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
-            head = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
-            head[found.nums[found.nums < rows.size]] = 0.0
+            share = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
+            share[found.nums[found.nums < rows.size]] = 0.0
             if found.head is not None:
                 inside = found.head.nums < rows.size
-                head[found.head.nums[inside]] = found.head.values[inside]
-            h = head[members]
-            present = h >= 0
-            tail = np.where(h > 0, pg.TAIL_AFTER_HEAD, pg.TAIL_ANY)
-            part_low += np.where(present, np.maximum(h, FIRST_POSITION_FLOOR), 0.0)
-            part_high += np.where(present, np.minimum(1.0, h + tail), 0.0)
+                share[found.head.nums[inside]] = found.head.values[inside]
+            known = share[members]
+            part_low += np.where(known > 0, known, np.where(known == 0, FIRST_POSITION_FLOOR, 0))
+            part_high += np.where(known > 0, known, np.where(known == 0, pg.TAIL_ANY, 0))
         low += idf[n] * part_low / len(query.operands)
         high += idf[n] * part_high / len(query.operands)
     length = rows.length[members].astype(np.float64)

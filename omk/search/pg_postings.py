@@ -6,8 +6,8 @@ answer changes only when the search writer commits. So each server process keeps
 live ``search_document`` table, what a query needs to match without PostgreSQL:
 
 - per lexeme (``term``), phrase (``query``) or facet value (``facet``) the sorted row numbers
-  (``num``) of the rows holding it, a lexeme's with its ``ts_rank`` over ``head`` (the title's
-  and summary's share of the score: the lower bound the ranking starts from); loaded lazily,
+  (``num``) of the rows holding it, a lexeme's with its own ``ts_rank`` over ``terms`` where
+  it is in the title or summary (:class:`Head`: its exact share of the score); loaded lazily,
   one statement per list not known yet, and kept (least recently used dropped beyond
   :data:`MAX_POSTINGS` bytes);
 - per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
@@ -87,8 +87,7 @@ class Rows:
 @dataclass(frozen=True)
 class Postings:
     """One list: the row numbers holding the lexeme (phrase, facet value), ascending, with a
-    lexeme's ``ts_rank`` over each row's ``head`` (float4 as PostgreSQL computes it), and the
-    largest row number of the table it has seen."""
+    lexeme's shares (:class:`Head`), and the largest row number of the table it has seen."""
 
     nums: np.ndarray  # int32
     head: Head | None  # for ``term`` lists
@@ -97,8 +96,11 @@ class Postings:
 
 @dataclass(frozen=True)
 class Head:
-    """A lexeme's ``ts_rank`` over ``head`` where it is not 0 (most rows hold the lexeme only
-    after the title and summary): the row numbers ascending and the float4 values."""
+    """A lexeme's own ``ts_rank`` over ``terms`` (its exact share of a part's score) in the
+    rows whose ``head`` holds it, i.e. the rows where it is in the title or summary: the row
+    numbers ascending and the float4 values. Only there: reading ``terms`` costs a detoast
+    per row, and these are the rows that can reach a page (most rows hold a lexeme only
+    after the title and summary; their share is bounded from their weights alone)."""
 
     nums: np.ndarray  # int32
     values: np.ndarray  # float32
@@ -190,7 +192,7 @@ class PostingCache:
         if kind == "term":
             sql = (
                 f"SELECT {nums_sql}, coalesce(string_agg(float4send(CASE WHEN"  # noqa: S608
-                f" head @@ CAST(:v AS tsquery) THEN ts_rank('{self._weights}', head,"
+                f" head @@ CAST(:v AS tsquery) THEN ts_rank('{self._weights}', terms,"
                 " CAST(:v AS tsquery), 0) ELSE 0 END), ''), '')"
                 f" FROM search_document WHERE terms @@ CAST(:v AS tsquery){newer}"
             )
