@@ -295,9 +295,23 @@ class PostgresBackend:
         limit: int,
     ) -> Match:
         if self.cached and parts and sort != "newest":
-            return self._match_cached(
-                parts, filters=filters, version=version, offset=offset, limit=limit
-            )
+            # matched from this process' posting lists (:mod:`omk.search.pg_match`)
+            from omk.search import pg_match
+
+            with self.engine.connect() as conn:
+                # one snapshot; the planner settings come with pg_postings' first statement
+                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+                found = pg_match.match(
+                    self._postings,
+                    self._facets,
+                    conn,
+                    parts,
+                    filters=filters,
+                    version=version,
+                    offset=offset,
+                    limit=limit,
+                )
+            return found
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
         # ``latest`` through an expression: as a plain column the planner reads every latest
         # row through its btree index and tests @@ row by row (detoasting each tsvector)
@@ -352,32 +366,6 @@ class PostgresBackend:
         complete = tiers[len(parts)] if parts else total
         page = [HitRef(p, v, r, score) for _, p, v, r, score in sorted(ranked)]
         return Match(total, complete, len(parts), page, facets, part_hits)
-
-    def _match_cached(
-        self,
-        parts: Sequence[QueryPart],
-        *,
-        filters: dict[str, list[str]],
-        version: str | None,
-        offset: int,
-        limit: int,
-    ) -> Match:
-        """A relevance query matched from this process' posting lists (:mod:`pg_match`)."""
-        from omk.search import pg_match
-
-        with self.engine.connect() as conn:
-            # one snapshot; the planner settings come with pg_postings' first statement
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            return pg_match.match(
-                self._postings,
-                self._facets,
-                conn,
-                parts,
-                filters=filters,
-                version=version,
-                offset=offset,
-                limit=limit,
-            )
 
     def _documents(self, conn: Connection) -> int:
         """How many documents the table holds (the planner's estimate when large)."""

@@ -90,9 +90,10 @@ def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
             "ix_search_document_terms",
             "ix_search_document_latest_version",
             "ix_search_document_practice_id",
+            "ix_search_document_num",
             "pk_search_word",
         }
-        assert tables == {"search_document", "search_word"}
+        assert tables == {"search_document", "search_word", "search_generation"}
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -172,7 +173,7 @@ def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPat
                     text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
                 )
             )
-        assert left == {"search_document", "search_word"}
+        assert left == {"search_document", "search_word", "search_generation"}
         assert backend.rebuild(bench.corpus(vocab, 12)) == 12  # released: it goes through
         assert backend.doc_count() == 12
     finally:
