@@ -14,12 +14,15 @@ Matching is Whoosh's (:mod:`omk.search.backend`): each query part becomes a ``ts
 is the number of parts it matches. One statement (:func:`_statement`) matches, counts the
 tiers and every facet value exactly and ranks only the tiers the page needs: within a tier by
 the sum over parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts,
-length normalised), a title phrase counting ten times as in Whoosh.
+length normalised), a title phrase counting ten times as in Whoosh. A relevance query with
+words is matched from the server's own posting lists instead (:mod:`omk.search.pg_match`,
+:mod:`omk.search.pg_postings`; the same answer), PostgreSQL ranking only the candidates.
 
 Writing: the outbox consumer ``search`` replaces a lineage's rows in one transaction; one
 writer at a time (a transaction-level advisory lock, tried without waiting: a busy writer
-leaves its entries pending, as with Whoosh). ``rebuild`` replaces everything in one
-transaction, by COPY into fresh tables swapped in right before the commit
+leaves its entries pending, as with Whoosh), raising ``search_generation`` in the same
+transaction (the posting lists of every server see the change). ``rebuild`` replaces
+everything in one transaction, by COPY into fresh tables swapped in right before the commit
 (:mod:`omk.search.pg_load`): searches see the old rows until it commits.
 """
 
