@@ -18,7 +18,7 @@ from omk.models.reporting import (
     ReviewEvent,
     Revision,
 )
-from omk.models.search import SearchDocument, SearchWord
+from omk.models.search import SearchDocument, SearchGeneration, SearchWord
 from omk.models.similarity import PracticeVector, SimilarPractice
 from omk.models.synergies import (
     PeerReview,
@@ -59,6 +59,7 @@ __all__ = [
     "Role",
     "SavedSearch",
     "SearchDocument",
+    "SearchGeneration",
     "SearchWord",
     "SimilarPractice",
     "SynergyJudgement",

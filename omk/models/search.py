@@ -11,7 +11,7 @@ there.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Identity, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Identity, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,7 +52,20 @@ class SearchDocument(Base):
     __table_args__ = (
         Index("ix_search_document_terms", "terms", postgresql_using="gin"),
         Index("ix_search_document_latest_version", "latest", "version"),
+        #: the rows added since a server's posting cache last looked (``pg_postings``)
+        Index("ix_search_document_num", "num"),
     )
+
+
+class SearchGeneration(Base):
+    """One row (``id`` 1): a counter the search writer raises in the transaction of every
+    change of ``search_document``, so that each server's posting cache (``pg_postings``)
+    knows, in a query's own snapshot, whether rows were added or deleted since it looked."""
+
+    __tablename__ = "search_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class SearchWord(Base):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -38,7 +39,7 @@ from omk.search.bench import (
 PREFIX = "omk_bench_"
 _SCHEMA = re.compile(r"^omk_bench_[a-z0-9_]{1,53}$")
 #: The relations a bench schema may hold (the tables, their ``_new`` twins, their sequences).
-_OWN = ("search_document", "search_word")
+_OWN = ("search_document", "search_word", "search_generation")
 
 
 def valid_schema(name: str) -> bool:
@@ -127,7 +128,7 @@ def bench_postgres(
 ) -> Timing:
     """Index the corpus with ``PostgresBackend.rebuild`` and time the queries."""
     from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
+    from omk.models.search import SearchDocument, SearchGeneration, SearchWord
     from omk.search import analysis
     from omk.search.pg_backend import PostgresBackend
 
@@ -155,30 +156,32 @@ def bench_postgres(
         backend = PostgresBackend(engine)
         wall = cpu = 0.0
         spent = [0.0, 0.0]
+        tables = [
+            Base.metadata.tables[m.__tablename__]
+            for m in (SearchDocument, SearchWord, SearchGeneration)
+        ]
+        # a kept corpus from before search_generation: what the migration adds, added here
+        Base.metadata.create_all(engine, tables=tables)
+        with engine.begin() as conn:
+            conn.execute(
+                text("CREATE INDEX IF NOT EXISTS ix_search_document_num ON search_document (num)")
+            )
         if not reused:
-            tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
-            Base.metadata.create_all(engine, tables=tables)
             clock = Clock()
             backend.rebuild(_timed_batches(vocab, docs, spent, progress))
             wall, cpu = clock.elapsed()
         backend.match([], filters={}, version=None, sort="relevance", offset=0, limit=PER_PAGE)
         server = _server_clock(engine)
-        latencies, cpus, hits, server_ms = [], [], [], []
-        for q in qs:
-            if server:
-                _server_reset(engine)
-            clock = Clock()
-            found = backend_query(backend, q, PER_PAGE)
-            wall_q, cpu_q = clock.elapsed()
-            latencies.append(wall_q * 1000)
-            cpus.append(cpu_q * 1000)
-            hits.append(found.total)
-            if server:
-                server_ms.append(_server_ms(engine))
+        # first as a freshly started server (its posting lists loaded as the queries need
+        # them), then the same queries again with the lists this process has kept
+        latencies, cpus, hits, server_ms = _timed(backend, engine, qs, server)
         timing = Timing(
             "postgres (omk)", docs, wall - spent[0], cpu - spent[1], latencies, cpus, hits
         )
         timing.server_ms = server_ms
+        timing.warm_ms, timing.warm_cpu_ms, _, timing.warm_server_ms = _timed(
+            backend, engine, qs, server
+        )
         timing.reused = reused
         if hybrid:
             timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
@@ -188,3 +191,25 @@ def bench_postgres(
             _drop_schema(admin, schema)
         admin.dispose()
     return timing
+
+
+def _timed(
+    backend: Any, engine: Engine, qs: list[BenchQuery], server: bool
+) -> tuple[list[float], list[float], list[int], list[float]]:
+    """Each query once: wall and CPU ms, matches, PostgreSQL's own ms (when it says)."""
+    latencies: list[float] = []
+    cpus: list[float] = []
+    hits: list[int] = []
+    server_ms: list[float] = []
+    for q in qs:
+        if server:
+            _server_reset(engine)
+        clock = Clock()
+        found = backend_query(backend, q, PER_PAGE)
+        wall_q, cpu_q = clock.elapsed()
+        latencies.append(wall_q * 1000)
+        cpus.append(cpu_q * 1000)
+        hits.append(found.total)
+        if server:
+            server_ms.append(_server_ms(engine))
+    return latencies, cpus, hits, server_ms

@@ -14,12 +14,15 @@ Matching is Whoosh's (:mod:`omk.search.backend`): each query part becomes a ``ts
 is the number of parts it matches. One statement (:func:`_statement`) matches, counts the
 tiers and every facet value exactly and ranks only the tiers the page needs: within a tier by
 the sum over parts of idf × ``ts_rank`` (field weights 3 : 1.5 : 1 : 1 as Whoosh's boosts,
-length normalised), a title phrase counting ten times as in Whoosh.
+length normalised), a title phrase counting ten times as in Whoosh. A relevance query with
+words is matched from the server's own posting lists instead (:mod:`omk.search.pg_match`,
+:mod:`omk.search.pg_postings`; the same answer), PostgreSQL ranking only the candidates.
 
 Writing: the outbox consumer ``search`` replaces a lineage's rows in one transaction; one
 writer at a time (a transaction-level advisory lock, tried without waiting: a busy writer
-leaves its entries pending, as with Whoosh). ``rebuild`` replaces everything in one
-transaction, by COPY into fresh tables swapped in right before the commit
+leaves its entries pending, as with Whoosh), raising ``search_generation`` in the same
+transaction (the posting lists of every server see the change). ``rebuild`` replaces
+everything in one transaction, by COPY into fresh tables swapped in right before the commit
 (:mod:`omk.search.pg_load`): searches see the old rows until it commits.
 """
 
@@ -33,7 +36,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from omk.search import pg_facets, pg_load, tsrank
+from omk.search import pg_facets, pg_load, pg_postings, tsrank
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.records import FACETS, PracticeRecord
@@ -172,7 +175,7 @@ class PostgresBackend:
 
     name = "postgres"
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, cached: bool = True) -> None:
         if engine.dialect.name != "postgresql":
             raise RuntimeError(
                 "OMK_SEARCH_BACKEND=postgres needs a PostgreSQL database (OMK_DATABASE_URL);"
@@ -181,6 +184,10 @@ class PostgresBackend:
         self.engine = engine
         self._fuzzy: bool | None = None
         self._facets = pg_facets.FacetMatrix()
+        #: relevance queries matched from this process' posting lists (False: one statement
+        #: in PostgreSQL, as before them; the tests and the benchmark compare both)
+        self.cached = cached
+        self._postings = pg_postings.PostingCache(WEIGHTS)
 
     # the table
 
@@ -229,6 +236,7 @@ class PostgresBackend:
             for row in rows:
                 words.update(row["words"])
             _count_words(conn, words)
+            _next_generation(conn)
         return True
 
     def rebuild(self, batches: Iterable[Sequence[PracticeRecord]]) -> int:
@@ -263,6 +271,7 @@ class PostgresBackend:
             pg_load.swap(
                 conn, schema, [("search_document", documents), ("search_word", word_indexes)]
             )
+            _next_generation(conn)
         return count
 
     # reading
@@ -288,6 +297,24 @@ class PostgresBackend:
         offset: int,
         limit: int,
     ) -> Match:
+        if self.cached and parts and sort != "newest":
+            # matched from this process' posting lists (:mod:`omk.search.pg_match`)
+            from omk.search import pg_match
+
+            with self.engine.connect() as conn:
+                # one snapshot; the planner settings come with pg_postings' first statement
+                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+                found = pg_match.match(
+                    self._postings,
+                    self._facets,
+                    conn,
+                    parts,
+                    filters=filters,
+                    version=version,
+                    offset=offset,
+                    limit=limit,
+                )
+            return found
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
         # ``latest`` through an expression: as a plain column the planner reads every latest
         # row through its btree index and tests @@ row by row (detoasting each tsvector)
@@ -312,15 +339,9 @@ class PostgresBackend:
         facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         ranked: list[tuple[int, str, str, int, float]] = []
         with self.engine.connect() as conn:
-            # One snapshot for the match and the facet values of rows new to this process.
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-            # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the
-            # GIN index answers each part without that, but the planner underrates the cost.
-            conn.execute(text("SET LOCAL enable_seqscan = off"))
-            # Hash tables of up to every document's key (the parts' sets), no JIT: compiling
-            # costs more than these statements save.
+            _begin(conn)
+            # Hash tables of up to every document's key (the parts' sets).
             conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
-            conn.execute(text("SET LOCAL jit = off"))
             # A merge join would read the table in key order and test @@ row by row.
             conn.execute(text("SET LOCAL enable_mergejoin = off"))
             params["documents"] = self._documents(conn)
@@ -391,6 +412,16 @@ class PostgresBackend:
                     present = 0
             self._fuzzy = bool(present)
         return self._fuzzy
+
+
+def _begin(conn: Connection) -> None:
+    """A search's transaction: one snapshot for everything it reads."""
+    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    # Evaluating @@ row by row reads (and decompresses) every candidate's tsvector; the GIN
+    # index answers each part without that, but the planner underrates the cost.
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    # No JIT: compiling costs more than these statements save.
+    conn.execute(text("SET LOCAL jit = off"))
 
 
 def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
@@ -466,20 +497,7 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
             " WHERE seen >= :wanted)"
         )
         ctes.extend(_bounded(parts, tier))
-        scores: list[str] = []
-        for n, part in enumerate(parts):
-            scores.append(
-                f"i.idf{n} * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
-            )
-            if part.is_phrase:
-                # ts_rank ignores the weight restriction: rank only a title that matches.
-                scores.append(
-                    f"CASE WHEN d.terms @@ CAST(:t{n} AS tsquery) THEN"
-                    f" i.idf{n} * {TITLE_PHRASE_BOOST}"
-                    f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
-                    " ELSE 0 END"
-                )
-        score = " + ".join(scores)
+        score = score_sql(parts, "i.idf{n}")
         # The threshold: the exact scores of the lowest tier's ``wanted`` best by lower bound;
         # the least of them is at most the wanted-th best score of the tier.
         ctes.append(
@@ -514,6 +532,27 @@ def _statement(parts: Sequence[QueryPart], where: list[str], sort: str) -> str:
         f"{', ' + group if group else ''} FROM c"
     )
     return "WITH " + ", ".join(ctes) + answer
+
+
+def score_sql(parts: Sequence[QueryPart], idf: str) -> str:
+    """A document's exact score (``d.terms``): the sum over parts of idf × ``ts_rank``, a
+    title phrase counting :data:`TITLE_PHRASE_BOOST` times; ``idf`` is the SQL of part
+    ``{n}``'s idf."""
+    scores: list[str] = []
+    for n, part in enumerate(parts):
+        weight = idf.format(n=n)
+        scores.append(
+            f"{weight} * ts_rank('{WEIGHTS}', d.terms, CAST(:q{n} AS tsquery), {NORMALISATION})"
+        )
+        if part.is_phrase:
+            # ts_rank ignores the weight restriction: rank only a title that matches.
+            scores.append(
+                f"CASE WHEN d.terms @@ CAST(:t{n} AS tsquery) THEN"
+                f" {weight} * {TITLE_PHRASE_BOOST}"
+                f" * ts_rank('{WEIGHTS}', d.terms, CAST(:t{n} AS tsquery), {NORMALISATION})"
+                " ELSE 0 END"
+            )
+    return " + ".join(scores)
 
 
 #: ``calc_rank_or``'s share of one operand beyond the head, at most: body and actors weigh
@@ -564,6 +603,17 @@ def _bounded(parts: Sequence[QueryPart], tier: str) -> list[str]:
         " FROM m, i, lv,"
         f" LATERAL (SELECT {', '.join(heads)}) AS x WHERE {tier} >= lv.lowest)",
     ]
+
+
+def _next_generation(conn: Connection) -> None:
+    """Raise ``search_generation`` in the writer's transaction: each server's posting cache
+    (:mod:`omk.search.pg_postings`) sees in a query's snapshot that rows changed."""
+    conn.execute(
+        text(
+            "INSERT INTO search_generation (id, generation) VALUES (1, 1) ON CONFLICT (id)"
+            " DO UPDATE SET generation = search_generation.generation + 1"
+        )
+    )
 
 
 def _count_words(conn: Connection, delta: Counter[str]) -> None:

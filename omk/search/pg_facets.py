@@ -30,6 +30,17 @@ LOAD_ALL_FROM = 2_000
 OUTGROWN_FROM = 10_000
 
 
+#: bits set per byte value (numpy < 2 has no ``bitwise_count``)
+_BYTE_ONES = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+
+
+def _ones(bytes_: np.ndarray) -> np.ndarray:
+    """The number of bits set in each byte."""
+    count = getattr(np, "bitwise_count", None)
+    ones: np.ndarray = count(bytes_) if count is not None else _BYTE_ONES[bytes_]
+    return ones
+
+
 class FacetMatrix:
     """Every ``search_document`` row's facet values (``name=value`` codes) by row number."""
 
@@ -45,9 +56,10 @@ class FacetMatrix:
         self._rows = 0
         self._pair_rows = np.zeros(0, dtype=np.int32)  # one entry per (row, value)
         self._pair_codes = np.zeros(0, dtype=np.int32)
+        self._bits: np.ndarray | None = None  # value code × packed matrix rows
 
     def count(
-        self, conn: Connection, table: tuple[int, int], nums: Sequence[int]
+        self, conn: Connection, table: tuple[int, int], nums: Sequence[int] | np.ndarray
     ) -> dict[str, dict[str, int]]:
         """``name`` → ``value`` → how many of the rows ``nums`` have it (values with none
         left out). ``conn`` reads unknown rows in the caller's snapshot; ``table`` is the
@@ -68,13 +80,24 @@ class FacetMatrix:
                     raise RuntimeError("search_document: matched rows not found")
             mask = np.zeros(self._rows, dtype=bool)
             mask[self._row_of[wanted]] = True
-            counts = np.bincount(self._pair_codes[mask[self._pair_rows]], minlength=0)
+            if self._bits is None:
+                self._bits = self._bitsets()
+            bits = self._bits
             values = self._values
+        # per value: its rows AND the matches, bits counted (a bitset per value: 12.5 kB
+        # each at 100,000 rows, where gathering every (row, value) pair read 1.8 million)
+        counts = _ones(bits & np.packbits(mask)).sum(axis=1, dtype=np.int64)
         out: dict[str, dict[str, int]] = {}
         for code in np.flatnonzero(counts).tolist():
             name, _, value = values[code].partition("=")
             out.setdefault(name, {})[value] = int(counts[code])
         return out
+
+    def _bitsets(self) -> np.ndarray:
+        """Each value's matrix rows as a packed bitset (``np.packbits`` order)."""
+        dense = np.zeros((len(self._values), self._rows), dtype=bool)
+        dense[self._pair_codes, self._pair_rows] = True
+        return np.packbits(dense, axis=1)
 
     def _outgrown(self, conn: Connection, table: tuple[int, int]) -> bool:
         """Whether the matrix holds more than twice the rows the table has (PostgreSQL's
@@ -127,6 +150,7 @@ class FacetMatrix:
             self._row_of = grown
         self._row_of[np.asarray(nums, dtype=np.int64)] = np.arange(self._rows, row, dtype=np.int32)
         self._rows = row
+        self._bits = None
         self._pair_rows = np.concatenate([self._pair_rows, np.asarray(pair_rows, dtype=np.int32)])
         self._pair_codes = np.concatenate(
             [self._pair_codes, np.asarray(pair_codes, dtype=np.int32)]

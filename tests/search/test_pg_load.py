@@ -90,9 +90,10 @@ def test_bench_keeps_its_corpus_and_the_swap_keeps_the_names() -> None:
             "ix_search_document_terms",
             "ix_search_document_latest_version",
             "ix_search_document_practice_id",
+            "ix_search_document_num",
             "pk_search_word",
         }
-        assert tables == {"search_document", "search_word"}
+        assert tables == {"search_document", "search_word", "search_generation"}
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -136,7 +137,7 @@ def test_bench_never_drops_a_schema_with_other_tables() -> None:
 @pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
 def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
     from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
+    from omk.models.search import SearchDocument, SearchGeneration, SearchWord
     from omk.search.pg_backend import PostgresBackend
 
     url, schema = _url(), f"omk_bench_test_swap_{os.getpid()}"
@@ -149,7 +150,10 @@ def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPat
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-        tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
+        tables = [
+            Base.metadata.tables[m.__tablename__]
+            for m in (SearchDocument, SearchWord, SearchGeneration)
+        ]
         Base.metadata.create_all(engine, tables=tables)
         backend = PostgresBackend(engine)
         assert backend.rebuild(bench.corpus(vocab, 8)) == 8
@@ -169,7 +173,7 @@ def test_the_swap_waits_for_readers_a_bounded_time(monkeypatch: pytest.MonkeyPat
                     text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
                 )
             )
-        assert left == {"search_document", "search_word"}
+        assert left == {"search_document", "search_word", "search_generation"}
         assert backend.rebuild(bench.corpus(vocab, 12)) == 12  # released: it goes through
         assert backend.doc_count() == 12
     finally:

@@ -4,63 +4,25 @@ counting every match (runs on PostgreSQL only)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from omk.search import bench, pg_facets, service
-from omk.search.backend import Match
 from omk.search.pg_backend import PostgresBackend, document_vectors
-from omk.search.records import PracticeRecord
+from tests.search import pg_schema
 
+pytestmark = pytest.mark.skipif(not pg_schema.url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
 
-def _url() -> str:
-    url = os.environ.get("OMK_TEST_DATABASE_URL") or os.environ.get("OMK_DATABASE_URL") or ""
-    return url if url.startswith("postgresql") else ""
-
-
-pytestmark = pytest.mark.skipif(not _url(), reason="needs PostgreSQL (OMK_DATABASE_URL)")
-
-SCHEMA = f"omk_test_rank_{os.getpid()}"
+_records = pg_schema.records
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[Engine]:
-    from omk.extensions import Base
-    from omk.models.search import SearchDocument, SearchWord
-
-    admin = create_engine(_url())
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    schema_engine = create_engine(_url(), connect_args={"options": f"-csearch_path={SCHEMA}"})
-    tables = [Base.metadata.tables[m.__tablename__] for m in (SearchDocument, SearchWord)]
-    Base.metadata.create_all(schema_engine, tables=tables)
-    try:
-        yield schema_engine
-    finally:
-        schema_engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+def engine(pg_search: Engine) -> Engine:
+    return pg_search
 
 
-def _records(count: int) -> list[PracticeRecord]:
-    return [r for batch in bench.corpus(bench.vocabulary(), count) for r in batch]
-
-
-def _match(backend: PostgresBackend, q: bench.BenchQuery, offset: int, limit: int) -> Match:
-    return backend.match(
-        service.parse(q.text),
-        filters=q.filters,
-        version=None,
-        sort="relevance",
-        offset=offset,
-        limit=limit,
-    )
+_match = pg_schema.match
 
 
 def test_head_and_length_are_what_postgresql_computes(engine: Engine) -> None:

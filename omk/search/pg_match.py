@@ -1,0 +1,237 @@
+"""A relevance query of the PostgreSQL backend matched on the application server.
+
+The match, the part flags, the tier counts, the parts' hit counts (their idf), the facet
+counts and the bounds of every member's score are numpy operations over the posting lists of
+:mod:`omk.search.pg_postings`; PostgreSQL only ranks the few documents the bounds leave
+(``ts_rank`` over their ``terms``, by row number). The answer is the one
+:func:`omk.search.pg_backend._statement` gives, step by step:
+
+- the matching rows: latest (or of the cycle asked for), with every facet filter, matching a
+  part (a phrase's list; else a union over alternatives of the intersection of their terms'
+  lists, as the part's ``tsquery`` does);
+- ``lowest``: the highest tier from which on the tiers hold ``offset + limit`` documents;
+- each member of the tiers from ``lowest`` on gets a lower and an upper bound of its score
+  (:func:`_bounds`: per operand of a part, its exact share where it is in the title or
+  summary, bounds from the weights elsewhere; summed over the part's operands and divided by
+  their number as ``calc_rank_or`` does: the sums differ from PostgreSQL's float4 ones by far
+  less than the bounds' margin);
+- the threshold: the least exact score of the lowest tier's ``offset + limit`` best by lower
+  bound; the candidates: the tiers above it and the members whose upper bound reaches it;
+  PostgreSQL ranks them (tier, score, key) and returns the page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from omk.search import pg_backend as pg
+from omk.search import tsrank
+from omk.search.backend import HitRef, Match, QueryPart
+from omk.search.pg_facets import FacetMatrix
+from omk.search.pg_postings import PostingCache, Postings, Rows, mask
+from omk.search.records import FACETS
+
+#: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
+#: highest weight of its positions over π²/6, and the least weight is 0.3333 (body, actors;
+#: float4 0.33329999…), here a little less (float4 rounding is within the bounds' margin).
+FIRST_POSITION_FLOOR = 0.3332 / 1.64493406685
+
+_RANKED = (
+    "SELECT d.practice_id, d.version, d.revision_id, {score} AS score"
+    " FROM unnest(CAST(:nums AS int[]), CAST(:tiers AS int[])) AS c(num, tier)"
+    " JOIN search_document AS d ON d.num = c.num"
+    " ORDER BY c.tier DESC, score DESC, d.key LIMIT :limit OFFSET :offset"
+)
+_THRESHOLD = (
+    "SELECT coalesce(min({score}), 0) FROM search_document AS d"
+    " WHERE d.num = ANY(CAST(:nums AS int[]))"
+)
+
+
+def match(
+    cache: PostingCache,
+    facets: FacetMatrix,
+    conn: Connection,
+    parts: Sequence[QueryPart],
+    *,
+    filters: dict[str, list[str]],
+    version: str | None,
+    offset: int,
+    limit: int,
+) -> Match:
+    """The relevance-ranked answer to ``parts`` (at least one) in ``conn``'s snapshot."""
+    snapshot = cache.snapshot(conn)
+    rows = cache.rows(conn, snapshot)
+    scope = _scope(cache, conn, rows, filters, version)
+    part_masks = [_part(cache, conn, rows, part) for part in parts]
+    matched = np.logical_or.reduce(part_masks) & scope
+    nums = np.flatnonzero(matched)
+    flags = np.stack([m[nums] for m in part_masks])  # parts × matches
+    tier = flags.sum(axis=0, dtype=np.int32)
+    total = int(nums.size)
+    part_hits = [int(h) for h in flags.sum(axis=1)]
+    tiers = Counter({int(t): int(n) for t, n in enumerate(np.bincount(tier)) if n})
+    counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    if total:
+        for name, values in facets.count(conn, snapshot.table, nums).items():
+            if name in counted:
+                counted[name] = values
+    page: list[HitRef] = []
+    wanted = offset + limit
+    if total and limit > 0:
+        documents = snapshot.estimate
+        if documents < 10_000:  # as pg_backend._documents: exact while the table is small
+            documents = int(np.count_nonzero(rows.latest))
+        most = max([documents, *part_hits, 1])
+        idf = [math.log(float(most) / float(h + 1)) + 1.0 for h in part_hits]
+        lowest = _lowest(tiers, wanted)
+        members = tier >= lowest
+        lb, ub = _bounds(cache, conn, rows, parts, idf, nums[members])
+        page = _page(conn, parts, idf, nums[members], tier[members], lb, ub, lowest, offset, limit)
+    return Match(total, tiers[len(parts)], len(parts), page, counted, part_hits)
+
+
+def _scope(
+    cache: PostingCache,
+    conn: Connection,
+    rows: Rows,
+    filters: dict[str, list[str]],
+    version: str | None,
+) -> np.ndarray:
+    if version is None:
+        scope = rows.latest.copy()
+    else:
+        scope = rows.version == rows.versions.get(version, -2)
+    for facet, wanted in sorted(filters.items()):
+        if wanted:  # values of one facet are alternatives; facets combine
+            one = np.zeros(rows.size, dtype=bool)
+            for value in wanted:
+                one |= mask(rows.size, cache.postings(conn, "facet", f"{facet}={value}", rows).nums)
+            scope &= one
+    return scope
+
+
+def _part(cache: PostingCache, conn: Connection, rows: Rows, part: QueryPart) -> np.ndarray:
+    """The rows matching one part (its ``tsquery``)."""
+    if part.is_phrase:
+        return mask(rows.size, cache.postings(conn, "query", pg.part_query(part), rows).nums)
+    alternatives = [part.phrase] if part.phrase else [alt for alt in part.alternatives if alt]
+    out = np.zeros(rows.size, dtype=bool)
+    for alt in alternatives:
+        terms = list(dict.fromkeys(alt))
+        if len(terms) == 1:
+            out |= mask(rows.size, _term(cache, conn, rows, terms[0]).nums)
+            continue
+        seen = np.zeros(rows.size, dtype=np.int32)
+        for term in terms:
+            found = _term(cache, conn, rows, term).nums
+            seen[found[found < rows.size]] += 1
+        out |= seen == len(terms)
+    return out
+
+
+def _term(cache: PostingCache, conn: Connection, rows: Rows, term: str) -> Postings:
+    return cache.postings(conn, "term", pg._lexeme(term), rows)
+
+
+def _lowest(tiers: Counter[int], wanted: int) -> int:
+    """The highest tier from which on the tiers hold ``wanted`` documents (1: never)."""
+    seen = 0
+    for t in sorted(tiers, reverse=True):
+        seen += tiers[t]
+        if seen >= wanted:
+            return t
+    return 1
+
+
+def _bounds(
+    cache: PostingCache,
+    conn: Connection,
+    rows: Rows,
+    parts: Sequence[QueryPart],
+    idf: list[float],
+    members: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each member's lower and upper bound of its score, per operand of a part where
+    ``pg_backend._bounded`` bounds the part: an operand in the document's title or summary
+    adds its exact share, one only after them between :data:`FIRST_POSITION_FLOOR` and
+    ``TAIL_ANY`` (``calc_rank_or``: every weight after the head is 0.3333), one it lacks
+    nothing; a phrase or a part of one alternative with several terms between 0 and idf
+    (a phrase × (1 + ``TITLE_PHRASE_BOOST``)). Divided by the length normalisation and
+    widened by ``MARGIN`` (float4 sums)."""
+    low = np.zeros(members.size, dtype=np.float64)
+    high = np.zeros(members.size, dtype=np.float64)
+    for n, part in enumerate(parts):
+        query, _title = tsrank.rank_queries(part)
+        if part.is_phrase or query.conjunctive:
+            extra = pg.TITLE_PHRASE_BOOST if part.is_phrase else 0.0
+            high += idf[n] * (1.0 + extra)
+            continue
+        # Per operand the document holds: in its title or summary, its exact share (its own
+        # ts_rank over terms, from its list); else at least its first position's weight
+        # over π²/6 and at most TAIL_ANY; an operand the document lacks adds nothing.
+        part_low = np.zeros(members.size, dtype=np.float64)
+        part_high = np.zeros(members.size, dtype=np.float64)
+        for operand in query.operands:
+            found = _term(cache, conn, rows, operand)
+            share = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
+            share[found.nums[found.nums < rows.size]] = 0.0
+            if found.head is not None:
+                inside = found.head.nums < rows.size
+                share[found.head.nums[inside]] = found.head.values[inside]
+            known = share[members]
+            part_low += np.where(known > 0, known, np.where(known == 0, FIRST_POSITION_FLOOR, 0))
+            part_high += np.where(known > 0, known, np.where(known == 0, pg.TAIL_ANY, 0))
+        low += idf[n] * part_low / len(query.operands)
+        high += idf[n] * part_high / len(query.operands)
+    length = rows.length[members].astype(np.float64)
+    nz = np.where(length > 0, np.log(length + 1) / math.log(2.0), 1.0)
+    return low / nz * (1 - pg.MARGIN), high / nz * (1 + pg.MARGIN) + 1e-12
+
+
+def _page(
+    conn: Connection,
+    parts: Sequence[QueryPart],
+    idf: list[float],
+    members: np.ndarray,
+    tier: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    lowest: int,
+    offset: int,
+    limit: int,
+) -> list[HitRef]:
+    """The page: the candidates ranked exactly by PostgreSQL."""
+    params: dict[str, Any] = {"offset": offset, "limit": limit}
+    for n, part in enumerate(parts):
+        params[f"q{n}"] = pg.part_query(part)
+        params[f"idf{n}"] = idf[n]
+        if part.is_phrase:
+            params[f"t{n}"] = " <-> ".join(f"{pg._lexeme(t)}:A" for t in part.phrase)
+    score = pg.score_sql(parts, "CAST(:idf{n} AS float8)")
+    at_lowest = np.flatnonzero(tier == lowest)
+    wanted = offset + limit
+    if at_lowest.size > wanted:
+        best = at_lowest[np.argpartition(-lb[at_lowest], wanted - 1)[:wanted]]
+    else:
+        best = at_lowest
+    theta = 0.0
+    if best.size:
+        found = conn.scalar(
+            text(_THRESHOLD.format(score=score)), {**params, "nums": members[best].tolist()}
+        )
+        theta = float(found or 0.0)
+    chosen = (tier > lowest) | ((tier == lowest) & (ub >= theta))
+    params["nums"] = members[chosen].tolist()
+    params["tiers"] = tier[chosen].tolist()
+    return [
+        HitRef(str(p), str(v), int(r), float(s))
+        for p, v, r, s in conn.execute(text(_RANKED.format(score=score)), params)
+    ]

@@ -1,0 +1,253 @@
+"""Decoded posting lists of the PostgreSQL search backend, kept on the application server.
+
+Reading a broad query's matching rows from the heap (for their numbers, part flags and tier
+counts) cost PostgreSQL hundreds of milliseconds per query at 100,000 documents, though the
+answer changes only when the search writer commits. So each server process keeps, for the
+live ``search_document`` table, what a query needs to match without PostgreSQL:
+
+- per lexeme (``term``), phrase (``query``) or facet value (``facet``) the sorted row numbers
+  (``num``) of the rows holding it, a lexeme's with its own ``ts_rank`` over ``terms`` where
+  it is in the title or summary (:class:`Head`: its exact share of the score); loaded lazily,
+  one statement per list not known yet, and kept (least recently used dropped beyond
+  :data:`MAX_POSTINGS` bytes);
+- per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
+
+They never go stale, the way :class:`omk.search.pg_facets.FacetMatrix` does not: a row is never
+updated (a lineage's rows are deleted and inserted anew with new numbers, a reindex fills a new
+table, told by its oid and file node), and the writer raises ``search_generation`` in the same
+transaction as every change. A query reads the generation in its own snapshot
+(REPEATABLE READ); when it changed, the live rows are read again (deleted rows leave them, and
+a posting list is only ever intersected with them), and every list used afterwards first reads
+the rows numbered above what it has seen (``num > through``, through the index on ``num``).
+Writers are serialised (the advisory lock of ``pg_backend``) and ``num`` is an identity, so
+rows committed later always have higher numbers than every row a snapshot saw before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+#: Bytes of posting lists kept per process (a row number 4 bytes; a lexeme's head share 8 bytes
+#: more where it is not 0), least recently used dropped beyond.
+MAX_POSTINGS = 64_000_000
+#: The lists start again when row numbers span more than this many times the live rows (rows
+#: replaced since: every mask of a query is as long as the largest number).
+SPAN_FACTOR = 4
+
+# SQL here is assembled from constants only; every value is bound (hence ``noqa: S608``).
+_SNAPSHOT = text(
+    # the search's planner settings for the rest of its transaction too (one round trip):
+    # @@ row by row reads every candidate's tsvector (the GIN index answers without), no JIT
+    "SELECT set_config('enable_seqscan', 'off', TRUE), set_config('jit', 'off', TRUE),"
+    " c.oid, coalesce(pg_relation_filenode(c.oid), 0), c.reltuples::bigint,"
+    " (SELECT coalesce(max(g.generation), 0) FROM search_generation AS g)"
+    " FROM pg_class AS c WHERE c.oid = CAST('search_document' AS regclass)"
+)
+_ROWS = text(
+    "SELECT coalesce(string_agg(int4send(num), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(coalesce(latest, FALSE) AS int)), ''), ''),"
+    " coalesce(string_agg(int4send(length), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(code AS int)), ''), ''),"
+    " coalesce(array_agg(DISTINCT version ORDER BY version), '{}')"
+    " FROM (SELECT num, latest, length, version,"
+    " dense_rank() OVER (ORDER BY version) - 1 AS code FROM search_document) AS s"
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a query's snapshot says about the table: which one, its generation and
+    PostgreSQL's estimate of its rows (the idf's document count)."""
+
+    table: tuple[int, int]  # oid, file node
+    generation: int
+    estimate: int
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The live rows of one generation, as arrays indexed by row number (``size`` is the
+    largest number + 1; numbers of no live row are not latest, cycle -1)."""
+
+    size: int
+    through: int  # the largest number (-1: none)
+    count: int
+    latest: np.ndarray  # bool
+    version: np.ndarray  # int32 code into ``versions``
+    versions: dict[str, int]
+    length: np.ndarray  # int32: positions of the terms (ts_rank's normalisation)
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One list: the row numbers holding the lexeme (phrase, facet value), ascending, with a
+    lexeme's shares (:class:`Head`), and the largest row number of the table it has seen."""
+
+    nums: np.ndarray  # int32
+    head: Head | None  # for ``term`` lists
+    through: int
+
+
+@dataclass(frozen=True)
+class Head:
+    """A lexeme's own ``ts_rank`` over ``terms`` (its exact share of a part's score) in the
+    rows whose ``head`` holds it, i.e. the rows where it is in the title or summary: the row
+    numbers ascending and the float4 values. Only there: reading ``terms`` costs a detoast
+    per row, and these are the rows that can reach a page (most rows hold a lexeme only
+    after the title and summary; their share is bounded from their weights alone)."""
+
+    nums: np.ndarray  # int32
+    values: np.ndarray  # float32
+
+    @staticmethod
+    def of(nums: np.ndarray, values: np.ndarray) -> Head:
+        found = values != 0
+        return Head(nums[found], values[found])
+
+
+class PostingCache:
+    """Posting lists and live rows of one ``search_document`` table, per server process."""
+
+    def __init__(self, weights: str) -> None:
+        self._weights = weights  # ts_rank's weights {D, C, B, A}, as the ranking uses them
+        self._lock = threading.Lock()
+        self._table: tuple[int, int] | None = None
+        self._generation = -1
+        self._rows: Rows | None = None
+        self._lists: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._held = 0
+
+    def snapshot(self, conn: Connection) -> Snapshot:
+        """Which table and generation ``conn``'s snapshot sees (its first statement, after
+        ``SET TRANSACTION``); sets the search's planner settings as ``pg_backend._begin``."""
+        _, _, oid, node, estimate, generation = conn.execute(_SNAPSHOT).one()
+        return Snapshot((int(oid), int(node)), int(generation), int(estimate))
+
+    def rows(self, conn: Connection, snapshot: Snapshot) -> Rows:
+        """The live rows in ``conn``'s snapshot (read again when the generation changed)."""
+        with self._lock:
+            if snapshot.table != self._table:
+                self._clear()
+                self._table = snapshot.table
+            if self._rows is None or snapshot.generation != self._generation:
+                rows = _load_rows(conn)
+                if rows.size > SPAN_FACTOR * rows.count + 100_000:
+                    self._clear()  # numbers spread thin by replaced rows: start again
+                    self._table = snapshot.table
+                self._rows, self._generation = rows, snapshot.generation
+            return self._rows
+
+    def postings(self, conn: Connection, kind: str, value: str, rows: Rows) -> Postings:
+        """The list of ``value`` (``kind``: ``term``, ``query`` or ``facet``), complete for
+        ``rows``' snapshot (it may hold rows of other snapshots: intersect with ``rows``)."""
+        key = (kind, value)
+        with self._lock:
+            entry = self._lists.get(key)
+            if entry is not None:
+                self._lists.move_to_end(key)
+                if entry.through >= rows.through:
+                    return entry
+            loaded = self._load(conn, kind, value, -1 if entry is None else entry.through)
+            if entry is not None:
+                self._held -= _weight(entry)
+                nums = np.concatenate([entry.nums, loaded.nums])
+                head = None
+                if entry.head is not None and loaded.head is not None:
+                    head = Head(
+                        np.concatenate([entry.head.nums, loaded.head.nums]),
+                        np.concatenate([entry.head.values, loaded.head.values]),
+                    )
+                loaded = Postings(nums, head, rows.through)
+            else:
+                loaded = Postings(loaded.nums, loaded.head, rows.through)
+            self._lists[key] = loaded
+            self._held += _weight(loaded)
+            while self._held > MAX_POSTINGS and len(self._lists) > 1:
+                _, dropped = self._lists.popitem(last=False)
+                self._held -= _weight(dropped)
+            return loaded
+
+    def held(self) -> int:
+        """Bytes of posting lists held."""
+        return self._held
+
+    def _clear(self) -> None:
+        self._lists.clear()
+        self._held = 0
+        self._rows = None
+        self._generation = -1
+
+    def _load(self, conn: Connection, kind: str, value: str, through: int) -> Postings:
+        params: dict[str, object] = {"v": value, "through": through}
+        newer = " AND num > :through" if through >= 0 else ""
+        # Big-endian binary (int4send, float4send) in one bytea each: no row objects, and
+        # the float4 exactly as PostgreSQL computed it.
+        nums_sql = "coalesce(string_agg(int4send(num), ''), '')"
+        if kind == "term":
+            sql = (
+                f"SELECT {nums_sql}, coalesce(string_agg(float4send(CASE WHEN"  # noqa: S608
+                f" head @@ CAST(:v AS tsquery) THEN ts_rank('{self._weights}', terms,"
+                " CAST(:v AS tsquery), 0) ELSE 0 END), ''), '')"
+                f" FROM search_document WHERE terms @@ CAST(:v AS tsquery){newer}"
+            )
+        elif kind == "query":
+            sql = (
+                f"SELECT {nums_sql}, NULL FROM search_document"  # noqa: S608
+                f" WHERE terms @@ CAST(:v AS tsquery){newer}"
+            )
+        elif kind == "facet":
+            sql = (
+                f"SELECT {nums_sql}, NULL FROM search_document"  # noqa: S608
+                f" WHERE facets && CAST(:v AS text[]){newer}"
+            )
+            params["v"] = [value]
+        else:
+            raise ValueError(kind)
+        nums_bytes, head_bytes = conn.execute(text(sql), params).one()
+        nums = np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32)
+        order = np.argsort(nums, kind="stable")
+        nums = nums[order]
+        head = None
+        if head_bytes is not None:
+            values = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
+            head = Head.of(nums, values)
+        return Postings(nums, head, through)
+
+
+def _weight(entry: Postings) -> int:
+    """Bytes held by a list."""
+    held = entry.nums.nbytes
+    if entry.head is not None:
+        held += entry.head.nums.nbytes + entry.head.values.nbytes
+    return int(held)
+
+
+def _load_rows(conn: Connection) -> Rows:
+    nums_bytes, latest_bytes, length_bytes, code_bytes, names = conn.execute(_ROWS).one()
+
+    def ints(found: bytes) -> np.ndarray:
+        return np.frombuffer(bytes(found), dtype=">i4").astype(np.int64)
+
+    nums = ints(nums_bytes)
+    size = int(nums.max()) + 1 if nums.size else 0
+    latest = np.zeros(size, dtype=bool)
+    latest[nums] = ints(latest_bytes) != 0
+    version = np.full(size, -1, dtype=np.int32)
+    version[nums] = ints(code_bytes)
+    length = np.zeros(size, dtype=np.int32)
+    length[nums] = ints(length_bytes)
+    versions = {str(name): code for code, name in enumerate(names)}
+    return Rows(size, size - 1, int(nums.size), latest, version, versions, length)
+
+
+def mask(size: int, nums: np.ndarray) -> np.ndarray:
+    """A boolean array of ``size`` with the numbers below ``size`` set."""
+    out = np.zeros(size, dtype=bool)
+    out[nums[nums < size] if nums.size and nums[-1] >= size else nums] = True
+    return out
