@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -174,57 +175,53 @@ def test_fresh3_and_fresh4_are_the_blind_reporting_sets() -> None:
     assert REPORTING == ("fresh3", "fresh4")
 
 
-def test_fresh3_queries_are_new_and_a_separate_reporting_set(queries: list[Query]) -> None:
-    fresh3 = load_queries(QUERIES_FRESH3)
-    assert [q.id for q in fresh3] == [f"f3q{n:02d}" for n in range(1, len(fresh3) + 1)]
-    assert len(fresh3) >= 40
-    assert all(q.split == "fresh3" for q in fresh3)
-    earlier = load_queries(QUERIES, QUERIES_FRESH, QUERIES_FRESH2)
-    assert all(q.split != "fresh3" for q in earlier)
-    assert {q.id for q in fresh3} <= {q.id for q in queries}
-    assert not {q.text.casefold() for q in fresh3} & {q.text.casefold() for q in earlier}
-    kinds = Counter(q.kind for q in fresh3)
+#: The blind sets: file, split, id prefix, the files judged before it, and the least count per
+#: kind (queries) or label (pairs). The third judge found 27 defensible new twins, the fourth
+#: only 9 beyond the 230 pairs judged before (README beside the pairs).
+BLIND_QUERIES = [
+    (QUERIES_FRESH3, "fresh3", "f3q", (QUERIES, QUERIES_FRESH, QUERIES_FRESH2), 3),
+    (QUERIES_FRESH4, "fresh4", "f4q", (QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3), 5),
+]
+BLIND_PAIRS = [
+    (PAIRS_FRESH3, "fresh3", (PAIRS, PAIRS_FRESH, PAIRS_FRESH2), 25, 15),
+    (PAIRS_FRESH4, "fresh4", (PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3), 9, 15),
+]
+
+
+@pytest.mark.parametrize(("path", "split", "prefix", "before", "least"), BLIND_QUERIES)
+def test_blind_queries_are_new_and_a_separate_reporting_set(
+    queries: list[Query], path: Path, split: str, prefix: str, before: tuple[Path, ...], least: int
+) -> None:
+    blind = load_queries(path)
+    assert [q.id for q in blind] == [f"{prefix}{n:02d}" for n in range(1, len(blind) + 1)]
+    assert len(blind) >= 40
+    assert all(q.split == split for q in blind)
+    earlier = load_queries(*before)
+    assert all(q.split != split for q in earlier)
+    assert {q.id for q in blind} <= {q.id for q in queries}
+    assert not {q.text.casefold() for q in blind} & {q.text.casefold() for q in earlier}
+    kinds = Counter(q.kind for q in blind)
     for kind in KINDS:
-        assert kinds[kind] >= 3, kind
+        assert kinds[kind] >= least, kind
 
 
-def test_fresh3_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> None:
-    fresh3 = load_pairs(PAIRS_FRESH3)
-    earlier = load_pairs(PAIRS, PAIRS_FRESH, PAIRS_FRESH2)
-    assert all(p.split == "fresh3" for p in fresh3)
-    assert all(p.split != "fresh3" for p in earlier)
-    keys = [frozenset((p.a, p.b)) for p in fresh3]
+@pytest.mark.parametrize(("path", "split", "before", "similar", "lookalike"), BLIND_PAIRS)
+def test_blind_pairs_are_new_and_a_separate_reporting_set(
+    pairs: list[Pair],
+    path: Path,
+    split: str,
+    before: tuple[Path, ...],
+    similar: int,
+    lookalike: int,
+) -> None:
+    blind = load_pairs(path)
+    earlier = load_pairs(*before)
+    assert all(p.split == split for p in blind)
+    assert all(p.split != split for p in earlier)
+    keys = [frozenset((p.a, p.b)) for p in blind]
     assert len(set(keys)) == len(keys)
     assert not set(keys) & {frozenset((p.a, p.b)) for p in earlier}
-    labels = Counter(p.label for p in fresh3)
-    # The judge found 27 defensible new similar pairs beyond the 181 judged before (README).
-    assert labels["similar"] >= 25
-    assert labels["lookalike"] >= 15
-
-
-def test_fresh4_queries_are_new_and_a_separate_reporting_set(queries: list[Query]) -> None:
-    fresh4 = load_queries(QUERIES_FRESH4)
-    assert [q.id for q in fresh4] == [f"f4q{n:02d}" for n in range(1, len(fresh4) + 1)]
-    assert len(fresh4) >= 40
-    assert all(q.split == "fresh4" for q in fresh4)
-    earlier = load_queries(QUERIES, QUERIES_FRESH, QUERIES_FRESH2, QUERIES_FRESH3)
-    assert all(q.split != "fresh4" for q in earlier)
-    assert {q.id for q in fresh4} <= {q.id for q in queries}
-    assert not {q.text.casefold() for q in fresh4} & {q.text.casefold() for q in earlier}
-    kinds = Counter(q.kind for q in fresh4)
-    for kind in KINDS:
-        assert kinds[kind] >= 5, kind
-
-
-def test_fresh4_pairs_are_new_and_a_separate_reporting_set(pairs: list[Pair]) -> None:
-    fresh4 = load_pairs(PAIRS_FRESH4)
-    earlier = load_pairs(PAIRS, PAIRS_FRESH, PAIRS_FRESH2, PAIRS_FRESH3)
-    assert all(p.split == "fresh4" for p in fresh4)
-    assert all(p.split != "fresh4" for p in earlier)
-    keys = [frozenset((p.a, p.b)) for p in fresh4]
-    assert len(set(keys)) == len(keys)
-    assert not set(keys) & {frozenset((p.a, p.b)) for p in earlier}
-    labels = Counter(p.label for p in fresh4)
-    # Only 9 defensible new twins were left beyond the 230 pairs judged before (README).
-    assert labels["similar"] >= 9
-    assert labels["lookalike"] >= 15
+    assert set(keys) <= {frozenset((p.a, p.b)) for p in pairs}
+    labels = Counter(p.label for p in blind)
+    assert labels["similar"] >= similar
+    assert labels["lookalike"] >= lookalike
