@@ -1,7 +1,7 @@
 """Build content/practices/vectors-e5.npz, the precomputed e5 vectors of the shipped practices.
 
 Run once by hand when content/practices/practices.jsonl, the passage cut or the model change
-(not at run time; tests/search/test_shipped_vectors.py fails while the file is not current):
+(not at run time; tests/search/test_passages_shipped.py fails while the file is not current):
 
     .venv/bin/python scripts/build_practice_vectors.py
 

@@ -66,13 +66,10 @@ def text_key(text: str) -> str:
 
 def content_root() -> Path:
     """The content folder of the app (``OMK_CONTENT_DIR``), else the shipped one."""
-    try:
-        from flask import current_app, has_app_context
+    from flask import current_app, has_app_context
 
-        if has_app_context() and "omk_content" in current_app.extensions:
-            return Path(current_app.extensions["omk_content"].root)
-    except ImportError:  # pragma: no cover - Flask is a dependency
-        pass
+    if has_app_context() and "omk_content" in current_app.extensions:
+        return Path(current_app.extensions["omk_content"].root)
     return CONTENT_DIR
 
 
