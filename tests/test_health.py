@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -123,6 +126,25 @@ def test_warm_up_loads_the_model_when_the_cpu_can(make_app: Any) -> None:
         )
     finally:
         embeddings.reset()
+
+
+@pytest.mark.search_backends
+@pytest.mark.fresh_db
+def test_warm_up_prefills_the_postings_cache(
+    make_app: Any, search_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from omk.search import warm
+
+    caplog.set_level(logging.INFO, logger="omk.search")
+    app = make_app(WARM_UP="on", EMBEDDINGS="off")
+    loaded = warm.state(app)
+    assert loaded is not None and loaded["postings_prefill"]
+    if search_backend == "postgres":  # once, in a thread of its own
+        for thread in threading.enumerate():
+            if thread.name == "omk-postings-prefill":
+                thread.join(60)
+        assert "search postings prefilled" in caplog.text
+        assert "prefill failed" not in caplog.text
 
 
 def test_cli_commands_do_not_warm_up(monkeypatch: Any) -> None:

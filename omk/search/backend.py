@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from omk.search.records import PracticeRecord
 
@@ -66,6 +66,17 @@ class Match:
     page: list[HitRef]  # the requested page, best first
     facets: dict[str, dict[str, int]]
     part_hits: list[int]  # per query part, how many documents it matches (0: "Meinten Sie")
+
+
+class PrefillResult(TypedDict):
+    """What one prefill of a backend's postings cache loaded (before the first queries
+    need it: ``omk.search.warm``)."""
+
+    lists: int
+    bytes: int  # bytes added to the cache
+    wall: float  # seconds
+    cpu: float  # CPU seconds of the prefilling thread (the application server's)
+    stopped: bool  # stopped before the end (generation replaced, index closed)
 
 
 class SearchBackend(Protocol):

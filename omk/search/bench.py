@@ -657,9 +657,10 @@ def table(timings: list[Timing]) -> str:
             "emptied once, then each query once, as a fresh worker without the prefill; "
             "prefilled: the same after the warm-up's prefill of the most frequent terms' "
             "lists; warm: the same queries again after an untimed pass filled it; "
-            "PostgreSQL: first as a fresh server process, its posting lists read as the "
-            "queries need them, warm: the same queries again with the lists it kept; no "
-            "result cache in any)"
+            "PostgreSQL: first as a fresh server process (started), its posting lists read "
+            "as the queries need them; prefilled: another fresh process after the warm-up's "
+            "prefill of the most common lexemes' lists; warm: the same queries again with "
+            "the lists the first kept; no result cache in any)"
         )
     hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:

@@ -29,16 +29,19 @@ everything in one transaction, by COPY into fresh tables swapped in right before
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from omk.chunks import chunks
 from omk.search import pg_facets, pg_load, pg_postings, tsrank
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
-from omk.search.backend import HitRef, Match, QueryPart
+from omk.search.backend import HitRef, Match, PrefillResult, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
 
@@ -209,6 +212,51 @@ class PostgresBackend:
 
     def close(self) -> None:
         """Connections belong to the app's engine (its pool)."""
+
+    def prefill_postings(
+        self,
+        stop: Callable[[], bool] = lambda: False,
+        share: float = pg_postings.PREFILL_SHARE,
+    ) -> PrefillResult:
+        """Read what the first relevance queries of this process would read as they come:
+        the live rows, every row's facet values and the most common lexemes' posting lists
+        (most common first, up to ``share`` of the lists' bound or
+        :data:`~omk.search.pg_postings.PREFILL_LISTS` lists), so that a freshly started
+        server does not make its first users wait for them. Lists a query reads meanwhile
+        are read once; results are the same with or without it."""
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        result = PrefillResult(lists=0, bytes=0, wall=0.0, cpu=0.0, stopped=False)
+        cache = self._postings
+        held = cache.held()
+        budget = int(pg_postings.MAX_POSTINGS * share)
+        with self.engine.connect() as conn:
+
+            def snapshot() -> tuple[pg_postings.Snapshot, pg_postings.Rows]:
+                conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+                found = cache.snapshot(conn)
+                return found, cache.rows(conn, found)
+
+            table, rows = snapshot()
+            self._facets.count(conn, table.table, np.flatnonzero(rows.latest))
+            lexemes = pg_postings.frequent_lexemes(conn)
+            conn.rollback()
+            # a short transaction per few lists: no snapshot held for the whole prefill
+            for batch in chunks(lexemes, 16):
+                if stop() or cache.held() >= budget:
+                    result["stopped"] = stop()
+                    break
+                _, rows = snapshot()
+                for lexeme in batch:
+                    if cache.held() >= budget:
+                        break
+                    if not cache.holds("term", _lexeme(lexeme)):
+                        cache.postings(conn, "term", _lexeme(lexeme), rows)
+                        result["lists"] += 1
+                conn.rollback()
+        result["bytes"] = max(cache.held() - held, 0)
+        result["wall"] = round(time.perf_counter() - started, 3)
+        result["cpu"] = round(time.thread_time() - cpu_started, 3)
+        return result
 
     # writing
 

@@ -36,6 +36,10 @@ from sqlalchemy.engine import Connection
 #: Bytes of posting lists kept per process (a row number 4 bytes; a lexeme's head share 8 bytes
 #: more where it is not 0), least recently used dropped beyond.
 MAX_POSTINGS = 64_000_000
+#: Share of :data:`MAX_POSTINGS` the warm-up's prefill may fill (the rest stays for what
+#: queries read), and at most this many lists (the most frequent lexemes first).
+PREFILL_SHARE = 0.5
+PREFILL_LISTS = 400
 #: The lists start again when row numbers span more than this many times the live rows (rows
 #: replaced since: every mask of a query is as long as the largest number).
 SPAN_FACTOR = 4
@@ -57,6 +61,15 @@ _ROWS = text(
     " coalesce(array_agg(DISTINCT version ORDER BY version), '{}')"
     " FROM (SELECT num, latest, length, version,"
     " dense_rank() OVER (ORDER BY version) - 1 AS code FROM search_document) AS s"
+)
+
+# The most common lexemes of ``terms`` and their shares of the rows, as ANALYZE sampled them
+# (``most_common_elems`` of a tsvector column; a reindex analyses the new table before the
+# swap, autovacuum after writes); the shares array ends with three values of its own.
+_FREQUENT = text(
+    "SELECT CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs"
+    " FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'search_document'"
+    " AND attname = 'terms' AND most_common_elems IS NOT NULL"
 )
 
 
@@ -122,6 +135,7 @@ class PostingCache:
         self._rows: Rows | None = None
         self._lists: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._held = 0
+        self._epoch = 0  # raised whenever the lists start again
 
     def snapshot(self, conn: Connection) -> Snapshot:
         """Which table and generation ``conn``'s snapshot sees (its first statement, after
@@ -145,7 +159,11 @@ class PostingCache:
 
     def postings(self, conn: Connection, kind: str, value: str, rows: Rows) -> Postings:
         """The list of ``value`` (``kind``: ``term``, ``query`` or ``facet``), complete for
-        ``rows``' snapshot (it may hold rows of other snapshots: intersect with ``rows``)."""
+        ``rows``' snapshot (it may hold rows of other snapshots: intersect with ``rows``).
+
+        The list is read from PostgreSQL without the lock held, so that one thread reading a
+        long list (the warm-up's prefill, another request) never holds up the searches of
+        the others; two threads wanting the same new list at once may both read it."""
         key = (kind, value)
         with self._lock:
             entry = self._lists.get(key)
@@ -153,31 +171,46 @@ class PostingCache:
                 self._lists.move_to_end(key)
                 if entry.through >= rows.through:
                     return entry
-            loaded = self._load(conn, kind, value, -1 if entry is None else entry.through)
-            if entry is not None:
-                self._held -= _weight(entry)
-                nums = np.concatenate([entry.nums, loaded.nums])
-                head = None
-                if entry.head is not None and loaded.head is not None:
-                    head = Head(
-                        np.concatenate([entry.head.nums, loaded.head.nums]),
-                        np.concatenate([entry.head.values, loaded.head.values]),
-                    )
-                loaded = Postings(nums, head, rows.through)
-            else:
-                loaded = Postings(loaded.nums, loaded.head, rows.through)
+            epoch = self._epoch
+        loaded = self._load(conn, kind, value, -1 if entry is None else entry.through)
+        if entry is not None:
+            head = None
+            if entry.head is not None and loaded.head is not None:
+                head = Head(
+                    np.concatenate([entry.head.nums, loaded.head.nums]),
+                    np.concatenate([entry.head.values, loaded.head.values]),
+                )
+            loaded = Postings(np.concatenate([entry.nums, loaded.nums]), head, rows.through)
+        else:
+            loaded = Postings(loaded.nums, loaded.head, rows.through)
+        with self._lock:
+            if epoch != self._epoch:
+                return loaded  # the cache started again meanwhile: not kept
+            current = self._lists.get(key)
+            if current is not None and current.through >= loaded.through:
+                self._lists.move_to_end(key)
+                return current  # another thread read as much or more meanwhile
+            if current is not None:
+                self._held -= _weight(current)
             self._lists[key] = loaded
+            self._lists.move_to_end(key)
             self._held += _weight(loaded)
             while self._held > MAX_POSTINGS and len(self._lists) > 1:
                 _, dropped = self._lists.popitem(last=False)
                 self._held -= _weight(dropped)
             return loaded
 
+    def holds(self, kind: str, value: str) -> bool:
+        """Whether the list of ``value`` is kept (of any generation)."""
+        with self._lock:
+            return (kind, value) in self._lists
+
     def held(self) -> int:
         """Bytes of posting lists held."""
         return self._held
 
     def _clear(self) -> None:
+        self._epoch += 1
         self._lists.clear()
         self._held = 0
         self._rows = None
@@ -251,3 +284,14 @@ def mask(size: int, nums: np.ndarray) -> np.ndarray:
     out = np.zeros(size, dtype=bool)
     out[nums[nums < size] if nums.size and nums[-1] >= size else nums] = True
     return out
+
+
+def frequent_lexemes(conn: Connection, limit: int = PREFILL_LISTS) -> list[str]:
+    """The ``limit`` most common lexemes of the live table, most common first (none before
+    the table was first analysed): the lists most queries need and the longest to read."""
+    found = conn.execute(_FREQUENT).first()
+    if found is None:
+        return []
+    lexemes, shares = found
+    ranked = sorted(zip(lexemes, shares, strict=False), key=lambda pair: (-pair[1], pair[0]))
+    return [str(lexeme) for lexeme, _ in ranked[:limit]]

@@ -3,8 +3,9 @@
 The first search in a fresh process used to take about 5.5 s: simplemma's dictionary, the
 splitter's lexicon and the synonyms (``analysis.warm_up``), the e5 model (``embeddings``),
 the stored vectors (``ranking.store``) and the index's reader and facet arrays. The Whoosh
-backend then decodes its most frequent posting lists into its postings cache in a thread of
-its own (``whoosh_prefill``), so the first queries do not read them from the files. ``create_app``
+backend then reads its most frequent posting lists into its postings cache in a thread of
+its own (``whoosh_prefill``; PostgreSQL: ``PostgresBackend.prefill_postings``), so the first
+queries do not wait for them. ``create_app``
 calls :func:`warm_up` when the setting ``WARM_UP`` says so (``auto``: not in tests, not for
 CLI commands other than ``omk run``); gunicorn's ``post_worker_init`` hook
 (``gunicorn.conf.py``) calls it too, which does nothing when the app factory already did.
@@ -19,10 +20,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from omk.search.pg_backend import PostgresBackend
 
 log = logging.getLogger("omk.search")
 
@@ -35,8 +40,8 @@ class WarmUp(TypedDict):
     embeddings: bool  # the model loaded (else lexical only)
     vectors: int  # stored vectors loaded
     index: bool  # the search engine opened and its facet arrays built
-    #: Whoosh: the most frequent terms' posting lists being decoded into the postings cache
-    #: in a background thread (again for later commits' segments while the budget allows)
+    #: the most frequent terms' posting lists being read into the postings cache in a
+    #: background thread (Whoosh: again for later commits' segments while the budget allows)
     postings_prefill: bool
 
 
@@ -97,13 +102,30 @@ def warm_up(app: Flask) -> WarmUp:
 
 
 def _prefill_postings(backend: object) -> bool:
-    """Let a Whoosh backend fill its postings cache in the background from its first
-    searcher on (``whoosh_prefill``; bounded by ``OMK_SEARCH_POSTINGS_CACHE_MB``), so that the
-    first queries after a start or a commit do not decode every list from the files."""
+    """Let the backend fill its postings cache in the background, so that the first queries
+    after a start (or, with Whoosh, a commit) do not read every list they need: Whoosh from
+    its first searcher on (``whoosh_prefill``; bounded by ``OMK_SEARCH_POSTINGS_CACHE_MB``),
+    PostgreSQL once, in a thread of its own (``PostgresBackend.prefill_postings``: the live
+    rows, the facet values and the most common lexemes' lists)."""
+    from omk.search.pg_backend import PostgresBackend
     from omk.search.whoosh_index import WhooshIndex
 
+    if isinstance(backend, PostgresBackend):
+        if not backend.cached:
+            return False
+        threading.Thread(
+            target=_prefill_postgres, args=(backend,), name="omk-postings-prefill", daemon=True
+        ).start()
+        return True
     engine = getattr(backend, "index", None)
     if not isinstance(engine, WhooshIndex) or engine.postings.max_bytes <= 0:
         return False
     engine.prefill_on_change = True
     return True
+
+
+def _prefill_postgres(backend: PostgresBackend) -> None:
+    try:
+        log.info("search postings prefilled: %s", backend.prefill_postings())
+    except Exception as error:  # tables not there yet, the database gone, …
+        log.warning("search postings prefill failed: %s", error)

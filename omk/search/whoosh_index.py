@@ -47,7 +47,7 @@ from omk.search import (
     whoosh_prescore,
 )
 from omk.search.analysis import GermanAnalyzer
-from omk.search.backend import QueryPart
+from omk.search.backend import PrefillResult, QueryPart
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import WordList
 from omk.search.whoosh_facets import Columns, FacetCache
@@ -276,7 +276,7 @@ class WhooshIndex:
             folder, readers, cache, TEXT_FIELDS, stop, skip, finished
         )
 
-    def prefill_postings(self) -> whoosh_prefill.PrefillResult:
+    def prefill_postings(self) -> PrefillResult:
         """Decode the text fields' most frequent posting lists into the cache now, in this
         thread (:mod:`omk.search.whoosh_prefill`; the benchmark's "prefilled" queries)."""
         with self.searcher() as s:

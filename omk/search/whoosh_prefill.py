@@ -24,11 +24,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 from whoosh import index
 from whoosh.filedb.structfile import BufferFile
 
+from omk.search.backend import PrefillResult
 from omk.search.whoosh_postings import PostingsCache, _terms_reader, read, segment_key
 
 log = logging.getLogger("omk.search")
@@ -38,16 +39,6 @@ PREFILL_SHARE = 0.5
 #: estimated decoded bytes per posting (int32 id, float32 weight, the block table)
 _BYTES_PER_POSTING = 9
 _BYTES_PER_LIST = 64
-
-
-class PrefillResult(TypedDict):
-    """What one prefill decoded."""
-
-    lists: int
-    bytes: int  # decoded bytes added to the cache
-    wall: float  # seconds
-    cpu: float  # CPU seconds of the prefilling thread
-    stopped: bool  # stopped before the end (generation replaced, index closed)
 
 
 Candidate = tuple[int, int, str, bytes]  # doc frequency, leaf number, field, term bytes

@@ -5,10 +5,13 @@ or replaced by another writer and after a reindex (runs on PostgreSQL only)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from omk.search import bench, pg_postings
+from omk.search.backend import Match
 from omk.search.pg_backend import PostgresBackend
 from tests.search import pg_schema
 
@@ -88,3 +91,56 @@ def test_the_cache_stays_within_its_budget(engine: Engine, monkeypatch: pytest.M
     _same(cached, plain)
     lists = cached._postings._lists
     assert cached._postings.held() <= 50 or len(lists) == 1
+
+
+def test_the_prefill_reads_the_most_common_lists_and_changes_no_answer(engine: Engine) -> None:
+    records = _records(120)
+    writer, plain = PostgresBackend(engine), PostgresBackend(engine, cached=False)
+    writer.rebuild([records])  # analysed before the swap: the statistics name common lexemes
+    prefilled = PostgresBackend(engine)
+    filled = prefilled.prefill_postings()
+    assert filled["lists"] > 10 and filled["bytes"] > 0 and not filled["stopped"]
+    with engine.connect() as conn:
+        common = pg_postings.frequent_lexemes(conn, 5)
+    assert all(prefilled._postings.holds("term", f"'{lexeme}'") for lexeme in common)
+    assert prefilled._facets._rows > 0  # every live row's facet values read too
+    assert _same(prefilled, plain) > 0
+    stopped = PostgresBackend(engine).prefill_postings(stop=lambda: True)
+    assert stopped["stopped"] and stopped["lists"] == 0
+
+
+def test_a_list_is_read_without_holding_up_other_threads(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = _records(40)
+    writer, cached = PostgresBackend(engine), PostgresBackend(engine)
+    plain = PostgresBackend(engine, cached=False)
+    writer.rebuild([records])
+    q = bench.BenchQuery("Integration")
+    expected = _match(plain, q)
+    assert _match(cached, q) == expected  # the rows and this query's lists kept
+    reading, release = threading.Event(), threading.Event()
+    load = pg_postings.PostingCache._load
+
+    def slow_load(
+        self: pg_postings.PostingCache, conn: Connection, kind: str, value: str, through: int
+    ) -> pg_postings.Postings:
+        if value == "'sprach'":  # "Sprache": a list nobody read yet
+            reading.set()
+            release.wait(10)
+        return load(self, conn, kind, value, through)
+
+    monkeypatch.setattr(pg_postings.PostingCache, "_load", slow_load)
+    other = threading.Thread(target=_match, args=(cached, bench.BenchQuery("Sprache")))
+    other.start()
+    answered: list[Match] = []
+    try:
+        assert reading.wait(10)
+        meanwhile = threading.Thread(target=lambda: answered.append(_match(cached, q)))
+        meanwhile.start()
+        meanwhile.join(5)
+        assert answered == [expected]  # answered while the other thread reads its list
+    finally:
+        release.set()
+        other.join(10)
+    assert cached._postings.holds("term", "'sprach'")
