@@ -219,11 +219,11 @@ class PostgresBackend:
         share: float = pg_postings.PREFILL_SHARE,
     ) -> PrefillResult:
         """Read what the first relevance queries of this process would read as they come:
-        the live rows, every row's facet values and the most common lexemes' posting lists
-        (most common first, up to ``share`` of the lists' bound or
-        :data:`~omk.search.pg_postings.PREFILL_LISTS` lists), so that a freshly started
-        server does not make its first users wait for them. Lists a query reads meanwhile
-        are read once; results are the same with or without it."""
+        the live rows, every row's facet values, every facet value's list (one pass) and
+        the most common lexemes' posting lists (most common first, up to ``share`` of the
+        lists' bound or :data:`~omk.search.pg_postings.PREFILL_LISTS` lists), so that a
+        freshly started server does not make its first users wait for them. Results are
+        the same with or without it."""
         started, cpu_started = time.perf_counter(), time.thread_time()
         result = PrefillResult(lists=0, bytes=0, wall=0.0, cpu=0.0, stopped=False)
         cache = self._postings
@@ -238,6 +238,7 @@ class PostgresBackend:
 
             table, rows = snapshot()
             self._facets.count(conn, table.table, np.flatnonzero(rows.latest))
+            result["lists"] += cache.facet_lists(conn, rows)
             lexemes = pg_postings.frequent_lexemes(conn)
             conn.rollback()
             # a short transaction per few lists: no snapshot held for the whole prefill

@@ -72,6 +72,12 @@ _FREQUENT = text(
     " AND attname = 'terms' AND most_common_elems IS NOT NULL"
 )
 
+_FACET_LISTS = text(
+    "SELECT f.value, string_agg(int4send(d.num), '')"
+    " FROM search_document AS d CROSS JOIN LATERAL unnest(d.facets) AS f(value)"
+    " GROUP BY f.value"
+)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -195,10 +201,37 @@ class PostingCache:
             self._lists[key] = loaded
             self._lists.move_to_end(key)
             self._held += _weight(loaded)
-            while self._held > MAX_POSTINGS and len(self._lists) > 1:
-                _, dropped = self._lists.popitem(last=False)
-                self._held -= _weight(dropped)
+            self._evict()
             return loaded
+
+    def _evict(self) -> None:
+        """Drop the least recently used lists beyond :data:`MAX_POSTINGS` (lock held)."""
+        while self._held > MAX_POSTINGS and len(self._lists) > 1:
+            _, dropped = self._lists.popitem(last=False)
+            self._held -= _weight(dropped)
+
+    def facet_lists(self, conn: Connection, rows: Rows) -> int:
+        """Read every facet value's list in one pass over the table, in the snapshot of
+        ``conn`` that ``rows`` came from (the prefill: one filter value read alone costs a
+        pass of its own); lists kept already stay. Returns how many were added."""
+        with self._lock:
+            epoch = self._epoch
+        found = conn.execute(_FACET_LISTS).all()
+        added = 0
+        with self._lock:
+            if epoch != self._epoch:
+                return 0
+            for value, nums_bytes in found:
+                key = ("facet", str(value))
+                if key in self._lists:
+                    continue
+                nums = np.sort(np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32))
+                entry = Postings(nums, None, rows.through)
+                self._lists[key] = entry
+                self._held += _weight(entry)
+                added += 1
+            self._evict()
+        return added
 
     def holds(self, kind: str, value: str) -> bool:
         """Whether the list of ``value`` is kept (of any generation)."""
