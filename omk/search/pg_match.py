@@ -35,7 +35,7 @@ from omk.search import pg_backend as pg
 from omk.search import tsrank
 from omk.search.backend import HitRef, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
-from omk.search.pg_postings import PostingCache, Postings, Rows, mask
+from omk.search.pg_postings import PostingCache, Postings, Rows
 from omk.search.records import FACETS
 
 #: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
@@ -113,7 +113,7 @@ def _scope(
         if wanted:  # values of one facet are alternatives; facets combine
             one = np.zeros(rows.size, dtype=bool)
             for value in wanted:
-                one |= mask(rows.size, cache.postings(conn, "facet", f"{facet}={value}", rows).nums)
+                one |= cache.postings(conn, "facet", f"{facet}={value}", rows).mask(rows.size)
             scope &= one
     return scope
 
@@ -121,18 +121,17 @@ def _scope(
 def _part(cache: PostingCache, conn: Connection, rows: Rows, part: QueryPart) -> np.ndarray:
     """The rows matching one part (its ``tsquery``)."""
     if part.is_phrase:
-        return mask(rows.size, cache.postings(conn, "query", pg.part_query(part), rows).nums)
+        return cache.postings(conn, "query", pg.part_query(part), rows).mask(rows.size)
     alternatives = [part.phrase] if part.phrase else [alt for alt in part.alternatives if alt]
     out = np.zeros(rows.size, dtype=bool)
     for alt in alternatives:
         terms = list(dict.fromkeys(alt))
         if len(terms) == 1:
-            out |= mask(rows.size, _term(cache, conn, rows, terms[0]).nums)
+            out |= _term(cache, conn, rows, terms[0]).mask(rows.size)
             continue
         seen = np.zeros(rows.size, dtype=np.int32)
         for term in terms:
-            found = _term(cache, conn, rows, term).nums
-            seen[found[found < rows.size]] += 1
+            seen += _term(cache, conn, rows, term).mask(rows.size)
         out |= seen == len(terms)
     return out
 
@@ -182,7 +181,7 @@ def _bounds(
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
             share = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
-            share[found.nums[found.nums < rows.size]] = 0.0
+            share[found.mask(rows.size)] = 0.0
             if found.head is not None:
                 inside = found.head.nums < rows.size
                 share[found.head.nums[inside]] = found.head.values[inside]

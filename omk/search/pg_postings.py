@@ -105,12 +105,42 @@ class Rows:
 
 @dataclass(frozen=True)
 class Postings:
-    """One list: the row numbers holding the lexeme (phrase, facet value), ascending, with a
-    lexeme's shares (:class:`Head`), and the largest row number of the table it has seen."""
+    """One list: the row numbers holding the lexeme (phrase, facet value), with a lexeme's
+    shares (:class:`Head`), and the largest row number of the table it has seen. A dense
+    list is kept as a bitset over the row numbers (a list of 40,000 of 100,000 rows: 160 kB
+    as numbers, 12.5 kB as bits), so that the warm-up can keep the most common lexemes'."""
 
-    nums: np.ndarray  # int32
+    stored: np.ndarray  # int32 numbers ascending, or (packed) np.packbits of a row mask
     head: Head | None  # for ``term`` lists
     through: int
+    packed: bool = False
+
+    @staticmethod
+    def of(nums: np.ndarray, head: Head | None, through: int) -> Postings:
+        """The list of the ascending ``nums``, as bits when that is smaller."""
+        if nums.size and nums.size * 32 > int(nums[-1]) + 1:
+            bits = np.zeros(int(nums[-1]) + 1, dtype=bool)
+            bits[nums] = True
+            return Postings(np.packbits(bits), head, through, packed=True)
+        return Postings(nums, head, through)
+
+    @property
+    def nums(self) -> np.ndarray:
+        """The row numbers, ascending (int32)."""
+        if self.packed:
+            return np.flatnonzero(np.unpackbits(self.stored)).astype(np.int32)
+        return self.stored
+
+    def mask(self, size: int) -> np.ndarray:
+        """A boolean array of ``size`` with the list's numbers below ``size`` set."""
+        if not self.packed:
+            return mask(size, self.stored)
+        bits = np.unpackbits(self.stored, count=min(size, self.stored.size * 8)).view(bool)
+        if bits.size == size:
+            return bits
+        out = np.zeros(size, dtype=bool)
+        out[: bits.size] = bits
+        return out
 
 
 @dataclass(frozen=True)
@@ -186,9 +216,9 @@ class PostingCache:
                     np.concatenate([entry.head.nums, loaded.head.nums]),
                     np.concatenate([entry.head.values, loaded.head.values]),
                 )
-            loaded = Postings(np.concatenate([entry.nums, loaded.nums]), head, rows.through)
+            loaded = Postings.of(np.concatenate([entry.nums, loaded.nums]), head, rows.through)
         else:
-            loaded = Postings(loaded.nums, loaded.head, rows.through)
+            loaded = Postings.of(loaded.nums, loaded.head, rows.through)
         with self._lock:
             if epoch != self._epoch:
                 return loaded  # the cache started again meanwhile: not kept
@@ -226,7 +256,7 @@ class PostingCache:
                 if key in self._lists:
                     continue
                 nums = np.sort(np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32))
-                entry = Postings(nums, None, rows.through)
+                entry = Postings.of(nums, None, rows.through)
                 self._lists[key] = entry
                 self._held += _weight(entry)
                 added += 1
@@ -288,7 +318,7 @@ class PostingCache:
 
 def _weight(entry: Postings) -> int:
     """Bytes held by a list."""
-    held = entry.nums.nbytes
+    held = entry.stored.nbytes
     if entry.head is not None:
         held += entry.head.nums.nbytes + entry.head.values.nbytes
     return int(held)

@@ -181,6 +181,11 @@ def document_url(report: Report) -> str:
     return page_base_url() + path
 
 
+def practice_url(practice_id: str) -> str:
+    """A practice page's address, for the published report's page and its PDF alike."""
+    return page_base_url() + url_for("practices.detail", practice_id=practice_id)
+
+
 # --- PDF ------------------------------------------------------------------------------------
 
 

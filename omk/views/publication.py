@@ -19,7 +19,10 @@ def pdf(cycle: str, ags: str) -> ResponseReturnValue:
     report = reports.get_report_for(actor(), Action.REPORT_READ_PUBLISHED, cycle, ags)
     pub = publication.published_report(report)
     html = render_template(
-        "publication/report_pdf.html", pub=pub, document_url=publication.document_url(report)
+        "publication/report_pdf.html",
+        pub=pub,
+        document_url=publication.document_url(report),
+        practice_url=publication.practice_url,
     )
     _ascii_name, unicode_name = publication.pdf_filename(report)
     return downloads.attachment(publication.pdf_for(html), unicode_name, "application/pdf")

@@ -716,7 +716,10 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
             pub = publication.published_report(report)
             for part in ("head", "body"):
                 parts[part] = fragments.rendered(
-                    f"publication/_{part}.html", pub=pub, document_url=document_url
+                    f"publication/_{part}.html",
+                    pub=pub,
+                    document_url=document_url,
+                    practice_url=publication.practice_url,
                 )
         return parts[name]
 

@@ -126,6 +126,10 @@ def test_published_page_is_a_document(
     # each indicator links the practices that explain it, and each practice says so back
     assert f'href="#f-practices-{JOBPATEN["id"]}"' in html
     assert "Erläutert die Kennzahlen" in html
+    # each practice's title links its own page (the page of its lineage)
+    assert f'/massnahmen/{JOBPATEN["id"]}">Jobpaten für Geflüchtete</a>' in html
+    practice_page = as_user(app, people["staff"]).get(f"/massnahmen/{JOBPATEN['id']}")
+    assert practice_page.status_code == 200 and "Jobpaten für Geflüchtete" in practice_page.text
     # every practice with every field and its sources
     for text in (
         "Jobpaten für Geflüchtete",
@@ -223,6 +227,7 @@ def test_pdf_download(app: Flask, people: dict[str, User], published: Report) ->
     assert "Essen, Stadt" in text and "582.760" in text
     assert "412" in text  # an indicator value
     assert "Sprachcafé im Stadtteilzentrum" in text and "Jobpaten für Geflüchtete" in text
+    assert "/massnahmen/" not in text  # titles link their pages without printing the address
     assert "(https://ratsinfo.example.org/vorlage/4711)" in squeeze(text)  # URLs are printed
     assert "Statistisches Bundesamt" in text
     assert "Mein Konto" not in text and "Abmelden" not in text  # no navigation
