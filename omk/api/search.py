@@ -75,7 +75,15 @@ class SearchResult(BaseModel):
     per_page: int
     items: list[SearchItem]
     facets: dict[str, list[FacetValue]]
-    suggestion: str | None
+    suggestion: str | None = Field(
+        description="„Meinten Sie …?“: die Anfrage mit korrigierten Wörtern; sind die Treffer "
+        "bereits für sie (corrected_from gesetzt), die Anfrage, für die sie gelten"
+    )
+    corrected_from: str | None = Field(
+        default=None,
+        description="Die Anfrage wie gesendet, wenn die Treffer für die korrigierte Anfrage "
+        "(suggestion) gelten, weil die gesendete nichts oder fast nichts fand",
+    )
 
 
 class SimilarItem(BaseModel):
@@ -164,7 +172,9 @@ def search() -> ResponseReturnValue:
         per_page=results.per_page,
         items=items,
         facets=facets,
-        suggestion=results.suggestion,
+        # results for a correction say so: the query they are for, and the one as sent
+        suggestion=results.query if results.corrected_from else results.suggestion,
+        corrected_from=results.corrected_from,
     )
     return jsonify(body.model_dump(mode="json"))
 

@@ -251,6 +251,12 @@ def test_practice_api_and_similar_practices(app: Flask, people: dict[str, Any]) 
     found = client.get("/api/v1/search?q=Mietgarantie&criterion=unterbringung", headers=headers)
     assert found.status_code == 200 and found.json["total"] == 2
     assert {f["value"] for f in found.json["facets"]["criterion"]} == {"unterbringung"}
+    assert found.json["suggestion"] is None and found.json["corrected_from"] is None
+    # results for a corrected query say so, as the page does
+    typo = client.get("/api/v1/search?q=Mietgarantei", headers=headers)
+    assert typo.status_code == 200 and typo.json["total"] == 2
+    assert typo.json["suggestion"] == "Mietgarantie"
+    assert typo.json["corrected_from"] == "Mietgarantei"
 
 
 def test_validated_good_practice_is_a_facet_page_and_api(
