@@ -237,6 +237,9 @@ class Results:
     # With related words (the thesaurus): the results containing every word as typed;
     # ``complete`` then counts those with every word or a related word.
     complete_as_typed: int | None = None
+    #: the query has words, but only ones nobody searches by ("die der und"): nothing is
+    #: searched (an empty query would list every practice)
+    only_common_words: bool = False
 
 
 def search(
@@ -252,6 +255,20 @@ def search(
     """Search published practices. ``filters`` maps facet names (FACETS keys) to values;
     ``cycle`` shows that cycle's version of each practice instead of the newest."""
     parts = parse(text, related=True)
+    if not parts and re.search(r"\w", text):
+        return Results(
+            query=text,
+            total=0,
+            complete=0,
+            page=page,
+            per_page=per_page,
+            hits=[],
+            facets={},
+            suggestion=None,
+            partial=False,
+            unmatched=[],
+            only_common_words=True,
+        )
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     if cycle:
         filters = {k: v for k, v in filters.items() if k != "cycles"}
@@ -406,6 +423,8 @@ def matching_versions(
     """(practice id, revision id) of up to ``limit`` results, newest first, unchecked: for
     counting what is new for a saved search (callers check publication themselves)."""
     parts = parse(text, related=True)
+    if not parts and re.search(r"\w", text):
+        return []  # common words only: nothing searched (as ``search``)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     match = engine().match(
         parts,

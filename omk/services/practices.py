@@ -19,6 +19,7 @@ from omk import exchange
 from omk.document_types import Change, PracticeDocument, ReportDocument
 from omk.errors import NotFound
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.reporting import Cycle, IndicatorValue, Practice, Report
 from omk.policy import Action, authorize
 from omk.services import reports
@@ -95,7 +96,7 @@ def get_published(user: Any, practice_id: str) -> PublishedPractice:
     a draft holds it is nobody's business)."""
     rows = _published_rows(practice_id)
     if not rows:
-        raise NotFound("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht.")
+        raise NotFound(msg("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht."))
     authorize(Action.PRACTICE_READ, rows[0][1], user=user)
     versions = [
         Version(r.cycle, r, p, exchange.canonical_practice(reports.practice_to_dict(p)))

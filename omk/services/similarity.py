@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, insert, select, text
 from omk.compare import similarity as method
 from omk.errors import NotFound
 from omk.extensions import db
+from omk.messages import msg
 from omk.models.outbox import OutboxEntry
 from omk.models.similarity import PracticeVector, SimilarPractice
 from omk.models.types import utcnow
@@ -209,7 +210,7 @@ def similar(
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError("page must be ≥ 1 and per_page between 1 and 100")
     if not _published([practice_id]):
-        raise NotFound("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht.")
+        raise NotFound(msg("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht."))
     rows = list(
         db.session.scalars(
             select(SimilarPractice)

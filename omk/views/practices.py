@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from omk.content import Content
 from omk.errors import NotFound
+from omk.messages import msg
 from omk.policy import Action, actor, authorize, can, permission
 from omk.services import outbox, practices, similarity
 from omk.synergies import candidates, peer_review, validation
@@ -40,7 +41,7 @@ def detail(practice_id: str) -> ResponseReturnValue:
     # recognises the cached parts); drafts and unpublished revisions never appear here.
     versions = practices.published_reports(practice_id)
     if not versions:
-        raise NotFound("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht.")
+        raise NotFound(msg("Diese Maßnahme gibt es nicht oder sie ist nicht veröffentlicht."))
     report = versions[0]
     authorize(Action.PRACTICE_READ, report, user=user)
     practice_id = practice_id.lower()

@@ -119,6 +119,19 @@ def test_a_misspelled_word_is_corrected(people: dict[str, Any]) -> None:
     assert results.corrected_from is None and len(results.hits) == 2
 
 
+def test_a_query_of_common_words_only_finds_nothing_and_says_why(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé für Mütter"))
+    assert service.search("").total == 1  # no words: every practice, to browse
+    results = service.search("die der und")
+    assert results.only_common_words and results.total == 0 and not results.hits
+    login(client, people["staff"])
+    page = client.get("/suche?q=die+der+und")
+    assert "0 Maßnahmen gefunden" in page.text
+    assert "nur sehr häufige Wörter" in page.text and "Sprachcafé für Mütter" not in page.text
+
+
 def test_only_published_versions_are_found(people: dict[str, Any]) -> None:
     draft = factories.practice("Geheimes Entwurfsprojekt Zq7")
     reports.import_document(people["essen"], factories.document(ESSEN, practices=[draft]))
