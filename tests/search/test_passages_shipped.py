@@ -141,7 +141,11 @@ def test_a_shipped_vector_is_what_the_model_computes(real_model: Counting) -> No
     computed = embeddings.passages(sample, mode="auto", shipped=False)
     assert real_model.seen == sample
     assert found is not None and computed is not None
-    assert np.array_equal(found, computed)  # float32, bit for bit
+    # Bit for bit on the machine that built the file; another CPU's float sums differ in
+    # the last digits (2026-12-07, another host: at most 0.0014 per component, cosine
+    # 0.99995), far below what could change a ranking. A stale or wrong file is far off.
+    assert np.abs(found - computed).max() < 0.01
+    assert min(float(a @ b) for a, b in zip(found, computed, strict=True)) > 0.999
 
 
 def test_the_shipped_vectors_are_used_by_the_consumers(app: Flask, real_model: Counting) -> None:
