@@ -149,7 +149,8 @@ class PartnerUse:
     municipality_key: str
     practice_id: str
     practice_title: str
-    version: str  # what identifies the practice's published version (for fingerprints)
+    version: str  # the practice's content, as judgements remember it (for fingerprints)
+    revision: str = ""  # its published revision (for fingerprints stored before 2026-12)
 
 
 @dataclass
@@ -167,6 +168,7 @@ class SharedPartner:
     practices_a: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
     practices_b: list[tuple[str, str]] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    revisions: list[str] = field(default_factory=list)
 
     @property
     def practice_count(self) -> int:
@@ -232,6 +234,7 @@ def _pair(
         practices_a=practices(a),
         practices_b=practices(b),
         versions=sorted({u.version for u in (*a, *b)}),
+        revisions=sorted({u.revision for u in (*a, *b) if u.revision}),
     )
 
 
