@@ -1,5 +1,6 @@
 """Shared partners: organisations named by published practices of several municipalities in
-one cycle, and, apart, local branches of one federation (``omk.synergies.partners``)."""
+one cycle, and, apart, local branches of one federation (``omk.synergies.partners``); names
+that identify no organisation are read from ``content/synergies/partner_names.yaml``."""
 
 from __future__ import annotations
 
@@ -64,7 +65,9 @@ class PartnerProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         shared = [
             s
-            for s in partners.shared_partners(partner_uses(cycle), content.federations())
+            for s in partners.shared_partners(
+                partner_uses(cycle), content.federations(), content.partner_names()
+            )
             if in_region((s.a, s.b), region)
         ]
         labels = names_of({k for s in shared for k in (s.a, s.b)})
