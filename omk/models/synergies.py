@@ -34,8 +34,9 @@ class SynergyJudgement(Base):
 
     A suggestion is named by its kind, its two sides (``a``, ``b``) and a subject (for shared
     partners: the organisation or federation; else ''). ``region`` is the judge's AGS prefix
-    ('' for the operator: applies everywhere). ``fingerprint`` identifies the versions of the
-    practices the suggestion was made from: a dismissed suggestion comes back when it changes.
+    ('' for the operator: applies everywhere). ``fingerprint`` identifies the content of the
+    practices the suggestion was made from (before 2026-12: their revisions): a dismissed
+    suggestion comes back when it changes.
     The latest judgement per (suggestion, region) is kept here; the history is in the audit log.
     """
 

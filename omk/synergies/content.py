@@ -1,4 +1,5 @@
-"""The synergy content of ``content/synergies/``: the federations list and the rubric.
+"""The synergy content of ``content/synergies/``: the federations list, the partner names that
+identify no organisation, and the rubric.
 
 Read through the app's content root (``OMK_CONTENT_DIR``), validated once per file version.
 """
@@ -66,6 +67,13 @@ class FederationList(BaseModel):
     federations: list[FederationEntry]
 
 
+class PartnerNameLists(BaseModel):
+    version: str
+    filler: list[str]
+    local_bodies: list[str]
+    generic: list[str]
+
+
 def _root() -> Path:
     root: Path = current_app.extensions["omk_content"].root
     return root / "synergies"
@@ -85,6 +93,16 @@ def _federations(path: Path, mtime: float) -> tuple[partners.Federation, ...]:
     )
 
 
+@lru_cache(maxsize=8)
+def _partner_names(path: Path, mtime: float) -> partners.NameLists:
+    data = PartnerNameLists.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return partners.name_lists_from(
+        partners.NameListsSpec(
+            filler=data.filler, local_bodies=data.local_bodies, generic=data.generic
+        )
+    )
+
+
 def rubric() -> Rubric:
     """The rubric of ``content/synergies/rubric.yaml``."""
     path = _root() / "rubric.yaml"
@@ -95,3 +113,9 @@ def federations() -> tuple[partners.Federation, ...]:
     """The federations of ``content/synergies/federations.yaml``."""
     path = _root() / "federations.yaml"
     return _federations(path, path.stat().st_mtime)
+
+
+def partner_names() -> partners.NameLists:
+    """The lists of ``content/synergies/partner_names.yaml``."""
+    path = _root() / "partner_names.yaml"
+    return _partner_names(path, path.stat().st_mtime)

@@ -3,7 +3,8 @@
 A judgement is stored with the judge's region (a reviewer's AGS prefix; '' for the operator)
 and applies to the views of that region and the regions within it, so an operator's judgement
 applies everywhere. Where several apply, the newest counts. A dismissed suggestion comes back
-(as open, marked) when the versions of its practices changed since (its fingerprint).
+(as open, marked) only when the content of its practices changed since (its fingerprint): an
+unchanged resubmission, or a practice carried unchanged into another cycle, keeps it dismissed.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
             continue
         s.judged_region = judgement.region
         s.note = judgement.note
-        if judgement.status == "dismissed" and judgement.fingerprint != s.fingerprint:
+        if judgement.status == "dismissed" and not s.is_unchanged_since(judgement.fingerprint):
             s.status, s.was_dismissed = "open", True  # its practices changed: back again
         else:
             s.status = judgement.status

@@ -1,36 +1,50 @@
 """Shared partners: organisations named by published practices of several municipalities in
-one cycle, and, apart, local branches of one federation (``omk.synergies.partners``)."""
+one cycle, and, apart, local branches of one federation (``omk.synergies.partners``); names
+that identify no organisation are read from ``content/synergies/partner_names.yaml``."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from omk.extensions import db
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Practice, PracticeActor, Report
 from omk.services import register
 from omk.synergies import content, partners
-from omk.synergies.suggestions import Side, Suggestion, in_region
+from omk.synergies.suggestions import (
+    Side,
+    Suggestion,
+    content_version,
+    in_region,
+    revision_version,
+)
 
 
 def partner_uses(cycle: Cycle) -> list[partners.PartnerUse]:
     """Every organisation named by a practice of the cycle's published reports."""
     rows = db.session.execute(
-        select(
-            PracticeActor.name,
-            Report.municipality_key,
-            Practice.uuid,
-            Practice.title,
-            Practice.revision_id,
-        )
+        select(PracticeActor.name, Report.municipality_key, Practice)
         .join(Practice, PracticeActor.practice_id == Practice.id)
         .join(Report, Practice.revision_id == Report.published_revision_id)
         .where(Report.cycle_id == cycle.id)
+        .options(selectinload(Practice.actors))
     ).all()
+    versions: dict[int, str] = {}
+    for _name, _key, practice in rows:
+        if practice.id not in versions:
+            versions[practice.id] = content_version(practice)
     return [
-        partners.PartnerUse(name, key, uuid, title, f"{uuid}@{revision}")
-        for name, key, uuid, title, revision in rows
+        partners.PartnerUse(
+            name,
+            key,
+            practice.uuid,
+            practice.title,
+            versions[practice.id],
+            revision_version(practice),
+        )
+        for name, key, practice in rows
     ]
 
 
@@ -51,7 +65,9 @@ class PartnerProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         shared = [
             s
-            for s in partners.shared_partners(partner_uses(cycle), content.federations())
+            for s in partners.shared_partners(
+                partner_uses(cycle), content.federations(), content.partner_names()
+            )
             if in_region((s.a, s.b), region)
         ]
         labels = names_of({k for s in shared for k in (s.a, s.b)})
@@ -90,6 +106,7 @@ class PartnerProvider:
             explanation=explanation,
             municipality_keys=(s.a, s.b),
             versions=tuple(s.versions),
+            revisions=tuple(s.revisions),
             subject=f"{s.relation}:{s.key}",
             terms=[s.label],
             group=s.relation,

@@ -5,8 +5,10 @@ organisation's name into a key that ignores case, punctuation, umlaut spelling a
 ("Caritasverband für das Bistum Essen e.V." and "Caritasverband für das Bistum Essen" share
 one key); :func:`federation_of` names the federation a local branch belongs to ("AWO
 Kreisverband Essen" and "AWO Bochum": two organisations of the federation ``awo``, never one
-organisation); :func:`shared_partners` finds the organisations and federations active in
-more than one municipality.
+organisation); :func:`classify` tells a name that identifies one organisation from one that
+names only a federation, a body every place has, or no organisation at all ("DRK", "Jobcenter",
+"Unternehmen der Region"); :func:`shared_partners` finds the organisations and federations
+active in more than one municipality.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import combinations
 from typing import TypedDict
 
@@ -110,13 +113,43 @@ class FederationSpec(TypedDict):
     patterns: list[str]
 
 
+def _patterns(texts: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Entries of a content list as folded token sequences, empty ones left out."""
+    found = (tuple(w for w in _NON_WORD.split(_fold(t)) if w) for t in texts)
+    return tuple(p for p in found if p)
+
+
 def federations_from(specs: Iterable[FederationSpec]) -> tuple[Federation, ...]:
     """The federations of the content list, their patterns folded like names."""
-    found = []
-    for spec in specs:
-        patterns = tuple(tuple(w for w in _NON_WORD.split(_fold(p)) if w) for p in spec["patterns"])
-        found.append(Federation(spec["code"], spec["label"], tuple(p for p in patterns if p)))
-    return tuple(found)
+    return tuple(
+        Federation(spec["code"], spec["label"], _patterns(spec["patterns"])) for spec in specs
+    )
+
+
+class NameListsSpec(TypedDict):
+    """``content/synergies/partner_names.yaml``."""
+
+    filler: list[str]
+    local_bodies: list[str]
+    generic: list[str]
+
+
+@dataclass(frozen=True)
+class NameLists:
+    """Words and names that do not tell one organisation from another (folded)."""
+
+    filler: frozenset[str] = frozenset()
+    local_bodies: tuple[tuple[str, ...], ...] = ()
+    generic: tuple[tuple[str, ...], ...] = ()
+
+
+def name_lists_from(spec: NameListsSpec) -> NameLists:
+    """The lists of the content file, folded like names."""
+    return NameLists(
+        filler=frozenset(w for p in _patterns(spec["filler"]) for w in p),
+        local_bodies=_patterns(spec["local_bodies"]),
+        generic=_patterns(spec["generic"]),
+    )
 
 
 def _matches(pattern: tuple[str, ...], words: Sequence[str]) -> bool:
@@ -138,6 +171,61 @@ def federation_of(name: str, federations: Sequence[Federation]) -> Federation | 
     return None
 
 
+class NameKind(StrEnum):
+    """What a partner's name tells about its identity."""
+
+    ORGANISATION = "organisation"  # one organisation: the same name elsewhere is the same one
+    BRANCH = "branch"  # only a federation's name: a local branch, which one is unknown
+    LOCAL = "local"  # only the name of a body every place has ("Jobcenter"): each its own
+    GENERIC = "generic"  # no organisation at all ("Unternehmen der Region")
+
+
+def _covered(
+    words: Sequence[str], pattern: tuple[str, ...], compound: Callable[[str, str], bool]
+) -> set[int]:
+    """The positions of ``words`` a pattern matches; a one-word pattern of
+    :data:`PREFIX_MIN` letters or more also matches a word ``compound`` says contains it."""
+    if len(pattern) == 1:
+        entry = pattern[0]
+        return {
+            i
+            for i, w in enumerate(words)
+            if w == entry or (len(entry) >= PREFIX_MIN and compound(w, entry))
+        }
+    n = len(pattern)
+    return {
+        j
+        for i in range(len(words) - n + 1)
+        if tuple(words[i : i + n]) == pattern
+        for j in range(i, i + n)
+    }
+
+
+def classify(name: str, federations: Sequence[Federation], lists: NameLists) -> NameKind:
+    """Whether a name identifies one organisation across municipalities: only when a word is
+    left after the federations' patterns (and compounds they begin), the local bodies and
+    generic phrases (and compounds they end) and the filler words are taken away. Otherwise
+    the name is a federation's branch, a local body, or generic, in this order."""
+    words = tokens(name)
+    if not words:
+        return NameKind.GENERIC
+
+    def cover(
+        patterns: Iterable[tuple[str, ...]], compound: Callable[[str, str], bool]
+    ) -> set[int]:
+        return set().union(*(_covered(words, p, compound) for p in patterns))
+
+    federation = cover((p for f in federations for p in f.patterns), str.startswith)
+    local = cover(lists.local_bodies, str.endswith)
+    generic = cover(lists.generic, str.endswith)
+    filler = {i for i, w in enumerate(words) if w in lists.filler}
+    if len(federation | local | generic | filler) < len(words):
+        return NameKind.ORGANISATION
+    if federation:
+        return NameKind.BRANCH
+    return NameKind.LOCAL if local else NameKind.GENERIC
+
+
 # --- shared partners over practices ---------------------------------------------------------
 
 
@@ -149,7 +237,8 @@ class PartnerUse:
     municipality_key: str
     practice_id: str
     practice_title: str
-    version: str  # what identifies the practice's published version (for fingerprints)
+    version: str  # the practice's content, as judgements remember it (for fingerprints)
+    revision: str = ""  # its published revision (for fingerprints stored before 2026-12)
 
 
 @dataclass
@@ -167,6 +256,7 @@ class SharedPartner:
     practices_a: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
     practices_b: list[tuple[str, str]] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    revisions: list[str] = field(default_factory=list)
 
     @property
     def practice_count(self) -> int:
@@ -174,15 +264,25 @@ class SharedPartner:
 
 
 def shared_partners(
-    uses: Iterable[PartnerUse], federations: Sequence[Federation]
+    uses: Iterable[PartnerUse], federations: Sequence[Federation], lists: NameLists = NameLists()
 ) -> list[SharedPartner]:
     """Every pair of municipalities that share an organisation, and, apart, every pair whose
-    own, different organisations belong to one federation. Best first (more practices)."""
+    own, different organisations belong to one federation. Best first (more practices).
+
+    Only a name that identifies an organisation (:func:`classify`) is shared across
+    municipalities: a federation's bare name is a branch of its own in each municipality (so
+    among the federation's branches), a local body's or a generic name is never shared."""
     by_org: dict[str, list[PartnerUse]] = defaultdict(list)
     for use in uses:
         key = normalise(use.name)
-        if key:
-            by_org[key].append(use)
+        if not key:
+            continue
+        kind = classify(use.name, federations, lists)
+        if kind == NameKind.BRANCH:
+            key = f"{key}@{use.municipality_key}"  # which branch is unknown: this place's own
+        elif kind != NameKind.ORGANISATION:
+            continue
+        by_org[key].append(use)
     found: list[SharedPartner] = []
     by_federation: dict[str, dict[str, list[PartnerUse]]] = defaultdict(dict)
     labels: dict[str, str] = {}
@@ -232,6 +332,7 @@ def _pair(
         practices_a=practices(a),
         practices_b=practices(b),
         versions=sorted({u.version for u in (*a, *b)}),
+        revisions=sorted({u.revision for u in (*a, *b) if u.revision}),
     )
 
 

@@ -20,7 +20,13 @@ from omk.models.reporting import Cycle
 from omk.models.similarity import SimilarPractice
 from omk.synergies import published
 from omk.synergies.partner_provider import names_of
-from omk.synergies.suggestions import Side, Suggestion, in_region
+from omk.synergies.suggestions import (
+    Side,
+    Suggestion,
+    content_version,
+    in_region,
+    revision_version,
+)
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,8 @@ class SimilarProvider:
             score=round(row.score, 4),
             explanation=explanation(row.reasons),
             municipality_keys=(va.municipality_key, vb.municipality_key),
-            versions=(
-                f"{va.practice_id}@{va.practice.revision_id}",
-                f"{vb.practice_id}@{vb.practice.revision_id}",
-            ),
+            versions=(content_version(va.practice), content_version(vb.practice)),
+            revisions=(revision_version(va.practice), revision_version(vb.practice)),
             terms=[str(t) for t in row.terms],
             details=[
                 (name_a, [(va.practice_id, va.practice.title)]),

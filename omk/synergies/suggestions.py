@@ -10,14 +10,55 @@ registered with ``register_provider``.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
-from omk.models.reporting import Cycle
+from omk.models.reporting import Cycle, Practice
 
 KINDS = ("similar", "transfer", "partner")
 STATUSES = ("open", "confirmed", "dismissed")
+#: The fields of a practice the suggestions are made from, and so what a judgement remembers:
+#: what the similarity reads, what the candidate score reads of the practice itself (results,
+#: transferability, sources), and its organisations (the actors, for shared partners).
+CONTENT_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "outcomes",
+    "transferability",
+    "criterion",
+    "fields",
+    "recommendations",
+    "target_groups",
+    "sources",
+)
+
+
+def _folded(value: object) -> object:
+    """Whitespace folded in text, lists in a fixed order: a value as content, not as typed."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, list | tuple):
+        return sorted(str(_folded(v)) for v in value)
+    return value
+
+
+def content_version(practice: Practice) -> str:
+    """``"<practice id>#<digest>"``: one practice as a suggestion remembers it. The digest
+    covers :data:`CONTENT_FIELDS` and the actors (name and type), whitespace folded; so an
+    unchanged resubmission, or a practice carried unchanged into another cycle, has the same
+    version, and an edit of any of these fields a new one."""
+    content = {name: _folded(getattr(practice, name)) for name in CONTENT_FIELDS}
+    content["actors"] = sorted([str(_folded(a.name)), a.type] for a in practice.actors)
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return f"{practice.uuid}#{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def revision_version(practice: Practice) -> str:
+    """``"<practice id>@<revision id>"``: what fingerprints were made of before 2026-12."""
+    return f"{practice.uuid}@{practice.revision_id}"
 
 
 class Side(TypedDict):
@@ -39,7 +80,7 @@ class Suggestion:
     explanation: str
     #: The register keys of the municipalities on both sides: who may judge it.
     municipality_keys: tuple[str, ...]
-    #: The published versions it was made from ("<practice id>@<revision id>" …).
+    #: The practices it was made from, by content (:func:`content_version`).
     versions: tuple[str, ...]
     subject: str = ""  # what else names it (a shared organisation: "organisation:<key>")
     practice_id: str | None = None
@@ -51,15 +92,33 @@ class Suggestion:
     judged_region: str | None = None  # the region of the judgement applied, if any
     was_dismissed: bool = False  # dismissed before, back because its practices changed
     may_judge: bool = False  # set by a view for the user looking at it
+    #: The published revisions it was made from (:func:`revision_version`): only to read
+    #: judgements stored before fingerprints were made of content.
+    revisions: tuple[str, ...] = ()
 
     @property
     def fingerprint(self) -> str:
-        """A digest of the practices' versions: changes when any of them changes."""
-        return hashlib.sha256("\n".join(sorted(self.versions)).encode()).hexdigest()
+        """A digest of its practices' content: changes when any of them is edited."""
+        return _digest(self.versions)
+
+    @property
+    def revision_fingerprint(self) -> str | None:
+        """The fingerprint as judgements stored before 2026-12 have it (a digest of the
+        revisions), if known."""
+        return _digest(self.revisions) if self.revisions else None
+
+    def is_unchanged_since(self, fingerprint: str) -> bool:
+        """Whether its practices are as they were when ``fingerprint`` was taken: the same
+        content, or (a fingerprint of before 2026-12) the very same revisions."""
+        return fingerprint in (self.fingerprint, self.revision_fingerprint)
 
     @property
     def identity(self) -> tuple[str, str, str, str]:
         return (self.kind, self.a["id"], self.b["id"], self.subject)
+
+
+def _digest(versions: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(versions)).encode()).hexdigest()
 
 
 class Provider(Protocol):

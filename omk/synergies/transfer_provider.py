@@ -29,7 +29,13 @@ from omk.models.reporting import Cycle
 from omk.services import coverage, register
 from omk.synergies import candidates
 from omk.synergies.partner_provider import names_of
-from omk.synergies.suggestions import Side, Suggestion, in_region
+from omk.synergies.suggestions import (
+    Side,
+    Suggestion,
+    content_version,
+    in_region,
+    revision_version,
+)
 
 NEARBY_KM = 50.0
 SIMILAR_STRUCTURE = 0.75
@@ -181,7 +187,8 @@ class TransferProvider:
             score=m.score,
             explanation=explanation,
             municipality_keys=(m.a, m.b),
-            versions=(f"{practice.uuid}@{practice.revision_id}",),
+            versions=(content_version(practice),),
+            revisions=(revision_version(practice),),
             subject=f"{m.gap}:{practice.uuid}",
             practice_id=practice.uuid,
             terms=[m.gap],

@@ -8,10 +8,19 @@ import pytest
 import yaml
 
 from omk.synergies import partners
-from omk.synergies.partners import PartnerUse
+from omk.synergies.partners import NameKind, PartnerUse
 
-CONTENT = Path(__file__).resolve().parents[2] / "content" / "synergies" / "federations.yaml"
-FEDERATIONS = partners.federations_from(yaml.safe_load(CONTENT.read_text())["federations"])
+CONTENT = Path(__file__).resolve().parents[2] / "content" / "synergies"
+FEDERATIONS = partners.federations_from(
+    yaml.safe_load((CONTENT / "federations.yaml").read_text())["federations"]
+)
+NAMES = partners.name_lists_from(yaml.safe_load((CONTENT / "partner_names.yaml").read_text()))
+ORGANISATION, BRANCH, LOCAL, GENERIC = (
+    NameKind.ORGANISATION,
+    NameKind.BRANCH,
+    NameKind.LOCAL,
+    NameKind.GENERIC,
+)
 
 #: (one spelling, another spelling): the same organisation.
 SAME = [
@@ -79,6 +88,81 @@ FEDERATION = [
 ]
 
 
+#: (name, what it tells about the organisation's identity).
+KIND = [
+    # A name with a word of its own: one organisation wherever it is named.
+    ("Caritasverband für das Bistum Essen e.V.", ORGANISATION),
+    ("Flüchtlingshilfe Musterstadt e.V.", ORGANISATION),
+    ("AWO Kreisverband Essen", ORGANISATION),
+    ("DRK-Kreisverband Köln e.V.", ORGANISATION),
+    ("Deutsches Rotes Kreuz, Ortsverein Alheim", ORGANISATION),
+    ("Volkshochschule der Stadt Bochum", ORGANISATION),
+    ("Jobcenter Kreis Minden-Lübbecke", ORGANISATION),
+    ("Jugendamt Essen", ORGANISATION),
+    ("Stadt Essen, Kommunales Integrationszentrum", ORGANISATION),
+    ("Sportverein Drakensee", ORGANISATION),
+    ("Essener Tafel", ORGANISATION),
+    ("Arbeit & Bildung e.V.", ORGANISATION),
+    ("Café Welcome", ORGANISATION),
+    ("Sprachbrücke UG (haftungsbeschränkt)", ORGANISATION),
+    # Only a federation's name: a local branch, which one we do not know.
+    ("DRK", BRANCH),
+    ("Deutsches Rotes Kreuz", BRANCH),
+    ("Deutsches Rotes Kreuz e.V.", BRANCH),
+    ("DRK-Kreisverband", BRANCH),
+    ("Caritas", BRANCH),
+    ("Caritasverband", BRANCH),
+    ("Deutscher Caritasverband e.V.", BRANCH),
+    ("Caritas Flüchtlingsberatung", BRANCH),
+    ("AWO", BRANCH),
+    ("Arbeiterwohlfahrt", BRANCH),
+    ("Diakonie", BRANCH),
+    ("Diakonisches Werk", BRANCH),
+    ("Der Paritätische", BRANCH),
+    ("Paritätischer Wohlfahrtsverband", BRANCH),
+    ("Malteser Hilfsdienst e.V.", BRANCH),
+    ("Johanniter-Unfall-Hilfe e.V.", BRANCH),
+    ("Volkshochschule", BRANCH),
+    ("VHS", BRANCH),
+    ("Jobcenter", BRANCH),
+    ("Agentur für Arbeit", BRANCH),
+    ("Bundesagentur für Arbeit", BRANCH),
+    ("IHK", BRANCH),
+    # Only the name of a body every place has: each municipality's own.
+    ("Ausländerbehörde", LOCAL),
+    ("Jugendamt", LOCAL),
+    ("Kreisjugendamt", LOCAL),
+    ("Sozialamt der Stadt", LOCAL),
+    ("Gesundheitsamt des Kreises", LOCAL),
+    ("Staatliches Schulamt", LOCAL),
+    ("Kommunales Integrationszentrum", LOCAL),
+    ("Integrationsbeauftragte", LOCAL),
+    ("Integrationsbeauftragte der Stadt", LOCAL),
+    ("Stadtverwaltung", LOCAL),
+    ("Tafel", LOCAL),
+    ("Flüchtlingshilfe", LOCAL),
+    # No organisation at all.
+    ("Unternehmen der Region", GENERIC),
+    ("Unternehmen aus der Region", GENERIC),
+    ("lokale Arbeitgeber", GENERIC),
+    ("Ehrenamtliche", GENERIC),
+    ("Schulen", GENERIC),
+    ("Schulen und Kitas", GENERIC),
+    ("Vereine", GENERIC),
+    ("Sportvereine", GENERIC),
+    ("Kitas", GENERIC),
+    ("Arbeitgeber", GENERIC),
+    ("verschiedene Bildungsträger", GENERIC),
+    ("Stadt", GENERIC),
+    ("  e.V. ", GENERIC),
+]
+
+
+@pytest.mark.parametrize(("name", "kind"), KIND)
+def test_what_a_name_tells_about_the_organisation(name: str, kind: NameKind) -> None:
+    assert partners.classify(name, FEDERATIONS, NAMES) == kind
+
+
 @pytest.mark.parametrize(("one", "other"), SAME)
 def test_spellings_of_one_organisation_share_a_key(one: str, other: str) -> None:
     assert partners.normalise(one) == partners.normalise(other)
@@ -133,3 +217,79 @@ def test_shared_organisation_and_federation_branches_shown_apart() -> None:
 def test_one_municipality_alone_shares_nothing() -> None:
     uses = [use("AWO Essen", "05113000", "p1"), use("AWO Kreisverband Essen", "05113000", "p2")]
     assert partners.shared_partners(uses, FEDERATIONS) == []
+
+
+def test_identical_specific_names_are_one_shared_organisation() -> None:
+    uses = [
+        use("Flüchtlingshilfe Musterstadt e.V.", "05113000", "p1"),
+        use("Flüchtlingshilfe Musterstadt e.V.", "05911000", "p2"),
+        use("Caritasverband für das Bistum Essen e.V.", "05113000", "p1"),
+        use("Caritasverband für das Bistum Essen", "05911000", "p2"),
+    ]
+    found = partners.shared_partners(uses, FEDERATIONS, NAMES)
+    assert sorted((s.relation, s.key, s.a, s.b) for s in found) == [
+        ("organisation", "caritasverband fuer das bistum essen", "05113000", "05911000"),
+        ("organisation", "fluechtlingshilfe musterstadt", "05113000", "05911000"),
+    ]
+
+
+def test_bare_federation_names_are_branches_not_one_organisation() -> None:
+    # As in the audit: the same bare name in two municipalities is two local branches.
+    uses = [
+        use("Deutsches Rotes Kreuz", "05770024", "p1"),
+        use("Deutsches Rotes Kreuz", "07232201", "p2"),
+        use("DRK", "07232201", "p3"),
+        use("Caritas", "05113000", "p4"),
+        use("Caritas", "05911000", "p5"),
+    ]
+    found = partners.shared_partners(uses, FEDERATIONS, NAMES)
+    assert all(s.relation == "federation" for s in found)
+    assert sorted((s.key, s.a, s.b, s.names_a, s.names_b) for s in found) == [
+        ("caritas", "05113000", "05911000", ["Caritas"], ["Caritas"]),
+        (
+            "drk",
+            "05770024",
+            "07232201",
+            ["Deutsches Rotes Kreuz"],
+            ["DRK", "Deutsches Rotes Kreuz"],
+        ),
+    ]
+
+
+def test_a_bare_branch_and_a_named_one_are_two_branches() -> None:
+    uses = [
+        use("DRK", "05770024", "p1"),
+        use("DRK Kreisverband Bitburg-Prüm e.V.", "07232201", "p2"),
+    ]
+    found = partners.shared_partners(uses, FEDERATIONS, NAMES)
+    assert [(s.relation, s.key, s.names_a, s.names_b) for s in found] == [
+        ("federation", "drk", ["DRK"], ["DRK Kreisverband Bitburg-Prüm e.V."])
+    ]
+
+
+def test_local_bodies_and_generic_phrases_are_never_shared() -> None:
+    uses = [
+        use("Jugendamt", "06634017", "p1"),
+        use("Jugendamt", "07231000", "p2"),
+        use("Kommunales Integrationszentrum", "05770024", "p3"),
+        use("Kommunales Integrationszentrum", "05558000", "p4"),
+        use("Unternehmen der Region", "05770024", "p3"),
+        use("Unternehmen der Region", "09479000", "p5"),
+        use("Ehrenamtliche", "05770024", "p3"),
+        use("Ehrenamtliche", "09479000", "p5"),
+    ]
+    assert partners.shared_partners(uses, FEDERATIONS, NAMES) == []
+    # The same body named with its place is one organisation.
+    uses = [use("Jugendamt Essen", "05113000", "p1"), use("Jugendamt Essen", "05911000", "p2")]
+    assert [s.key for s in partners.shared_partners(uses, FEDERATIONS, NAMES)] == [
+        "jugendamt essen"
+    ]
+
+
+def test_the_content_lists_are_valid() -> None:
+    raw = yaml.safe_load((CONTENT / "partner_names.yaml").read_text())
+    assert {"version", "filler", "local_bodies", "generic"} <= set(raw)
+    assert NAMES.filler and NAMES.local_bodies and NAMES.generic
+    # No entry is empty after folding.
+    assert len(NAMES.local_bodies) == len(raw["local_bodies"])
+    assert len(NAMES.generic) == len(raw["generic"])

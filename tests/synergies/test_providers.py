@@ -5,6 +5,7 @@ structure, drafts never entering, judgements and permissions as for shared partn
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -186,6 +187,50 @@ def test_similar_judgement_and_permissions(people: dict[str, User], planted: Non
     again = next(x for x in view("similar", "05") if x.identity == s.identity)
     assert again.status == "dismissed" and again.note == "kennen uns"
     assert next(x for x in view("similar") if x.identity == s.identity).status == "open"
+
+
+def test_a_dismissed_similar_pair_stays_dismissed_in_another_cycle_until_edited(
+    people: dict[str, User], planted: None
+) -> None:
+    s = next(x for x in view("similar") if pair(x) == {BIKE_A["id"], BIKE_B["id"]})
+    judgements.judge(
+        people["r05"], cycle(), s.kind, s.a["id"], s.b["id"], s.subject, "dismissed", "bekannt"
+    )
+    # Both practices are carried unchanged into the next cycle: the dismissal holds there.
+    nxt = factories.make_cycle(
+        "2026",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        deadline=date(2027, 3, 31),
+    )
+    for ags, practice in ((ESSEN, BIKE_A), (KOELN, BIKE_B)):
+        report, _ = reports.import_document(
+            people[ags], factories.document(ags, cycle="2026", practices=[practice])
+        )
+        reports.submit(people[ags], report)
+        reports.accept(people["r05"], report)
+    similarity_service.rebuild()
+    carried = next(x for x in judgements.view(nxt, "05", "similar") if x.identity == s.identity)
+    assert carried.revisions != s.revisions
+    assert (carried.status, carried.note) == ("dismissed", "bekannt")
+    assert next(x for x in view("similar", "05") if x.identity == s.identity).status == (
+        "dismissed"
+    )
+    # Köln edits its practice in the new cycle: the pair comes back there, marked.
+    report = reports.get_report_for(people[KOELN], Action.REPORT_EDIT, "2026", KOELN)
+    reports.reopen(people["r05"], report, "Korrektur")
+    edited = dict(BIKE_B, description=BIKE_B["description"] + " Jetzt auch Lastenräder.")
+    reports.save_document(
+        people[KOELN],
+        report,
+        factories.document(KOELN, cycle="2026", practices=[edited]),
+        edit_version=None,
+    )
+    reports.submit(people[KOELN], report)
+    reports.accept(people["r05"], report)
+    similarity_service.rebuild()
+    back = next(x for x in judgements.view(nxt, "05", "similar") if x.identity == s.identity)
+    assert back.status == "open" and back.was_dismissed
 
 
 # --- transfer suggestions ---------------------------------------------------------------------

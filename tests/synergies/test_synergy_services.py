@@ -19,6 +19,7 @@ from omk.models import AuditEntry, OutboxEntry, User
 from omk.models.reporting import Cycle
 from omk.policy import Action
 from omk.services import reports
+from omk.services.transaction import unit_of_work
 from omk.synergies import candidates, judgements, learning, peer_review, validation
 from tests import factories
 
@@ -116,6 +117,61 @@ def test_dismissed_stays_dismissed_in_its_region_until_the_practices_change(
     )
     reports.submit(people[KOELN], report)
     reports.accept(people["r05"], report)
+    back = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
+    assert back.status == "open" and back.was_dismissed
+
+
+def republish(people: dict[str, User], ags: str, *practices: dict[str, Any]) -> None:
+    """Reopen a published report, save new practices (if given), resubmit and accept."""
+    reviewer = people["r06"] if ags.startswith("06") else people["r05"]
+    report = reports.get_report_for(people[ags], Action.REPORT_EDIT, "2025", ags)
+    reports.reopen(reviewer, report, "Korrektur")
+    if practices:
+        document = factories.document(ags, practices=list(practices))
+        reports.save_document(people[ags], report, document, edit_version=None)
+    reports.submit(people[ags], report)
+    reports.accept(reviewer, report)
+
+
+def test_a_dismissal_survives_an_unchanged_resubmission_not_an_edit(
+    people: dict[str, User], partnered: dict[str, Any]
+) -> None:
+    s = judgements.view(cycle(), "05")[0]
+    judgements.judge(
+        people["r05"], cycle(), s.kind, s.a["id"], s.b["id"], s.subject, "dismissed", "bekannt"
+    )
+    # Köln's report is reopened, resubmitted unchanged and accepted: a new revision, the
+    # same practices; the pair stays dismissed.
+    republish(people, KOELN)
+    same = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
+    assert same.revisions != s.revisions  # published anew
+    assert (same.status, same.note, same.was_dismissed) == ("dismissed", "bekannt", False)
+    # Whitespace is not content either.
+    republish(people, KOELN, dict(partnered["koeln"], title="  Beratung   Köln "))
+    same = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
+    assert same.status == "dismissed"
+    # A changed description brings it back, marked.
+    republish(people, KOELN, dict(partnered["koeln"], description="Neu: auch abends Beratung."))
+    back = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
+    assert back.status == "open" and back.was_dismissed
+
+
+def test_a_judgement_stored_with_a_revision_fingerprint_still_counts(
+    people: dict[str, User], partnered: dict[str, Any]
+) -> None:
+    s = judgements.view(cycle(), "05")[0]
+    row = judgements.judge(
+        people["r05"], cycle(), s.kind, s.a["id"], s.b["id"], s.subject, "dismissed"
+    )
+    assert row.fingerprint == s.fingerprint
+    # As stored before fingerprints were made of content: a digest of the revisions.
+    assert s.revision_fingerprint is not None
+    with unit_of_work():
+        row.fingerprint = s.revision_fingerprint
+    assert next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity).status == (
+        "dismissed"
+    )
+    republish(people, KOELN, dict(partnered["koeln"], summary="Neue Fassung."))
     back = next(x for x in judgements.view(cycle(), "05") if x.identity == s.identity)
     assert back.status == "open" and back.was_dismissed
 
