@@ -682,4 +682,3 @@ def test_a_workbook_with_the_former_origin_heading_is_still_read(
     assert response.status_code == 302, error_rows(response.text)
     adopted = {p["id"]: p["adopted_from"] for p in draft()["practices"]}
     assert adopted[fx.PATEN] == {"practice": origin["id"], "municipality": KOELN}
-
