@@ -89,7 +89,13 @@ def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) ->
     org = found[0]
     assert org.subject == "organisation:caritasverband fuer das bistum essen"
     assert org.status == "open" and "Caritasverband" in org.explanation
-    assert "Zwei Organisationen eines Verbands" in found[1].explanation
+    # counted in words ("1 Maßnahme"), never "Maßnahme(n)"
+    assert "Essen, Stadt (1 Maßnahme) und in Köln, Stadt (1 Maßnahme)" in org.explanation
+    # the federation named so that no declension is needed ("von Arbeiterwohlfahrt" is wrong)
+    assert found[1].explanation == (
+        "Verband: Arbeiterwohlfahrt (AWO). Verschiedene Gliederungen: AWO Kreisverband Essen "
+        "in Essen, Stadt, AWO Alheim in Alheim – zwei Organisationen eines Verbands, nicht eine."
+    )
     # Region 06 sees only the pair with a side in it.
     assert [s.b["id"] for s in judgements.view(cycle(), "06")] == [ALHEIM]
 
@@ -287,6 +293,8 @@ def test_peer_review_from_invitation_to_synthesis(app: Flask, people: dict[str, 
     score = candidates.score_of(p["id"])
     assert score is not None
     assert {c.code: c.points for c in score.components}["peer_review"] == 4
+    sources = {c.code: c.source for c in score.components}
+    assert sources["peer_review"] == "1 veröffentlichte Peer Review mit 2 Antworten"
     actions = db.session.scalars(
         select(AuditEntry.action).where(AuditEntry.action.startswith("peer_review."))
     ).all()
