@@ -118,7 +118,11 @@ def _adopted(adopters: Sequence[published.Version], names: dict[str, str]) -> Co
         _("Von anderen übernommen"),
         min(4, 2 * len({v.municipality_key for v in adopters})),
         4,
-        _("„Übernommen von“ in Maßnahmen von: %(names)s", names=shown or "–"),
+        (
+            _("Übernommen in: %(names)s", names=shown)
+            if shown
+            else _("Von keiner anderen Kommune übernommen")
+        ),
     )
 
 

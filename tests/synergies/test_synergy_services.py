@@ -236,9 +236,11 @@ def test_candidate_score_components_with_points_and_sources(people: dict[str, Us
     assert lotsen["results"][0] == 3
     assert lotsen["transferability"][0] == 2
     assert lotsen["sources"] == (2, "Feld „Quellen“: www.essen.de, www.waz.de")
-    assert lotsen["adopted"][0] == 2 and "Köln" in lotsen["adopted"][1]
+    assert lotsen["adopted"] == (2, "Übernommen in: Köln, Stadt")
     assert lotsen["sustained"][0] == 0 and lotsen["peer_review"][0] == 0
     treff = {c.code: c.points for c in found["Treff"].components}
+    adopted = next(c for c in found["Treff"].components if c.code == "adopted")
+    assert adopted.source == "Von keiner anderen Kommune übernommen"
     assert treff == {
         "results": 1,
         "sustained": 0,
