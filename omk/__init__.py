@@ -200,7 +200,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from omk import markdown
+    from omk import markdown, wording
     from omk.policy import Action, can
     from omk.views import fragments
 
@@ -239,6 +239,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["month"] = _format_month
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["amount"] = _format_amount
+    app.jinja_env.filters["quoted"] = lambda text: wording.quoted(
+        str(text), str(get_locale() or "de")
+    )
     app.jinja_env.globals["request_id"] = lambda: g.get("request_id", "")
 
 

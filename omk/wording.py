@@ -22,9 +22,21 @@ _SPLIT = re.compile(r"[;\n]")
 _CODE_FIRST = re.compile(r"^(\S+)\s+[–—-]\s+.+$")
 
 
-def quoted(text: str) -> str:
-    """``text`` in German quotation marks; quotation marks inside become single ones:
-    Sprachcafé „Neue Nachbarn“ → „Sprachcafé ‚Neue Nachbarn‘“."""
+#: Quotation marks a title may open with; such a title is shown as it is (see :func:`quoted`).
+_OPENING_QUOTES = ("„", '"', "“", "»")
+
+
+def quoted(text: str, locale: str = "de") -> str:
+    """``text`` in German quotation marks (English ones for ``locale="en"``), the one place
+    titles are quoted in sentences; quotation marks inside become single ones: Sprachcafé
+    „Neue Nachbarn“ → „Sprachcafé ‚Neue Nachbarn‘“. A text that opens with its own quotation
+    mark („Neue Nachbarn“: Sprachcafé) is left as it is rather than wrapped a second time."""
+    text = text.strip()
+    if text.startswith(_OPENING_QUOTES):
+        return text
+    if locale.startswith("en"):
+        inner = text.replace("„", "‘").replace("“", "’").replace("”", "’").replace('"', "'")
+        return f"“{inner}”"
     inner = text.replace("„", "‚").replace("“", "‘").replace("”", "‘").replace('"', "'")
     return f"„{inner}“"
 

@@ -76,6 +76,26 @@ def test_quotation_marks_inside_a_title_become_single_ones() -> None:
     assert wording.quoted('Projekt "Ankommen"') == "„Projekt 'Ankommen'“"
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "„Flüchtlingshilfe Quirnbach“: Ehrenamt im Dorf",
+        "„Hessisch Oldendorf packt Integration an“",
+        '"Ankommen" in Bebra',
+    ],
+)
+def test_a_title_that_opens_with_its_own_quotation_mark_is_not_wrapped_again(
+    title: str,
+) -> None:
+    assert wording.quoted(title) == title
+    assert wording.quoted(f"  {title} ") == title
+    assert wording.quoted(title, "en") == title
+
+
+def test_english_pages_quote_titles_in_english_quotation_marks() -> None:
+    assert wording.quoted("Sprachcafé „Neue Nachbarn“", "en") == "“Sprachcafé ‘Neue Nachbarn’”"
+
+
 def test_code_lists_are_written_as_words_and_read_back_from_words_or_codes() -> None:
     taxonomy = load_content().taxonomy
     text = wording.codes_to_text(taxonomy, "target_groups", ["alle", "familien"])

@@ -367,7 +367,15 @@ def _workbook_document(
     try:
         reports.check(result.document, template, t.municipality, t.cycle)
     except ValidationFailed as exc:
-        validation += [e for e in exc.errors if e.field not in {v.field for v in validation}]
+        # one error per origin: an unresolved title is the problem, not the missing key
+        # ("Pflichtfeld fehlt.") that the schema then finds in the same ``adopted_from``
+        origins = {v.field.removesuffix(".practice") for v in validation}
+        validation += [
+            e
+            for e in exc.errors
+            if e.field not in {v.field for v in validation}
+            and not any(e.field == o or e.field.startswith(o + ".") for o in origins)
+        ]
     errors = result.locate(validation)
     if errors:
         raise ValidationFailed(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -117,17 +118,26 @@ def _adopted(adopters: Sequence[published.Version], names: dict[str, str]) -> Co
         _("Von anderen übernommen"),
         min(4, 2 * len({v.municipality_key for v in adopters})),
         4,
-        _("„Übernommen von“ in Maßnahmen von: %(names)s", names=shown or "–"),
+        (
+            _("Übernommen in: %(names)s", names=shown)
+            if shown
+            else _("Von keiner anderen Kommune übernommen")
+        ),
     )
 
 
 def _peer(reviews: Sequence[PeerReview]) -> Component:
     points = sum(2 + len(r.comments) for r in reviews)
     if reviews:
+        answers = sum(len(r.comments) for r in reviews)
         source = _(
-            "%(n)s veröffentlichte Peer Review(s) mit %(answers)s Antwort(en)",
-            n=len(reviews),
-            answers=sum(len(r.comments) for r in reviews),
+            "%(reviews)s mit %(answers)s",
+            reviews=ngettext(
+                "%(num)s veröffentlichte Peer Review",
+                "%(num)s veröffentlichte Peer Reviews",
+                len(reviews),
+            ),
+            answers=ngettext("%(num)s Antwort", "%(num)s Antworten", answers),
         )
     else:
         source = _("Keine veröffentlichte Peer Review")

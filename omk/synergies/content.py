@@ -29,6 +29,16 @@ class Criterion(BaseModel):
     question: str
     question_en: str
     source: str
+    source_en: str = ""
+
+    def label_in(self, locale: str) -> str:
+        """The criterion's name in the page's language."""
+        return self.label_en if locale == "en" else self.label
+
+    def source_in(self, locale: str) -> str:
+        """Where the criterion comes from, in the page's language (the German wording names
+        the published English term in brackets)."""
+        return (self.source_en or self.source) if locale == "en" else self.source
 
 
 class Question(BaseModel):

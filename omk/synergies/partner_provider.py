@@ -5,6 +5,7 @@ that identify no organisation are read from ``content/synergies/partner_names.ya
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -55,6 +56,11 @@ def names_of(keys: set[str]) -> dict[str, str]:
     return {k: shown[k].render(_) if k in shown else k for k in keys}
 
 
+def _practices(count: int) -> str:
+    """ "1 Maßnahme", "2 Maßnahmen"."""
+    return str(ngettext("%(num)s Maßnahme", "%(num)s Maßnahmen", count))
+
+
 class PartnerProvider:
     """The ``partner`` kind: one suggestion per pair of municipalities and organisation (or
     federation); ``a`` and ``b`` are the municipalities, the subject names the partner."""
@@ -78,19 +84,19 @@ class PartnerProvider:
         b = Side(type="municipality", id=s.b, label=labels[s.b])
         if s.relation == "organisation":
             explanation = _(
-                "%(organisation)s ist Partner in %(a)s (%(n_a)s Maßnahme(n)) und in %(b)s "
-                "(%(n_b)s Maßnahme(n)): Erfahrungen, Material oder Verträge lassen sich teilen.",
+                "%(organisation)s ist Partner in %(a)s (%(n_a)s) und in %(b)s (%(n_b)s): "
+                "Erfahrungen, Material oder Verträge lassen sich teilen.",
                 organisation=s.label,
                 a=a["label"],
                 b=b["label"],
-                n_a=len(s.practices_a),
-                n_b=len(s.practices_b),
+                n_a=_practices(len(s.practices_a)),
+                n_b=_practices(len(s.practices_b)),
             )
             score = min(1.0, 0.5 + 0.1 * s.practice_count)
         else:
             explanation = _(
-                "Verschiedene Gliederungen von %(federation)s: %(names_a)s in %(a)s, "
-                "%(names_b)s in %(b)s. Zwei Organisationen eines Verbands, nicht eine.",
+                "Verband: %(federation)s. Verschiedene Gliederungen: %(names_a)s in %(a)s, "
+                "%(names_b)s in %(b)s – zwei Organisationen eines Verbands, nicht eine.",
                 federation=s.label,
                 names_a=", ".join(s.names_a),
                 names_b=", ".join(s.names_b),

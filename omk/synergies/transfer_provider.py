@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from omk.compare import coverage as rules
@@ -36,6 +37,7 @@ from omk.synergies.suggestions import (
     in_region,
     revision_version,
 )
+from omk.wording import quoted
 
 NEARBY_KM = 50.0
 SIMILAR_STRUCTURE = 0.75
@@ -171,14 +173,23 @@ class TransferProvider:
                 score=m.candidate.score,
                 maximum=m.candidate.maximum,
             )
+        locale = str(get_locale() or "de")
+        taxonomy = current_app.extensions["omk_content"].taxonomy
+        label = taxonomy.label("recommendations", m.gap, locale)
+        recommendation = (
+            _("die Empfehlung %(code)s (%(label)s)", code=m.gap, label=label)
+            if label != m.gap
+            else _("die Empfehlung %(code)s", code=m.gap)
+        )
         explanation = _(
-            "%(a)s setzt %(code)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: „%(title)s“.",
+            "%(a)s setzt %(recommendation)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
+            "%(title)s.",
             a=labels[m.a],
-            code=m.gap,
+            recommendation=recommendation,
             b=labels[m.b],
             why=", ".join(why),
             evidence=evidence,
-            title=practice.title,
+            title=quoted(practice.title, locale),
         )
         return Suggestion(
             kind=self.kind,

@@ -24,6 +24,7 @@ from omk.synergies import content as synergy_content
 from omk.synergies import judgements, learning, peer_review, validation
 from omk.synthesis.base import Builder, Context
 from omk.synthesis.document import Cell, Chapter
+from omk.wording import quoted
 
 #: An empty cell (a code nobody implements).
 _E = rules.Cell()
@@ -267,9 +268,9 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
             if described < MAX_DESCRIBED:
                 described += 1
                 text = _(
-                    "„%(title)s“ (%(municipality)s), %(score)s von %(best)s Punkten: "
+                    "%(title)s (%(municipality)s), %(score)s von %(best)s Punkten: "
                     "%(justification)s",
-                    title=practice.title,
+                    title=quoted(practice.title, context.locale),
                     municipality=municipality,
                     score=score,
                     best=best,

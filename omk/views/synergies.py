@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from omk.errors import Conflict, NotFound, ValidationFailed
+from omk.errors import Conflict, FieldError, NotFound, ValidationFailed
 from omk.models.accounts import Role
 from omk.models.reporting import Cycle
 from omk.policy import Action, actor, authorize, can, permission
@@ -225,6 +226,22 @@ def _marks_from(form: Any) -> dict[str, MarkIn]:
     }
 
 
+def _error_summary(errors: list[FieldError]) -> list[tuple[str, str]]:
+    """The rubric form's errors for the list above the form, as (field, text): a criterion's
+    errors name the criterion ("Messbare Ergebnisse: Bitte eine Bewertung wählen.")."""
+    locale = str(get_locale() or "de")
+    labels = {c.code: c.label_in(locale) for c in content.rubric().criteria}
+    found = []
+    for e in errors:
+        part, _dot, code = e.field.partition(".")
+        if part in ("marks", "notes") and code in labels:
+            text = _("%(criterion)s: %(message)s", criterion=labels[code], message=_(e.message))
+        else:
+            text = _(e.message)
+        found.append((e.field, text))
+    return found
+
+
 @bp.route("/massnahmen/<practice_id>/validierung", methods=["GET", "POST"])
 @permission(Action.PRACTICE_VALIDATE, per_object=True)
 def validate(practice_id: str) -> ResponseReturnValue:
@@ -234,6 +251,7 @@ def validate(practice_id: str) -> ResponseReturnValue:
     authorize(Action.PRACTICE_VALIDATE, lineage.latest.report, user=user)
     typed: dict[str, MarkIn] = {}
     errors: dict[str, list[str]] = {}
+    summary: list[tuple[str, str]] = []
     justification, verdict, status = "", "", 200
     if request.method == "POST":
         _checked_form()
@@ -245,6 +263,7 @@ def validate(practice_id: str) -> ResponseReturnValue:
         except ValidationFailed as exc:
             for e in exc.errors:
                 errors.setdefault(e.field, []).append(_(e.message))
+            summary = _error_summary(exc.errors)
             status = 422
         else:
             flash(_("Die Bewertung ist gespeichert."), "success")
@@ -258,6 +277,7 @@ def validate(practice_id: str) -> ResponseReturnValue:
             rubric=content.rubric(),
             typed=typed,
             errors=errors,
+            summary=summary,
             justification=justification,
             verdict=verdict,
             score=score,

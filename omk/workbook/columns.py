@@ -72,6 +72,12 @@ _HELP = {
 }
 
 
+#: The origin column's heading: a title is accepted as well as an id.
+ADOPTED_PRACTICE = "Übernommen von: Titel oder ID der Maßnahme"
+#: Headings of earlier workbooks, still read as the column they became.
+FORMER_HEADINGS = {"Übernommen von: Maßnahme (ID)": ADOPTED_PRACTICE}
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of the practice sheet."""
@@ -101,7 +107,7 @@ def practice_columns(template: ReportTemplate, actor_slots: int = MIN_ACTOR_SLOT
         kind, taxonomy = _FIELD_KINDS.get(f.name, ("text", None))
         columns.append(Column(f.name, f.label, kind, taxonomy, f.required))
     columns.append(Column("links", "Erläutert Kennzahlen", "links"))
-    columns.append(Column("adopted.practice", "Übernommen von: Maßnahme (ID)", "adopted_practice"))
+    columns.append(Column("adopted.practice", ADOPTED_PRACTICE, "adopted_practice"))
     columns.append(
         Column("adopted.municipality", "Übernommen von: Kommune (AGS)", "adopted_municipality")
     )

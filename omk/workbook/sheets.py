@@ -25,6 +25,7 @@ from omk.workbook.cells import (
 from omk.workbook.columns import (
     _CODE_LISTS,
     _TEXT_KINDS,
+    FORMER_HEADINGS,
     INDICATOR_HEADINGS,
     Column,
     practice_columns,
@@ -38,8 +39,10 @@ from omk.workbook.writing import _labels
 def _header(
     grid: Grid, expected: Iterable[str], required: Iterable[str]
 ) -> tuple[int, dict[str, int]] | None:
-    """The heading row (searched in the first rows) and each expected heading's column."""
+    """The heading row (searched in the first rows) and each expected heading's column; a
+    heading of an earlier workbook (:data:`FORMER_HEADINGS`) counts as the one it became."""
     wanted = {_norm(label): label for label in expected}
+    wanted.update({_norm(old): new for old, new in FORMER_HEADINGS.items() if _norm(new) in wanted})
     need = {_norm(label) for label in required}
     for r, row in enumerate(grid[:20], start=1):
         found: dict[str, int] = {}

@@ -288,7 +288,12 @@ def test_transfers_respect_distance_structure_and_evidence(
     bebra, rotenburg, aitrach = found
     assert bebra.a == {"type": "municipality", "id": ALHEIM, "label": "Alheim"}
     assert bebra.terms == ["B3"] and bebra.subject == f"B3:{gap[BEBRA]['id']}"
-    assert bebra.explanation.startswith("Alheim setzt B3 nicht um; Bebra, Stadt (")
+    # the recommendation by code and title, the practice's title quoted once
+    assert bebra.explanation.startswith(
+        "Alheim setzt die Empfehlung B3 (Zugang zum Arbeitsmarkt über niedrigschwellige "
+        "Angebote) nicht um; Bebra, Stadt ("
+    )
+    assert bebra.explanation.endswith(f": „{gap[BEBRA]['title']}“.")
     assert "km" in bebra.explanation and "eine validierte Maßnahme" in bebra.explanation
     assert "gut belegte Maßnahme" in rotenburg.explanation
     # Aitrach is 300 km away but of Alheim's size: structure, not distance.
@@ -384,4 +389,4 @@ def test_api_and_page_show_both_kinds(
     page = client.get("/synergien/?cycle=2025&region=06&kind=transfer")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Alheim setzt B3 nicht um" in html and 'name="subject"' in html
+    assert "Alheim setzt die Empfehlung B3 (Zugang" in html and 'name="subject"' in html

@@ -90,7 +90,13 @@ def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) ->
     org = found[0]
     assert org.subject == "organisation:caritasverband fuer das bistum essen"
     assert org.status == "open" and "Caritasverband" in org.explanation
-    assert "Zwei Organisationen eines Verbands" in found[1].explanation
+    # counted in words ("1 Maßnahme"), never "Maßnahme(n)"
+    assert "Essen, Stadt (1 Maßnahme) und in Köln, Stadt (1 Maßnahme)" in org.explanation
+    # the federation named so that no declension is needed ("von Arbeiterwohlfahrt" is wrong)
+    assert found[1].explanation == (
+        "Verband: Arbeiterwohlfahrt (AWO). Verschiedene Gliederungen: AWO Kreisverband Essen "
+        "in Essen, Stadt, AWO Alheim in Alheim – zwei Organisationen eines Verbands, nicht eine."
+    )
     # Region 06 sees only the pair with a side in it.
     assert [s.b["id"] for s in judgements.view(cycle(), "06")] == [ALHEIM]
 
@@ -286,9 +292,11 @@ def test_candidate_score_components_with_points_and_sources(people: dict[str, Us
     assert lotsen["results"][0] == 3
     assert lotsen["transferability"][0] == 2
     assert lotsen["sources"] == (2, "Feld „Quellen“: www.essen.de, www.waz.de")
-    assert lotsen["adopted"][0] == 2 and "Köln" in lotsen["adopted"][1]
+    assert lotsen["adopted"] == (2, "Übernommen in: Köln, Stadt")
     assert lotsen["sustained"][0] == 0 and lotsen["peer_review"][0] == 0
     treff = {c.code: c.points for c in found["Treff"].components}
+    adopted = next(c for c in found["Treff"].components if c.code == "adopted")
+    assert adopted.source == "Von keiner anderen Kommune übernommen"
     assert treff == {
         "results": 1,
         "sustained": 0,
@@ -343,6 +351,8 @@ def test_peer_review_from_invitation_to_synthesis(app: Flask, people: dict[str, 
     score = candidates.score_of(p["id"])
     assert score is not None
     assert {c.code: c.points for c in score.components}["peer_review"] == 4
+    sources = {c.code: c.source for c in score.components}
+    assert sources["peer_review"] == "1 veröffentlichte Peer Review mit 2 Antworten"
     actions = db.session.scalars(
         select(AuditEntry.action).where(AuditEntry.action.startswith("peer_review."))
     ).all()

@@ -3,6 +3,8 @@ origin of an adopted practice by title in the practice form."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from flask import Flask
@@ -164,3 +166,42 @@ def test_one_kind_is_paged_and_regions_are_named(
     assert "alheim@example.org" in accounts_page.text
     assert "essen@example.org" not in accounts_page.text
     assert 'value="Hessen"' in accounts_page.text
+
+
+def test_the_rubric_form_names_the_criterion_of_each_error(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    lotsen = factories.practice("„Lotsen“: Ausbildung begleiten")
+    publish(people, ESSEN, lotsen)
+    login(client, people["r05"])
+    url = f"/massnahmen/{lotsen['id']}/validierung"
+    form = client.get(url)
+    # the title keeps its own quotation marks, without a second pair around it
+    assert "Maßnahme „Lotsen“: Ausbildung begleiten von" in html.unescape(form.text)
+    marks = {"mark-ziele": "2", "note-ziele": "klar"}
+    page = client.post(url, data=marks)
+    assert page.status_code == 422
+    summary = page.text.split('role="alert"')[1].split("</ul>")[0]
+    items = [
+        html.unescape(re.sub(r"<[^>]+>", "", i)) for i in re.findall(r"<li>(.*?)</li>", summary)
+    ]
+    assert items[:2] == [
+        "Messbare Ergebnisse: Bitte eine Bewertung wählen.",
+        "Messbare Ergebnisse: Bitte die Bewertung kurz begründen.",
+    ]
+    assert "Klare Ziele: Bitte eine Bewertung wählen." not in items  # marked and noted
+    assert len(items) == len(set(items)) == 5 * 2 + 2  # five criteria, justification, verdict
+    client.post("/sprache", data={"lang": "en", "next": "/"})
+    english = client.post(url, data=marks)
+    assert "Measurable results: Please choose a mark." in html.unescape(english.text)
+
+
+def test_the_rubric_names_its_sources_in_the_pages_language(client: FlaskClient) -> None:
+    german = html.unescape(client.get("/gute-praxis/bewertungsraster").text)
+    assert "Übertragbarkeit (transferability)" in german
+    assert "Wirksamkeit (effectiveness)" in german
+    assert "Evidence of success" not in german
+    client.post("/sprache", data={"lang": "en", "next": "/"})
+    english = html.unescape(client.get("/gute-praxis/bewertungsraster").text)
+    assert "EU peer reviews: transferability" in english
+    assert "Übertragbarkeit (transferability)" not in english

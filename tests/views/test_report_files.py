@@ -625,7 +625,7 @@ def test_an_origin_is_named_by_title_and_municipality_in_the_workbook(
     def named(title: str, where: str) -> Callable[[Any], None]:
         def change(wb: Any) -> None:
             pr = wb["Maßnahmen"]
-            pr.cell(5, fx.column(pr, "Übernommen von: Maßnahme (ID)")).value = title
+            pr.cell(5, fx.column(pr, "Übernommen von: Titel oder ID der Maßnahme")).value = title
             pr.cell(5, fx.column(pr, "Übernommen von: Kommune (AGS)")).value = where
 
         return change
@@ -651,4 +651,34 @@ def test_an_origin_is_named_by_title_and_municipality_in_the_workbook(
         "municipality": KOELN,
     }
     page = upload(client, edit(download, named("Gibt es nicht", "")))
-    assert any("Keine veröffentlichte Maßnahme" in row[-1] for row in error_rows(page.text))
+    # one clear error for the one cell, not a second "Pflichtfeld fehlt." for the origin
+    assert [row[-1] for row in error_rows(page.text)] == [
+        "Keine veröffentlichte Maßnahme einer anderen Kommune mit diesem Titel."
+    ]
+
+
+def test_a_workbook_with_the_former_origin_heading_is_still_read(
+    app: Flask, people: dict[str, User]
+) -> None:
+    """The origin column was headed "Übernommen von: Maßnahme (ID)"; it now says that a title
+    is accepted, and workbooks downloaded before still upload."""
+    origin = factories.practice("Fahrradwerkstatt für alle")
+    report, _ = reports.import_document(
+        people["reporter_b"], factories.document(KOELN, practices=[origin])
+    )
+    reports.submit(people["reporter_b"], report)
+    reports.accept(people["reviewer"], report)
+    start(people["reporter"])
+    client = as_user(app, people["reporter"])
+    download = client.get(BASE + "/vorlage.xlsx").data
+
+    def former(wb: Any) -> None:
+        pr = wb["Maßnahmen"]
+        column = fx.column(pr, "Übernommen von: Titel oder ID der Maßnahme")
+        pr.cell(workbook.HEADER_ROW, column).value = "Übernommen von: Maßnahme (ID)"
+        pr.cell(5, column).value = "Fahrradwerkstatt für alle"
+
+    response = upload(client, edit(download, former))
+    assert response.status_code == 302, error_rows(response.text)
+    adopted = {p["id"]: p["adopted_from"] for p in draft()["practices"]}
+    assert adopted[fx.PATEN] == {"practice": origin["id"], "municipality": KOELN}

@@ -487,7 +487,7 @@ def test_validation_errors_are_mapped_to_their_cells(
     # every problem at once: the schema's and the template's (the end before the start)
     assert [loc for loc, *_ in found] == [
         "Blatt Maßnahmen, Zeile 4, Spalte Ende (JJJJ oder JJJJ-MM)",
-        "Blatt Maßnahmen, Zeile 4, Spalte Übernommen von: Maßnahme (ID)",
+        "Blatt Maßnahmen, Zeile 4, Spalte Übernommen von: Titel oder ID der Maßnahme",
         "Blatt Maßnahmen, Zeile 5, Spalte Handlungsempfehlungen",
         "Blatt Maßnahmen, Zeile 5, Spalte Akteur 2: Typ",
     ]
