@@ -240,6 +240,9 @@ class Results:
     #: the query has words, but only ones nobody searches by ("die der und"): nothing is
     #: searched (an empty query would list every practice)
     only_common_words: bool = False
+    #: results that contain none of the query's words but were found by meaning (counted in
+    #: ``total``; they follow the results with every word)
+    by_meaning: int = 0
 
 
 def search(
@@ -313,6 +316,7 @@ def search(
             corrected.corrected_from = text
             corrected.corrected_partial = match.total > 0
             return corrected
+    lexical_total = match.total  # found by meaning alone are added to it below
     if hybrid:
         ranked = match.page
         head = ranked[: ranking.DEPTH]
@@ -342,6 +346,7 @@ def search(
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
         complete_as_typed=as_typed,
+        by_meaning=match.total - lexical_total,
     )
 
 

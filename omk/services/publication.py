@@ -182,7 +182,7 @@ def document_url(report: Report) -> str:
 
 
 def practice_url(practice_id: str) -> str:
-    """A practice page's address, for the published report's page and its PDF alike."""
+    """A practice page's public address (the published report's PDF links it)."""
     return page_base_url() + url_for("practices.detail", practice_id=practice_id)
 
 

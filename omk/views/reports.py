@@ -719,7 +719,7 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
                     f"publication/_{part}.html",
                     pub=pub,
                     document_url=document_url,
-                    practice_url=publication.practice_url,
+                    practice_url=_practice_path,
                 )
         return parts[name]
 
@@ -733,6 +733,12 @@ def published(cycle: str, ags: str) -> ResponseReturnValue:
         head=fragments.cached("reports.published.head", key, lambda: render("head")),
         body=fragments.cached("reports.published.body", key, lambda: render("body")),
     )
+
+
+def _practice_path(practice_id: str) -> str:
+    """A practice page's path: the published report's page links it on this site (its PDF
+    uses the public address, ``publication.practice_url``)."""
+    return url_for("practices.detail", practice_id=practice_id)
 
 
 def field_label(path: str, report: Report, *docs: ReportDocument | None) -> str:

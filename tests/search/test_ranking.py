@@ -139,6 +139,13 @@ def test_meaning_finds_a_practice_sharing_no_word_and_counts_it(
     results = service.search("Bleibe gesucht")
     assert [h.title for h in results.hits] == ["Wohnbrücke"]
     assert results.total == 1 and results.partial and results.complete == 0
+    assert results.by_meaning == 1
+    # the page says why a result without the words is there
+    client = app.test_client()
+    login(client, people["reviewer"])
+    page = client.get("/suche?q=Bleibe+gesucht").text
+    assert "Keine Maßnahme enthält die Suchbegriffe. Angezeigt werden Maßnahmen, die" in page
+    assert "die einige davon enthalten" not in page
     assert results.facets["land"] == {"05": 1}
     assert sum(results.facets["criterion"].values()) == 1
     # filters apply to what meaning finds, too

@@ -130,6 +130,7 @@ def test_a_query_of_common_words_only_finds_nothing_and_says_why(
     page = client.get("/suche?q=die+der+und")
     assert "0 Maßnahmen gefunden" in page.text
     assert "nur sehr häufige Wörter" in page.text and "Sprachcafé für Mütter" not in page.text
+    assert "Suche speichern" not in page.text  # nothing to follow
 
 
 def test_only_published_versions_are_found(people: dict[str, Any]) -> None:

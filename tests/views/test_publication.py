@@ -127,7 +127,7 @@ def test_published_page_is_a_document(
     assert f'href="#f-practices-{JOBPATEN["id"]}"' in html
     assert "Erläutert die Kennzahlen" in html
     # each practice's title links its own page (the page of its lineage)
-    assert f'/massnahmen/{JOBPATEN["id"]}">Jobpaten für Geflüchtete</a>' in html
+    assert f'href="/massnahmen/{JOBPATEN["id"]}">Jobpaten für Geflüchtete</a>' in html
     practice_page = as_user(app, people["staff"]).get(f"/massnahmen/{JOBPATEN['id']}")
     assert practice_page.status_code == 200 and "Jobpaten für Geflüchtete" in practice_page.text
     # every practice with every field and its sources
