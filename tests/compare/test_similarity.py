@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import omk.search.analysis as analysis
 from omk.compare import similarity
 from omk.compare.similarity import Item
 
@@ -288,3 +289,153 @@ def test_shared_terms_are_nouns_never_numbers_or_cut_compounds() -> None:
     assert terms and all(t[:1].isupper() for t in terms)
     assert not any(t.isdigit() or t.endswith("-") for t in terms)
     assert "erarbeitet" not in terms
+
+
+def _filler(n: int) -> Item:
+    """A practice on another subject, so that document frequencies mean something."""
+    subjects = (
+        "Fahrradwerkstatt mit Ehrenamtlichen",
+        "Sprachcafé in der Stadtbücherei",
+        "Patenschaften für Familien",
+        "Bewerbungstraining mit dem Jobcenter",
+        "Elterncafé an der Grundschule",
+        "Mädchenfußball im Sportverein",
+        "Nähwerkstatt im Quartierszentrum",
+        "Hausaufgabenhilfe für Schulkinder",
+        "Kleiderkammer des Roten Kreuzes",
+        "Dolmetscherpool für Arztbesuche",
+    )
+    subject = subjects[n % len(subjects)]
+    return Item(
+        id=f"f{n}",
+        lineage_id=f"f{n}",
+        municipality_key=f"fm{n}",
+        title=subject,
+        summary=f"Die Stadt bietet {subject} an. Wer mitmachen will, meldet sich bei der "
+        "Verwaltung; Informationen stehen auf den Seiten der Gemeinde.",
+    )
+
+
+_PAIR_TEXTS = {
+    "aachen": (
+        "Online-Übersicht der Deutschkurse",
+        "Die Stadt veröffentlicht eine Online-Übersicht aller Deutschkurse mit freien Plätzen. "
+        "Wer einen Kurs sucht, findet ihn auf den Seiten der Stadt. Die Verwaltung pflegt die "
+        "Übersicht mit den Volkshochschulen.",
+    ),
+    "stockach": (
+        "Online-Sprachkurse für Berufstätige",
+        "Die Gemeinde vermittelt Online-Sprachkurse am Abend. Wer tagsüber arbeitet, lernt "
+        "Deutsch am Abend; die Volkshochschule stellt die Lehrkräfte. Informationen stehen "
+        "auf den Seiten der Gemeinde, die Verwaltung berät.",
+    ),
+    "essen": (
+        "Wohnraumakquise bei privaten Vermietern",
+        "Die Stadt gewinnt private Vermieter für Geflüchtete: Wer eine Wohnung anbietet, "
+        "bekommt eine Ansprechperson in der Verwaltung. Die Wohnraumakquise übernimmt "
+        "Mietverträge und begleitet die Vermieter.",
+    ),
+    "kita-a": (
+        "Kita-Lotsen für neu zugewanderte Familien",
+        "Kita-Lotsen begleiten Eltern bei der Anmeldung im Kindergarten und übersetzen beim "
+        "Aufnahmegespräch.",
+    ),
+    "kita-b": (
+        "Lotsen-Team für Kindergartenplätze",
+        "Das Lotsen-Team hilft Eltern bei der Anmeldung und begleitet sie zum Aufnahmegespräch "
+        "im Kindergarten.",
+    ),
+    "kiel": (
+        "Wohnraumakquise: Vermieter gewinnen",
+        "Wer als Vermieter eine Wohnung an Geflüchtete vermietet, erhält Beratung. Daneben "
+        "hilft die Wohnraumakquise der Stadt bei Mietverträgen. Die Verwaltung zahlt die "
+        "Kaution.",
+    ),
+}
+
+
+def _pair_corpus() -> list[Item]:
+    pair = [
+        Item(id=key, lineage_id=key, municipality_key=key, title=title, summary=summary)
+        for key, (title, summary) in _PAIR_TEXTS.items()
+    ]
+    return pair + [_filler(n) for n in range(30)]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected", "never"),
+    [
+        # they share "Wohnraumakquise" and "Vermieter" as words both texts contain; "Wer" is a
+        # function word, "Stadt" and "Verwaltung" are in most practices
+        ("essen", "kiel", {"Wohnraumakquise", "Vermieter"}, {"Wer", "Stadt", "Verwaltung"}),
+        # "Daneben" starts a sentence but is no noun
+        ("kiel", "essen", {"Wohnraumakquise", "Vermieter"}, {"Wer", "Daneben", "Stadt"}),
+        # only the part "online" of two different compounds is shared (and "Online" is an
+        # everyday word): never Aachen's "Online-Übersicht", which Stockach lacks, nor the
+        # "Deutschkurse" Stockach has only as "Deutsch" and "Sprachkurse"
+        ("aachen", "stockach", {"Volkshochschulen"}, {"Online-Übersicht", "Deutschkurse"}),
+        ("stockach", "aachen", {"Volkshochschule"}, {"Online-Sprachkurse", "Seiten", "Gemeinde"}),
+        # a piece of a hyphenated word is a word of its own: "Lotsen" of "Kita-Lotsen" and
+        # "Lotsen-Team", never the compound only one side writes
+        ("kita-a", "kita-b", {"Lotsen", "Aufnahmegespräch"}, {"Kita-Lotsen", "Lotsen-Team"}),
+        ("kita-b", "kita-a", {"Lotsen", "Kindergarten"}, {"Kita-Lotsen", "Lotsen-Team"}),
+    ],
+)
+def test_shown_terms_are_distinctive_words_both_texts_contain(
+    a: str, b: str, expected: set[str], never: set[str]
+) -> None:
+    from omk.compare.similarity.lexical import item_words, lexical_model, shared_terms
+
+    items = _pair_corpus()
+    model = lexical_model(items)
+    index = {item.id: n for n, item in enumerate(items)}
+    words = (item_words(items[index[a]]), item_words(items[index[b]]))
+    terms = shared_terms(model, index[a], index[b], words=words)
+    assert expected <= set(terms)
+    assert not never & set(terms)
+    for term in terms:  # every shown word (or its lemma) stands in both texts as a word
+        assert term in words[0][analysis.terms(term)[0]]
+        assert analysis.terms(term)[0] in words[1]
+    stop = analysis.stopwords()
+    assert not any(analysis.transliterate(t.lower()) in stop for t in terms)
+
+
+def test_the_spelling_both_texts_use_is_shown() -> None:
+    """Essen writes "Vermietern" and "Vermieter", Kiel "Vermieter": the shared spelling."""
+    from omk.compare.similarity.lexical import item_words, lexical_model, shared_terms
+
+    items = _pair_corpus()
+    index = {item.id: n for n, item in enumerate(items)}
+    words = (item_words(items[index["essen"]]), item_words(items[index["kiel"]]))
+    terms = shared_terms(lexical_model(items), index["essen"], index["kiel"], words=words)
+    assert "Vermieter" in terms and "Vermietern" not in terms
+
+
+def test_shown_terms_leave_out_terms_common_to_many_practices() -> None:
+    """A term in more than SHOWN_MAX_DF of the practices is not shown, however strong."""
+    from omk.compare.similarity.lexical import SHOWN_MAX_DF, lexical_model
+
+    items = _pair_corpus()
+    model = lexical_model(items)
+    n = len(items)
+    found = similarity.similar(items, threshold=-100.0)
+    for term in found["essen"][0].terms + found["kiel"][0].terms:
+        key = analysis.terms(term)[0]
+        column = model.vocabulary.index(key)
+        df = int((model.matrix[:, column] != 0).sum())
+        assert df <= SHOWN_MAX_DF * n, term
+
+
+def test_similar_shows_the_words_both_practices_contain() -> None:
+    """The terms stored for the page, the API and the synergy view (``similar`` and
+    ``all_pairs``) follow the same rule."""
+    items = _pair_corpus()
+    near = similarity.similar(items, threshold=-100.0)
+    kiel = next(n for n in near["essen"] if n.id == "kiel")
+    assert {"Wohnraumakquise", "Vermieter"} <= set(kiel.terms)
+    assert "Wer" not in kiel.terms and "Stadt" not in kiel.terms
+    pairs = similarity.all_pairs(items, threshold=-100.0, k=None)
+    stockach = next(nb for pair, nb in pairs if {pair.a, pair.b} == {"aachen", "stockach"})
+    assert stockach is not None and "Online-Übersicht" not in stockach.terms
+    stockach_words = similarity.item_words(next(i for i in items if i.id == "stockach"))
+    assert all(analysis.terms(t)[0] in stockach_words for t in stockach.terms)

@@ -25,8 +25,9 @@ practices"):
 4. **Threshold.** Only pairs with a score of at least the threshold are similar: a practice
    without a twin elsewhere gets none. Never the same lineage, never the same municipality.
 
-Each result carries the distinctive shared terms (the highest tf-idf products, spelled as the
-most frequent surface word of the term in the corpus) and an explanation in German built from
+Each result carries the distinctive shared terms (``lexical.shared_terms``: words both texts
+contain, no stop word or everyday word, none in more than ``SHOWN_MAX_DF`` of the practices,
+rarest first; they never change a score) and an explanation in German built from
 parts ("gleiches Kriterium, gleiche Zielgruppe, gemeinsame Begriffe: Wohnraumakquise,
 Vermieter"); the parts are message ids (``omk/translations/dynamic_msgids.py``).
 
@@ -80,11 +81,14 @@ from .lexical import (
     MIN_DF_DOCS,
     OUTCOMES_WEIGHT,
     PART_WEIGHT,
+    SHOWN_MAX_DF,
+    SHOWN_MAX_ZIPF,
     SUMMARY_WEIGHT,
     TERMS_SHOWN,
     TF_LOG_WEIGHT,
     TITLE_WEIGHT,
     LexicalModel,
+    item_words,
     lexical_model,
     model_from_counts,
     model_from_matrix,
@@ -117,6 +121,8 @@ __all__ = [
     "SAME_CRITERION",
     "SAME_TARGET_GROUP",
     "SHARED_TERMS",
+    "SHOWN_MAX_DF",
+    "SHOWN_MAX_ZIPF",
     "SIMILAR_MEANING",
     "STATS_SAMPLE",
     "SUMMARY_WEIGHT",
@@ -132,6 +138,7 @@ __all__ = [
     "PairScore",
     "Scored",
     "all_pairs",
+    "item_words",
     "lexical_model",
     "model_from_counts",
     "model_from_matrix",
@@ -300,7 +307,21 @@ def _lexical_floor(matrix: sp.csr_matrix, muni: np.ndarray, line: np.ndarray) ->
     return float(np.quantile(values, LEXICAL_FLOOR_QUANTILE)) if len(values) else 0.0
 
 
-def _neighbour(items: Sequence[Item], scored: Scored, position: int, me: int) -> Neighbour:
+class _Words(dict[int, dict[str, tuple[str, ...]]]):
+    """The words of each practice's texts (:func:`item_words`), analysed when first asked."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        super().__init__()
+        self.practices = items
+
+    def __missing__(self, index: int) -> dict[str, tuple[str, ...]]:
+        self[index] = found = item_words(self.practices[index])
+        return found
+
+
+def _neighbour(
+    items: Sequence[Item], scored: Scored, position: int, me: int, words: _Words
+) -> Neighbour:
     i, j = int(scored.a[position]), int(scored.b[position])
     other = j if me == i else i
     mine, theirs = items[me], items[other]
@@ -311,7 +332,7 @@ def _neighbour(items: Sequence[Item], scored: Scored, position: int, me: int) ->
         score=round(float(scored.score[position]), 4),
         lexical=round(float(scored.lexical[position]), 4),
         dense=None if scored.dense is None else round(float(scored.dense[position]), 4),
-        terms=shared_terms(scored.model, me, other),
+        terms=shared_terms(scored.model, me, other, words=(words[me], words[other])),
         same_criterion=bool(mine.criterion) and mine.criterion == theirs.criterion,
         shared_target_groups=tuple(g for g in mine.target_groups if g in theirs.target_groups),
     )
@@ -339,11 +360,14 @@ def similar(
         for me in (int(scored.a[position]), int(scored.b[position])):
             best[me].append((-value, position))
     result: dict[str, list[Neighbour]] = {}
+    words = _Words(items)
     for index, item in enumerate(items):
         if wanted is not None and item.id not in wanted:
             continue
         ranked = sorted(best.get(index, []))[:k]
-        result[item.id] = [_neighbour(items, scored, position, index) for _, position in ranked]
+        result[item.id] = [
+            _neighbour(items, scored, position, index, words) for _, position in ranked
+        ]
     return result
 
 
@@ -383,6 +407,7 @@ def all_pairs(
         chosen = _in_top_k(scored.a[chosen], scored.b[chosen], scored.score[chosen], chosen, k)
     chosen = chosen[np.argsort(-scored.score[chosen], kind="stable")]
     out: list[tuple[PairScore, Neighbour | None]] = []
+    words = _Words(items)
     for position in chosen.tolist():
         i, j = int(scored.a[position]), int(scored.b[position])
         pair = PairScore(
@@ -392,5 +417,6 @@ def all_pairs(
             round(float(scored.lexical[position]), 4),
             None if scored.dense is None else round(float(scored.dense[position]), 4),
         )
-        out.append((pair, _neighbour(items, scored, position, i) if with_terms else None))
+        neighbour = _neighbour(items, scored, position, i, words) if with_terms else None
+        out.append((pair, neighbour))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,17 @@ TF_LOG_WEIGHT = 1.0
 MAX_DF = 0.4  # a term in more than this share of the practices carries no distinction
 MIN_DF_DOCS = 3  # ... but only once there are enough practices to say so
 TERMS_SHOWN = 4
+#: A shared term is *shown* only when at most this share of the practices contains it. The
+#: scores keep every term up to ``MAX_DF`` (many weak signals add up), but a reader takes a
+#: shown term as the subject the pair has in common: a word in one practice of ten ("Stadt",
+#: "Verwaltung", "Kreistag", "Maßnahmen") is common to the domain, not to the pair. Applied,
+#: like ``MAX_DF``, only once there are ``MIN_DF_DOCS`` practices above the limit.
+SHOWN_MAX_DF = 0.1
+#: A shown term is not among the most frequent words of German (wordfreq's Zipf frequency in
+#: the search lexicon, at least this): "Wer", "Stadt", "Hilfe", "Seiten", "Gemeinde" are
+#: everyday words in any text, whatever the corpus; "Vermieter" (4.1), "Kreistag" (3.4) and
+#: "Wohnraumakquise" (not listed) are not. 5.0 is about the 3,000 most frequent words.
+SHOWN_MAX_ZIPF = 5.0
 
 
 @dataclass
@@ -175,20 +187,93 @@ def _tfidf_rows(
     )
 
 
-def shared_terms(model: LexicalModel, i: int, j: int, limit: int = TERMS_SHOWN) -> tuple[str, ...]:
-    """The distinctive terms rows ``i`` and ``j`` share, as words, strongest first."""
+def item_words(item: Item) -> dict[str, tuple[str, ...]]:
+    """The words of a practice's texts as term → its surfaces in the texts (in order): whole
+    words and the pieces of hyphenated words ("Online" of "Online-Sprachkurse"), never a
+    compound's hidden part, never a stop word (the analysis drops those)."""
+    words: dict[str, dict[str, None]] = {}
+    for text in (item.title, item.summary, item.description, item.outcomes):
+        for token in analysis.analyze(text or ""):
+            surface = text[token.startchar : token.endchar]
+            if token.kind == "word":
+                words.setdefault(token.text, {})[surface] = None
+                continue
+            for piece in _HYPHEN_PIECE.split(surface):
+                found = analysis.analyze_word(piece) if piece.isalpha() else None
+                if found is not None and found.term == token.text:
+                    words.setdefault(token.text, {})[piece] = None
+    return {term: tuple(surfaces) for term, surfaces in words.items()}
+
+
+_HYPHEN_PIECE = re.compile(r"[-\u2010\u2011]")
+
+
+def _shown_max_df(n: int) -> float:
+    """The document frequency above which a shared term is not shown (inf: too few practices)."""
+    limit = SHOWN_MAX_DF * n
+    return limit if n >= MIN_DF_DOCS / SHOWN_MAX_DF else math.inf
+
+
+def _is_everyday(word: str) -> bool:
+    """Whether a word is among the most frequent of German (``SHOWN_MAX_ZIPF``)."""
+    return analysis.zipf_of(analysis.fold_accents(word)) >= SHOWN_MAX_ZIPF
+
+
+def _is_noun(word: str) -> bool:
+    """Whether a word reads as a noun or name: capitalised, and not a word whose dictionary
+    lemma is lower case (a sentence's first word: "Daneben", "Dezentrale", "Engagiert")."""
+    if not word[:1].isupper():
+        return False
+    found = analysis.lemma(word) if word.isalpha() else None
+    return found is None or not found[:1].islower()
+
+
+def shared_terms(
+    model: LexicalModel,
+    i: int,
+    j: int,
+    limit: int = TERMS_SHOWN,
+    words: tuple[Mapping[str, Sequence[str]], Mapping[str, Sequence[str]]] | None = None,
+) -> tuple[str, ...]:
+    """The distinctive terms rows ``i`` and ``j`` share, as words, most distinctive first.
+
+    A term is shown only as a word both practices' texts contain (``words``: their
+    :func:`item_words`; without them, the corpus's most frequent surface of the term), never
+    a stop word, a term in more than ``SHOWN_MAX_DF`` of the practices or an everyday word
+    (``SHOWN_MAX_ZIPF``); the rarest in the practices (highest idf) come first.
+    """
     product = model.matrix[i].multiply(model.matrix[j]).tocoo()
-    order = np.argsort(-product.data, kind="stable")
-    surfaces = [model.surfaces.get(model.vocabulary[product.col[p]], "") for p in order]
-    # what a reader recognises as a shared subject: nouns and names (capitalised in German),
-    # never a bare number; verbs and adjectives ("erarbeitet", "ländlichen") only when the
-    # pair shares no noun.
+    n = model.matrix.shape[0]
+    idf = model.idf[product.col]
+    df = (1 + n) / np.exp(idf - 1.0) - 1  # the smoothed idf's inverse
+    order = np.lexsort((-product.data, -idf))  # rarest first, then the stronger product
+    max_df = _shown_max_df(n)
+    stop = analysis.stopwords()
+    surfaces: list[str] = []
+    for p in order.tolist():
+        if df[p] > max_df + 1e-6:
+            continue
+        term = model.vocabulary[product.col[p]]
+        if words is None:
+            surface = model.surfaces.get(term, "")
+        elif term in words[0] and term in words[1]:
+            # the spelling both texts use if there is one, else the first one's
+            both = [w for w in words[0][term] if w in words[1][term]]
+            surface = (both or list(words[0][term]))[0]
+        else:
+            continue  # one side has the term only inside a compound: no word both contain
+        if analysis.transliterate(surface.lower()) in stop or _is_everyday(surface):
+            continue
+        surfaces.append(surface)
+    # what a reader recognises as a shared subject: nouns and names (capitalised in German,
+    # ``_is_noun``), never a bare number; verbs and adjectives ("erarbeitet", "ländlichen")
+    # only when the pair shares no noun.
     # a truncated compound ("Metall-" of "Metall- und Elektroberufe") is no word either
-    words = [w for w in surfaces if w and not w.isdigit() and not w.endswith("-")]
-    nouns = [w for w in words if w[:1].isupper()]
+    shown_words = [w for w in surfaces if w and not w.isdigit() and not w.endswith("-")]
+    nouns = [w for w in shown_words if _is_noun(w)]
     shown: list[str] = []
     seen: set[str] = set()
-    for surface in nouns or words:
+    for surface in nouns or shown_words:
         key = analysis.fold(surface)
         # a part and its compound may both match: show each word once, and not a part whose
         # word is shown already inside a longer one (Vermieter beside Vermieterinnen)
