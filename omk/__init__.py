@@ -235,6 +235,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.filters["coordinates"] = _format_coordinates
     app.jinja_env.filters["display_name"] = _display_name
     app.jinja_env.filters["month"] = _format_month
     app.jinja_env.filters["local_time"] = local_time
@@ -325,6 +326,21 @@ def _format_amount(value: Any, money: bool = False) -> str:
     if value is None or value == "":
         return "–"
     return decimal(value, money=money)
+
+
+def _format_coordinates(lat: float, lon: float) -> str:
+    """A point as the reader's language writes it ("51,45000° N, 7,01000° O"; in English
+    "51.45000° N, 7.01000° E"), south and west for negative values."""
+    from flask_babel import gettext as _
+
+    lat_text, lon_text = _format_number(abs(lat), 5), _format_number(abs(lon), 5)
+    north = (
+        _("%(degrees)s° N", degrees=lat_text) if lat >= 0 else _("%(degrees)s° S", degrees=lat_text)
+    )
+    east = (
+        _("%(degrees)s° O", degrees=lon_text) if lon >= 0 else _("%(degrees)s° W", degrees=lon_text)
+    )
+    return f"{north}, {east}"
 
 
 def _format_number(value: Any, digits: int = 0) -> str:

@@ -282,6 +282,7 @@ def search_embed() -> None:
 def search_verify() -> None:
     """Suchindex und Datenbank vergleichen; Exit-Code 1 bei Abweichungen."""
     from omk.search import service
+    from omk.services import outbox
 
     drift = service.verify()
     for label, keys in (
@@ -295,9 +296,18 @@ def search_verify() -> None:
         click.echo("Suchindex und Datenbank stimmen überein.")
         return
     n = len(drift.missing) + len(drift.stale) + len(drift.extra)
-    click.echo(
-        f"{n} Abweichungen: `omk search sync` oder `omk search reindex` behebt sie.", err=True
-    )
+    # sync only applies what the outbox still holds; drift without pending entries (an index
+    # changed behind the outbox's back) only a rebuild repairs
+    pending = outbox.lag(service.CONSUMER).pending
+    if pending:
+        click.echo(
+            f"{n} Abweichungen; {pending} Änderungen warten noch auf den Index: "
+            "`omk search sync` übernimmt sie. Bleiben danach Abweichungen, "
+            "behebt `omk search reindex` sie.",
+            err=True,
+        )
+    else:
+        click.echo(f"{n} Abweichungen: `omk search reindex` behebt sie.", err=True)
     sys.exit(1)
 
 

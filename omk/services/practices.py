@@ -36,12 +36,6 @@ class Version:
     document: PracticeDocument
     changes: list[Change] = field(default_factory=list)
 
-    @property
-    def changed_fields(self) -> list[str]:
-        """The practice fields that changed since the version before, in format order."""
-        names = {c["field"].split(".")[0].split("[")[0] for c in self.changes}
-        return [name for name in exchange.PRACTICE_FIELDS if name in names]
-
 
 @dataclass
 class PublishedPractice:

@@ -195,6 +195,92 @@ def rows(
     return result
 
 
+class VersionChange(TypedDict):
+    """One field that changed between two published versions of a practice."""
+
+    label: str
+    is_long: bool  # a long text: the page says only that it changed
+    old: str  # "–" when the field was empty; "" for a long text
+    new: str
+
+
+#: Practice fields whose old and new values the versions list shows; the others (long texts,
+#: actors, sources) are named as changed only.
+SHORT_FIELDS = frozenset(
+    {
+        "title",
+        "criterion",
+        "fields",
+        "recommendations",
+        "site",
+        "target_groups",
+        "started",
+        "ended",
+        "status",
+        "budget_eur",
+        "staff_fte",
+        "funding",
+        "contact",
+    }
+)
+
+
+def practice_label(name: str, template: ReportTemplate) -> str:
+    """A practice field's plain name in the reader's language ("Ende", not the form's "Ende
+    (JJJJ oder JJJJ-MM)"); the template's label, without its hint, for a field not known here."""
+    labels = {
+        "title": _("Titel"),
+        "summary": _("Zusammenfassung"),
+        "criterion": _("Kriterium"),
+        "description": _("Beschreibung"),
+        "fields": _("Handlungsfelder"),
+        "recommendations": _("Handlungsempfehlungen"),
+        "site": _("Ort oder Stadtteil"),
+        "actors": _("Beteiligte"),
+        "target_groups": _("Zielgruppen"),
+        "started": _("Beginn"),
+        "ended": _("Ende"),
+        "status": _("Stand"),
+        "budget_eur": _("Budget"),
+        "staff_fte": _("Personal"),
+        "funding": _("Finanzierung"),
+        "outcomes": _("Ergebnisse"),
+        "transferability": _("Übertragbarkeit"),
+        "contact": _("Kontakt"),
+        "sources": _("Quellen"),
+        "adopted_from": _("Übernommen von"),
+    }
+    if name in labels:
+        return str(labels[name])
+    field = template.practice_field(name)
+    return _FORMAT_HINT.sub("", field.label) if field else name
+
+
+def version_changes(
+    changes: Sequence[Change], content: Content, template: ReportTemplate
+) -> list[VersionChange]:
+    """What changed in a practice since its version before (``changes`` by field path, without
+    the practice ref), one entry per field in format order: old → new for short fields."""
+    by_name: dict[str, list[Change]] = {}
+    for c in changes:
+        by_name.setdefault(str(c["field"]).split(".")[0].split("[")[0], []).append(c)
+    result: list[VersionChange] = []
+    for name in exchange.PRACTICE_FIELDS:
+        if name not in by_name:
+            continue
+        found = by_name[name]
+        text = practice_label(name, template)
+        if name in SHORT_FIELDS and len(found) == 1 and found[0]["field"] == name:
+            old, new = (
+                "–" if _empty(v) else _practice_value(name, None, v, content, {})
+                for v in (found[0].get("old"), found[0].get("new"))
+            )
+            result.append(VersionChange(label=text, is_long=False, old=old, new=new))
+        else:
+            result.append(VersionChange(label=text, is_long=True, old="", new=""))
+    return result
+
+
 def upload_label(
     path: str, doc: ReportDocument | None, content: Content, template: ReportTemplate
 ) -> str:

@@ -17,7 +17,7 @@ from omk.services import outbox, practices, similarity
 from omk.synergies import candidates, peer_review, validation
 from omk.synergies import content as synergy_content
 from omk.synergies.partner_provider import names_of
-from omk.views import fragments
+from omk.views import changes, fragments
 
 bp = Blueprint("practices", __name__, url_prefix="/massnahmen")
 
@@ -94,13 +94,18 @@ def _parts(practice_id: str) -> PracticeParts:
     changes, the validations)."""
     published = practices.get_published(actor(), practice_id)
     content: Content = current_app.extensions["omk_content"]
+    template = content.template(published.latest.report.template_version)
     shown = {
         "published": published,
         "latest": published.latest,
         "p": published.latest.document,
         "catalogue": content.indicators,
         "taxonomy": content.taxonomy,
-        "template": content.template(published.latest.report.template_version),
+        "template": template,
+        "changes": [
+            changes.version_changes(v.changes, content, content.template(v.report.template_version))
+            for v in published.versions
+        ],
     }
     return {
         "title": published.latest.document["title"],

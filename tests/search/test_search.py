@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from omk.models import User
 from omk.search import service
-from omk.services import reports
+from omk.services import outbox, reports
 from tests import factories
 from tests.conftest import login
 
@@ -197,6 +197,27 @@ def test_verify_finds_drift_and_reindex_repairs_it(app: Flask, people: dict[str,
     assert service.reindex() == 1
     assert service.verify().clean
     assert titles(service.search("Sprachcafé")) == ["Sprachcafé"]
+
+
+def test_verify_names_the_command_that_repairs_the_drift(
+    app: Flask, people: dict[str, Any]
+) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé"))
+    pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
+    runner = app.test_cli_runner()
+    # changed behind the outbox's back: sync has nothing to apply, only a rebuild helps
+    service.engine().apply([pid], [])
+    result = runner.invoke(args=["search", "verify"])
+    assert result.exit_code == 1
+    assert "`omk search reindex` behebt sie" in result.output
+    assert "omk search sync" not in result.output
+    # entries still waiting in the outbox: sync applies them
+    outbox.reset(service.CONSUMER, 0)
+    result = runner.invoke(args=["search", "verify"])
+    assert result.exit_code == 1
+    assert "`omk search sync` übernimmt sie" in result.output
+    assert service.sync() > 0
+    assert runner.invoke(args=["search", "verify"]).exit_code == 0
 
 
 def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from omk.services.register_import import import_register
@@ -157,6 +158,15 @@ def test_directory_is_empty_without_register(client: FlaskClient) -> None:
 # --- profile --------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("de", "33,45000° S, 70,66000° W"), ("en", "33.45000° S, 70.66000° W")],
+)
+def test_coordinates_name_south_and_west(app: Flask, language: str, expected: str) -> None:
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert app.jinja_env.filters["coordinates"](-33.45, -70.66) == expected
+
+
 def test_profile_of_a_kreisfreie_stadt(client: FlaskClient, register: None) -> None:
     response = client.get("/kommunen/01001000")
     assert response.status_code == 200
@@ -170,6 +180,8 @@ def test_profile_of_a_kreisfreie_stadt(client: FlaskClient, register: None) -> N
     assert "1.700,6" in html  # 90,164 / 53.02 km²
     assert "dicht besiedelt" in html
     assert "54,78252° N, 9,43751° O" in html
+    english = client.get("/kommunen/01001000", headers={"Accept-Language": "en"}).text
+    assert "54.78252° N, 9.43751° E" in english
     assert "24937" in html
     # Breadcrumbs: the Land, not the city's own Kreis row (that is the city itself).
     crumbs = html.split('class="omk-breadcrumb"', 1)[1].split("</nav>", 1)[0]
