@@ -59,7 +59,11 @@ class SearchItem(BaseModel):
     name: str
     criterion: str
     cycles: list[str]
-    score: float
+    score: float = Field(
+        description="Relevanz nach den Wörtern (Gewichtung wie in der Volltextsuche); die "
+        "Reihenfolge der items verbindet sie mit der Bedeutung und kann davon abweichen; 0 "
+        "für Treffer, die nur nach Bedeutung gefunden wurden"
+    )
     snippet: str = Field(description="Textausschnitt, HTML-maskiert, Treffer in <mark>")
 
 
