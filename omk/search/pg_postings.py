@@ -255,7 +255,7 @@ class PostingCache:
                 key = ("facet", str(value))
                 if key in self._lists:
                     continue
-                nums = np.sort(np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32))
+                nums = np.sort(_int4s(nums_bytes))
                 entry = Postings.of(nums, None, rows.through)
                 self._lists[key] = entry
                 self._held += _weight(entry)
@@ -306,7 +306,7 @@ class PostingCache:
         else:
             raise ValueError(kind)
         nums_bytes, head_bytes = conn.execute(text(sql), params).one()
-        nums = np.frombuffer(bytes(nums_bytes), dtype=">i4").astype(np.int32)
+        nums = _int4s(nums_bytes)
         order = np.argsort(nums, kind="stable")
         nums = nums[order]
         head = None
@@ -324,20 +324,21 @@ def _weight(entry: Postings) -> int:
     return int(held)
 
 
+def _int4s(found: bytes) -> np.ndarray:
+    """Big-endian ``int4send`` values concatenated in one ``bytea``, as int32."""
+    return np.frombuffer(bytes(found), dtype=">i4").astype(np.int32)
+
+
 def _load_rows(conn: Connection) -> Rows:
     nums_bytes, latest_bytes, length_bytes, code_bytes, names = conn.execute(_ROWS).one()
-
-    def ints(found: bytes) -> np.ndarray:
-        return np.frombuffer(bytes(found), dtype=">i4").astype(np.int64)
-
-    nums = ints(nums_bytes)
+    nums = _int4s(nums_bytes)
     size = int(nums.max()) + 1 if nums.size else 0
     latest = np.zeros(size, dtype=bool)
-    latest[nums] = ints(latest_bytes) != 0
+    latest[nums] = _int4s(latest_bytes) != 0
     version = np.full(size, -1, dtype=np.int32)
-    version[nums] = ints(code_bytes)
+    version[nums] = _int4s(code_bytes)
     length = np.zeros(size, dtype=np.int32)
-    length[nums] = ints(length_bytes)
+    length[nums] = _int4s(length_bytes)
     versions = {str(name): code for code, name in enumerate(names)}
     return Rows(size, size - 1, int(nums.size), latest, version, versions, length)
 

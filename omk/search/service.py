@@ -258,7 +258,7 @@ def search(
     """Search published practices. ``filters`` maps facet names (FACETS keys) to values;
     ``cycle`` shows that cycle's version of each practice instead of the newest."""
     parts = parse(text, related=True)
-    if not parts and re.search(r"\w", text):
+    if _only_common_words(text, parts):
         return Results(
             query=text,
             total=0,
@@ -418,6 +418,12 @@ def _dense_only(
     return accepted
 
 
+def _only_common_words(text: str, parts: Sequence[Part]) -> bool:
+    """Whether a query has words but only ones nobody searches by ("die der und"): it
+    searches nothing (an empty query would list every practice)."""
+    return not parts and re.search(r"\w", text) is not None
+
+
 def matching_versions(
     text: str,
     *,
@@ -428,8 +434,8 @@ def matching_versions(
     """(practice id, revision id) of up to ``limit`` results, newest first, unchecked: for
     counting what is new for a saved search (callers check publication themselves)."""
     parts = parse(text, related=True)
-    if not parts and re.search(r"\w", text):
-        return []  # common words only: nothing searched (as ``search``)
+    if _only_common_words(text, parts):
+        return []  # nothing searched (as ``search``)
     filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
     match = engine().match(
         parts,

@@ -14,7 +14,7 @@ deterministic and a vector does not depend on the batch it was computed in, so t
 float32 vectors bit for bit as the model computes them on the machine that built it: a demo
 made with the file is the same as one made without it there. Another CPU's float sums may
 differ in the last digits (measured on another host: at most 0.0014 per component, cosine
-0.99995 or more), far below what changes a ranking.
+0.99994 or more), far below what changes a ranking.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def test_a_shipped_vector_is_what_the_model_computes(real_model: Counting) -> No
     assert found is not None and computed is not None
     # Bit for bit on the machine that built the file; another CPU's float sums differ in
     # the last digits (2026-12-07, another host: at most 0.0014 per component, cosine
-    # 0.99995), far below what could change a ranking. A stale or wrong file is far off.
+    # 0.99994), far below what could change a ranking. A stale or wrong file is far off.
     assert np.abs(found - computed).max() < 0.01
     assert min(float(a @ b) for a, b in zip(found, computed, strict=True)) > 0.999
 
