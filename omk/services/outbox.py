@@ -14,13 +14,16 @@ an entry twice: a crash between applying and advancing the cursor repeats the ba
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 
+from filelock import FileLock, Timeout
 from flask import Response, after_this_request, current_app, has_request_context
 from sqlalchemy import Select, bindparam, func, insert, select, text, update
 
@@ -34,6 +37,12 @@ log = logging.getLogger("omk.outbox")
 
 #: Arbitrary constant naming the advisory lock that orders outbox producers on PostgreSQL.
 _ORDER_LOCK = 0x6F6D6B01
+#: How long the consumers may work in a web worker after its response, in seconds: what is
+#: left stays pending for the next publication's kick or cron (``omk outbox drain``), so a
+#: worker is never busy long enough for gunicorn to kill it (``timeout`` in gunicorn.conf.py).
+AFTER_RESPONSE_SECONDS = 20.0
+#: Entries applied per call of a consumer when a publication kicks it.
+KICK_BATCH = 500
 
 Apply = Callable[[Sequence[OutboxEntry]], None]
 
@@ -181,19 +190,65 @@ def drain(consumer: str, apply: Apply, *, batch: int = 500) -> int:
 
     The cursor moves after each batch is applied: a crash in between repeats that batch,
     which ``apply`` must tolerate (apply idempotently)."""
+    return _drain(consumer, apply, batch, None)[0]
+
+
+def _drain(consumer: str, apply: Apply, batch: int, deadline: float | None) -> tuple[int, bool]:
+    """:func:`drain`, stopping after the batch that passes ``deadline`` (``time.monotonic``);
+    returns how many entries were applied and whether none is left (False: the consumer was
+    busy or the time was up)."""
     done = 0
     while True:
         db.session.rollback()  # see what committed since the last batch
         entries = pending(consumer, batch)
         if not entries:
-            return done
+            return done, True
         try:
             apply(entries)
         except ConsumerBusy:
             log.debug("outbox consumer %s busy; %d entries stay pending", consumer, len(entries))
-            return done
+            return done, False
         advance(consumer, entries[-1].id)
         done += len(entries)
+        if deadline is not None and time.monotonic() > deadline:
+            log.info(
+                "outbox consumer %s: time is up after %d entries; the rest waits", consumer, done
+            )
+            return done, False
+
+
+@contextmanager
+def _draining(consumer: str) -> Iterator[bool]:
+    """Whether this process alone drains ``consumer`` now, tried without waiting (a lock file
+    in the instance folder). The workers of one machine take turns; on PostgreSQL servers on
+    other machines may apply the same entries meanwhile, which consumers tolerate."""
+    lock = FileLock(Path(current_app.instance_path) / f"outbox-{consumer}.lock", thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def _drain_alone(consumer: str, apply: Apply, deadline: float | None) -> None:
+    """Drain ``consumer`` unless another process is draining it: that one applies the new
+    entries too, as it reads the pending entries after every batch, and once more after it
+    lets go of the consumer (here: the loop), so nothing waits for cron because of a race."""
+    while True:
+        with _draining(consumer) as alone:
+            if not alone:
+                log.debug("outbox consumer %s is being drained by another process", consumer)
+                return
+            _, finished = _drain(consumer, apply, KICK_BATCH, deadline)
+        if not finished:
+            return
+        db.session.rollback()
+        if not pending(consumer, 1):
+            return
 
 
 _deferred: ContextVar[bool] = ContextVar("omk_outbox_deferred", default=False)
@@ -246,10 +301,16 @@ def kick_after_response() -> None:
 
 
 def kick() -> None:
-    """Drain every registered consumer (after a commit that wrote outbox entries)."""
+    """Drain every registered consumer (after a commit that wrote outbox entries), each unless
+    another process is draining it; after a response for :data:`AFTER_RESPONSE_SECONDS` at
+    most."""
+    deadline = time.monotonic() + AFTER_RESPONSE_SECONDS if after_response() else None
     for name, apply in consumers().items():
+        if deadline is not None and time.monotonic() > deadline:
+            log.info("outbox: time is up; consumer %s waits for the next drain", name)
+            continue
         try:
-            drain(name, apply)
+            _drain_alone(name, apply, deadline)
         except Exception:
             # The change is committed and stays in the outbox: the next kick or
             # `omk outbox drain` (cron) applies it.

@@ -3,6 +3,7 @@ consumers apply it in order from their own cursor."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -147,3 +148,84 @@ def test_a_deferred_block_applies_everything_once_at_its_end(people: dict[str, A
             reports.import_document(people["admin"], factories.document(ags), publish=True)
         assert outbox.lag("search").pending == 2, "nothing applied while the block runs"
     assert outbox.lag("search").pending == 0
+
+
+def _probe(monkeypatch: pytest.MonkeyPatch, apply: Callable[[Sequence[OutboxEntry]], None]) -> None:
+    monkeypatch.setattr(outbox, "_consumers", {"probe": apply})
+
+
+def test_a_consumer_another_process_drains_is_left_to_it(
+    people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Web workers do not queue behind each other to apply the same entries: while one drains
+    a consumer (here: this test holds its lock, as another worker would), a kick skips it."""
+    applied: list[int] = []
+    _probe(monkeypatch, lambda es: applied.extend(e.id for e in es))
+    with outbox._draining("probe") as alone:
+        assert alone
+        reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+        assert applied == [] and outbox.lag("probe").pending == 1
+    outbox.kick()
+    assert len(applied) == 1 and outbox.lag("probe").pending == 0
+
+
+def test_entries_committed_while_a_worker_drains_are_applied_by_it(
+    people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other worker's kick skipped the consumer, so the worker draining it must apply
+    that worker's entries too: those committed between two batches, and those committed
+    after its last look but before it let go of the consumer."""
+    applied: list[int] = []
+    late = ["05315000", "01001000"]
+
+    def publish_from_another_worker() -> None:
+        # its own kick finds the consumer taken and leaves the entry to us
+        reports.import_document(people["admin"], factories.document(late.pop()), publish=True)
+
+    def apply(entries: Sequence[OutboxEntry]) -> None:
+        applied.extend(e.id for e in entries)
+        if len(applied) == 1:
+            publish_from_another_worker()  # between two batches
+
+    original = outbox._drain
+
+    def drain_then_publish(*args: Any) -> tuple[int, bool]:
+        result = original(*args)
+        if late:
+            publish_from_another_worker()  # after the last look, before letting go
+        return result
+
+    _probe(monkeypatch, apply)
+    monkeypatch.setattr(outbox, "_drain", drain_then_publish)
+    reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+    assert late == [] and len(applied) == 3
+    assert outbox.lag("probe").pending == 0
+
+
+def test_after_a_response_a_worker_stops_when_its_time_is_up(
+    people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow consumer does not keep a web worker busy until gunicorn kills it: after the
+    response it applies what fits in AFTER_RESPONSE_SECONDS, the rest waits for cron."""
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "kick", lambda: None)
+        for ags in (ESSEN, "05315000", "01001000"):
+            reports.import_document(people["admin"], factories.document(ags), publish=True)
+    applied: list[int] = []
+
+    def slow(entries: Sequence[OutboxEntry]) -> None:
+        time.sleep(0.05)
+        applied.extend(e.id for e in entries)
+
+    _probe(monkeypatch, slow)
+    monkeypatch.setattr(outbox, "KICK_BATCH", 1)
+    monkeypatch.setattr(outbox, "AFTER_RESPONSE_SECONDS", 0.01)
+    token = outbox._after_response.set(True)
+    try:
+        outbox.kick()
+    finally:
+        outbox._after_response.reset(token)
+    assert len(applied) == 1, "one batch, then the time was up"
+    assert outbox.lag("probe").pending == 2
+    outbox.kick()  # cron or a kick outside a response: everything
+    assert len(applied) == 3 and outbox.lag("probe").pending == 0
