@@ -193,14 +193,19 @@ class SynergyOut(BaseModel):
     a: SideOut
     b: SideOut
     practice_id: str | None
-    score: float
+    score: float = Field(
+        description="Wert, nach dem innerhalb einer Art geordnet wird (ähnliche Maßnahmen: "
+        "standardisierte Ähnlichkeit; "
+        "Übertragungen und Partner: 0 bis 1); zwischen Arten nicht vergleichbar"
+    )
     terms: list[str]
     explanation: str
     status: str = Field(description="open, confirmed oder dismissed")
 
 
 class SynergyList(ListEnvelope[SynergyOut]):
-    """Synergy suggestions, best first."""
+    """Synergy suggestions, best first; without ``kind`` the kinds take turns (scores compare
+    within a kind only)."""
 
 
 @bp.get("/synergies")

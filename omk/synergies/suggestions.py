@@ -188,8 +188,20 @@ def in_region(keys: Iterable[str], region: str) -> bool:
 
 
 def ranked(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
-    """Best first; dismissed suggestions last."""
-    return sorted(
+    """Best first; dismissed suggestions last. Scores are comparable within a kind only
+    (similar pairs: a blend of standardised similarities; transfers and partners: 0 to 1),
+    so several kinds take turns: the best of each kind, then the second best of each …"""
+    by_kind: dict[str, list[Suggestion]] = {}
+    for s in sorted(
         suggestions,
         key=lambda s: (s.status == "dismissed", -s.score, s.a["label"], s.b["label"]),
-    )
+    ):
+        by_kind.setdefault(s.kind, []).append(s)
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    turns = [
+        (s.status == "dismissed", rank, order.get(s.kind, len(order)), s)
+        for items in by_kind.values()
+        for rank, s in enumerate(items)
+    ]
+    turns.sort(key=lambda t: t[:3])
+    return [s for *_, s in turns]

@@ -20,7 +20,8 @@ from omk.models.reporting import Cycle
 from omk.policy import Action
 from omk.services import reports
 from omk.services.transaction import unit_of_work
-from omk.synergies import candidates, judgements, learning, peer_review, validation
+from omk.synergies import candidates, judgements, learning, peer_review, suggestions, validation
+from omk.synergies.suggestions import Side, Suggestion
 from tests import factories
 
 ESSEN, KOELN, AACHEN, ALHEIM = "05113000", "05315000", "05334002", "06632001"
@@ -445,3 +446,27 @@ def test_the_learning_network_keeps_long_names_inside_the_drawing() -> None:
             assert node.x + room <= drawing.width, node
         elif node.anchor == "end":
             assert node.x - room >= 0, node
+
+
+def test_several_kinds_take_turns_each_ranked_by_its_own_score() -> None:
+    """Scores compare within a kind only (a similar pair's standardised blend runs past 1,
+    a transfer's or partner's stays within 0..1): a list of every kind interleaves them,
+    best of each first, dismissed ones last."""
+
+    def made(kind: str, label: str, score: float, status: str = "open") -> Suggestion:
+        side: Side = {"type": "municipality", "id": label, "label": label}
+        return Suggestion(kind, side, side, score, "", (), (), status=status)
+
+    found = [
+        made("similar", "s1", 4.2),
+        made("similar", "s2", 3.1),
+        made("similar", "s3", 2.5),
+        made("similar", "s0", 9.0, "dismissed"),
+        made("partner", "p1", 0.9),
+        made("transfer", "t1", 0.7),
+        made("transfer", "t2", 0.65),
+    ]
+    order = [s.a["label"] for s in suggestions.ranked(found)]
+    assert order == ["s1", "t1", "p1", "s2", "t2", "s3", "s0"]
+    same_kind = [s.a["label"] for s in suggestions.ranked(f for f in found if f.kind == "similar")]
+    assert same_kind == ["s1", "s2", "s3", "s0"]
