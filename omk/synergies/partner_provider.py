@@ -56,6 +56,16 @@ def names_of(keys: set[str]) -> dict[str, str]:
     return {k: shown[k].render(_) if k in shown else k for k in keys}
 
 
+def positions(keys: list[str]) -> dict[str, tuple[float, float]]:
+    """The register's position (latitude, longitude) of each key that has one."""
+    entries = db.session.scalars(select(Municipality).where(Municipality.key.in_(keys))).all()
+    return {
+        key: (p.lat, p.lon)
+        for key, p in register.profiles(entries).items()
+        if p.lat is not None and p.lon is not None
+    }
+
+
 def _practices(count: int) -> str:
     """ "1 Maßnahme", "2 Maßnahmen"."""
     return str(ngettext("%(num)s Maßnahme", "%(num)s Maßnahmen", count))
@@ -69,10 +79,14 @@ class PartnerProvider:
     label = "Gemeinsame Partner"
 
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
+        uses = partner_uses(cycle)
         shared = [
             s
             for s in partners.shared_partners(
-                partner_uses(cycle), content.federations(), content.partner_names()
+                uses,
+                content.federations(),
+                content.partner_names(),
+                positions(sorted({u.municipality_key for u in uses})),
             )
             if in_region((s.a, s.b), region)
         ]
@@ -103,6 +117,8 @@ class PartnerProvider:
                 a=a["label"],
                 b=b["label"],
             )
+            if s.km is not None:
+                explanation += " " + _("Entfernung: %(km)s km.", km=f"{s.km:.0f}")
             score = min(0.5, 0.2 + 0.05 * s.practice_count)
         return Suggestion(
             kind=self.kind,

@@ -22,6 +22,8 @@ from enum import StrEnum
 from itertools import combinations
 from typing import TypedDict
 
+from omk.compare.peers import great_circle_km
+
 #: Legal forms written with dots and spaces, folded into one token before punctuation goes.
 _DOTTED_FORMS = (
     (re.compile(r"\be\s*\.\s*v\b\.?"), " ev "),
@@ -53,6 +55,11 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 #: A one-word pattern this long or longer also matches compounds it begins.
 PREFIX_MIN = 6
+#: Branches of one federation are paired with their nearest other branches only: a federation
+#: present almost everywhere (Jobcenter, Volkshochschulen) would otherwise pair every
+#: municipality with every other (153 of the 192 partner pairs of the demo's 2025 cycle were
+#: Jobcenters, burying the rarer federations), and the branches that can meet are the close ones.
+FEDERATION_NEAREST = 3
 
 
 def _fold(text: str) -> str:
@@ -251,6 +258,7 @@ class SharedPartner:
     label: str
     a: str  # municipality key (a < b)
     b: str
+    km: float | None = None  # the distance between the two municipalities, where known
     names_a: list[str] = field(default_factory=list)  # the names as written on each side
     names_b: list[str] = field(default_factory=list)
     practices_a: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
@@ -264,10 +272,18 @@ class SharedPartner:
 
 
 def shared_partners(
-    uses: Iterable[PartnerUse], federations: Sequence[Federation], lists: NameLists = NameLists()
+    uses: Iterable[PartnerUse],
+    federations: Sequence[Federation],
+    lists: NameLists = NameLists(),
+    positions: Mapping[str, tuple[float, float]] | None = None,
 ) -> list[SharedPartner]:
-    """Every pair of municipalities that share an organisation, and, apart, every pair whose
+    """Every pair of municipalities that share an organisation, and, apart, the pairs whose
     own, different organisations belong to one federation. Best first (more practices).
+
+    With ``positions`` (register key → latitude, longitude) each pair knows its distance, and
+    a municipality's branch of a federation is paired with the branches of its
+    :data:`FEDERATION_NEAREST` nearest municipalities (and those that have it among theirs);
+    a municipality without a position keeps every pair.
 
     Only a name that identifies an organisation (:func:`classify`) is shared across
     municipalities: a federation's bare name is a branch of its own in each municipality (so
@@ -295,8 +311,20 @@ def shared_partners(
     for code, orgs in by_federation.items():
         # Two municipalities whose branches differ: a municipality that works with the same
         # branch as the other is already a shared organisation.
-        found.extend(_federation_pairs(code, labels[code], orgs))
-    found.sort(key=lambda s: (s.relation != "organisation", -s.practice_count, s.label, s.a, s.b))
+        found.extend(_federation_pairs(code, labels[code], orgs, positions or {}))
+    for pair in found:
+        if positions and pair.a in positions and pair.b in positions:
+            pair.km = great_circle_km(positions[pair.a], positions[pair.b])
+    found.sort(
+        key=lambda s: (
+            s.relation != "organisation",
+            -s.practice_count,
+            s.km if s.km is not None else float("inf"),
+            s.label,
+            s.a,
+            s.b,
+        )
+    )
     return found
 
 
@@ -344,15 +372,38 @@ def _pairs(relation: str, key: str, label: str, uses: Sequence[PartnerUse]) -> l
     ]
 
 
+def _nearest(
+    keys: Sequence[str], positions: Mapping[str, tuple[float, float]]
+) -> set[tuple[str, str]]:
+    """The pairs (a < b) of ``keys`` where one is among the other's
+    :data:`FEDERATION_NEAREST` nearest; every pair of a key without a position."""
+    kept: set[tuple[str, str]] = set()
+    for a in keys:
+        others = [b for b in keys if b != a]
+        if a in positions:
+            placed = [b for b in others if b in positions]
+            placed.sort(key=lambda b: (great_circle_km(positions[a], positions[b]), b))
+            others = placed[:FEDERATION_NEAREST]
+        kept.update((min(a, b), max(a, b)) for b in others)
+    return kept
+
+
 def _federation_pairs(
-    code: str, label: str, orgs: Mapping[str, Sequence[PartnerUse]]
+    code: str,
+    label: str,
+    orgs: Mapping[str, Sequence[PartnerUse]],
+    positions: Mapping[str, tuple[float, float]],
 ) -> list[SharedPartner]:
     per_municipality: dict[str, dict[str, list[PartnerUse]]] = defaultdict(dict)
     for key, org_uses in orgs.items():
         for use in org_uses:
             per_municipality[use.municipality_key].setdefault(key, []).append(use)
+    keys = sorted(per_municipality)
+    near = _nearest(keys, positions) if positions else None
     found = []
-    for a, b in combinations(sorted(per_municipality), 2):
+    for a, b in combinations(keys, 2):
+        if near is not None and (a, b) not in near:
+            continue
         only_a = set(per_municipality[a]) - set(per_municipality[b])
         only_b = set(per_municipality[b]) - set(per_municipality[a])
         if not only_a or not only_b:

@@ -293,3 +293,28 @@ def test_the_content_lists_are_valid() -> None:
     # No entry is empty after folding.
     assert len(NAMES.local_bodies) == len(raw["local_bodies"])
     assert len(NAMES.generic) == len(raw["generic"])
+
+
+def test_federation_branches_pair_with_their_nearest_not_with_everyone() -> None:
+    """A federation present almost everywhere must not pair every municipality with every
+    other: each branch is paired with the branches of its nearest municipalities."""
+    places = {  # (latitude, longitude): five along the Ruhr, one far away in Bavaria
+        "05113000": (51.46, 7.01),  # Essen
+        "05911000": (51.48, 7.22),  # Bochum
+        "05913000": (51.51, 7.47),  # Dortmund
+        "05112000": (51.43, 6.76),  # Duisburg
+        "05513000": (51.54, 7.10),  # Gelsenkirchen
+        "09162000": (48.14, 11.58),  # München
+    }
+    uses = [use(f"Jobcenter {n}", key, f"p{n}") for n, key in enumerate(places)]
+    everyone = partners.shared_partners(uses, FEDERATIONS, NAMES)
+    assert len(everyone) == 15, "without positions: every pair"
+    near = partners.shared_partners(uses, FEDERATIONS, NAMES, places)
+    pairs = {(s.a, s.b) for s in near}
+    assert len(pairs) < 15
+    assert ("05113000", "05911000") in pairs  # Essen and Bochum are neighbours
+    assert ("05112000", "05913000") not in pairs  # Duisburg and Dortmund each have nearer ones
+    # München is far from all, yet paired with its nearest (it keeps its own three).
+    assert sum("09162000" in pair for pair in pairs) == partners.FEDERATION_NEAREST
+    essen_bochum = next(s for s in near if (s.a, s.b) == ("05113000", "05911000"))
+    assert essen_bochum.km is not None and 10 < essen_bochum.km < 20

@@ -97,6 +97,7 @@ def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) ->
     assert found[1].explanation == (
         "Verband: Arbeiterwohlfahrt (AWO). Verschiedene Gliederungen: AWO Kreisverband Essen "
         "in Essen, Stadt, AWO Alheim in Alheim – zwei Organisationen eines Verbands, nicht eine."
+        " Entfernung: 191 km."  # the register's positions: branches near each other can meet
     )
     # Region 06 sees only the pair with a side in it.
     assert [s.b["id"] for s in judgements.view(cycle(), "06")] == [ALHEIM]
