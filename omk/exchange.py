@@ -692,6 +692,20 @@ def _union(a: Iterable[str | None], b: Iterable[str | None]) -> list[str]:
 
 
 _PATH = re.compile(r"^practices\[([^\]]+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?$")
+ORIGIN_PATH = re.compile(r"^(practices\[[^\]]+\])\.(adopted_from(?:\.practice|\.municipality)?)$")
+#: The origin of an adopted practice and its two parts in words, as the workbook's columns
+#: name them (the document has no template field for them).
+ORIGIN_LABELS = {
+    "adopted_from": "Übernommen von",
+    "adopted_from.practice": "Übernommen von: Maßnahme",
+    "adopted_from.municipality": "Übernommen von: Kommune",
+}
+
+
+def practice_field_label(name: str, template: ReportTemplate) -> str:
+    """A practice field's label: the template's, or the origin's ("Übernommen von")."""
+    field = template.practice_field(name)
+    return field.label if field else ORIGIN_LABELS.get(name, name)
 
 
 def describe(
@@ -710,6 +724,10 @@ def describe(
             code = path[len(prefix) :]
             indicator = content.indicators.get(code)
             return fmt.format(indicator.label if indicator else code)
+    origin = ORIGIN_PATH.match(path)
+    if origin:
+        owner = describe(origin.group(1), doc, content, template)
+        return f"{owner} – {ORIGIN_LABELS[origin.group(2)]}"
     match = _PATH.match(path)
     if not match:
         return path
@@ -718,8 +736,7 @@ def describe(
     practice = next((p for p in practices if p.get("id") == pid), None)
     text = f"Maßnahme {quoted(practice['title'])}" if practice else "Maßnahme (entfernt)"
     if name:
-        field = template.practice_field(name)
-        text += " – " + (field.label if field else name)
+        text += " – " + practice_field_label(name, template)
     if row is not None:
         text += f", Zeile {int(row) + 1}"
         if sub:

@@ -173,17 +173,7 @@ def resolve_origins(document: dict[str, Any]) -> list[FieldError]:
         if latest is None:
             latest = [v for v in published.latest() if v.municipality_key != own]
             names = names_of({v.municipality_key for v in latest})
-        where = str(adopted.get("municipality") or "").strip().casefold()
-        found = [
-            v
-            for v in latest
-            if " ".join(v.practice.title.split()).casefold() == named.casefold()
-            and (
-                not where
-                or where == v.municipality_key
-                or where in names[v.municipality_key].casefold()
-            )
-        ]
+        found = _named(latest, names, named, str(adopted.get("municipality") or ""))
         path = f"practices[{p.get('id')}].adopted_from.practice"
         if len(found) == 1:
             adopted["practice"], adopted["municipality"] = (
@@ -208,6 +198,52 @@ def resolve_origins(document: dict[str, Any]) -> list[FieldError]:
                 )
             )
     return errors
+
+
+def _named(
+    latest: list[published.Version], names: dict[str, str], title: str, municipality: str
+) -> list[published.Version]:
+    """The published practices a title (case does not matter) and a municipality (key, part
+    of the name, or empty for any) name, as :func:`resolve_origins` reads them."""
+    title = " ".join(title.split()).casefold()
+    where = municipality.strip().casefold()
+    return [
+        v
+        for v in latest
+        if " ".join(v.practice.title.split()).casefold() == title
+        and (
+            not where
+            or where == v.municipality_key
+            or where in names[v.municipality_key].casefold()
+        )
+    ]
+
+
+def origin_titles(document: ReportDocument) -> dict[str, str]:
+    """How the workbook names each origin: practice id → the title of its newest published
+    version, where :func:`resolve_origins` reads that title with the origin's municipality
+    back as exactly this practice. Origins left out (unpublished, a title another practice of
+    the same municipality shares, a municipality that does not match) are written as ids."""
+    own = str(document.get("municipality") or "")
+    wanted = {
+        str(a.get("practice") or "").lower(): str(a.get("municipality") or "")
+        for p in document.get("practices") or []
+        if (a := p.get("adopted_from"))
+    }
+    wanted.pop("", None)
+    if not wanted:
+        return {}
+    latest = [v for v in published.latest() if v.municipality_key != own]
+    names = names_of({v.municipality_key for v in latest})
+    titles: dict[str, str] = {}
+    for v in latest:
+        if wanted.get(v.practice_id) != v.municipality_key:
+            continue
+        title = " ".join(v.practice.title.split())
+        found = _named(latest, names, title, v.municipality_key)
+        if title and not _UUID.match(title) and [f.practice_id for f in found] == [v.practice_id]:
+            titles[v.practice_id] = title
+    return titles
 
 
 # --- the learning network ------------------------------------------------------------------
