@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
 from omk.models import User
-from omk.services import reports
+from omk.services import accounts, reports
 from tests import factories
 from tests import workbook_fixtures as fx
 from tests.conftest import login
@@ -210,3 +210,16 @@ def test_the_practice_form_names_an_origin_error_in_words(
     assert page.status_code == 422
     summary = page.text.split('id="error-summary"')[1].split("</div>\n</div>")[0]
     assert ">Übernommen von: " in summary and ">adopted_from" not in summary
+
+
+def test_the_api_keeps_the_origin_json_path(app: Flask, people: dict[str, User]) -> None:
+    """The API answers with document paths, as an API should: no words there."""
+    doc = copy.deepcopy(fx.base_document())
+    doc["practices"][1]["adopted_from"] = {"practice": "Fahrradwerkstatt", "municipality": "x"}
+    token = accounts.create_token(None, people["reporter"])
+    r = app.test_client().post(
+        "/api/v1/reports", json=doc, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json["errors"]}
+    assert f"practices[{doc['practices'][1]['id']}].adopted_from" in fields
