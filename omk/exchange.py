@@ -311,17 +311,31 @@ def schema_errors(doc: Any, content: Content) -> list[FieldError]:
     errors: list[FieldError] = []
     validator = _validator(schema_path(content))
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        parts = list(error.absolute_path)
-        if error.validator == "required":
-            missing = [p for p in error.validator_value if p not in (error.instance or {})]
-            for name in missing:
-                errors.append(FieldError(format_path(doc, [*parts, name]), _message(error)))
-            continue
-        if error.validator == "propertyNames":
-            errors.append(FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code.")))
-            continue
-        errors.append(FieldError(format_path(doc, parts), _message(error)))
+        errors += _field_errors(doc, error)
     return errors
+
+
+def _field_errors(doc: Any, error: SchemaError) -> list[FieldError]:
+    parts = list(error.absolute_path)
+    if error.validator == "required":
+        names: Any = error.validator_value
+        given: Any = error.instance or {}
+        missing = [p for p in names if p not in given]
+        return [FieldError(format_path(doc, [*parts, name]), _message(error)) for name in missing]
+    if error.validator == "propertyNames":
+        return [FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code."))]
+    if error.validator == "anyOf" and error.instance is not None:
+        # a nullable object that is given (``adopted_from``): what is wrong inside it, at its
+        # own path ("…adopted_from.municipality: 8 Ziffern erwartet"), not "Erwartet wird null."
+        inner = [
+            e
+            for e in error.context or []
+            if not (e.validator == "type" and e.validator_value == "null")
+        ]
+        branches = {e.schema_path[0] if e.schema_path else None for e in inner}
+        if inner and len(branches) == 1:
+            return [f for e in inner for f in _field_errors(doc, e)]
+    return [FieldError(format_path(doc, parts), _message(error))]
 
 
 # --- checks against the template and the taxonomy ---------------------------------------------

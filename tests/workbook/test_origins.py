@@ -171,9 +171,12 @@ def test_origin_errors_are_named_in_words(app: Flask, people: dict[str, User]) -
     ]
     page = upload(client, with_origin(download, str(uuid.uuid4()), "Köln"))
     assert page.status_code == 422
-    fields = [field for field, _message in error_fields(page.text)]
-    # the schema finds the whole origin wrong (one of two shapes), not the key alone
-    assert fields == ["Maßnahme „Patenschaften für Familien“ – Übernommen von"]
+    assert error_fields(page.text) == [
+        (
+            "Maßnahme „Patenschaften für Familien“ – Übernommen von: Kommune",
+            "8 Ziffern erwartet (AGS).",
+        )
+    ]
 
     client.post("/sprache", data={"lang": "en", "next": "/"})
     page = upload(client, with_origin(download, "Gibt es nicht", ""))
@@ -209,7 +212,8 @@ def test_the_practice_form_names_an_origin_error_in_words(
     )
     assert page.status_code == 422
     summary = page.text.split('id="error-summary"')[1].split("</div>\n</div>")[0]
-    assert ">Übernommen von: " in summary and ">adopted_from" not in summary
+    assert ">Übernommen von: 8 Ziffern erwartet (AGS).<" in summary
+    assert ">adopted_from" not in summary
 
 
 def test_the_api_keeps_the_origin_json_path(app: Flask, people: dict[str, User]) -> None:
@@ -222,4 +226,5 @@ def test_the_api_keeps_the_origin_json_path(app: Flask, people: dict[str, User])
     )
     assert r.status_code == 422
     fields = {e["field"] for e in r.json["errors"]}
-    assert f"practices[{doc['practices'][1]['id']}].adopted_from" in fields
+    assert f"practices[{doc['practices'][1]['id']}].adopted_from.practice" in fields
+    assert f"practices[{doc['practices'][1]['id']}].adopted_from.municipality" in fields
