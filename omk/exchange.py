@@ -311,17 +311,31 @@ def schema_errors(doc: Any, content: Content) -> list[FieldError]:
     errors: list[FieldError] = []
     validator = _validator(schema_path(content))
     for error in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
-        parts = list(error.absolute_path)
-        if error.validator == "required":
-            missing = [p for p in error.validator_value if p not in (error.instance or {})]
-            for name in missing:
-                errors.append(FieldError(format_path(doc, [*parts, name]), _message(error)))
-            continue
-        if error.validator == "propertyNames":
-            errors.append(FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code.")))
-            continue
-        errors.append(FieldError(format_path(doc, parts), _message(error)))
+        errors += _field_errors(doc, error)
     return errors
+
+
+def _field_errors(doc: Any, error: SchemaError) -> list[FieldError]:
+    parts = list(error.absolute_path)
+    if error.validator == "required":
+        names: Any = error.validator_value
+        given: Any = error.instance or {}
+        missing = [p for p in names if p not in given]
+        return [FieldError(format_path(doc, [*parts, name]), _message(error)) for name in missing]
+    if error.validator == "propertyNames":
+        return [FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code."))]
+    if error.validator == "anyOf" and error.instance is not None:
+        # a nullable object that is given (``adopted_from``): what is wrong inside it, at its
+        # own path ("…adopted_from.municipality: 8 Ziffern erwartet"), not "Erwartet wird null."
+        inner = [
+            e
+            for e in error.context or []
+            if not (e.validator == "type" and e.validator_value == "null")
+        ]
+        branches = {e.schema_path[0] if e.schema_path else None for e in inner}
+        if inner and len(branches) == 1:
+            return [f for e in inner for f in _field_errors(doc, e)]
+    return [FieldError(format_path(doc, parts), _message(error))]
 
 
 # --- checks against the template and the taxonomy ---------------------------------------------
@@ -692,6 +706,20 @@ def _union(a: Iterable[str | None], b: Iterable[str | None]) -> list[str]:
 
 
 _PATH = re.compile(r"^practices\[([^\]]+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?$")
+ORIGIN_PATH = re.compile(r"^(practices\[[^\]]+\])\.(adopted_from(?:\.practice|\.municipality)?)$")
+#: The origin of an adopted practice and its two parts in words, as the workbook's columns
+#: name them (the document has no template field for them).
+ORIGIN_LABELS = {
+    "adopted_from": "Übernommen von",
+    "adopted_from.practice": "Übernommen von: Maßnahme",
+    "adopted_from.municipality": "Übernommen von: Kommune",
+}
+
+
+def practice_field_label(name: str, template: ReportTemplate) -> str:
+    """A practice field's label: the template's, or the origin's ("Übernommen von")."""
+    field = template.practice_field(name)
+    return field.label if field else ORIGIN_LABELS.get(name, name)
 
 
 def describe(
@@ -710,6 +738,10 @@ def describe(
             code = path[len(prefix) :]
             indicator = content.indicators.get(code)
             return fmt.format(indicator.label if indicator else code)
+    origin = ORIGIN_PATH.match(path)
+    if origin:
+        owner = describe(origin.group(1), doc, content, template)
+        return f"{owner} – {ORIGIN_LABELS[origin.group(2)]}"
     match = _PATH.match(path)
     if not match:
         return path
@@ -718,8 +750,7 @@ def describe(
     practice = next((p for p in practices if p.get("id") == pid), None)
     text = f"Maßnahme {quoted(practice['title'])}" if practice else "Maßnahme (entfernt)"
     if name:
-        field = template.practice_field(name)
-        text += " – " + (field.label if field else name)
+        text += " – " + practice_field_label(name, template)
     if row is not None:
         text += f", Zeile {int(row) + 1}"
         if sub:

@@ -96,6 +96,8 @@ def draft_workbook(actor: Actor | None, t: Target) -> tuple[str, bytes]:
                 name=t.municipality.name,
             )
         )
+    from omk.synergies import learning  # the synergies package imports the services
+
     doc = _current(t)
     info = workbook.WorkbookInfo(
         cycle=t.cycle.code,
@@ -106,6 +108,7 @@ def draft_workbook(actor: Actor | None, t: Target) -> tuple[str, bytes]:
         cycle_title=t.cycle.title,
         created_at=_now(),
         fingerprints=workbook.fingerprints(doc, _fingerprint_key()),
+        origin_titles=learning.origin_titles(doc),
     )
     data = workbook.build_workbook(doc, reports.content(), _template(t), info)
     log.info(
@@ -164,8 +167,8 @@ def describe(paths: list[str], doc: ReportDocument, template: ReportTemplate) ->
         if match is None:
             out.append(exchange.describe(path, doc, content, template))
             continue
-        field = template.practice_field(match.group(2))
-        fields.setdefault(match.group(1), []).append(field.label if field else match.group(2))
+        label = exchange.practice_field_label(match.group(2), template)
+        fields.setdefault(match.group(1), []).append(label)
     for ref, labels in fields.items():
         shown = ", ".join(labels[:4]) + (" …" if len(labels) > 4 else "")
         out.append(f"{exchange.describe(ref, doc, content, template)} – {shown}")

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,17 +172,7 @@ def resolve_origins(document: dict[str, Any]) -> list[FieldError]:
         if latest is None:
             latest = [v for v in published.latest() if v.municipality_key != own]
             names = names_of({v.municipality_key for v in latest})
-        where = str(adopted.get("municipality") or "").strip().casefold()
-        found = [
-            v
-            for v in latest
-            if " ".join(v.practice.title.split()).casefold() == named.casefold()
-            and (
-                not where
-                or where == v.municipality_key
-                or where in names[v.municipality_key].casefold()
-            )
-        ]
+        found = _named(latest, names, named, str(adopted.get("municipality") or ""))
         path = f"practices[{p.get('id')}].adopted_from.practice"
         if len(found) == 1:
             adopted["practice"], adopted["municipality"] = (
@@ -208,6 +197,52 @@ def resolve_origins(document: dict[str, Any]) -> list[FieldError]:
                 )
             )
     return errors
+
+
+def _named(
+    latest: list[published.Version], names: dict[str, str], title: str, municipality: str
+) -> list[published.Version]:
+    """The published practices a title (case does not matter) and a municipality (key, part
+    of the name, or empty for any) name, as :func:`resolve_origins` reads them."""
+    title = " ".join(title.split()).casefold()
+    where = municipality.strip().casefold()
+    return [
+        v
+        for v in latest
+        if " ".join(v.practice.title.split()).casefold() == title
+        and (
+            not where
+            or where == v.municipality_key
+            or where in names[v.municipality_key].casefold()
+        )
+    ]
+
+
+def origin_titles(document: ReportDocument) -> dict[str, str]:
+    """How the workbook names each origin: practice id → the title of its newest published
+    version, where :func:`resolve_origins` reads that title with the origin's municipality
+    back as exactly this practice. Origins left out (unpublished, a title another practice of
+    the same municipality shares, a municipality that does not match) are written as ids."""
+    own = str(document.get("municipality") or "")
+    wanted = {
+        str(a.get("practice") or "").lower(): str(a.get("municipality") or "")
+        for p in document.get("practices") or []
+        if (a := p.get("adopted_from"))
+    }
+    wanted.pop("", None)
+    if not wanted:
+        return {}
+    latest = [v for v in published.latest() if v.municipality_key != own]
+    names = names_of({v.municipality_key for v in latest})
+    titles: dict[str, str] = {}
+    for v in latest:
+        if wanted.get(v.practice_id) != v.municipality_key:
+            continue
+        title = " ".join(v.practice.title.split())
+        found = _named(latest, names, title, v.municipality_key)
+        if title and not _UUID.match(title) and [f.practice_id for f in found] == [v.practice_id]:
+            titles[v.practice_id] = title
+    return titles
 
 
 # --- the learning network ------------------------------------------------------------------
@@ -273,6 +308,8 @@ def network(region: str = "", until: Cycle | None = None) -> list[Transfer]:
 
 @dataclass(frozen=True)
 class Node:
+    """A municipality's lane: its name ends at ``x`` (``anchor``), the lane runs at ``y``."""
+
     key: str
     label: str
     x: float
@@ -282,11 +319,28 @@ class Node:
 
 @dataclass(frozen=True)
 class Edge:
+    """One learning step, an arrow in its cycle's column from the origin's lane (``y1``) to
+    the adopter's (it ends short of the adopter's dot at ``end_y``)."""
+
     x1: float
     y1: float
     x2: float
     y2: float
+    end_y: float
     label: str
+
+
+@dataclass(frozen=True)
+class Period:
+    """A cycle's column: the cycle code, the column's left edge and width."""
+
+    cycle: str
+    x: float
+    width: float
+
+    @property
+    def centre(self) -> float:
+        return round(self.x + self.width / 2, 1)
 
 
 @dataclass(frozen=True)
@@ -297,43 +351,55 @@ class Drawing:
     height: int
     nodes: list[Node]
     edges: list[Edge]
+    periods: list[Period] = field(default_factory=list)
+    top: float = 0  # where the lanes begin, below the cycles' labels
 
 
-def layout(transfers: list[Transfer], size: int = 520) -> Drawing:
-    """Municipalities on a circle, one arrow per learning step (origin → adopter)."""
+#: About 7.5 px a character at 13 px: the room a label takes.
+CHAR_WIDTH = 7.5
+LANE = 40
+HEADER = 44
+STEP = 28  # between two arrows of one cycle
+
+
+def layout(transfers: list[Transfer]) -> Drawing:
+    """Time from left to right: one column per cycle (oldest first, labelled with the cycle),
+    one lane per municipality (names on the left, in order of first appearance), and one
+    arrow per learning step in the column of its cycle, from the origin's lane down or up to
+    the adopter's."""
     keys: dict[str, str] = {}
     for t in transfers:
         keys.setdefault(t.source, t.source_name)
         keys.setdefault(t.target, t.target_name)
-    ordered = sorted(keys)
-    size = max(360, min(size, 280 + 30 * len(ordered)))  # a few places need little room
-    centre, radius = size / 2, size / 2 - 100
-    # Room left and right for the longest name beside its circle (about 7.5 px a character at
-    # 13 px), so that no label is cut off at the drawing's edge.
+    by_cycle: dict[str, list[Transfer]] = {}
+    for t in transfers:  # oldest first (:func:`network`), so the columns run in time order
+        by_cycle.setdefault(t.cycle, []).append(t)
     longest = max((len(name) for name in keys.values()), default=0)
-    margin = max(100.0, longest * 7.5 + 20)
-    width = round(2 * (margin + radius))
-    centre_x = width / 2
-    positions: dict[str, tuple[float, float]] = {}
-    nodes = []
-    for i, key in enumerate(ordered):
-        angle = 2 * math.pi * i / max(1, len(ordered)) - math.pi / 2
-        x, y = centre_x + radius * math.cos(angle), centre + radius * math.sin(angle)
-        positions[key] = (x, y)
-        anchor = "middle" if abs(math.cos(angle)) < 0.3 else ("start" if x > centre_x else "end")
-        nodes.append(Node(key, keys[key], round(x, 1), round(y, 1), anchor))
+    left = round(longest * CHAR_WIDTH + 30)  # the names, right-aligned before the lanes
+    periods: list[Period] = []
+    x = float(left)
+    for cycle, steps in by_cycle.items():
+        width = max(110.0, len(cycle) * CHAR_WIDTH + 60, STEP * len(steps) + 32)
+        periods.append(Period(cycle, x, width))
+        x += width
+    lane = {key: HEADER + LANE * i + LANE / 2 for i, key in enumerate(keys)}
+    nodes = [Node(key, name, left - 12, lane[key], "end") for key, name in keys.items()]
     edges = []
-    for t in transfers:
-        (x1, y1), (x2, y2) = positions[t.source], positions[t.target]
-        length = math.hypot(x2 - x1, y2 - y1) or 1.0
-        shorten = 12 / length  # end the arrow at the circle's edge
-        edges.append(
-            Edge(
-                round(x1 + (x2 - x1) * shorten, 1),
-                round(y1 + (y2 - y1) * shorten, 1),
-                round(x2 - (x2 - x1) * shorten, 1),
-                round(y2 - (y2 - y1) * shorten, 1),
-                f"{t.source_name} → {t.target_name}: {t.title} ({t.cycle})",
+    for period in periods:
+        steps = by_cycle[period.cycle]
+        first = period.centre - STEP * (len(steps) - 1) / 2
+        for i, t in enumerate(steps):
+            x1, y1, y2 = round(first + STEP * i, 1), lane[t.source], lane[t.target]
+            towards = 1 if y2 > y1 else -1
+            edges.append(
+                Edge(
+                    x1,
+                    y1 + towards * 6,
+                    x1,
+                    y2 - towards * 8,  # the arrowhead touches the adopter's dot
+                    y2,
+                    f"{t.source_name} → {t.target_name}: {t.title} ({t.cycle})",
+                )
             )
-        )
-    return Drawing(width, size, nodes, edges)
+    height = round(HEADER + LANE * len(keys) + 8)
+    return Drawing(round(x + 8), height, nodes, edges, periods, HEADER)

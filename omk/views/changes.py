@@ -159,6 +159,10 @@ def label(
 ) -> str:
     """A document path in words ("Maßnahme „Sprachcafé“ – Ergebnisse"); a practice is looked
     up in each of ``docs`` (e.g. before and after a change)."""
+    origin = exchange.ORIGIN_PATH.match(path)
+    if origin:  # no template field: named here, in the reader's language
+        practice = label(origin.group(1), docs, content, template)
+        return f"{practice} – {origin_label(origin.group(2))}"
     merged: ReportDocument = {
         "format": exchange.FORMAT,
         "municipality": "",
@@ -170,6 +174,17 @@ def label(
         if doc:
             merged["practices"] += doc.get("practices") or []
     return _FORMAT_HINT.sub("", exchange.describe(path, merged, content, template))
+
+
+def origin_label(part: str) -> str:
+    """An adopted practice's origin (``adopted_from``) or one of its two parts in words, as
+    the workbook's columns name them: "Übernommen von: Kommune"."""
+    labels = {
+        "adopted_from": _("Übernommen von"),
+        "adopted_from.practice": _("Übernommen von: Maßnahme"),
+        "adopted_from.municipality": _("Übernommen von: Kommune"),
+    }
+    return str(labels[part]) if part in labels else part
 
 
 def rows(
@@ -248,8 +263,9 @@ def practice_label(name: str, template: ReportTemplate) -> str:
         "transferability": _("Übertragbarkeit"),
         "contact": _("Kontakt"),
         "sources": _("Quellen"),
-        "adopted_from": _("Übernommen von"),
     }
+    if name == "adopted_from":
+        return origin_label(name)
     if name in labels:
         return str(labels[name])
     field = template.practice_field(name)

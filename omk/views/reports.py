@@ -781,5 +781,6 @@ def register_filters(app: Any) -> None:
     app.jinja_env.globals["municipality_name"] = municipality_name
     app.jinja_env.globals["change_rows"] = change_rows
     app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.globals["practice_label"] = changes_view.practice_label
     app.jinja_env.globals["FieldError"] = FieldError
     app.jinja_env.globals["current_app"] = current_app

@@ -29,6 +29,9 @@ class WorkbookInfo:
     created_at: str = ""
     #: path → keyed fingerprint of the draft's value (see :func:`fingerprints`)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    #: practice id → the title the origin column shows instead of the id (a title that the
+    #: upload reads back as exactly that practice; see ``learning.origin_titles``)
+    origin_titles: dict[str, str] = field(default_factory=dict)
 
 
 def empty_document(municipality: str, cycle: str) -> ReportDocument:

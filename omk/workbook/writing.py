@@ -413,6 +413,8 @@ def _write_practices(
         actors = p.get("actors") or []
         for c, column in enumerate(columns, start=1):
             value = _practice_cell(p, column, actors, links, order, labels, content)
+            if column.key == "adopted.practice" and isinstance(value, str):
+                value = info.origin_titles.get(value.lower(), value)
             if value is None or value == "":
                 continue
             cell = put(ws, r, c, value)

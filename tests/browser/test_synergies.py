@@ -191,3 +191,48 @@ def test_reporter_picks_the_origin_of_an_adopted_practice_by_title(page: Watched
             "practice": origin["id"],
             "municipality": aachen,
         }
+
+
+@pytest.mark.browser
+def test_the_learning_network_on_a_phone(page: WatchedPage) -> None:
+    """At 390 px the page does not scroll sideways: the drawing keeps its size in a box of its
+    own that does, and labels its cycle."""
+    cycle = "NET-2025"
+    with page.server.app.app_context():
+        factories.make_cycle(cycle)
+        essen = accounts.find_user_by_email(page.server.reporter)
+        admin = accounts.find_user_by_email(page.server.admin)
+        koeln = accounts.create_user(
+            None,
+            "bericht.koeln.netz@example.org",
+            "reporter",
+            municipality_key=KOELN,
+            password=page.server.password,
+        )
+        origin = factories.practice("Lotsen im Netz")
+        adopted = factories.practice(
+            "Lotsen nach Essener Vorbild",
+            adopted_from={"practice": origin["id"], "municipality": ESSEN},
+        )
+        for user, ags, practice in ((essen, ESSEN, origin), (koeln, KOELN, adopted)):
+            report, _ = reports.import_document(
+                user, factories.document(ags, cycle=cycle, practices=[practice])
+            )
+            reports.submit(user, report)
+            reports.accept(admin, report)
+    p = page.page
+    page.log_in(page.server.admin)
+    p.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/synergien/?cycle={cycle}&region=05")
+    figure = p.locator(".omk-network__figure")
+    assert f"Runde {cycle}" in figure.locator("svg").inner_html()
+    measured = p.evaluate(
+        """() => {
+          const box = document.querySelector('.omk-network .omk-scroll');
+          return {page: document.documentElement.scrollWidth, right:
+            box.getBoundingClientRect().right, overflow: getComputedStyle(box).overflowX};
+        }"""
+    )
+    assert measured["page"] <= 390 and measured["right"] <= 390
+    assert measured["overflow"] == "auto"
+    page.clean("synergies-network-390")

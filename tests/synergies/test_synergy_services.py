@@ -440,13 +440,41 @@ def test_the_learning_network_keeps_long_names_inside_the_drawing() -> None:
         for i, (a, b) in enumerate(pairwise(keys))
     ]
     drawing = learning.layout(steps)
-    assert {n.anchor for n in drawing.nodes} >= {"start", "end"}
     for node in drawing.nodes:
         room = len(node.label) * 7.5 + 14
         if node.anchor == "start":
             assert node.x + room <= drawing.width, node
         elif node.anchor == "end":
             assert node.x - room >= 0, node
+            # the names end before the first cycle's column: no arrow crosses a name
+            assert node.x < drawing.periods[0].x, node
+        else:
+            assert node.x - room / 2 >= 0 and node.x + room / 2 <= drawing.width, node
+
+
+def test_the_learning_network_runs_in_time_from_left_to_right() -> None:
+    """One labelled column per cycle, a later cycle right of an earlier one, and each arrow
+    in its cycle's column from the origin's lane to the adopter's."""
+    names = {"05113000": "Essen", "05315000": "Köln", "06632002": "Alheim"}
+    essen, koeln, alheim = names
+    steps = [
+        learning.Transfer(a, names[a], b, names[b], f"o{i}", "Herkunft", f"p{i}", "M", cycle)
+        for i, (a, b, cycle) in enumerate(
+            [(essen, koeln, "2024"), (essen, alheim, "2025"), (koeln, alheim, "2025")]
+        )
+    ]
+    drawing = learning.layout(steps)
+    assert [p.cycle for p in drawing.periods] == ["2024", "2025"]
+    early, late = drawing.periods
+    assert early.x + early.width <= late.x and late.x + late.width <= drawing.width
+    lanes = {n.key: n.y for n in drawing.nodes}
+    for edge, step in zip(drawing.edges, steps, strict=True):
+        period = early if step.cycle == "2024" else late
+        assert period.x < edge.x1 == edge.x2 < period.x + period.width
+        assert edge.end_y == lanes[step.target]
+        assert min(edge.y1, edge.y2) > min(lanes[step.source], lanes[step.target]) - 1
+    assert drawing.edges[1].x1 != drawing.edges[2].x1  # two steps of one cycle side by side
+    assert all(n.y > drawing.top for n in drawing.nodes)  # the cycles' labels above the lanes
 
 
 def test_several_kinds_take_turns_each_ranked_by_its_own_score() -> None:
