@@ -34,11 +34,14 @@ _KIND_WORDS = {"kreis", "landkreis", "stadt", "gemeinde", "markt", "stadtkreis",
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A municipality the form offers as a peer: its key, name shown and why."""
+    """A municipality the form offers as a peer: its key, name shown and why: the titles of
+    its practices similar to this one, and the cycle it published in when it is like the
+    host by population and density ("" otherwise)."""
 
     key: str
     name: str
-    reasons: tuple[Message, ...]
+    similar_titles: tuple[str, ...] = ()
+    alike_in: str = ""
 
 
 @dataclass
@@ -67,35 +70,35 @@ def suggestions(user: Any, practice_id: str, limit: int = MAX_SUGGESTED) -> list
     lineage = practices.get_published(user, practice_id)
     report = lineage.latest.report
     host = report.municipality_key
-    reasons: dict[str, list[Message]] = {}
+    titles: dict[str, list[str]] = {}  # by key, in the order suggested
     found = similarity.similar(lineage.practice_id, per_page=50, gettext=lambda s: s)
     for item in found["items"]:
         key = item["municipality_key"]
-        if key == host or (key not in reasons and len(reasons) >= MAX_FROM_SIMILAR):
+        if key == host or (key not in titles and len(titles) >= MAX_FROM_SIMILAR):
             continue
-        reasons.setdefault(key, []).append(
-            msg("ähnliche Maßnahme: „%(title)s“", title=item["title"])
-        )
+        titles.setdefault(key, []).append(item["title"])
+    alike: set[str] = set()
     focus = db.session.get(Municipality, host)
     if focus is not None and focus.comparison_level is not None:
         spec = groups.GroupSpec(
             kind=GroupKind.SIMILAR, focus=host, k=limit, level=focus.comparison_level
         )
         for member in groups.members_of(report.cycle, spec):
-            if member.key == host:
-                continue
-            reasons.setdefault(member.key, []).append(
-                msg(
-                    "ähnlich nach Einwohnern und Dichte; hat in der Runde %(cycle)s berichtet",
-                    cycle=report.cycle.code,
-                )
-            )
-    entries = _entries(list(reasons)[:limit])
-    display = register.display_names(entries)
+            if member.key != host:
+                titles.setdefault(member.key, [])
+                alike.add(member.key)
+    order = list(titles)[:limit]
+    entries = {m.key: m for m in _entries(order)}
+    display = register.display_names(entries.values())
     return [
-        Suggestion(m.key, str(display[m.key]), tuple(reasons[m.key]))
-        for m in sorted(entries, key=lambda m: list(reasons).index(m.key))
-        if invitable_key(m) == m.key
+        Suggestion(
+            key,
+            str(display[key]),
+            tuple(titles[key]),
+            report.cycle.code if key in alike else "",
+        )
+        for key in order
+        if key in entries and invitable_key(entries[key]) == key
     ]
 
 

@@ -107,10 +107,9 @@ def test_suggestions_name_a_similar_practice_and_never_the_host(people: dict[str
     assert ESSEN not in by_key  # the host does not invite itself
     assert suggested[0].key == KOELN  # the most similar practice first
     assert by_key[KOELN].name == "Köln, Stadt"
-    reasons = [str(r) for r in by_key[KOELN].reasons]
-    assert f"ähnliche Maßnahme: „{BIKE_B['title']}“" in reasons
+    assert by_key[KOELN].similar_titles == (BIKE_B["title"],)
     # Köln is also like Essen by population and density, and published in the cycle
-    assert "ähnlich nach Einwohnern und Dichte; hat in der Runde 2025 berichtet" in reasons
+    assert by_key[KOELN].alike_in == "2025"
     assert len(suggested) <= invitees.MAX_SUGGESTED
 
 
@@ -134,7 +133,7 @@ def test_the_form_keeps_what_was_typed_and_ticked_and_opens_the_review(
         page = client.get(url).text
         assert re.search(rf'name="peer" value="{KOELN}"', page)
         assert f'value="{ESSEN}"' not in page
-        assert f"ähnliche Maßnahme: „{BIKE_B['title']}“" in page
+        assert f"ähnliche Maßnahme: „{BIKE_B['title']}“; ähnlich nach Einwohnern" in page
         assert 'list="f-invited-names"' in page and "data-lookup=" in page
 
         # without the token: refused, nothing opened
