@@ -51,6 +51,8 @@
 
   // Offer names in a field's <datalist> from the server as the user types (input[data-lookup]
   // answering {"items": [{"name"}]}); without JavaScript the form's own buttons resolve them.
+  // A field of several names (data-lookup-multiple=";") looks up the name after the last
+  // separator and offers it after what is typed before it.
   document.addEventListener("DOMContentLoaded", function () {
     if (!window.fetch) { return; }
     document.querySelectorAll("input[data-lookup][list]").forEach(function (input) {
@@ -61,20 +63,28 @@
       input.addEventListener("input", function () {
         window.clearTimeout(timer);
         timer = window.setTimeout(function () {
-          var q = input.value.trim();
-          if (q.length < 2 || q === asked) { return; }
-          asked = q;
+          var separator = input.getAttribute("data-lookup-multiple");
+          var sent = input.value.trim();
+          var typed = input.value;
+          var before = "";
+          if (separator && typed.lastIndexOf(separator) >= 0) {
+            before = typed.slice(0, typed.lastIndexOf(separator)).trim() + separator + " ";
+            typed = typed.slice(typed.lastIndexOf(separator) + separator.length);
+          }
+          var q = typed.trim();
+          if (q.length < 2 || sent === asked) { return; }
+          asked = sent;
           fetch(input.getAttribute("data-lookup") + "?q=" + encodeURIComponent(q), {
             credentials: "same-origin",
             headers: { Accept: "application/json" }
           }).then(function (response) {
             return response.ok ? response.json() : { items: [] };
           }).then(function (body) {
-            if (input.value.trim() !== q) { return; }
+            if (input.value.trim() !== sent) { return; }
             list.textContent = "";
             body.items.forEach(function (item) {
               var option = document.createElement("option");
-              option.value = item.name;
+              option.value = before + item.name;
               list.appendChild(option);
             });
           }).catch(function () { asked = ""; });

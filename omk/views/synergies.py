@@ -21,6 +21,7 @@ from omk.synergies import (
     adoption,
     candidates,
     content,
+    invitees,
     judgements,
     learning,
     peer_review,
@@ -35,6 +36,7 @@ from omk.views.reports import CsrfForm
 bp = Blueprint("synergies", __name__)
 
 _REGION = re.compile(r"^[0-9]{0,9}$")
+_KEY = re.compile(r"^[0-9]{5,9}$")
 MAX_SHOWN = 200
 OVERVIEW_SHOWN = 10  # per kind when every kind is shown
 PER_PAGE = 25  # when one kind is shown
@@ -290,16 +292,24 @@ def validate(practice_id: str) -> ResponseReturnValue:
 @bp.route("/massnahmen/<practice_id>/peer-review", methods=["GET", "POST"])
 @permission(Action.PEER_REVIEW_MANAGE, per_object=True)
 def open_review(practice_id: str) -> ResponseReturnValue:
-    """Open a peer review of a published practice of one's region: invite municipalities."""
+    """Open a peer review of a published practice of one's region: invite municipalities,
+    ticked among the suggestions or typed by name or key."""
     user = actor()
     lineage = practices.get_published(user, practice_id)
     authorize(Action.PEER_REVIEW_MANAGE, lineage.latest.report, user=user)
-    typed, errors, status = "", [], 200
+    suggested = invitees.suggestions(user, lineage.practice_id)
+    typed, status = "", 200
+    ticked: list[str] = []
+    errors: list[str] = []
     if request.method == "POST":
         _checked_form()
-        typed = request.form.get("invited", "")
-        keys = [k for k in re.split(r"[\s,;]+", typed) if k]
+        typed = request.form.get("invited", "")[: invitees.MAX_TYPED]
+        ticked = [k for k in request.form.getlist("peer")[:50] if _KEY.match(k)]
+        resolution = invitees.resolve(typed)
+        keys = list(dict.fromkeys([*ticked, *resolution.keys]))
         try:
+            if resolution.errors:
+                raise ValidationFailed([FieldError("invited", e) for e in resolution.errors])
             review = peer_review.open_review(user, lineage.practice_id, keys)
         except ValidationFailed as exc:
             errors = [_(e.message) for e in exc.errors]
@@ -315,6 +325,8 @@ def open_review(practice_id: str) -> ResponseReturnValue:
             "synergies/open_review.html",
             published=lineage,
             p=lineage.latest.practice,
+            suggested=suggested,
+            ticked=ticked,
             typed=typed,
             errors=errors,
             questions=content.rubric().peer_review_questions,

@@ -105,10 +105,19 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     assert "vorbildlich (3)" in p.content()
     page.clean("practice-validated")
 
-    # 3. A peer review: Köln invited.
+    # 3. A peer review: Köln invited by name (a name the register does not know is refused,
+    # and what was typed is kept).
     p.get_by_role("link", name="Peer Review eröffnen").click()
     p.wait_for_load_state()
-    p.get_by_label("Eingeladene Kommunen (Schlüssel)").fill(KOELN)
+    assert p.get_by_role("group", name="Vorgeschlagene Kommunen").count() == 1
+    invited = p.get_by_label("Weitere Kommunen (Name oder Schlüssel)")
+    invited.fill("Quirlhausen")
+    p.get_by_role("button", name="Einladen und eröffnen").click()
+    p.wait_for_load_state()
+    assert "„Quirlhausen“ gibt es im Gemeindeverzeichnis nicht." in p.content()
+    assert invited.input_value() == "Quirlhausen"
+    page.clean("peer-review-unknown-name")
+    invited.fill("Köln, Stadt")
     p.get_by_role("button", name="Einladen und eröffnen").click()
     p.wait_for_load_state()
     assert "Die Peer Review ist eröffnet" in p.content()

@@ -1,0 +1,289 @@
+"""Whom a peer review invites: suggested peers, and names or keys resolved to register keys.
+
+A reviewer does not know register keys. The form suggests municipalities (those of the
+practice's stored similar practices, then the municipalities most like the host by
+population and density that published in the practice's cycle) and takes names as the
+register shows them ("Münster, Stadt", "Kreis Coesfeld", "Coesfeld (Kreis)") or keys.
+:func:`omk.synergies.peer_review.open_review` stays key-based; this module only finds keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from omk.compare import names
+from omk.compare.peers import GroupKind
+from omk.extensions import db
+from omk.messages import Message, msg
+from omk.models.register import Level, Municipality
+from omk.services import practices, register, similarity
+from omk.services.compare import groups
+
+MAX_SUGGESTED = 10
+MAX_FROM_SIMILAR = 6  # the rest of the list: structurally similar municipalities
+MAX_TYPED = 2000  # characters of the free entry that are read
+MAX_ENTRIES = 40  # entries of the free entry that are resolved
+MAX_CANDIDATES = 8  # candidates listed when a name fits several
+_KIND_WORDS = {"kreis", "landkreis", "stadt", "gemeinde", "markt", "stadtkreis", "regionalverband"}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A municipality the form offers as a peer: its key, name shown and why: the titles of
+    its practices similar to this one, and the cycle it published in when it is like the
+    host by population and density ("" otherwise)."""
+
+    key: str
+    name: str
+    similar_titles: tuple[str, ...] = ()
+    alike_in: str = ""
+
+
+@dataclass
+class Resolution:
+    """What the free entry names: register keys in the order typed, and what went wrong."""
+
+    keys: list[str] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
+
+
+def invitable_key(entry: Municipality) -> str | None:
+    """The key under which ``entry`` is invited, the key its reports carry (DOMAIN.md): a
+    Gemeinde and a kreisfreie Stadt their 8-digit AGS, a Kreis its 5-digit key; None for
+    the levels that do not report."""
+    if entry.level == Level.GEMEINDE:
+        return entry.key
+    if entry.level == Level.KREIS:
+        return entry.key + "000" if entry.is_kreisfrei else entry.key
+    return None
+
+
+def suggestions(user: Any, practice_id: str, limit: int = MAX_SUGGESTED) -> list[Suggestion]:
+    """Peers that make sense for a peer review of the practice, best first: the
+    municipalities of its similar practices, then those most like the host (population and
+    density) that published in the practice's cycle. Never the host itself."""
+    lineage = practices.get_published(user, practice_id)
+    report = lineage.latest.report
+    host = report.municipality_key
+    titles: dict[str, list[str]] = {}  # by key, in the order suggested
+    found = similarity.similar(lineage.practice_id, per_page=50, gettext=lambda s: s)
+    for item in found["items"]:
+        key = item["municipality_key"]
+        if key == host or (key not in titles and len(titles) >= MAX_FROM_SIMILAR):
+            continue
+        titles.setdefault(key, []).append(item["title"])
+    alike: set[str] = set()
+    focus = db.session.get(Municipality, host)
+    if focus is not None and focus.comparison_level is not None:
+        spec = groups.GroupSpec(
+            kind=GroupKind.SIMILAR, focus=host, k=limit, level=focus.comparison_level
+        )
+        for member in groups.members_of(report.cycle, spec):
+            if member.key != host:
+                titles.setdefault(member.key, [])
+                alike.add(member.key)
+    order = list(titles)[:limit]
+    entries = {m.key: m for m in _entries(order)}
+    display = register.display_names(entries.values())
+    return [
+        Suggestion(
+            key,
+            str(display[key]),
+            tuple(titles[key]),
+            report.cycle.code if key in alike else "",
+        )
+        for key in order
+        if key in entries and invitable_key(entries[key]) == key
+    ]
+
+
+def names_of(keys: list[str]) -> dict[str, str]:
+    """The names shown of the given register keys (unknown keys are left out)."""
+    entries = _entries(keys)
+    return {key: str(name) for key, name in register.display_names(entries).items()}
+
+
+def _entries(keys: list[str]) -> list[Municipality]:
+    if not keys:
+        return []
+    return list(
+        db.session.scalars(
+            select(Municipality)
+            .options(lazyload(Municipality.parent))
+            .where(Municipality.key.in_(keys))
+        )
+    )
+
+
+# --- the free entry ----------------------------------------------------------------------
+
+
+def split_entries(text: str) -> list[list[str]]:
+    """The lines of the free entry (line breaks and semicolons), each as its comma-separated
+    parts; commas inside parentheses ("Augsburg (Landkreis, Bayern)") do not separate."""
+    lines = []
+    for line in re.split(r"[\n\r;]+", text[:MAX_TYPED]):
+        parts = [" ".join(p.split()) for p in re.split(r",(?![^()]*\))", line)]
+        if any(parts):
+            lines.append([p for p in parts if p])
+    return lines
+
+
+def resolve(text: str) -> Resolution:
+    """The register keys the free entry names. Keys are taken as they are (a Kreis also by
+    its reporting key, ``05558000``); names as the register shows them. A name that fits
+    several entries or none, and an unknown key, give a message each."""
+    result = Resolution()
+    count = 0
+    for parts in split_entries(text):
+        i = 0
+        while i < len(parts) and count < MAX_ENTRIES:
+            count += 1
+            # "Coesfeld, Kreis" is one name: try the longest run of parts that names one entry
+            for j in range(min(len(parts), i + 3), i + 1, -1):
+                joined = ", ".join(parts[i:j])
+                if any(p.isdigit() for p in parts[i:j]):
+                    continue
+                entry = _exact(joined)
+                if entry is not None:
+                    result.keys.append(entry)
+                    i = j
+                    break
+            else:
+                key, error = _resolve_one(parts[i])
+                if key:
+                    result.keys.append(key)
+                if error is not None:
+                    result.errors.append(error)
+                i += 1
+    result.keys = list(dict.fromkeys(result.keys))
+    return result
+
+
+def _resolve_one(text: str) -> tuple[str | None, Message | None]:
+    if text.isascii() and text.isdigit():
+        return _resolve_key(text)
+    exact = _exact(text)
+    if exact is not None:
+        return exact, None
+    candidates = _candidates(text)
+    place = _place(text).casefold()
+    same = [c for c in candidates if names.split_name(c[1].name)[0].casefold() == place]
+    found = same or candidates
+    if len(found) == 1:
+        return found[0][0], None
+    if not found:
+        return None, msg("„%(name)s“ gibt es im Gemeindeverzeichnis nicht.", name=text)
+    listed = "; ".join(_described(entry) for _key, _name, entry in found[:MAX_CANDIDATES])
+    if len(found) > MAX_CANDIDATES:
+        listed += "; …"
+    return None, msg(
+        "„%(name)s“ passt auf mehrere Kommunen: %(candidates)s. Bitte geben Sie den Namen "
+        "genauer an oder den Schlüssel.",
+        name=text,
+        candidates=listed,
+    )
+
+
+def _resolve_key(key: str) -> tuple[str | None, Message | None]:
+    entry = db.session.get(Municipality, key) if len(key) <= 9 else None
+    if entry is None and len(key) == 8 and key.endswith("000"):
+        kreis = db.session.get(Municipality, key[:5])  # a Kreis reports under key + "000"
+        if kreis is not None and kreis.level == Level.KREIS:
+            entry = kreis
+    if entry is None:
+        return None, msg("Unbekannter Schlüssel: %(key)s", key=key)
+    invited = invitable_key(entry)
+    if invited is None:
+        return None, msg(
+            "%(key)s ist der Schlüssel von %(name)s. Eingeladen werden Gemeinden und Kreise.",
+            key=key,
+            name=str(register.display_name(entry)),
+        )
+    return invited, None
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(re.sub(r"[,()]", " ", text).casefold().split())
+
+
+def _place(text: str) -> str:
+    """The place name in what was typed: "Kreis Coesfeld" → "Coesfeld"."""
+    first = re.split(r"[,(]", text, maxsplit=1)[0].strip()
+    words = first.split()
+    while len(words) > 1 and words[0].casefold() in _KIND_WORDS:
+        words = words[1:]
+    return " ".join(words)
+
+
+_Candidate = tuple[str, names.DisplayName, Municipality]
+
+
+def _candidates(text: str) -> list[_Candidate]:
+    """(invited key, name shown, entry) of the current Gemeinden and Kreise whose name
+    contains the place name typed; a kreisfreie Stadt once (as the Gemeinde)."""
+    place = _place(text)
+    if len(place) < 2:
+        return []
+    query = (
+        register.search_query(place)
+        .where(Municipality.level.in_([Level.GEMEINDE, Level.KREIS]))
+        .options(lazyload(Municipality.parent))
+        .order_by(register.name_rank(place), Municipality.name, Municipality.key)
+        .limit(100)
+    )
+    entries = list(db.session.scalars(query))
+    display = register.display_names(entries)
+    found: dict[str, _Candidate] = {}
+    for entry in entries:
+        key = invitable_key(entry)
+        if key is not None and (key not in found or entry.level == Level.GEMEINDE):
+            found[key] = (key, display[entry.key], entry)
+    return list(found.values())
+
+
+def _exact(text: str) -> str | None:
+    """The key of the one entry ``text`` names exactly: its name shown ("Coesfeld
+    (Kreis)"), or its name with its kind ("Kreis Coesfeld", "Coesfeld, Kreis"), in any
+    order of the words; None when there is none or several."""
+    wanted = _tokens(text)
+    if not wanted:
+        return None
+    hits = []
+    for key, display, entry in _candidates(text):
+        forms = {_tokens(display.render()), _tokens(display.name) | {_kind(entry)}}
+        if not display.qualifiers:
+            forms.add(_tokens(display.name))
+        if wanted in forms:
+            hits.append(key)
+    return hits[0] if len(hits) == 1 else None
+
+
+def _kind(entry: Municipality) -> str:
+    if entry.level == Level.KREIS:
+        return names.KREIS_KINDS.get(entry.type_code or "", "Kreis").casefold()
+    return "stadt" if entry.is_kreisfrei else "gemeinde"
+
+
+def _described(entry: Municipality) -> str:
+    """ "Coesfeld, Stadt (Kreis Coesfeld, Nordrhein-Westfalen; 05558012)": a candidate as a
+    message lists it, with its Kreis and Land."""
+    chain = register.ancestors(entry)
+    where = ", ".join(
+        f"{names.KREIS_KINDS.get(a.type_code or '', 'Kreis')} {a.name}"
+        if a.level == Level.KREIS
+        else a.name
+        for a in reversed(chain)
+        if a.level in (Level.KREIS, Level.LAND)
+    )
+    display = register.display_name(entry)
+    name = str(display)
+    if entry.level == Level.KREIS and not display.qualifiers:  # "Landkreis Hersfeld-Rotenburg"
+        name = f"{names.KREIS_KINDS.get(entry.type_code or '', 'Kreis')} {name}"
+    parts = [name, where, invitable_key(entry) or entry.key]
+    return " – ".join(p for p in parts if p)

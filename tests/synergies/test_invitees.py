@@ -1,0 +1,177 @@
+"""Inviting peers to a peer review by name (issue 12 item 4): names and keys resolved to
+register keys, the suggested peers, and the form round trip with CSRF on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from omk.compare import similarity as method
+from omk.extensions import db
+from omk.models import User
+from omk.models.synergies import PeerReview
+from omk.services import reports
+from omk.synergies import invitees
+from tests import factories
+from tests.conftest import PASSWORD, csrf_token, login
+
+ESSEN, KOELN, AACHEN, ALHEIM = "05113000", "05315000", "05334002", "06632001"
+HERSFELD_ROTENBURG = "06632"  # a Landkreis: invited (and reporting) under its 5-digit key
+BIKE_A, BIKE_B = factories.BIKE_WORKSHOPS  # the same need solved twice
+CHOIR = factories.practice(
+    "Interkultureller Chor",
+    summary="Ein Chor singt Lieder aus vielen Ländern.",
+    description="Proben jeden Donnerstag im Gemeindehaus, Auftritte beim Stadtfest.",
+)
+
+
+def texts(resolution: invitees.Resolution) -> list[str]:
+    return [str(e) for e in resolution.errors]
+
+
+# --- names and keys ----------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("register")
+def test_names_as_the_register_shows_them_and_keys_resolve(app: Flask) -> None:
+    found = invitees.resolve(
+        "Köln, Stadt; Landkreis Hersfeld-Rotenburg\nAlheim, 05334002, Essen, Stadt"
+    )
+    assert found.errors == []
+    assert found.keys == [KOELN, HERSFELD_ROTENBURG, ALHEIM, AACHEN, ESSEN]
+    # the kind before or after the name, with or without a comma, in any case
+    for typed in ("Hersfeld-Rotenburg, Landkreis", "hersfeld-rotenburg (landkreis)"):
+        assert invitees.resolve(typed).keys == [HERSFELD_ROTENBURG]
+    # a kreisfreie Stadt is one municipality (the Gemeinde), found by name or either key
+    assert invitees.resolve("Köln").keys == [KOELN]
+    assert invitees.resolve("05315").keys == [KOELN]
+    # a Landkreis also by the key it reports under (DOMAIN.md: Kreis key + "000")
+    assert invitees.resolve("06632000").keys == [HERSFELD_ROTENBURG]
+    assert invitees.resolve("Köln, Stadt; 05315000").keys == [KOELN]  # once
+
+
+@pytest.mark.usefixtures("register")
+def test_ambiguous_and_unknown_names_and_keys_are_explained(app: Flask) -> None:
+    found = invitees.resolve("Hersfeld; Xyzzy; 99999999; 05")
+    assert found.keys == []
+    ambiguous, unknown, key, land = texts(found)
+    assert ambiguous.startswith("„Hersfeld“ passt auf mehrere Kommunen: ")
+    # each candidate with its Kreis and Land, so that the reviewer can tell them apart
+    assert "Bad Hersfeld, Kreisstadt – Landkreis Hersfeld-Rotenburg, Hessen – 06632002" in ambiguous
+    assert "Landkreis Hersfeld-Rotenburg – Hessen – 06632;" in ambiguous
+    assert unknown == "„Xyzzy“ gibt es im Gemeindeverzeichnis nicht."
+    assert key == "Unbekannter Schlüssel: 99999999"
+    assert land == (
+        "05 ist der Schlüssel von Nordrhein-Westfalen. Eingeladen werden Gemeinden und Kreise."
+    )
+
+
+# --- suggestions -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, User]:
+    factories.make_cycle("2025")
+    return {
+        ESSEN: make_user("reporter", municipality=ESSEN, email="essen@example.org"),
+        KOELN: make_user("reporter", municipality=KOELN, email="koeln@example.org"),
+        AACHEN: make_user("reporter", municipality=AACHEN, email="aachen@example.org"),
+        "r05": make_user("reviewer", scope="05"),
+    }
+
+
+@pytest.fixture
+def published(people: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Essen's and Köln's bicycle workshops (similar practices) and Aachen's choir."""
+    # three practices are too few for z-scores to mean much: every pair counts as similar
+    monkeypatch.setattr(method, "THRESHOLD", -100.0)
+    monkeypatch.setattr(method, "LEXICAL_THRESHOLD", -100.0)
+    monkeypatch.setattr(method, "LEXICAL_FLOOR_QUANTILE", 0.0)
+    for ags, practice in ((ESSEN, BIKE_A), (KOELN, BIKE_B), (AACHEN, CHOIR)):
+        report, _ = reports.import_document(
+            people[ags], factories.document(ags, practices=[practice])
+        )
+        reports.submit(people[ags], report)
+        reports.accept(people["r05"], report)
+
+
+@pytest.mark.usefixtures("published")
+def test_suggestions_name_a_similar_practice_and_never_the_host(people: dict[str, User]) -> None:
+    suggested = invitees.suggestions(people["r05"], BIKE_A["id"])
+    by_key = {s.key: s for s in suggested}
+    assert ESSEN not in by_key  # the host does not invite itself
+    assert suggested[0].key == KOELN  # the most similar practice first
+    assert by_key[KOELN].name == "Köln, Stadt"
+    assert by_key[KOELN].similar_titles == (BIKE_B["title"],)
+    # Köln is also like Essen by population and density, and published in the cycle
+    assert by_key[KOELN].alike_in == "2025"
+    assert len(suggested) <= invitees.MAX_SUGGESTED
+
+
+# --- the form ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("published")
+def test_the_form_keeps_what_was_typed_and_ticked_and_opens_the_review(
+    make_app: Callable[..., Flask], people: dict[str, User]
+) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        client = app.test_client()
+        token = csrf_token(client.get("/anmelden").text)
+        response = client.post(
+            "/anmelden",
+            data={"email": people["r05"].email, "password": PASSWORD} | {"csrf_token": token},
+        )
+        assert response.status_code == 302
+        url = f"/massnahmen/{BIKE_A['id']}/peer-review"
+        page = client.get(url).text
+        assert re.search(rf'name="peer" value="{KOELN}"', page)
+        assert f'value="{ESSEN}"' not in page
+        assert f"ähnliche Maßnahme: „{BIKE_B['title']}“; ähnlich nach Einwohnern" in page
+        assert 'list="f-invited-names"' in page and "data-lookup=" in page
+
+        # without the token: refused, nothing opened
+        assert client.post(url, data={"peer": KOELN}).status_code == 400
+
+        typed = "Hersfeld; Xyzzy"
+        response = client.post(
+            url, data={"csrf_token": csrf_token(page), "peer": KOELN, "invited": typed}
+        )
+        assert response.status_code == 422
+        html = response.text
+        assert "„Hersfeld“ passt auf mehrere Kommunen" in html
+        assert "„Xyzzy“ gibt es im Gemeindeverzeichnis nicht." in html
+        assert f'value="{typed}"' in html  # nothing typed is lost
+        assert re.search(rf'name="peer" value="{KOELN}"[^>]*checked', html)  # nor ticked
+        assert db.session.scalar(select(PeerReview.id)) is None
+
+        response = client.post(
+            url,
+            data={
+                "csrf_token": csrf_token(html),
+                "peer": KOELN,
+                "invited": "Landkreis Hersfeld-Rotenburg; 05334002",
+            },
+        )
+        assert response.status_code == 302
+        review = db.session.scalar(select(PeerReview))
+        assert review is not None
+        assert sorted(review.invited_keys) == sorted([KOELN, HERSFELD_ROTENBURG, AACHEN])
+
+
+@pytest.mark.usefixtures("published")
+def test_the_form_in_english(client: Any, people: dict[str, User]) -> None:
+    assert login(client, people["r05"]).status_code == 302
+    url = f"/massnahmen/{BIKE_A['id']}/peer-review"
+    page = client.get(url, headers={"Accept-Language": "en"}).text
+    assert "Suggested municipalities" in page
+    assert f"similar practice: “{BIKE_B['title']}”" in page
+    response = client.post(url, data={"invited": "Xyzzy"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert "“Xyzzy” is not in the municipality register." in response.text
