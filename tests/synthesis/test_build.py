@@ -20,7 +20,7 @@ from omk.extensions import db
 from omk.models import Report, User
 from omk.models.reporting import Revision
 from omk.services import compare as compare_service
-from omk.services import reports
+from omk.services import outbox, reports
 from omk.synthesis import build, to_csv_zip, to_html, to_markdown
 from omk.synthesis.document import SynthesisDocument, table_by_id
 from tests import factories
@@ -73,9 +73,10 @@ def world(app: Flask, make_user: Any) -> dict[str, Any]:
         ags: make_user("reporter", municipality=ags)
         for ags in [*SIX, DRAFT, WAITING, RETURNED, RESUBMITTED, LATECOMER]
     }
-    for ags, v24, v25 in zip(SIX, VALUES_2024, VALUES_2025, strict=True):
-        publish(admin, ags, "2024", {LEVEL: v24})
-        publish(admin, ags, "2025", {LEVEL: v25})
+    with outbox.deferred():  # one search update and one similarity run at the end
+        for ags, v24, v25 in zip(SIX, VALUES_2024, VALUES_2025, strict=True):
+            publish(admin, ags, "2024", {LEVEL: v24})
+            publish(admin, ags, "2025", {LEVEL: v25})
     draft(reporters[DRAFT], DRAFT)
     waiting = draft(reporters[WAITING], WAITING)
     reports.submit(reporters[WAITING], waiting)
