@@ -220,13 +220,20 @@ def _drain(consumer: str, apply: Apply, batch: int, deadline: float | None) -> t
 @contextmanager
 def _draining(consumer: str) -> Iterator[bool]:
     """Whether this process alone drains ``consumer`` now, tried without waiting (a lock file
-    in the instance folder). The workers of one machine take turns; on PostgreSQL servers on
-    other machines may apply the same entries meanwhile, which consumers tolerate."""
-    lock = FileLock(Path(current_app.instance_path) / f"outbox-{consumer}.lock", thread_local=False)
+    in the instance folder, writable by every account: a command run as another user must not
+    lock the web workers out). The workers of one machine take turns; on PostgreSQL servers on
+    other machines may apply the same entries meanwhile, which consumers tolerate. A lock
+    file that cannot be opened is passed over (logged): the entries are applied anyway."""
+    path = Path(current_app.instance_path) / f"outbox-{consumer}.lock"
+    lock = FileLock(path, mode=0o666, thread_local=False)
     try:
         lock.acquire(timeout=0)
     except Timeout:
         yield False
+        return
+    except OSError as exc:
+        log.warning("outbox lock %s unusable (%s); applying without it", path, exc)
+        yield True
         return
     try:
         yield True
@@ -302,10 +309,13 @@ def kick_after_response() -> None:
 
 def kick() -> None:
     """Drain every registered consumer (after a commit that wrote outbox entries), each unless
-    another process is draining it; after a response for :data:`AFTER_RESPONSE_SECONDS` at
-    most."""
+    another process is draining it; after a response, no new batch is started once
+    :data:`AFTER_RESPONSE_SECONDS` have passed (what is left waits for the next kick or cron's
+    ``omk outbox drain``)."""
     deadline = time.monotonic() + AFTER_RESPONSE_SECONDS if after_response() else None
-    for name, apply in consumers().items():
+    # The consumer furthest behind first: when the time runs out, not always the same one
+    # is left for later.
+    for name, apply in sorted(consumers().items(), key=lambda item: position(item[0])):
         if deadline is not None and time.monotonic() > deadline:
             log.info("outbox: time is up; consumer %s waits for the next drain", name)
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -229,3 +230,36 @@ def test_after_a_response_a_worker_stops_when_its_time_is_up(
     assert outbox.lag("probe").pending == 2
     outbox.kick()  # cron or a kick outside a response: everything
     assert len(applied) == 3 and outbox.lag("probe").pending == 0
+
+
+def test_a_lock_file_that_cannot_be_opened_does_not_stop_the_consumers(
+    app: Any, people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(E.g. left read-only by a command run as another account.) The entries are applied
+    anyway, without the lock."""
+    applied: list[int] = []
+    _probe(monkeypatch, lambda es: applied.extend(e.id for e in es))
+    (Path(app.instance_path) / "outbox-probe.lock").mkdir()  # cannot be opened as a file
+    reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+    assert len(applied) == 1 and outbox.lag("probe").pending == 0
+
+
+def test_the_consumer_furthest_behind_goes_first(
+    people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the time after a response runs out, not always the same consumer is left."""
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "kick", lambda: None)
+        reports.import_document(people["admin"], factories.document(ESSEN), publish=True)
+    outbox.drain("probe-ahead", lambda entries: None)
+    order: list[str] = []
+    monkeypatch.setattr(
+        outbox,
+        "_consumers",
+        {
+            "probe-ahead": lambda entries: order.append("probe-ahead"),
+            "probe-behind": lambda entries: order.append("probe-behind"),
+        },
+    )
+    reports.import_document(people["admin"], factories.document("05315000"), publish=True)
+    assert order == ["probe-behind", "probe-ahead"]
