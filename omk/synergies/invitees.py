@@ -127,10 +127,16 @@ def split_entries(text: str) -> list[list[str]]:
     """The lines of the free entry (line breaks and semicolons), each as its comma-separated
     parts; commas inside parentheses ("Augsburg (Landkreis, Bayern)") do not separate."""
     lines = []
-    for line in re.split(r"[\n\r;]+", text[:MAX_TYPED]):
-        parts = [" ".join(p.split()) for p in re.split(r",(?![^()]*\))", line)]
-        if any(parts):
-            lines.append([p for p in parts if p])
+    for line in re.split(r"[\n\r;]+", text):
+        parts: list[str] = []
+        for part in re.split(r",(?![^()]*\))", line):
+            words = part.split()
+            if len(words) > 1 and all(w.isascii() and w.isdigit() for w in words):
+                parts += words  # keys separated by spaces: "05334002 05315000"
+            elif words:
+                parts.append(" ".join(words))
+        if parts:
+            lines.append(parts)
     return lines
 
 
@@ -139,8 +145,21 @@ def resolve(text: str) -> Resolution:
     its reporting key, ``05558000``); names as the register shows them. A name that fits
     several entries or none, and an unknown key, give a message each."""
     result = Resolution()
+    if len(text) > MAX_TYPED:
+        result.errors.append(msg("Bitte höchstens %(n)s Zeichen eingeben.", n=MAX_TYPED))
+        return result
+    entries = split_entries(text)
+    if sum(len(parts) for parts in entries) > MAX_ENTRIES:
+        # (names with a comma count twice here: the limit is generous for them)
+        result.errors.append(
+            msg(
+                "Bitte höchstens %(n)s Kommunen auf einmal einladen; laden Sie weitere später ein.",
+                n=MAX_ENTRIES,
+            )
+        )
+        return result
     count = 0
-    for parts in split_entries(text):
+    for parts in entries:
         i = 0
         while i < len(parts) and count < MAX_ENTRIES:
             count += 1
@@ -173,15 +192,25 @@ def _resolve_one(text: str) -> tuple[str | None, Message | None]:
         return exact, None
     candidates = _candidates(text)
     place = _place(text).casefold()
-    same = [c for c in candidates if names.split_name(c[1].name)[0].casefold() == place]
-    found = same or candidates
+    # Only a whole name counts: a part of one ("Köl", "lheim") would invite, and mail, a
+    # municipality nobody named.
+    found = [c for c in candidates if names.split_name(c[1].name)[0].casefold() == place]
     if len(found) == 1:
         return found[0][0], None
-    if not found:
+    if not found and not candidates:
         return None, msg("„%(name)s“ gibt es im Gemeindeverzeichnis nicht.", name=text)
-    listed = "; ".join(_described(entry) for _key, _name, entry in found[:MAX_CANDIDATES])
-    if len(found) > MAX_CANDIDATES:
+    listed = "; ".join(
+        _described(entry) for _key, _name, entry in (found or candidates)[:MAX_CANDIDATES]
+    )
+    if len(found or candidates) > MAX_CANDIDATES:
         listed += "; …"
+    if not found:
+        return None, msg(
+            "„%(name)s“ ist kein vollständiger Name aus dem Gemeindeverzeichnis. Meinten Sie: "
+            "%(candidates)s? Bitte geben Sie den ganzen Namen oder den Schlüssel an.",
+            name=text,
+            candidates=listed,
+        )
     return None, msg(
         "„%(name)s“ passt auf mehrere Kommunen: %(candidates)s. Bitte geben Sie den Namen "
         "genauer an oder den Schlüssel.",
@@ -196,7 +225,7 @@ def _resolve_key(key: str) -> tuple[str | None, Message | None]:
         kreis = db.session.get(Municipality, key[:5])  # a Kreis reports under key + "000"
         if kreis is not None and kreis.level == Level.KREIS:
             entry = kreis
-    if entry is None:
+    if entry is None or not entry.is_current:
         return None, msg("Unbekannter Schlüssel: %(key)s", key=key)
     invited = invitable_key(entry)
     if invited is None:

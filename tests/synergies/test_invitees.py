@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from omk.compare import similarity as method
 from omk.extensions import db
 from omk.models import User
+from omk.models.register import Municipality
 from omk.models.synergies import PeerReview
 from omk.services import reports
 from omk.synergies import invitees
@@ -57,13 +58,17 @@ def test_names_as_the_register_shows_them_and_keys_resolve(app: Flask) -> None:
 
 @pytest.mark.usefixtures("register")
 def test_ambiguous_and_unknown_names_and_keys_are_explained(app: Flask) -> None:
-    found = invitees.resolve("Hersfeld; Xyzzy; 99999999; 05")
+    found = invitees.resolve("Ravensburg; Hersfeld; Xyzzy; 99999999; 05")
     assert found.keys == []
-    ambiguous, unknown, key, land = texts(found)
-    assert ambiguous.startswith("„Hersfeld“ passt auf mehrere Kommunen: ")
+    ambiguous, partial, unknown, key, land = texts(found)
+    assert ambiguous.startswith("„Ravensburg“ passt auf mehrere Kommunen: ")
     # each candidate with its Kreis and Land, so that the reviewer can tell them apart
-    assert "Bad Hersfeld, Kreisstadt – Landkreis Hersfeld-Rotenburg, Hessen – 06632002" in ambiguous
-    assert "Landkreis Hersfeld-Rotenburg – Hessen – 06632;" in ambiguous
+    assert "Ravensburg, Stadt – Landkreis Ravensburg, Baden-Württemberg – 08436064" in ambiguous
+    assert "Ravensburg (Landkreis) – Baden-Württemberg – 08436;" in ambiguous
+    # a part of names is no name: the whole names are offered
+    assert partial.startswith("„Hersfeld“ ist kein vollständiger Name")
+    assert "Bad Hersfeld, Kreisstadt – Landkreis Hersfeld-Rotenburg, Hessen – 06632002" in partial
+    assert "Landkreis Hersfeld-Rotenburg – Hessen – 06632;" in partial
     assert unknown == "„Xyzzy“ gibt es im Gemeindeverzeichnis nicht."
     assert key == "Unbekannter Schlüssel: 99999999"
     assert land == (
@@ -139,13 +144,13 @@ def test_the_form_keeps_what_was_typed_and_ticked_and_opens_the_review(
         # without the token: refused, nothing opened
         assert client.post(url, data={"peer": KOELN}).status_code == 400
 
-        typed = "Hersfeld; Xyzzy"
+        typed = "Ravensburg; Xyzzy"
         response = client.post(
             url, data={"csrf_token": csrf_token(page), "peer": KOELN, "invited": typed}
         )
         assert response.status_code == 422
         html = response.text
-        assert "„Hersfeld“ passt auf mehrere Kommunen" in html
+        assert "„Ravensburg“ passt auf mehrere Kommunen" in html
         assert "„Xyzzy“ gibt es im Gemeindeverzeichnis nicht." in html
         assert f'value="{typed}"' in html  # nothing typed is lost
         assert re.search(rf'name="peer" value="{KOELN}"[^>]*checked', html)  # nor ticked
@@ -175,3 +180,27 @@ def test_the_form_in_english(client: Any, people: dict[str, User]) -> None:
     response = client.post(url, data={"invited": "Xyzzy"}, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert "“Xyzzy” is not in the municipality register." in response.text
+
+
+@pytest.mark.usefixtures("register")
+def test_a_part_of_a_name_is_never_invited_and_nothing_is_dropped_unsaid(app: Flask) -> None:
+    """Opening a review mails every invited municipality: a fragment ("Köl", "lheim") must
+    not pick one, a retired key is unknown, keys may be separated by spaces, and entries
+    beyond the limits are refused with a message, not dropped."""
+    for fragment, meant in (("Köl", "Köln, Stadt"), ("lheim", "Alheim")):
+        found = invitees.resolve(fragment)
+        assert found.keys == []
+        [error] = texts(found)
+        assert error.startswith(f"„{fragment}“ ist kein vollständiger Name")
+        assert meant in error
+    assert invitees.resolve("05334002 05315000").keys == [AACHEN, KOELN]
+    too_many = "; ".join([ESSEN] * (invitees.MAX_ENTRIES + 1))
+    assert texts(invitees.resolve(too_many)) == [
+        f"Bitte höchstens {invitees.MAX_ENTRIES} Kommunen auf einmal einladen; "
+        "laden Sie weitere später ein."
+    ]
+    assert invitees.resolve("x" * (invitees.MAX_TYPED + 1)).keys == []
+    db.session.execute(
+        update(Municipality).where(Municipality.key == ALHEIM).values(is_current=False)
+    )
+    assert texts(invitees.resolve(ALHEIM)) == [f"Unbekannter Schlüssel: {ALHEIM}"]
