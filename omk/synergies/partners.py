@@ -22,6 +22,8 @@ from enum import StrEnum
 from itertools import combinations
 from typing import TypedDict
 
+import numpy as np
+
 from omk.compare.peers import great_circle_km
 
 #: Legal forms written with dots and spaces, folded into one token before punctuation goes.
@@ -376,16 +378,39 @@ def _nearest(
     keys: Sequence[str], positions: Mapping[str, tuple[float, float]]
 ) -> set[tuple[str, str]]:
     """The pairs (a < b) of ``keys`` where one is among the other's
-    :data:`FEDERATION_NEAREST` nearest; every pair of a key without a position."""
+    :data:`FEDERATION_NEAREST` nearest (great-circle distance; ties by key); every pair of a
+    key without a position. Blocked numpy: a federation in 1,000 municipalities takes
+    milliseconds, not seconds, on every page view."""
     kept: set[tuple[str, str]] = set()
+    placed = sorted(k for k in keys if k in positions)
     for a in keys:
-        others = [b for b in keys if b != a]
-        if a in positions:
-            placed = [b for b in others if b in positions]
-            placed.sort(key=lambda b: (great_circle_km(positions[a], positions[b]), b))
-            others = placed[:FEDERATION_NEAREST]
-        kept.update((min(a, b), max(a, b)) for b in others)
+        if a not in positions:
+            kept.update((min(a, b), max(a, b)) for b in keys if b != a)
+    if len(placed) < 2:
+        return kept
+    radians = np.radians(np.array([positions[k] for k in placed], dtype=np.float64))
+    lat, lon = radians[:, 0], radians[:, 1]
+    k = min(FEDERATION_NEAREST, len(placed) - 1)
+    for start in range(0, len(placed), _BLOCK):
+        rows = slice(start, min(start + _BLOCK, len(placed)))
+        h = (
+            np.sin((lat[None, :] - lat[rows, None]) / 2) ** 2
+            + np.cos(lat[rows, None])
+            * np.cos(lat[None, :])
+            * np.sin((lon[None, :] - lon[rows, None]) / 2) ** 2
+        )
+        distance = np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+        own = np.arange(rows.start, rows.stop)
+        distance[own - start, own] = np.inf  # never one's own nearest
+        # stable sort: equal distances in key order, as ``placed`` is sorted
+        nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        for i, row in zip(own.tolist(), nearest.tolist(), strict=True):
+            a = placed[i]
+            kept.update((min(a, placed[j]), max(a, placed[j])) for j in row)
     return kept
+
+
+_BLOCK = 256  # rows of the distance matrix at a time (256 × n float64)
 
 
 def _federation_pairs(
