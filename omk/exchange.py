@@ -325,8 +325,10 @@ def _field_errors(doc: Any, error: SchemaError) -> list[FieldError]:
     if error.validator == "propertyNames":
         return [FieldError(format_path(doc, parts), msg("Ungültiger Kennzahl-Code."))]
     if error.validator == "anyOf" and error.instance is not None:
-        # a nullable object that is given (``adopted_from``): what is wrong inside it, at its
-        # own path ("…adopted_from.municipality: 8 Ziffern erwartet"), not "Erwartet wird null."
+        # a nullable field that is given (any ``anyOf [X, null]``: ``adopted_from``,
+        # ``budget_eur``, ``status`` …): what is wrong with its value, at its own path
+        # ("…adopted_from.municipality: 8 Ziffern erwartet", "…budget_eur: mindestens 0"),
+        # not "Erwartet wird null."
         inner = [
             e
             for e in error.context or []

@@ -183,6 +183,20 @@ def test_invalid_documents_are_rejected_whole(client: FlaskClient, world: dict[s
     assert client.get(f"/api/v1/reports/{ESSEN}/2025", headers=world["reporter"]).status_code == 404
 
 
+def test_a_wrong_value_of_an_optional_field_says_what_is_wrong_with_it(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    """An optional field may be null or a value: a wrong value is named as such ("at least
+    0"), not as "null expected"."""
+    doc = factories.document(ESSEN)
+    doc["practices"][0]["budget_eur"] = -1
+    r = client.post("/api/v1/reports", json=doc, headers=world["reporter"])
+    assert r.status_code == 422
+    pid = doc["practices"][0]["id"]
+    [error] = [e for e in r.json["errors"] if e["field"] == f"practices[{pid}].budget_eur"]
+    assert "0" in error["message"] and "null" not in error["message"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
