@@ -8,7 +8,7 @@ KERN   := omk/static/kern
 export OMK_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run test setup assets translations translations-update lint typecheck clean demo-data bench \
-	bench-pages system-deps wheel-check
+	bench-pages bench-publish system-deps wheel-check
 
 $(BIN)/omk: setup.cfg pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV) || { echo "Python-venv fehlt: sudo apt-get install python3-venv"; exit 1; }
@@ -87,6 +87,12 @@ bench-pages: demo-data
 	$(BIN)/python -m tests.benchmarks.page_cpu
 	OMK_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))') \
 	OMK_EMBEDDINGS=off $(BIN)/python -m tests.benchmarks.first_visit
+
+# A dozen reports accepted at once through gunicorn (4 workers, SQLite) beside the same ones
+# accepted one after another: latency, outbox emptied after, worker timeouts, verify. Works on
+# copies of the demo's instance folder.
+bench-publish: demo-data
+	$(BIN)/python -m tests.benchmarks.publish_load
 
 clean:
 	rm -rf $(VENV) node_modules $(KERN) instance .pytest_cache .mypy_cache .ruff_cache
