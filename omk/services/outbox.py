@@ -313,9 +313,7 @@ def kick() -> None:
     :data:`AFTER_RESPONSE_SECONDS` have passed (what is left waits for the next kick or cron's
     ``omk outbox drain``)."""
     deadline = time.monotonic() + AFTER_RESPONSE_SECONDS if after_response() else None
-    # The consumer furthest behind first: when the time runs out, not always the same one
-    # is left for later.
-    for name, apply in sorted(consumers().items(), key=lambda item: position(item[0])):
+    for name, apply in _by_lag(consumers()):
         if deadline is not None and time.monotonic() > deadline:
             log.info("outbox: time is up; consumer %s waits for the next drain", name)
             continue
@@ -325,6 +323,18 @@ def kick() -> None:
             # The change is committed and stays in the outbox: the next kick or
             # `omk outbox drain` (cron) applies it.
             log.exception("outbox consumer %s failed; entries stay pending", name)
+
+
+def _by_lag(registered: dict[str, Apply]) -> list[tuple[str, Apply]]:
+    """The consumers furthest behind first (when the time after a response runs out, not
+    always the same one is left for later); in the order registered if the positions cannot
+    be read (each consumer then fails, logged, on its own)."""
+    try:
+        return sorted(registered.items(), key=lambda item: position(item[0]))
+    except Exception:
+        log.exception("outbox: consumer positions unreadable")
+        db.session.rollback()
+        return list(registered.items())
 
 
 @dataclass(frozen=True)
