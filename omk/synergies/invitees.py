@@ -102,12 +102,6 @@ def suggestions(user: Any, practice_id: str, limit: int = MAX_SUGGESTED) -> list
     ]
 
 
-def names_of(keys: list[str]) -> dict[str, str]:
-    """The names shown of the given register keys (unknown keys are left out)."""
-    entries = _entries(keys)
-    return {key: str(name) for key, name in register.display_names(entries).items()}
-
-
 def _entries(keys: list[str]) -> list[Municipality]:
     if not keys:
         return []

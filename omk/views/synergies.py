@@ -297,7 +297,6 @@ def open_review(practice_id: str) -> ResponseReturnValue:
     user = actor()
     lineage = practices.get_published(user, practice_id)
     authorize(Action.PEER_REVIEW_MANAGE, lineage.latest.report, user=user)
-    suggested = invitees.suggestions(user, lineage.practice_id)
     typed, status = "", 200
     ticked: list[str] = []
     errors: list[str] = []
@@ -325,7 +324,7 @@ def open_review(practice_id: str) -> ResponseReturnValue:
             "synergies/open_review.html",
             published=lineage,
             p=lineage.latest.practice,
-            suggested=suggested,
+            suggested=invitees.suggestions(user, lineage.practice_id),  # only when shown
             ticked=ticked,
             typed=typed,
             errors=errors,
