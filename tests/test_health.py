@@ -41,6 +41,24 @@ def test_degraded_when_the_index_is_missing_or_broken(app: Flask, client: FlaskC
     assert response.json["search"].startswith("unavailable")
 
 
+def test_a_healthy_index_is_checked_without_a_garbage_collection(
+    app: Flask, client: FlaskClient, monkeypatch: Any
+) -> None:
+    """A load balancer calls /healthz every few seconds: a full garbage collection (about
+    0.1 s in a warmed-up worker, blocking every thread) is kept for a broken index."""
+    import gc
+
+    ensure_index()
+    collections: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(1) or 0)
+    assert client.get("/healthz").json["search"] == "ok"
+    assert collections == []
+    for toc in Path(app.config["SEARCH_INDEX"]).rglob("*.toc"):
+        toc.write_bytes(b"\x00" * 8)
+    assert client.get("/healthz").json["search"].startswith("unavailable")
+    assert collections == [1]
+
+
 def test_503_only_when_the_database_is_unreachable(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'missing-folder' / 'omk.sqlite3'}"
     app = create_app(app_settings(tmp_path, url))
