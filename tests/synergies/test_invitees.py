@@ -20,8 +20,10 @@ from omk.services import reports
 from omk.synergies import invitees
 from tests import factories
 from tests.conftest import PASSWORD, csrf_token, login
+from tests.synergies.test_synergy_services import AACHEN, ALHEIM, ESSEN, KOELN, people
 
-ESSEN, KOELN, AACHEN, ALHEIM = "05113000", "05315000", "05334002", "06632001"
+__all__ = ["people"]  # the synergy tests' users (cycle 2025, reporters, reviewer "r05")
+
 HERSFELD_ROTENBURG = "06632"  # a Landkreis: invited (and reporting) under its 5-digit key
 BIKE_A, BIKE_B = factories.BIKE_WORKSHOPS  # the same need solved twice
 CHOIR = factories.practice(
@@ -77,17 +79,6 @@ def test_ambiguous_and_unknown_names_and_keys_are_explained(app: Flask) -> None:
 
 
 # --- suggestions -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def people(make_user: Callable[..., User]) -> dict[str, User]:
-    factories.make_cycle("2025")
-    return {
-        ESSEN: make_user("reporter", municipality=ESSEN, email="essen@example.org"),
-        KOELN: make_user("reporter", municipality=KOELN, email="koeln@example.org"),
-        AACHEN: make_user("reporter", municipality=AACHEN, email="aachen@example.org"),
-        "r05": make_user("reviewer", scope="05"),
-    }
 
 
 @pytest.fixture
