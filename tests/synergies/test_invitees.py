@@ -3,6 +3,7 @@ register keys, the suggested peers, and the form round trip with CSRF on."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -171,6 +172,39 @@ def test_the_form_in_english(client: Any, people: dict[str, User]) -> None:
     response = client.post(url, data={"invited": "Xyzzy"}, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert "“Xyzzy” is not in the municipality register." in response.text
+
+
+@pytest.mark.usefixtures("published")
+def test_ambiguous_names_in_english_keep_the_official_names(
+    client: Any, people: dict[str, User]
+) -> None:
+    """In English the messages are English; the candidates keep their names as the register
+    writes them ("Ravensburg (Landkreis)", "Landkreis Hersfeld-Rotenburg"): proper names,
+    and what the entry field takes back."""
+    assert login(client, people["r05"]).status_code == 302
+    url = f"/massnahmen/{BIKE_A['id']}/peer-review"
+    english = {"Accept-Language": "en"}
+    assert "More municipalities (name or key)" in client.get(url, headers=english).text
+    response = client.post(url, data={"invited": "Ravensburg; Hersfeld"}, headers=english)
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    ambiguous = (
+        "“Ravensburg” matches several municipalities: Ravensburg (Landkreis) – "
+        "Baden-Württemberg – 08436; Ravensburg, Stadt – Landkreis Ravensburg, "
+        "Baden-Württemberg – 08436064. Please give the name more precisely, or the key."
+    )
+    assert ambiguous in page
+    partial = (
+        "“Hersfeld” is not a whole name from the municipality register. Did you mean: "
+        "Landkreis Hersfeld-Rotenburg – Hessen – 06632; Bad Hersfeld, Kreisstadt – "
+        "Landkreis Hersfeld-Rotenburg, Hessen – 06632002? Please enter the whole name or the key."
+    )
+    assert partial in page
+    for german in ("passt auf", "Meinten Sie", "Bitte geben", "kein vollständiger Name"):
+        assert german not in page
+    # a candidate as listed names exactly one municipality when typed back
+    assert invitees.resolve("Ravensburg (Landkreis)").keys == ["08436"]
+    assert invitees.resolve("Bad Hersfeld, Kreisstadt").keys == ["06632002"]
 
 
 @pytest.mark.usefixtures("register")
