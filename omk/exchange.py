@@ -709,12 +709,13 @@ def _union(a: Iterable[str | None], b: Iterable[str | None]) -> list[str]:
 
 _PATH = re.compile(r"^practices\[([^\]]+)\](?:\.(\w+)(?:\[(\d+)\](?:\.(\w+))?)?)?$")
 ORIGIN_PATH = re.compile(r"^(practices\[[^\]]+\])\.(adopted_from(?:\.practice|\.municipality)?)$")
-#: The origin of an adopted practice and its two parts in words, as the workbook's columns
-#: name them (the document has no template field for them).
+#: The origin of an adopted practice and its two parts in words (the document has no template
+#: field for them): German where this module's texts are German, in the reader's language on a
+#: page (``messages.localise``). The workbook's column headings are its own (workbook.columns).
 ORIGIN_LABELS = {
-    "adopted_from": "Übernommen von",
-    "adopted_from.practice": "Übernommen von: Maßnahme",
-    "adopted_from.municipality": "Übernommen von: Kommune",
+    "adopted_from": msg("Übernommen von"),
+    "adopted_from.practice": msg("Übernommen von: Maßnahme"),
+    "adopted_from.municipality": msg("Übernommen von: Kommune"),
 }
 
 

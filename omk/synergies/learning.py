@@ -360,6 +360,22 @@ CHAR_WIDTH = 7.5
 LANE = 40
 HEADER = 44
 STEP = 28  # between two arrows of one cycle
+#: The most municipalities (lanes) drawn. 30 lanes are 1,252 px: about one and a half laptop
+#: screens, where an arrow across the drawing can still be followed from name to name with a
+#: little scrolling; more lanes are mostly empty lines. Lanes by Land instead would hide every
+#: transfer within a Land, and a Land's own view would be little more than one lane. So above
+#: this only the table is shown, with a sentence saying why; it lists every transfer.
+MAX_LANES = 30
+
+
+def lanes(transfers: list[Transfer]) -> int:
+    """How many municipalities the transfers name: the lanes a drawing would have."""
+    return len({key for t in transfers for key in (t.source, t.target)})
+
+
+def drawable(transfers: list[Transfer]) -> bool:
+    """Whether the transfers are drawn: some, naming at most :data:`MAX_LANES` municipalities."""
+    return 0 < lanes(transfers) <= MAX_LANES
 
 
 def layout(transfers: list[Transfer]) -> Drawing:

@@ -24,6 +24,7 @@ from omk.synergies import content as synergy_content
 from omk.synergies import judgements, learning, peer_review, validation
 from omk.synthesis.base import Builder, Context
 from omk.synthesis.document import Cell, Chapter
+from omk.synthesis.numbers import decimal
 from omk.wording import quoted
 
 #: An empty cell (a code nobody implements).
@@ -391,19 +392,28 @@ def synergy_chapter(builder: Builder, context: Context) -> Chapter:
             ),
             trace,
         )
-        title = _("Lernnetz: wer von wem gelernt hat")
-        desc = _(
-            "Pfeile von der Kommune, deren Maßnahme übernommen wurde, zur übernehmenden "
-            "Kommune. Jede Übernahme steht in Tabelle %(table)s.",
-            table=trace["number"],
-        )
-        svg = render_template(
-            "synthesis/document_network.svg",
-            drawing=learning.layout(steps),
-            title=title,
-            desc=desc,
-        )
-        builder.figure(chapter, "f-learning", title, desc, svg, trace)
+        if learning.drawable(steps):
+            title = _("Lernnetz: wer von wem gelernt hat")
+            desc = _(
+                "Pfeile von der Kommune, deren Maßnahme übernommen wurde, zur übernehmenden "
+                "Kommune. Jede Übernahme steht in Tabelle %(table)s.",
+                table=trace["number"],
+            )
+            svg = render_template(
+                "synthesis/document_network.svg",
+                drawing=learning.layout(steps),
+                title=title,
+                desc=desc,
+            )
+            builder.figure(chapter, "f-learning", title, desc, svg, trace)
+        else:
+            chapter["paragraphs"].append(
+                _(
+                    "Zu viele Kommunen für eine Zeichnung: %(num)s Kommunen; die Tabelle zeigt "
+                    "alle Übernahmen.",
+                    num=decimal(learning.lanes(steps)),
+                )
+            )
     else:
         chapter["paragraphs"].append(
             _("Bisher hat keine Kommune der Region eine Maßnahme als übernommen gemeldet.")

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from omk import exchange
 from omk.content import Content, Indicator, ReportTemplate
 from omk.document_types import Change, ReportDocument
+from omk.messages import localise
 from omk.numbers import format_decimal, month_field
 from omk.wording import quoted, term_text
 
@@ -177,14 +178,10 @@ def label(
 
 
 def origin_label(part: str) -> str:
-    """An adopted practice's origin (``adopted_from``) or one of its two parts in words, as
-    the workbook's columns name them: "Übernommen von: Kommune"."""
-    labels = {
-        "adopted_from": _("Übernommen von"),
-        "adopted_from.practice": _("Übernommen von: Maßnahme"),
-        "adopted_from.municipality": _("Übernommen von: Kommune"),
-    }
-    return str(labels[part]) if part in labels else part
+    """An adopted practice's origin (``adopted_from``) or one of its two parts in words, in
+    the reader's language: "Übernommen von: Kommune" (``exchange.ORIGIN_LABELS``)."""
+    found = exchange.ORIGIN_LABELS.get(part)
+    return localise(found) if found is not None else part
 
 
 def rows(

@@ -3,6 +3,7 @@ register keys, the suggested peers, and the form round trip with CSRF on."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +21,10 @@ from omk.services import reports
 from omk.synergies import invitees
 from tests import factories
 from tests.conftest import PASSWORD, csrf_token, login
+from tests.synergies.test_synergy_services import AACHEN, ALHEIM, ESSEN, KOELN, people
 
-ESSEN, KOELN, AACHEN, ALHEIM = "05113000", "05315000", "05334002", "06632001"
+__all__ = ["people"]  # the synergy tests' users (cycle 2025, reporters, reviewer "r05")
+
 HERSFELD_ROTENBURG = "06632"  # a Landkreis: invited (and reporting) under its 5-digit key
 BIKE_A, BIKE_B = factories.BIKE_WORKSHOPS  # the same need solved twice
 CHOIR = factories.practice(
@@ -77,17 +80,6 @@ def test_ambiguous_and_unknown_names_and_keys_are_explained(app: Flask) -> None:
 
 
 # --- suggestions -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def people(make_user: Callable[..., User]) -> dict[str, User]:
-    factories.make_cycle("2025")
-    return {
-        ESSEN: make_user("reporter", municipality=ESSEN, email="essen@example.org"),
-        KOELN: make_user("reporter", municipality=KOELN, email="koeln@example.org"),
-        AACHEN: make_user("reporter", municipality=AACHEN, email="aachen@example.org"),
-        "r05": make_user("reviewer", scope="05"),
-    }
 
 
 @pytest.fixture
@@ -180,6 +172,39 @@ def test_the_form_in_english(client: Any, people: dict[str, User]) -> None:
     response = client.post(url, data={"invited": "Xyzzy"}, headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert "“Xyzzy” is not in the municipality register." in response.text
+
+
+@pytest.mark.usefixtures("published")
+def test_ambiguous_names_in_english_keep_the_official_names(
+    client: Any, people: dict[str, User]
+) -> None:
+    """In English the messages are English; the candidates keep their names as the register
+    writes them ("Ravensburg (Landkreis)", "Landkreis Hersfeld-Rotenburg"): proper names,
+    and what the entry field takes back."""
+    assert login(client, people["r05"]).status_code == 302
+    url = f"/massnahmen/{BIKE_A['id']}/peer-review"
+    english = {"Accept-Language": "en"}
+    assert "More municipalities (name or key)" in client.get(url, headers=english).text
+    response = client.post(url, data={"invited": "Ravensburg; Hersfeld"}, headers=english)
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    ambiguous = (
+        "“Ravensburg” matches several municipalities: Ravensburg (Landkreis) – "
+        "Baden-Württemberg – 08436; Ravensburg, Stadt – Landkreis Ravensburg, "
+        "Baden-Württemberg – 08436064. Please give the name more precisely, or the key."
+    )
+    assert ambiguous in page
+    partial = (
+        "“Hersfeld” is not a whole name from the municipality register. Did you mean: "
+        "Landkreis Hersfeld-Rotenburg – Hessen – 06632; Bad Hersfeld, Kreisstadt – "
+        "Landkreis Hersfeld-Rotenburg, Hessen – 06632002? Please enter the whole name or the key."
+    )
+    assert partial in page
+    for german in ("passt auf", "Meinten Sie", "Bitte geben", "kein vollständiger Name"):
+        assert german not in page
+    # a candidate as listed names exactly one municipality when typed back
+    assert invitees.resolve("Ravensburg (Landkreis)").keys == ["08436"]
+    assert invitees.resolve("Bad Hersfeld, Kreisstadt").keys == ["06632002"]
 
 
 @pytest.mark.usefixtures("register")

@@ -452,6 +452,32 @@ def test_the_learning_network_keeps_long_names_inside_the_drawing() -> None:
             assert node.x - room / 2 >= 0 and node.x + room / 2 <= drawing.width, node
 
 
+def test_the_learning_network_is_drawn_up_to_max_lanes_municipalities() -> None:
+    """30 municipalities are drawn, one lane each (1,252 px); a 31st leaves only the table."""
+    assert learning.MAX_LANES == 30
+
+    def chain(count: int) -> list[learning.Transfer]:
+        keys = [f"05{n:06d}" for n in range(count)]
+        return [
+            learning.Transfer(a, a, b, b, f"o{i}", "Herkunft", f"p{i}", "M", "2025")
+            for i, (a, b) in enumerate(pairwise(keys))
+        ]
+
+    assert learning.lanes([]) == 0 and not learning.drawable([])
+    at_most = chain(learning.MAX_LANES)
+    assert learning.lanes(at_most) == 30 and learning.drawable(at_most)
+    drawing = learning.layout(at_most)
+    assert len(drawing.nodes) == 30 and drawing.height == 1252
+    too_many = chain(learning.MAX_LANES + 1)
+    assert learning.lanes(too_many) == 31 and not learning.drawable(too_many)
+    # one municipality learning from many counts each of them once
+    star = [
+        learning.Transfer(f"05{n:06d}", "x", "06000000", "y", f"o{n}", "H", f"p{n}", "M", "2025")
+        for n in range(learning.MAX_LANES)
+    ]
+    assert learning.lanes(star) == 31 and not learning.drawable(star)
+
+
 def test_the_learning_network_runs_in_time_from_left_to_right() -> None:
     """One labelled column per cycle, a later cycle right of an earlier one, and each arrow
     in its cycle's column from the origin's lane to the adopter's."""

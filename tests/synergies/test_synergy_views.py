@@ -205,3 +205,54 @@ def test_the_rubric_names_its_sources_in_the_pages_language(client: FlaskClient)
     english = html.unescape(client.get("/gute-praxis/bewertungsraster").text)
     assert "EU peer reviews: transferability" in english
     assert "Übertragbarkeit (transferability)" not in english
+
+
+def test_too_many_municipalities_for_the_learning_network_leave_only_the_table(
+    client: FlaskClient, people: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Up to ``learning.MAX_LANES`` municipalities the network is drawn beside its table;
+    above that the page says why there is no drawing, and the table still lists every
+    transfer (the threshold itself: tests/synergies/test_synergy_services.py)."""
+    from omk.synergies import learning
+
+    origin = factories.practice("Ausbildungslotsen")
+    publish(people, ESSEN, origin)
+    adopted = {"practice": origin["id"], "municipality": ESSEN}
+    publish(people, KOELN, factories.practice("Lotsen in Köln", adopted_from=adopted))
+    publish(people, ALHEIM, factories.practice("Lotsen in Alheim", adopted_from=adopted))
+    login(client, people["admin"])
+
+    def network() -> tuple[bool, str, list[str]]:
+        """Whether the section draws, its text, and the adopting practice of each table row."""
+        page = client.get("/synergien/?cycle=2025&region=").text
+        section = page.split('id="learning-h"')[1].split("</section>")[0]
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+        body = section.split('<tbody class="kern-table__body">')[1].split("</tbody>")[0]
+        rows = [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
+            for row in re.findall(r"<tr.*?</tr>", body, re.S)
+        ]
+        adopters = [next(t for t in ("Köln", "Alheim") if f"Lotsen in {t}" in r) for r in rows]
+        return "<svg" in section, text, adopters
+
+    monkeypatch.setattr(learning, "MAX_LANES", 3)  # Essen, Köln, Alheim: drawn
+    drawn, text, adopters = network()
+    assert drawn and "Zu viele Kommunen" not in text
+    assert sorted(adopters) == ["Alheim", "Köln"]
+
+    monkeypatch.setattr(learning, "MAX_LANES", 2)
+    drawn, text, adopters = network()
+    assert not drawn
+    assert (
+        "Zu viele Kommunen für eine Zeichnung: 3 Kommunen; die Tabelle zeigt alle Übernahmen."
+        in text
+    )
+    assert sorted(adopters) == ["Alheim", "Köln"]  # every transfer, still
+
+    client.post("/sprache", data={"lang": "en", "next": "/"})
+    drawn, text, _adopters = network()
+    assert not drawn
+    assert (
+        "Too many municipalities for a drawing: 3 municipalities; the table lists every adoption."
+        in text
+    )

@@ -12,10 +12,10 @@ import pytest
 from omk.models import User
 from omk.services import compare as compare_service
 from omk.services import reports
-from omk.synergies import judgements, peer_review, validation
+from omk.synergies import judgements, learning, peer_review, validation
 from omk.synergies.content import rubric
 from omk.synthesis import build, to_markdown
-from omk.synthesis.document import table_by_id
+from omk.synthesis.document import figures, table_by_id
 from tests import factories
 
 ESSEN, KOELN, ALHEIM = "05113000", "05315000", "06632001"
@@ -90,3 +90,23 @@ def test_confirmed_synergies_and_the_learning_trace(world: dict[str, User]) -> N
     assert step[4] == "Ausbildungslotsen Köln"
     text = to_markdown(doc)
     assert "Ausbildungslotsen Köln" in text and "Gemeinsamer Träger" in text
+
+
+def test_the_learning_network_figure_gives_way_to_a_sentence_when_too_many(
+    world: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The document draws the learning network as the synergy page does, up to
+    ``learning.MAX_LANES`` municipalities; above, a sentence says why, and the table stays."""
+    monkeypatch.setattr(learning, "MAX_LANES", 2)  # Essen and Köln: drawn
+    doc = build("2025", "05", names=False)
+    assert "f-learning" in [f["id"] for f in figures(doc)]
+    monkeypatch.setattr(learning, "MAX_LANES", 1)
+    doc = build("2025", "05", names=False)
+    assert "f-learning" not in [f["id"] for f in figures(doc)]
+    trace = table_by_id(doc, "t-learning")
+    assert trace is not None and len(trace["rows"]) == 1
+    chapter = next(c for c in doc["chapters"] if trace in c["tables"])
+    assert (
+        "Zu viele Kommunen für eine Zeichnung: 2 Kommunen; die Tabelle zeigt alle Übernahmen."
+        in chapter["paragraphs"]
+    )

@@ -13,11 +13,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
+from omk import exchange
 from omk.models import User
 from omk.services import accounts, reports
+from omk.views import changes
+from omk.workbook.columns import practice_columns
 from tests import factories
 from tests import workbook_fixtures as fx
 from tests.conftest import login
@@ -228,3 +232,37 @@ def test_the_api_keeps_the_origin_json_path(app: Flask, people: dict[str, User])
     fields = {e["field"] for e in r.json["errors"]}
     assert f"practices[{doc['practices'][1]['id']}].adopted_from.practice" in fields
     assert f"practices[{doc['practices'][1]['id']}].adopted_from.municipality" in fields
+
+
+def test_the_origin_has_one_name_german_in_messages_and_translated_on_a_page(
+    app: Flask,
+) -> None:
+    """The origin's three names are defined once: the upload's German messages (``exchange``)
+    and the page (``views.changes``) say the same, the page in the reader's language; the
+    workbook's own column headings stay as an upload reads them back."""
+    content = reports.content()
+    template = content.current_template
+    doc = fx.base_document()
+    path = f"practices[{fx.PATEN}].adopted_from.municipality"
+    practice = "Maßnahme „Patenschaften für Familien“"
+    assert exchange.describe(path, doc, content, template) == (
+        f"{practice} – Übernommen von: Kommune"
+    )
+    for part in exchange.ORIGIN_LABELS:
+        assert exchange.practice_field_label(part, template) == exchange.ORIGIN_LABELS[part]
+    with app.test_request_context("/"), force_locale("de"):
+        assert [changes.origin_label(p) for p in exchange.ORIGIN_LABELS] == list(
+            exchange.ORIGIN_LABELS.values()
+        )
+        assert changes.label(path, [doc], content, template) == (
+            f"{practice} – Übernommen von: Kommune"
+        )
+    with app.test_request_context("/"), force_locale("en"):
+        assert [changes.origin_label(p) for p in exchange.ORIGIN_LABELS] == [
+            "Adopted from",
+            "Adopted from: practice",
+            "Adopted from: municipality",
+        ]
+        assert exchange.describe(path, doc, content, template).endswith("Übernommen von: Kommune")
+    headings = [c.heading for c in practice_columns(template) if c.key.startswith("adopted.")]
+    assert headings == [ORIGIN_COLUMN, MUNICIPALITY_COLUMN]
