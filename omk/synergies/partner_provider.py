@@ -109,8 +109,9 @@ class PartnerProvider:
             score = min(1.0, 0.5 + 0.1 * s.practice_count)
         else:
             explanation = _(
-                "Verband: %(federation)s. Verschiedene Gliederungen: %(names_a)s in %(a)s, "
-                "%(names_b)s in %(b)s – zwei Organisationen eines Verbands, nicht eine.",
+                "Zwei Gliederungen des Verbands %(federation)s: %(names_a)s in %(a)s und "
+                "%(names_b)s in %(b)s. Es sind eigenständige Organisationen; sie können "
+                "Erfahrungen und Material austauschen.",
                 federation=s.label,
                 names_a=", ".join(s.names_a),
                 names_b=", ".join(s.names_b),

@@ -62,6 +62,12 @@ PREFIX_MIN = 6
 #: municipality with every other (153 of the 192 partner pairs of the demo's 2025 cycle were
 #: Jobcenters, burying the rarer federations), and the branches that can meet are the close ones.
 FEDERATION_NEAREST = 3
+#: ... and only within this distance: two Jobcenters 300 km apart share nothing the federation
+#: itself does not offer (a browser walk of the demo found every partner pair of a region to be
+#: Jobcenters 150–311 km apart). 100 km reaches the neighbouring Kreise and the region's cities,
+#: where branches meet in joint trainings and projects.
+FEDERATION_MAX_KM = 100.0
+_EARTH_RADIUS_KM = 6371.0  # as compare.peers.great_circle_km
 
 
 def _fold(text: str) -> str:
@@ -284,8 +290,8 @@ def shared_partners(
 
     With ``positions`` (register key → latitude, longitude) each pair knows its distance, and
     a municipality's branch of a federation is paired with the branches of its
-    :data:`FEDERATION_NEAREST` nearest municipalities (and those that have it among theirs);
-    a municipality without a position keeps every pair.
+    :data:`FEDERATION_NEAREST` nearest municipalities within :data:`FEDERATION_MAX_KM` (and those
+    that have it among theirs); a municipality without a position keeps every pair.
 
     Only a name that identifies an organisation (:func:`classify`) is shared across
     municipalities: a federation's bare name is a branch of its own in each municipality (so
@@ -378,9 +384,9 @@ def _nearest(
     keys: Sequence[str], positions: Mapping[str, tuple[float, float]]
 ) -> set[tuple[str, str]]:
     """The pairs (a < b) of ``keys`` where one is among the other's
-    :data:`FEDERATION_NEAREST` nearest (great-circle distance; ties by key); every pair of a
-    key without a position. Blocked numpy: a federation in 1,000 municipalities takes
-    milliseconds, not seconds, on every page view."""
+    :data:`FEDERATION_NEAREST` nearest (great-circle distance; ties by key) and at most
+    :data:`FEDERATION_MAX_KM` away; every pair of a key without a position. Blocked numpy: a
+    federation in 1,000 municipalities takes milliseconds, not seconds, on every page view."""
     kept: set[tuple[str, str]] = set()
     placed = sorted(k for k in keys if k in positions)
     for a in keys:
@@ -404,9 +410,12 @@ def _nearest(
         distance[own - start, own] = np.inf  # never one's own nearest
         # stable sort: equal distances in key order, as ``placed`` is sorted
         nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        # haversine: the distance is 2 R arcsin(sqrt(h))
+        close = distance * 2 * _EARTH_RADIUS_KM <= FEDERATION_MAX_KM
         for i, row in zip(own.tolist(), nearest.tolist(), strict=True):
             a = placed[i]
-            kept.update((min(a, placed[j]), max(a, placed[j])) for j in row)
+            near = (j for j in row if close[i - start, j])
+            kept.update((min(a, placed[j]), max(a, placed[j])) for j in near)
     return kept
 
 

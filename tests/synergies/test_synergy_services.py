@@ -30,6 +30,8 @@ CARITAS_E = {"name": "Caritasverband für das Bistum Essen e.V.", "type": "wohlf
 CARITAS_K = {"name": "Caritasverband für das Bistum Essen", "type": "wohlfahrtsverband"}
 AWO_E = {"name": "AWO Kreisverband Essen", "type": "wohlfahrtsverband"}
 AWO_A = {"name": "AWO Alheim", "type": "wohlfahrtsverband"}
+AWO_K = {"name": "AWO Köln", "type": "wohlfahrtsverband"}
+BRIDGE = {"name": "Sprachbrücke Hessen-Ruhr e.V.", "type": "verein"}
 
 
 @pytest.fixture
@@ -73,7 +75,7 @@ def mails(app: Flask) -> list[email.message.Message]:
 def partnered(people: dict[str, User]) -> dict[str, dict[str, Any]]:
     found = {
         "essen": factories.practice("Beratung", actors=[CARITAS_E, AWO_E]),
-        "koeln": factories.practice("Beratung Köln", actors=[CARITAS_K]),
+        "koeln": factories.practice("Beratung Köln", actors=[CARITAS_K, AWO_K]),
         "alheim": factories.practice("Treffpunkt", actors=[AWO_A]),
     }
     publish(people, ESSEN, found["essen"])
@@ -86,7 +88,7 @@ def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) ->
     found = judgements.view(cycle(), "")
     assert [(s.group, s.a["id"], s.b["id"]) for s in found] == [
         ("organisation", ESSEN, KOELN),
-        ("federation", ESSEN, ALHEIM),
+        ("federation", ESSEN, KOELN),
     ]
     org = found[0]
     assert org.subject == "organisation:caritasverband fuer das bistum essen"
@@ -95,12 +97,14 @@ def test_shared_partner_and_federation_suggestions(partnered: dict[str, Any]) ->
     assert "Essen, Stadt (1 Maßnahme) und in Köln, Stadt (1 Maßnahme)" in org.explanation
     # the federation named so that no declension is needed ("von Arbeiterwohlfahrt" is wrong)
     assert found[1].explanation == (
-        "Verband: Arbeiterwohlfahrt (AWO). Verschiedene Gliederungen: AWO Kreisverband Essen "
-        "in Essen, Stadt, AWO Alheim in Alheim – zwei Organisationen eines Verbands, nicht eine."
-        " Entfernung: 191 km."  # the register's positions: branches near each other can meet
+        "Zwei Gliederungen des Verbands Arbeiterwohlfahrt (AWO): AWO Kreisverband Essen in "
+        "Essen, Stadt und AWO Köln in Köln, Stadt. Es sind eigenständige Organisationen; sie "
+        "können Erfahrungen und Material austauschen."
+        " Entfernung: 58 km."  # the register's positions: branches near each other can meet
     )
-    # Region 06 sees only the pair with a side in it.
-    assert [s.b["id"] for s in judgements.view(cycle(), "06")] == [ALHEIM]
+    # AWO Alheim is 191 km from Essen and more from Köln: beyond FEDERATION_MAX_KM, nobody's
+    # partner; region 06 sees nothing.
+    assert judgements.view(cycle(), "06") == []
 
 
 def test_dismissed_stays_dismissed_in_its_region_until_the_practices_change(
@@ -187,18 +191,30 @@ def test_a_judgement_stored_with_a_revision_fingerprint_still_counts(
 def test_an_admins_judgement_applies_everywhere_a_reviewer_only_in_its_region(
     people: dict[str, User], partnered: dict[str, Any]
 ) -> None:
-    fed = next(s for s in judgements.view(cycle(), "") if s.group == "federation")
+    def status(region: str, identity: Any) -> str:
+        return next(s.status for s in judgements.view(cycle(), region) if s.identity == identity)
+
+    # one organisation working in Essen (05) and Alheim (06): a pair across two regions
+    republish(people, ESSEN, dict(partnered["essen"], actors=[CARITAS_E, AWO_E, BRIDGE]))
+    republish(people, ALHEIM, dict(partnered["alheim"], actors=[AWO_A, BRIDGE]))
+    across = next(s for s in judgements.view(cycle(), "") if s.b["id"] == ALHEIM)
     judgements.judge(
-        people["r06"], cycle(), fed.kind, fed.a["id"], fed.b["id"], fed.subject, "confirmed"
+        people["r06"],
+        cycle(),
+        across.kind,
+        across.a["id"],
+        across.b["id"],
+        across.subject,
+        "confirmed",
     )
-    statuses = {r: judgements.view(cycle(), r)[-1].status for r in ("06", "05", "")}
+    statuses = {r: status(r, across.identity) for r in ("06", "05", "")}
     assert statuses == {"06": "confirmed", "05": "open", "": "open"}
     org = judgements.view(cycle(), "")[0]
     judgements.judge(
         people["admin"], cycle(), org.kind, org.a["id"], org.b["id"], org.subject, "dismissed"
     )
-    assert judgements.view(cycle(), "05")[-1].status == "dismissed"
-    assert judgements.view(cycle(), "")[-1].status == "dismissed"
+    assert status("05", org.identity) == "dismissed"
+    assert status("", org.identity) == "dismissed"
 
 
 def test_only_a_reviewer_of_a_side_judges_and_only_existing_suggestions(

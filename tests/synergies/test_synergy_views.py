@@ -19,6 +19,7 @@ from tests.synergies.test_synergy_services import (
     ALHEIM,
     AWO_A,
     AWO_E,
+    AWO_K,
     CARITAS_E,
     CARITAS_K,
     ESSEN,
@@ -139,7 +140,7 @@ def test_one_kind_is_paged_and_regions_are_named(
     monkeypatch.setattr(view, "OVERVIEW_SHOWN", 1)
     monkeypatch.setattr(view, "PER_PAGE", 1)
     publish(people, ESSEN, factories.practice("Lotsen", actors=[CARITAS_E, AWO_E]))
-    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K, AWO_K]))
     publish(people, ALHEIM, factories.practice("Garten", actors=[AWO_A]))
     login(client, people["admin"])
 
