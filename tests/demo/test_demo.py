@@ -387,6 +387,14 @@ def test_demo_on_the_full_register(app: Flask) -> None:
     assert reports.get_report("2026", ESSEN).state == ReportState.RETURNED
     standings = cycles.standings(cycles.get_cycle("2026"))
     assert any(s.report is None for s in standings)  # someone has not reported yet
+    # The synergy material reads like a reviewer's and the peers' own words, not one
+    # sentence copied to every practice and every answer.
+    from omk.models.synergies import PeerReviewComment, PracticeValidation
+
+    justifications = [v.justification for v in db.session.scalars(select(PracticeValidation))]
+    assert len(justifications) == 3 and len(set(justifications)) == 3
+    answers = [c.effective for c in db.session.scalars(select(PeerReviewComment))]
+    assert len(answers) == 2 and len(set(answers)) == 2
 
 
 # --- what the demo needed from the workflow ---------------------------------------------------
