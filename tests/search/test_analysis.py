@@ -144,6 +144,34 @@ CASES: list[tuple[str, str, bool, bool]] = [
     ("Zuwanderer", "Beratung für Migrantinnen", True, SYN),
     ("Bürgergeld", "Leistungen nach Hartz IV", True, SYN),
     ("Jugendamt", "Anträge beim Sozialamt", False, SYN),
+    # municipal and integration vocabulary: everyday words find the official ones, the names
+    # the Länder give one office meet, one-way lines stay one way
+    ("Rathauschef", "Die Bürgermeisterin lädt zum Empfang ein", True, SYN),
+    ("Bürgermeister", "Der Rathauschef lädt zum Empfang ein", False, SYN),
+    ("Neuankömmlinge", "Beratung für Neuzugewanderte", True, SYN),
+    ("Landratsamt", "Sprechstunde in der Kreisverwaltung", True, SYN),
+    ("Helferjobs", "Vermittlung in Helfertätigkeiten", True, SYN),
+    ("Erstorientierung", "Wegweiserkurse für Asylsuchende", True, SYN),
+    ("Erstorientierung", "Der Orientierungskurs beginnt im Mai", True, SYN),
+    ("Orientierungskurs", "Erstorientierung für Asylsuchende", False, SYN),
+    ("Minijob", "geringfügige Beschäftigung im Einzelhandel", True, SYN),
+    ("ÖPNV", "Mit Bus und Bahn zum Sprachkurs", True, SYN),
+    ("Handy", "Smartphones für Schülerinnen", True, SYN),
+    ("Vermieter", "Wohnungseigentümer gesucht", True, SYN),
+    ("Leerstand", "Viele Häuser stehen leer", True, SYN),
+    ("Alphabetisierung", "Alpha-Kurse für Frauen", True, SYN),
+    ("Einstiegsqualifizierung", "eine EQ im Handwerk", True, SYN),
+    ("Helferkreis", "Der Unterstützerkreis Asyl trifft sich", True, SYN),
+    ("Gemeinderat", "Beschluss der Stadtverordnetenversammlung", True, SYN),
+    ("Quereinsteiger", "Seiteneinsteiger an Grundschulen", True, SYN),
+    ("Seiteneinsteiger", "Quereinsteiger im Lehrerberuf", False, SYN),
+    ("Arbeit", "Beschäftigung für Geflüchtete", True, SYN),
+    # loose associations are left to the thesaurus: work is not training, a flat no shelter
+    ("Arbeit", "Ausbildung für Geflüchtete", False, SYN),
+    ("Unterkunft", "Wohnungen in der Altstadt", False, SYN),
+    # "Geduldete" shares its term with "Geduld" (patience): only a way in
+    ("Geduldete", "Beratung für Menschen mit Duldung", True, SYN),
+    ("Menschen mit Duldung", "mit viel Geduld begleitet", False, SYN),
 ]
 
 
