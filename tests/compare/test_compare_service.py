@@ -277,6 +277,17 @@ def test_a_place_name_is_taken_and_several_names_are_listed_best_first_once(
     assert 'name="of" value="08436064"' in page and "Treffer für" not in page
 
 
+def test_a_reference_municipality_without_a_published_report_is_shown(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A reference municipality picked by name need not have published in the cycle: the
+    page compares its peers (its own column stays empty) instead of failing."""
+    client = client_for(app, world["staff"])
+    response = client.get(f"/vergleich/?cycle=2025&indicator={LEVEL}&group=similar&of=05113000")
+    assert response.status_code == 200
+    assert "Bezugskommune:" in response.get_data(as_text=True)
+
+
 def test_csv_is_excel_ready(app: Flask, world: dict[str, Any]) -> None:
     response = client_for(app, world["staff"]).get("/vergleich/vergleich.csv" + QUERY)
     assert response.status_code == 200
