@@ -3,7 +3,9 @@
 A reviewer does not know register keys. The form suggests municipalities (those of the
 practice's stored similar practices, then the municipalities most like the host by
 population and density that published in the practice's cycle) and takes names as the
-register shows them ("Münster, Stadt", "Kreis Coesfeld", "Coesfeld (Kreis)") or keys.
+register shows them ("Münster, Stadt", "Kreis Coesfeld", "Coesfeld (Kreis)") or keys;
+names are read by the resolver every name field shares (omk.services.places), here without
+taking a fragment of a name.
 :func:`omk.synergies.peer_review.open_review` stays key-based; this module only finds keys.
 """
 
@@ -21,7 +23,7 @@ from omk.compare.peers import GroupKind
 from omk.extensions import db
 from omk.messages import Message, msg
 from omk.models.register import Level, Municipality
-from omk.services import practices, register, similarity
+from omk.services import places, practices, register, similarity
 from omk.services.compare import groups
 
 MAX_SUGGESTED = 10
@@ -29,7 +31,6 @@ MAX_FROM_SIMILAR = 6  # the rest of the list: structurally similar municipalitie
 MAX_TYPED = 2000  # characters of the free entry that are read
 MAX_ENTRIES = 40  # entries of the free entry that are resolved
 MAX_CANDIDATES = 8  # candidates listed when a name fits several
-_KIND_WORDS = {"kreis", "landkreis", "stadt", "gemeinde", "markt", "stadtkreis", "regionalverband"}
 
 
 @dataclass(frozen=True)
@@ -181,24 +182,18 @@ def resolve(text: str) -> Resolution:
 def _resolve_one(text: str) -> tuple[str | None, Message | None]:
     if text.isascii() and text.isdigit():
         return _resolve_key(text)
-    exact = _exact(text)
-    if exact is not None:
-        return exact, None
-    candidates = _candidates(text)
-    place = _place(text).casefold()
     # Only a whole name counts: a part of one ("Köl", "lheim") would invite, and mail, a
     # municipality nobody named.
-    found = [c for c in candidates if names.split_name(c[1].name)[0].casefold() == place]
-    if len(found) == 1:
-        return found[0][0], None
-    if not found and not candidates:
+    found = _find(text)
+    if found.match is not None:
+        return found.match.key, None
+    whole = [c for c in found.candidates if c.is_whole]
+    if not whole and not found.candidates:
         return None, msg("„%(name)s“ gibt es im Gemeindeverzeichnis nicht.", name=text)
-    listed = "; ".join(
-        _described(entry) for _key, _name, entry in (found or candidates)[:MAX_CANDIDATES]
-    )
-    if len(found or candidates) > MAX_CANDIDATES:
+    listed = "; ".join(_described(c.entry) for c in (whole or found.candidates)[:MAX_CANDIDATES])
+    if len(whole or found.candidates) > MAX_CANDIDATES:
         listed += "; …"
-    if not found:
+    if not whole:
         return None, msg(
             "„%(name)s“ ist kein vollständiger Name aus dem Gemeindeverzeichnis. Meinten Sie: "
             "%(candidates)s? Bitte geben Sie den ganzen Namen oder den Schlüssel an.",
@@ -231,66 +226,18 @@ def _resolve_key(key: str) -> tuple[str | None, Message | None]:
     return invited, None
 
 
-def _tokens(text: str) -> frozenset[str]:
-    return frozenset(re.sub(r"[,()]", " ", text).casefold().split())
-
-
-def _place(text: str) -> str:
-    """The place name in what was typed: "Kreis Coesfeld" → "Coesfeld"."""
-    first = re.split(r"[,(]", text, maxsplit=1)[0].strip()
-    words = first.split()
-    while len(words) > 1 and words[0].casefold() in _KIND_WORDS:
-        words = words[1:]
-    return " ".join(words)
-
-
-_Candidate = tuple[str, names.DisplayName, Municipality]
-
-
-def _candidates(text: str) -> list[_Candidate]:
-    """(invited key, name shown, entry) of the current Gemeinden and Kreise whose name
-    contains the place name typed; a kreisfreie Stadt once (as the Gemeinde)."""
-    place = _place(text)
-    if len(place) < 2:
-        return []
-    query = (
-        register.search_query(place)
-        .where(Municipality.level.in_([Level.GEMEINDE, Level.KREIS]))
-        .options(lazyload(Municipality.parent))
-        .order_by(register.name_rank(place), Municipality.name, Municipality.key)
-        .limit(100)
-    )
-    entries = list(db.session.scalars(query))
-    display = register.display_names(entries)
-    found: dict[str, _Candidate] = {}
-    for entry in entries:
-        key = invitable_key(entry)
-        if key is not None and (key not in found or entry.level == Level.GEMEINDE):
-            found[key] = (key, display[entry.key], entry)
-    return list(found.values())
+def _find(text: str) -> places.Found:
+    """The Gemeinden and Kreise ``text`` names (omk.services.places), by invited key; never a
+    part of a name."""
+    return places.find(text, places.MUNICIPALITY_LEVELS, key_of=invitable_key, take_partial=False)
 
 
 def _exact(text: str) -> str | None:
     """The key of the one entry ``text`` names exactly: its name shown ("Coesfeld
     (Kreis)"), or its name with its kind ("Kreis Coesfeld", "Coesfeld, Kreis"), in any
     order of the words; None when there is none or several."""
-    wanted = _tokens(text)
-    if not wanted:
-        return None
-    hits = []
-    for key, display, entry in _candidates(text):
-        forms = {_tokens(display.render()), _tokens(display.name) | {_kind(entry)}}
-        if not display.qualifiers:
-            forms.add(_tokens(display.name))
-        if wanted in forms:
-            hits.append(key)
-    return hits[0] if len(hits) == 1 else None
-
-
-def _kind(entry: Municipality) -> str:
-    if entry.level == Level.KREIS:
-        return names.KREIS_KINDS.get(entry.type_code or "", "Kreis").casefold()
-    return "stadt" if entry.is_kreisfrei else "gemeinde"
+    found = _find(text)
+    return found.match.key if found.match is not None and found.match.is_exact else None
 
 
 def _described(entry: Municipality) -> str:

@@ -123,6 +123,8 @@ def _params() -> Params:
     if picked_region := _digits(args.get("pick_region", ""), (5,)):
         region, group = picked_region, GroupKind.REGION
     q = args.get("q", "").strip()[:100]
+    if picked or picked_region:
+        q = ""  # the one match wanted was chosen from the list ("zur Auswahl" may add more)
     # The buttons beside the name field (its <datalist> offers the lookup's names): the name
     # is resolved on the server; when it names no single entry, the matches are listed.
     action = args.get("name_action", "")

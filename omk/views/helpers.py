@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request, url_for
@@ -9,7 +11,7 @@ from flask_babel import ngettext
 from wtforms import Form
 
 from omk.errors import ValidationFailed
-from omk.messages import msg
+from omk.messages import Message, msg
 
 
 def bounded_int(raw: str | None, *, name: str, upper: int, lower: int = 0, default: int) -> int:
@@ -79,30 +81,78 @@ def wait_in_words(seconds: int) -> str:
     return str(ngettext("%(num)d Minute", "%(num)d Minuten", minutes))
 
 
-def region_arg(default: str = "", *, max_digits: int = 9) -> str:
+#: At most this many regions are offered when a name fits several.
+REGION_OFFERED = 8
+
+
+@dataclass
+class RegionFilter:
+    """A filter form's region field as the page shows it: the region chosen, or the name
+    typed with a message at the field and the regions it may mean (links to the same page)."""
+
+    key: str | None  # the key prefix, "" for all of Germany; None: the name named no region
+    shown: str  # what the field shows: the region's name, or what was typed
+    names: list[tuple[str, str]]  # (key, name shown) for the field's <datalist>
+    error: Message | None = None
+    offered: list[tuple[str, str]] = field(default_factory=list)  # (link, name shown)
+
+
+def region_filter(default: str = "", *, max_digits: int = 9) -> RegionFilter:
     """The region of a filter form's ``region`` field: a Land, Regierungsbezirk or Kreis
-    chosen by name (the field's ``<datalist>``) or a key prefix for those who know keys;
-    ``default`` when the field was not sent, "" (all of Germany) when it was left empty.
-    A name that fits no region or several is refused with a German message."""
+    chosen by name (the field's ``<datalist>``, "Kreis Coesfeld", a kreisfreie Stadt as
+    "Köln"; see omk.services.places) or a key prefix for those who know keys; ``default``
+    when the field was not sent, "" (all of Germany) when it was left empty. A name that
+    fits no region or several gives no key but a German message and the candidates."""
     from omk.services import compare as compare_service
 
     typed = request.args.get("region")
     if typed is None:
-        return default
+        return RegionFilter(default, *region_choices(default))
     typed = " ".join(typed.split())[:100]
     if not typed:
-        return ""
-    resolved = compare_service.resolve_region(typed, region_names())
-    if resolved is None or len(resolved) > max_digits:
+        return RegionFilter("", *region_choices(""))
+    if typed.isascii() and typed.isdigit():
+        if len(typed) <= max_digits:
+            return RegionFilter(typed, *region_choices(typed))
+        found = None
+    else:
+        found = compare_service.find_region(typed)
+        if found.match is not None:
+            return RegionFilter(found.match.key, *region_choices(found.match.key))
+    if found is None or not found.candidates:
+        error = msg(
+            "„%(name)s“ passt auf keine Region. Bitte geben Sie ein Land, einen "
+            "Regierungsbezirk oder einen Kreis an, zum Beispiel „Nordrhein-Westfalen“, "
+            "„Regierungsbezirk Köln“ oder „Kreis Coesfeld“.",
+            name=typed,
+        )
+        return RegionFilter(None, typed, region_names(), error)
+    args: dict[str, Any] = {
+        k: v for k, v in request.args.to_dict(flat=False).items() if k != "page"
+    }
+    endpoint = request.endpoint or ""
+    offered = [
+        (url_for(endpoint, **{**args, "region": m.key}), str(m.name))
+        for m in found.candidates[:REGION_OFFERED]
+    ]
+    error = msg("„%(name)s“ passt auf mehrere Regionen. Meinten Sie:", name=typed)
+    return RegionFilter(None, typed, region_names(), error, offered)
+
+
+def region_arg(default: str = "", *, max_digits: int = 9) -> str:
+    """The region of a filter form's ``region`` field (see :func:`region_filter`); a name
+    that fits no region or several is refused with a German message."""
+    chosen = region_filter(default, max_digits=max_digits)
+    if chosen.key is None:
         raise ValidationFailed(
             [],
             msg(
                 "„%(name)s“ passt auf keine oder auf mehrere Regionen. Bitte wählen Sie einen "
                 "Namen aus der Liste, zum Beispiel „Regierungsbezirk Köln“.",
-                name=typed,
+                name=chosen.shown,
             ),
         )
-    return resolved
+    return chosen.key
 
 
 def region_choices(key: str) -> tuple[str, list[tuple[str, str]]]:

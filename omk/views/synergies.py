@@ -30,7 +30,7 @@ from omk.synergies import (
 )
 from omk.synergies.partner_provider import names_of
 from omk.synergies.validation import MarkIn
-from omk.views.helpers import bounded_int, region_arg, region_choices
+from omk.views.helpers import RegionFilter, bounded_int, region_filter
 from omk.views.reports import CsrfForm
 
 bp = Blueprint("synergies", __name__)
@@ -53,8 +53,8 @@ def _default_region(user: Any) -> str:
     return ""
 
 
-def _region_arg(user: Any) -> str:
-    return region_arg(_default_region(user))
+def _region_filter(user: Any) -> RegionFilter:
+    return region_filter(_default_region(user))
 
 
 def _cycle_arg(user: Any, name: str = "cycle") -> Cycle | None:
@@ -77,11 +77,13 @@ def index() -> ResponseReturnValue:
     """Synergy suggestions of a cycle and a region, by kind, with their judgements."""
     user = actor()
     cycle = _cycle_arg(user)
-    region = _region_arg(user)
+    chosen = _region_filter(user)
+    region = chosen.key or ""
     kind = request.args.get("kind", "").strip()
     if kind and kind not in suggestions.KINDS:
         kind = ""
-    found = judgements.view(cycle, region, kind or None) if cycle else []
+    # a region name that named none or several: the form with the candidates, no results
+    found = judgements.view(cycle, region, kind or None) if cycle and chosen.error is None else []
     adoptable: set[tuple[str, str, str, str]] = set()
     for s in found:
         s.may_judge = can(user, Action.SYNERGY_JUDGE, s)
@@ -114,15 +116,13 @@ def index() -> ResponseReturnValue:
                 "groups": sorted({s.group for s in shown}, key=lambda g: g != "organisation"),
             }
         )
-    transfers = learning.network(region, until=cycle)
-    region_shown, region_names = region_choices(region)
+    transfers = learning.network(region, until=cycle) if chosen.error is None else []
     return render_template(
         "synergies/index.html",
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
         region=region,
-        region_shown=region_shown,
-        region_names=region_names,
+        region_filter=chosen,
         kind=kind,
         kinds=[(p.kind, _(p.label)) for p in suggestions.providers()],
         sections=sections,
@@ -134,7 +134,7 @@ def index() -> ResponseReturnValue:
         form=CsrfForm(),
         adoptable=adoptable if own else set(),
         own_practices=own,
-    )
+    ), (422 if chosen.error else 200)
 
 
 @bp.post("/synergien/uebernahme")
@@ -209,17 +209,18 @@ def judge() -> ResponseReturnValue:
 def candidate_list() -> ResponseReturnValue:
     """Published practices of the reviewer's region ranked by the explainable score."""
     user = actor()
-    region = _region_arg(user)
+    chosen = _region_filter(user)
+    region = chosen.key if chosen.key is not None else _default_region(user)
     authorize(Action.PRACTICE_VALIDATE, region, user=user)
     cycle = _cycle_arg(user) if request.args.get("cycle") else None
     return render_template(
         "synergies/candidates.html",
-        found=candidates.candidates(region, cycle)[:MAX_SHOWN],
+        found=candidates.candidates(region, cycle)[:MAX_SHOWN] if chosen.error is None else [],
         region=region,
-        region_filter=region_choices(region),
+        region_filter=chosen,
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
-    )
+    ), (422 if chosen.error else 200)
 
 
 def _marks_from(form: Any) -> dict[str, MarkIn]:
@@ -430,17 +431,18 @@ def synthesis(review_id: int) -> ResponseReturnValue:
 def good_practices() -> ResponseReturnValue:
     """Practices validated as good practice, of a cycle and region."""
     user = actor()
-    region = _region_arg(user) if request.args.get("region") else ""
+    chosen = region_filter()  # not sent: all of Germany
+    region = chosen.key or ""
     cycle = _cycle_arg(user) if request.args.get("cycle") else None
     return render_template(
         "synergies/good_practices.html",
-        found=validation.good_practices(region, cycle),
+        found=validation.good_practices(region, cycle) if chosen.error is None else [],
         region=region,
-        region_filter=region_choices(region),
+        region_filter=chosen,
         cycle=cycle,
         cycles=sorted(cycles.visible_cycles(user), key=lambda c: c.period_end, reverse=True),
         rubric=content.rubric(),
-    )
+    ), (422 if chosen.error else 200)
 
 
 @bp.get("/gute-praxis/bewertungsraster")

@@ -245,6 +245,49 @@ def test_a_name_from_the_datalist_is_resolved_on_the_server(
     assert "Treffer für" in page and 'name="of"' not in page
 
 
+def test_a_place_name_is_taken_and_several_names_are_listed_best_first_once(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The hint's own example "Essen" names the kreisfreie Stadt: it is taken as the
+    reference municipality, as is the name the suggestions offer; a kreisfreie Stadt is
+    offered once (not as its Kreis and its Gemeinde); a name of several lists them with
+    the exact name first, then names starting with it, then the rest."""
+    client = client_for(app, world["staff"])
+    essen = "05113000"
+    assert client.get("/vergleich/namen?q=Essen").get_json()["items"] == [
+        {"ags": essen, "name": "Essen, Stadt"}
+    ]
+    base = f"/vergleich/?cycle=2025&indicator={LEVEL}&group=similar"
+    for typed in ("Essen", "essen", "Essen, Stadt", "Stadt Essen"):
+        page = client.get(f"{base}&q={typed}&name_action=of").get_data(as_text=True)
+        assert f'name="of" value="{essen}"' in page and "Treffer für" not in page, typed
+    # the Kreis by its kind, before or after the name
+    for typed in ("Landkreis Ravensburg", "Ravensburg, Kreis"):
+        page = client.get(f"{base}&q={typed}&name_action=of").get_data(as_text=True)
+        assert 'name="of" value="08436000"' in page, typed
+    # several: each once, the place name itself before a name that merely contains it
+    names = [i["name"] for i in client.get("/vergleich/namen?q=Hersfeld").get_json()["items"]]
+    assert names == ["Hersfeld-Rotenburg", "Bad Hersfeld, Kreisstadt"]
+    page = client.get(f"{base}&q=Ravensburg&name_action=of").get_data(as_text=True)
+    listed = page.split('id="matches-h"', 1)[1]
+    assert listed.index("Ravensburg (Landkreis)") < listed.index("Ravensburg, Stadt")
+    assert 'name="of"' not in page
+    # picking one from the list sets it, and the list has done its work
+    page = client.get(f"{base}&q=Ravensburg&pick_of=08436064").get_data(as_text=True)
+    assert 'name="of" value="08436064"' in page and "Treffer für" not in page
+
+
+def test_a_reference_municipality_without_a_published_report_is_shown(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A reference municipality picked by name need not have published in the cycle: the
+    page compares its peers (its own column stays empty) instead of failing."""
+    client = client_for(app, world["staff"])
+    response = client.get(f"/vergleich/?cycle=2025&indicator={LEVEL}&group=similar&of=05113000")
+    assert response.status_code == 200
+    assert "Bezugskommune:" in response.get_data(as_text=True)
+
+
 def test_csv_is_excel_ready(app: Flask, world: dict[str, Any]) -> None:
     response = client_for(app, world["staff"]).get("/vergleich/vergleich.csv" + QUERY)
     assert response.status_code == 200

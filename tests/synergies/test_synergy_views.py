@@ -169,6 +169,57 @@ def test_one_kind_is_paged_and_regions_are_named(
     assert 'value="Hessen"' in accounts_page.text
 
 
+def test_a_region_is_picked_by_its_common_name_and_an_unclear_one_keeps_the_form(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    """The region fields of the synergy and good-practice pages take a Land by name, a
+    Kreis as "Landkreis Ravensburg" or "Ravensburg, Kreis" and a kreisfreie Stadt by its
+    place name ("Köln", not the Regierungsbezirk; "Essen", though "Hessen" contains it). A
+    name of none or several regions gives the same page with a message at the field, the
+    text typed kept, the other choices kept and the regions it may mean to choose from."""
+    publish(people, ESSEN, factories.practice("Lotsen", actors=[CARITAS_E, AWO_E]))
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    login(client, people["admin"])
+    for typed, shown in (
+        ("Köln", "Köln, Stadt"),
+        ("Essen", "Essen, Stadt"),
+        ("Stadt Essen", "Essen, Stadt"),
+        ("Landkreis Ravensburg", "Ravensburg (Landkreis)"),
+        ("Ravensburg, Kreis", "Ravensburg (Landkreis)"),
+        ("Kreis Hersfeld-Rotenburg", "Hersfeld-Rotenburg"),
+        ("hessen", "Hessen"),
+    ):
+        for url in ("/synergien/?cycle=2025&region=", "/gute-praxis/?region="):
+            page = client.get(url + typed)
+            assert page.status_code == 200, (url, typed)
+            assert f'value="{shown}"' in html.unescape(page.text), (url, typed)
+    essen = client.get("/synergien/?cycle=2025&kind=partner&region=Essen").text
+    assert "Caritasverband" in essen
+
+    unknown = client.get("/synergien/?cycle=2025&kind=partner&region=Atlantis")
+    assert unknown.status_code == 422
+    page = html.unescape(unknown.text)
+    assert "„Atlantis“ passt auf keine Region" in page
+    assert 'value="Atlantis"' in page and 'aria-invalid="true"' in page
+    assert '<option value="partner" selected>' in page  # the other choices are kept
+    assert "Synergien filtern" in page  # the page, not an error page
+
+    several = client.get("/gute-praxis/?cycle=2025&region=Köln")
+    assert several.status_code == 200  # "Köln" is the city
+    several = client.get("/gute-praxis/?cycle=2025&region=Reg")
+    assert several.status_code == 422
+    page = html.unescape(several.text)
+    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
+    offered = re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
+    names = [name for _link, name in offered]
+    assert "Regierungsbezirk Köln" in names and "Regierungsbezirk Düsseldorf" in names
+    link = dict((name, link) for link, name in offered)["Regierungsbezirk Köln"]
+    assert "region=053" in link and "cycle=2025" in link
+    chosen = client.get(link)
+    assert chosen.status_code == 200
+    assert 'value="Regierungsbezirk Köln"' in html.unescape(chosen.text)
+
+
 def test_the_rubric_form_names_the_criterion_of_each_error(
     client: FlaskClient, people: dict[str, Any]
 ) -> None:

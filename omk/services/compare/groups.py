@@ -16,7 +16,7 @@ from omk.errors import NotFound
 from omk.extensions import db
 from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Report
-from omk.services import register
+from omk.services import places, register
 from omk.services.compare._shared import invalid
 from omk.services.compare.figures import _plain_rows
 
@@ -202,31 +202,17 @@ def _names(entries: Sequence[Entry]) -> dict[str, str]:
 
 
 def name_lookup(q: str, limit: int = 20) -> list[tuple[str, str]]:
-    """(reporting AGS, name shown) of current reporting entries whose name contains ``q``."""
-    q = q.strip()
-    if len(q) < 2:
-        return []
-    query = (
-        register.search_query(q)
-        .where(Municipality.level.in_([Level.GEMEINDE, Level.KREIS]))
-        .order_by(Municipality.name, Municipality.key)
-        .limit(limit)
-    )
-    entries = list(db.session.scalars(query))
-    display = register.display_names(entries)
-    return [(_ags(m.key, m.level), str(display[m.key])) for m in entries]
+    """(reporting AGS, name shown) of current reporting entries ``q`` may name, best first
+    and each once (omk.services.places: exact names, the place name, prefixes, the rest)."""
+    return [(m.key, str(m.name)) for m in places.find(q).candidates[:limit]]
 
 
 def resolve_name(q: str) -> tuple[str, str] | None:
-    """The one reporting entry ``q`` names: the entry whose name shown is ``q`` (as the
-    lookup offers it, "Augsburg (Landkreis)"), else the only entry whose name contains it;
-    None when there is none or several."""
-    q = " ".join(q.split())
-    candidates = name_lookup(q.split(" (", 1)[0], limit=100)
-    exact = [c for c in candidates if c[1].casefold() == q.casefold()]
-    if len(exact) == 1:
-        return exact[0]
-    return candidates[0] if len(candidates) == 1 else None
+    """The one reporting entry ``q`` names (omk.services.places: "Essen, Stadt", "Kreis
+    Coesfeld", a place name as "Essen" that only one entry bears, or the only entry whose
+    name contains it); None when there is none or several."""
+    match = places.find(q).match
+    return (match.key, str(match.name)) if match is not None else None
 
 
 def names_of(ags_list: Sequence[str]) -> list[tuple[str, str]]:
@@ -258,22 +244,21 @@ def region_names() -> list[tuple[str, str]]:
     return [(m.key, str(display[m.key])) for m in entries]
 
 
-def resolve_region(text: str, names: list[tuple[str, str]] | None = None) -> str | None:
-    """The region key ``text`` names: a key of 2, 3 or 5 digits as it is; else the Land,
-    Regierungsbezirk or Kreis whose name shown is ``text``, or the only one whose name
-    contains it; None when there is none or several. ``names`` is :func:`region_names`
-    when the caller has it already."""
+def find_region(text: str) -> places.Found:
+    """The Land, Regierungsbezirk or Kreis ``text`` names (omk.services.places: its name as
+    shown, "Kreis Coesfeld", a kreisfreie Stadt as "Köln", or the only region whose name
+    contains it), by key prefix, with the candidates best first."""
+    return places.find(text, places.REGION_LEVELS, key_of=places.region_key)
+
+
+def resolve_region(text: str) -> str | None:
+    """The region key ``text`` names: a key of digits as it is, else the region
+    :func:`find_region` finds; None when it names none or several."""
     text = " ".join(text.split())
     if text.isascii() and text.isdigit():
         return text
-    wanted = text.casefold()
-    if names is None:
-        names = region_names()
-    exact = [key for key, name in names if name.casefold() == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    partial = [key for key, name in names if wanted and wanted in name.casefold()]
-    return partial[0] if len(partial) == 1 else None
+    match = find_region(text).match
+    return match.key if match is not None else None
 
 
 def region_choices(current: str = "") -> list[tuple[str, str]]:
