@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from omk.errors import FieldError, ValidationFailed
 from omk.extensions import db
-from omk.models.reporting import Cycle
+from omk.models.reporting import Cycle, Report, Revision
 from omk.models.synergies import VERDICTS, PracticeValidation
 from omk.policy import Action, authorize
 from omk.services import audit, outbox, practices
@@ -130,17 +130,29 @@ def history(practice_id: str) -> list[PracticeValidation]:
     )
 
 
-def current(practice_ids: Iterable[str]) -> dict[str, PracticeValidation]:
-    """The newest validation of each practice that has one."""
+def current(
+    practice_ids: Iterable[str], *, up_to: Cycle | None = None
+) -> dict[str, PracticeValidation]:
+    """The newest validation of each practice that has one; with ``up_to`` only validations
+    of a version published in that cycle or an earlier one by period end (what a cycle's
+    report may count: a later version's validation belongs to the later cycle)."""
     ids = list(practice_ids)
     if not ids:
         return {}
-    found: dict[str, PracticeValidation] = {}
-    for row in db.session.scalars(
+    query = (
         select(PracticeValidation)
         .where(PracticeValidation.practice_id.in_(ids))
         .order_by(PracticeValidation.validated_at.desc(), PracticeValidation.id.desc())
-    ):
+    )
+    if up_to is not None:
+        query = (
+            query.join(Revision, Revision.id == PracticeValidation.revision_id)
+            .join(Report, Report.id == Revision.report_id)
+            .join(Cycle, Cycle.id == Report.cycle_id)
+            .where(Cycle.period_end <= up_to.period_end)
+        )
+    found: dict[str, PracticeValidation] = {}
+    for row in db.session.scalars(query):
         found.setdefault(row.practice_id, row)
     return found
 
@@ -152,11 +164,15 @@ def is_validated(practice_id: str) -> bool:
     return row is not None and row.verdict == "validated"
 
 
-def good_practices(region: str = "", cycle: Cycle | None = None) -> list[Validated]:
+def good_practices(
+    region: str = "", cycle: Cycle | None = None, *, of_cycle: bool = False
+) -> list[Validated]:
     """Published practices of the region validated as good practice, newest version of each
-    (within the cycle, if given), best marked first."""
+    (within the cycle, if given), best marked first. ``of_cycle`` (the synthesis report of
+    ``cycle``) counts only validations of a version of that cycle or an earlier one, so a
+    validation of a later version does not change an earlier cycle's report."""
     latest = published.latest(region, cycle)
-    validations = current(v.practice_id for v in latest)
+    validations = current((v.practice_id for v in latest), up_to=cycle if of_cycle else None)
     found = [
         Validated(v, validations[v.practice_id])
         for v in latest

@@ -37,7 +37,10 @@ class Builder:
         title: str,
         columns: list[str],
         rows: list[list[Cell]],
+        *,
+        signed: list[int] | None = None,
     ) -> Table:
+        """A numbered table; ``signed`` names the columns of changes (printed with a sign)."""
         self.tables += 1
         slug = _slug(title)
         table = Table(
@@ -48,6 +51,8 @@ class Builder:
             rows=rows,
             csv_name=f"{_('tabelle')}_{self.tables:02d}_{slug}.csv",
         )
+        if signed:
+            table["signed"] = list(signed)
         chapter["tables"].append(table)
         return table
 

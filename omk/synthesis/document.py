@@ -8,7 +8,7 @@ PDF) only lay it out; nothing in it refers back to the database.
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 #: The version of this structure (stored with a frozen document).
 SCHEMA_VERSION = 1
@@ -25,6 +25,7 @@ class Table(TypedDict):
     columns: list[str]
     rows: list[list[Cell]]
     csv_name: str  # file name in the CSV zip, e.g. "tabelle_01_beteiligung.csv"
+    signed: NotRequired[list[int]]  # columns of changes, printed with "+" and "−"
 
 
 class Figure(TypedDict):

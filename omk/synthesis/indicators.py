@@ -157,6 +157,7 @@ def _tables(
             _("Veränderung des Medians"),
         ],
         rows,
+        signed=[8],
     )
     judged = [ic for ic in result.indicators if ic.direction is not None]
     category_rows: list[list[Cell]] = []

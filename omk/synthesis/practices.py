@@ -8,15 +8,16 @@ learning network are :mod:`omk.synergies`'. Only published material enters.
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from omk import charts
+from omk import charts, markdown
 from omk.compare import coverage as rules
-from omk.compare.definitions import comparison_level
+from omk.compare.definitions import ComparisonLevel, comparison_level
 from omk.content import Content
 from omk.services import coverage as coverage_service
 from omk.services import register
@@ -24,6 +25,7 @@ from omk.synergies import content as synergy_content
 from omk.synergies import judgements, learning, peer_review, validation
 from omk.synthesis.base import Builder, Context
 from omk.synthesis.document import Cell, Chapter
+from omk.synthesis.indicators import level_title
 from omk.synthesis.numbers import decimal
 from omk.wording import quoted
 
@@ -41,6 +43,12 @@ def _content() -> Content:
 
 def _label(context: Context, name: str, code: str) -> str:
     return _content().taxonomy.label(name, code, context.locale)
+
+
+def plain_text(text: str | None) -> str:
+    """A Markdown text of a practice or review (justification, synthesis) as one line of
+    plain text for a sentence or a table cell: markup removed (never shown as ``**``)."""
+    return " ".join(html.unescape(markdown.plain(text)).split())
 
 
 # --- coverage of the recommendations ---------------------------------------------------------
@@ -99,8 +107,8 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
     chapter["paragraphs"].append(
         _(
             "Eine Empfehlung gilt in einer Kommune als umgesetzt, wenn ihr angenommener Bericht "
-            "mindestens eine Maßnahme dazu nennt. Eine Lücke liegt vor, wenn die meisten "
-            "Vergleichskommunen derselben Ebene die Empfehlung umsetzen, die Kommune selbst "
+            "mindestens eine Maßnahme dazu nennt. Eine Lücke liegt vor, wenn mehr als die Hälfte "
+            "der Vergleichskommunen derselben Ebene die Empfehlung umsetzt, die Kommune selbst "
             "aber nicht."
         )
     )
@@ -191,7 +199,36 @@ def coverage_chapter(builder: Builder, context: Context) -> Chapter:
                 table=gaps["number"],
             )
         )
+        chapter["paragraphs"].append(_gap_basis(entries, total))
     return chapter
+
+
+def _gap_basis(entries: list[rules.Member], total: int) -> str:
+    """One sentence on what a gap is measured against: the peers of the same level, so that
+    a recommendation most municipalities of a level implement can be a gap although fewer
+    than half of all municipalities implement it."""
+    sizes: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        sizes[entry.level] += 1
+    levels = [
+        ngettext(
+            "%(level)s: %(num)s Vergleichskommune",
+            "%(level)s: %(num)s Vergleichskommunen",
+            sizes[level.value] - 1,
+            level=level_title(level),
+        )
+        for level in ComparisonLevel
+        if sizes.get(level.value, 0) > 1
+    ]
+    return str(
+        _(
+            "Gemessen wird jede Kommune nur an den anderen Kommunen ihrer Ebene in der Region "
+            "(%(levels)s), nicht an allen %(total)s Kommunen: eine Empfehlung, die insgesamt "
+            "nur eine Minderheit umsetzt, kann deshalb eine Lücke sein.",
+            levels="; ".join(levels),
+            total=total,
+        )
+    )
 
 
 # --- validated good practices -----------------------------------------------------------------
@@ -203,13 +240,15 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
     chapter = builder.chapter("good_practice", _("Gute Praxis"))
     rubric = synergy_content.rubric()
     best = max(rubric.mark_values) * len(rubric.criteria)
-    found = validation.good_practices(context.region, context.cycle)
+    found = validation.good_practices(context.region, context.cycle, of_cycle=True)
     chapter["paragraphs"].append(
         _(
             "Die regionale Stelle bestätigt Maßnahmen als gute Praxis mit einem Bewertungsbogen "
             "aus veröffentlichten Kriterien (%(criteria)s) und einer schriftlichen Begründung. "
             "In einem Peer Review beurteilen eingeladene Kommunen, ob eine Maßnahme wirkt, den "
-            "Zielen der Runde dient und übertragbar ist.",
+            "Zielen der Runde dient und übertragbar ist. Gezählt wird die neueste Bewertung "
+            "einer Fassung aus dieser oder einer früheren Runde; die Bewertung einer späteren "
+            "Fassung gehört zum Bericht der späteren Runde.",
             criteria=", ".join(
                 c.label_en if context.locale == "en" else c.label for c in rubric.criteria
             ),
@@ -217,7 +256,7 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
     )
     if not found:
         chapter["paragraphs"].append(
-            _("In dieser Runde wurde in der Region noch keine Maßnahme als gute Praxis bestätigt.")
+            _("Keine Maßnahme dieser Runde ist in der Region als gute Praxis bestätigt.")
         )
         return chapter
     keys = {g.version.municipality_key for g in found}
@@ -262,7 +301,7 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
                     municipality,
                     score,
                     best,
-                    g.validation.justification,
+                    plain_text(g.validation.justification),
                     review_text,
                 ]
             )
@@ -275,9 +314,9 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
                     municipality=municipality,
                     score=score,
                     best=best,
-                    justification=g.validation.justification.strip(),
+                    justification=plain_text(g.validation.justification),
                 )
-                syntheses = [r.synthesis.strip() for r in reviews if r.synthesis]
+                syntheses = [plain_text(r.synthesis) for r in reviews if r.synthesis]
                 if syntheses:
                     text += " " + _("Ergebnis des Peer Reviews: %(text)s", text=syntheses[0])
                 chapter["paragraphs"].append(text)
@@ -299,8 +338,8 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
     builder.message(
         chapter,
         ngettext(
-            "%(num)s Maßnahme wurde in dieser Runde als gute Praxis bestätigt.",
-            "%(num)s Maßnahmen wurden in dieser Runde als gute Praxis bestätigt.",
+            "%(num)s Maßnahme dieser Runde ist als gute Praxis bestätigt.",
+            "%(num)s Maßnahmen dieser Runde sind als gute Praxis bestätigt.",
             len(found),
         ),
         table,
@@ -325,7 +364,9 @@ def synergy_chapter(builder: Builder, context: Context) -> Chapter:
         _(
             "OMK schlägt vor, wo Kommunen voneinander lernen könnten: ähnliche Maßnahmen in "
             "verschiedenen Kommunen, Übertragungen in Kommunen mit einer Lücke und gemeinsame "
-            "Partner. Aufgenommen sind nur Vorschläge, die die regionale Stelle bestätigt hat."
+            "Partner. Aufgenommen sind nur Vorschläge zwischen Maßnahmen dieser Runde, die die "
+            "regionale Stelle bestätigt hat. Eine Bestätigung gilt für das Paar der Maßnahmen, "
+            "auch wenn sie in der Ansicht einer anderen Runde gegeben wurde."
         )
     )
     kinds = {
@@ -348,18 +389,20 @@ def synergy_chapter(builder: Builder, context: Context) -> Chapter:
             ],
         )
         transfers = sum(1 for s in confirmed if s.kind == "transfer")
-        builder.message(
-            chapter,
-            ngettext(
-                "Die regionale Stelle hat %(num)s Synergie bestätigt, davon %(transfers)s "
-                "Übertragungsvorschläge.",
-                "Die regionale Stelle hat %(num)s Synergien bestätigt, davon %(transfers)s "
-                "Übertragungsvorschläge.",
-                len(confirmed),
-                transfers=transfers,
-            ),
-            table,
+        text = ngettext(
+            "Die regionale Stelle hat %(num)s Synergie zwischen Maßnahmen dieser Runde bestätigt",
+            "Die regionale Stelle hat %(num)s Synergien zwischen Maßnahmen dieser Runde bestätigt",
+            len(confirmed),
         )
+        if transfers:
+            text += ngettext(
+                ", davon %(num)s Übertragungsvorschlag.",
+                ", davon %(num)s Übertragungsvorschläge.",
+                transfers,
+            )
+        else:
+            text += _(", darunter keine Übertragungsvorschläge.")
+        builder.message(chapter, text, table)
     else:
         chapter["paragraphs"].append(
             _("In dieser Runde wurde in der Region noch kein Vorschlag bestätigt.")

@@ -15,12 +15,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from omk import markdown
 from omk.downloads import CsvCell, csv_bytes
+from omk.numbers import format_decimal
 from omk.synthesis.document import (
     Cell,
     ChapterTexts,
@@ -46,15 +47,70 @@ def title(doc: SynthesisDocument) -> str:
     )
 
 
+#: The most decimals a table column shows.
+MAX_DIGITS = 2
+MINUS = "\u2212"  # the typographic minus sign, not the hyphen
+
+
 def cell(value: Cell) -> str:
-    """A table cell as printed: numbers in the locale's notation, None as a dash."""
+    """A value on its own as printed: numbers in the locale's notation, None as a dash."""
     if value is None:
         return "–"
     if isinstance(value, bool):
         return str(_("ja") if value else _("nein"))
     if isinstance(value, int | float):
-        return decimal(value, 2)
+        return decimal(value, MAX_DIGITS).replace("-", MINUS)
     return str(value)
+
+
+def _digits(value: float) -> int:
+    """The decimals a number needs, at most :data:`MAX_DIGITS` (4.30 needs one)."""
+    for digits in range(MAX_DIGITS):
+        if abs(round(value, digits) - value) < 1e-9 * max(1.0, abs(value)):
+            return digits
+    return MAX_DIGITS
+
+
+def column_digits(table: Table) -> list[int | None]:
+    """The decimals of each number column, one for the whole column (the most any of its
+    values needs, up to two): counts stay whole numbers, "40" next to "29,67" is "40,00".
+    None for columns without numbers."""
+    out: list[int | None] = []
+    for i in range(len(table["columns"])):
+        places: int | None = None
+        for row in table["rows"]:
+            value = row[i] if i < len(row) else None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            needed = 0 if isinstance(value, int) else _digits(value)
+            places = needed if places is None else max(places, needed)
+        out.append(places)
+    return out
+
+
+def formatted_rows(table: Table) -> list[list[str]]:
+    """The table's cells as printed: one precision per column, a real minus sign, and a sign
+    on every non-zero change in the columns of changes ("+0,25", "−0,63")."""
+    digits = column_digits(table)
+    signed = set(table.get("signed", []))
+    out = []
+    for row in table["rows"]:
+        printed = []
+        for i, value in enumerate(row):
+            places = digits[i] if i < len(digits) else None
+            if isinstance(value, bool) or not isinstance(value, int | float) or places is None:
+                printed.append(cell(value))
+                continue
+            pattern = "#,##0" + ("." + "0" * places if places else "")
+            text = format_decimal(abs(value), pattern)
+            rounded_zero = round(abs(value), places) == 0
+            if value < 0 and not rounded_zero:
+                text = MINUS + text
+            elif value > 0 and i in signed and not rounded_zero:
+                text = "+" + text
+            printed.append(text)
+        out.append(printed)
+    return out
 
 
 def numeric_columns(table: Table) -> list[bool]:
@@ -98,7 +154,7 @@ def _context(doc: SynthesisDocument, texts: ChapterTexts | None) -> dict[str, ob
         "table_numbers": {t["id"]: t["number"] for t in every},
         "paragraphs": {c["id"]: [lead_in(p) for p in c["paragraphs"]] for c in doc["chapters"]},
         "numeric": {t["id"]: numeric_columns(t) for t in every},
-        "cells": {t["id"]: [[cell(v) for v in row] for row in t["rows"]] for t in every},
+        "cells": {t["id"]: formatted_rows(t) for t in every},
         # The charts are leather's SVG made by OMK itself (no script, texts escaped).
         "svgs": {f["id"]: Markup(f["svg"]) for f in figures(doc)},  # noqa: S704
         "dates": {
@@ -108,16 +164,24 @@ def _context(doc: SynthesisDocument, texts: ChapterTexts | None) -> dict[str, ob
     }
 
 
+def language(doc: SynthesisDocument) -> str:
+    """The language the document was generated in: everything in it, also its headings,
+    captions, dates and numbers, is laid out in that language whatever the reader's."""
+    return str(doc.get("locale") or "de")
+
+
 def to_html(
     doc: SynthesisDocument, texts: ChapterTexts | None = None, *, standalone: bool = True
 ) -> str:
     """The report as HTML: a page of its own with its stylesheet (``standalone``), or the body
-    for the app's layout (which then links omk/synthesis/document.css itself)."""
-    context = _context(doc, texts)
-    if not standalone:
-        return render_template("synthesis/document_body.html", **context)
-    css = Markup(stylesheet())  # noqa: S704 - our own stylesheet, no user input
-    return render_template("synthesis/document.html", stylesheet=css, **context)
+    for the app's layout (which then links omk/synthesis/document.css itself). Laid out in
+    the document's language (README: a published document keeps its language)."""
+    with force_locale(language(doc)):
+        context = _context(doc, texts)
+        if not standalone:
+            return render_template("synthesis/document_body.html", **context)
+        css = Markup(stylesheet())  # noqa: S704 - our own stylesheet, no user input
+        return render_template("synthesis/document.html", stylesheet=css, **context)
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -135,13 +199,18 @@ def _md_table(table: Table) -> list[str]:
         "| " + " | ".join(_md_escape(c) for c in table["columns"]) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
     ]
-    lines += ["| " + " | ".join(_md_escape(cell(v)) for v in row) + " |" for row in table["rows"]]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in formatted_rows(table)]
     return [*lines, ""]
 
 
 def to_markdown(doc: SynthesisDocument, texts: ChapterTexts | None = None) -> str:
     """The report as Markdown: headings, paragraphs, key messages, tables; figures by their
-    title and description (their data is the table they name)."""
+    title and description (their data is the table they name); in the document's language."""
+    with force_locale(language(doc)):
+        return _markdown(doc, texts)
+
+
+def _markdown(doc: SynthesisDocument, texts: ChapterTexts | None) -> str:
     numbers = {t["id"]: t["number"] for t in tables(doc)}
     out = [f"# {title(doc)}", "", doc["cycle_title"], ""]
     out += [

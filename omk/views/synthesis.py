@@ -251,6 +251,7 @@ def published(cycle: str, region: str) -> ResponseReturnValue:
         versions=service.versions(version.cycle, prefix),
         may_manage=can(user, Action.SYNTHESIS_MANAGE, prefix),
         body=_rendered(_document(version), service.texts_of(version)),
+        document_locale=(version.document or {}).get("locale", "de"),
     )
 
 

@@ -308,3 +308,25 @@ def test_too_many_municipalities_for_the_learning_network_leave_only_the_table(
         "Too many municipalities for a drawing: 3 municipalities; the table lists every adoption."
         in text
     )
+
+
+def test_a_published_peer_review_has_one_heading_synthesis(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    """The page read "Antworten und Synthese" and right under it "Synthese" (walk
+    2026-12-07): the section is the result, with the synthesis and the answers below it."""
+    lotsen = factories.practice("Lotsen", actors=[CARITAS_E])
+    publish(people, ESSEN, lotsen)
+    review = peer_review.open_review(people["r05"], lotsen["id"], [KOELN])
+    peer_review.answer(people[KOELN], review.id, "Ja.", "Ja.", "Mit Kammer.")
+    login(client, people["r05"])
+    page = client.get(f"/peer-reviews/{review.id}").text
+    headings = [html.unescape(h) for h in re.findall(r"<h[23][^>]*>([^<]+)</h[23]>", page)]
+    assert "Antworten" in headings and "Synthese" not in headings
+    peer_review.publish_synthesis(people["r05"], review.id, "Wirksam und übertragbar, sagen alle.")
+    page = client.get(f"/peer-reviews/{review.id}").text
+    headings = [html.unescape(h) for h in re.findall(r"<h[23][^>]*>([^<]+)</h[23]>", page)]
+    assert headings.count("Synthese") == 1
+    assert "Antworten und Synthese" not in headings
+    assert headings.index("Ergebnis der Peer Review") < headings.index("Synthese")
+    assert headings.index("Synthese") < headings.index("Antworten der eingeladenen Kommunen")

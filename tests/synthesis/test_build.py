@@ -283,3 +283,23 @@ def test_command_line_writes_each_format(world: dict[str, Any], runner: Any, tmp
     assert (tmp_path / "bericht.md").read_text(encoding="utf-8").startswith("# Synthesebericht")
     failed = runner.invoke(args=["synthesis", "--cycle", "1999", "-o", str(tmp_path / "x.md")])
     assert failed.exit_code == 1 and "Berichtsrunde" in failed.output
+
+
+def test_a_gap_names_the_level_and_peers_it_is_measured_against(world: dict[str, Any]) -> None:
+    """Ludwigsau implements only A1, which no other Gemeinde does; B1 and C1 (every other
+    Gemeinde) are its gaps. The chapter says against whom: the 7 other Gemeinden of its
+    level, not all 8 municipalities (walk 2026-12-07: the most implemented recommendation,
+    "5 von 12", read as a contradiction to being a gap of five others)."""
+    doc = factories.document(
+        "06632012", "2025", practices=[factories.practice(recommendations=["A1"])]
+    )
+    reports.import_document(world["admin"], doc, publish=True)
+    result = build("2025", KREIS, names=True)
+    gaps = rows_by_first(result, "t-gaps")
+    assert gaps["06632012"][2] == "B1, C1"
+    chapter = next(c for c in result["chapters"] if c["id"] == "coverage")
+    assert (
+        "Gemessen wird jede Kommune nur an den anderen Kommunen ihrer Ebene in der Region "
+        "(Kreisangehörige Gemeinden: 7 Vergleichskommunen), nicht an allen 8 Kommunen: eine "
+        "Empfehlung, die insgesamt nur eine Minderheit umsetzt, kann deshalb eine Lücke sein."
+    ) in chapter["paragraphs"]

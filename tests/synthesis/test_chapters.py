@@ -5,6 +5,7 @@ a confirmed shared partner, a practice adopted from another municipality."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -109,4 +110,87 @@ def test_the_learning_network_figure_gives_way_to_a_sentence_when_too_many(
     assert (
         "Zu viele Kommunen für eine Zeichnung: 2 Kommunen; die Tabelle zeigt alle Übernahmen."
         in chapter["paragraphs"]
+    )
+
+
+def test_the_learning_network_is_the_synergy_pages_drawing(world: dict[str, User]) -> None:
+    """Time runs from left to right with a column per cycle and a lane per municipality, the
+    arrow in the cycle's column between the lanes (the old drawing put circles by the names
+    and the arrow apart from them)."""
+    doc = build("2025", "05", names=False)
+    [figure] = [f for f in figures(doc) if f["id"] == "f-learning"]
+    svg = figure["svg"]
+    assert "Runde 2025" in svg
+    assert svg.count('stroke="#c9d1dc"') == 2  # one lane per municipality: Essen and Köln
+    assert 'marker-end="url(#synthesis-net-arrow)"' in svg
+    assert 'id="synthesis-net-arrow"' in svg and 'id="arrow"' not in svg
+
+
+MARKDOWN_REASON = "Belegte Fallzahlen, **übertragbar** auf _andere_ Kreise & Städte."
+
+
+def test_markdown_of_a_justification_is_never_shown_as_markup(world: dict[str, User]) -> None:
+    """The rubric form takes Markdown; the report shows its text without the markers in the
+    table and the paragraph, and so in HTML, Markdown and PDF alike."""
+    from omk.synthesis import to_html
+
+    practice_id = validation.good_practices("05")[0].version.practice_id
+    marks: Any = {c.code: {"mark": "2", "note": "belegt"} for c in rubric().criteria}
+    validation.validate(world["r05"], practice_id, marks, MARKDOWN_REASON, "validated")
+    doc = build("2025", "05", names=False)
+    table = table_by_id(doc, "t-good-practice")
+    assert table is not None
+    plain = "Belegte Fallzahlen, übertragbar auf andere Kreise & Städte."
+    assert table["rows"][0][5] == plain
+    chapter = next(c for c in doc["chapters"] if c["id"] == "good_practice")
+    assert any(plain in p for p in chapter["paragraphs"])
+    for text in (to_markdown(doc), to_html(doc)):
+        assert "**übertragbar**" not in text and "_andere_" not in text
+    assert "übertragbar auf andere Kreise &amp; Städte." in to_html(doc)
+
+
+def test_a_cycle_counts_only_validations_of_its_own_or_earlier_versions(
+    world: dict[str, User],
+) -> None:
+    """Validating the 2026 version of a practice does not change the 2025 report: it still
+    shows the validation of the 2025 version; the 2026 report shows the new one."""
+    factories.make_cycle(
+        "2026",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        deadline=date(2027, 3, 31),
+    )
+    good = validation.good_practices("05")[0].version.practice
+    again = factories.practice("Ausbildungslotsen", actors=[CARITAS_E])
+    again["id"] = good.uuid
+    later = factories.practice("Neu in 2026")
+    report, _ = reports.import_document(
+        world[ESSEN], factories.document(ESSEN, "2026", practices=[again, later])
+    )
+    reports.submit(world[ESSEN], report)
+    reports.accept(world["r05"], report)
+    reviewer = world["r05"]
+    marks: Any = {c.code: {"mark": "3", "note": "sehr gut"} for c in rubric().criteria}
+    newer = "Bewertung der Fassung von 2026, mit neuen Zahlen."
+    validation.validate(reviewer, good.uuid, marks, newer, "validated")
+    validation.validate(reviewer, later["id"], marks, newer, "validated")
+
+    table = table_by_id(build("2025", "05", names=False), "t-good-practice")
+    assert table is not None
+    assert [(r[1], r[5]) for r in table["rows"]] == [("Ausbildungslotsen", REASON)]
+    table = table_by_id(build("2026", "05", names=False), "t-good-practice")
+    assert table is not None
+    assert sorted((r[1], r[5]) for r in table["rows"]) == [
+        ("Ausbildungslotsen", newer),
+        ("Neu in 2026", newer),
+    ]
+
+
+def test_the_key_messages_say_which_cycle_they_count(world: dict[str, User]) -> None:
+    doc = build("2025", "05", names=False)
+    texts = [m["text"] for c in doc["chapters"] if c["id"] != "summary" for m in c["messages"]]
+    assert "1 Maßnahme dieser Runde ist als gute Praxis bestätigt." in texts
+    assert (
+        "Die regionale Stelle hat 1 Synergie zwischen Maßnahmen dieser Runde bestätigt, "
+        "darunter keine Übertragungsvorschläge." in texts
     )

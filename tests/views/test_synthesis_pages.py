@@ -225,3 +225,46 @@ def test_the_navigation_and_the_help_lead_to_the_syntheses(
     assert 'href="/synthese/"' in client.get("/").text
     assert 'href="/synthese/"' in client.get("/hilfe/omk").text
     assert 'href="/synthese/"' not in app.test_client().get("/").text
+
+
+def _publish(reviewer: User) -> None:
+    draft = service.generate(reviewer, "2025", "05")
+    service.publish(reviewer, "2025", "05", edit_version=draft.edit_version)
+
+
+def test_a_german_report_stays_german_for_an_english_reader(
+    app: Flask, people: dict[str, User]
+) -> None:
+    """README: a published document keeps the language it was generated in; its headings,
+    captions and references too (the walk saw "Contents" and "Key messages" around German
+    chapters). The page around it is English, and says why the report is not."""
+    _publish(people["reviewer"])
+    client = _as(app, people["staff"])
+    page = client.get("/synthese/2025/05/", headers={"Accept-Language": "en"}).text
+    body = page[page.index('class="omk-synthesis"') :]
+    for german in ("Inhalt", "Kernaussagen", "Das Wichtigste in Kürze", "Tabelle 1"):
+        assert german in body, german
+    for english in ("Contents", "Key messages", "Table 1", "Summary"):
+        assert english not in body, english
+    assert "This report was published in German" in page
+    assert "Synthesis reports" in page  # the app's own navigation follows the reader
+    german_reader = client.get("/synthese/2025/05/").text
+    assert "wurde auf Deutsch veröffentlicht" not in german_reader
+    markdown = client.get(
+        "/synthese/2025/05/synthesebericht.md", headers={"Accept-Language": "en"}
+    ).text
+    assert "### Kernaussagen" in markdown and "Key messages" not in markdown
+
+
+def test_the_pdf_link_says_it_takes_a_few_seconds(app: Flask, people: dict[str, User]) -> None:
+    """The draft's PDF takes seconds to make (7 s for NRW in the walk): the link says so,
+    without a script."""
+    reviewer = _as(app, people["reviewer"])
+    service.generate(people["reviewer"], "2025", "05")
+    hint = "Das Erzeugen des PDF kann einige Sekunden dauern."
+    draft = reviewer.get(DRAFT).text
+    assert hint in draft and 'aria-describedby="synthesis-pdf-wait"' in draft
+    publish_page = reviewer.get("/synthese/2025/05/entwurf/veroeffentlichen").text
+    assert "des Syntheseberichts zur Berichtsrunde 2025" in publish_page
+    _publish(people["reviewer"])
+    assert hint in _as(app, people["staff"]).get("/synthese/2025/05/").text
