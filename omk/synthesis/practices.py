@@ -308,7 +308,7 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
             if described < MAX_DESCRIBED:
                 described += 1
                 text = _(
-                    "%(title)s (%(municipality)s), %(score)s von %(best)s Punkten: "
+                    "%(title)s (%(municipality)s), Bewertungsraster %(score)s von %(best)s Punkten: "
                     "%(justification)s",
                     title=quoted(practice.title, context.locale),
                     municipality=municipality,
@@ -328,7 +328,7 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
             _("Kriterium"),
             _("Maßnahme"),
             _("Kommune"),
-            _("Punkte"),
+            _("Bewertungsraster: Punkte"),
             _("höchstens"),
             _("Begründung"),
             _("Peer Review"),
