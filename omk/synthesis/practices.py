@@ -308,8 +308,8 @@ def good_practice_chapter(builder: Builder, context: Context) -> Chapter:
             if described < MAX_DESCRIBED:
                 described += 1
                 text = _(
-                    "%(title)s (%(municipality)s), Bewertungsraster %(score)s von %(best)s Punkten: "
-                    "%(justification)s",
+                    "%(title)s (%(municipality)s), Bewertungsraster %(score)s von %(best)s "
+                    "Punkten: %(justification)s",
                     title=quoted(practice.title, context.locale),
                     municipality=municipality,
                     score=score,
