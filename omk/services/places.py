@@ -40,6 +40,29 @@ _KEYED = re.compile(r"\((\d{2,9})\)\s*$")
 MUNICIPALITY_LEVELS = (Level.GEMEINDE, Level.KREIS)
 REGION_LEVELS = (Level.LAND, Level.REGIERUNGSBEZIRK, Level.KREIS)
 
+#: The Länder's common abbreviations (ISO 3166-2:DE codes, and "NRW"), read as the Land's
+#: register name in a field that takes a Land: people type "NRW" far more often than
+#: "Nordrhein-Westfalen".
+LAND_ABBREVIATIONS = {
+    "bw": "Baden-Württemberg",
+    "by": "Bayern",
+    "be": "Berlin",
+    "bb": "Brandenburg",
+    "hb": "Bremen",
+    "hh": "Hamburg",
+    "he": "Hessen",
+    "mv": "Mecklenburg-Vorpommern",
+    "ni": "Niedersachsen",
+    "nw": "Nordrhein-Westfalen",
+    "nrw": "Nordrhein-Westfalen",
+    "rp": "Rheinland-Pfalz",
+    "sl": "Saarland",
+    "sn": "Sachsen",
+    "st": "Sachsen-Anhalt",
+    "sh": "Schleswig-Holstein",
+    "th": "Thüringen",
+}
+
 #: Words that say what kind of entry a name is ("Kreis Coesfeld"), not which one.
 KIND_WORDS = frozenset(
     {
@@ -127,6 +150,8 @@ def find(
     that only one entry's name contains ("hersfeld-rotenb") names that entry; without it only
     a whole name does (a peer review mails whom it names)."""
     text = " ".join(text.split())
+    if Level.LAND in levels:
+        text = LAND_ABBREVIATIONS.get(text.casefold(), text)
     place = place_of(text)
     if len(place) < 2:
         return Found(None, [])

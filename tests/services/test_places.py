@@ -69,3 +69,12 @@ def test_a_land_and_the_city_state_within_it_are_one_region(app: Flask) -> None:
     db.session.flush()
     assert region("Hamburg") == "02"
     assert region("Hamburg, Freie und Hansestadt") == "02000"
+
+
+@pytest.mark.usefixtures("register")
+def test_a_land_by_its_common_abbreviation_in_a_region_field_only(app: Flask) -> None:
+    assert region("NRW") == "05"
+    assert region("nw") == "05"
+    assert region("HE") == "06"
+    # a municipality field takes no Land: "NRW" names nothing there
+    assert municipality("NRW") is None
