@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from omk.models import User
 from omk.search import service
+from omk.search.analysis import expansion
 from omk.services import outbox, reports
 from tests import factories
 from tests.conftest import login
@@ -173,6 +174,44 @@ def test_facets_count_exactly_and_filter(people: dict[str, Any]) -> None:
     assert titles(filtered) == ["Sprachcafé B"] and filtered.facets["criterion"] == {
         "zivilgesellschaft": 1
     }
+
+
+@pytest.fixture
+def plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No synonyms and no related words: a compound is matched as itself or by its halves
+    (the mechanism, not the shipped lists' data)."""
+    monkeypatch.setattr(expansion, "synonyms", lambda: expansion.Synonyms({}, 1))
+    monkeypatch.setattr(expansion, "thesaurus", lambda: expansion.Synonyms({}, 1))
+
+
+def test_a_compound_as_typed_ranks_above_its_halves(
+    people: dict[str, Any], plain_words: None
+) -> None:
+    # "Erzählcafé" and "Sprache" in title and summary outweigh one "Sprachcafé" in the
+    # description by ts_rank; the practice with the word itself still comes first
+    publish(
+        people,
+        ESSEN,
+        factories.practice(
+            "Erzählcafé für Sprache und Begegnung",
+            summary="Im Erzählcafé geht es um Sprache: Sprache lernen bei Kaffee im Café.",
+            description="Sprache und Café, jede Woche.",
+        ),
+    )
+    publish(
+        people,
+        KOELN,
+        factories.practice(
+            "Treffpunkt im Quartier",
+            summary="Nachbarn treffen sich jede Woche.",
+            description="Im Sprachcafé üben Geflüchtete Deutsch.",
+        ),
+    )
+    results = service.search("Sprachcafé")
+    assert titles(results) == ["Treffpunkt im Quartier", "Erzählcafé für Sprache und Begegnung"]
+    assert (results.complete_as_typed, results.complete, results.total) == (1, 2, 2)
+    # "newest first" lists the same practices
+    assert sorted(titles(service.search("Sprachcafé", sort="newest"))) == sorted(titles(results))
 
 
 def test_a_quoted_title_finds_that_practice_first(people: dict[str, Any]) -> None:
