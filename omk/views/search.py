@@ -8,6 +8,7 @@ cycle's version of each practice) and every facet as a repeatable parameter.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -94,6 +95,26 @@ def facet_view(results: service.Results, params: dict[str, Any]) -> list[dict[st
     return out
 
 
+def active_filters(facets: list[dict[str, Any]], args: MultiDict[str, str]) -> list[dict[str, str]]:
+    """The selected facet values, each with the address of the same search without it (and
+    from its first page): the list of active filters above the results."""
+    active = []
+    for f in facets:
+        for v in f["values"]:
+            if v["selected"]:
+                rest = [
+                    (name, value)
+                    for name, value in args.items(multi=True)
+                    if name != "page" and not (name == f["param"] and value == v["value"])
+                ]
+                active.append({"title": f["title"], "label": v["label"], "url": _with_args(rest)})
+    return active
+
+
+def _with_args(args: list[tuple[str, str]]) -> str:
+    return url_for("search.index") + ("?" + urlencode(args) if args else "")
+
+
 def _labels(facet: str, values: set[str]) -> dict[str, str]:
     """A facet's labels, kept until the next publication or register import (Land and Kreis
     names come from the register); cycle titles change without either and are asked anew."""
@@ -124,6 +145,10 @@ def index() -> ResponseReturnValue:
         hits=shown["hits"],
         facet_form=shown["facet_form"],
         save_form=CsrfForm(),
+        active=active_filters(shown["facets"], request.args),
+        relevance_url=_with_args(
+            [(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "page")]
+        ),
     )
 
 
