@@ -391,6 +391,8 @@ def _widened(
         )
 
     match = run(wide)
+    if not match.complete:  # no practice has every word: none has it as typed either
+        return match, [0] * len(levels), 0
     strict = [match if level == wide else run(level) for level in levels]
     page: list[HitRef] = []
     groups: list[int] = []
