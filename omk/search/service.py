@@ -177,12 +177,14 @@ _PHRASE = re.compile(r'"([^"]+)"')
 Part = QueryPart
 
 
-def parse(text: str, *, related: bool = False) -> list[Part]:
+def parse(text: str, *, related: bool = False, halves: bool = True) -> list[Part]:
     """A query's parts: quoted phrases, and words or synonym phrases with their alternatives.
 
     A phrase in the title counts most (each backend boosts it): a practice's exact title in
     quotes finds that practice first. ``related``: words also get their related words of the
-    thesaurus (``analysis.query_terms``); the parts stay the same, one per word."""
+    thesaurus (``analysis.query_terms``); without ``halves`` a compound is not matched by its
+    two halves ("Sprachcafé" only as itself or a synonym, not as "Sprache" and "Café"); the
+    parts stay the same, one per word."""
     text = (text or "")[:MAX_QUERY_LENGTH]
     parts: list[Part] = []
     for phrase in _PHRASE.findall(text):
@@ -192,7 +194,7 @@ def parse(text: str, *, related: bool = False) -> list[Part]:
                 Part(phrase, alternatives=(words,) if len(words) == 1 else (), phrase=words)
             )
     rest = _PHRASE.sub(" ", text)
-    for part in analysis.expand_query(rest, related=related):
+    for part in analysis.expand_query(rest, related=related, halves=halves):
         alternatives = tuple(alt for alt in part.alternatives if alt)
         if alternatives:
             parts.append(Part(part.text, alternatives=alternatives))
@@ -234,9 +236,12 @@ class Results:
     unmatched: list[str]  # query words that match nothing
     corrected_from: str | None = None  # the query as typed, when results are for a suggestion
     corrected_partial: bool = False  # ... though the query as typed matched some words
-    # With related words (the thesaurus): the results containing every word as typed;
-    # ``complete`` then counts those with every word or a related word.
+    # When a word also matches through the halves of a compound or related words (the
+    # thesaurus): the results containing every word as typed or a synonym of synonyms.txt
+    # (ranked first); ``complete`` then counts those with every word through any alternative.
     complete_as_typed: int | None = None
+    #: a query word has synonyms of synonyms.txt (which count as the word itself)
+    has_synonyms: bool = False
     #: the query has words, but only ones nobody searches by ("die der und"): nothing is
     #: searched (an empty query would list every practice)
     only_common_words: bool = False
@@ -280,10 +285,16 @@ def search(
     # Hybrid ranking (omk.search.ranking): the lexical head of the ranking is reordered by
     # meaning; the backend ranks that deep, the page is cut from the fused order.
     hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
-    own = parse(text) if sort == "relevance" else parts
-    if own != parts:
+    # Ranked first: every word as typed (or a synonym), then every word with a compound's
+    # halves (``_widened``); "newest first" orders every match by date instead.
+    typed = parse(text, halves=False)
+    levels = [parts]
+    if sort == "relevance":
+        own = parse(text)
+        levels = [typed] if own == typed else [typed, own]
+    if levels != [parts]:
         match, groups, as_typed = _widened(
-            own, parts, filters, cycle, max(ranking.DEPTH, offset + per_page)
+            levels, parts, filters, cycle, max(ranking.DEPTH, offset + per_page)
         )
         if not hybrid:
             match.page = match.page[offset : offset + per_page]
@@ -346,44 +357,56 @@ def search(
         partial=bool(parts) and match.complete < match.total,
         unmatched=unmatched,
         complete_as_typed=as_typed,
+        has_synonyms=any(len(p.alternatives) > 1 for p in typed),
         by_meaning=match.total - lexical_total,
     )
 
 
 def _widened(
-    own: list[Part],
+    levels: list[list[Part]],
     wide: list[Part],
     filters: dict[str, list[str]],
     cycle: str | None,
     limit: int,
 ) -> tuple[Match, list[int], int]:
-    """Match with the thesaurus' related words (``wide``), ranked below the words themselves.
+    """Match with every alternative (``wide``: a compound's halves, the thesaurus' related
+    words), ranked below the words themselves.
 
     The results are those of ``wide`` (totals and facet counts too); their order: the
-    practices containing every query word as typed (or a synonym of synonyms.txt: ``own``)
-    first, then those containing every word or one of its related words, then the rest, each
-    group in the backend's order. Returns the match (its first ``limit`` results), the size
-    of the first group — the only one the fusion keeps apart: a related word is weaker
-    evidence than a word as typed, so practices that have every word only through related
-    words are fused with the partial matches by meaning (on all four tuning splits mean
-    nDCG@10 0.769 → 0.772, none down by more than 0.004; "Leute hocken nur im Heim" no
-    longer lists "Privatleute … Sitz … Lehrstuhl" first) — and how many practices contain
-    every word as typed."""
-    strict = engine().match(
-        own, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
-    )
-    match = engine().match(
-        wide, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
-    )
-    first = strict.page[: strict.complete]
-    seen = {(h.practice_id, h.revision_id) for h in first}
-    complete = [
-        h for h in match.page[: match.complete] if (h.practice_id, h.revision_id) not in seen
-    ]
-    seen |= {(h.practice_id, h.revision_id) for h in complete}
+    practices containing every query word as typed or a synonym of synonyms.txt
+    (``levels[0]``) first, then those containing every word when a compound's halves count
+    (``levels[1]``, if any: "Sprache" and "Café" for "Sprachcafé"), then those containing
+    every word or one of its related words, then the rest, each group in the backend's
+    order. Returns the match (its first ``limit`` results), the sizes of the groups of
+    ``levels`` — the only ones the fusion keeps apart: a related word is weaker evidence
+    than a word as typed, so practices that have every word only through related words are
+    fused with the partial matches by meaning (on all four tuning splits mean nDCG@10 0.769
+    → 0.772, none down by more than 0.004; "Leute hocken nur im Heim" no longer lists
+    "Privatleute … Sitz … Lehrstuhl" first) — and how many practices contain every word as
+    typed or a synonym."""
+
+    def run(parts: list[Part]) -> Match:
+        return engine().match(
+            parts, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
+        )
+
+    match = run(wide)
+    if not match.complete:  # no practice has every word: none has it as typed either
+        return match, [0] * len(levels), 0
+    strict = [match if level == wide else run(level) for level in levels]
+    page: list[HitRef] = []
+    groups: list[int] = []
+    seen: set[tuple[str, int]] = set()
+    for found in [*strict, match]:
+        group = [
+            h for h in found.page[: found.complete] if (h.practice_id, h.revision_id) not in seen
+        ]
+        seen |= {(h.practice_id, h.revision_id) for h in group}
+        page += group
+        groups.append(len(group))
     rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
-    match.page = (first + complete + rest)[:limit]
-    return match, [len(first)], strict.complete
+    match.page = (page + rest)[:limit]
+    return match, groups[:-1], strict[0].complete
 
 
 def _dense_only(

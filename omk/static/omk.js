@@ -92,4 +92,83 @@
       });
     });
   });
+
+  // The search page: a filter or the sort order applies as soon as it changes (forms marked
+  // data-search-live), and removing an active filter needs no page load. The page's parts are
+  // replaced with those of the new address; the result count keeps its role="status" element
+  // and changes its text, so screen readers announce it; the address goes into the history
+  // (back and forward load it again). Without JavaScript the forms' buttons and the links do
+  // the same with a page load.
+  document.addEventListener("DOMContentLoaded", function () {
+    var layout = document.getElementById("search-layout");
+    if (!layout || !window.fetch || !window.DOMParser || !window.history.pushState) { return; }
+    var PARTS = ["search-results-body", "search-filters", "search-form-filters"];
+    var path = window.location.pathname;
+    var latest = null;
+
+    function focusChecked(name, value) {
+      var boxes = document.querySelectorAll("#search-filters input[type='checkbox']");
+      for (var i = 0; i < boxes.length; i++) {
+        if (boxes[i].name === name && boxes[i].value === value) { boxes[i].focus(); return; }
+      }
+    }
+
+    function load(url, push, focus) {
+      var request = {};
+      latest = request;
+      layout.setAttribute("aria-busy", "true");
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok || response.redirected) { throw new Error("status " + response.status); }
+          return response.text();
+        })
+        .then(function (html) {
+          if (latest !== request) { return; }  // a newer change is on its way
+          var page = new DOMParser().parseFromString(html, "text/html");
+          var status = page.getElementById("search-status");
+          var same = status && PARTS.every(function (id) {
+            return !page.getElementById(id) === !document.getElementById(id);
+          });
+          if (!same) { window.location.assign(url); return; }
+          PARTS.forEach(function (id) {
+            var old = document.getElementById(id);
+            if (old) { old.parentNode.replaceChild(document.adoptNode(page.getElementById(id)), old); }
+          });
+          document.getElementById("search-status").textContent = status.textContent;
+          document.title = page.title;
+          if (push) { window.history.pushState(null, "", url); }
+          layout.removeAttribute("aria-busy");
+          if (focus) { focus(); }
+        })
+        .catch(function () { window.location.assign(url); });
+    }
+
+    document.addEventListener("change", function (event) {
+      var field = event.target;
+      var form = field.form;
+      if (!form || !form.hasAttribute("data-search-live")) { return; }
+      if (field.type !== "checkbox" && field.tagName !== "SELECT") { return; }  // not the words
+      var query = new URLSearchParams(new FormData(form)).toString();
+      var name = field.name;
+      var value = field.value;
+      load(form.getAttribute("action") + "?" + query, true, function () {
+        if (field.type === "checkbox") { focusChecked(name, value); }
+      });
+    });
+
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".omk-active-filters a");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button) { return; }
+      event.preventDefault();
+      load(link.href, true, function () {
+        var heading = document.getElementById("results-h");
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      });
+    });
+
+    window.addEventListener("popstate", function () {
+      if (window.location.pathname === path) { load(window.location.href, false, null); }
+    });
+  });
 })();

@@ -8,8 +8,20 @@ cycle's version of each practice) and every facet as a repeatable parameter.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -83,6 +95,26 @@ def facet_view(results: service.Results, params: dict[str, Any]) -> list[dict[st
     return out
 
 
+def active_filters(facets: list[dict[str, Any]], args: MultiDict[str, str]) -> list[dict[str, str]]:
+    """The selected facet values, each with the address of the same search without it (and
+    from its first page): the list of active filters above the results."""
+    active = []
+    for f in facets:
+        for v in f["values"]:
+            if v["selected"]:
+                rest = [
+                    (name, value)
+                    for name, value in args.items(multi=True)
+                    if name != "page" and not (name == f["param"] and value == v["value"])
+                ]
+                active.append({"title": f["title"], "label": v["label"], "url": _with_args(rest)})
+    return active
+
+
+def _with_args(args: list[tuple[str, str]]) -> str:
+    return url_for("search.index") + ("?" + urlencode(args) if args else "")
+
+
 def _labels(facet: str, values: set[str]) -> dict[str, str]:
     """A facet's labels, kept until the next publication or register import (Land and Kreis
     names come from the register); cycle titles change without either and are asked anew."""
@@ -113,6 +145,10 @@ def index() -> ResponseReturnValue:
         hits=shown["hits"],
         facet_form=shown["facet_form"],
         save_form=CsrfForm(),
+        active=active_filters(shown["facets"], request.args),
+        relevance_url=_with_args(
+            [(k, v) for k, v in request.args.items(multi=True) if k not in ("sort", "page")]
+        ),
     )
 
 
@@ -145,6 +181,10 @@ def _url(page: int) -> str:
 # --- following a topic: saved searches and their feeds ----------------------------------------
 
 
+#: Session key of a feed address just created, until the saved searches page shows it once.
+NEW_FEED_KEY = "search.new_feed"
+
+
 class CsrfForm(FlaskForm):
     """A form with nothing but its CSRF token (buttons that change something)."""
 
@@ -174,11 +214,22 @@ def save() -> ResponseReturnValue:
 @bp.get("/suche/gespeichert")
 @permission(Action.PRACTICE_READ)
 def saved() -> ResponseReturnValue:
-    """The user's saved searches with what is new for each, and their feeds."""
+    """The user's saved searches with what is new for each, and their feeds; a feed address
+    just created is shown once (kept in the session between the POST and this page)."""
     authorize(Action.PRACTICE_READ)
-    return render_template(
-        "search/saved.html", followed=following.followed(_user()), form=CsrfForm(), new_feed=None
+    followed = following.followed(_user())
+    new_feed = None
+    created = session.pop(NEW_FEED_KEY, None)
+    if isinstance(created, dict):
+        item = next((f.saved for f in followed if f.saved.id == created.get("id")), None)
+        if item is not None:
+            new_feed = (item, str(created.get("url", "")))
+    response = make_response(
+        render_template("search/saved.html", followed=followed, form=CsrfForm(), new_feed=new_feed)
     )
+    if new_feed is not None:  # the address is a credential: never from a cache or history
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/suche/gespeichert/<int:search_id>/oeffnen")
@@ -196,17 +247,17 @@ def open_saved(search_id: int) -> ResponseReturnValue:
 @bp.post("/suche/gespeichert/<int:search_id>/feed")
 @permission(Action.PRACTICE_READ, per_object=True)
 def create_feed(search_id: int) -> ResponseReturnValue:
-    """A new feed address for a saved search, shown once."""
+    """A new feed address for a saved search, shown once on the page this redirects to (so
+    reloading that page neither resends the form nor makes another address)."""
     item = following.get(_user(), search_id)
     if not CsrfForm().validate_on_submit():
         abort(400)
     token = following.create_feed_token(_user(), item)
-    return render_template(
-        "search/saved.html",
-        followed=following.followed(_user()),
-        form=CsrfForm(),
-        new_feed=(item, absolute_url("search.feed", feed_token=token)),
-    )
+    session[NEW_FEED_KEY] = {
+        "id": item.id,
+        "url": absolute_url("search.feed", feed_token=token),
+    }
+    return redirect(url_for("search.saved"), code=303)
 
 
 @bp.post("/suche/gespeichert/<int:search_id>/feed-widerrufen")

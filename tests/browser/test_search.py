@@ -1,9 +1,13 @@
 """The search page in Chromium: search from the start page, the result count announced,
-facets applied with the keyboard, a practice's page, saving a search; axe on every page."""
+facets applied with the keyboard as soon as they change (and removed from the list of active
+filters), a practice's page, saving a search; axe on every page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import WatchedPage
@@ -69,17 +73,40 @@ def test_search_from_the_start_page_with_facets(page: WatchedPage) -> None:
     assert p.locator("mark").count() >= 2
     check(page, "search-01-results")
 
-    # Filter by criterion with the keyboard: the state is in the URL.
+    # Filter by criterion with the keyboard: applied as soon as the box is ticked, without a
+    # page load; the state is in the URL and the result count is announced (the same
+    # role="status" element changes its text); the focus stays on the box.
+    p.evaluate("window.beforeFilter = document.getElementById('search-status')")
+    status = p.locator("#search-status")
     facet = p.get_by_role("group", name="Kriterium")
-    facet.get_by_label("Soziale Einbindung in die Zivilgesellschaft", exact=False).check()
-    p.get_by_role("button", name="Filter anwenden").press("Enter")
-    p.wait_for_load_state()
-    assert "criterion=zivilgesellschaft" in p.url
-    assert p.get_by_role("status").first.inner_text().startswith("1 Maßnahme gefunden")
+    facet.get_by_label("Soziale Einbindung in die Zivilgesellschaft", exact=False).focus()
+    p.keyboard.press("Space")
+    p.wait_for_url("**criterion=zivilgesellschaft**")
+    expect(status).to_have_text(re.compile("^1 Maßnahme gefunden"))
+    assert p.evaluate("window.beforeFilter === document.getElementById('search-status')")
+    assert p.evaluate("[document.activeElement.name, document.activeElement.checked]") == [
+        "criterion",
+        True,
+    ]
+    # the active filter is listed above the results, with a link that removes it
+    active = p.locator(".omk-active-filters")
+    assert "Kriterium: Soziale Einbindung in die Zivilgesellschaft" in active.inner_text()
     check(page, "search-02-filtered")
+    active.get_by_role("link", name="entfernen").click()
+    expect(status).to_have_text(re.compile("^2 Maßnahmen gefunden"))
+    assert "criterion=" not in p.url and p.locator(".omk-active-filters").count() == 0
+    # back and forward follow the filters
     p.go_back()
-    p.wait_for_load_state()
-    assert p.get_by_role("status").first.inner_text().startswith("2 Maßnahmen gefunden")
+    expect(status).to_have_text(re.compile("^1 Maßnahme gefunden"))
+    assert "criterion=zivilgesellschaft" in p.url
+    p.go_back()
+    expect(status).to_have_text(re.compile("^2 Maßnahmen gefunden"))
+    # the sort order applies on change too
+    p.get_by_label("Sortierung").select_option("newest")
+    p.wait_for_url("**sort=newest**")
+    expect(p.get_by_role("note")).to_contain_text("Sortiert nach Datum")
+    assert p.evaluate("window.beforeFilter === document.getElementById('search-status')")
+    assert page.watch.problems() == {}
 
     # A practice's own page.
     p.get_by_role("link", name="Nachbarschaftscafé im Stadtteilzentrum").click()

@@ -3,6 +3,7 @@ has a revocable Atom feed whose URL carries a token of its own."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -105,8 +106,19 @@ def test_save_and_open_through_the_pages(app: Flask, people: dict[str, Any]) -> 
     saved = following.mine(people["staff"])[0]
     opened = client.post(f"/suche/gespeichert/{saved.id}/oeffnen")
     assert opened.status_code == 302 and opened.location.endswith("/suche?q=Sprachcafe")
+    # post/redirect/get: the new address is shown once on the page the POST leads to, so
+    # reloading that page neither resends the form nor makes another address
     created = client.post(f"/suche/gespeichert/{saved.id}/feed")
-    assert "/feeds/" in created.text and "nur jetzt sichtbar" in created.text
+    assert created.status_code == 303 and created.location.endswith("/suche/gespeichert")
+    shown = client.get("/suche/gespeichert")
+    assert "nur jetzt sichtbar" in shown.text
+    assert shown.headers["Cache-Control"] == "no-store"
+    url = re.search(r'<code class="omk-url">[^<]*(/feeds/[^<]+\.atom)</code>', shown.text)
+    assert url is not None and client.get(url.group(1)).status_code == 200
+    again = client.get("/suche/gespeichert")
+    assert "nur jetzt sichtbar" not in again.text and url.group(1) not in again.text
+    assert "Neue Feed-Adresse" in again.text  # the feed exists; its address is not shown again
+    assert client.get(url.group(1)).status_code == 200
 
 
 def test_deleting_a_saved_search(app: Flask, people: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from omk.models import User
 from omk.search import service
+from omk.search.analysis import expansion
 from omk.services import outbox, reports
 from tests import factories
 from tests.conftest import login
@@ -173,6 +174,88 @@ def test_facets_count_exactly_and_filter(people: dict[str, Any]) -> None:
     assert titles(filtered) == ["Sprachcafé B"] and filtered.facets["criterion"] == {
         "zivilgesellschaft": 1
     }
+
+
+@pytest.fixture
+def plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No synonyms and no related words: a compound is matched as itself or by its halves
+    (the mechanism, not the shipped lists' data)."""
+    monkeypatch.setattr(expansion, "synonyms", lambda: expansion.Synonyms({}, 1))
+    monkeypatch.setattr(expansion, "thesaurus", lambda: expansion.Synonyms({}, 1))
+
+
+def test_a_compound_as_typed_ranks_above_its_halves(
+    client: FlaskClient, people: dict[str, Any], plain_words: None
+) -> None:
+    # "Erzählcafé" and "Sprache" in title and summary outweigh one "Sprachcafé" in the
+    # description by ts_rank; the practice with the word itself still comes first
+    publish(
+        people,
+        ESSEN,
+        factories.practice(
+            "Erzählcafé für Sprache und Begegnung",
+            summary="Im Erzählcafé geht es um Sprache: Sprache lernen bei Kaffee im Café.",
+            description="Sprache und Café, jede Woche.",
+        ),
+    )
+    publish(
+        people,
+        KOELN,
+        factories.practice(
+            "Treffpunkt im Quartier",
+            summary="Nachbarn treffen sich jede Woche.",
+            description="Im Sprachcafé üben Geflüchtete Deutsch.",
+        ),
+    )
+    results = service.search("Sprachcafé")
+    assert titles(results) == ["Treffpunkt im Quartier", "Erzählcafé für Sprache und Begegnung"]
+    assert (results.complete_as_typed, results.complete, results.total) == (1, 2, 2)
+    # "newest first" lists the same practices
+    assert sorted(titles(service.search("Sprachcafé", sort="newest"))) == sorted(titles(results))
+    # the page does not claim that both contain the word as typed
+    login(client, people["staff"])
+    page = " ".join(client.get("/suche?q=Sprachcafé").text.split())
+    assert "1 Maßnahme enthält alle Suchbegriffe wie eingegeben. Danach folgen:" in page
+    assert (
+        "1 Maßnahme, die alle Suchbegriffe enthält, mindestens einen davon aber nur in "
+        "Wortteilen (etwa „Sprache“ und „Café“ statt „Sprachcafé“) oder als verwandtes Wort"
+    ) in page
+    assert "2 Maßnahmen enthalten alle Suchbegriffe" not in page
+
+
+def test_newest_first_says_what_it_shows(client: FlaskClient, people: dict[str, Any]) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé im Stadtteil"))
+    login(client, people["staff"])
+    page = client.get("/suche?q=Sprachcafé&sort=newest").text
+    assert "Sortiert nach Datum, die neueste Berichtsrunde zuerst" in page
+    assert "zeigt nur die Sortierung nach Relevanz" in page
+    assert 'href="/suche?q=Sprachcaf%C3%A9">Nach Relevanz sortieren</a>' in page
+    assert "Sortiert nach Datum" not in client.get("/suche?q=Sprachcafé").text
+
+
+def test_active_filters_are_listed_above_the_results_and_removable(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    publish(people, ESSEN, factories.practice("Sprachcafé A", criterion="sprache_bildung"))
+    publish(people, KOELN, factories.practice("Sprachcafé B", criterion="zivilgesellschaft"))
+    login(client, people["staff"])
+    page = client.get("/suche?q=Sprachcafé&land=05&criterion=zivilgesellschaft&page=1").text
+    assert "1 Maßnahme gefunden" in page
+    active = page[page.index("Aktive Filter") : page.index('id="search-filters"')]
+    # each filter with a link to the same search without it (and from its first page)
+    assert "Land: Nordrhein-Westfalen" in active
+    assert 'href="/suche?q=Sprachcaf%C3%A9&amp;criterion=zivilgesellschaft">entfernen' in active
+    assert "Kriterium: Soziale Einbindung in die Zivilgesellschaft" in active
+    assert 'href="/suche?q=Sprachcaf%C3%A9&amp;land=05">entfernen' in active
+    assert "Alle Filter entfernen" in active
+    # the results come before the filters: on a phone a link near the top jumps to them
+    assert '<a href="#search-filters">Filter (2 aktiv)</a>' in page
+    assert page.index("Filter (2 aktiv)") < page.index("Sprachcafé B</a>")
+    # without JavaScript the filter form is applied with its button
+    assert "Filter anwenden" in page
+    removed = client.get("/suche?q=Sprachcafé&land=05").text
+    assert "2 Maßnahmen gefunden" in removed and "Land: Nordrhein-Westfalen" in removed
+    assert "Aktive Filter" not in client.get("/suche?q=Sprachcafé").text
 
 
 def test_a_quoted_title_finds_that_practice_first(people: dict[str, Any]) -> None:

@@ -89,7 +89,7 @@ def _decompounded(word: str) -> list[Alternative]:
 
 
 def query_terms(
-    word: str, *, use_synonyms: bool = True, related: bool = False
+    word: str, *, use_synonyms: bool = True, related: bool = False, halves: bool = True
 ) -> list[Alternative]:
     """Alternatives for one query word, the word's own term first.
 
@@ -98,6 +98,8 @@ def query_terms(
     ("sprachforder",), ("sprach", "forder")), so "Förderung der Sprache" can match too. With
     ``related``, a word that synonyms.txt does not list also gets its related words of the
     thesaurus (thesaurus-de.txt: "Ängste" → Sorge, Befürchtung …), after the others.
+    Without ``halves``, a compound has no halves: the alternatives a text holds when it
+    contains the word itself or a synonym (the search ranks those first).
     """
     own = tuple(terms(word, "query"))
     if not own:
@@ -107,7 +109,7 @@ def query_terms(
     if use_synonyms:
         curated = synonyms().alternatives(own)
         found += [alt for alt in curated if alt not in found]
-    if len(own) == 1:
+    if halves and len(own) == 1:
         found += [alt for alt in _decompounded(word) if alt not in found]
     if use_synonyms and related and not curated:
         # the hand-written list, where it has the word, says it better
@@ -123,7 +125,9 @@ class QueryPart:
     alternatives: tuple[Alternative, ...]
 
 
-def expand_query(text: str, *, use_synonyms: bool = True, related: bool = False) -> list[QueryPart]:
+def expand_query(
+    text: str, *, use_synonyms: bool = True, related: bool = False, halves: bool = True
+) -> list[QueryPart]:
     """Split a query into words and multi-word synonym phrases, each with its alternatives.
 
     "Agentur für Arbeit Kita" → [Agentur für Arbeit: (agentur, arbeit), (arbeitsagentur,) …;
@@ -147,7 +151,9 @@ def expand_query(text: str, *, use_synonyms: bool = True, related: bool = False)
                 break
         else:
             match = analysed[index][0]
-            alternatives = query_terms(match.group(), use_synonyms=use_synonyms, related=related)
+            alternatives = query_terms(
+                match.group(), use_synonyms=use_synonyms, related=related, halves=halves
+            )
             result.append(QueryPart(match.group(), tuple(alternatives)))
             index += 1
     return result
