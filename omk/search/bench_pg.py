@@ -32,6 +32,7 @@ from omk.search.bench import (
     _timed_batches,
     backend_query,
     dense_store,
+    page_matches,
     time_hybrid,
 )
 
@@ -191,6 +192,7 @@ def bench_postgres(
         timing.warm_ms, timing.warm_cpu_ms, _, timing.warm_server_ms = _timed(
             backend, engine, qs, server
         )
+        timing.page_ms, timing.page_cpu_ms = _timed_as_page(backend, qs)
         timing.reused = reused
         if hybrid:
             timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
@@ -200,6 +202,32 @@ def bench_postgres(
             _drop_schema(admin, schema)
         admin.dispose()
     return timing
+
+
+def _timed_as_page(backend: Any, qs: list[BenchQuery]) -> tuple[list[float], list[float]]:
+    """Each query once, warm, with every match the search page runs (``page_matches``)."""
+    from omk.search import ranking
+
+    latencies: list[float] = []
+    cpus: list[float] = []
+    for q in qs:
+
+        def run(parts: list[Any], q: BenchQuery = q) -> Any:
+            return backend.match(
+                parts,
+                filters=q.filters,
+                version=None,
+                sort="relevance",
+                offset=0,
+                limit=ranking.DEPTH,
+            )
+
+        clock = Clock()
+        page_matches(run, q.text)
+        wall_q, cpu_q = clock.elapsed()
+        latencies.append(wall_q * 1000)
+        cpus.append(cpu_q * 1000)
+    return latencies, cpus
 
 
 def _timed(

@@ -288,10 +288,7 @@ def search(
     # Ranked first: every word as typed (or a synonym), then every word with a compound's
     # halves (``_widened``); "newest first" orders every match by date instead.
     typed = parse(text, halves=False)
-    levels = [parts]
-    if sort == "relevance":
-        own = parse(text)
-        levels = [typed] if own == typed else [typed, own]
+    levels = relevance_levels(text, parts, typed) if sort == "relevance" else [parts]
     if levels != [parts]:
         match, groups, as_typed = _widened(
             levels, parts, filters, cycle, max(ranking.DEPTH, offset + per_page)
@@ -360,6 +357,21 @@ def search(
         has_synonyms=any(len(p.alternatives) > 1 for p in typed),
         by_meaning=match.total - lexical_total,
     )
+
+
+def relevance_levels(
+    text: str, wide: list[Part] | None = None, typed: list[Part] | None = None
+) -> list[list[Part]]:
+    """The parts of a relevance query ranked apart, strongest first: every word as typed (or
+    a synonym), then with a compound's halves, when they differ. ``wide`` (the query with
+    every alternative, related words too: what is matched) is ``[wide]`` when nothing is
+    ranked apart; otherwise :func:`_widened` runs one match per level besides ``wide`` (the
+    search benchmark times that too)."""
+    wide = parse(text, related=True) if wide is None else wide
+    typed = parse(text, halves=False) if typed is None else typed
+    own = parse(text)
+    levels = [typed] if own == typed else [typed, own]
+    return [wide] if levels == [wide] else levels
 
 
 def _widened(

@@ -30,6 +30,7 @@ def test_bench_command_prints_both_engines() -> None:
     result = CliRunner().invoke(main, ["bench", "search", "--docs", "40", "--no-hybrid"])
     assert result.exit_code == 0, result.output
     assert "whoosh (omk)" in result.output and "sqlite fts5" in result.output
+    assert "as /suche" in result.output  # every match the search page runs, timed too
 
 
 def test_bench_reuses_a_kept_index(tmp_path: Path) -> None:
