@@ -6,6 +6,7 @@ and the same qualifier spelling in English."""
 from __future__ import annotations
 
 import re
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
@@ -94,3 +95,33 @@ def test_a_translated_kind_reads_the_same_for_every_entry() -> None:
     assert landkreis.render(lambda s: english(s) or s) == "Zwickau (district)"
     assert kreis.render() == "Warendorf (Kreis)"  # German keeps its noun capitalised
     assert names.DisplayName("Essen", ("Bayern",)).render(str.upper) == "Essen (Bayern)"
+
+
+def test_the_practice_api_names_the_municipality_as_search_does(
+    app: Flask, people: dict[str, User]
+) -> None:
+    practice = factories.practice("Lotsen für Neuzugewanderte")
+    publish_as_admin(LANDKREIS_RAVENSBURG, practice)
+    token = accounts.create_token(None, people["admin"])
+
+    found = app.test_client().get(
+        f"/api/v1/practices/{practice['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert found.json["name"] == "Ravensburg (Landkreis)"
+
+
+def test_the_new_account_mail_names_the_municipality_as_pages_do(
+    app: Flask, people: dict[str, User], make_user: Any
+) -> None:
+    make_user("reporter", municipality=LANDKREIS_RAVENSBURG, email="kreis@example.org")
+    accounts.create_user(
+        people["admin"], "neu@example.org", "staff", municipality_key=LANDKREIS_RAVENSBURG
+    )
+
+    subjects = [
+        str(make_header(decode_header(m["Subject"])))
+        for m in mails(app)
+        if m["To"] == "kreis@example.org"
+    ]
+    assert subjects == ["Neues Konto für Ravensburg (Landkreis) in OMK"]
