@@ -334,6 +334,7 @@ def test_wide_tables_and_charts_scroll_in_their_own_box_with_a_hint(
     )
     assert box is not None and f'id="{box.group(1)}"' in html
     assert html.count('<div class="omk-scroll omk-chart-scroll"><img') == 2
+    assert html.index("um das ganze Diagramm zu sehen") < html.index("omk-chart-scroll")
 
 
 def test_api_matches_the_contract(app: Flask, world: dict[str, Any]) -> None:
