@@ -200,7 +200,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from omk import markdown, wording
+    from omk import markdown, numbers, wording
     from omk.policy import Action, can
     from omk.views import fragments
 
@@ -235,6 +235,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.filters["change"] = numbers.format_change
+    app.jinja_env.globals["column_digits"] = numbers.column_digits
+    app.jinja_env.globals["value_digits"] = numbers.value_digits
     app.jinja_env.filters["coordinates"] = _format_coordinates
     app.jinja_env.filters["display_name"] = _display_name
     app.jinja_env.filters["month"] = _format_month

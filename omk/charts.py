@@ -8,7 +8,8 @@ numbers: the caller passes translated texts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -20,6 +21,10 @@ HIGHLIGHT = "#b3003c"
 MEDIAN = "#004b76"
 
 WIDTH, HEIGHT = 640, 220
+
+#: The UI's font stack. A chart served as an image cannot use the page's web font, and
+#: leather names "Monaco", which most systems lack, so browsers fell back to a serif font.
+FONT_FAMILY = "'Fira Sans', 'Noto Sans', 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,16 @@ def _accessible(svg: str, title: str, desc: str, height: int = HEIGHT) -> str:
     if not sep:
         raise ValueError("not an SVG document")
     head = head.replace("<svg ", f'<svg role="img" viewBox="0 0 {WIDTH} {height}" ', 1)
+    rest = re.sub(r'font-family="[^"]*"', f'font-family="{FONT_FAMILY}"', rest)
     return f"{head}>" + f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>" + rest
 
 
-def _number(value: float) -> str:
+#: How an axis writes a number; the caller passes the reader's (German by default).
+NumberFormat = Callable[[float], str]
+
+
+def german_number(value: float) -> str:
+    """An axis tick as German readers write it: ``1 234,5`` (thin space, decimal comma)."""
     return f"{value:,.1f}".replace(",", "\u2009").replace(".", ",")
 
 
@@ -51,6 +62,7 @@ def strip(
     desc: str,
     axis_label: str,
     labels: tuple[str, str, str] = ("Kommunen", "ausgewählt", "Median"),
+    number: NumberFormat = german_number,
 ) -> str:
     """A strip plot of the members' values (one dot each), highlighted members and the
     median as a vertical line."""
@@ -64,7 +76,7 @@ def strip(
     pad = (high - low) * 0.05
     chart.add_x_scale(low - pad, high + pad)
     chart.add_y_scale(0, 1)
-    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: number(v))
     chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
     chart.add_dots(
         [o for o, p in zip(others, points, strict=True) if not p.highlighted] or [(low, -9)],
@@ -90,6 +102,7 @@ def trend(
     desc: str,
     axis_label: str,
     median_label: str = "Median der Vergleichsgruppe",
+    number: NumberFormat = german_number,
 ) -> str:
     """Lines over the cycles: the peer group's median and each highlighted member."""
     chart = leather.Chart()
@@ -107,7 +120,7 @@ def trend(
         name="",
         tick_formatter=lambda v, i, n: cycles[int(v)] if 0 <= v < len(cycles) else "",
     )
-    chart.add_y_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_y_axis(name=axis_label, tick_formatter=lambda v, i, n: number(v))
     series = [(median_label, list(median), MEDIAN)]
     palette = [HIGHLIGHT, "#5a3a00", "#2d5a00", "#4b0082"]
     series += [(name, list(vs), palette[i % len(palette)]) for i, (name, vs) in enumerate(lines)]
@@ -129,13 +142,14 @@ def bars(
     desc: str,
     axis_label: str,
     maximum: float = 100.0,
+    number: NumberFormat = german_number,
 ) -> str:
     """Horizontal bars, one per label (e.g. the share of municipalities per recommendation),
     on a scale from 0 to ``maximum``, in the order given (top to bottom)."""
     chart = leather.Chart()
     height = max(HEIGHT, 28 * len(values) + 60)
     chart.add_x_scale(0, max(maximum, *(v for _, v in values)) if values else maximum)
-    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: number(v))
     chart.add_y_axis(name="")
     data = [(value, label) for label, value in reversed(values)] or [(0.0, "")]
     chart.add_bars(data, fill_color=MEDIAN)
@@ -149,6 +163,7 @@ def box(
     desc: str,
     axis_label: str,
     labels: tuple[str, str, str] = ("Quartile und Spannweite", "Median", "Ausreißer"),
+    number: NumberFormat = german_number,
 ) -> str:
     """A box plot of many values: the box from the first to the third quartile with the
     median, whiskers to the most extreme values within 1.5 × IQR, and the outliers as dots
@@ -170,7 +185,7 @@ def box(
     chart = leather.Chart()
     chart.add_x_scale(max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad)  # counts: from 0
     chart.add_y_scale(0, 1)
-    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: _number(v))
+    chart.add_x_axis(name=axis_label, tick_formatter=lambda v, i, n: number(v))
     chart.add_y_axis(ticks=[0.5], name="", tick_formatter=lambda v, i, n: "")
     top, bottom = 0.75, 0.25
     gap: tuple[float | None, float | None] = (None, None)  # leather starts a new path here

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +93,33 @@ def format_decimal(value: Any, pattern: str = "#,##0", locale: Locale | str | No
         text = f"{abs(value):,}".replace(",", group)
         return minus + text if value < 0 else text
     return str(_pattern(pattern).apply(value, locale))
+
+
+def value_digits(value: float) -> int:
+    """The decimals a single figure is shown with: none when it is whole (a count), else two
+    below 10 and one from 10 on."""
+    if float(value).is_integer():
+        return 0
+    return 2 if abs(value) < 10 else 1
+
+
+def column_digits(values: Iterable[float | None]) -> int:
+    """One number of decimals for a whole column, so its figures line up: none when every
+    value is whole (counts), else two when every value is below 10, else one."""
+    present = [float(v) for v in values if v is not None]
+    if all(v.is_integer() for v in present):
+        return 0
+    return 2 if all(abs(v) < 10 for v in present) else 1
+
+
+def format_change(value: float, digits: int = 1, locale: Locale | str | None = None) -> str:
+    """A change with its sign as German typesetting wants it: ``+8,3``, ``−0,63`` (a real
+    minus, U+2212), and ``0`` without a sign when the figure rounds to nothing."""
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    text = format_decimal(abs(value), pattern, locale)
+    if round(abs(value), digits) == 0:
+        return text
+    return ("+" if value > 0 else "\u2212") + text
 
 
 def month(raw: str) -> tuple[str | None, str | None]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from omk import exchange
@@ -18,7 +19,7 @@ from omk.errors import ValidationFailed
 from omk.policy import Action, actor, authorize, permission
 from omk.search import labels, service, snippets
 from omk.search.records import FACETS
-from omk.services import practices, similarity
+from omk.services import practices, register, similarity
 from omk.services.notify import absolute_url
 
 TAGS = ("Suche",)
@@ -200,7 +201,7 @@ def get_practice(practice_id: str) -> ResponseReturnValue:
     body: dict[str, Any] = {
         "practice_id": published.practice_id,
         "ags": municipality.reporting_ags or municipality.key,
-        "name": municipality.name,
+        "name": register.display_name(municipality).render(gettext),  # as search items do
         "cycle": latest.cycle.code,
         "cycles": published.cycles,
         "url": absolute_url("practices.detail", practice_id=published.practice_id),

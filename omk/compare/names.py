@@ -116,11 +116,21 @@ class DisplayName:
         if not self.qualifiers:
             return self.name
         kinds = {*LEVEL_KINDS.values(), *KREIS_KINDS.values(), KREISFREI, STADTKREIS}
-        parts = [translate(q) if q in kinds else q for q in self.qualifiers]
+        parts = [_kind(q, translate) if q in kinds else q for q in self.qualifiers]
         return f"{self.name} ({', '.join(parts)})"
 
     def __str__(self) -> str:
         return self.render()
+
+
+def _kind(kind: str, translate: Callable[[str], str]) -> str:
+    """A kind as a qualifier: translated, and in another language in lower case, as a common
+    noun is there ("Warendorf (district)"); the same words capitalised are also labels
+    ("Kreis" → "District" as a filter title), and German keeps its nouns capitalised."""
+    translated = translate(kind)
+    if translated == kind:
+        return kind
+    return translated[:1].lower() + translated[1:]
 
 
 #: The qualifiers tried in order, for a whole group of same-named entries at once: the first

@@ -142,7 +142,11 @@ def account_added(recipients: list[User], added: User, by: User | None) -> int:
     """A municipality's reporters: an account was added to their municipality (invited,
     moved there or reactivated), by whom, and where they see all of its accounts."""
     municipality = added.municipality
-    name = municipality.name if municipality is not None else added.municipality_key
+    name = (
+        str(register.display_name(municipality))
+        if municipality is not None
+        else added.municipality_key
+    )
     return _send_all(
         recipients,
         f"Neues Konto für {name} in OMK",

@@ -225,6 +225,7 @@ def similar(
 
         gettext = babel_gettext
     shown = rows[(page - 1) * per_page : page * per_page]
+    names = _display_names({current[row.other_id].municipality_key for row in shown}, gettext)
     return {
         "total": len(rows),
         "page": page,
@@ -235,7 +236,9 @@ def similar(
                 "title": current[row.other_id].title,
                 "ags": current[row.other_id].ags,
                 "municipality_key": current[row.other_id].municipality_key,
-                "name": current[row.other_id].name,
+                "name": names.get(
+                    current[row.other_id].municipality_key, current[row.other_id].name
+                ),
                 "score": row.score,
                 "terms": list(row.terms),
                 "explanation": _explanation(row.reasons, gettext),
@@ -244,6 +247,18 @@ def similar(
             for row in shown
         ],
     }
+
+
+def _display_names(keys: set[str], gettext: Callable[[str], str]) -> dict[str, str]:
+    """The names shown to people (DOMAIN.md) of the municipalities ``keys``: "Coburg
+    (Landkreis)", not the register's bare "Coburg" that reads like the city."""
+    from omk.models.register import Municipality
+    from omk.services import register
+
+    if not keys:
+        return {}
+    entries = db.session.scalars(select(Municipality).where(Municipality.key.in_(keys)))
+    return {key: name.render(gettext) for key, name in register.display_names(entries).items()}
 
 
 def _published(practice_ids: Sequence[str]) -> dict[str, records.PracticeRecord]:

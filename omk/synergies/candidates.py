@@ -112,7 +112,8 @@ def _sources(links: Sequence[str]) -> Component:
 
 
 def _adopted(adopters: Sequence[published.Version], names: dict[str, str]) -> Component:
-    shown = ", ".join(sorted({names.get(v.municipality_key, v.municipality_key) for v in adopters}))
+    # "; " between names: a name may hold a comma ("Kiel, Landeshauptstadt")
+    shown = "; ".join(sorted({names.get(v.municipality_key, v.municipality_key) for v in adopters}))
     return Component(
         "adopted",
         _("Von anderen übernommen"),

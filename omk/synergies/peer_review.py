@@ -23,7 +23,7 @@ from omk.models.reporting import Report, Revision
 from omk.models.synergies import PeerReview, PeerReviewComment, PeerReviewInvitation
 from omk.models.types import utcnow
 from omk.policy import Action, authorize, can
-from omk.services import audit, notify, practices
+from omk.services import audit, notify, practices, register
 from omk.services.transaction import after_commit, lock, unit_of_work
 
 MAX_INVITED = 20
@@ -73,7 +73,7 @@ def open_review(user: Any, practice_id: str, invited: list[str]) -> PeerReview:
             invited=keys,
         )
         review_id, title = review.id, lineage.latest.practice.title
-        host = lineage.latest.report.municipality.name
+        host = str(register.display_name(lineage.latest.report.municipality))
         after_commit(lambda: notify.peer_review_invited(review_id, keys, title, host))
     return review
 

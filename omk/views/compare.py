@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from omk import charts
+from omk import charts, numbers
 from omk.compare import scoreboard
 from omk.compare.bases import BASIS_LABELS
 from omk.compare.definitions import SIZE_CLASSES, ComparisonLevel
@@ -365,6 +365,11 @@ def download_csv() -> ResponseReturnValue:
 # --- charts -----------------------------------------------------------------------------------
 
 
+def _axis_number(value: float) -> str:
+    """An axis tick in the reader's notation (31,0 in German, 31.0 in English)."""
+    return numbers.format_decimal(value, "#,##0.0")
+
+
 def _svg(svg: str) -> Response:
     return Response(svg, mimetype="image/svg+xml")  # the app's CSP applies, as everywhere
 
@@ -394,6 +399,7 @@ def distribution_chart() -> ResponseReturnValue:
         desc=desc,
         axis_label=_(BASIS_LABELS.get(ic.basis, "")) if ic.basis != "none" else ic.indicator.unit,
         labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
+        number=_axis_number,
     )
     return _svg(svg)
 
@@ -423,6 +429,7 @@ def trend_chart() -> ResponseReturnValue:
         ),
         axis_label=_(BASIS_LABELS.get(ic.basis, "")) if ic.basis != "none" else ic.indicator.unit,
         median_label=_("Median der Vergleichsgruppe"),
+        number=_axis_number,
     )
     return _svg(svg)
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +27,9 @@ from omk.views import fragments
 from omk.views.helpers import safe_next
 
 bp = Blueprint("main", __name__)
+
+#: How long a browser keeps /favicon.ico (a day: the address has no fingerprint).
+FAVICON_MAX_AGE = 24 * 3600
 
 
 class _CsrfForm(FlaskForm):
@@ -57,6 +69,7 @@ def index() -> ResponseReturnValue:
         int, Any
     ] = {}  # a reporter's report per cycle: (report or None, overdue, open hints)
     queue: dict[int, int] = {}  # a reviewer's submitted reports per cycle
+    queue_cycles: dict[int, Any] = {}  # those cycles, open or not (a closed one is still checked)
     if can(user, Action.REPORT_EDIT) and user.municipality is not None:
         for cycle in open_cycles:
             if cycles.covers(cycle, user.municipality_key):
@@ -67,6 +80,7 @@ def index() -> ResponseReturnValue:
     if can(user, Action.REPORT_REVIEW):
         for report in reports.review_queue(user):
             queue[report.cycle_id] = queue.get(report.cycle_id, 0) + 1
+            queue_cycles.setdefault(report.cycle_id, report.cycle)
     followed = []
     if can(user, Action.PRACTICE_READ):
         from omk.services import following
@@ -89,8 +103,19 @@ def index() -> ResponseReturnValue:
         taxonomy=_content().taxonomy,
         mine=mine,
         queue=queue,
+        queue_cycles=list(queue_cycles.values()),
         followed=followed,
         follow_form=_CsrfForm(),
+    )
+
+
+@bp.get("/favicon.ico")
+@permission(Action.PUBLIC)
+def favicon() -> ResponseReturnValue:
+    """The tab icon at the address browsers ask for on their own (pages without the base
+    layout, a PDF, a JSON answer); pages with the layout name the SVG one."""
+    return send_from_directory(
+        current_app.static_folder or "", "favicon.ico", max_age=FAVICON_MAX_AGE
     )
 
 

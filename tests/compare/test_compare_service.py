@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from omk import charts
 from omk.compare.peers import GroupKind
 from omk.extensions import db
 from omk.models import Report, User
@@ -207,7 +209,8 @@ def test_page_shows_figures_and_no_ranking(app: Flask, world: dict[str, Any]) ->
     page = client.get("/vergleich/" + QUERY)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Alheim" in html and "35,0" in html and "beste Ergebnisse" in html
+    # whole figures (a median of 35.0) are shown without decimals
+    assert "Alheim" in html and "<dd>35</dd>" in html and "beste Ergebnisse" in html
     assert "Noch nicht veröffentlicht" not in html
     assert app.test_client().get("/vergleich/" + QUERY).status_code in (302, 401)
 
@@ -316,6 +319,65 @@ def test_charts_are_clean_svg(app: Flask, world: dict[str, Any]) -> None:
         svg = response.get_data(as_text=True)
         assert "<title>" in svg and "<desc>" in svg
         assert "<script" not in svg and "style=" not in svg
+
+
+def value_rows(html: str) -> dict[str, list[str]]:
+    """The comparison table's rows by AGS: the text of each cell after the name."""
+    rows = {}
+    for row in re.findall(r"<tr class=\"kern-table__row[^\"]*\">(.*?)</tr>", html, re.S):
+        ags = re.search(r"/kommunen/(\d{8})", row)
+        if ags:
+            cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+            rows[ags.group(1)] = [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+    return rows
+
+
+def test_whole_figures_stay_whole_and_changes_carry_their_sign(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    html = client_for(app, world["staff"]).get("/vergleich/" + QUERY).text
+    rows = value_rows(html)
+    # columns: raw, value, previous cycle, change, level, category, notes
+    assert rows[SIX[1]][:4] == ["20", "20", "2024: 20", "0"]
+    assert rows[SIX[3]][3] == "+10" and rows[SIX[0]][3] == "−10"
+    assert rows[SIX[5]][3] == "+50"
+    assert ",0" not in "".join(c for r in rows.values() for c in r[:4])
+
+
+def test_a_column_keeps_one_precision(app: Flask, world: dict[str, Any]) -> None:
+    publish(world["admin"], SIX[2], "2025", {LEVEL: 30.3})
+    rows = value_rows(client_for(app, world["staff"]).get("/vergleich/" + QUERY).text)
+    values = [rows[ags][1] for ags in SIX[1:]]
+    assert values == ["20,0", "30,3", "40,0", "50,0", "100,0"]
+    assert rows[SIX[2]][3] == "+0,3"
+    assert rows[SIX[0]][3] == "−10,0"  # a real minus sign, not a hyphen
+
+
+def test_charts_use_the_ui_font_and_the_readers_notation(app: Flask, world: dict[str, Any]) -> None:
+    client = client_for(app, world["staff"])
+    for path in ("/vergleich/verteilung.svg", "/vergleich/verlauf.svg"):
+        svg = client.get(path + QUERY).text
+        fonts = set(re.findall(r'font-family="([^"]*)"', svg))
+        assert fonts == {charts.FONT_FAMILY} and fonts.pop().endswith("sans-serif")
+    german = client.get("/vergleich/verteilung.svg" + QUERY).text
+    assert re.search(r">\d+,0</text>", german) and not re.search(r">\d+\.0</text>", german)
+    client.post("/sprache", data={"lang": "en", "next": "/"})
+    english = client.get("/vergleich/verteilung.svg" + QUERY).text
+    assert re.search(r">\d+\.0</text>", english) and not re.search(r">\d+,0</text>", english)
+
+
+def test_wide_tables_and_charts_scroll_in_their_own_box_with_a_hint(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    html = client_for(app, world["staff"]).get("/vergleich/" + QUERY).text
+    hint = "seitlich wischen, um alle Spalten zu sehen"
+    assert html.index(hint) < html.index('class="omk-table-scroll omk-table-scroll--sticky"')
+    box = re.search(
+        r'<div class="omk-table-scroll[^"]*" role="region" aria-labelledby="([^"]+)"', html
+    )
+    assert box is not None and f'id="{box.group(1)}"' in html
+    assert html.count('<div class="omk-scroll omk-chart-scroll"><img') == 2
+    assert html.index("um das ganze Diagramm zu sehen") < html.index("omk-chart-scroll")
 
 
 def test_api_matches_the_contract(app: Flask, world: dict[str, Any]) -> None:

@@ -171,6 +171,7 @@ SYNTHESIS_MANAGERS: dict[str, set[str] | str] = {
 EXPECTED: dict[str, Expect] = {
     # Public pages and forms.
     "main.index": public(),
+    "main.favicon": public(),
     "main.help_index": public(),
     "main.help_page": public(),
     "main.language": public(),

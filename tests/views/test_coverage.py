@@ -275,3 +275,18 @@ def test_csv_neutralises_formulas_in_text_cells_only() -> None:
     assert rows[2] == ["'+49", "2"]
     assert rows[3] == ["'@SUM", "0,25"]
     assert rows[4] == ["'\tTab", ""]
+
+
+def test_a_matrix_wider_than_any_screen_says_it_scrolls(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    login(client, world["staff"])
+    wide = client.get(f"/abdeckung/?cycle=2025&region={REGION}").text
+    hint = "seitlich wischen, um alle Spalten zu sehen"
+    # every recommendation is a column: the hint shows on every screen, before the matrix
+    assert 'omk-scroll-hint omk-scroll-hint--always">Breiter als der Bildschirm: ' + hint in wide
+    assert wide.index(hint) < wide.index('aria-labelledby="matrix-h"')
+    assert 'class="omk-scroll omk-table-scroll--sticky' in wide  # the names stay in view
+    # five criteria fit beside the names on a desktop: the hint is for narrow screens only
+    narrow = client.get(f"/abdeckung/?cycle=2025&region={REGION}&dimension=criteria").text
+    assert hint in narrow and "omk-scroll-hint--always" not in narrow
