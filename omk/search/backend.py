@@ -116,8 +116,11 @@ class SearchBackend(Protocol):
         sort: str,
         offset: int,
         limit: int,
+        facets: bool = True,
     ) -> Match:
-        """Match, filter, count facets and rank one page (see the module's docstring)."""
+        """Match, filter, count facets and rank one page (see the module's docstring).
+        Without ``facets`` the facet counts may be left empty (a match whose counts nobody
+        shows: the search's narrower levels)."""
 
     def suggest(self, word: str) -> str | None:
         """The index's most frequent word within edit distance 2 of ``word`` (folded)."""

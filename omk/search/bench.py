@@ -361,19 +361,20 @@ def backend_query(backend: Any, q: BenchQuery, limit: int) -> Any:
     )
 
 
-def page_matches(run: Callable[[list[Any]], Any], text: str) -> Any:
-    """Every match ``service.search`` runs for a relevance query, through ``run`` (parts →
-    the backend's match): the query with all alternatives, and, when some practices have
-    every word, once more per level ranked apart (``service.relevance_levels``: the words as
-    typed, then with a compound's halves). Returns the first match."""
+def page_matches(run: Callable[[list[Any], bool], Any], text: str) -> Any:
+    """Every match ``service.search`` runs for a relevance query, through ``run`` (parts,
+    whether to count facets → the backend's match): the query with all alternatives, and,
+    when some practices have every word, once more per level ranked apart
+    (``service.relevance_levels``: the words as typed, then with a compound's halves; no
+    facet counts). Returns the first match."""
     from omk.search.service import parse, relevance_levels
 
     wide = parse(text, related=True)
-    found = run(wide)
+    found = run(wide, True)
     if found.complete:
         for level in relevance_levels(text, wide):
             if level != wide:
-                run(level)
+                run(level, False)
     return found
 
 
@@ -497,7 +498,7 @@ def bench_whoosh(
     def as_page(q: BenchQuery) -> int:
         from omk.search import ranking
 
-        def run(parts: list[Any]) -> Any:
+        def run(parts: list[Any], facets: bool) -> Any:
             return engine.match(
                 [whoosh_query(p) for p in parts],
                 filters=q.filters,
@@ -506,6 +507,7 @@ def bench_whoosh(
                 offset=0,
                 limit=ranking.DEPTH,
                 ranking=parts,
+                facets=facets,
             )
 
         return int(page_matches(run, q.text).total)

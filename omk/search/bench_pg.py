@@ -223,9 +223,15 @@ def _timed_as_page(backend: Any, qs: list[BenchQuery]) -> tuple[list[float], lis
 def _as_page_once(backend: Any, q: BenchQuery, depth: int) -> tuple[float, float]:
     """One query with every match the search page runs: wall and CPU seconds."""
 
-    def run(parts: list[Any]) -> Any:
+    def run(parts: list[Any], facets: bool) -> Any:
         return backend.match(
-            parts, filters=q.filters, version=None, sort="relevance", offset=0, limit=depth
+            parts,
+            filters=q.filters,
+            version=None,
+            sort="relevance",
+            offset=0,
+            limit=depth,
+            facets=facets,
         )
 
     clock = Clock()

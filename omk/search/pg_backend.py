@@ -345,6 +345,7 @@ class PostgresBackend:
         sort: str,
         offset: int,
         limit: int,
+        facets: bool = True,
     ) -> Match:
         if self.cached and parts and sort != "newest":
             # matched from this process' posting lists (:mod:`omk.search.pg_match`)
@@ -362,6 +363,7 @@ class PostgresBackend:
                     version=version,
                     offset=offset,
                     limit=limit,
+                    count_facets=facets,
                 )
             return found
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
@@ -385,7 +387,7 @@ class PostgresBackend:
         total = 0
         part_hits = [0] * len(parts)
         tiers: Counter[int] = Counter()
-        facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+        counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
         ranked: list[tuple[int, str, str, int, float]] = []
         with self.engine.connect() as conn:
             _begin(conn)
@@ -407,8 +409,8 @@ class PostgresBackend:
                         oid, _, node = str(row[1]).partition(":")
                         counted = self._facets.count(conn, (int(oid), int(node)), row[7])
                         for name, values in counted.items():
-                            if name in facets:
-                                facets[name] = values
+                            if name in counts:
+                                counts[name] = values
                     continue
                 n, hits = int(row[6]), [bool(f) for f in row[8:]]
                 total += n
@@ -417,7 +419,7 @@ class PostgresBackend:
                     part_hits[k] += n if hit else 0
         complete = tiers[len(parts)] if parts else total
         page = [HitRef(p, v, r, score) for _, p, v, r, score in sorted(ranked)]
-        return Match(total, complete, len(parts), page, facets, part_hits)
+        return Match(total, complete, len(parts), page, counts, part_hits)
 
     def _documents(self, conn: Connection) -> int:
         """How many documents the table holds (the planner's estimate when large)."""

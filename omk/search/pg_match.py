@@ -65,8 +65,10 @@ def match(
     version: str | None,
     offset: int,
     limit: int,
+    count_facets: bool = True,
 ) -> Match:
-    """The relevance-ranked answer to ``parts`` (at least one) in ``conn``'s snapshot."""
+    """The relevance-ranked answer to ``parts`` (at least one) in ``conn``'s snapshot;
+    without ``count_facets`` the facet counts are left empty."""
     snapshot = cache.snapshot(conn)
     rows = cache.rows(conn, snapshot)
     scope = _scope(cache, conn, rows, filters, version)
@@ -79,7 +81,7 @@ def match(
     part_hits = [int(h) for h in flags.sum(axis=1)]
     tiers = Counter({int(t): int(n) for t, n in enumerate(np.bincount(tier)) if n})
     counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    if total:
+    if total and count_facets:
         for name, values in facets.count(conn, snapshot.table, nums).items():
             if name in counted:
                 counted[name] = values

@@ -397,15 +397,22 @@ def _widened(
     "Privatleute … Sitz … Lehrstuhl" first) — and how many practices contain every word as
     typed or a synonym."""
 
-    def run(parts: list[Part]) -> Match:
+    def run(parts: list[Part], facets: bool = True) -> Match:
         return engine().match(
-            parts, filters=filters, version=cycle or None, sort="relevance", offset=0, limit=limit
+            parts,
+            filters=filters,
+            version=cycle or None,
+            sort="relevance",
+            offset=0,
+            limit=limit,
+            facets=facets,
         )
 
     match = run(wide)
     if not match.complete:  # no practice has every word: none has it as typed either
         return match, [0] * len(levels), 0
-    strict = [match if level == wide else run(level) for level in levels]
+    # the narrower levels only order the page: their facet counts are never shown
+    strict = [match if level == wide else run(level, facets=False) for level in levels]
     page: list[HitRef] = []
     groups: list[int] = []
     seen: set[tuple[str, int]] = set()

@@ -93,6 +93,7 @@ class WhooshBackend:
         sort: str,
         offset: int,
         limit: int,
+        facets: bool = True,
     ) -> Match:
         found = self.index.match(
             [whoosh_query(p) for p in parts],
@@ -102,6 +103,7 @@ class WhooshBackend:
             offset=offset,
             limit=limit,
             ranking=parts,
+            facets=facets,
         )
         page = []
         with self.index.searcher() as s:

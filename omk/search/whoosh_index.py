@@ -421,9 +421,11 @@ class WhooshIndex:
         offset: int,
         limit: int,
         ranking: Sequence[QueryPart] | None = None,
+        facets: bool = True,
     ) -> Match:
         """Match, filter, count and rank (see the module's docstring); with ``ranking`` (the
-        query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`."""
+        query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`;
+        without ``facets`` no facet is counted."""
         with self.searcher() as s:
             columns = self.facets.columns(s)
             size = columns.size
@@ -435,7 +437,7 @@ class WhooshIndex:
                 part_hits.append(int(np.count_nonzero(base & hits)))
                 np.add(tiers, hits, out=tiers, casting="unsafe")
             matched = base & (tiers > 0) if parts else base & columns.alive
-            facets = self._count(columns, matched)
+            counted = self._count(columns, matched) if facets else {}
             total = int(np.count_nonzero(matched))
             complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
             scorer = None
@@ -447,7 +449,7 @@ class WhooshIndex:
                 scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
                 scorer.postings = self.postings
             page = self._rank(s, parts, matched, tiers, columns, sort, offset, limit, scorer)
-        return Match(total, complete, len(parts), page, facets, part_hits)
+        return Match(total, complete, len(parts), page, counted, part_hits)
 
     def _base_mask(
         self, columns: Columns, filters: dict[str, list[str]], version: str | None

@@ -166,3 +166,25 @@ def test_backends_agree_on_the_evaluation_set(
     ]
     print(f"first page in the same order: {len(ordered)} of {len(relevance)}")
     assert len(ordered) >= ORDER_AGREEMENT * len(relevance)
+
+
+def test_a_match_without_facet_counts_finds_and_ranks_the_same(
+    app: Flask, search_backend: str
+) -> None:
+    """The search's narrower levels only order the page and ask for no facet counts: the
+    same hits, totals and order, the counts left out."""
+    backend = service.engine()
+    records = _eval_records()
+    assert backend.apply([r.practice_id for r in records], records)
+    for query in ("Sprachcafé", "Wohnung für Geflüchtete", "Ehrenamt Patenschaft"):
+        parts = service.parse(query, related=True)
+        asked = {"filters": {}, "version": None, "sort": "relevance", "offset": 0, "limit": 50}
+        counted = backend.match(parts, **asked)
+        bare = backend.match(parts, facets=False, **asked)
+        assert counted.facets and not any(bare.facets.values()), query
+        assert (bare.total, bare.complete, bare.part_hits) == (
+            counted.total,
+            counted.complete,
+            counted.part_hits,
+        )
+        assert [h.practice_id for h in bare.page] == [h.practice_id for h in counted.page]
