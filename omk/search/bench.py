@@ -366,15 +366,15 @@ def page_matches(run: Callable[[list[Any], bool], Any], text: str) -> Any:
     whether to count facets → the backend's match): the query with all alternatives, and,
     when some practices have every word, once more per level ranked apart
     (``service.relevance_levels``: the words as typed, then with a compound's halves; no
-    facet counts). Returns the first match."""
-    from omk.search.service import parse, relevance_levels
+    facet counts; ``service.level_matches``). Returns the first match."""
+    from omk.search import ranking
+    from omk.search.service import level_matches, parse, relevance_levels
 
     wide = parse(text, related=True)
     found = run(wide, True)
-    if found.complete:
-        for level in relevance_levels(text, wide):
-            if level != wide:
-                run(level, False)
+    levels = relevance_levels(text, wide)
+    if found.complete and levels != [wide]:
+        level_matches(run, levels, wide, found, ranking.DEPTH)
     return found
 
 

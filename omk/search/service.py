@@ -374,6 +374,26 @@ def relevance_levels(
     return [wide] if levels == [wide] else levels
 
 
+def level_matches(
+    run: Callable[[list[Part], bool], Match],
+    levels: list[list[Part]],
+    wide: list[Part],
+    match: Match,
+    limit: int,
+) -> list[Match]:
+    """The matches of the levels ranked apart (``relevance_levels``), through ``run``
+    (parts, whether to count facets → a match of the first ``limit``); ``match`` is that of
+    ``wide``, reused for a level equal to it. The narrower levels only order the head: their
+    facet counts are never shown, and once a level's practices fill the head (each level's
+    are among the next one's) the levels after it cannot reach it and are not matched."""
+    strict: list[Match] = []
+    for level in levels:
+        strict.append(match if level == wide else run(level, False))
+        if strict[-1].complete >= limit:
+            break
+    return strict
+
+
 def _widened(
     levels: list[list[Part]],
     wide: list[Part],
@@ -411,8 +431,7 @@ def _widened(
     match = run(wide)
     if not match.complete:  # no practice has every word: none has it as typed either
         return match, [0] * len(levels), 0
-    # the narrower levels only order the page: their facet counts are never shown
-    strict = [match if level == wide else run(level, facets=False) for level in levels]
+    strict = level_matches(run, levels, wide, match, limit)
     page: list[HitRef] = []
     groups: list[int] = []
     seen: set[tuple[str, int]] = set()
@@ -425,7 +444,8 @@ def _widened(
         groups.append(len(group))
     rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
     match.page = (page + rest)[:limit]
-    return match, groups[:-1], strict[0].complete
+    groups = groups[: len(strict)] + [0] * (len(levels) - len(strict))
+    return match, groups, strict[0].complete
 
 
 def _dense_only(
