@@ -112,14 +112,19 @@ def column_digits(values: Iterable[float | None]) -> int:
     return 2 if all(abs(v) < 10 for v in present) else 1
 
 
-def format_change(value: float, digits: int = 1, locale: Locale | str | None = None) -> str:
+def format_change(
+    value: float, digits: int = 1, locale: Locale | str | None = None, *, plus: bool = True
+) -> str:
     """A change with its sign as German typesetting wants it: ``+8,3``, ``−0,63`` (a real
-    minus, U+2212), and ``0`` without a sign when the figure rounds to nothing."""
+    minus, U+2212), and ``0`` without a sign when the figure rounds to nothing. Without
+    ``plus`` a positive figure has no sign (a plain value with a real minus)."""
     pattern = "#,##0." + "0" * digits if digits else "#,##0"
     text = format_decimal(abs(value), pattern, locale)
     if round(abs(value), digits) == 0:
         return text
-    return ("+" if value > 0 else "\u2212") + text
+    if value > 0:
+        return "+" + text if plus else text
+    return "\u2212" + text
 
 
 def month(raw: str) -> tuple[str | None, str | None]:

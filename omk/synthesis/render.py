@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from omk import markdown
 from omk.downloads import CsvCell, csv_bytes
-from omk.numbers import format_decimal
+from omk.numbers import format_change
 from omk.synthesis.document import (
     Cell,
     ChapterTexts,
@@ -101,14 +101,7 @@ def formatted_rows(table: Table) -> list[list[str]]:
             if isinstance(value, bool) or not isinstance(value, int | float) or places is None:
                 printed.append(cell(value))
                 continue
-            pattern = "#,##0" + ("." + "0" * places if places else "")
-            text = format_decimal(abs(value), pattern)
-            rounded_zero = round(abs(value), places) == 0
-            if value < 0 and not rounded_zero:
-                text = MINUS + text
-            elif value > 0 and i in signed and not rounded_zero:
-                text = "+" + text
-            printed.append(text)
+            printed.append(format_change(value, places, plus=i in signed))
         out.append(printed)
     return out
 
