@@ -16,7 +16,7 @@ exact over every match; one version per lineage (the newest, or the one of ``ver
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
 from omk.search.records import PracticeRecord
@@ -66,6 +66,17 @@ class Match:
     page: list[HitRef]  # the requested page, best first
     facets: dict[str, dict[str, int]]
     part_hits: list[int]  # per query part, how many documents it matches (0: "Meinten Sie")
+    #: with ``levels``: per level, how many of the page's documents (from the first on)
+    #: came from it, ranked apart (0 for a level not reached)
+    groups: list[int] = field(default_factory=list)
+    #: with ``levels``: how many documents match every part of the first level
+    first_complete: int = 0
+
+
+#: Narrower versions of a query's parts ranked apart, strongest first (see
+#: :func:`omk.search.levels.by_matches`): each has as many parts as the query, each part
+#: with a subset of the query part's alternatives.
+Levels = Sequence[Sequence[QueryPart]]
 
 
 class PrefillResult(TypedDict):
@@ -117,10 +128,12 @@ class SearchBackend(Protocol):
         offset: int,
         limit: int,
         facets: bool = True,
+        levels: Levels = (),
     ) -> Match:
         """Match, filter, count facets and rank one page (see the module's docstring).
-        Without ``facets`` the facet counts may be left empty (a match whose counts nobody
-        shows: the search's narrower levels)."""
+        Without ``facets`` the facet counts may be left empty. With ``levels`` (relevance
+        only) the documents matching every part of a level are ranked first, level by
+        level, as :func:`omk.search.levels.by_matches` orders them."""
 
     def suggest(self, word: str) -> str | None:
         """The index's most frequent word within edit distance 2 of ``word`` (folded)."""

@@ -262,7 +262,7 @@ class Timing:
     #: without the prefill: later queries find what earlier ones decoded)
     started_ms: list[float] = field(default_factory=list)
     started_cpu_ms: list[float] = field(default_factory=list)
-    #: warm, every match ``/suche`` runs for the query (``page_matches``)
+    #: warm, the match ``/suche`` runs for the query, its levels too (``page_match``)
     page_ms: list[float] = field(default_factory=list)
     page_cpu_ms: list[float] = field(default_factory=list)
     #: Whoosh: the same after the warm-up's prefill of the postings cache
@@ -361,21 +361,16 @@ def backend_query(backend: Any, q: BenchQuery, limit: int) -> Any:
     )
 
 
-def page_matches(run: Callable[[list[Any], bool], Any], text: str) -> Any:
-    """Every match ``service.search`` runs for a relevance query, through ``run`` (parts,
-    whether to count facets → the backend's match): the query with all alternatives, and,
-    when some practices have every word, once more per level ranked apart
-    (``service.relevance_levels``: the words as typed, then with a compound's halves; no
-    facet counts; ``service.level_matches``). Returns the first match."""
-    from omk.search import ranking
-    from omk.search.service import level_matches, parse, relevance_levels
+def page_match(run: Callable[[list[Any], Any], Any], text: str) -> Any:
+    """The match ``service.search`` runs for a relevance query, through ``run`` (parts,
+    levels → the backend's match): the query with all alternatives and the levels ranked
+    apart (``service.relevance_levels``: the words as typed, then with a compound's
+    halves)."""
+    from omk.search.service import parse, relevance_levels
 
     wide = parse(text, related=True)
-    found = run(wide, True)
     levels = relevance_levels(text, wide)
-    if found.complete and levels != [wide]:
-        level_matches(run, levels, wide, found, ranking.DEPTH)
-    return found
+    return run(wide, levels if levels != [wide] else ())
 
 
 def time_hybrid(qs: list[BenchQuery], dense: Any, backend: Any) -> tuple[list[float], list[float]]:
@@ -498,7 +493,7 @@ def bench_whoosh(
     def as_page(q: BenchQuery) -> int:
         from omk.search import ranking
 
-        def run(parts: list[Any], facets: bool) -> Any:
+        def run(parts: list[Any], levels: Any) -> Any:
             return engine.match(
                 [whoosh_query(p) for p in parts],
                 filters=q.filters,
@@ -507,10 +502,10 @@ def bench_whoosh(
                 offset=0,
                 limit=ranking.DEPTH,
                 ranking=parts,
-                facets=facets,
+                levels=[([whoosh_query(p) for p in level], level) for level in levels],
             )
 
-        return int(page_matches(run, q.text).total)
+        return int(page_match(run, q.text).total)
 
     for q in qs:  # warm for these matches too: their related words' lists decoded once
         as_page(q)
@@ -707,11 +702,10 @@ def table(timings: list[Timing]) -> str:
     if page:
         lines.extend(_latency_table("as /suche", page))
         lines.append(
-            "(as /suche: warm (after an untimed pass of the same), every match the search "
-            "page runs for the query — all "
-            "alternatives, then once more per level ranked apart: the words as typed, then "
-            "with a compound's halves, when some practice has every word — each 100 deep "
-            "(the hybrid's lexical head), without the rerank)"
+            "(as /suche: warm (after an untimed pass of the same), the match the search "
+            "page runs for the query — all alternatives, the levels ranked apart in it: "
+            "the words as typed, then with a compound's halves — 100 deep (the hybrid's "
+            "lexical head), without the rerank)"
         )
     hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:

@@ -32,7 +32,7 @@ from omk.search.bench import (
     _timed_batches,
     backend_query,
     dense_store,
-    page_matches,
+    page_match,
     time_hybrid,
 )
 
@@ -206,7 +206,7 @@ def bench_postgres(
 
 def _timed_as_page(backend: Any, qs: list[BenchQuery]) -> tuple[list[float], list[float]]:
     """Each query once, warm (after an untimed pass of the same: the related words' lists
-    kept too), with every match the search page runs (``page_matches``)."""
+    kept too), as the search page runs it (``page_match``)."""
     from omk.search import ranking
 
     latencies: list[float] = []
@@ -221,9 +221,9 @@ def _timed_as_page(backend: Any, qs: list[BenchQuery]) -> tuple[list[float], lis
 
 
 def _as_page_once(backend: Any, q: BenchQuery, depth: int) -> tuple[float, float]:
-    """One query with every match the search page runs: wall and CPU seconds."""
+    """One query as the search page runs it: wall and CPU seconds."""
 
-    def run(parts: list[Any], facets: bool) -> Any:
+    def run(parts: list[Any], levels: Any) -> Any:
         return backend.match(
             parts,
             filters=q.filters,
@@ -231,11 +231,11 @@ def _as_page_once(backend: Any, q: BenchQuery, depth: int) -> tuple[float, float
             sort="relevance",
             offset=0,
             limit=depth,
-            facets=facets,
+            levels=levels,
         )
 
     clock = Clock()
-    page_matches(run, q.text)
+    page_match(run, q.text)
     return clock.elapsed()
 
 

@@ -41,7 +41,8 @@ from sqlalchemy.engine import Connection, Engine
 from omk.chunks import chunks
 from omk.search import pg_facets, pg_load, pg_postings, tsrank
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
-from omk.search.backend import HitRef, Match, PrefillResult, QueryPart
+from omk.search.backend import HitRef, Levels, Match, PrefillResult, QueryPart
+from omk.search.levels import by_matches
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
 
@@ -346,7 +347,24 @@ class PostgresBackend:
         offset: int,
         limit: int,
         facets: bool = True,
+        levels: Levels = (),
     ) -> Match:
+        if levels and parts and sort != "newest" and not self.cached:
+
+            def run(level: Sequence[QueryPart], counted: bool, first: int) -> Match:
+                return self.match(
+                    level,
+                    filters=filters,
+                    version=version,
+                    sort=sort,
+                    offset=0,
+                    limit=first,
+                    facets=counted,
+                )
+
+            found = by_matches(run, parts, levels, offset + limit)
+            found.page = found.page[offset:]
+            return found
         if self.cached and parts and sort != "newest":
             # matched from this process' posting lists (:mod:`omk.search.pg_match`)
             from omk.search import pg_match
@@ -364,6 +382,7 @@ class PostgresBackend:
                     offset=offset,
                     limit=limit,
                     count_facets=facets,
+                    levels=levels,
                 )
             return found
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}

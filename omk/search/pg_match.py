@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 
 from omk.search import pg_backend as pg
 from omk.search import tsrank
-from omk.search.backend import HitRef, Match, QueryPart
+from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
 from omk.search.pg_postings import PostingCache, Postings, Rows
 from omk.search.records import FACETS
@@ -66,9 +66,12 @@ def match(
     offset: int,
     limit: int,
     count_facets: bool = True,
+    levels: Levels = (),
 ) -> Match:
     """The relevance-ranked answer to ``parts`` (at least one) in ``conn``'s snapshot;
-    without ``count_facets`` the facet counts are left empty."""
+    without ``count_facets`` the facet counts are left empty. ``levels``: narrower versions
+    of ``parts`` whose complete documents are ranked first (:mod:`omk.search.levels`), each
+    level by its own parts, from the same posting lists."""
     snapshot = cache.snapshot(conn)
     rows = cache.rows(conn, snapshot)
     scope = _scope(cache, conn, rows, filters, version)
@@ -79,25 +82,81 @@ def match(
     tier = flags.sum(axis=0, dtype=np.int32)
     total = int(nums.size)
     part_hits = [int(h) for h in flags.sum(axis=1)]
-    tiers = Counter({int(t): int(n) for t, n in enumerate(np.bincount(tier)) if n})
     counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     if total and count_facets:
         for name, values in facets.count(conn, snapshot.table, nums).items():
             if name in counted:
                 counted[name] = values
-    page: list[HitRef] = []
+    complete = int(np.count_nonzero(tier == len(parts)))
+    found = Match(total, complete, len(parts), [], counted, part_hits, [0] * len(levels))
+    if not total or limit <= 0:
+        return found
+    documents = snapshot.estimate
+    if documents < 10_000:  # as pg_backend._documents: exact while the table is small
+        documents = int(np.count_nonzero(rows.latest))
     wanted = offset + limit
-    if total and limit > 0:
-        documents = snapshot.estimate
-        if documents < 10_000:  # as pg_backend._documents: exact while the table is small
-            documents = int(np.count_nonzero(rows.latest))
-        most = max([documents, *part_hits, 1])
-        idf = [math.log(float(most) / float(h + 1)) + 1.0 for h in part_hits]
-        lowest = _lowest(tiers, wanted)
-        members = tier >= lowest
-        lb, ub = _bounds(cache, conn, rows, parts, idf, nums[members])
-        page = _page(conn, parts, idf, nums[members], tier[members], lb, ub, lowest, offset, limit)
-    return Match(total, tiers[len(parts)], len(parts), page, counted, part_hits)
+    left = np.ones(nums.size, dtype=bool)  # the matches not ranked in a level
+    for n, level in enumerate(levels if complete else ()):
+        room = wanted - len(found.page)
+        if n and room <= 0:  # the levels before filled the page
+            break
+        level_masks = [_part(cache, conn, rows, part) for part in level]
+        inside = np.logical_and.reduce([m[nums] for m in level_masks])
+        if n == 0:
+            found.first_complete = int(np.count_nonzero(inside))
+        members = inside & left
+        if members.any():
+            level_hits = [int(np.count_nonzero(m & scope)) for m in level_masks]
+            group = _ranked(
+                cache,
+                conn,
+                rows,
+                level,
+                level_hits,
+                documents,
+                nums[members],
+                tier[members],
+                0,
+                room,
+            )
+            found.page += group
+            found.groups[n] = len(group)
+        left &= ~inside
+    if not found.page:
+        found.page = _ranked(
+            cache, conn, rows, parts, part_hits, documents, nums, tier, offset, limit
+        )
+        return found
+    need = wanted - len(found.page)
+    if need > 0 and left.any():
+        found.page += _ranked(
+            cache, conn, rows, parts, part_hits, documents, nums[left], tier[left], 0, need
+        )
+    found.page = found.page[offset:wanted]
+    return found
+
+
+def _ranked(
+    cache: PostingCache,
+    conn: Connection,
+    rows: Rows,
+    parts: Sequence[QueryPart],
+    part_hits: list[int],
+    documents: int,
+    nums: np.ndarray,
+    tier: np.ndarray,
+    offset: int,
+    limit: int,
+) -> list[HitRef]:
+    """The page of ``nums`` (with their ``tier``) ranked for ``parts``: the bounds of the
+    members of the tiers that can reach it, then PostgreSQL's exact ranking."""
+    most = max([documents, *part_hits, 1])
+    idf = [math.log(float(most) / float(h + 1)) + 1.0 for h in part_hits]
+    tiers = Counter({int(t): int(c) for t, c in enumerate(np.bincount(tier)) if c})
+    lowest = _lowest(tiers, offset + limit)
+    members = tier >= lowest
+    lb, ub = _bounds(cache, conn, rows, parts, idf, nums[members])
+    return _page(conn, parts, idf, nums[members], tier[members], lb, ub, lowest, offset, limit)
 
 
 def _scope(

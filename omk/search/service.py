@@ -286,25 +286,26 @@ def search(
     # meaning; the backend ranks that deep, the page is cut from the fused order.
     hybrid = bool(parts) and sort == "relevance" and embeddings.embeddings_available()
     # Ranked first: every word as typed (or a synonym), then every word with a compound's
-    # halves (``_widened``); "newest first" orders every match by date instead.
+    # halves (``relevance_levels``); "newest first" orders every match by date instead.
     typed = parse(text, halves=False)
     levels = relevance_levels(text, parts, typed) if sort == "relevance" else [parts]
-    if levels != [parts]:
-        match, groups, as_typed = _widened(
-            levels, parts, filters, cycle, max(ranking.DEPTH, offset + per_page)
-        )
-        if not hybrid:
-            match.page = match.page[offset : offset + per_page]
-    else:
-        match = engine().match(
-            parts,
-            filters=filters,
-            version=cycle or None,
-            sort=sort,
-            offset=0 if hybrid else offset,
-            limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
-        )
-        groups, as_typed = [match.complete], None
+    ranked_apart = levels != [parts]
+    match = engine().match(
+        parts,
+        filters=filters,
+        version=cycle or None,
+        sort=sort,
+        offset=0 if hybrid else offset,
+        limit=max(ranking.DEPTH, offset + per_page) if hybrid else per_page,
+        levels=levels if ranked_apart else (),
+    )
+    # The fusion keeps only the levels' groups apart: a related word is weaker evidence
+    # than a word as typed, so practices that have every word only through related words
+    # are fused with the partial matches by meaning (on all four tuning splits mean nDCG@10
+    # 0.769 → 0.772, none down by more than 0.004; "Leute hocken nur im Heim" no longer
+    # lists "Privatleute … Sitz … Lehrstuhl" first).
+    groups: list[int] = match.groups if ranked_apart else [match.complete]
+    as_typed = match.first_complete if ranked_apart else None
     corrections = _corrections(parts, match.part_hits)
     suggestion = _suggestion(text, corrections)
     if suggestion and not _corrected and _correctable(parts, match, corrections):
@@ -365,87 +366,14 @@ def relevance_levels(
     """The parts of a relevance query ranked apart, strongest first: every word as typed (or
     a synonym), then with a compound's halves, when they differ. ``wide`` (the query with
     every alternative, related words too: what is matched) is ``[wide]`` when nothing is
-    ranked apart; otherwise :func:`_widened` runs one match per level besides ``wide`` (the
-    search benchmark times that too)."""
+    ranked apart; otherwise the backend ranks each level's practices above the next
+    (:mod:`omk.search.levels`), in one match (the search benchmark times it as the page
+    runs it)."""
     wide = parse(text, related=True) if wide is None else wide
     typed = parse(text, halves=False) if typed is None else typed
     own = parse(text)
     levels = [typed] if own == typed else [typed, own]
     return [wide] if levels == [wide] else levels
-
-
-def level_matches(
-    run: Callable[[list[Part], bool], Match],
-    levels: list[list[Part]],
-    wide: list[Part],
-    match: Match,
-    limit: int,
-) -> list[Match]:
-    """The matches of the levels ranked apart (``relevance_levels``), through ``run``
-    (parts, whether to count facets → a match of the first ``limit``); ``match`` is that of
-    ``wide``, reused for a level equal to it. The narrower levels only order the head: their
-    facet counts are never shown, and once a level's practices fill the head (each level's
-    are among the next one's) the levels after it cannot reach it and are not matched."""
-    strict: list[Match] = []
-    for level in levels:
-        strict.append(match if level == wide else run(level, False))
-        if strict[-1].complete >= limit:
-            break
-    return strict
-
-
-def _widened(
-    levels: list[list[Part]],
-    wide: list[Part],
-    filters: dict[str, list[str]],
-    cycle: str | None,
-    limit: int,
-) -> tuple[Match, list[int], int]:
-    """Match with every alternative (``wide``: a compound's halves, the thesaurus' related
-    words), ranked below the words themselves.
-
-    The results are those of ``wide`` (totals and facet counts too); their order: the
-    practices containing every query word as typed or a synonym of synonyms.txt
-    (``levels[0]``) first, then those containing every word when a compound's halves count
-    (``levels[1]``, if any: "Sprache" and "Café" for "Sprachcafé"), then those containing
-    every word or one of its related words, then the rest, each group in the backend's
-    order. Returns the match (its first ``limit`` results), the sizes of the groups of
-    ``levels`` — the only ones the fusion keeps apart: a related word is weaker evidence
-    than a word as typed, so practices that have every word only through related words are
-    fused with the partial matches by meaning (on all four tuning splits mean nDCG@10 0.769
-    → 0.772, none down by more than 0.004; "Leute hocken nur im Heim" no longer lists
-    "Privatleute … Sitz … Lehrstuhl" first) — and how many practices contain every word as
-    typed or a synonym."""
-
-    def run(parts: list[Part], facets: bool = True) -> Match:
-        return engine().match(
-            parts,
-            filters=filters,
-            version=cycle or None,
-            sort="relevance",
-            offset=0,
-            limit=limit,
-            facets=facets,
-        )
-
-    match = run(wide)
-    if not match.complete:  # no practice has every word: none has it as typed either
-        return match, [0] * len(levels), 0
-    strict = level_matches(run, levels, wide, match, limit)
-    page: list[HitRef] = []
-    groups: list[int] = []
-    seen: set[tuple[str, int]] = set()
-    for found in [*strict, match]:
-        group = [
-            h for h in found.page[: found.complete] if (h.practice_id, h.revision_id) not in seen
-        ]
-        seen |= {(h.practice_id, h.revision_id) for h in group}
-        page += group
-        groups.append(len(group))
-    rest = [h for h in match.page if (h.practice_id, h.revision_id) not in seen]
-    match.page = (page + rest)[:limit]
-    groups = groups[: len(strict)] + [0] * (len(levels) - len(strict))
-    return match, groups, strict[0].complete
 
 
 def _dense_only(

@@ -13,7 +13,7 @@ from pathlib import Path
 from whoosh import index
 from whoosh import query as wq
 
-from omk.search.backend import HitRef, Match, QueryPart
+from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.records import PracticeRecord
 from omk.search.whoosh_index import (
     TEXT_FIELDS,
@@ -94,6 +94,7 @@ class WhooshBackend:
         offset: int,
         limit: int,
         facets: bool = True,
+        levels: Levels = (),
     ) -> Match:
         found = self.index.match(
             [whoosh_query(p) for p in parts],
@@ -104,6 +105,7 @@ class WhooshBackend:
             limit=limit,
             ranking=parts,
             facets=facets,
+            levels=[([whoosh_query(p) for p in level], level) for level in levels],
         )
         page = []
         with self.index.searcher() as s:
@@ -117,7 +119,16 @@ class WhooshBackend:
                         score,
                     )
                 )
-        return Match(found.total, found.complete, found.parts, page, found.facets, found.part_hits)
+        return Match(
+            found.total,
+            found.complete,
+            found.parts,
+            page,
+            found.facets,
+            found.part_hits,
+            found.groups,
+            found.first_complete,
+        )
 
     def suggest(self, word: str) -> str | None:
         with self.index.searcher() as s:

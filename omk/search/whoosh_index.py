@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,13 @@ class Match:
     page: list[tuple[int, float]]  # (docnum, score) of the requested page, best first
     facets: dict[str, dict[str, int]]
     part_hits: list[int]  # per query part, how many documents it matches (0: "Meinten Sie")
+    groups: list[int] = field(default_factory=list)  # as backend.Match's
+    first_complete: int = 0
+
+
+#: A level ranked apart (:mod:`omk.search.levels`): its Whoosh queries and its query parts
+#: (for :mod:`omk.search.tsrank`; None: ranked by Whoosh's BM25F).
+Level = tuple[Sequence[query.Query], Sequence[QueryPart] | None]
 
 
 class WhooshIndex:
@@ -422,10 +429,13 @@ class WhooshIndex:
         limit: int,
         ranking: Sequence[QueryPart] | None = None,
         facets: bool = True,
+        levels: Sequence[Level] = (),
     ) -> Match:
         """Match, filter, count and rank (see the module's docstring); with ``ranking`` (the
         query parts of ``parts``, in order) a tier is ordered by :mod:`omk.search.tsrank`;
-        without ``facets`` no facet is counted."""
+        without ``facets`` no facet is counted. ``levels`` (relevance only): narrower
+        versions of ``parts`` whose complete documents are ranked first, level by level
+        (:mod:`omk.search.levels`), each by its own parts."""
         with self.searcher() as s:
             columns = self.facets.columns(s)
             size = columns.size
@@ -440,16 +450,75 @@ class WhooshIndex:
             counted = self._count(columns, matched) if facets else {}
             total = int(np.count_nonzero(matched))
             complete = int(np.count_nonzero(matched & (tiers == len(parts)))) if parts else total
+            found = Match(total, complete, len(parts), [], counted, part_hits)
+            if levels and parts and sort != "newest":
+                found.groups = [0] * len(levels)
+                if complete:
+                    matched = self._rank_levels(
+                        s, columns, base, matched, tiers, levels, found, offset + limit
+                    )
             scorer = None
             if ranking is not None and parts:
-                # as PostgreSQL's backend counts: latest versions, or all rows when large
-                documents = int(np.count_nonzero(columns.latest & columns.alive))
-                if size >= 10_000:
-                    documents = s.doc_count()
-                scorer = _TsScorer(s, ranking, max([documents, *part_hits]), part_hits)
-                scorer.postings = self.postings
-            page = self._rank(s, parts, matched, tiers, columns, sort, offset, limit, scorer)
-        return Match(total, complete, len(parts), page, counted, part_hits)
+                scorer = self._scorer(s, columns, ranking, part_hits)
+            if not found.page:  # the tiers before the page need no order
+                found.page = self._rank(
+                    s, parts, matched, tiers, columns, sort, offset, limit, scorer
+                )
+            else:  # the rest after the levels' documents
+                need = offset + limit - len(found.page)
+                if need > 0:
+                    found.page += self._rank(
+                        s, parts, matched, tiers, columns, sort, 0, need, scorer
+                    )
+                found.page = found.page[offset : offset + limit]
+        return found
+
+    def _scorer(
+        self, s: Searcher, columns: Columns, parts: Sequence[QueryPart], part_hits: list[int]
+    ) -> _TsScorer:
+        # as PostgreSQL's backend counts: latest versions, or all rows when large
+        documents = int(np.count_nonzero(columns.latest & columns.alive))
+        if columns.size >= 10_000:
+            documents = s.doc_count()
+        scorer = _TsScorer(s, parts, max([documents, *part_hits]), part_hits)
+        scorer.postings = self.postings
+        return scorer
+
+    def _rank_levels(
+        self,
+        s: Searcher,
+        columns: Columns,
+        base: np.ndarray,
+        matched: np.ndarray,
+        tiers: np.ndarray,
+        levels: Sequence[Level],
+        found: Match,
+        wanted: int,
+    ) -> np.ndarray:
+        """Rank the documents of ``levels`` into ``found.page`` (up to ``wanted``), setting
+        ``found.groups`` and ``found.first_complete``; returns ``matched`` without them
+        (what is left to rank)."""
+        left = matched.copy()
+        for n, (queries, ranking) in enumerate(levels):
+            room = wanted - len(found.page)
+            if n and room <= 0:  # the levels before filled the page
+                break
+            inside = base.copy()
+            level_hits: list[int] = []
+            for q in queries:
+                hits = _mask(s, q, columns.size, self.postings)
+                level_hits.append(int(np.count_nonzero(base & hits)))
+                inside &= hits
+            if n == 0:
+                found.first_complete = int(np.count_nonzero(inside))
+            scorer = self._scorer(s, columns, ranking, level_hits) if ranking else None
+            group = self._rank(
+                s, queries, inside & left, tiers, columns, "relevance", 0, room, scorer
+            )
+            found.page += group
+            found.groups[n] = len(group)
+            left &= ~inside
+        return left
 
     def _base_mask(
         self, columns: Columns, filters: dict[str, list[str]], version: str | None

@@ -16,6 +16,7 @@ from flask import Flask
 
 from omk.search import analysis, service
 from omk.search.backend import Match, QueryPart, SearchBackend
+from omk.search.levels import by_matches
 from omk.search.records import PracticeRecord
 from tests.search.eval_sets import load_practices, load_queries
 from tests.search.evaluate import FACET_FIELDS
@@ -188,3 +189,41 @@ def test_a_match_without_facet_counts_finds_and_ranks_the_same(
             counted.part_hits,
         )
         assert [h.practice_id for h in bare.page] == [h.practice_id for h in counted.page]
+
+
+def test_levels_in_one_match_rank_as_one_match_per_level(app: Flask, search_backend: str) -> None:
+    """The search page ranks the practices with every word as typed first, then those with a
+    compound's halves, then the rest (omk.search.levels). The backend does that in one match
+    from the posting lists it read; the result is the one of a match per level, for every
+    evaluation query with levels, any page size and offset: the same page in the same order,
+    the same groups, totals and facet counts."""
+    backend = service.engine()
+    records = _eval_records()
+    assert backend.apply([r.practice_id for r in records], records)
+    asked = {"filters": {}, "version": None, "sort": "relevance"}
+
+    def run(parts: Sequence[QueryPart], counted: bool, first: int) -> Match:
+        return backend.match(parts, offset=0, limit=first, facets=counted, **asked)
+
+    compared = 0
+    for q in load_queries():
+        wide = service.parse(q.text, related=True)
+        ranked_apart = service.relevance_levels(q.text, wide)
+        if ranked_apart == [wide]:
+            continue
+        for offset, limit in ((0, 100), (0, 3), (2, 5), (0, 12)):
+            one = backend.match(wide, offset=offset, limit=limit, levels=ranked_apart, **asked)
+            apart = by_matches(run, wide, ranked_apart, offset + limit)
+            key = (q.text, offset, limit)
+            assert [h.practice_id for h in one.page] == [
+                h.practice_id for h in apart.page[offset:]
+            ], key
+            assert (one.groups, one.first_complete) == (apart.groups, apart.first_complete), key
+            assert (one.total, one.complete, one.part_hits, one.facets) == (
+                apart.total,
+                apart.complete,
+                apart.part_hits,
+                apart.facets,
+            ), key
+            compared += 1
+    assert compared >= 20  # the set has queries with compounds and related words
