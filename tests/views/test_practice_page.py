@@ -57,3 +57,6 @@ def test_the_navigation_marks_only_the_page_the_user_is_on(
     assert _current(client.get("/suche/gespeichert").text) == [("true", "Suche")]
     assert _current(client.get(f"/kommunen/{ESSEN}").text) == [("true", "Kommunen")]
     assert _current(client.get("/kommunen/").text) == [("page", "Kommunen")]
+    account = client.get("/konto/").text
+    assert _current(account) == []  # the account is the signed-in name in the header
+    assert re.search(r'href="/konto/" aria-current="page">', account)
