@@ -44,7 +44,9 @@ class Defaults:
     WARM_UP = "auto"
     # Public base URL used in e-mails and the "Online:" line of published pages (links must
     # work outside a request). Only in debug mode, and only while it is left at this default,
-    # do page links (never password or invitation links) follow the request's host instead.
+    # do e-mailed page links (never password or invitation links) follow the request's host
+    # instead. Links a response hands out (feed addresses, feed entries, the API's urls)
+    # follow the request's host while it is left at this default (omk/links.py).
     BASE_URL = "http://127.0.0.1:5000"
     # Where the fingerprinted, compressed static files are written (omk/assets.py); empty
     # means <instance>/static-build. Written once per version of the files.

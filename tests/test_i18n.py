@@ -162,6 +162,20 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue() -> None:
     assert missing == [], "run `make translations-update` and translate:\n" + "\n".join(missing)
 
 
+def test_register_types_are_translated_in_their_context() -> None:
+    """Every type of the register ("Kreisfreie Stadt") has an English label of its own, apart
+    from the same words as qualifiers of names ("Warendorf (district)")."""
+    from omk.models.register import TYPE_LABELS
+
+    with PO.open("rb") as f:
+        catalog = read_po(f, locale="en")
+    for label in TYPE_LABELS.values():
+        message = catalog.get(label, context="register type")
+        assert message is not None, f"{label!r}: add it to omk/translations/dynamic_msgids.py"
+        assert message.string and not message.fuzzy, label
+    assert catalog.get("Kreisfreie Stadt", context="register type").string == "Independent city"
+
+
 def test_texts_translated_at_run_time_are_listed() -> None:
     """The lists in omk/translations/dynamic_msgids.py mirror the dictionaries they stand for."""
     from omk.compare import bases, coverage, definitions, names, similarity

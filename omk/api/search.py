@@ -16,11 +16,11 @@ from omk.api.openapi import operation
 from omk.api.schemas import Error
 from omk.api.validation import field_errors, query_args
 from omk.errors import ValidationFailed
+from omk.links import response_url
 from omk.policy import Action, actor, authorize, permission
 from omk.search import labels, service, snippets
 from omk.search.records import FACETS
 from omk.services import practices, register, similarity
-from omk.services.notify import absolute_url
 
 TAGS = ("Suche",)
 FACET_PARAMS = {param: facet for facet, param in FACETS.items()}
@@ -152,7 +152,7 @@ def search() -> ResponseReturnValue:
     items = [
         SearchItem(
             practice_id=h.practice_id,
-            url=absolute_url("practices.detail", practice_id=h.practice_id),
+            url=response_url("practices.detail", practice_id=h.practice_id),
             title=h.title,
             ags=h.ags,
             name=h.name,
@@ -204,7 +204,7 @@ def get_practice(practice_id: str) -> ResponseReturnValue:
         "name": register.display_name(municipality).render(gettext),  # as search items do
         "cycle": latest.cycle.code,
         "cycles": published.cycles,
-        "url": absolute_url("practices.detail", practice_id=published.practice_id),
+        "url": response_url("practices.detail", practice_id=published.practice_id),
     }
     document = exchange.canonical_practice(latest.document)
     known = {k: v for k, v in document.items() if k in exchange.PRACTICE_FIELDS}
@@ -241,7 +241,7 @@ def similar_practices(practice_id: str) -> ResponseReturnValue:
         items=[
             SimilarItem(
                 practice_id=item["practice_id"],
-                url=absolute_url("practices.detail", practice_id=item["practice_id"]),
+                url=response_url("practices.detail", practice_id=item["practice_id"]),
                 title=item["title"],
                 ags=item["ags"],
                 name=item["name"],

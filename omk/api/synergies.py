@@ -14,10 +14,10 @@ from omk.api.openapi import operation
 from omk.api.schemas import Error
 from omk.api.validation import query_args
 from omk.errors import NotFound
+from omk.links import response_url
 from omk.models.reporting import Cycle
 from omk.policy import Action, actor, permission
 from omk.services import cycles, practices
-from omk.services.notify import absolute_url
 from omk.synergies import judgements, peer_review, suggestions, validation
 from omk.synergies.partner_provider import names_of
 
@@ -80,7 +80,7 @@ def good_practices() -> ResponseReturnValue:
     items = [
         GoodPractice(
             practice_id=g.version.practice_id,
-            url=absolute_url("practices.detail", practice_id=g.version.practice_id),
+            url=response_url("practices.detail", practice_id=g.version.practice_id),
             title=g.version.practice.title,
             ags=g.version.report.municipality.reporting_ags or g.version.municipality_key,
             name=names[g.version.municipality_key],
@@ -152,7 +152,7 @@ def practice_peer_reviews(practice_id: str) -> ResponseReturnValue:
     items = [
         PeerReviewOut(
             id=r.id,
-            url=absolute_url("synergies.peer_review", review_id=r.id),
+            url=response_url("synergies.peer_review", review_id=r.id),
             status=r.status,
             opened_at=r.opened_at,
             published_at=r.published_at,

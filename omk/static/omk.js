@@ -21,6 +21,17 @@
 
   document.addEventListener("click", focusTarget);
 
+  // On a phone the main navigation is one row that scrolls sideways: bring the current entry
+  // into it (the page itself does not move), once the fonts have set the entries' widths.
+  window.addEventListener("load", function () {
+    var list = document.querySelector(".omk-nav__list");
+    var current = list && list.querySelector("[aria-current]");
+    if (!current || list.scrollWidth <= list.clientWidth) { return; }
+    var box = list.getBoundingClientRect();
+    var entry = current.getBoundingClientRect();
+    if (entry.right > box.right) { list.scrollLeft += entry.left - box.left - 16; }
+  });
+
   // After a failed submit, focus the error summary so screen readers announce it.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");

@@ -13,12 +13,42 @@ def _(message: str) -> str:
     return message
 
 
+def pgettext(context: str, message: str) -> str:
+    """Marker for extraction only (a message in a context)."""
+    return message
+
+
 #: omk.models.accounts.ROLE_LABELS
 ROLE_LABELS = [
     _("Berichterstattung (Kommune)"),
     _("Lesezugang (Fachkraft)"),
     _("Prüfung (Regionale Stelle)"),
     _("Administration"),
+]
+
+#: omk.models.register.TYPE_LABELS, shown as a label ("Art: Kreisfreie Stadt"); in their own
+#: context, as some of the words are also qualifiers of names ("Warendorf (district)")
+TYPE_LABELS = [
+    pgettext("register type", "Kreisfreie Stadt"),
+    pgettext("register type", "Stadtkreis"),
+    pgettext("register type", "Kreis"),
+    pgettext("register type", "Landkreis"),
+    pgettext("register type", "Regionalverband"),
+    pgettext("register type", "Verbandsfreie Gemeinde"),
+    pgettext("register type", "Amt"),
+    pgettext("register type", "Samtgemeinde"),
+    pgettext("register type", "Verbandsgemeinde"),
+    pgettext("register type", "Verwaltungsgemeinschaft"),
+    pgettext("register type", "Kirchspielslandgemeinde"),
+    pgettext("register type", "Verwaltungsverband"),
+    pgettext("register type", "Verwaltungsgemeinschaft (Trägermodell)"),
+    pgettext("register type", "Erfüllende Gemeinde"),
+    pgettext("register type", "Markt"),
+    pgettext("register type", "Stadt"),
+    pgettext("register type", "Kreisangehörige Gemeinde"),
+    pgettext("register type", "Gemeindefreies Gebiet, bewohnt"),
+    pgettext("register type", "Gemeindefreies Gebiet, unbewohnt"),
+    pgettext("register type", "Große Kreisstadt"),
 ]
 
 #: omk.models.register.URBANISATION_LABELS

@@ -14,9 +14,10 @@ from omk import downloads
 from omk.compare import coverage as rules
 from omk.content import Content
 from omk.errors import NotFound
+from omk.models.reporting import Cycle
 from omk.policy import Action, actor, permission
 from omk.services import coverage, cycles, register
-from omk.views.helpers import region_arg, region_names
+from omk.views.helpers import region_arg, region_filter
 
 bp = Blueprint("coverage", __name__, url_prefix="/abdeckung")
 
@@ -50,9 +51,9 @@ def column_title(content: Content, dimension: rules.Dimension, code: str) -> str
     return f"{code} {label}" if dimension == rules.Dimension.RECOMMENDATIONS else label
 
 
-def _selection() -> tuple[str, str, rules.Dimension] | None:
-    """Cycle code, region and dimension from the query (defaults: the newest cycle, the
-    user's region); None when there is no cycle at all."""
+def _selection() -> tuple[Cycle, rules.Dimension] | None:
+    """The cycle and dimension from the query (defaults: the newest cycle, recommendations);
+    None when there is no cycle at all."""
     all_cycles = cycles.all_cycles()
     if not all_cycles:
         return None
@@ -61,8 +62,7 @@ def _selection() -> tuple[str, str, rules.Dimension] | None:
     if code and cycle is None:
         raise NotFound(f"Die Berichtsrunde {code!r} gibt es nicht.")
     cycle = cycle or max(all_cycles, key=lambda c: (c.period_end, c.code))
-    region = region_arg(coverage.default_region(actor(), cycle))
-    return cycle.code, region, _dimension(request.args.get("dimension"))
+    return cycle, _dimension(request.args.get("dimension"))
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,20 @@ def index() -> ResponseReturnValue:
     selection = _selection()
     if selection is None:
         return render_template("coverage/index.html", result=None, all_cycles=[])
-    code, region, dimension = selection
-    result = coverage.coverage(actor(), content, code, region, dimension)
+    cycle, dimension = selection
+    # the region by name (default: the user's); a name that named none or several keeps the
+    # form, with a message at the field and the regions it may mean, and shows no matrix
+    chosen = region_filter(coverage.default_region(actor(), cycle), max_digits=5)
+    page = {
+        "all_cycles": cycles.all_cycles(),
+        "cycle_code": cycle.code,
+        "dimension": dimension,
+        "dimensions": rules.DIMENSION_LABELS,
+        "region_filter": chosen,
+    }
+    if chosen.key is None:
+        return render_template("coverage/index.html", result=None, **page), 422
+    result = coverage.coverage(actor(), content, cycle.code, chosen.key, dimension)
     columns = result.matrix.columns
     shown = request.args.get("show", "")
     if shown not in columns:
@@ -95,12 +107,10 @@ def index() -> ResponseReturnValue:
         (MapPoint(p.key, result.name(p.key), p.x, p.y, counts.get(p.key, 0)) for p in projected),
         key=lambda p: (p.count > 0, p.y),  # practising places drawn last, on top
     )
-    regions = _regions(region)
     return render_template(
         "coverage/index.html",
         result=result,
-        all_cycles=cycles.all_cycles(),
-        dimensions=rules.DIMENSION_LABELS,
+        **page,
         titles={c: column_title(content, dimension, c) for c in columns},
         labels={c: _label(content, dimension, c) for c in columns},
         actor_label=lambda code: content.taxonomy.label(
@@ -110,8 +120,7 @@ def index() -> ResponseReturnValue:
         points=points,
         map_width=width,
         map_height=height,
-        region_name=regions,
-        region_names=region_names(),
+        region_name=_regions(chosen.key),
         min_peers=rules.MIN_PEERS,
         label_limit=MAP_LABEL_LIMIT,
     )
@@ -137,8 +146,9 @@ def csv() -> ResponseReturnValue:
     selection = _selection()
     if selection is None:
         raise NotFound("Es gibt noch keine Berichtsrunde.")
-    code, region, dimension = selection
-    result = coverage.coverage(actor(), content, code, region, dimension)
+    cycle, dimension = selection
+    region = region_arg(coverage.default_region(actor(), cycle))
+    result = coverage.coverage(actor(), content, cycle.code, region, dimension)
     columns = result.matrix.columns
     header = [
         _("AGS"),

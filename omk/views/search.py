@@ -29,11 +29,11 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from omk.errors import ValidationFailed
+from omk.links import response_url
 from omk.policy import Action, authorize, permission
 from omk.search import atom, labels, service
 from omk.search.records import FACETS
 from omk.services import following
-from omk.services.notify import absolute_url
 from omk.views import fragments, search_results
 from omk.views.helpers import bounded_int
 
@@ -255,7 +255,7 @@ def create_feed(search_id: int) -> ResponseReturnValue:
     token = following.create_feed_token(_user(), item)
     session[NEW_FEED_KEY] = {
         "id": item.id,
-        "url": absolute_url("search.feed", feed_token=token),
+        "url": response_url("search.feed", feed_token=token),
     }
     return redirect(url_for("search.saved"), code=303)
 
@@ -290,12 +290,12 @@ def feed(feed_token: str) -> ResponseReturnValue:
     body = atom.render(
         title=_("OMK – %(name)s", name=item.name),
         feed_id=f"tag:omk,2026:saved-search/{item.id}",
-        link=absolute_url("search.index") + "?" + item.query_string,
+        link=response_url("search.index") + "?" + item.query_string,
         entries=[
             atom.Entry(
-                id=absolute_url("practices.detail", practice_id=h.practice_id),
+                id=response_url("practices.detail", practice_id=h.practice_id),
                 title=h.title,
-                link=absolute_url("practices.detail", practice_id=h.practice_id),
+                link=response_url("practices.detail", practice_id=h.practice_id),
                 updated=h.published_at,
                 summary=f"{h.name}: {h.summary}",
             )

@@ -19,7 +19,7 @@ from omk.extensions import db
 from omk.models.accounts import ROLE_LABELS, Role, User
 from omk.policy import Action, authorize, can, permission
 from omk.services import accounts, places
-from omk.views.helpers import apply_errors, bounded_int, region_arg, region_choices
+from omk.views.helpers import apply_errors, bounded_int, region_filter
 from omk.views.reports import region_name
 
 bp = Blueprint("users", __name__, url_prefix="/konten")
@@ -132,7 +132,9 @@ def index() -> ResponseReturnValue:
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("rolle", "")
     role = role if role in {r.value for r in Role} else ""
-    region = region_arg(max_digits=8)
+    # a region name that named none or several: the form with the candidates, no accounts
+    chosen = region_filter(max_digits=8)
+    region = chosen.key or ""
     status = request.args.get("status", "")
     status = status if status in STATUS_LABELS else ""
     query = visible_users_query(actor)
@@ -154,7 +156,11 @@ def index() -> ResponseReturnValue:
     elif status == "aktiv":
         query = query.where(User.is_active.is_(True), User.password_hash.is_not(None))
     query = query.options(selectinload(User.created_by), selectinload(User.municipality))
-    users = [u for u in db.session.scalars(query) if can(actor, Action.USERS_MANAGE, u)]
+    users = [
+        u
+        for u in (db.session.scalars(query) if chosen.error is None else ())
+        if can(actor, Action.USERS_MANAGE, u)
+    ]
     pages = max(1, -(-len(users) // PER_PAGE))
     try:
         page = bounded_int(request.args.get("seite"), name="seite", lower=1, upper=pages, default=1)
@@ -172,11 +178,11 @@ def index() -> ResponseReturnValue:
         q=q,
         role=role,
         region=region,
-        region_filter=region_choices(region),
+        region_filter=chosen,
         status=status,
         roles=[(r.value, ROLE_LABELS[r]) for r in Role],
         statuses=STATUS_LABELS,
-    )
+    ), (422 if chosen.error else 200)
 
 
 #: Accounts per page of the list.

@@ -53,6 +53,7 @@ BLOCKED_DIALOG = re.compile(r"Ignored call to '(?:alert|confirm|prompt|print)\(\
 FULL_PAGE_SHOTS = bool(os.environ.get("OMK_SCREENSHOTS"))
 
 REPORTER_EMAIL = "bericht.essen@example.org"
+REVIEWER_EMAIL = "pruefung.nrw@example.org"
 ADMIN_EMAIL = "admin@example.org"
 
 
@@ -64,6 +65,7 @@ class LiveServer:
     app: Any
     password: str = PASSWORD
     reporter: str = REPORTER_EMAIL
+    reviewer: str = REVIEWER_EMAIL  # North Rhine-Westphalia: the longest navigation but the admin's
     admin: str = ADMIN_EMAIL
 
     @property
@@ -99,6 +101,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             name="Berta Bericht",
             password=PASSWORD,
             municipality_key="05113000",
+        )
+        accounts.create_user(
+            None, REVIEWER_EMAIL, "reviewer", name="Prüfstelle NRW", password=PASSWORD, scope="05"
         )
         db.session.remove()
 

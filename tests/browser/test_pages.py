@@ -111,6 +111,49 @@ def test_walk_start_directory_profile_login_account_logout(page: WatchedPage) ->
     check(page, "07-logged-out")
 
 
+def _rows(page: WatchedPage) -> set[int]:
+    """The tops of the main navigation's entries (one per line it takes)."""
+    boxes = [item.bounding_box() for item in page.page.locator(".omk-nav__item").all()]
+    return {round(box["y"]) for box in boxes if box}
+
+
+def test_the_main_navigation_fits_a_desktop_and_a_phone(page: WatchedPage) -> None:
+    """At 1280 px the reviewer's navigation (every entry but none of the admin's own) takes
+    one line, in German and in English. On a phone the header with the navigation stays low,
+    the navigation scrolls sideways in its own row (the page does not), an entry reached with
+    the keyboard is in view, and only the page's own entry is the current page."""
+    p = page.page
+    p.set_viewport_size({"width": 1280, "height": 800})
+    page.log_in(page.server.reviewer)
+    page.goto("/")
+    assert p.locator(".omk-nav__item").count() >= 12
+    assert len(_rows(page)) == 1, "the navigation wraps at 1280 px"
+    p.get_by_role("button", name="English").click()
+    p.wait_for_load_state()
+    assert len(_rows(page)) == 1, "the English navigation wraps at 1280 px"
+    check(page, "40-nav-reviewer-1280-en")
+    p.get_by_role("button", name="Deutsch").click()
+    p.wait_for_load_state()
+
+    p.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/berichtsrunden/")
+    main = p.locator("#main").bounding_box()
+    assert main is not None and main["y"] < 140, f"header and navigation take {main}"
+    assert len(_rows(page)) == 1
+    assert p.evaluate("() => document.documentElement.scrollWidth") <= 390
+    current = p.locator(".omk-nav__link[aria-current='page']")
+    assert current.inner_text() == "Berichtsrunden"
+    box = current.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "not in view"
+    check(page, "41-nav-reviewer-390")
+    p.locator(".omk-nav__link", has_text="Konten").focus()
+    p.keyboard.press("Shift+Tab")
+    p.keyboard.press("Tab")
+    assert focused(page)["text"] == "Konten"
+    box = p.locator(".omk-nav__link", has_text="Konten").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, "the focused entry is hidden"
+
+
 PUBLIC_PAGES = [
     ("/hilfe/", "10-help"),
     ("/hilfe/omk", "11-help-omk"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from defusedxml import ElementTree as ET
@@ -16,7 +17,7 @@ from omk.errors import NotFound
 from omk.models import User
 from omk.services import following, reports
 from tests import factories
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 pytestmark = pytest.mark.search_backends
 
@@ -89,6 +90,46 @@ def test_a_deactivated_owners_feed_stops(client: FlaskClient, people: dict[str, 
     assert client.get(f"/feeds/{token}.atom").status_code == 200
     accounts.update_user(None, people["staff"], is_active=False)
     assert client.get(f"/feeds/{token}.atom").status_code == 404
+
+
+def test_feed_links_follow_the_request_until_the_base_url_is_set(
+    app: Flask, people: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed address and the links in a feed go back to the host and port the app was asked
+    on while OMK_BASE_URL is left at its default (outside debug too); once it is set, they
+    use it, whatever host was asked. Mails keep OMK_BASE_URL (tests/views/test_ways.py)."""
+    from omk.config import Defaults
+
+    publish(people, "essen", ESSEN, "Sprachcafé in Essen")
+    saved = following.save(people["staff"], "Cafés", "q=Sprachcafe")
+    monkeypatch.setitem(app.config, "BASE_URL", Defaults.BASE_URL)
+    assert not app.debug
+    client = app.test_client()
+    asked = "http://omk.test:5071"  # the app asked on another host and port
+    login_page = {"email": people["staff"].email, "password": PASSWORD}
+    assert client.post("/anmelden", data=login_page, base_url=asked).status_code == 302
+
+    def new_feed_address() -> str:
+        client.post(f"/suche/gespeichert/{saved.id}/feed", base_url=asked)
+        shown = client.get("/suche/gespeichert", base_url=asked).text
+        found = re.search(r'<code class="omk-url">([^<]+)</code>', shown)
+        assert found is not None
+        return found.group(1)
+
+    def entry_link(address: str) -> str:
+        feed = ET.fromstring(client.get(urlsplit(address).path, base_url=asked).data)
+        link = next(feed.iter(f"{ATOM}entry")).find(f"{ATOM}link")
+        assert link is not None
+        return link.get("href", "")
+
+    address = new_feed_address()
+    assert address.startswith("http://omk.test:5071/feeds/")
+    assert entry_link(address).startswith("http://omk.test:5071/massnahmen/")
+
+    monkeypatch.setitem(app.config, "BASE_URL", "https://omk.example.org")
+    address = new_feed_address()
+    assert address.startswith("https://omk.example.org/feeds/")
+    assert entry_link(address).startswith("https://omk.example.org/massnahmen/")
 
 
 def test_save_and_open_through_the_pages(app: Flask, people: dict[str, Any]) -> None:

@@ -220,6 +220,33 @@ def test_a_region_is_picked_by_its_common_name_and_an_unclear_one_keeps_the_form
     assert 'value="Regierungsbezirk Köln"' in html.unescape(chosen.text)
 
 
+def test_the_accounts_filter_keeps_the_form_for_an_unclear_region(
+    client: FlaskClient, people: dict[str, Any]
+) -> None:
+    """The accounts list's region field answers an unclear name like the synergy pages: the
+    list's page with a message at the field and the regions the name may mean."""
+    login(client, people["admin"])
+    unknown = client.get("/konten/?region=Atlantis&rolle=reporter")
+    assert unknown.status_code == 422
+    page = html.unescape(unknown.text)
+    assert "„Atlantis“ passt auf keine Region" in page
+    assert 'value="Atlantis"' in page and 'aria-invalid="true"' in page
+    assert '<option value="reporter" selected>' in page  # the other choices are kept
+    assert "Konten suchen" in page  # the page, not an error page
+
+    several = client.get("/konten/?region=Reg")
+    assert several.status_code == 422
+    page = html.unescape(several.text)
+    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
+    offered = dict(
+        (name, link) for link, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
+    )
+    assert "Regierungsbezirk Kassel" in offered and "Regierungsbezirk Köln" in offered
+    chosen = client.get(offered["Regierungsbezirk Kassel"])
+    assert chosen.status_code == 200
+    assert "alheim@example.org" in chosen.text and "essen@example.org" not in chosen.text
+
+
 def test_the_rubric_form_names_the_criterion_of_each_error(
     client: FlaskClient, people: dict[str, Any]
 ) -> None:

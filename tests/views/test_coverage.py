@@ -5,6 +5,7 @@ correction in progress changes nothing until it is accepted."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from typing import Any
@@ -203,9 +204,32 @@ def test_the_region_is_chosen_by_name(client: FlaskClient, world: dict[str, Any]
         html = client.get(f"/abdeckung/?cycle=2025&region={name}").get_data(as_text=True)
         assert f"/massnahmen/{world['practice_ids'][BAD_HERSFELD]}" in html, name
         assert f"region={REGION}" in html  # the CSV link names the key
-    unclear = client.get("/abdeckung/?cycle=2025&region=Nirgendwo")
-    assert unclear.status_code == 422
-    assert "passt auf keine oder auf mehrere Regionen" in unclear.get_data(as_text=True)
+
+
+def test_an_unclear_region_name_keeps_the_form(client: FlaskClient, world: dict[str, Any]) -> None:
+    """A name of no region or of several gives the same page, with a message at the field,
+    the text typed and the other choices kept, and the regions it may mean as links."""
+    login(client, world["staff"])
+    unknown = client.get("/abdeckung/?cycle=2025&region=Nirgendwo&dimension=criteria")
+    assert unknown.status_code == 422
+    page = html.unescape(unknown.text)
+    assert "„Nirgendwo“ passt auf keine Region" in page
+    assert 'value="Nirgendwo"' in page and 'aria-invalid="true"' in page
+    assert 'value="criteria" checked' in page  # the other choices are kept
+    assert "Auswahl der Abdeckung" in page  # the page, not an error page
+    assert "Übersicht" not in page  # and no matrix of some other region
+
+    several = client.get("/abdeckung/?cycle=2025&region=Reg")
+    assert several.status_code == 422
+    page = html.unescape(several.text)
+    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
+    offered = dict(
+        (name, link) for link, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
+    )
+    assert "Regierungsbezirk Kassel" in offered
+    chosen = client.get(offered["Regierungsbezirk Kassel"])
+    assert chosen.status_code == 200
+    assert f"/massnahmen/{world['practice_ids'][BAD_HERSFELD]}" in chosen.text
 
 
 def test_page_in_english_and_for_the_reviewer(client: FlaskClient, world: dict[str, Any]) -> None:

@@ -278,6 +278,11 @@ def test_directory_and_profile_in_english(client: FlaskClient, register: None) -
     assert re.search(r"<dt>Level</dt><dd>State</dd>", land)
     flensburg = client.get("/kommunen/01001000", headers=english).text
     assert "county-free – the city belongs to no rural district" in flensburg
+    # the register's type, as every label, in English (its own msgids: "register type")
+    assert "<dt>Type</dt><dd>Independent city</dd>" in flensburg
+    ravensburg = client.get("/kommunen/08436000", headers=english).text
+    assert "<dt>Type</dt><dd>Rural district</dd>" in ravensburg
+    assert "Kreisfreie Stadt" not in flensburg and "Landkreis<" not in ravensburg
     directory = client.get("/kommunen/?level=alle", headers=english).text
     assert '<option value="alle" selected>all levels</option>' in directory
     assert '<option value="kreis">District</option>' in directory
