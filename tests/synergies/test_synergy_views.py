@@ -15,6 +15,7 @@ from omk.services import accounts, reports
 from omk.synergies import peer_review, validation
 from tests import factories
 from tests.conftest import login
+from tests.regions import unclear_region
 from tests.synergies.test_synergy_services import (
     ALHEIM,
     AWO_A,
@@ -196,24 +197,17 @@ def test_a_region_is_picked_by_its_common_name_and_an_unclear_one_keeps_the_form
     essen = client.get("/synergien/?cycle=2025&kind=partner&region=Essen").text
     assert "Caritasverband" in essen
 
-    unknown = client.get("/synergien/?cycle=2025&kind=partner&region=Atlantis")
-    assert unknown.status_code == 422
-    page = html.unescape(unknown.text)
-    assert "„Atlantis“ passt auf keine Region" in page
-    assert 'value="Atlantis"' in page and 'aria-invalid="true"' in page
+    page, _ = unclear_region(
+        client, "/synergien/?cycle=2025&kind=partner&region=Atlantis", "Atlantis"
+    )
     assert '<option value="partner" selected>' in page  # the other choices are kept
     assert "Synergien filtern" in page  # the page, not an error page
 
     several = client.get("/gute-praxis/?cycle=2025&region=Köln")
     assert several.status_code == 200  # "Köln" is the city
-    several = client.get("/gute-praxis/?cycle=2025&region=Reg")
-    assert several.status_code == 422
-    page = html.unescape(several.text)
-    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
-    offered = re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
-    names = [name for _link, name in offered]
-    assert "Regierungsbezirk Köln" in names and "Regierungsbezirk Düsseldorf" in names
-    link = dict((name, link) for link, name in offered)["Regierungsbezirk Köln"]
+    _, offered = unclear_region(client, "/gute-praxis/?cycle=2025&region=Reg", "Reg", several=True)
+    assert "Regierungsbezirk Köln" in offered and "Regierungsbezirk Düsseldorf" in offered
+    link = offered["Regierungsbezirk Köln"]
     assert "region=053" in link and "cycle=2025" in link
     chosen = client.get(link)
     assert chosen.status_code == 200
@@ -226,21 +220,11 @@ def test_the_accounts_filter_keeps_the_form_for_an_unclear_region(
     """The accounts list's region field answers an unclear name like the synergy pages: the
     list's page with a message at the field and the regions the name may mean."""
     login(client, people["admin"])
-    unknown = client.get("/konten/?region=Atlantis&rolle=reporter")
-    assert unknown.status_code == 422
-    page = html.unescape(unknown.text)
-    assert "„Atlantis“ passt auf keine Region" in page
-    assert 'value="Atlantis"' in page and 'aria-invalid="true"' in page
+    page, _ = unclear_region(client, "/konten/?region=Atlantis&rolle=reporter", "Atlantis")
     assert '<option value="reporter" selected>' in page  # the other choices are kept
     assert "Konten suchen" in page  # the page, not an error page
 
-    several = client.get("/konten/?region=Reg")
-    assert several.status_code == 422
-    page = html.unescape(several.text)
-    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
-    offered = dict(
-        (name, link) for link, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
-    )
+    _, offered = unclear_region(client, "/konten/?region=Reg", "Reg", several=True)
     assert "Regierungsbezirk Kassel" in offered and "Regierungsbezirk Köln" in offered
     chosen = client.get(offered["Regierungsbezirk Kassel"])
     assert chosen.status_code == 200

@@ -5,7 +5,6 @@ correction in progress changes nothing until it is accepted."""
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 from typing import Any
@@ -18,6 +17,7 @@ from omk.compare.coverage import Dimension
 from omk.services import accounts, coverage, reports
 from tests import factories
 from tests.conftest import login
+from tests.regions import unclear_region
 
 REGION = "06632"
 BAD_HERSFELD, BEBRA, BREITENBACH, CORNBERG, FRIEDEWALD = (
@@ -210,22 +210,13 @@ def test_an_unclear_region_name_keeps_the_form(client: FlaskClient, world: dict[
     """A name of no region or of several gives the same page, with a message at the field,
     the text typed and the other choices kept, and the regions it may mean as links."""
     login(client, world["staff"])
-    unknown = client.get("/abdeckung/?cycle=2025&region=Nirgendwo&dimension=criteria")
-    assert unknown.status_code == 422
-    page = html.unescape(unknown.text)
-    assert "„Nirgendwo“ passt auf keine Region" in page
-    assert 'value="Nirgendwo"' in page and 'aria-invalid="true"' in page
+    url = "/abdeckung/?cycle=2025&region=Nirgendwo&dimension=criteria"
+    page, _ = unclear_region(client, url, "Nirgendwo")
     assert 'value="criteria" checked' in page  # the other choices are kept
     assert "Auswahl der Abdeckung" in page  # the page, not an error page
     assert "Übersicht" not in page  # and no matrix of some other region
 
-    several = client.get("/abdeckung/?cycle=2025&region=Reg")
-    assert several.status_code == 422
-    page = html.unescape(several.text)
-    assert "„Reg“ passt auf mehrere Regionen. Meinten Sie:" in page
-    offered = dict(
-        (name, link) for link, name in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
-    )
+    _, offered = unclear_region(client, "/abdeckung/?cycle=2025&region=Reg", "Reg", several=True)
     assert "Regierungsbezirk Kassel" in offered
     chosen = client.get(offered["Regierungsbezirk Kassel"])
     assert chosen.status_code == 200
