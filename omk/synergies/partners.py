@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations
 from typing import TypedDict
 
@@ -167,21 +168,13 @@ def name_lists_from(spec: NameListsSpec) -> NameLists:
     )
 
 
-def _matches(pattern: tuple[str, ...], words: Sequence[str]) -> bool:
-    if len(pattern) == 1:
-        word = pattern[0]
-        if len(word) >= PREFIX_MIN:
-            return any(w.startswith(word) for w in words)
-        return word in words
-    n = len(pattern)
-    return any(tuple(words[i : i + n]) == pattern for i in range(len(words) - n + 1))
-
-
 def federation_of(name: str, federations: Sequence[Federation]) -> Federation | None:
-    """The federation an organisation's name says it belongs to (the first listed), if any."""
+    """The federation an organisation's name says it belongs to (the first listed), if any:
+    a pattern's words in a row, a one-word pattern of :data:`PREFIX_MIN` letters or more also
+    at the start of a word ("caritas" in "caritasverband")."""
     words = tokens(name)
     for federation in federations:
-        if any(_matches(p, words) for p in federation.patterns):
+        if _covered(words, _prepared(federation.patterns), "prefix"):
             return federation
     return None
 
@@ -195,25 +188,44 @@ class NameKind(StrEnum):
     GENERIC = "generic"  # no organisation at all ("Unternehmen der Region")
 
 
-def _covered(
-    words: Sequence[str], pattern: tuple[str, ...], compound: Callable[[str, str], bool]
-) -> set[int]:
-    """The positions of ``words`` a pattern matches; a one-word pattern of
-    :data:`PREFIX_MIN` letters or more also matches a word ``compound`` says contains it."""
-    if len(pattern) == 1:
-        entry = pattern[0]
-        return {
-            i
-            for i, w in enumerate(words)
-            if w == entry or (len(entry) >= PREFIX_MIN and compound(w, entry))
-        }
-    n = len(pattern)
-    return {
-        j
-        for i in range(len(words) - n + 1)
-        if tuple(words[i : i + n]) == pattern
-        for j in range(i, i + n)
+@dataclass(frozen=True)
+class _Prepared:
+    """Patterns of one list, prepared for :func:`_covered`."""
+
+    words: frozenset[str]  # one-word patterns
+    long: tuple[str, ...]  # those of PREFIX_MIN letters or more: also inside a compound
+    phrases: tuple[tuple[str, ...], ...]  # patterns of several words
+
+
+@lru_cache(maxsize=512)
+def _prepared(patterns: tuple[tuple[str, ...], ...]) -> _Prepared:
+    single = [p[0] for p in patterns if len(p) == 1]
+    return _Prepared(
+        frozenset(single),
+        tuple(w for w in single if len(w) >= PREFIX_MIN),
+        tuple(p for p in patterns if len(p) > 1),
+    )
+
+
+def _covered(words: Sequence[str], patterns: _Prepared, compound: str) -> set[int]:
+    """The positions of ``words`` the patterns match; a one-word pattern of
+    :data:`PREFIX_MIN` letters or more also matches a word that begins (``compound``
+    "prefix") or ends ("suffix") with it."""
+    found = {
+        i
+        for i, w in enumerate(words)
+        if w in patterns.words
+        or (
+            patterns.long
+            and (w.startswith(patterns.long) if compound == "prefix" else w.endswith(patterns.long))
+        )
     }
+    for phrase in patterns.phrases:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) == phrase:
+                found.update(range(i, i + n))
+    return found
 
 
 def classify(name: str, federations: Sequence[Federation], lists: NameLists) -> NameKind:
@@ -224,15 +236,10 @@ def classify(name: str, federations: Sequence[Federation], lists: NameLists) -> 
     words = tokens(name)
     if not words:
         return NameKind.GENERIC
-
-    def cover(
-        patterns: Iterable[tuple[str, ...]], compound: Callable[[str, str], bool]
-    ) -> set[int]:
-        return set().union(*(_covered(words, p, compound) for p in patterns))
-
-    federation = cover((p for f in federations for p in f.patterns), str.startswith)
-    local = cover(lists.local_bodies, str.endswith)
-    generic = cover(lists.generic, str.endswith)
+    every_federation = _prepared(tuple(p for f in federations for p in f.patterns))
+    federation = _covered(words, every_federation, "prefix")
+    local = _covered(words, _prepared(lists.local_bodies), "suffix")
+    generic = _covered(words, _prepared(lists.generic), "suffix")
     filler = {i for i, w in enumerate(words) if w in lists.filler}
     if len(federation | local | generic | filler) < len(words):
         return NameKind.ORGANISATION
@@ -297,11 +304,14 @@ def shared_partners(
     municipalities: a federation's bare name is a branch of its own in each municipality (so
     among the federation's branches), a local body's or a generic name is never shared."""
     by_org: dict[str, list[PartnerUse]] = defaultdict(list)
+    kinds: dict[str, NameKind] = {}  # by key: a name's kind follows from its words alone
     for use in uses:
         key = normalise(use.name)
         if not key:
             continue
-        kind = classify(use.name, federations, lists)
+        kind = kinds.get(key)
+        if kind is None:
+            kind = kinds[key] = classify(use.name, federations, lists)
         if kind == NameKind.BRANCH:
             key = f"{key}@{use.municipality_key}"  # which branch is unknown: this place's own
         elif kind != NameKind.ORGANISATION:
