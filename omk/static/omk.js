@@ -32,6 +32,18 @@
     if (entry.right > box.right) { list.scrollLeft += entry.left - box.left - 16; }
   });
 
+  // An entry reached with the keyboard comes wholly into the row, its focus ring too (the
+  // browser itself scrolls only once the entry is hidden entirely).
+  document.addEventListener("focusin", function (event) {
+    var link = event.target;
+    var list = link.closest && link.closest(".omk-nav__list");
+    if (!list || list.scrollWidth <= list.clientWidth) { return; }
+    var box = list.getBoundingClientRect();
+    var entry = link.getBoundingClientRect();
+    if (entry.left < box.left) { list.scrollLeft -= box.left - entry.left; }
+    else if (entry.right > box.right) { list.scrollLeft += entry.right - box.right; }
+  });
+
   // After a failed submit, focus the error summary so screen readers announce it.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");

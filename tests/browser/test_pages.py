@@ -152,6 +152,18 @@ def test_the_main_navigation_fits_a_desktop_and_a_phone(page: WatchedPage) -> No
     assert focused(page)["text"] == "Konten"
     box = p.locator(".omk-nav__link", has_text="Konten").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 390, "the focused entry is hidden"
+    # Every entry reached with Tab is wholly in the row, not only the last one.
+    links = p.locator(".omk-nav__link")
+    links.first.focus()
+    row = p.locator(".omk-nav__list").bounding_box()
+    assert row is not None
+    for n in range(links.count()):
+        if n:
+            p.keyboard.press("Tab")
+        box = links.nth(n).bounding_box()
+        assert box is not None
+        inside = row["x"] - 1 <= box["x"] and box["x"] + box["width"] <= row["x"] + row["width"] + 1
+        assert inside, f"{links.nth(n).inner_text()} is cut off when focused: {box}, row {row}"
 
 
 PUBLIC_PAGES = [
