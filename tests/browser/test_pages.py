@@ -121,7 +121,8 @@ def test_the_main_navigation_fits_a_desktop_and_a_phone(page: WatchedPage) -> No
     """At 1280 px the reviewer's navigation (every entry but none of the admin's own) takes
     one line, in German and in English. On a phone the header with the navigation stays low,
     the navigation scrolls sideways in its own row (the page does not), an entry reached with
-    the keyboard is in view, and only the page's own entry is the current page."""
+    the keyboard is in view, only the page's own entry is the current page, and the account
+    icon shows when it is."""
     p = page.page
     p.set_viewport_size({"width": 1280, "height": 800})
     page.log_in(page.server.reviewer)
@@ -164,6 +165,11 @@ def test_the_main_navigation_fits_a_desktop_and_a_phone(page: WatchedPage) -> No
         assert box is not None
         inside = row["x"] - 1 <= box["x"] and box["x"] + box["width"] <= row["x"] + row["width"] + 1
         assert inside, f"{links.nth(n).inner_text()} is cut off when focused: {box}, row {row}"
+    # On a phone the account link is an icon: it is marked as the current page visibly too.
+    page.goto("/konto/")
+    account = p.locator(".omk-service__account")
+    assert account.get_attribute("aria-current") == "page"
+    assert account.evaluate("a => getComputedStyle(a).boxShadow") != "none"
 
 
 PUBLIC_PAGES = [
