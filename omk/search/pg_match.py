@@ -43,15 +43,17 @@ from omk.search.records import FACETS
 #: float4 0.33329999…), here a little less (float4 rounding is within the bounds' margin).
 FIRST_POSITION_FLOOR = 0.3332 / 1.64493406685
 
+# A candidate's score is computed once: those scored for the threshold come with it (``known``;
+# COALESCE evaluates its second argument, and so reads the row's ``terms``, only without).
 _RANKED = (
-    "SELECT d.practice_id, d.version, d.revision_id, {score} AS score"
-    " FROM unnest(CAST(:nums AS int[]), CAST(:tiers AS int[])) AS c(num, tier)"
+    "SELECT d.practice_id, d.version, d.revision_id, coalesce(c.known, {score}) AS score"
+    " FROM unnest(CAST(:nums AS int[]), CAST(:tiers AS int[]), CAST(:known AS float8[]))"
+    " AS c(num, tier, known)"
     " JOIN search_document AS d ON d.num = c.num"
     " ORDER BY c.tier DESC, score DESC, d.key LIMIT :limit OFFSET :offset"
 )
 _THRESHOLD = (
-    "SELECT coalesce(min({score}), 0) FROM search_document AS d"
-    " WHERE d.num = ANY(CAST(:nums AS int[]))"
+    "SELECT d.num, {score} FROM search_document AS d WHERE d.num = ANY(CAST(:nums AS int[]))"
 )
 
 
@@ -277,20 +279,24 @@ def _page(
             params[f"t{n}"] = " <-> ".join(f"{pg._lexeme(t)}:A" for t in part.phrase)
     score = pg.score_sql(parts, "CAST(:idf{n} AS float8)")
     at_lowest = np.flatnonzero(tier == lowest)
-    wanted = offset + limit
-    if at_lowest.size > wanted:
-        best = at_lowest[np.argpartition(-lb[at_lowest], wanted - 1)[:wanted]]
-    else:
-        best = at_lowest
+    # the page takes ``need`` documents from the lowest tier: the tiers above fill the rest
+    need = offset + limit - int(np.count_nonzero(tier > lowest))
+    known = np.full(members.size, np.nan)
     theta = 0.0
-    if best.size:
-        found = conn.scalar(
+    if at_lowest.size > need > 0:
+        best = at_lowest[np.argpartition(-lb[at_lowest], need - 1)[:need]]
+        rows = conn.execute(
             text(_THRESHOLD.format(score=score)), {**params, "nums": members[best].tolist()}
-        )
-        theta = float(found or 0.0)
+        ).all()
+        by_num = {int(num): float(value) for num, value in rows}
+        known[best] = [by_num[int(num)] for num in members[best]]
+        theta = float(known[best].min())
+    elif at_lowest.size:  # every member of the lowest tier is on the page
+        theta = -math.inf
     chosen = (tier > lowest) | ((tier == lowest) & (ub >= theta))
     params["nums"] = members[chosen].tolist()
     params["tiers"] = tier[chosen].tolist()
+    params["known"] = [None if math.isnan(v) else v for v in known[chosen].tolist()]
     return [
         HitRef(str(p), str(v), int(r), float(s))
         for p, v, r, s in conn.execute(text(_RANKED.format(score=score)), params)
