@@ -15,9 +15,11 @@ counts and the bounds of every member's score are numpy operations over the post
   summary, bounds from the weights elsewhere; summed over the part's operands and divided by
   their number as ``calc_rank_or`` does: the sums differ from PostgreSQL's float4 ones by far
   less than the bounds' margin);
-- the threshold: the least exact score of the lowest tier's ``offset + limit`` best by lower
-  bound; the candidates: the tiers above it and the members whose upper bound reaches it;
-  PostgreSQL ranks them (tier, score, key) and returns the page.
+- the threshold: the least exact score of the lowest tier's best by lower bound, as many as
+  the page takes from that tier (none when all of it fits on the page); the candidates: the
+  tiers above it and the members whose upper bound reaches it; PostgreSQL ranks them (tier,
+  score, key; a score computed for the threshold is passed back, not computed again) and
+  returns the page.
 """
 
 from __future__ import annotations
