@@ -245,12 +245,12 @@ def _bounds(
         part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
-            share = np.full(rows.size, -1.0, dtype=np.float64)  # -1: operand absent
-            share[found.mask(rows.size)] = 0.0
-            if found.head is not None:
-                inside = found.head.nums < rows.size
-                share[found.head.nums[inside]] = found.head.values[inside]
-            known = share[members]
+            # -1: operand absent, 0: after the head, else its share (members only)
+            known = np.where(found.mask(rows.size)[members], 0.0, -1.0)
+            if found.head is not None and found.head.nums.size:
+                at = np.minimum(np.searchsorted(found.head.nums, members), found.head.nums.size - 1)
+                hit = found.head.nums[at] == members
+                known[hit] = found.head.values[at[hit]]
             part_low += np.where(known > 0, known, np.where(known == 0, FIRST_POSITION_FLOOR, 0))
             part_high += np.where(known > 0, known, np.where(known == 0, pg.TAIL_ANY, 0))
         low += idf[n] * part_low / len(query.operands)
@@ -288,7 +288,7 @@ def _page(
     if at_lowest.size > need > 0:
         best = at_lowest[np.argpartition(-lb[at_lowest], need - 1)[:need]]
         rows = conn.execute(
-            text(_THRESHOLD.format(score=score)), {**params, "nums": members[best].tolist()}
+            text(_THRESHOLD.format(score=score)), {**params, "nums": _array(members[best])}
         ).all()
         by_num = {int(num): float(value) for num, value in rows}
         known[best] = [by_num[int(num)] for num in members[best]]
@@ -296,10 +296,21 @@ def _page(
     elif at_lowest.size:  # every member of the lowest tier is on the page
         theta = -math.inf
     chosen = (tier > lowest) | ((tier == lowest) & (ub >= theta))
-    params["nums"] = members[chosen].tolist()
-    params["tiers"] = tier[chosen].tolist()
-    params["known"] = [None if math.isnan(v) else v for v in known[chosen].tolist()]
+    params["nums"] = _array(members[chosen])
+    params["tiers"] = _array(tier[chosen])
+    params["known"] = _array(known[chosen])
     return [
         HitRef(str(p), str(v), int(r), float(s))
         for p, v, r, s in conn.execute(text(_RANKED.format(score=score)), params)
     ]
+
+
+def _array(values: np.ndarray) -> str:
+    """An array parameter as PostgreSQL's text form, cast in the statement (``{1,2}``; NaN
+    as NULL): a thousand numbers as one string instead of a thousand Python objects for the
+    driver to adapt one by one. ``repr`` of a float reads back as the same float8."""
+    if values.dtype.kind == "f":
+        items = ["NULL" if math.isnan(v) else repr(v) for v in values.tolist()]
+    else:
+        items = [str(v) for v in values.tolist()]
+    return "{" + ",".join(items) + "}"
