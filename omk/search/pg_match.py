@@ -104,7 +104,10 @@ def match(
         room = wanted - len(found.page)
         if n and room <= 0:  # the levels before filled the page
             break
-        level_masks = [_part(cache, conn, rows, part) for part in level]
+        level_masks = [  # a part the same as the query's (no halves, no related words): its mask
+            mask if part == wide else _part(cache, conn, rows, part)
+            for part, wide, mask in zip(level, parts, part_masks, strict=True)
+        ]
         inside = np.logical_and.reduce([m[nums] for m in level_masks])
         if n == 0:
             found.first_complete = int(np.count_nonzero(inside))

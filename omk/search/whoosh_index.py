@@ -442,8 +442,10 @@ class WhooshIndex:
             base = self._base_mask(columns, filters, version)
             tiers = np.zeros(size, dtype=np.int16)
             part_hits: list[int] = []
+            part_masks: list[np.ndarray] = []
             for q in parts:
                 hits = _mask(s, q, size, self.postings)
+                part_masks.append(hits)
                 part_hits.append(int(np.count_nonzero(base & hits)))
                 np.add(tiers, hits, out=tiers, casting="unsafe")
             matched = base & (tiers > 0) if parts else base & columns.alive
@@ -454,21 +456,25 @@ class WhooshIndex:
             if levels and parts and sort != "newest":
                 found.groups = [0] * len(levels)
                 if complete:
+                    wide = list(zip(parts, part_masks, strict=True))
                     matched = self._rank_levels(
-                        s, columns, base, matched, tiers, levels, found, offset + limit
+                        s, columns, base, matched, tiers, levels, wide, found, offset + limit
                     )
-            scorer = None
-            if ranking is not None and parts:
-                scorer = self._scorer(s, columns, ranking, part_hits)
+
+            def scorer() -> _TsScorer | None:
+                if ranking is None or not parts:
+                    return None
+                return self._scorer(s, columns, ranking, part_hits)
+
             if not found.page:  # the tiers before the page need no order
                 found.page = self._rank(
-                    s, parts, matched, tiers, columns, sort, offset, limit, scorer
+                    s, parts, matched, tiers, columns, sort, offset, limit, scorer()
                 )
-            else:  # the rest after the levels' documents
+            else:  # the rest after the levels' documents, if they left room
                 need = offset + limit - len(found.page)
                 if need > 0:
                     found.page += self._rank(
-                        s, parts, matched, tiers, columns, sort, 0, need, scorer
+                        s, parts, matched, tiers, columns, sort, 0, need, scorer()
                     )
                 found.page = found.page[offset : offset + limit]
         return found
@@ -492,12 +498,14 @@ class WhooshIndex:
         matched: np.ndarray,
         tiers: np.ndarray,
         levels: Sequence[Level],
+        wide: Sequence[tuple[query.Query, np.ndarray]],
         found: Match,
         wanted: int,
     ) -> np.ndarray:
         """Rank the documents of ``levels`` into ``found.page`` (up to ``wanted``), setting
         ``found.groups`` and ``found.first_complete``; returns ``matched`` without them
-        (what is left to rank)."""
+        (what is left to rank). ``wide``: the query's parts with their masks, reused for a
+        level's part that is the same (a word without halves or related words)."""
         left = matched.copy()
         for n, (queries, ranking) in enumerate(levels):
             room = wanted - len(found.page)
@@ -505,8 +513,8 @@ class WhooshIndex:
                 break
             inside = base.copy()
             level_hits: list[int] = []
-            for q in queries:
-                hits = _mask(s, q, columns.size, self.postings)
+            for q, (wide_q, wide_hits) in zip(queries, wide, strict=True):
+                hits = wide_hits if q == wide_q else _mask(s, q, columns.size, self.postings)
                 level_hits.append(int(np.count_nonzero(base & hits)))
                 inside &= hits
             if n == 0:
