@@ -438,7 +438,7 @@ def bench_whoosh(
 ) -> Timing:
     from omk.search import analysis
     from omk.search.service import parse
-    from omk.search.whoosh_backend import WhooshBackend, whoosh_query
+    from omk.search.whoosh_backend import WhooshBackend, whoosh_levels, whoosh_query
     from omk.search.whoosh_index import WhooshIndex, create_generation, make_current
 
     analysis.terms("Integrationskurse für Geflüchtete")  # load the dictionaries (not timed)
@@ -502,7 +502,7 @@ def bench_whoosh(
                 offset=0,
                 limit=ranking.DEPTH,
                 ranking=parts,
-                levels=[([whoosh_query(p) for p in level], level) for level in levels],
+                levels=whoosh_levels(levels),
             )
 
         return int(page_match(run, q.text).total)

@@ -17,6 +17,7 @@ from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.records import PracticeRecord
 from omk.search.whoosh_index import (
     TEXT_FIELDS,
+    Level,
     WhooshIndex,
     create_generation,
     ensure,
@@ -48,6 +49,12 @@ def whoosh_query(part: QueryPart) -> wq.Query:
             if alt
         ]
     )
+
+
+def whoosh_levels(levels: Levels) -> list[Level]:
+    """The levels ranked apart (:mod:`omk.search.levels`) as the index takes them: each
+    level's Whoosh queries with its parts."""
+    return [([whoosh_query(p) for p in level], level) for level in levels]
 
 
 class WhooshBackend:
@@ -105,7 +112,7 @@ class WhooshBackend:
             limit=limit,
             ranking=parts,
             facets=facets,
-            levels=[([whoosh_query(p) for p in level], level) for level in levels],
+            levels=whoosh_levels(levels),
         )
         page = []
         with self.index.searcher() as s:
