@@ -48,6 +48,9 @@ class SearchDocument(Base):
     #: in ``terms``) and the number of positions of ``terms``: bounds of ``ts_rank``.
     head: Mapped[str] = mapped_column(TermVector)
     length: Mapped[int] = mapped_column(Integer)
+    #: Each lexeme found only after the title and summary, at least twice, with up to four
+    #: positions (``pg_backend.document_vectors``): its exact share of ``ts_rank`` below four.
+    tail: Mapped[str] = mapped_column(TermVector)
 
     __table_args__ = (
         Index("ix_search_document_terms", "terms", postgresql_using="gin"),

@@ -265,6 +265,12 @@ class Timing:
     #: warm, the match ``/suche`` runs for the query, its levels too (``page_match``)
     page_ms: list[float] = field(default_factory=list)
     page_cpu_ms: list[float] = field(default_factory=list)
+    #: warm, the page's two other matches (``time_browse``): each query newest first, and its
+    #: filters without words; PostgreSQL also as one statement (the baseline, fewer queries)
+    browse_ms: list[float] = field(default_factory=list)
+    browse_cpu_ms: list[float] = field(default_factory=list)
+    browse_statement_ms: list[float] = field(default_factory=list)
+    browse_statement_cpu_ms: list[float] = field(default_factory=list)
     #: Whoosh: the same after the warm-up's prefill of the postings cache
     prefilled_ms: list[float] = field(default_factory=list)
     prefilled_cpu_ms: list[float] = field(default_factory=list)
@@ -371,6 +377,36 @@ def page_match(run: Callable[[list[Any], Any], Any], text: str) -> Any:
     wide = parse(text, related=True)
     levels = relevance_levels(text, wide)
     return run(wide, levels if levels != [wide] else ())
+
+
+#: Queries of the one-statement baseline in ``time_browse`` (hundreds of ms each at 100,000).
+BROWSE_BASELINE = 40
+
+
+def time_browse(
+    qs: list[BenchQuery], run: Callable[[list[Any], dict[str, list[str]], str], Any]
+) -> tuple[list[float], list[float]]:
+    """The search page's matches besides relevance, through ``run`` (parts, filters, sort →
+    the backend's match of a first page): each query newest first, and its filters without
+    words (the page before anything is typed: every practice). Warm: after an untimed pass
+    of the same; wall and CPU ms, two per query."""
+    from omk.search.service import parse
+
+    cases: list[tuple[list[Any], dict[str, list[str]], str]] = []
+    for q in qs:
+        cases.append((parse(q.text), q.filters, "newest"))
+        cases.append(([], q.filters, "relevance"))
+    latencies: list[float] = []
+    cpus: list[float] = []
+    for timed in (False, True):
+        for parts, filters, sort in cases:
+            clock = Clock()
+            run(parts, filters, sort)
+            wall, cpu = clock.elapsed()
+            if timed:
+                latencies.append(wall * 1000)
+                cpus.append(cpu * 1000)
+    return latencies, cpus
 
 
 def time_hybrid(qs: list[BenchQuery], dense: Any, backend: Any) -> tuple[list[float], list[float]]:
@@ -510,6 +546,19 @@ def bench_whoosh(
     for q in qs:  # warm for these matches too: their related words' lists decoded once
         as_page(q)
     timing.page_ms, timing.page_cpu_ms, _ = _time_queries(qs, as_page)
+
+    def browse(parts: list[Any], filters: dict[str, list[str]], sort: str) -> Any:
+        return engine.match(
+            [whoosh_query(p) for p in parts],
+            filters=filters,
+            version=None,
+            sort=sort,
+            offset=0,
+            limit=PER_PAGE,
+            ranking=parts,
+        )
+
+    timing.browse_ms, timing.browse_cpu_ms = time_browse(qs, browse)
     engine.close()
     if hybrid:
         backend = WhooshBackend(root)
@@ -706,6 +755,20 @@ def table(timings: list[Timing]) -> str:
             "page runs for the query — all alternatives, the levels ranked apart in it: "
             "the words as typed, then with a compound's halves — 100 deep (the hybrid's "
             "lexical head), without the rerank)"
+        )
+    browse = [(t.engine, t.browse_ms, t.browse_cpu_ms) for t in timings if t.browse_ms]
+    browse += [
+        (f"{t.engine[:8]} stmt", t.browse_statement_ms, t.browse_statement_cpu_ms)
+        for t in timings
+        if t.browse_statement_ms
+    ]
+    if browse:
+        lines.extend(_latency_table("newest / all", browse))
+        lines.append(
+            "(newest / all: warm, each query newest first and its filters without words (the "
+            "search page before anything is typed), 20 per page with all facet counts; "
+            f'"stmt": the same as one PostgreSQL statement, first {BROWSE_BASELINE} queries, '
+            "the way before session 11)"
         )
     hybrid = [(t.engine, t.hybrid_ms, t.hybrid_cpu_ms) for t in timings if t.hybrid_ms]
     if hybrid:

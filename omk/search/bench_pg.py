@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from omk.search.bench import (
+    BROWSE_BASELINE,
     PER_PAGE,
     BenchQuery,
     Clock,
@@ -33,6 +34,7 @@ from omk.search.bench import (
     backend_query,
     dense_store,
     page_match,
+    time_browse,
     time_hybrid,
 )
 
@@ -104,12 +106,13 @@ def _server_ms(engine: Engine) -> float:
 
 
 def _indexed(engine: Engine, schema: str) -> int:
-    """How many documents the kept schema holds (-1: no such schema or table)."""
+    """How many documents the kept schema holds (-1: no such schema or table, or one from
+    before the ``tail`` column: built again)."""
     with engine.connect() as conn:
         exists = conn.scalar(
             text(
-                "SELECT count(*) FROM information_schema.tables"
-                " WHERE table_schema = :schema AND table_name = 'search_document'"
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = :schema"
+                " AND table_name = 'search_document' AND column_name = 'tail'"
             ),
             {"schema": schema},
         )
@@ -193,6 +196,11 @@ def bench_postgres(
             backend, engine, qs, server
         )
         timing.page_ms, timing.page_cpu_ms = _timed_as_page(backend, qs)
+        timing.browse_ms, timing.browse_cpu_ms = time_browse(qs, _browser(backend))
+        statement = PostgresBackend(engine, cached=False)
+        timing.browse_statement_ms, timing.browse_statement_cpu_ms = time_browse(
+            qs[:BROWSE_BASELINE], _browser(statement)
+        )
         timing.reused = reused
         if hybrid:
             timing.hybrid_ms, timing.hybrid_cpu_ms = time_hybrid(qs, dense_store(docs), backend)
@@ -218,6 +226,17 @@ def _timed_as_page(backend: Any, qs: list[BenchQuery]) -> tuple[list[float], lis
                 latencies.append(wall_q * 1000)
                 cpus.append(cpu_q * 1000)
     return latencies, cpus
+
+
+def _browser(backend: Any) -> Callable[[list[Any], dict[str, list[str]], str], Any]:
+    """``time_browse``'s match through a PostgreSQL backend."""
+
+    def run(parts: list[Any], filters: dict[str, list[str]], sort: str) -> Any:
+        return backend.match(
+            parts, filters=filters, version=None, sort=sort, offset=0, limit=PER_PAGE
+        )
+
+    return run
 
 
 def _as_page_once(backend: Any, q: BenchQuery, depth: int) -> tuple[float, float]:

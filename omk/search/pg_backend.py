@@ -32,7 +32,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import text
@@ -77,11 +77,32 @@ def document_terms(record: PracticeRecord) -> str:
 MAX_LEXEME_POSITIONS = 256
 
 
-def document_vectors(record: PracticeRecord) -> tuple[str, str, int]:
+#: Positions a lexeme keeps in ``tail`` (:func:`document_vectors`): its share of a score is
+#: exact below this many, and this many give a lower bound.
+TAIL_POSITIONS = 4
+_TAIL = {n: ",".join(str(p) for p in range(1, n + 1)) for n in range(2, TAIL_POSITIONS + 1)}
+
+
+class DocumentVectors(NamedTuple):
+    """What ``search_document`` stores of a record's terms (:func:`document_vectors`)."""
+
+    terms: str
+    head: str
+    tail: str
+    length: int
+
+
+def document_vectors(record: PracticeRecord) -> DocumentVectors:
     """The record's terms as a tsvector literal (title A, summary B, body C, actors D), its
     head (the title's and summary's positions only: a prefix of each lexeme's positions in
-    the terms, since those fields come first) and the terms' length as ``ts_rank`` counts it
-    (positions, at most 256 per lexeme, equal positions once).
+    the terms, since those fields come first), its tail and the terms' length as ``ts_rank``
+    counts it (positions, at most 256 per lexeme, equal positions once).
+
+    The tail holds each lexeme found only after the title and summary (body, actors) at least
+    twice, with as many positions as it has there, at most :data:`TAIL_POSITIONS`: all those
+    positions weigh the same, so ``ts_rank`` over the tail is the lexeme's exact share of the
+    score (a lower bound from :data:`TAIL_POSITIONS` on), and a lexeme absent from head and
+    tail is found once. Small enough to stay in the row, unlike the terms.
 
     Walks the analysis' word positions directly (``analyze`` without its tokens): this runs
     for every document of a reindex."""
@@ -109,19 +130,23 @@ def document_vectors(record: PracticeRecord) -> tuple[str, str, int]:
     lexemes = _lexemes
     out = []
     head = []
+    tail = []
     length = 0
     for term, where in positions.items():
         quoted = lexemes.get(term)
         if quoted is None:
             quoted = lexemes[term] = _lexeme(term)
         out.append(quoted + ":" + ",".join(where))
+        if where[-1].startswith(_CLAMPED):  # fields clamped to one position count once
+            count = min(len({e[:-1] for e in where}), MAX_LEXEME_POSITIONS)
+        else:
+            count = min(len(where), MAX_LEXEME_POSITIONS)
+        length += count
         if where[0][-1] in "AB":
             head.append(quoted + ":" + ",".join(e for e in where if e[-1] in "AB"))
-        if where[-1].startswith(_CLAMPED):  # fields clamped to one position count once
-            length += min(len({e[:-1] for e in where}), MAX_LEXEME_POSITIONS)
-        else:
-            length += min(len(where), MAX_LEXEME_POSITIONS)
-    return " ".join(out), " ".join(head), length
+        elif count > 1:
+            tail.append(quoted + ":" + _TAIL[min(count, TAIL_POSITIONS)])
+    return DocumentVectors(" ".join(out), " ".join(head), " ".join(tail), length)
 
 
 _CLAMPED = str(TSVECTOR_MAX_POSITION)
@@ -138,7 +163,7 @@ def document_facets(record: PracticeRecord) -> list[str]:
 
 
 def _row(record: PracticeRecord) -> dict[str, Any]:
-    terms, head, length = document_vectors(record)
+    terms, head, tail, length = document_vectors(record)
     return {
         "key": record.key,
         "practice_id": record.practice_id,
@@ -151,15 +176,16 @@ def _row(record: PracticeRecord) -> dict[str, Any]:
         "words": document_words(record),
         "terms": terms,
         "head": head,
+        "tail": tail,
         "length": length,
     }
 
 
 _INSERT = text(
     "INSERT INTO search_document (key, practice_id, version, latest, revision_id, stamp,"
-    " period_end, facets, words, terms, head, length) VALUES (:key, :practice_id, :version,"
-    " :latest, :revision_id, :stamp, :period_end, :facets, :words, CAST(:terms AS tsvector),"
-    " CAST(:head AS tsvector), :length)"
+    " period_end, facets, words, terms, head, tail, length) VALUES (:key, :practice_id,"
+    " :version, :latest, :revision_id, :stamp, :period_end, :facets, :words,"
+    " CAST(:terms AS tsvector), CAST(:head AS tsvector), CAST(:tail AS tsvector), :length)"
 )
 
 
@@ -365,14 +391,27 @@ class PostgresBackend:
             found = by_matches(run, parts, levels, offset + limit)
             found.page = found.page[offset:]
             return found
-        if self.cached and parts and sort != "newest":
+        if self.cached:
             # matched from this process' posting lists (:mod:`omk.search.pg_match`)
             from omk.search import pg_match
 
             with self.engine.connect() as conn:
                 # one snapshot; the planner settings come with pg_postings' first statement
                 conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-                found = pg_match.match(
+                if parts and sort != "newest":
+                    return pg_match.match(
+                        self._postings,
+                        self._facets,
+                        conn,
+                        parts,
+                        filters=filters,
+                        version=version,
+                        offset=offset,
+                        limit=limit,
+                        count_facets=facets,
+                        levels=levels,
+                    )
+                return pg_match.newest(
                     self._postings,
                     self._facets,
                     conn,
@@ -382,9 +421,7 @@ class PostgresBackend:
                     offset=offset,
                     limit=limit,
                     count_facets=facets,
-                    levels=levels,
                 )
-            return found
         params: dict[str, Any] = {"offset": offset, "limit": limit, "wanted": offset + limit}
         # ``latest`` through an expression: as a plain column the planner reads every latest
         # row through its btree index and tests @@ row by row (detoasting each tsvector)

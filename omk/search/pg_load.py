@@ -68,6 +68,7 @@ DOCUMENT_COLUMNS = (
     "words",
     "terms",
     "head",
+    "tail",
     "length",
 )
 

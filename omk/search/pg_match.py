@@ -12,7 +12,8 @@ counts and the bounds of every member's score are numpy operations over the post
 - ``lowest``: the highest tier from which on the tiers hold ``offset + limit`` documents;
 - each member of the tiers from ``lowest`` on gets a lower and an upper bound of its score
   (:func:`_bounds`: per operand of a part, its exact share where it is in the title or
-  summary, bounds from the weights elsewhere; summed over the part's operands and divided by
+  summary or found after them fewer than ``TAIL_POSITIONS`` times, bounds from the weights
+  where more often; summed over the part's operands and divided by
   their number as ``calc_rank_or`` does: the sums differ from PostgreSQL's float4 ones by far
   less than the bounds' margin);
 - the threshold: the least exact score of the lowest tier's best by lower bound, as many as
@@ -37,13 +38,21 @@ from omk.search import pg_backend as pg
 from omk.search import tsrank
 from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
-from omk.search.pg_postings import PostingCache, Postings, Rows
+from omk.search.pg_postings import Head, PostingCache, Postings, Rows
 from omk.search.records import FACETS
 
 #: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
 #: highest weight of its positions over π²/6, and the least weight is 0.3333 (body, actors;
 #: float4 0.33329999…), here a little less (float4 rounding is within the bounds' margin).
+#: It is also the share of an operand found once, after the title and summary (at most
+#: :data:`ONCE_CEILING`).
 FIRST_POSITION_FLOOR = 0.3332 / 1.64493406685
+ONCE_CEILING = 0.3334 / 1.64493406685
+#: The share of an operand found ``pg_backend.TAIL_POSITIONS`` times after the title and
+#: summary, a little less: a share read from ``tail`` from here on is a lower bound only.
+TAIL_CAPPED = (
+    0.3333 * sum(1 / j**2 for j in range(1, pg.TAIL_POSITIONS + 1)) / 1.64493406685 * (1 - 1e-4)
+)
 
 # A candidate's score is computed once: those scored for the threshold come with it (``known``;
 # COALESCE evaluates its second argument, and so reads the row's ``terms``, only without).
@@ -143,6 +152,69 @@ def match(
     return found
 
 
+#: The rows of a page "newest first", in the order the numbers come.
+_ROWS_OF = (
+    "SELECT d.num, d.practice_id, d.version, d.revision_id FROM search_document AS d"
+    " WHERE d.num = ANY(CAST(:nums AS int[]))"
+)
+
+
+def newest(
+    cache: PostingCache,
+    facets: FacetMatrix,
+    conn: Connection,
+    parts: Sequence[QueryPart],
+    *,
+    filters: dict[str, list[str]],
+    version: str | None,
+    offset: int,
+    limit: int,
+    count_facets: bool = True,
+) -> Match:
+    """The answer to ``parts`` (none: every document in scope) newest first, as
+    ``pg_backend._statement`` orders it: latest period end, then more parts matched, then key
+    (score 0). Matched and ordered from the posting lists and the rows' ranks; PostgreSQL only
+    reads the page's rows."""
+    snapshot = cache.snapshot(conn)
+    rows = cache.rows(conn, snapshot)
+    scope = _scope(cache, conn, rows, filters, version)
+    if parts:
+        part_masks = [_part(cache, conn, rows, part) for part in parts]
+        nums = np.flatnonzero(np.logical_or.reduce(part_masks) & scope)
+        flags = np.stack([m[nums] for m in part_masks])
+        tier = flags.sum(axis=0, dtype=np.int64)
+        part_hits = [int(h) for h in flags.sum(axis=1)]
+        complete = int(np.count_nonzero(tier == len(parts)))
+    else:
+        nums = np.flatnonzero(scope)
+        tier = np.zeros(nums.size, dtype=np.int64)
+        part_hits = []
+        complete = int(nums.size)
+    counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    if nums.size and count_facets:
+        for name, values in facets.count(conn, snapshot.table, nums).items():
+            if name in counted:
+                counted[name] = values
+    found = Match(int(nums.size), complete, len(parts), [], counted, part_hits)
+    wanted = min(offset + limit, int(nums.size))
+    if wanted <= offset:
+        return found
+    # one sort key: recency (< 2^26 distinct days), parts missed (≤ 63), key's place (< 2^31)
+    order = (
+        (rows.recency[nums].astype(np.int64) << 37)
+        | ((len(parts) - tier) << 31)
+        | rows.place[nums].astype(np.int64)
+    )
+    head = np.argpartition(order, wanted - 1)[:wanted] if wanted < nums.size else np.arange(wanted)
+    page = nums[head[np.argsort(order[head], kind="stable")]][offset:wanted]
+    read = {
+        int(num): HitRef(str(p), str(v), int(r), 0.0)
+        for num, p, v, r in conn.execute(text(_ROWS_OF), {"nums": _array(page)})
+    }
+    found.page = [read[int(num)] for num in page]
+    return found
+
+
 def _ranked(
     cache: PostingCache,
     conn: Connection,
@@ -228,11 +300,13 @@ def _bounds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each member's lower and upper bound of its score, per operand of a part where
     ``pg_backend._bounded`` bounds the part: an operand in the document's title or summary
-    adds its exact share, one only after them between :data:`FIRST_POSITION_FLOOR` and
-    ``TAIL_ANY`` (``calc_rank_or``: every weight after the head is 0.3333), one it lacks
-    nothing; a phrase or a part of one alternative with several terms between 0 and idf
-    (a phrase × (1 + ``TITLE_PHRASE_BOOST``)). Divided by the length normalisation and
-    widened by ``MARGIN`` (float4 sums)."""
+    adds its exact share (from the list's head), one only after them its share from the
+    list's tail (exact, or at least that and at most ``TAIL_ANY`` where the tail holds it
+    ``TAIL_POSITIONS`` times; ``calc_rank_or``: every weight after the head is 0.3333), or
+    its share of one position when the tail lacks it, one it lacks nothing; a phrase or a
+    part of one alternative with several terms between 0 and idf (a phrase × (1 +
+    ``TITLE_PHRASE_BOOST``)). Divided by the length normalisation and widened by ``MARGIN``
+    (float4 sums)."""
     low = np.zeros(members.size, dtype=np.float64)
     high = np.zeros(members.size, dtype=np.float64)
     for n, part in enumerate(parts):
@@ -242,25 +316,36 @@ def _bounds(
             high += idf[n] * (1.0 + extra)
             continue
         # Per operand the document holds: in its title or summary, its exact share (its own
-        # ts_rank over terms, from its list); else at least its first position's weight
-        # over π²/6 and at most TAIL_ANY; an operand the document lacks adds nothing.
+        # ts_rank over terms, from its list's head); else its share from the list's tail
+        # (a lower bound only from TAIL_CAPPED on: then at most TAIL_ANY), or that of one
+        # position; an operand the document lacks adds nothing.
         part_low = np.zeros(members.size, dtype=np.float64)
         part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
-            # -1: operand absent, 0: after the head, else its share (members only)
-            known = np.where(found.mask(rows.size)[members], 0.0, -1.0)
-            if found.head is not None and found.head.nums.size:
-                at = np.minimum(np.searchsorted(found.head.nums, members), found.head.nums.size - 1)
-                hit = found.head.nums[at] == members
-                known[hit] = found.head.values[at[hit]]
-            part_low += np.where(known > 0, known, np.where(known == 0, FIRST_POSITION_FLOOR, 0))
-            part_high += np.where(known > 0, known, np.where(known == 0, pg.TAIL_ANY, 0))
+            held = found.mask(rows.size)[members]
+            tail = _shares(found.tail, members)
+            least = np.where(tail > 0, tail, np.where(held, FIRST_POSITION_FLOOR, 0.0))
+            most = np.where(tail > 0, tail, np.where(held, ONCE_CEILING, 0.0))
+            most[tail >= TAIL_CAPPED] = pg.TAIL_ANY
+            head = _shares(found.head, members)
+            part_low += np.where(head > 0, head, least)
+            part_high += np.where(head > 0, head, most)
         low += idf[n] * part_low / len(query.operands)
         high += idf[n] * part_high / len(query.operands)
     length = rows.length[members].astype(np.float64)
     nz = np.where(length > 0, np.log(length + 1) / math.log(2.0), 1.0)
     return low / nz * (1 - pg.MARGIN), high / nz * (1 + pg.MARGIN) + 1e-12
+
+
+def _shares(shares: Head | None, members: np.ndarray) -> np.ndarray:
+    """Each member's share from ``shares`` (0 where it has none)."""
+    out = np.zeros(members.size, dtype=np.float64)
+    if shares is not None and shares.nums.size:
+        at = np.minimum(np.searchsorted(shares.nums, members), shares.nums.size - 1)
+        hit = shares.nums[at] == members
+        out[hit] = shares.values[at[hit]]
+    return out
 
 
 def _page(

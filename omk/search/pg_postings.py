@@ -7,7 +7,9 @@ live ``search_document`` table, what a query needs to match without PostgreSQL:
 
 - per lexeme (``term``), phrase (``query``) or facet value (``facet``) the sorted row numbers
   (``num``) of the rows holding it, a lexeme's with its own ``ts_rank`` over ``terms`` where
-  it is in the title or summary (:class:`Head`: its exact share of the score); loaded lazily,
+  it is in the title or summary (:class:`Head`: its exact share of the score) and over
+  ``tail`` where it is found only after them, but more than once (its exact share, or a lower
+  bound from ``pg_backend.TAIL_POSITIONS`` positions on); loaded lazily,
   one statement per list not known yet, and kept (least recently used dropped beyond
   :data:`MAX_POSTINGS` bytes);
 - per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
@@ -58,9 +60,15 @@ _ROWS = text(
     " coalesce(string_agg(int4send(CAST(coalesce(latest, FALSE) AS int)), ''), ''),"
     " coalesce(string_agg(int4send(length), ''), ''),"
     " coalesce(string_agg(int4send(CAST(code AS int)), ''), ''),"
-    " coalesce(array_agg(DISTINCT version ORDER BY version), '{}')"
+    " coalesce(array_agg(DISTINCT version ORDER BY version), '{}'),"
+    " coalesce(string_agg(int4send(CAST(recency AS int)), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(place AS int)), ''), '')"
     " FROM (SELECT num, latest, length, version,"
-    " dense_rank() OVER (ORDER BY version) - 1 AS code FROM search_document) AS s"
+    " dense_rank() OVER (ORDER BY version) - 1 AS code,"
+    # the order of "newest first" (``pg_backend._statement``): period end, then key as the
+    # database collates it
+    " dense_rank() OVER (ORDER BY period_end DESC) - 1 AS recency,"
+    " row_number() OVER (ORDER BY key) - 1 AS place FROM search_document) AS s"
 )
 
 # The most common lexemes of ``terms`` and their shares of the rows, as ANALYZE sampled them
@@ -101,6 +109,10 @@ class Rows:
     version: np.ndarray  # int32 code into ``versions``
     versions: dict[str, int]
     length: np.ndarray  # int32: positions of the terms (ts_rank's normalisation)
+    #: int32: the rank of the row's period end, latest first (equal ends, equal ranks), and
+    #: of its key among the live rows: the order of "newest first" and of a query without words
+    recency: np.ndarray
+    place: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -114,15 +126,16 @@ class Postings:
     head: Head | None  # for ``term`` lists
     through: int
     packed: bool = False
+    tail: Head | None = None  # for ``term`` lists: the shares read from ``tail``
 
     @staticmethod
-    def of(nums: np.ndarray, head: Head | None, through: int) -> Postings:
+    def of(nums: np.ndarray, head: Head | None, through: int, tail: Head | None = None) -> Postings:
         """The list of the ascending ``nums``, as bits when that is smaller."""
         if nums.size and nums.size * 32 > int(nums[-1]) + 1:
             bits = np.zeros(int(nums[-1]) + 1, dtype=bool)
             bits[nums] = True
-            return Postings(np.packbits(bits), head, through, packed=True)
-        return Postings(nums, head, through)
+            return Postings(np.packbits(bits), head, through, packed=True, tail=tail)
+        return Postings(nums, head, through, tail=tail)
 
     @property
     def nums(self) -> np.ndarray:
@@ -145,11 +158,13 @@ class Postings:
 
 @dataclass(frozen=True)
 class Head:
-    """A lexeme's own ``ts_rank`` over ``terms`` (its exact share of a part's score) in the
-    rows whose ``head`` holds it, i.e. the rows where it is in the title or summary: the row
-    numbers ascending and the float4 values. Only there: reading ``terms`` costs a detoast
-    per row, and these are the rows that can reach a page (most rows hold a lexeme only
-    after the title and summary; their share is bounded from their weights alone)."""
+    """A lexeme's share of a part's score in some of its rows: the row numbers ascending and
+    the float4 values. ``Postings.head``: its own ``ts_rank`` over ``terms`` (exact) in the
+    rows whose ``head`` holds it, i.e. where it is in the title or summary; only there, as
+    reading ``terms`` costs a detoast per row. ``Postings.tail``: its ``ts_rank`` over
+    ``tail`` in the rows that hold it only after the title and summary, more than once
+    (exact, or a lower bound at ``pg_backend.TAIL_POSITIONS`` positions); in the list's
+    other rows it is found once after them (a share known from the weights alone)."""
 
     nums: np.ndarray  # int32
     values: np.ndarray  # float32
@@ -158,6 +173,13 @@ class Head:
     def of(nums: np.ndarray, values: np.ndarray) -> Head:
         found = values != 0
         return Head(nums[found], values[found])
+
+    @staticmethod
+    def joined(old: Head | None, new: Head | None) -> Head | None:
+        """The shares of a list extended by the rows read since (``new``)."""
+        if old is None or new is None:
+            return None
+        return Head(np.concatenate([old.nums, new.nums]), np.concatenate([old.values, new.values]))
 
 
 class PostingCache:
@@ -210,15 +232,14 @@ class PostingCache:
             epoch = self._epoch
         loaded = self._load(conn, kind, value, -1 if entry is None else entry.through)
         if entry is not None:
-            head = None
-            if entry.head is not None and loaded.head is not None:
-                head = Head(
-                    np.concatenate([entry.head.nums, loaded.head.nums]),
-                    np.concatenate([entry.head.values, loaded.head.values]),
-                )
-            loaded = Postings.of(np.concatenate([entry.nums, loaded.nums]), head, rows.through)
+            loaded = Postings.of(
+                np.concatenate([entry.nums, loaded.nums]),
+                Head.joined(entry.head, loaded.head),
+                rows.through,
+                Head.joined(entry.tail, loaded.tail),
+            )
         else:
-            loaded = Postings.of(loaded.nums, loaded.head, rows.through)
+            loaded = Postings.of(loaded.nums, loaded.head, rows.through, loaded.tail)
         with self._lock:
             if epoch != self._epoch:
                 return loaded  # the cache started again meanwhile: not kept
@@ -286,10 +307,14 @@ class PostingCache:
         # the float4 exactly as PostgreSQL computed it.
         nums_sql = "coalesce(string_agg(int4send(num), ''), '')"
         if kind == "term":
+            # head and tail stay in the row: only the rows of the head read their terms; a
+            # share from the tail comes negative (the two told apart in one column)
             sql = (
                 f"SELECT {nums_sql}, coalesce(string_agg(float4send(CASE WHEN"  # noqa: S608
                 f" head @@ CAST(:v AS tsquery) THEN ts_rank('{self._weights}', terms,"
-                " CAST(:v AS tsquery), 0) ELSE 0 END), ''), '')"
+                " CAST(:v AS tsquery), 0) WHEN tail @@ CAST(:v AS tsquery)"
+                f" THEN -ts_rank('{self._weights}', tail, CAST(:v AS tsquery), 0)"
+                " ELSE 0 END), ''), '')"
                 f" FROM search_document WHERE terms @@ CAST(:v AS tsquery){newer}"
             )
         elif kind == "query":
@@ -309,18 +334,20 @@ class PostingCache:
         nums = _int4s(nums_bytes)
         order = np.argsort(nums, kind="stable")
         nums = nums[order]
-        head = None
+        head = tail = None
         if head_bytes is not None:
             values = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
-            head = Head.of(nums, values)
-        return Postings(nums, head, through)
+            head = Head.of(nums, np.maximum(values, 0))
+            tail = Head.of(nums, -np.minimum(values, 0))
+        return Postings(nums, head, through, tail=tail)
 
 
 def _weight(entry: Postings) -> int:
     """Bytes held by a list."""
     held = entry.stored.nbytes
-    if entry.head is not None:
-        held += entry.head.nums.nbytes + entry.head.values.nbytes
+    for shares in (entry.head, entry.tail):
+        if shares is not None:
+            held += shares.nums.nbytes + shares.values.nbytes
     return int(held)
 
 
@@ -330,17 +357,29 @@ def _int4s(found: bytes) -> np.ndarray:
 
 
 def _load_rows(conn: Connection) -> Rows:
-    nums_bytes, latest_bytes, length_bytes, code_bytes, names = conn.execute(_ROWS).one()
+    found = conn.execute(_ROWS).one()
+    nums_bytes, latest_bytes, length_bytes, code_bytes, names, recency_bytes, place_bytes = found
     nums = _int4s(nums_bytes)
     size = int(nums.max()) + 1 if nums.size else 0
-    latest = np.zeros(size, dtype=bool)
-    latest[nums] = _int4s(latest_bytes) != 0
-    version = np.full(size, -1, dtype=np.int32)
-    version[nums] = _int4s(code_bytes)
-    length = np.zeros(size, dtype=np.int32)
-    length[nums] = _int4s(length_bytes)
+
+    def spread(data: bytes, missing: int) -> np.ndarray:
+        out = np.full(size, missing, dtype=np.int32)
+        out[nums] = _int4s(data)
+        return out
+
+    latest = spread(latest_bytes, 0) != 0
     versions = {str(name): code for code, name in enumerate(names)}
-    return Rows(size, size - 1, int(nums.size), latest, version, versions, length)
+    return Rows(
+        size,
+        size - 1,
+        int(nums.size),
+        latest,
+        spread(code_bytes, -1),
+        versions,
+        spread(length_bytes, 0),
+        spread(recency_bytes, 0),
+        spread(place_bytes, 0),
+    )
 
 
 def mask(size: int, nums: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ def test_bench_command_prints_both_engines() -> None:
     assert result.exit_code == 0, result.output
     assert "whoosh (omk)" in result.output and "sqlite fts5" in result.output
     assert "as /suche" in result.output  # every match the search page runs, timed too
+    assert "newest / all" in result.output  # and its orders without relevance
 
 
 def test_bench_reuses_a_kept_index(tmp_path: Path) -> None:

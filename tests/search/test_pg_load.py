@@ -36,6 +36,7 @@ def test_copy_lines_escape_text_and_arrays() -> None:
         "words": ["sprachcafe"],
         "terms": "'sprachcaf':1A",
         "head": "'sprachcaf':1A",
+        "tail": "",
         "length": 1,
     }
     line = pg_load.copy_line(row)
