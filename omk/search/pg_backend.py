@@ -43,6 +43,7 @@ from omk.search import pg_facets, pg_load, pg_postings, tsrank
 from omk.search.analysis.words import TSVECTOR_MAX_POSITION, _words
 from omk.search.backend import HitRef, Levels, Match, PrefillResult, QueryPart
 from omk.search.levels import by_matches
+from omk.search.pg_postings import TAIL_POSITIONS
 from omk.search.records import FACETS, PracticeRecord
 from omk.search.suggestions import MAX_WORD, document_words
 
@@ -77,9 +78,6 @@ def document_terms(record: PracticeRecord) -> str:
 MAX_LEXEME_POSITIONS = 256
 
 
-#: Positions a lexeme keeps in ``tail`` (:func:`document_vectors`): its share of a score is
-#: exact below this many, and this many give a lower bound.
-TAIL_POSITIONS = 4
 _TAIL = {n: ",".join(str(p) for p in range(1, n + 1)) for n in range(2, TAIL_POSITIONS + 1)}
 
 

@@ -38,21 +38,14 @@ from omk.search import pg_backend as pg
 from omk.search import tsrank
 from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
-from omk.search.pg_postings import Head, PostingCache, Postings, Rows
+from omk.search.pg_postings import TAIL_POSITIONS, TAIL_SHARES, Head, PostingCache, Postings, Rows
 from omk.search.records import FACETS
 
-#: The least share of an operand the document holds: ``calc_rank_or`` adds at least the
-#: highest weight of its positions over π²/6, and the least weight is 0.3333 (body, actors;
-#: float4 0.33329999…), here a little less (float4 rounding is within the bounds' margin).
-#: It is also the share of an operand found once, after the title and summary (at most
-#: :data:`ONCE_CEILING`).
-FIRST_POSITION_FLOOR = 0.3332 / 1.64493406685
-ONCE_CEILING = 0.3334 / 1.64493406685
-#: The share of an operand found ``pg_backend.TAIL_POSITIONS`` times after the title and
-#: summary, a little less: a share read from ``tail`` from here on is a lower bound only.
-TAIL_CAPPED = (
-    0.3333 * sum(1 / j**2 for j in range(1, pg.TAIL_POSITIONS + 1)) / 1.64493406685 * (1 - 1e-4)
-)
+#: The bounds of an operand's share by how often the document holds it after the title and
+#: summary (0: not at all; from ``Tail`` on, more than once): exact up to float4 rounding, and
+#: at most ``TAIL_ANY`` from ``TAIL_POSITIONS`` positions on (the tail counts no further).
+SHARE_LEAST = np.array([0.0, *(TAIL_SHARES[n] for n in range(1, TAIL_POSITIONS + 1))])
+SHARE_MOST = np.array([0.0, *(TAIL_SHARES[n] for n in range(1, TAIL_POSITIONS)), pg.TAIL_ANY])
 
 # A candidate's score is computed once: those scored for the threshold come with it (``known``;
 # COALESCE evaluates its second argument, and so reads the row's ``terms``, only without).
@@ -316,21 +309,19 @@ def _bounds(
             high += idf[n] * (1.0 + extra)
             continue
         # Per operand the document holds: in its title or summary, its exact share (its own
-        # ts_rank over terms, from its list's head); else its share from the list's tail
-        # (a lower bound only from TAIL_CAPPED on: then at most TAIL_ANY), or that of one
-        # position; an operand the document lacks adds nothing.
+        # ts_rank over terms, from its list's head); else the share of as many positions as
+        # it has after them (the list's tail: at least TAIL_POSITIONS, or fewer, exactly;
+        # not in the tail: once); an operand the document lacks adds nothing.
         part_low = np.zeros(members.size, dtype=np.float64)
         part_high = np.zeros(members.size, dtype=np.float64)
         for operand in query.operands:
             found = _term(cache, conn, rows, operand)
-            held = found.mask(rows.size)[members]
-            tail = _shares(found.tail, members)
-            least = np.where(tail > 0, tail, np.where(held, FIRST_POSITION_FLOOR, 0.0))
-            most = np.where(tail > 0, tail, np.where(held, ONCE_CEILING, 0.0))
-            most[tail >= TAIL_CAPPED] = pg.TAIL_ANY
-            head = _shares(found.head, members)
-            part_low += np.where(head > 0, head, least)
-            part_high += np.where(head > 0, head, most)
+            count = found.mask(rows.size)[members].astype(np.int64)  # 1: held at all
+            if found.tail is not None:
+                count = np.maximum(count, found.tail.counts(members))
+            head = _head(found.head, members)
+            part_low += np.where(head > 0, head, SHARE_LEAST[count])
+            part_high += np.where(head > 0, head, SHARE_MOST[count])
         low += idf[n] * part_low / len(query.operands)
         high += idf[n] * part_high / len(query.operands)
     length = rows.length[members].astype(np.float64)
@@ -338,8 +329,8 @@ def _bounds(
     return low / nz * (1 - pg.MARGIN), high / nz * (1 + pg.MARGIN) + 1e-12
 
 
-def _shares(shares: Head | None, members: np.ndarray) -> np.ndarray:
-    """Each member's share from ``shares`` (0 where it has none)."""
+def _head(shares: Head | None, members: np.ndarray) -> np.ndarray:
+    """Each member's share from the head (0 where it has none)."""
     out = np.zeros(members.size, dtype=np.float64)
     if shares is not None and shares.nums.size:
         at = np.minimum(np.searchsorted(shares.nums, members), shares.nums.size - 1)

@@ -7,9 +7,9 @@ live ``search_document`` table, what a query needs to match without PostgreSQL:
 
 - per lexeme (``term``), phrase (``query``) or facet value (``facet``) the sorted row numbers
   (``num``) of the rows holding it, a lexeme's with its own ``ts_rank`` over ``terms`` where
-  it is in the title or summary (:class:`Head`: its exact share of the score) and over
-  ``tail`` where it is found only after them, but more than once (its exact share, or a lower
-  bound from ``pg_backend.TAIL_POSITIONS`` positions on); loaded lazily,
+  it is in the title or summary (:class:`Head`: its exact share of the score), and the rows
+  holding it only after them more than once, by how often (:class:`Tail`, from ``tail``: the
+  share follows from the count); loaded lazily,
   one statement per list not known yet, and kept (least recently used dropped beyond
   :data:`MAX_POSTINGS` bytes);
 - per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
@@ -126,10 +126,10 @@ class Postings:
     head: Head | None  # for ``term`` lists
     through: int
     packed: bool = False
-    tail: Head | None = None  # for ``term`` lists: the shares read from ``tail``
+    tail: Tail | None = None  # for ``term`` lists: how often in the rows of ``tail``
 
     @staticmethod
-    def of(nums: np.ndarray, head: Head | None, through: int, tail: Head | None = None) -> Postings:
+    def of(nums: np.ndarray, head: Head | None, through: int, tail: Tail | None = None) -> Postings:
         """The list of the ascending ``nums``, as bits when that is smaller."""
         if nums.size and nums.size * 32 > int(nums[-1]) + 1:
             bits = np.zeros(int(nums[-1]) + 1, dtype=bool)
@@ -143,6 +143,20 @@ class Postings:
         if self.packed:
             return np.flatnonzero(np.unpackbits(self.stored)).astype(np.int32)
         return self.stored
+
+    def holds(self, members: np.ndarray) -> np.ndarray:
+        """Whether the list holds each of the row numbers ``members`` (ascending)."""
+        if self.packed:
+            bits = np.unpackbits(self.stored).view(bool)
+            inside = members < bits.size
+            out = np.zeros(members.size, dtype=bool)
+            out[inside] = bits[members[inside]]
+            return out
+        if not self.stored.size:
+            return np.zeros(members.size, dtype=bool)
+        at = np.minimum(np.searchsorted(self.stored, members), self.stored.size - 1)
+        found: np.ndarray = self.stored[at] == members
+        return found
 
     def mask(self, size: int) -> np.ndarray:
         """A boolean array of ``size`` with the list's numbers below ``size`` set."""
@@ -158,13 +172,10 @@ class Postings:
 
 @dataclass(frozen=True)
 class Head:
-    """A lexeme's share of a part's score in some of its rows: the row numbers ascending and
-    the float4 values. ``Postings.head``: its own ``ts_rank`` over ``terms`` (exact) in the
-    rows whose ``head`` holds it, i.e. where it is in the title or summary; only there, as
-    reading ``terms`` costs a detoast per row. ``Postings.tail``: its ``ts_rank`` over
-    ``tail`` in the rows that hold it only after the title and summary, more than once
-    (exact, or a lower bound at ``pg_backend.TAIL_POSITIONS`` positions); in the list's
-    other rows it is found once after them (a share known from the weights alone)."""
+    """A lexeme's own ``ts_rank`` over ``terms`` (its exact share of a part's score) in the
+    rows whose ``head`` holds it, i.e. the rows where it is in the title or summary: the row
+    numbers ascending and the float4 values. Only there: reading ``terms`` costs a detoast
+    per row. Elsewhere its share follows from how often the row holds it (:class:`Tail`)."""
 
     nums: np.ndarray  # int32
     values: np.ndarray  # float32
@@ -180,6 +191,61 @@ class Head:
         if old is None or new is None:
             return None
         return Head(np.concatenate([old.nums, new.nums]), np.concatenate([old.values, new.values]))
+
+
+#: Positions a lexeme keeps in ``search_document.tail`` (``pg_backend.document_vectors``).
+TAIL_POSITIONS = 4
+#: ``calc_rank_or``'s share of a lexeme found ``n`` times after the title and summary, where
+#: every position weighs 0.3333 (float4): the weight × the sum of 1 / j² for j ≤ n, over π²/6.
+TAIL_SHARES = {
+    n: float(np.float32(0.3333)) * sum(1 / j**2 for j in range(1, n + 1)) / 1.64493406685
+    for n in range(1, TAIL_POSITIONS + 1)
+}
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The rows of a lexeme's list that hold it only after the title and summary, more than
+    once, by how often: ``by_count[k]`` the rows with k + 2 positions (the last: at least
+    :data:`TAIL_POSITIONS`), each a list of numbers or bits (``Postings.of``). Only three
+    shares are possible there, so the count is kept, not the share."""
+
+    by_count: tuple[Postings, ...]
+
+    @staticmethod
+    def of(nums: np.ndarray, shares: np.ndarray, through: int) -> Tail:
+        """From the rows' shares over ``tail`` (``ts_rank``; 0: not in it), ``nums`` ascending."""
+        cuts = [(TAIL_SHARES[n] + TAIL_SHARES[n + 1]) / 2 for n in range(2, TAIL_POSITIONS)]
+        count = np.where(shares > 0, np.searchsorted(cuts, shares) + 2, 0)
+        return Tail(
+            tuple(
+                Postings.of(nums[count == n], None, through) for n in range(2, TAIL_POSITIONS + 1)
+            )
+        )
+
+    def counts(self, members: np.ndarray) -> np.ndarray:
+        """How often each of the row numbers ``members`` (ascending) holds the lexeme after the
+        title and summary where the tail tells (2 … :data:`TAIL_POSITIONS`), else 0."""
+        out = np.zeros(members.size, dtype=np.int64)
+        for n, rows in enumerate(self.by_count, 2):
+            out[rows.holds(members)] = n
+        return out
+
+    @staticmethod
+    def joined(old: Tail | None, new: Tail | None, through: int) -> Tail | None:
+        """The tail of a list extended by the rows read since (``new``)."""
+        if old is None or new is None:
+            return None
+        return Tail(
+            tuple(
+                Postings.of(np.concatenate([a.nums, b.nums]), None, through)
+                for a, b in zip(old.by_count, new.by_count, strict=True)
+            )
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return sum(rows.stored.nbytes for rows in self.by_count)
 
 
 class PostingCache:
@@ -236,7 +302,7 @@ class PostingCache:
                 np.concatenate([entry.nums, loaded.nums]),
                 Head.joined(entry.head, loaded.head),
                 rows.through,
-                Head.joined(entry.tail, loaded.tail),
+                Tail.joined(entry.tail, loaded.tail, rows.through),
             )
         else:
             loaded = Postings.of(loaded.nums, loaded.head, rows.through, loaded.tail)
@@ -338,16 +404,17 @@ class PostingCache:
         if head_bytes is not None:
             values = np.frombuffer(bytes(head_bytes), dtype=">f4").astype(np.float32)[order]
             head = Head.of(nums, np.maximum(values, 0))
-            tail = Head.of(nums, -np.minimum(values, 0))
+            tail = Tail.of(nums, -np.minimum(values, 0), through)
         return Postings(nums, head, through, tail=tail)
 
 
 def _weight(entry: Postings) -> int:
     """Bytes held by a list."""
     held = entry.stored.nbytes
-    for shares in (entry.head, entry.tail):
-        if shares is not None:
-            held += shares.nums.nbytes + shares.values.nbytes
+    if entry.head is not None:
+        held += entry.head.nums.nbytes + entry.head.values.nbytes
+    if entry.tail is not None:
+        held += entry.tail.nbytes
     return int(held)
 
 
