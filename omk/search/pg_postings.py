@@ -56,19 +56,22 @@ _SNAPSHOT = text(
     " FROM pg_class AS c WHERE c.oid = CAST('search_document' AS regclass)"
 )
 _ROWS = text(
-    "SELECT coalesce(string_agg(int4send(num), ''), ''),"
-    " coalesce(string_agg(int4send(CAST(coalesce(latest, FALSE) AS int)), ''), ''),"
-    " coalesce(string_agg(int4send(length), ''), ''),"
-    " coalesce(string_agg(int4send(CAST(code AS int)), ''), ''),"
-    " coalesce(array_agg(DISTINCT version ORDER BY version), '{}'),"
-    " coalesce(string_agg(int4send(CAST(recency AS int)), ''), ''),"
-    " coalesce(string_agg(int4send(CAST(place AS int)), ''), '')"
-    " FROM (SELECT num, latest, length, version,"
-    " dense_rank() OVER (ORDER BY version) - 1 AS code,"
-    # the order of "newest first" (``pg_backend._statement``): period end, then key as the
-    # database collates it
-    " dense_rank() OVER (ORDER BY period_end DESC) - 1 AS recency,"
+    "SELECT coalesce(string_agg(int4send(s.num), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(coalesce(s.latest, FALSE) AS int)), ''), ''),"
+    " coalesce(string_agg(int4send(s.length), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(v.code AS int)), ''), ''),"
+    " (SELECT coalesce(array_agg(version ORDER BY version), '{}') FROM"
+    " (SELECT DISTINCT version FROM search_document) AS a),"
+    " coalesce(string_agg(int4send(s.period_end), ''), ''),"
+    " coalesce(string_agg(int4send(CAST(s.place AS int)), ''), '')"
+    # the rows in key order from its index: each row's place in the order of "newest first"
+    # after its period end (``pg_backend._statement``: the key as the database collates it);
+    # the cycles' codes joined from their few distinct values (a window over every row would
+    # sort them all, and spill)
+    " FROM (SELECT num, latest, length, version, period_end,"
     " row_number() OVER (ORDER BY key) - 1 AS place FROM search_document) AS s"
+    " JOIN (SELECT version, row_number() OVER (ORDER BY version) - 1 AS code"
+    " FROM (SELECT DISTINCT version FROM search_document) AS a) AS v ON v.version = s.version"
 )
 
 # The most common lexemes of ``terms`` and their shares of the rows, as ANALYZE sampled them
@@ -425,27 +428,27 @@ def _int4s(found: bytes) -> np.ndarray:
 
 def _load_rows(conn: Connection) -> Rows:
     found = conn.execute(_ROWS).one()
-    nums_bytes, latest_bytes, length_bytes, code_bytes, names, recency_bytes, place_bytes = found
+    nums_bytes, latest_bytes, length_bytes, code_bytes, names, ends_bytes, place_bytes = found
     nums = _int4s(nums_bytes)
     size = int(nums.max()) + 1 if nums.size else 0
 
-    def spread(data: bytes, missing: int) -> np.ndarray:
+    def spread(values: np.ndarray, missing: int) -> np.ndarray:
         out = np.full(size, missing, dtype=np.int32)
-        out[nums] = _int4s(data)
+        out[nums] = values
         return out
 
-    latest = spread(latest_bytes, 0) != 0
-    versions = {str(name): code for code, name in enumerate(names)}
+    # the rank of each row's period end, latest first (equal ends, equal ranks)
+    _, recency = np.unique(-_int4s(ends_bytes).astype(np.int64), return_inverse=True)
     return Rows(
         size,
         size - 1,
         int(nums.size),
-        latest,
-        spread(code_bytes, -1),
-        versions,
-        spread(length_bytes, 0),
-        spread(recency_bytes, 0),
-        spread(place_bytes, 0),
+        spread(_int4s(latest_bytes), 0) != 0,
+        spread(_int4s(code_bytes), -1),
+        {str(name): code for code, name in enumerate(names)},
+        spread(_int4s(length_bytes), 0),
+        spread(recency.reshape(-1), 0),
+        spread(_int4s(place_bytes), 0),
     )
 
 
