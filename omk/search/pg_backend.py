@@ -32,6 +32,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -396,20 +397,9 @@ class PostgresBackend:
             with self.engine.connect() as conn:
                 # one snapshot; the planner settings come with pg_postings' first statement
                 conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-                if parts and sort != "newest":
-                    return pg_match.match(
-                        self._postings,
-                        self._facets,
-                        conn,
-                        parts,
-                        filters=filters,
-                        version=version,
-                        offset=offset,
-                        limit=limit,
-                        count_facets=facets,
-                        levels=levels,
-                    )
-                return pg_match.newest(
+                relevance = bool(parts) and sort != "newest"
+                matcher = partial(pg_match.match, levels=levels) if relevance else pg_match.newest
+                return matcher(
                     self._postings,
                     self._facets,
                     conn,

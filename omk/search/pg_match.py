@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,15 @@ from omk.search import pg_backend as pg
 from omk.search import tsrank
 from omk.search.backend import HitRef, Levels, Match, QueryPart
 from omk.search.pg_facets import FacetMatrix
-from omk.search.pg_postings import TAIL_POSITIONS, TAIL_SHARES, Head, PostingCache, Postings, Rows
+from omk.search.pg_postings import (
+    TAIL_POSITIONS,
+    TAIL_SHARES,
+    Head,
+    PostingCache,
+    Postings,
+    Rows,
+    Snapshot,
+)
 from omk.search.records import FACETS
 
 #: The bounds of an operand's share by how often the document holds it after the title and
@@ -78,44 +87,30 @@ def match(
     without ``count_facets`` the facet counts are left empty. ``levels``: narrower versions
     of ``parts`` whose complete documents are ranked first (:mod:`omk.search.levels`), each
     level by its own parts, from the same posting lists."""
-    snapshot = cache.snapshot(conn)
-    rows = cache.rows(conn, snapshot)
-    scope = _scope(cache, conn, rows, filters, version)
-    part_masks = [_part(cache, conn, rows, part) for part in parts]
-    matched = np.logical_or.reduce(part_masks) & scope
-    nums = np.flatnonzero(matched)
-    flags = np.stack([m[nums] for m in part_masks])  # parts × matches
-    tier = flags.sum(axis=0, dtype=np.int32)
-    total = int(nums.size)
-    part_hits = [int(h) for h in flags.sum(axis=1)]
-    counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    if total and count_facets:
-        for name, values in facets.count(conn, snapshot.table, nums).items():
-            if name in counted:
-                counted[name] = values
-    complete = int(np.count_nonzero(tier == len(parts)))
-    found = Match(total, complete, len(parts), [], counted, part_hits, [0] * len(levels))
-    if not total or limit <= 0:
+    m = _matched(cache, facets, conn, parts, filters, version, count_facets)
+    found, rows, nums, tier = m.found, m.rows, m.nums, m.tier
+    found.groups = [0] * len(levels)
+    if not found.total or limit <= 0:
         return found
-    documents = snapshot.estimate
+    documents = m.snapshot.estimate
     if documents < 10_000:  # as pg_backend._documents: exact while the table is small
         documents = int(np.count_nonzero(rows.latest))
     wanted = offset + limit
     left = np.ones(nums.size, dtype=bool)  # the matches not ranked in a level
-    for n, level in enumerate(levels if complete else ()):
+    for n, level in enumerate(levels if found.complete else ()):
         room = wanted - len(found.page)
         if n and room <= 0:  # the levels before filled the page
             break
         level_masks = [  # a part the same as the query's (no halves, no related words): its mask
             mask if part == wide else _part(cache, conn, rows, part)
-            for part, wide, mask in zip(level, parts, part_masks, strict=True)
+            for part, wide, mask in zip(level, parts, m.part_masks, strict=True)
         ]
-        inside = np.logical_and.reduce([m[nums] for m in level_masks])
+        inside = np.logical_and.reduce([mask[nums] for mask in level_masks])
         if n == 0:
             found.first_complete = int(np.count_nonzero(inside))
         members = inside & left
         if members.any():
-            level_hits = [int(np.count_nonzero(m & scope)) for m in level_masks]
+            level_hits = [int(np.count_nonzero(mask & m.scope)) for mask in level_masks]
             group = _ranked(
                 cache,
                 conn,
@@ -133,13 +128,13 @@ def match(
         left &= ~inside
     if not found.page:
         found.page = _ranked(
-            cache, conn, rows, parts, part_hits, documents, nums, tier, offset, limit
+            cache, conn, rows, parts, found.part_hits, documents, nums, tier, offset, limit
         )
         return found
     need = wanted - len(found.page)
     if need > 0 and left.any():
         found.page += _ranked(
-            cache, conn, rows, parts, part_hits, documents, nums[left], tier[left], 0, need
+            cache, conn, rows, parts, found.part_hits, documents, nums[left], tier[left], 0, need
         )
     found.page = found.page[offset:wanted]
     return found
@@ -168,27 +163,8 @@ def newest(
     ``pg_backend._statement`` orders it: latest period end, then more parts matched, then key
     (score 0). Matched and ordered from the posting lists and the rows' ranks; PostgreSQL only
     reads the page's rows."""
-    snapshot = cache.snapshot(conn)
-    rows = cache.rows(conn, snapshot)
-    scope = _scope(cache, conn, rows, filters, version)
-    if parts:
-        part_masks = [_part(cache, conn, rows, part) for part in parts]
-        nums = np.flatnonzero(np.logical_or.reduce(part_masks) & scope)
-        flags = np.stack([m[nums] for m in part_masks])
-        tier = flags.sum(axis=0, dtype=np.int64)
-        part_hits = [int(h) for h in flags.sum(axis=1)]
-        complete = int(np.count_nonzero(tier == len(parts)))
-    else:
-        nums = np.flatnonzero(scope)
-        tier = np.zeros(nums.size, dtype=np.int64)
-        part_hits = []
-        complete = int(nums.size)
-    counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    if nums.size and count_facets:
-        for name, values in facets.count(conn, snapshot.table, nums).items():
-            if name in counted:
-                counted[name] = values
-    found = Match(int(nums.size), complete, len(parts), [], counted, part_hits)
+    m = _matched(cache, facets, conn, parts, filters, version, count_facets)
+    rows, nums, tier, found = m.rows, m.nums, m.tier, m.found
     wanted = min(offset + limit, int(nums.size))
     if wanted <= offset:
         return found
@@ -206,6 +182,48 @@ def newest(
     }
     found.page = [read[int(num)] for num in page]
     return found
+
+
+@dataclass
+class _Matched:
+    """What a query matched in one snapshot, before any ordering."""
+
+    snapshot: Snapshot
+    rows: Rows
+    scope: np.ndarray  # rows in the filters and the version asked for
+    part_masks: list[np.ndarray]  # rows matching each part
+    nums: np.ndarray  # the matching rows (every row in scope without parts)
+    tier: np.ndarray  # parts each of them matches
+    found: Match  # totals, part hits and facet counts; no page yet
+
+
+def _matched(
+    cache: PostingCache,
+    facets: FacetMatrix,
+    conn: Connection,
+    parts: Sequence[QueryPart],
+    filters: dict[str, list[str]],
+    version: str | None,
+    count_facets: bool,
+) -> _Matched:
+    """The rows matching ``parts`` (any of them; without parts every row in scope), their
+    tiers, the parts' hit counts and the facet counts (empty without ``count_facets``)."""
+    snapshot = cache.snapshot(conn)
+    rows = cache.rows(conn, snapshot)
+    scope = _scope(cache, conn, rows, filters, version)
+    part_masks = [_part(cache, conn, rows, part) for part in parts]
+    nums = np.flatnonzero(np.logical_or.reduce(part_masks) & scope if parts else scope)
+    flags = np.stack([m[nums] for m in part_masks]) if parts else np.zeros((0, nums.size), bool)
+    tier = flags.sum(axis=0, dtype=np.int64)  # parts × matches, summed
+    counted: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    if nums.size and count_facets:
+        for name, values in facets.count(conn, snapshot.table, nums).items():
+            if name in counted:
+                counted[name] = values
+    complete = int(np.count_nonzero(tier == len(parts)))
+    part_hits = [int(h) for h in flags.sum(axis=1)]
+    found = Match(int(nums.size), complete, len(parts), [], counted, part_hits)
+    return _Matched(snapshot, rows, scope, part_masks, nums, tier, found)
 
 
 def _ranked(
