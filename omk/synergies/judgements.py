@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +25,8 @@ from omk.models.types import utcnow
 from omk.policy import SYSTEM, Action, authorize
 from omk.services import audit
 from omk.services.transaction import unit_of_work
-from omk.synergies import suggestions
-from omk.synergies.suggestions import Suggestion
+from omk.synergies import cache, suggestions
+from omk.synergies.suggestions import Suggestion, in_region
 
 MAX_NOTE = 2000
 JUDGED = ("confirmed", "dismissed", "open")
@@ -46,32 +47,45 @@ def applicable(judgements: Iterable[SynergyJudgement], region: str) -> SynergyJu
 
 
 def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
-    """Set each suggestion's status and note from the judgements that apply in ``region``."""
+    """The suggestions with the status and note of the judgements that apply in ``region``:
+    a judged one is a copy (the others are returned as they are, open)."""
     if not found:
         return found
     kinds = {s.kind for s in found}
     stored: dict[tuple[str, str, str, str], list[SynergyJudgement]] = defaultdict(list)
     for j in db.session.scalars(select(SynergyJudgement).where(SynergyJudgement.kind.in_(kinds))):
         stored[(j.kind, j.a_id, j.b_id, j.subject)].append(j)
+    if not stored:
+        return found
+    judged = []
     for s in found:
         judgement = applicable(stored.get(s.identity, []), region)
         if judgement is None:
+            judged.append(s)
             continue
-        s.judged_region = judgement.region
-        s.note = judgement.note
+        s = replace(s, judged_region=judgement.region, note=judgement.note)
         if judgement.status == "dismissed" and not s.is_unchanged_since(judgement.fingerprint):
             s.status, s.was_dismissed = "open", True  # its practices changed: back again
         else:
             s.status = judgement.status
-    return found
+        judged.append(s)
+    return judged
 
 
 def view(cycle: Cycle, region: str, kind: str | None = None) -> list[Suggestion]:
-    """The suggestions of the cycle with a side in ``region``, judged, best first."""
+    """The suggestions of the cycle with a side in ``region``, judged, best first.
+
+    Made from the kept suggestions of each kind for all of Germany (:mod:`omk.synergies.cache`,
+    computed anew after any change of the published state); shared: copy one before changing
+    it (:func:`apply` copies the judged ones)."""
     found: list[Suggestion] = []
+    state = cache.signature(cycle)
     for p in suggestions.providers():
         if kind is None or p.kind == kind:
-            found.extend(p.suggestions(cycle, region))
+            kept = cache.suggestions(p, cycle, state)
+            found.extend(
+                kept if not region else [s for s in kept if in_region(s.municipality_keys, region)]
+            )
     return suggestions.ranked(apply(found, region))
 
 

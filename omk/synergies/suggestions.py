@@ -173,10 +173,12 @@ def provider(kind: str) -> Provider | None:
 
 def find(cycle: Cycle, kind: str, a_id: str, b_id: str, subject: str) -> Suggestion | None:
     """The current suggestion with this identity, if the provider still makes it."""
+    from omk.synergies import cache
+
     found = provider(kind)
     if found is None:
         return None
-    for s in found.suggestions(cycle, ""):
+    for s in cache.suggestions(found, cycle):
         if s.identity == (kind, a_id, b_id, subject):
             return s
     return None

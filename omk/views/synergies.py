@@ -5,6 +5,7 @@ reviews, and the rubric itself."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -84,12 +85,6 @@ def index() -> ResponseReturnValue:
         kind = ""
     # a region name that named none or several: the form with the candidates, no results
     found = judgements.view(cycle, region, kind or None) if cycle and chosen.error is None else []
-    adoptable: set[tuple[str, str, str, str]] = set()
-    for s in found:
-        s.may_judge = can(user, Action.SYNERGY_JUDGE, s)
-        if adoption.adoptable(user, s):
-            adoptable.add(s.identity)
-    own = adoption.choices(user) if adoptable else []
     sections, page, pages = [], 1, 1
     for p in suggestions.providers():
         if kind and p.kind != kind:
@@ -106,6 +101,8 @@ def index() -> ResponseReturnValue:
             shown = items[(page - 1) * PER_PAGE : page * PER_PAGE]
         else:
             shown = items[:OVERVIEW_SHOWN]
+        # the kept suggestions are shared: the user's view of them is set on copies
+        shown = [replace(s, may_judge=can(user, Action.SYNERGY_JUDGE, s)) for s in shown]
         sections.append(
             {
                 "kind": p.kind,
@@ -116,6 +113,10 @@ def index() -> ResponseReturnValue:
                 "groups": sorted({s.group for s in shown}, key=lambda g: g != "organisation"),
             }
         )
+    adoptable = {
+        s.identity for section in sections for s in section["items"] if adoption.adoptable(user, s)
+    }
+    own = adoption.choices(user) if adoptable else []
     transfers = learning.network(region, until=cycle) if chosen.error is None else []
     return render_template(
         "synergies/index.html",
