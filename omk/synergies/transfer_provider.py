@@ -267,9 +267,18 @@ class TransferProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         found = [m for m in matches(cycle) if in_region((m.a, m.b), region)]
         labels = names_of({k for m in found for k in (m.a, m.b)})
-        return [self._suggestion(m, labels) for m in found]
+        versions = {  # each practice's once: it fills many gaps
+            m.candidate.version.practice_id: (
+                content_version(m.candidate.version.practice),
+                revision_version(m.candidate.version.practice),
+            )
+            for m in found
+        }
+        return [self._suggestion(m, labels, versions) for m in found]
 
-    def _suggestion(self, m: Match, labels: dict[str, str]) -> Suggestion:
+    def _suggestion(
+        self, m: Match, labels: dict[str, str], versions: dict[str, tuple[str, str]]
+    ) -> Suggestion:
         practice = m.candidate.version.practice
         why = []
         if m.km is not None:
@@ -309,8 +318,8 @@ class TransferProvider:
             score=m.score,
             explanation=explanation,
             municipality_keys=(m.a, m.b),
-            versions=(content_version(practice),),
-            revisions=(revision_version(practice),),
+            versions=(versions[m.candidate.version.practice_id][0],),
+            revisions=(versions[m.candidate.version.practice_id][1],),
             subject=f"{m.gap}:{practice.uuid}",
             practice_id=practice.uuid,
             terms=[m.gap],
