@@ -189,6 +189,14 @@ def bench_synthesis(reports: int, repeat: int, keep: Path | None) -> None:
 )
 @click.option("--profile", is_flag=True, help="mit --view: die langsamste Anfrage mit cProfile")
 @click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(["live", "first", "kept"]),
+    multiple=True,
+    help="mit --view: nur so messen (wiederholbar): live = je Anfrage berechnet, first = erste "
+    "Anfrage nach einer Änderung, kept = gespeichert (Standard: alle drei)",
+)
+@click.option(
     "--database-url",
     default="",
     help="mit --view: in dieser (Wegwerf-)Datenbank messen, z. B. postgresql+psycopg://…; "
@@ -201,6 +209,7 @@ def bench_synergies(
     view_sizes: tuple[int, ...],
     repeat: int,
     profile: bool,
+    modes: tuple[str, ...],
     database_url: str,
 ) -> None:
     """Ähnliche Maßnahmen aller Paare messen: Verfahren des Produkts neben dem exakten
@@ -218,6 +227,7 @@ def bench_synergies(
             lambda s: click.echo(s, err=True),
             database=database_url or None,
             profile=profile,
+            variants=bench_view.all_variants(modes or bench_view.MODES),
         )
         click.echo(bench_view.table(timings))
         click.echo(f"({machine()}; load average {load()} at the end)")

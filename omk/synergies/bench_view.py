@@ -362,16 +362,21 @@ def profile_case(browsers: Browsers, case: Case, lines: int = 25) -> str:
 Variant = tuple[str, Callable[[], Any], Callable[[], None]]
 
 
-def all_variants() -> list[Variant]:
-    """Computed at every request (as before 2026-12-07), the first request after a change of
-    the published state (the kept lists dropped before each), and kept."""
+MODES = ("live", "first", "kept")
+
+
+def all_variants(modes: tuple[str, ...] = MODES) -> list[Variant]:
+    """``live``: computed at every request (as before 2026-12-07); ``first``: the first
+    request after a change of the published state (the kept lists dropped before each);
+    ``kept``: the kept lists."""
     from omk.synergies import cache
 
-    return [
-        ("je Anfrage berechnet", cache.computing_live, lambda: None),
-        ("erste Anfrage nach einer Änderung", _nothing, cache.forget),
-        ("gespeichert", _nothing, lambda: None),
-    ]
+    found: dict[str, Variant] = {
+        "live": ("je Anfrage berechnet", cache.computing_live, lambda: None),
+        "first": ("erste Anfrage nach einer Änderung", _nothing, cache.forget),
+        "kept": ("gespeichert", _nothing, lambda: None),
+    }
+    return [found[mode] for mode in MODES if mode in modes]
 
 
 @contextmanager
