@@ -366,9 +366,9 @@ MODES = ("live", "first", "kept")
 
 
 def all_variants(modes: tuple[str, ...] = MODES) -> list[Variant]:
-    """``live``: computed at every request (as before 2026-12-07); ``first``: the first
-    request after a change of the published state (the kept lists dropped before each);
-    ``kept``: the kept lists."""
+    """In the order given: ``live``, computed at every request (as before 2026-12-07);
+    ``first``, the first request after a change of the published state (the kept lists
+    dropped before each); ``kept``, the kept lists."""
     from omk.synergies import cache
 
     found: dict[str, Variant] = {
@@ -376,7 +376,7 @@ def all_variants(modes: tuple[str, ...] = MODES) -> list[Variant]:
         "first": ("erste Anfrage nach einer Änderung", _nothing, cache.forget),
         "kept": ("gespeichert", _nothing, lambda: None),
     }
-    return [found[mode] for mode in MODES if mode in modes]
+    return [found[mode] for mode in dict.fromkeys(modes)]  # in the order asked for
 
 
 @contextmanager

@@ -91,11 +91,14 @@ class SimilarProvider:
                 continue
             pairs.append((va, vb, row))
         labels = names_of({v.municipality_key for va, vb, _row in pairs for v in (va, vb)})
-        versions = {  # each practice's once: it is in many pairs
-            v.practice_id: (content_version(v.practice), revision_version(v.practice))
-            for va, vb, _row in pairs
-            for v in (va, vb)
-        }
+        versions: dict[str, tuple[str, str]] = {}  # each practice's once: it is in many pairs
+        for va, vb, _row in pairs:
+            for v in (va, vb):
+                if v.practice_id not in versions:
+                    versions[v.practice_id] = (
+                        content_version(v.practice),
+                        revision_version(v.practice),
+                    )
         return [self._suggestion(va, vb, row, labels, versions) for va, vb, row in pairs]
 
     def _suggestion(

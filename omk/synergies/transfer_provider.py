@@ -267,17 +267,30 @@ class TransferProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         found = [m for m in matches(cycle) if in_region((m.a, m.b), region)]
         labels = names_of({k for m in found for k in (m.a, m.b)})
-        versions = {  # each practice's once: it fills many gaps
-            m.candidate.version.practice_id: (
-                content_version(m.candidate.version.practice),
-                revision_version(m.candidate.version.practice),
+        versions: dict[str, tuple[str, str]] = {}  # each practice's once: it fills many gaps
+        for m in found:
+            practice = m.candidate.version.practice
+            if practice.uuid not in versions:
+                versions[practice.uuid] = (content_version(practice), revision_version(practice))
+        locale = str(get_locale() or "de")
+        taxonomy = current_app.extensions["omk_content"].taxonomy
+        recommendations = {}  # each gap's words once
+        for code in {m.gap for m in found}:
+            label = taxonomy.label("recommendations", code, locale)
+            recommendations[code] = (
+                _("die Empfehlung %(code)s (%(label)s)", code=code, label=label)
+                if label != code
+                else _("die Empfehlung %(code)s", code=code)
             )
-            for m in found
-        }
-        return [self._suggestion(m, labels, versions) for m in found]
+        return [self._suggestion(m, labels, versions, recommendations, locale) for m in found]
 
     def _suggestion(
-        self, m: Match, labels: dict[str, str], versions: dict[str, tuple[str, str]]
+        self,
+        m: Match,
+        labels: dict[str, str],
+        versions: dict[str, tuple[str, str]],
+        recommendations: dict[str, str],
+        locale: str,
     ) -> Suggestion:
         practice = m.candidate.version.practice
         why = []
@@ -293,14 +306,7 @@ class TransferProvider:
                 score=m.candidate.score,
                 maximum=m.candidate.maximum,
             )
-        locale = str(get_locale() or "de")
-        taxonomy = current_app.extensions["omk_content"].taxonomy
-        label = taxonomy.label("recommendations", m.gap, locale)
-        recommendation = (
-            _("die Empfehlung %(code)s (%(label)s)", code=m.gap, label=label)
-            if label != m.gap
-            else _("die Empfehlung %(code)s", code=m.gap)
-        )
+        recommendation = recommendations[m.gap]
         explanation = _(
             "%(a)s setzt %(recommendation)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
             "%(title)s.",
