@@ -3,6 +3,7 @@ each builds what it measures in a temporary folder or a throwaway database)."""
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -230,7 +231,11 @@ def bench_synergies(
             variants=bench_view.all_variants(modes or bench_view.MODES),
         )
         click.echo(bench_view.table(timings))
-        click.echo(f"({machine()}; load average {load()} at the end)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        click.echo(
+            f"({machine()}; load average {load()} at the end; peak memory of this process,"
+            f" kept lists included: {peak:.0f} MiB)"
+        )
         return
     results = bench.run(
         list(sizes) or [10_000, 100_000],

@@ -9,10 +9,11 @@ every request, and computed anew when it differs: a publication or correction (a
 published revision), a validation, a published peer review or its answers, similar pairs
 stored by the outbox consumer, a register update (an outbox entry), an edited content file.
 Judgements are not part of it: they are applied to every request's view
-(:func:`omk.synergies.judgements.apply`), so a confirmation or dismissal shows at once.
+(:func:`omk.synergies.judgements.view_by_kind`), so a confirmation or dismissal shows at once.
 
 Kept per process, cycle, kind and language (the explanations are translated), at most
-:data:`MAX_KEPT` lists; the lists are shared: callers copy a suggestion before changing it.
+:data:`MAX_KEPT` lists, sorted once, and filtered once per region asked for; the lists are
+shared: callers copy a suggestion before changing it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import current_app
@@ -34,7 +37,7 @@ from omk.models.reporting import Cycle, Report
 from omk.models.similarity import SimilarPractice
 from omk.models.synergies import PeerReview, PeerReviewComment, PracticeValidation
 from omk.synergies import content
-from omk.synergies.suggestions import Provider, Suggestion
+from omk.synergies.suggestions import Provider, Suggestion, best_first, in_region
 
 MAX_KEPT = 12  # lists (cycle × kind × language) per process
 _EXTENSION = "omk_synergy_cache"
@@ -82,34 +85,71 @@ def signature(cycle: Cycle) -> tuple[Any, ...]:
     )
 
 
-def _kept() -> OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], list[Suggestion]]]:
+@dataclass
+class Kept:
+    """One kind's suggestions of a cycle as kept: all of Germany in the order of
+    :func:`~omk.synergies.suggestions.best_first`, and each region asked for since."""
+
+    state: tuple[Any, ...]
+    everywhere: list[Suggestion]
+    regions: dict[str, Regional] = field(default_factory=dict)
+
+    def of(self, region: str) -> Regional:
+        """The suggestions with a side in ``region``, in the same order (filtered once)."""
+        found = self.regions.get(region)
+        if found is None:
+            items = (
+                self.everywhere
+                if not region
+                else [s for s in self.everywhere if in_region(s.municipality_keys, region)]
+            )
+            found = self.regions[region] = Regional(items)
+        return found
+
+
+@dataclass
+class Regional:
+    """The kept suggestions of one region, and where each is in the list."""
+
+    items: list[Suggestion]
+
+    @cached_property
+    def index(self) -> dict[tuple[str, str, str, str], int]:
+        return {s.identity: n for n, s in enumerate(self.items)}
+
+
+def _kept() -> OrderedDict[tuple[Any, ...], Kept]:
     kept: Any = current_app.extensions.setdefault(_EXTENSION, OrderedDict())
     return kept  # type: ignore[no-any-return]  # the dict this module put there
 
 
-def suggestions(
-    provider: Provider, cycle: Cycle, state: tuple[Any, ...] | None = None
-) -> list[Suggestion]:
-    """The provider's suggestions of the cycle for all of Germany, best first: the kept list
-    while the published state (``state``, else :func:`signature`) is unchanged, else computed
-    (and kept). Shared: copy a suggestion before changing it."""
+def kept(
+    provider: Provider, cycle: Cycle, region: str = "", state: tuple[Any, ...] | None = None
+) -> Regional:
+    """The provider's suggestions of the cycle with a side in ``region``, in the order of
+    :func:`~omk.synergies.suggestions.best_first`: kept while the published state
+    (``state``, else :func:`signature`) is unchanged, else computed for all of Germany (and
+    kept). Shared: copy a suggestion before changing it."""
     if _live.get():
-        return provider.suggestions(cycle, "")
+        return Kept((), sorted(provider.suggestions(cycle, ""), key=best_first)).of(region)
     key = (provider.kind, id(provider), cycle.id, str(get_locale() or "de"))
     if state is None:
         state = signature(cycle)
     with _lock:  # one computation at a time in a process: a second request waits for it
-        kept = _kept()
-        found = kept.get(key)
-        if found is not None and found[0] == state:
-            kept.move_to_end(key)
-            return found[1]
-        computed = provider.suggestions(cycle, "")
-        kept[key] = (state, computed)
-        kept.move_to_end(key)
-        while len(kept) > MAX_KEPT:
-            kept.popitem(last=False)
-        return computed
+        lists = _kept()
+        found = lists.get(key)
+        if found is None or found.state != state:
+            found = Kept(state, sorted(provider.suggestions(cycle, ""), key=best_first))
+            lists[key] = found
+        lists.move_to_end(key)
+        while len(lists) > MAX_KEPT:
+            lists.popitem(last=False)
+        return found.of(region)
+
+
+def suggestions(provider: Provider, cycle: Cycle) -> list[Suggestion]:
+    """The provider's suggestions of the cycle for all of Germany (:func:`kept`)."""
+    return kept(provider, cycle).items
 
 
 def forget() -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Protocol, TypedDict
 
 from omk.models.reporting import Cycle, Practice
@@ -187,6 +188,30 @@ def find(cycle: Cycle, kind: str, a_id: str, b_id: str, subject: str) -> Suggest
 def in_region(keys: Iterable[str], region: str) -> bool:
     """Whether at least one side lies in the region ('' is all)."""
     return any(key.startswith(region) for key in keys)
+
+
+def best_first(s: Suggestion) -> tuple[float, str, str]:
+    """The order within a kind: by score, then by the sides' labels."""
+    return (-s.score, s.a["label"], s.b["label"])
+
+
+def interleaved(by_kind: Mapping[str, Sequence[Suggestion]]) -> list[Suggestion]:
+    """What :func:`ranked` makes of suggestions given per kind, each list already in the order
+    of :func:`best_first` with its dismissed ones last: the kinds take turns, without sorting
+    again (a list of all of Germany holds hundreds of thousands)."""
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    kinds = sorted(by_kind, key=lambda k: order.get(k, len(order)))
+    open_lists = [[s for s in by_kind[k] if s.status != "dismissed"] for k in kinds]
+    found = [s for turn in zip_longest(*open_lists) for s in turn if s is not None]
+    dismissed = [
+        (rank, order.get(k, len(order)), s)
+        for k, items in zip(kinds, open_lists, strict=True)
+        for rank, s in enumerate(
+            (s for s in by_kind[k] if s.status == "dismissed"), start=len(items)
+        )
+    ]
+    dismissed.sort(key=lambda t: t[:2])
+    return found + [s for *_, s in dismissed]
 
 
 def ranked(suggestions: Iterable[Suggestion]) -> list[Suggestion]:

@@ -84,12 +84,16 @@ def index() -> ResponseReturnValue:
     if kind and kind not in suggestions.KINDS:
         kind = ""
     # a region name that named none or several: the form with the candidates, no results
-    found = judgements.view(cycle, region, kind or None) if cycle and chosen.error is None else []
+    found = (
+        judgements.view_by_kind(cycle, region, kind or None)
+        if cycle and chosen.error is None
+        else {}
+    )
     sections, page, pages = [], 1, 1
     for p in suggestions.providers():
         if kind and p.kind != kind:
             continue
-        items = [s for s in found if s.kind == p.kind]
+        items = found.get(p.kind, [])
         if kind:
             pages = max(1, -(-len(items) // PER_PAGE))
             try:

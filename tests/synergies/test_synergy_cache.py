@@ -4,6 +4,7 @@ and the region and role policy unchanged."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from omk.models import User
 from omk.services import accounts, reports, similarity
 from omk.synergies import cache, judgements, peer_review, suggestions, validation
 from omk.synergies.partner_provider import PartnerProvider
+from omk.synergies.suggestions import Side, Suggestion
 from tests import factories
 from tests.conftest import login
 from tests.synergies.test_synergy_services import (
@@ -166,3 +168,35 @@ def test_computing_live_bypasses_the_kept_lists(
     cache.suggestions(partner, cycle())
     cache.suggestions(partner, cycle())
     assert len(computed) == 3
+
+
+def test_kept_lists_interleave_as_ranked_does() -> None:
+    rng = random.Random(7)
+
+    def side(n: int) -> Side:
+        return Side(type="municipality", id=str(n), label=f"L{n % 5}")
+
+    found = [
+        Suggestion(
+            kind=rng.choice(suggestions.KINDS),
+            a=side(rng.randrange(20)),
+            b=side(rng.randrange(20)),
+            score=rng.choice([0.2, 0.5, 0.5, 1.0, 2.5]),
+            explanation="",
+            municipality_keys=(),
+            versions=(),
+            subject=str(n),
+            status=rng.choice(["open", "open", "confirmed", "dismissed"]),
+        )
+        for n in range(300)
+    ]
+    by_kind = {
+        kind: [s for s in sorted(found, key=suggestions.best_first) if s.kind == kind]
+        for kind in suggestions.KINDS
+    }
+    by_kind = {
+        kind: [s for s in items if s.status != "dismissed"]
+        + [s for s in items if s.status == "dismissed"]
+        for kind, items in by_kind.items()
+    }
+    assert suggestions.interleaved(by_kind) == suggestions.ranked(found)
