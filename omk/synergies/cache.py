@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask_babel import get_locale
@@ -41,6 +41,8 @@ from omk.synergies.suggestions import Provider, Suggestion, best_first, in_regio
 
 MAX_KEPT = 12  # lists (cycle × kind × language) per process
 _EXTENSION = "omk_synergy_cache"
+_OTHERS = "omk_synergy_cache_others"
+T = TypeVar("T")
 _live: ContextVar[bool] = ContextVar("synergies_live", default=False)
 _lock = threading.Lock()
 
@@ -152,10 +154,29 @@ def suggestions(provider: Provider, cycle: Cycle) -> list[Suggestion]:
     return kept(provider, cycle).items
 
 
+def remembered(name: str, cycle: Cycle, region: str, compute: Callable[[], list[T]]) -> list[T]:
+    """Another list made from the published state only (``name`` says which, e.g. the
+    learning network), kept like the suggestions; shared: do not change it."""
+    if _live.get():
+        return compute()
+    key = (name, cycle.id, region, str(get_locale() or "de"))
+    state = signature(cycle)
+    with _lock:
+        others: Any = current_app.extensions.setdefault(_OTHERS, OrderedDict())
+        found = others.get(key)
+        if found is None or found[0] != state:
+            found = others[key] = (state, compute())
+        others.move_to_end(key)
+        while len(others) > MAX_KEPT:
+            others.popitem(last=False)
+        return found[1]  # type: ignore[no-any-return]  # what compute() returned
+
+
 def forget() -> None:
     """Drop every kept list of this process."""
     with _lock:
         _kept().clear()
+        current_app.extensions.pop(_OTHERS, None)
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from omk.policy import Action, actor, authorize, can, permission
 from omk.services import cycles, practices
 from omk.synergies import (
     adoption,
+    cache,
     candidates,
     content,
     invitees,
@@ -121,7 +122,14 @@ def index() -> ResponseReturnValue:
         s.identity for section in sections for s in section["items"] if adoption.adoptable(user, s)
     }
     own = adoption.choices(user) if adoptable else []
-    transfers = learning.network(region, until=cycle) if chosen.error is None else []
+    transfers: list[learning.Transfer] = []
+    if chosen.error is None and cycle is not None:  # kept like the suggestions
+        until = cycle
+        transfers = cache.remembered(
+            "network", cycle, region, lambda: learning.network(region, until=until)
+        )
+    elif chosen.error is None:
+        transfers = learning.network(region)
     return render_template(
         "synergies/index.html",
         cycle=cycle,

@@ -200,3 +200,21 @@ def test_kept_lists_interleave_as_ranked_does() -> None:
         for kind, items in by_kind.items()
     }
     assert suggestions.interleaved(by_kind) == suggestions.ranked(found)
+
+
+def test_the_learning_network_shows_a_new_adoption_at_once(
+    client: FlaskClient, people: dict[str, User]
+) -> None:
+    origin = factories.practice("Ausbildungslotsen")
+    publish(people, ESSEN, origin)
+    login(client, people["admin"])
+
+    def adopters() -> int:
+        page = client.get("/synergien/?cycle=2025&region=").text
+        section = page.split('id="learning-h"')[1].split("</section>")[0]
+        return section.count("Lotsen in Köln")
+
+    assert adopters() == 0
+    adopted = {"practice": origin["id"], "municipality": ESSEN}
+    publish(people, KOELN, factories.practice("Lotsen in Köln", adopted_from=adopted))
+    assert adopters() > 0
