@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import zip_longest
 from typing import Protocol, TypedDict
 
 from omk.models.reporting import Cycle, Practice
@@ -197,21 +196,35 @@ def best_first(s: Suggestion) -> tuple[float, str, str]:
 
 def interleaved(by_kind: Mapping[str, Sequence[Suggestion]]) -> list[Suggestion]:
     """What :func:`ranked` makes of suggestions given per kind, each list already in the order
-    of :func:`best_first` with its dismissed ones last: the kinds take turns, without sorting
-    again (a list of all of Germany holds hundreds of thousands)."""
+    of :func:`best_first` with its dismissed ones last (:func:`interleave`, as a list)."""
+    return list(interleave(by_kind))
+
+
+def interleave(by_kind: Mapping[str, Sequence[Suggestion]]) -> Iterator[Suggestion]:
+    """The order of :func:`ranked` for suggestions given per kind, each list already in the
+    order of :func:`best_first` with its dismissed ones last: the kinds take turns, without
+    sorting again, one at a time (a page of all of Germany's hundreds of thousands reads only
+    as far as the page)."""
     order = {kind: n for n, kind in enumerate(KINDS)}
     kinds = sorted(by_kind, key=lambda k: order.get(k, len(order)))
-    open_lists = [[s for s in by_kind[k] if s.status != "dismissed"] for k in kinds]
-    found = [s for turn in zip_longest(*open_lists) for s in turn if s is not None]
+    lists = []
+    for k in kinds:
+        items = by_kind[k]
+        n = len(items)
+        while n and items[n - 1].status == "dismissed":
+            n -= 1
+        lists.append((k, items, n))
+    for rank in range(max((n for *_, n in lists), default=0)):
+        for _k, items, n in lists:
+            if rank < n:
+                yield items[rank]
     dismissed = [
-        (rank, order.get(k, len(order)), s)
-        for k, items in zip(kinds, open_lists, strict=True)
-        for rank, s in enumerate(
-            (s for s in by_kind[k] if s.status == "dismissed"), start=len(items)
-        )
+        (rank, order.get(k, len(order)), items[rank])
+        for k, items, n in lists
+        for rank in range(n, len(items))
     ]
     dismissed.sort(key=lambda t: t[:2])
-    return found + [s for *_, s in dismissed]
+    yield from (s for *_, s in dismissed)
 
 
 def ranked(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
