@@ -3,6 +3,7 @@ each builds what it measures in a temporary folder or a throwaway database)."""
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -176,10 +177,66 @@ def bench_synthesis(reports: int, repeat: int, keep: Path | None) -> None:
     help="bis zu dieser Größe das exakte Verfahren ganz, darüber an einer Stichprobe",
 )
 @click.option("--no-vectors", is_flag=True, help="ohne (generierte) dichte Vektoren")
-def bench_synergies(sizes: tuple[int, ...], exact_max: int, no_vectors: bool) -> None:
-    """Ähnliche Maßnahmen aller Paare messen: Verfahren des Produkts neben dem exakten."""
+@click.option(
+    "--view",
+    "view_sizes",
+    type=click.IntRange(min=50, max=12_000),
+    multiple=True,
+    help="statt dessen die Synergieseite und GET /api/v1/synergies bei so vielen "
+    "berichtenden Kommunen je Runde messen (wiederholbar, z. B. 1000 und 10000)",
+)
+@click.option(
+    "--repeat", type=click.IntRange(min=1, max=20), default=5, show_default=True, help="mit --view"
+)
+@click.option("--profile", is_flag=True, help="mit --view: die langsamste Anfrage mit cProfile")
+@click.option(
+    "--mode",
+    "modes",
+    type=click.Choice(["live", "first", "kept"]),
+    multiple=True,
+    help="mit --view: nur so messen (wiederholbar): live = je Anfrage berechnet, first = erste "
+    "Anfrage nach einer Änderung, kept = gespeichert (Standard: alle drei)",
+)
+@click.option(
+    "--database-url",
+    default="",
+    help="mit --view: in dieser (Wegwerf-)Datenbank messen, z. B. postgresql+psycopg://…; "
+    "ihre Tabellen werden gelöscht und neu angelegt (Standard: SQLite in einem Temp-Ordner)",
+)
+def bench_synergies(
+    sizes: tuple[int, ...],
+    exact_max: int,
+    no_vectors: bool,
+    view_sizes: tuple[int, ...],
+    repeat: int,
+    profile: bool,
+    modes: tuple[str, ...],
+    database_url: str,
+) -> None:
+    """Ähnliche Maßnahmen aller Paare messen: Verfahren des Produkts neben dem exakten
+    (mit --view: die Synergieseite und ihre API bei vielen veröffentlichten Berichten)."""
     from omk.synergies import bench
 
+    if view_sizes:
+        from omk.search.bench import load, machine
+        from omk.synergies import bench_view
+
+        click.echo(f"{machine()}; load average {load()} at the start", err=True)
+        timings = bench_view.run(
+            list(view_sizes),
+            repeat,
+            lambda s: click.echo(s, err=True),
+            database=database_url or None,
+            profile=profile,
+            variants=bench_view.all_variants(modes or bench_view.MODES),
+        )
+        click.echo(bench_view.table(timings))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        click.echo(
+            f"({machine()}; load average {load()} at the end; peak memory of this process,"
+            f" kept lists included: {peak:.0f} MiB)"
+        )
+        return
     results = bench.run(
         list(sizes) or [10_000, 100_000],
         dense=not no_vectors,

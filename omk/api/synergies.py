@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import islice
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
@@ -228,10 +229,9 @@ def list_synergies() -> ResponseReturnValue:
     if cycle is None:
         visible = sorted(cycles.visible_cycles(user), key=lambda c: (c.period_end, c.code))
         cycle = visible[-1] if visible else None
-    found: list[suggestions.Suggestion] = (
-        judgements.view(cycle, args.region, args.kind) if cycle else []
-    )
-    page = found[args.offset : args.offset + args.per_page]
+    found = judgements.view_by_kind(cycle, args.region, args.kind) if cycle else {}
+    total = sum(len(items) for items in found.values())
+    page = islice(suggestions.interleave(found), args.offset, args.offset + args.per_page)
     items = [
         SynergyOut(
             kind=s.kind,
@@ -245,5 +245,5 @@ def list_synergies() -> ResponseReturnValue:
         )
         for s in page
     ]
-    body = SynergyList(total=len(found), page=args.page, per_page=args.per_page, items=items)
+    body = SynergyList(total=total, page=args.page, per_page=args.per_page, items=items)
     return jsonify(body.model_dump(mode="json"))

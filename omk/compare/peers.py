@@ -70,6 +70,12 @@ def _standardise(column: Sequence[float]) -> tuple[float, float]:
     return m, s or 1.0
 
 
+def spread(column: Sequence[float]) -> float:
+    """The standard deviation :func:`distances` divides by (1.0 for none): over the
+    candidates and the target, that is over every placeable member when the target is one."""
+    return _standardise(column)[1]
+
+
 def distances(target: Candidate, candidates: Sequence[Candidate]) -> dict[str, float]:
     """The standardised distance of every placeable candidate (not the target) to ``target``:
     Euclidean over log population and log density, each divided by its standard deviation

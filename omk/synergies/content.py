@@ -129,3 +129,11 @@ def partner_names() -> partners.NameLists:
     """The lists of ``content/synergies/partner_names.yaml``."""
     path = _root() / "partner_names.yaml"
     return _partner_names(path, path.stat().st_mtime)
+
+
+def version() -> tuple[float, ...]:
+    """When the synergy content files and the taxonomy were last changed (what the kept
+    suggestions of :mod:`omk.synergies.cache` depend on besides the database)."""
+    files = [_root() / name for name in ("federations.yaml", "partner_names.yaml", "rubric.yaml")]
+    files.append(Path(current_app.extensions["omk_content"].root) / "taxonomy.yaml")
+    return tuple(path.stat().st_mtime if path.exists() else 0.0 for path in files)

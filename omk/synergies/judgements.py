@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from omk.models.types import utcnow
 from omk.policy import SYSTEM, Action, authorize
 from omk.services import audit
 from omk.services.transaction import unit_of_work
-from omk.synergies import suggestions
+from omk.synergies import cache, suggestions
 from omk.synergies.suggestions import Suggestion
 
 MAX_NOTE = 2000
@@ -45,34 +46,69 @@ def applicable(judgements: Iterable[SynergyJudgement], region: str) -> SynergyJu
     return max(fitting, key=lambda j: (j.judged_at, j.id), default=None)
 
 
-def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
-    """Set each suggestion's status and note from the judgements that apply in ``region``."""
-    if not found:
-        return found
-    kinds = {s.kind for s in found}
+def _stored(kinds: Iterable[str]) -> dict[tuple[str, str, str, str], list[SynergyJudgement]]:
     stored: dict[tuple[str, str, str, str], list[SynergyJudgement]] = defaultdict(list)
     for j in db.session.scalars(select(SynergyJudgement).where(SynergyJudgement.kind.in_(kinds))):
         stored[(j.kind, j.a_id, j.b_id, j.subject)].append(j)
+    return stored
+
+
+def _judged(s: Suggestion, judgement: SynergyJudgement) -> Suggestion:
+    """A copy of the suggestion with the judgement's status and note."""
+    s = replace(s, judged_region=judgement.region, note=judgement.note)
+    if judgement.status == "dismissed" and not s.is_unchanged_since(judgement.fingerprint):
+        s.status, s.was_dismissed = "open", True  # its practices changed: back again
+    else:
+        s.status = judgement.status
+    return s
+
+
+def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
+    """The suggestions with the status and note of the judgements that apply in ``region``:
+    a judged one is a copy (the others are returned as they are, open)."""
+    if not found:
+        return found
+    stored = _stored({s.kind for s in found})
+    judged = []
     for s in found:
         judgement = applicable(stored.get(s.identity, []), region)
-        if judgement is None:
-            continue
-        s.judged_region = judgement.region
-        s.note = judgement.note
-        if judgement.status == "dismissed" and not s.is_unchanged_since(judgement.fingerprint):
-            s.status, s.was_dismissed = "open", True  # its practices changed: back again
-        else:
-            s.status = judgement.status
+        judged.append(s if judgement is None else _judged(s, judgement))
+    return judged
+
+
+def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str, list[Suggestion]]:
+    """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
+    (by score, then labels), dismissed ones last.
+
+    Made from the kept suggestions of each kind (:mod:`omk.synergies.cache`, computed anew
+    after any change of the published state); shared: copy one before changing it (the
+    judged ones are copies)."""
+    state = cache.signature(cycle)
+    chosen = [p for p in suggestions.providers() if kind is None or p.kind == kind]
+    stored = _stored(p.kind for p in chosen)
+    found: dict[str, list[Suggestion]] = {}
+    for p in chosen:
+        kept = cache.kept(p, cycle, region, state)
+        items = kept.items
+        judged: dict[int, Suggestion] = {}
+        for identity, judgements in stored.items():
+            n = kept.index.get(identity) if identity[0] == p.kind else None
+            judgement = applicable(judgements, region) if n is not None else None
+            if n is not None and judgement is not None:
+                judged[n] = _judged(items[n], judgement)
+        if judged:
+            items = [judged.get(n, s) for n, s in enumerate(items)]
+            items = [s for s in items if s.status != "dismissed"] + [
+                s for s in items if s.status == "dismissed"
+            ]
+        found[p.kind] = items
     return found
 
 
 def view(cycle: Cycle, region: str, kind: str | None = None) -> list[Suggestion]:
-    """The suggestions of the cycle with a side in ``region``, judged, best first."""
-    found: list[Suggestion] = []
-    for p in suggestions.providers():
-        if kind is None or p.kind == kind:
-            found.extend(p.suggestions(cycle, region))
-    return suggestions.ranked(apply(found, region))
+    """The suggestions of the cycle with a side in ``region``, judged, best first: the kinds
+    take turns (:func:`~omk.synergies.suggestions.ranked`), dismissed ones last."""
+    return suggestions.interleaved(view_by_kind(cycle, region, kind))
 
 
 def judge(

@@ -267,7 +267,7 @@ def network(region: str = "", until: Cycle | None = None) -> list[Transfer]:
     """Every published practice that names a published origin, with either side in the
     region, the cycle of its first publication as adopted (up to ``until``), oldest first."""
     steps: dict[str, Transfer] = {}
-    versions = [v for v in published.versions() if v.practice.adopted_from_practice]
+    versions = [v for v in published.versions(adopted=True) if v.practice.adopted_from_practice]
     origins = {
         v.practice_id: v
         for v in published.latest(

@@ -33,10 +33,14 @@ class Version:
 
 
 def versions(
-    region: str = "", cycle: Cycle | None = None, practice_ids: Iterable[str] | None = None
+    region: str = "",
+    cycle: Cycle | None = None,
+    practice_ids: Iterable[str] | None = None,
+    *,
+    adopted: bool = False,
 ) -> list[Version]:
     """Every published version (newest cycle first) of the practices of ``region``; with a
-    cycle only that cycle's versions."""
+    cycle only that cycle's versions; with ``adopted`` only those naming an origin."""
     query = (
         select(Practice, Report, Cycle)
         .join(Report, Practice.revision_id == Report.published_revision_id)
@@ -48,6 +52,8 @@ def versions(
         query = query.where(Report.municipality_key.startswith(region, autoescape=True))
     if cycle is not None:
         query = query.where(Report.cycle_id == cycle.id)
+    if adopted:
+        query = query.where(Practice.adopted_from_practice.is_not(None))
     if practice_ids is None:
         return [Version(p, r, c) for p, r, c in db.session.execute(query).all()]
     found = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypedDict
 
@@ -173,10 +173,12 @@ def provider(kind: str) -> Provider | None:
 
 def find(cycle: Cycle, kind: str, a_id: str, b_id: str, subject: str) -> Suggestion | None:
     """The current suggestion with this identity, if the provider still makes it."""
+    from omk.synergies import cache
+
     found = provider(kind)
     if found is None:
         return None
-    for s in found.suggestions(cycle, ""):
+    for s in cache.suggestions(found, cycle):
         if s.identity == (kind, a_id, b_id, subject):
             return s
     return None
@@ -185,6 +187,44 @@ def find(cycle: Cycle, kind: str, a_id: str, b_id: str, subject: str) -> Suggest
 def in_region(keys: Iterable[str], region: str) -> bool:
     """Whether at least one side lies in the region ('' is all)."""
     return any(key.startswith(region) for key in keys)
+
+
+def best_first(s: Suggestion) -> tuple[float, str, str]:
+    """The order within a kind: by score, then by the sides' labels."""
+    return (-s.score, s.a["label"], s.b["label"])
+
+
+def interleaved(by_kind: Mapping[str, Sequence[Suggestion]]) -> list[Suggestion]:
+    """What :func:`ranked` makes of suggestions given per kind, each list already in the order
+    of :func:`best_first` with its dismissed ones last (:func:`interleave`, as a list)."""
+    return list(interleave(by_kind))
+
+
+def interleave(by_kind: Mapping[str, Sequence[Suggestion]]) -> Iterator[Suggestion]:
+    """The order of :func:`ranked` for suggestions given per kind, each list already in the
+    order of :func:`best_first` with its dismissed ones last: the kinds take turns, without
+    sorting again, one at a time (a page of all of Germany's hundreds of thousands reads only
+    as far as the page)."""
+    order = {kind: n for n, kind in enumerate(KINDS)}
+    kinds = sorted(by_kind, key=lambda k: order.get(k, len(order)))
+    lists = []
+    for k in kinds:
+        items = by_kind[k]
+        n = len(items)
+        while n and items[n - 1].status == "dismissed":
+            n -= 1
+        lists.append((k, items, n))
+    for rank in range(max((n for *_, n in lists), default=0)):
+        for _k, items, n in lists:
+            if rank < n:
+                yield items[rank]
+    dismissed = [
+        (rank, order.get(k, len(order)), items[rank])
+        for k, items, n in lists
+        for rank in range(n, len(items))
+    ]
+    dismissed.sort(key=lambda t: t[:2])
+    yield from (s for *_, s in dismissed)
 
 
 def ranked(suggestions: Iterable[Suggestion]) -> list[Suggestion]:

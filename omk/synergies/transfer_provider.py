@@ -17,8 +17,11 @@ with the practice, ``practice_id`` that practice; the subject is "<code>:<practi
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -104,36 +107,144 @@ def matches(cycle: Cycle) -> list[Match]:
         k: (p.lat, p.lon) for k, p in profiles.items() if p.lat is not None and p.lon is not None
     }
     structure = [peers.Candidate(m.key, m.population, m.area_km2) for m in members]
-    by_key = {c.key: c for c in structure}
     scored = {c.version.practice_id: c for c in candidates.candidates("", cycle)}
-    found: list[Match] = []
+    return select_matches(matrix, positions, structure, scored)
+
+
+def select_matches(
+    matrix: rules.Matrix,
+    positions: Mapping[str, tuple[float, float]],
+    structure: Sequence[peers.Candidate],
+    scored: Mapping[str, candidates.Candidate],
+) -> list[Match]:
+    """For every gap of every member, the :data:`PER_GAP` best practices of other members
+    that are nearby or structurally similar and validated or well evidenced; best first.
+
+    The same as comparing every member with every other one, without doing so: distances
+    and structural distances of one member to all others are computed at once (numpy), and
+    per gap only the options that can be among the best are looked at exactly (the
+    register's positions, :func:`omk.compare.peers.great_circle_km` and
+    :func:`omk.compare.peers.distances`' scale); should the exact check drop one of them,
+    every option of that gap is looked at exactly."""
+    keys = list(matrix.rows)
+    index = {k: i for i, k in enumerate(keys)}
+    by_key = {c.key: c for c in structure}
+    features = {k: by_key[k].features if k in by_key else None for k in keys}
+    placed = [f for f in features.values() if f is not None]
+    scale = (
+        (peers.spread([f[0] for f in placed]), peers.spread([f[1] for f in placed]))
+        if placed
+        else (1.0, 1.0)
+    )
+    lat, lon = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
+    pop, den = np.full(len(keys), np.nan), np.full(len(keys), np.nan)
+    for i, k in enumerate(keys):
+        if k in positions:
+            lat[i], lon[i] = positions[k]
+        f = features[k]
+        if f is not None:
+            pop[i], den[i] = f
+    rad_lat, rad_lon = np.radians(lat), np.radians(lon)
+    # per code: the options (member index, candidate) and their rank without the distance
+    options: dict[str, list[tuple[int, candidates.Candidate]]] = {}
+    for b in keys:
+        for code, cell in matrix.cells[b].items():
+            for ref in cell.practices:
+                candidate = scored.get(ref.practice_id)
+                if candidate is not None and (
+                    _validated(candidate) or candidate.score >= WELL_EVIDENCED
+                ):
+                    options.setdefault(code, []).append((index[b], candidate))
+    arrays = {
+        code: (
+            np.array([i for i, _c in found], dtype=np.int64),
+            np.array([(0 if _validated(c) else 1) * 1000 - c.score for i, c in found], dtype=float),
+        )
+        for code, found in options.items()
+    }
+
+    def exactly(a: str, code: str, chosen: np.ndarray) -> list[Match]:
+        return _exact(
+            a, code, chosen, arrays[code][0], options[code], keys, positions, features, scale
+        )
+
+    found_all: list[Match] = []
     for a, gaps in matrix.gaps.items():
         if not gaps:
             continue
-        near = peers.distances(by_key[a], structure)
+        i = index[a]
+        with np.errstate(invalid="ignore"):
+            h = (
+                np.sin((rad_lat - rad_lat[i]) / 2) ** 2
+                + np.cos(rad_lat[i]) * np.cos(rad_lat) * np.sin((rad_lon - rad_lon[i]) / 2) ** 2
+            )
+            km = 2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+            apart = np.hypot((pop - pop[i]) / scale[0], (den - den[i]) / scale[1])
+            near_enough = (km <= NEARBY_KM + _SLACK) | (apart <= SIMILAR_STRUCTURE + _SLACK)
+        near_enough[i] = False
+        ordering_km = np.where(np.isnan(km), _NO_KM, km)
         for code in gaps:
-            options = []
-            for b in matrix.rows:
-                cell = matrix.cells[b].get(code)
-                if b == a or cell is None:
-                    continue
-                km = (
-                    peers.great_circle_km(positions[a], positions[b])
-                    if a in positions and b in positions
-                    else None
-                )
-                for ref in cell.practices:
-                    candidate = scored.get(ref.practice_id)
-                    if candidate is None:
-                        continue
-                    match = Match(code, a, b, candidate, km, near.get(b))
-                    if not (match.nearby or match.similar):
-                        continue
-                    if match.validated or candidate.score >= WELL_EVIDENCED:
-                        options.append(match)
-            options.sort(key=_order)
-            found.extend(options[:PER_GAP])
-    found.sort(key=_order)
+            if code not in arrays:
+                continue
+            members, tier = arrays[code]
+            shown = np.flatnonzero(near_enough[members])
+            if not shown.size:
+                continue
+            rank = tier[shown] * _TIER + ordering_km[members[shown]]
+            chosen = shown
+            if shown.size > PER_GAP:
+                cut = np.partition(rank, PER_GAP - 1)[PER_GAP - 1]
+                chosen = shown[rank <= cut + _SLACK]
+            exact = exactly(a, code, chosen)
+            if len(exact) < chosen.size:  # the exact check dropped one: look at every option
+                exact = exactly(a, code, shown)
+            exact.sort(key=_order)
+            found_all.extend(exact[:PER_GAP])
+    found_all.sort(key=_order)
+    return found_all
+
+
+_SLACK = 1e-5  # km or standard deviations: the numpy prefilter lets borderline options through
+_NO_KM = 1e5  # a distance beyond any in Germany, for a member without a position
+_TIER = 1e6  # one step of the rank without distance, in km
+
+
+def _validated(candidate: candidates.Candidate) -> bool:
+    v = candidate.validation
+    return v is not None and v.verdict == "validated"
+
+
+def _exact(
+    a: str,
+    code: str,
+    chosen: np.ndarray,
+    members: np.ndarray,
+    options: list[tuple[int, candidates.Candidate]],
+    keys: list[str],
+    positions: Mapping[str, tuple[float, float]],
+    features: Mapping[str, tuple[float, float] | None],
+    scale: tuple[float, float],
+) -> list[Match]:
+    """The options ``chosen`` (positions in ``options``) as matches for ``a``'s gap, each
+    checked exactly as the provider defines nearby and similar."""
+    own = features[a]
+    found = []
+    for j in chosen.tolist():
+        b = keys[int(members[j])]
+        km = (
+            peers.great_circle_km(positions[a], positions[b])
+            if a in positions and b in positions
+            else None
+        )
+        f = features[b]
+        apart = (
+            math.hypot((f[0] - own[0]) / scale[0], (f[1] - own[1]) / scale[1])
+            if own is not None and f is not None
+            else None
+        )
+        match = Match(code, a, b, options[j][1], km, apart)
+        if match.nearby or match.similar:
+            found.append(match)
     return found
 
 
@@ -156,9 +267,31 @@ class TransferProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         found = [m for m in matches(cycle) if in_region((m.a, m.b), region)]
         labels = names_of({k for m in found for k in (m.a, m.b)})
-        return [self._suggestion(m, labels) for m in found]
+        versions: dict[str, tuple[str, str]] = {}  # each practice's once: it fills many gaps
+        for m in found:
+            practice = m.candidate.version.practice
+            if practice.uuid not in versions:
+                versions[practice.uuid] = (content_version(practice), revision_version(practice))
+        locale = str(get_locale() or "de")
+        taxonomy = current_app.extensions["omk_content"].taxonomy
+        recommendations = {}  # each gap's words once
+        for code in {m.gap for m in found}:
+            label = taxonomy.label("recommendations", code, locale)
+            recommendations[code] = (
+                _("die Empfehlung %(code)s (%(label)s)", code=code, label=label)
+                if label != code
+                else _("die Empfehlung %(code)s", code=code)
+            )
+        return [self._suggestion(m, labels, versions, recommendations, locale) for m in found]
 
-    def _suggestion(self, m: Match, labels: dict[str, str]) -> Suggestion:
+    def _suggestion(
+        self,
+        m: Match,
+        labels: dict[str, str],
+        versions: dict[str, tuple[str, str]],
+        recommendations: dict[str, str],
+        locale: str,
+    ) -> Suggestion:
         practice = m.candidate.version.practice
         why = []
         if m.km is not None:
@@ -173,14 +306,7 @@ class TransferProvider:
                 score=m.candidate.score,
                 maximum=m.candidate.maximum,
             )
-        locale = str(get_locale() or "de")
-        taxonomy = current_app.extensions["omk_content"].taxonomy
-        label = taxonomy.label("recommendations", m.gap, locale)
-        recommendation = (
-            _("die Empfehlung %(code)s (%(label)s)", code=m.gap, label=label)
-            if label != m.gap
-            else _("die Empfehlung %(code)s", code=m.gap)
-        )
+        recommendation = recommendations[m.gap]
         explanation = _(
             "%(a)s setzt %(recommendation)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
             "%(title)s.",
@@ -198,8 +324,8 @@ class TransferProvider:
             score=m.score,
             explanation=explanation,
             municipality_keys=(m.a, m.b),
-            versions=(content_version(practice),),
-            revisions=(revision_version(practice),),
+            versions=(versions[m.candidate.version.practice_id][0],),
+            revisions=(versions[m.candidate.version.practice_id][1],),
             subject=f"{m.gap}:{practice.uuid}",
             practice_id=practice.uuid,
             terms=[m.gap],

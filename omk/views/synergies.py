@@ -5,6 +5,7 @@ reviews, and the rubric itself."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,6 +20,7 @@ from omk.policy import Action, actor, authorize, can, permission
 from omk.services import cycles, practices
 from omk.synergies import (
     adoption,
+    cache,
     candidates,
     content,
     invitees,
@@ -83,18 +85,16 @@ def index() -> ResponseReturnValue:
     if kind and kind not in suggestions.KINDS:
         kind = ""
     # a region name that named none or several: the form with the candidates, no results
-    found = judgements.view(cycle, region, kind or None) if cycle and chosen.error is None else []
-    adoptable: set[tuple[str, str, str, str]] = set()
-    for s in found:
-        s.may_judge = can(user, Action.SYNERGY_JUDGE, s)
-        if adoption.adoptable(user, s):
-            adoptable.add(s.identity)
-    own = adoption.choices(user) if adoptable else []
+    found = (
+        judgements.view_by_kind(cycle, region, kind or None)
+        if cycle and chosen.error is None
+        else {}
+    )
     sections, page, pages = [], 1, 1
     for p in suggestions.providers():
         if kind and p.kind != kind:
             continue
-        items = [s for s in found if s.kind == p.kind]
+        items = found.get(p.kind, [])
         if kind:
             pages = max(1, -(-len(items) // PER_PAGE))
             try:
@@ -106,6 +106,8 @@ def index() -> ResponseReturnValue:
             shown = items[(page - 1) * PER_PAGE : page * PER_PAGE]
         else:
             shown = items[:OVERVIEW_SHOWN]
+        # the kept suggestions are shared: the user's view of them is set on copies
+        shown = [replace(s, may_judge=can(user, Action.SYNERGY_JUDGE, s)) for s in shown]
         sections.append(
             {
                 "kind": p.kind,
@@ -116,7 +118,18 @@ def index() -> ResponseReturnValue:
                 "groups": sorted({s.group for s in shown}, key=lambda g: g != "organisation"),
             }
         )
-    transfers = learning.network(region, until=cycle) if chosen.error is None else []
+    adoptable = {
+        s.identity for section in sections for s in section["items"] if adoption.adoptable(user, s)
+    }
+    own = adoption.choices(user) if adoptable else []
+    transfers: list[learning.Transfer] = []
+    if chosen.error is None and cycle is not None:  # kept like the suggestions
+        until = cycle
+        transfers = cache.remembered(
+            "network", cycle, region, lambda: learning.network(region, until=until)
+        )
+    elif chosen.error is None:
+        transfers = learning.network(region)
     return render_template(
         "synergies/index.html",
         cycle=cycle,

@@ -50,8 +50,11 @@ def world(make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch) -> di
             )
         ]
 
+    def view_by_kind(*args: Any, **kwargs: Any) -> dict[str, list[Suggestion]]:
+        return {"transfer": view(*args, **kwargs)}
+
     monkeypatch.setattr("omk.synergies.adoption.judgements.view", view)
-    monkeypatch.setattr("omk.views.synergies.judgements.view", view)
+    monkeypatch.setattr("omk.views.synergies.judgements.view_by_kind", view_by_kind)
     return {"people": people, "origin": origin, "own": own, "status": status}
 
 
