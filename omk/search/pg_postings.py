@@ -12,7 +12,8 @@ live ``search_document`` table, what a query needs to match without PostgreSQL:
   share follows from the count); loaded lazily,
   one statement per list not known yet, and kept (least recently used dropped beyond
   :data:`MAX_POSTINGS` bytes);
-- per live row its ``latest`` flag, cycle (``version``) and ``length`` (:class:`Rows`).
+- per live row its ``latest`` flag, cycle (``version``), ``length`` and its ranks by period
+  end and by key (the order of "newest first") (:class:`Rows`).
 
 They never go stale, the way :class:`omk.search.pg_facets.FacetMatrix` does not: a row is never
 updated (a lineage's rows are deleted and inserted anew with new numbers, a reindex fills a new
