@@ -63,19 +63,6 @@ def _judged(s: Suggestion, judgement: SynergyJudgement) -> Suggestion:
     return s
 
 
-def apply(found: list[Suggestion], region: str) -> list[Suggestion]:
-    """The suggestions with the status and note of the judgements that apply in ``region``:
-    a judged one is a copy (the others are returned as they are, open)."""
-    if not found:
-        return found
-    stored = _stored({s.kind for s in found})
-    judged = []
-    for s in found:
-        judgement = applicable(stored.get(s.identity, []), region)
-        judged.append(s if judgement is None else _judged(s, judgement))
-    return judged
-
-
 def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str, list[Suggestion]]:
     """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
     (by score, then labels), dismissed ones last.

@@ -14,13 +14,7 @@ from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Practice, PracticeActor, Report
 from omk.services import register
 from omk.synergies import content, partners
-from omk.synergies.suggestions import (
-    Side,
-    Suggestion,
-    content_version,
-    in_region,
-    revision_version,
-)
+from omk.synergies.suggestions import Side, Suggestion, in_region, versions_of
 
 
 def partner_uses(cycle: Cycle) -> list[partners.PartnerUse]:
@@ -32,18 +26,14 @@ def partner_uses(cycle: Cycle) -> list[partners.PartnerUse]:
         .where(Report.cycle_id == cycle.id)
         .options(selectinload(Practice.actors))
     ).all()
-    versions: dict[int, str] = {}
-    for _name, _key, practice in rows:
-        if practice.id not in versions:
-            versions[practice.id] = content_version(practice)
+    versions = versions_of(practice for _name, _key, practice in rows)
     return [
         partners.PartnerUse(
             name,
             key,
             practice.uuid,
             practice.title,
-            versions[practice.id],
-            revision_version(practice),
+            *versions[practice.id],
         )
         for name, key, practice in rows
     ]

@@ -20,13 +20,7 @@ from omk.models.reporting import Cycle
 from omk.models.similarity import SimilarPractice
 from omk.synergies import published
 from omk.synergies.partner_provider import names_of
-from omk.synergies.suggestions import (
-    Side,
-    Suggestion,
-    content_version,
-    in_region,
-    revision_version,
-)
+from omk.synergies.suggestions import Side, Suggestion, in_region, versions_of
 
 
 @dataclass(frozen=True)
@@ -91,14 +85,7 @@ class SimilarProvider:
                 continue
             pairs.append((va, vb, row))
         labels = names_of({v.municipality_key for va, vb, _row in pairs for v in (va, vb)})
-        versions: dict[str, tuple[str, str]] = {}  # each practice's once: it is in many pairs
-        for va, vb, _row in pairs:
-            for v in (va, vb):
-                if v.practice_id not in versions:
-                    versions[v.practice_id] = (
-                        content_version(v.practice),
-                        revision_version(v.practice),
-                    )
+        versions = versions_of(v.practice for va, vb, _row in pairs for v in (va, vb))
         return [self._suggestion(va, vb, row, labels, versions) for va, vb, row in pairs]
 
     def _suggestion(
@@ -107,7 +94,7 @@ class SimilarProvider:
         vb: published.Version,
         row: Stored,
         labels: dict[str, str],
-        versions: dict[str, tuple[str, str]],
+        versions: dict[int, tuple[str, str]],
     ) -> Suggestion:
         name_a, name_b = labels[va.municipality_key], labels[vb.municipality_key]
         a = Side(type="practice", id=va.practice_id, label=f"{va.practice.title} ({name_a})")
@@ -119,8 +106,8 @@ class SimilarProvider:
             score=round(row.score, 4),
             explanation=explanation(row.reasons),
             municipality_keys=(va.municipality_key, vb.municipality_key),
-            versions=(versions[va.practice_id][0], versions[vb.practice_id][0]),
-            revisions=(versions[va.practice_id][1], versions[vb.practice_id][1]),
+            versions=(versions[va.practice.id][0], versions[vb.practice.id][0]),
+            revisions=(versions[va.practice.id][1], versions[vb.practice.id][1]),
             terms=[str(t) for t in row.terms],
             details=[
                 (name_a, [(va.practice_id, va.practice.title)]),

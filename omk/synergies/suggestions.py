@@ -61,6 +61,16 @@ def revision_version(practice: Practice) -> str:
     return f"{practice.uuid}@{practice.revision_id}"
 
 
+def versions_of(practices: Iterable[Practice]) -> dict[int, tuple[str, str]]:
+    """Each practice's :func:`content_version` and :func:`revision_version`, by its row id:
+    once per practice, however many suggestions name it."""
+    found: dict[int, tuple[str, str]] = {}
+    for practice in practices:
+        if practice.id not in found:
+            found[practice.id] = (content_version(practice), revision_version(practice))
+    return found
+
+
 class Side(TypedDict):
     """One side of a suggestion, as the API shows it."""
 
@@ -232,16 +242,6 @@ def ranked(suggestions: Iterable[Suggestion]) -> list[Suggestion]:
     (similar pairs: a blend of standardised similarities; transfers and partners: 0 to 1),
     so several kinds take turns: the best of each kind, then the second best of each …"""
     by_kind: dict[str, list[Suggestion]] = {}
-    for s in sorted(
-        suggestions,
-        key=lambda s: (s.status == "dismissed", -s.score, s.a["label"], s.b["label"]),
-    ):
+    for s in sorted(suggestions, key=lambda s: (s.status == "dismissed", *best_first(s))):
         by_kind.setdefault(s.kind, []).append(s)
-    order = {kind: n for n, kind in enumerate(KINDS)}
-    turns = [
-        (s.status == "dismissed", rank, order.get(s.kind, len(order)), s)
-        for items in by_kind.values()
-        for rank, s in enumerate(items)
-    ]
-    turns.sort(key=lambda t: t[:3])
-    return [s for *_, s in turns]
+    return interleaved(by_kind)

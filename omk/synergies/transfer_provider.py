@@ -33,13 +33,7 @@ from omk.models.reporting import Cycle
 from omk.services import coverage, register
 from omk.synergies import candidates
 from omk.synergies.partner_provider import names_of
-from omk.synergies.suggestions import (
-    Side,
-    Suggestion,
-    content_version,
-    in_region,
-    revision_version,
-)
+from omk.synergies.suggestions import Side, Suggestion, in_region, versions_of
 from omk.wording import quoted
 
 NEARBY_KM = 50.0
@@ -267,11 +261,7 @@ class TransferProvider:
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         found = [m for m in matches(cycle) if in_region((m.a, m.b), region)]
         labels = names_of({k for m in found for k in (m.a, m.b)})
-        versions: dict[str, tuple[str, str]] = {}  # each practice's once: it fills many gaps
-        for m in found:
-            practice = m.candidate.version.practice
-            if practice.uuid not in versions:
-                versions[practice.uuid] = (content_version(practice), revision_version(practice))
+        versions = versions_of(m.candidate.version.practice for m in found)
         locale = str(get_locale() or "de")
         taxonomy = current_app.extensions["omk_content"].taxonomy
         recommendations = {}  # each gap's words once
@@ -288,7 +278,7 @@ class TransferProvider:
         self,
         m: Match,
         labels: dict[str, str],
-        versions: dict[str, tuple[str, str]],
+        versions: dict[int, tuple[str, str]],
         recommendations: dict[str, str],
         locale: str,
     ) -> Suggestion:
@@ -324,8 +314,8 @@ class TransferProvider:
             score=m.score,
             explanation=explanation,
             municipality_keys=(m.a, m.b),
-            versions=(versions[m.candidate.version.practice_id][0],),
-            revisions=(versions[m.candidate.version.practice_id][1],),
+            versions=(versions[practice.id][0],),
+            revisions=(versions[practice.id][1],),
             subject=f"{m.gap}:{practice.uuid}",
             practice_id=practice.uuid,
             terms=[m.gap],
