@@ -195,6 +195,9 @@ def _register_blueprints(app: Flask) -> None:
     from omk.services.compare import store as compare_store
 
     compare_store.register()
+    from omk.synergies import store as synergy_store
+
+    synergy_store.register()
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -614,8 +614,9 @@ def outbox_drain() -> None:
     """Alle offenen Einträge an alle Verbraucher ausliefern (für cron)."""
     from omk.services import outbox
 
-    for name, apply in sorted(outbox.consumers().items()):
-        click.echo(f"{name}: {outbox.drain(name, apply)} angewendet")
+    registered = outbox.consumers()
+    for name in outbox.in_order(sorted(registered)):
+        click.echo(f"{name}: {outbox.drain(name, registered[name])} angewendet")
 
 
 def _echo_sync(applied: int, consumer: str) -> None:
@@ -641,9 +642,28 @@ def similar_rebuild() -> None:
 
 
 @synergies_cli.command("sync")
-def synergies_sync() -> None:
-    """Alles neu berechnen, was die Synergie-Seite gespeichert liest (für cron)."""
-    _rebuild_similar()
+@click.option(
+    "--suggestions-only",
+    is_flag=True,
+    help="Nur veraltete Vorschläge neu berechnen, die ähnlichen Maßnahmen nicht (häufiger cron).",
+)
+def synergies_sync(suggestions_only: bool) -> None:
+    """Alles neu berechnen, was die Synergie-Seite gespeichert liest (für cron): die ähnlichen
+    Maßnahmen, dann die Vorschläge jeder Art, Runde und Sprache."""
+    from omk.synergies import store
+
+    if not suggestions_only:
+        _rebuild_similar()
+    started = time.perf_counter()
+
+    def progress(work: store.Work, n: int, total: int) -> None:
+        click.echo(
+            f"[{n}/{total}] {work.cycle.code} · {work.provider.kind} · {work.locale}", err=True
+        )
+
+    count = store.sync(progress=progress)
+    seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")
+    click.echo(f"{count} Vorschlagslisten neu berechnet in {seconds} s.")
 
 
 def _rebuild_similar() -> None:

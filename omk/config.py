@@ -119,6 +119,11 @@ class Defaults:
     # Languages of the interface; the first is the default.
     LANGUAGES = "de,en"
 
+    # A request computes stale synergy suggestions itself only when their last computation
+    # took at most this many seconds; otherwise they are computed after the response or by
+    # cron (omk outbox drain, omk synergies sync) and the stored ones are shown meanwhile.
+    SYNERGY_INLINE_SECONDS = 0.5
+
     # In tests: fail any non-public request that succeeds without asking the policy.
     POLICY_AUDIT = False
 

@@ -229,7 +229,9 @@ def list_synergies() -> ResponseReturnValue:
     if cycle is None:
         visible = sorted(cycles.visible_cycles(user), key=lambda c: (c.period_end, c.code))
         cycle = visible[-1] if visible else None
-    found = judgements.view_by_kind(cycle, args.region, args.kind) if cycle else {}
+    found, fresh = (
+        judgements.view_with_freshness(cycle, args.region, args.kind) if cycle else ({}, None)
+    )
     total = sum(len(items) for items in found.values())
     page = islice(suggestions.interleave(found), args.offset, args.offset + args.per_page)
     items = [
@@ -246,4 +248,7 @@ def list_synergies() -> ResponseReturnValue:
         for s in page
     ]
     body = SynergyList(total=total, page=args.page, per_page=args.per_page, items=items)
-    return jsonify(body.model_dump(mode="json"))
+    response = jsonify(body.model_dump(mode="json"))
+    if fresh is not None and fresh.computed_at is not None:
+        response.last_modified = fresh.computed_at  # when the published state was read
+    return response

@@ -26,6 +26,7 @@ from omk.models.synergies import (
     PeerReviewInvitation,
     PracticeValidation,
     SynergyJudgement,
+    SynergySnapshot,
 )
 from omk.models.synthesis import SynthesisDraft, SynthesisVersion
 
@@ -63,6 +64,7 @@ __all__ = [
     "SearchWord",
     "SimilarPractice",
     "SynergyJudgement",
+    "SynergySnapshot",
     "SynthesisDraft",
     "SynthesisVersion",
     "User",

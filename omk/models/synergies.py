@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -59,6 +61,29 @@ class SynergyJudgement(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     judged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     judged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SynergySnapshot(Base):
+    """One kind's synergy suggestions of a cycle, for all of Germany, in one language, as last
+    computed (:mod:`omk.synergies.store`): the page and the API read them, a request never
+    computes them. ``state`` is the published state they were made from
+    (:func:`omk.synergies.cache.signature`); when it differs from the current one the
+    snapshot is stale and is computed anew after the response or by cron."""
+
+    __tablename__ = "synergy_snapshot"
+    __table_args__ = (UniqueConstraint("cycle_id", "kind", "locale", name="uq_synergy_snapshot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(Text)
+    #: The suggestions best first, as zlib-compressed JSON.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: How long computing them took (wall clock): whether a web worker may do it next time.
+    seconds: Mapped[float] = mapped_column(Float)
 
 
 class PracticeValidation(Base):

@@ -54,11 +54,34 @@ class ConsumerBusy(Exception):
 
 #: Registered consumers by name (the search index registers itself at app start).
 _consumers: dict[str, Apply] = {}
+#: The consumers each consumer reads the results of: it is applied after them.
+_after: dict[str, tuple[str, ...]] = {}
 
 
-def register_consumer(name: str, apply: Apply) -> None:
-    """Make ``apply`` a consumer of the outbox under ``name`` (its cursor's key)."""
+def register_consumer(name: str, apply: Apply, *, after: Sequence[str] = ()) -> None:
+    """Make ``apply`` a consumer of the outbox under ``name`` (its cursor's key); ``after``
+    names consumers whose results it reads, applied before it whenever several are."""
     _consumers[name] = apply
+    _after[name] = tuple(after)
+
+
+def in_order(names: Iterable[str]) -> list[str]:
+    """The consumers ``names`` in their order, each after those it reads from (else as
+    given)."""
+    given = list(names)
+    placed: list[str] = []
+
+    def place(name: str, seen: tuple[str, ...]) -> None:
+        if name in placed or name in seen:
+            return
+        for before in _after.get(name, ()):
+            if before in given:
+                place(before, (*seen, name))
+        placed.append(name)
+
+    for name in given:
+        place(name, ())
+    return placed
 
 
 def consumers() -> dict[str, Apply]:
@@ -330,11 +353,12 @@ def _by_lag(registered: dict[str, Apply]) -> list[tuple[str, Apply]]:
     always the same one is left for later); in the order registered if the positions cannot
     be read (each consumer then fails, logged, on its own)."""
     try:
-        return sorted(registered.items(), key=lambda item: position(item[0]))
+        by_lag = sorted(registered, key=position)
     except Exception:
         log.exception("outbox: consumer positions unreadable")
         db.session.rollback()
-        return list(registered.items())
+        by_lag = list(registered)
+    return [(name, registered[name]) for name in in_order(by_lag)]
 
 
 @dataclass(frozen=True)

@@ -365,15 +365,31 @@ Variant = tuple[str, Callable[[], Any], Callable[[], None]]
 MODES = ("live", "first", "kept")
 
 
+def stored_lists() -> str:
+    """What computing the stored suggestion lists took, per language."""
+    from omk.synergies import store
+
+    found = store.headers().values()
+    parts = []
+    for locale in store.languages():
+        mine = [h for h in found if h.locale == locale]
+        seconds = f"{sum(h.seconds for h in mine):.1f}".replace(".", ",")
+        parts.append(
+            f"{locale}: {len(mine)} Listen, {sum(h.count for h in mine)} Vorschläge, {seconds} s"
+        )
+    return "Gespeicherte Vorschlagslisten berechnet: " + "; ".join(parts)
+
+
 def all_variants(modes: tuple[str, ...] = MODES) -> list[Variant]:
     """In the order given: ``live``, computed at every request (as before 2026-12-07);
-    ``first``, the first request after a change of the published state (the kept lists
-    dropped before each); ``kept``, the kept lists."""
+    ``first``, the first request of a process after the stored lists changed (loaded from
+    the database: the kept lists dropped before each); ``kept``, the lists the process
+    keeps."""
     from omk.synergies import cache
 
     found: dict[str, Variant] = {
         "live": ("je Anfrage berechnet", cache.computing_live, lambda: None),
-        "first": ("erste Anfrage nach einer Änderung", _nothing, cache.forget),
+        "first": ("erste Anfrage nach einer Änderung (aus der Datenbank)", _nothing, cache.forget),
         "kept": ("gespeichert", _nothing, lambda: None),
     }
     return [found[mode] for mode in dict.fromkeys(modes)]  # in the order asked for
@@ -434,6 +450,7 @@ def run(
     from omk.extensions import Base, db
     from omk.services import compare_bench
     from omk.services.register_import import import_register
+    from omk.synergies import store
 
     timings: list[Timing] = []
     for size in sizes:
@@ -465,6 +482,8 @@ def run(
                     f"{size} Kommunen je Runde: {written} Berichte, {practices} Maßnahmen"
                     f" ({time.perf_counter() - started:.0f} s)"
                 )
+                store.sync()  # as cron's omk synergies sync --suggestions-only would
+                progress(stored_lists())
                 db.session.remove()
             timings += measure(
                 app,

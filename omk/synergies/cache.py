@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ from omk.models.outbox import OutboxEntry
 from omk.models.reporting import Cycle, Report
 from omk.models.similarity import SimilarPractice
 from omk.models.synergies import PeerReview, PeerReviewComment, PracticeValidation
-from omk.synergies import content
+from omk.synergies import content, store
 from omk.synergies.suggestions import Provider, Suggestion, best_first, in_region
 
 MAX_KEPT = 12  # lists (cycle × kind × language) per process
@@ -89,22 +90,35 @@ def signature(cycle: Cycle) -> tuple[Any, ...]:
 
 @dataclass
 class Kept:
-    """One kind's suggestions of a cycle as kept: all of Germany in the order of
-    :func:`~omk.synergies.suggestions.best_first`, and each region asked for since."""
+    """One kind's stored suggestions of a cycle as loaded by this process: all of Germany in
+    the order of :func:`~omk.synergies.suggestions.best_first` (as stored rows, made
+    suggestions only as far as asked for), and each region asked for since. ``state`` names
+    the snapshot they were loaded from."""
 
     state: tuple[Any, ...]
-    everywhere: list[Suggestion]
+    rows: list[list[Any]]
     regions: dict[str, Regional] = field(default_factory=dict)
+
+    @classmethod
+    def of_suggestions(cls, items: list[Suggestion]) -> Kept:
+        kept = cls((), [])
+        kept.regions[""] = Regional(items)
+        return kept
 
     def of(self, region: str) -> Regional:
         """The suggestions with a side in ``region``, in the same order (filtered once)."""
         found = self.regions.get(region)
         if found is None:
-            items = (
-                self.everywhere
-                if not region
-                else [s for s in self.everywhere if in_region(s.municipality_keys, region)]
-            )
+            everywhere = self.regions.get("")
+            if everywhere is not None:
+                items = [s for s in everywhere.items if in_region(s.municipality_keys, region)]
+            else:
+                chosen = (
+                    self.rows
+                    if not region
+                    else [r for r in self.rows if in_region(store.keys_of(r), region)]
+                )
+                items = [store.built(r) for r in chosen]
             found = self.regions[region] = Regional(items)
         return found
 
@@ -120,33 +134,97 @@ class Regional:
         return {s.identity: n for n, s in enumerate(self.items)}
 
 
+@dataclass(frozen=True)
+class Served:
+    """What one call of :func:`kept` served: the region's suggestions (shared), and how
+    fresh they are."""
+
+    regional: Regional
+    #: When the published state they were made from was read (None: none stored yet).
+    computed_at: datetime | None
+    #: Whether they were made from the current published state.
+    current: bool
+
+    @property
+    def items(self) -> list[Suggestion]:
+        return self.regional.items
+
+    @property
+    def index(self) -> dict[tuple[str, str, str, str], int]:
+        return self.regional.index
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh the suggestions of several kinds are, together."""
+
+    #: The oldest "Stand" among them (None: none stored yet).
+    computed_at: datetime | None
+    #: Whether all were made from the current published state.
+    current: bool
+    #: Whether a kind had none stored yet (shown empty until computed).
+    missing: bool
+
+
+def freshness(served: Iterable[Served]) -> Freshness:
+    """The freshness of what several calls of :func:`kept` served."""
+    items = list(served)
+    dates = [s.computed_at for s in items if s.computed_at is not None]
+    return Freshness(
+        min(dates, default=None),
+        all(s.current for s in items),
+        any(s.computed_at is None for s in items),
+    )
+
+
 def _kept() -> OrderedDict[tuple[Any, ...], Kept]:
     kept: Any = current_app.extensions.setdefault(_EXTENSION, OrderedDict())
     return kept  # type: ignore[no-any-return]  # the dict this module put there
 
 
+def language() -> str:
+    """The language of the suggestions to serve: the request's, if snapshots are kept in it."""
+    chosen = str(get_locale() or "")
+    known = store.languages()
+    return chosen if chosen in known else known[0]
+
+
 def kept(
     provider: Provider, cycle: Cycle, region: str = "", state: tuple[Any, ...] | None = None
-) -> Regional:
+) -> Served:
     """The provider's suggestions of the cycle with a side in ``region``, in the order of
-    :func:`~omk.synergies.suggestions.best_first`: kept while the published state
-    (``state``, else :func:`signature`) is unchanged, else computed for all of Germany (and
-    kept). Shared: copy a suggestion before changing it."""
+    :func:`~omk.synergies.suggestions.best_first`, as stored (:mod:`omk.synergies.store`).
+    A snapshot made from another published state (``state``, else :func:`signature`) is
+    computed anew here only when :func:`~omk.synergies.store.may_compute_now` allows it, else
+    after the response or by cron, and served meanwhile as it is. Loaded once per snapshot
+    and kept by the process; shared: copy a suggestion before changing it."""
     if _live.get():
-        return Kept((), sorted(provider.suggestions(cycle, ""), key=best_first)).of(region)
-    key = (provider.kind, id(provider), cycle.id, str(get_locale() or "de"))
+        items = sorted(provider.suggestions(cycle, ""), key=best_first)
+        return Served(Kept.of_suggestions(items).of(region), None, True)
+    locale = language()
     if state is None:
         state = signature(cycle)
-    with _lock:  # one computation at a time in a process: a second request waits for it
+    current = store.state_text(state)
+    header = store.headers(cycle.id).get((cycle.id, provider.kind, locale))
+    if header is None or header.state != current:
+        if store.may_compute_now(header):
+            header = store.compute(provider, cycle, locale, state) or header
+        else:
+            store.refresh_after_response()
+    if header is None:
+        return Served(Regional([]), None, False)
+    key = (provider.kind, id(provider), cycle.id, locale)
+    loaded = (header.id, header.computed_at)
+    with _lock:
         lists = _kept()
         found = lists.get(key)
-        if found is None or found.state != state:
-            found = Kept(state, sorted(provider.suggestions(cycle, ""), key=best_first))
+        if found is None or found.state != loaded:
+            found = Kept(loaded, store.load(header))
             lists[key] = found
         lists.move_to_end(key)
         while len(lists) > MAX_KEPT:
             lists.popitem(last=False)
-        return found.of(region)
+        return Served(found.of(region), header.computed_at, header.state == current)
 
 
 def suggestions(provider: Provider, cycle: Cycle) -> list[Suggestion]:

@@ -65,17 +65,26 @@ def _judged(s: Suggestion, judgement: SynergyJudgement) -> Suggestion:
 
 def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str, list[Suggestion]]:
     """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
-    (by score, then labels), dismissed ones last.
+    (by score, then labels), dismissed ones last (:func:`view_with_freshness`)."""
+    return view_with_freshness(cycle, region, kind)[0]
 
-    Made from the kept suggestions of each kind (:mod:`omk.synergies.cache`, computed anew
-    after any change of the published state); shared: copy one before changing it (the
-    judged ones are copies)."""
+
+def view_with_freshness(
+    cycle: Cycle, region: str, kind: str | None = None
+) -> tuple[dict[str, list[Suggestion]], cache.Freshness]:
+    """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
+    (by score, then labels), dismissed ones last; and how fresh they are.
+
+    Made from the stored suggestions of each kind (:mod:`omk.synergies.cache`); shared: copy
+    one before changing it (the judged ones are copies)."""
     state = cache.signature(cycle)
     chosen = [p for p in suggestions.providers() if kind is None or p.kind == kind]
     stored = _stored(p.kind for p in chosen)
     found: dict[str, list[Suggestion]] = {}
+    served = []
     for p in chosen:
         kept = cache.kept(p, cycle, region, state)
+        served.append(kept)
         items = kept.items
         judged: dict[int, Suggestion] = {}
         for identity, judgements in stored.items():
@@ -89,7 +98,7 @@ def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str
                 s for s in items if s.status == "dismissed"
             ]
         found[p.kind] = items
-    return found
+    return found, cache.freshness(served)
 
 
 def view(cycle: Cycle, region: str, kind: str | None = None) -> list[Suggestion]:

@@ -85,10 +85,10 @@ def index() -> ResponseReturnValue:
     if kind and kind not in suggestions.KINDS:
         kind = ""
     # a region name that named none or several: the form with the candidates, no results
-    found = (
-        judgements.view_by_kind(cycle, region, kind or None)
+    found, fresh = (
+        judgements.view_with_freshness(cycle, region, kind or None)
         if cycle and chosen.error is None
-        else {}
+        else ({}, None)
     )
     sections, page, pages = [], 1, 1
     for p in suggestions.providers():
@@ -139,6 +139,7 @@ def index() -> ResponseReturnValue:
         kind=kind,
         kinds=[(p.kind, _(p.label)) for p in suggestions.providers()],
         sections=sections,
+        fresh=fresh,
         page=page,
         pages=pages,
         transfers=transfers,

@@ -10,7 +10,9 @@ import pytest
 from flask import Flask
 
 from omk.models import User
+from omk.models.types import utcnow
 from omk.services import reports
+from omk.synergies.cache import Freshness
 from omk.synergies.suggestions import Suggestion
 from tests import factories
 from tests.conftest import login
@@ -50,11 +52,11 @@ def world(make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch) -> di
             )
         ]
 
-    def view_by_kind(*args: Any, **kwargs: Any) -> dict[str, list[Suggestion]]:
-        return {"transfer": view(*args, **kwargs)}
+    def view_with_freshness(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], Freshness]:
+        return {"transfer": view(*args, **kwargs)}, Freshness(utcnow(), True, False)
 
     monkeypatch.setattr("omk.synergies.adoption.judgements.view", view)
-    monkeypatch.setattr("omk.views.synergies.judgements.view_by_kind", view_by_kind)
+    monkeypatch.setattr("omk.views.synergies.judgements.view_with_freshness", view_with_freshness)
     return {"people": people, "origin": origin, "own": own, "status": status}
 
 

@@ -1,0 +1,414 @@
+"""Synergy suggestions stored once computed, so that no reviewer waits for them.
+
+Each kind's suggestions of a cycle, for all of Germany and in each language of the interface,
+are computed from published material only and stored as one row (``synergy_snapshot``) with
+the published state they were made from (:func:`omk.synergies.cache.signature`) and the
+moment that state was read (their "Stand"). They are computed
+
+* by the outbox consumer ``synergies`` after a publication, a correction, a validation or a
+  register update (after the response, once the similar pairs and the stored figures it reads
+  are up to date; when the last computation took longer than a web worker may work after a
+  response, the entries stay pending for cron's ``omk outbox drain``);
+* by ``omk synergies sync`` (cron), which computes every stale snapshot (``--all``: every one);
+* after the response of a page that found its snapshot stale (a published peer review
+  writes no outbox entry), within the same time limit;
+* at once, in the request, only when that is cheap: the last computation of the snapshot
+  took at most ``SYNERGY_INLINE_SECONDS`` (0.5 s; a small installation is never stale), or
+  none exists yet and at most :data:`INLINE_REPORTS` reports are published. Outside a request
+  (commands, tests, the demo) a stale snapshot is computed when read.
+
+Otherwise the page shows the stored suggestions with their "Stand" and says that newer
+publications are being added; without any snapshot it says they are being computed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from flask import Response, after_this_request, current_app, g, has_request_context
+from flask_babel import force_locale
+from sqlalchemy import delete, func, select, text
+
+from omk.extensions import db
+from omk.models.outbox import OutboxEntry
+from omk.models.reporting import Cycle, Report
+from omk.models.synergies import SynergySnapshot
+from omk.models.types import utcnow
+from omk.services import outbox
+from omk.services.transaction import unit_of_work
+from omk.synergies.suggestions import Provider, Suggestion, best_first, providers
+
+log = logging.getLogger("omk.synergies")
+
+CONSUMER = "synergies"
+#: The consumers whose results the suggestions read (stored similar pairs, stored figures).
+AFTER = ("similarity", "compare")
+#: Without any snapshot yet, a request computes one itself up to this many published reports.
+INLINE_REPORTS = 200
+#: Arbitrary constant naming the advisory lock that serialises writers on PostgreSQL.
+_WRITE_LOCK = 0x6F6D6B05
+_SCHEDULED = "omk_synergy_refresh_scheduled"
+
+
+@dataclass(frozen=True)
+class Header:
+    """A stored snapshot without its suggestions."""
+
+    id: int
+    cycle_id: int
+    kind: str
+    locale: str
+    state: str
+    computed_at: datetime
+    seconds: float
+    count: int
+
+
+def state_text(state: Sequence[Any]) -> str:
+    """The published state as stored: JSON, dates as text."""
+    return json.dumps(list(state), default=str, separators=(",", ":"))
+
+
+def languages() -> list[str]:
+    """The languages snapshots are kept in: those of the interface."""
+    return [str(x) for x in current_app.config["LANGUAGES"]]
+
+
+# --- the suggestions as stored ----------------------------------------------------------
+
+
+def _as_stored(s: Suggestion) -> list[Any]:
+    return [
+        s.kind,
+        dict(s.a),
+        dict(s.b),
+        s.score,
+        s.explanation,
+        list(s.municipality_keys),
+        list(s.versions),
+        s.subject,
+        s.practice_id,
+        list(s.terms),
+        s.group,
+        [[label, [list(p) for p in items]] for label, items in s.details],
+        list(s.revisions),
+    ]
+
+
+#: The fields a stored suggestion does not have: those a view sets (a judgement, the user).
+_UNJUDGED = {
+    "status": "open",
+    "note": "",
+    "judged_region": None,
+    "was_dismissed": False,
+    "may_judge": False,
+}
+
+
+def built(row: list[Any]) -> Suggestion:
+    """A suggestion as :func:`_as_stored` stored it (without ``__init__``: a first request
+    builds hundreds of thousands; every field is set here)."""
+    kind, a, b, score, explanation, keys, versions, subject, practice_id = row[:9]
+    terms, group, details, revisions = row[9:]
+    s: Suggestion = object.__new__(Suggestion)
+    s.__dict__.update(
+        kind=kind,
+        a=a,
+        b=b,
+        score=score,
+        explanation=explanation,
+        municipality_keys=tuple(keys),
+        versions=tuple(versions),
+        subject=subject,
+        practice_id=practice_id,
+        terms=terms,
+        group=group,
+        details=[(label, [(p[0], p[1]) for p in items]) for label, items in details],
+        revisions=tuple(revisions),
+        **_UNJUDGED,
+    )
+    return s
+
+
+def keys_of(row: list[Any]) -> list[str]:
+    """The register keys of both sides of a stored suggestion (to filter by region)."""
+    return row[5]  # type: ignore[no-any-return]  # as _as_stored put them
+
+
+def encode(items: Iterable[Suggestion]) -> bytes:
+    """The suggestions as stored: compressed JSON, in their order."""
+    raw = json.dumps([_as_stored(s) for s in items], ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(raw.encode(), 6)
+
+
+def rows(payload: bytes) -> list[list[Any]]:
+    """What :func:`encode` stored, each suggestion still a row (:func:`built` makes it one)."""
+    found: list[list[Any]] = json.loads(zlib.decompress(payload))
+    return found
+
+
+def decode(payload: bytes) -> list[Suggestion]:
+    """What :func:`encode` stored."""
+    return [built(row) for row in rows(payload)]
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
+    """The stored snapshots (of one cycle, else all) by cycle id, kind and language, without
+    their suggestions."""
+    query = select(
+        SynergySnapshot.id,
+        SynergySnapshot.cycle_id,
+        SynergySnapshot.kind,
+        SynergySnapshot.locale,
+        SynergySnapshot.state,
+        SynergySnapshot.computed_at,
+        SynergySnapshot.seconds,
+        SynergySnapshot.count,
+    )
+    if cycle_id is not None:
+        query = query.where(SynergySnapshot.cycle_id == cycle_id)
+    found = {}
+    for row in db.session.execute(query):
+        header = Header(*row)
+        found[(header.cycle_id, header.kind, header.locale)] = header
+    return found
+
+
+def load(header: Header) -> list[list[Any]]:
+    """The suggestions of a stored snapshot, best first, as rows (:func:`built`)."""
+    payload = db.session.scalar(
+        select(SynergySnapshot.payload).where(SynergySnapshot.id == header.id)
+    )
+    return rows(payload) if payload is not None else []
+
+
+# --- computing ---------------------------------------------------------------------------
+
+
+def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any]) -> Header | None:
+    """Compute one snapshot from the published ``state`` (read just before) and store it,
+    unless a snapshot of a newer state was stored meanwhile; returns what is stored then."""
+    taken = utcnow()
+    started = time.perf_counter()
+    with force_locale(locale):
+        items = sorted(provider.suggestions(cycle, ""), key=best_first)
+    seconds = time.perf_counter() - started
+    payload = encode(items)
+    with unit_of_work():
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
+        where = (
+            SynergySnapshot.cycle_id == cycle.id,
+            SynergySnapshot.kind == provider.kind,
+            SynergySnapshot.locale == locale,
+        )
+        newer = db.session.scalar(
+            select(func.count()).where(*where, SynergySnapshot.computed_at > taken)
+        )
+        if not newer:
+            db.session.execute(delete(SynergySnapshot).where(*where))
+            db.session.add(
+                SynergySnapshot(
+                    cycle_id=cycle.id,
+                    kind=provider.kind,
+                    locale=locale,
+                    state=state_text(state),
+                    payload=payload,
+                    count=len(items),
+                    computed_at=taken,
+                    seconds=round(seconds, 3),
+                )
+            )
+    log.info(
+        "synergies: %s of %s (%s) computed: %d suggestions in %.1f s",
+        provider.kind,
+        cycle.code,
+        locale,
+        len(items),
+        seconds,
+    )
+    return headers(cycle.id).get((cycle.id, provider.kind, locale))
+
+
+@dataclass(frozen=True)
+class Work:
+    """A snapshot to compute and what its last computation took (None: never computed)."""
+
+    cycle: Cycle
+    provider: Provider
+    locale: str
+    seconds: float | None
+
+
+def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list[Work]:
+    """The snapshots whose published state changed (or that do not exist yet); ``every``:
+    all of them."""
+    from omk.synergies.cache import signature
+
+    chosen = list(cycles) if cycles is not None else list(db.session.scalars(select(Cycle)))
+    stored = headers()
+    work = []
+    for cycle in sorted(chosen, key=lambda c: c.id):
+        state = state_text(signature(cycle))
+        for provider in providers():
+            for locale in languages():
+                header = stored.get((cycle.id, provider.kind, locale))
+                if every or header is None or header.state != state:
+                    seconds = header.seconds if header is not None else None
+                    work.append(Work(cycle, provider, locale, seconds))
+    return work
+
+
+def estimate(work: Sequence[Work]) -> float:
+    """The seconds ``work`` will take, by what it took last time (a snapshot never computed:
+    the slowest stored one of its kind, else nothing known: 0)."""
+    slowest: dict[str, float] = {}
+    for header in headers().values():
+        slowest[header.kind] = max(slowest.get(header.kind, 0.0), header.seconds)
+    return sum(
+        w.seconds if w.seconds is not None else slowest.get(w.provider.kind, 0.0) for w in work
+    )
+
+
+def refresh(
+    cycles: Iterable[Cycle] | None = None,
+    *,
+    every: bool = False,
+    budget: float | None = None,
+    progress: Callable[[Work, int, int], None] | None = None,
+) -> int | None:
+    """Compute the stale snapshots (``every``: all) and return how many; None when this
+    process may not now: another one is computing them, or they would take longer than
+    ``budget`` seconds (they are then left for cron)."""
+    with _computing() as alone:
+        if not alone:
+            log.debug("synergies: another process is computing the snapshots")
+            return None
+        from omk.synergies.cache import signature
+
+        work = stale(cycles, every=every)
+        if budget is not None and estimate(work) > budget:
+            log.info(
+                "synergies: %d snapshots would take about %.0f s; left for cron "
+                "(omk outbox drain, omk synergies sync)",
+                len(work),
+                estimate(work),
+            )
+            return None
+        states: dict[int, Any] = {}
+        for n, item in enumerate(work, start=1):
+            if progress is not None:
+                progress(item, n, len(work))
+            state = states.get(item.cycle.id)
+            if state is None:
+                state = states[item.cycle.id] = signature(item.cycle)
+            compute(item.provider, item.cycle, item.locale, state)
+        return len(work)
+
+
+class _computing:
+    """Whether this process alone computes snapshots now, tried without waiting (a lock file
+    in the instance folder, as the outbox's consumers have; an unusable one is passed over)."""
+
+    def __init__(self) -> None:
+        path = Path(current_app.instance_path) / "synergies-compute.lock"
+        self.lock = FileLock(path, mode=0o666, thread_local=False)
+        self.held = False
+
+    def __enter__(self) -> bool:
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        except OSError as exc:
+            log.warning("synergies lock unusable (%s); computing without it", exc)
+            return True
+        self.held = True
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.held:
+            self.lock.release()
+
+
+# --- when to compute ---------------------------------------------------------------------
+
+
+def may_compute_now(header: Header | None) -> bool:
+    """Whether a request may compute this snapshot itself (see the module's summary)."""
+    if not has_request_context():
+        return True
+    if header is not None:
+        return header.seconds <= float(current_app.config["SYNERGY_INLINE_SECONDS"])
+    if any(True for _ in headers().values()):
+        return False  # others exist: this one is computed with them, after the response
+    published = db.session.scalar(
+        select(func.count(Report.id)).where(Report.published_revision_id.is_not(None))
+    )
+    return int(published or 0) <= INLINE_REPORTS
+
+
+def refresh_after_response() -> None:
+    """Compute the stale snapshots once this request's response has been sent, within the
+    time a web worker may work after a response (else cron does); once per request."""
+    if not has_request_context() or g.get(_SCHEDULED):
+        return
+    g.setdefault(_SCHEDULED, True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug proxy
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                refresh(budget=outbox.AFTER_RESPONSE_SECONDS)
+            except Exception:
+                log.exception("synergies: computing the snapshots after a response failed")
+
+    @after_this_request
+    def _schedule(response: Response) -> Response:
+        response.call_on_close(run)
+        return response
+
+
+# --- the outbox consumer -----------------------------------------------------------------
+
+
+def apply_entries(entries: Sequence[OutboxEntry]) -> None:
+    """The outbox consumer: compute the stale snapshots once the consumers they read from
+    have applied these entries; after a response only within its time (else cron does)."""
+    last = entries[-1].id
+    registered = outbox.consumers()
+    if any(name in registered and outbox.position(name) < last for name in AFTER):
+        raise outbox.ConsumerBusy()  # the similar pairs or figures are not there yet
+    budget = outbox.AFTER_RESPONSE_SECONDS if outbox.after_response() else None
+    if refresh(budget=budget) is None:
+        raise outbox.ConsumerBusy()
+
+
+def register() -> None:
+    """Make the stored snapshots a consumer of the outbox, after those they read from."""
+    outbox.register_consumer(CONSUMER, apply_entries, after=AFTER)
+
+
+def sync(*, every: bool = False, progress: Callable[[Work, int, int], None] | None = None) -> int:
+    """Compute the stale snapshots (``every``: all) and mark every outbox entry applied
+    (cron: ``omk synergies sync``); waits for another process computing them."""
+    start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
+    while True:
+        done = refresh(every=every, progress=progress)
+        if done is not None:
+            break
+        time.sleep(1.0)
+    outbox.advance(CONSUMER, int(start))
+    return done

@@ -1,0 +1,172 @@
+"""Stored synergy suggestions (omk.synergies.store): computed by the outbox consumer after the
+similar pairs, by ``omk synergies sync`` and after a response, never in a request of a large
+installation, which is shown the stored ones with their "Stand" meanwhile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from omk.extensions import db
+from omk.models import User
+from omk.models.synergies import SynergySnapshot
+from omk.services import accounts, outbox
+from omk.synergies import peer_review, store
+from omk.synergies.suggestions import Side, Suggestion
+from tests import factories
+from tests.conftest import login
+from tests.synergies.test_synergy_services import (
+    AACHEN,
+    CARITAS_E,
+    CARITAS_K,
+    ESSEN,
+    KOELN,
+    people,
+    publish,
+)
+
+__all__ = ["people"]
+
+STALE = "Neuere Veröffentlichungen werden gerade eingerechnet"
+MISSING = "werden gerade berechnet"
+
+
+def pairs(client: FlaskClient, user: User) -> tuple[list[tuple[str, str]], Any]:
+    headers = {"Authorization": f"Bearer {accounts.create_token(None, user)}"}
+    response = client.get("/api/v1/synergies?cycle=2025&kind=partner", headers=headers)
+    assert response.status_code == 200
+    items = [(s["a"]["id"], s["b"]["id"]) for s in response.json["items"]]
+    return items, response.last_modified
+
+
+@contextmanager
+def as_after_a_response(seconds: float) -> Iterator[None]:
+    """Consumers run as in a web worker after its response, with ``seconds`` to work."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outbox, "after_response", lambda: True)
+        patch.setattr(outbox, "AFTER_RESPONSE_SECONDS", seconds)
+        yield
+
+
+def slow(seconds: float) -> None:
+    """Make every stored snapshot look as if it took ``seconds`` to compute."""
+    db.session.execute(update(SynergySnapshot).values(seconds=seconds))
+    db.session.commit()
+
+
+@pytest.fixture
+def large(app: Flask) -> Iterator[None]:
+    """A large installation: no request may compute a snapshot itself."""
+    app.config["SYNERGY_INLINE_SECONDS"] = -1.0
+    yield
+    app.config["SYNERGY_INLINE_SECONDS"] = 0.5
+
+
+def test_suggestions_round_trip_through_storage() -> None:
+    original = Suggestion(
+        kind="partner",
+        a=Side(type="municipality", id=ESSEN, label="Essen"),
+        b=Side(type="municipality", id=KOELN, label="Köln „Süd“"),
+        score=0.7,
+        explanation="Caritas ist Partner in Essen und Köln.",
+        municipality_keys=(ESSEN, KOELN),
+        versions=("a#1", "b#2"),
+        subject="organisation:caritas",
+        practice_id=None,
+        terms=["Caritas"],
+        group="organisation",
+        details=[("Essen", [("id-1", "Beratung")]), ("Köln", [("id-2", "Café"), ("id-3", "X")])],
+        revisions=("a@1",),
+    )
+    assert store.decode(store.encode([original, original])) == [original, original]
+
+
+def test_consumers_run_after_those_they_read_from(app: Flask) -> None:
+    # the order given (by lag) is kept, except that a consumer waits for those it reads from
+    assert outbox.in_order(["synergies", "compare", "search", "similarity"]) == [
+        "similarity",
+        "compare",
+        "synergies",
+        "search",
+    ]
+    assert outbox.in_order(["synergies", "search"]) == ["synergies", "search"]
+
+
+def test_the_consumer_waits_for_the_similar_pairs(people: dict[str, User]) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    outbox.reset("similarity", 0)  # the similar pairs are behind
+    with pytest.raises(outbox.ConsumerBusy):
+        store.apply_entries(outbox.pending("similarity"))
+
+
+def test_a_large_installation_is_shown_the_stored_suggestions_until_cron(
+    app: Flask, client: FlaskClient, people: dict[str, User], make_user: Any, large: None
+) -> None:
+    staff = make_user("staff")
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    before, stand = pairs(client, staff)
+    assert before == [] and stand is not None
+    slow(30.0)
+    # a publication whose suggestions take longer than a worker may work after a response
+    with as_after_a_response(1.0):
+        publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
+    assert outbox.lag("synergies").pending > 0  # left for cron
+    assert outbox.lag("similarity").pending == 0
+    # the request neither computes nor waits: the stored list, with its "Stand"
+    login(client, people["r05"])
+    page = client.get("/synergien/?cycle=2025&kind=partner")
+    assert page.status_code == 200 and STALE in page.text
+    with as_after_a_response(1.0):
+        assert pairs(client, staff) == ([], stand)  # nor after the response
+    # cron
+    result = app.test_cli_runner().invoke(args=["synergies", "sync", "--suggestions-only"])
+    assert result.exit_code == 0, result.output
+    assert "[1/6] 2025 · similar · de" in result.output
+    after, newer = pairs(client, staff)
+    assert after == [(ESSEN, KOELN)] and newer is not None and newer >= stand
+    assert STALE not in client.get("/synergien/?cycle=2025&kind=partner").text
+    assert outbox.lag("synergies").pending == 0
+
+
+def test_a_stale_list_is_computed_after_the_response_that_found_it(
+    client: FlaskClient, people: dict[str, User], large: None
+) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
+    slow(0.01)
+    # a published peer review changes the state without an outbox entry
+    practice = factories.practice("Lotsen", actors=[CARITAS_E])
+    publish(people, AACHEN, practice)
+    review = peer_review.open_review(people["r05"], practice["id"], [KOELN])
+    peer_review.answer(people[KOELN], review.id, "Ja.", "Ja.", "Mit Kammer.")
+    peer_review.publish_synthesis(people["r05"], review.id, "Wirksam und übertragbar.")
+    login(client, people["r05"])
+    first = client.get("/synergien/?cycle=2025")
+    assert first.status_code == 200 and STALE in first.text
+    second = client.get("/synergien/?cycle=2025")
+    assert STALE not in second.text and "Stand:" in second.text
+
+
+def test_without_any_stored_list_a_large_installation_is_told_to_wait(
+    client: FlaskClient,
+    people: dict[str, User],
+    large: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(store, "INLINE_REPORTS", 0)
+    with as_after_a_response(-1.0):  # nothing may be computed after these responses
+        publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+        publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
+    assert store.headers() == {}
+    login(client, people["r05"])
+    first = client.get("/synergien/?cycle=2025&kind=partner")
+    assert first.status_code == 200 and MISSING in first.text
+    assert "Caritasverband" not in first.text
+    second = client.get("/synergien/?cycle=2025&kind=partner")  # computed after the first
+    assert MISSING not in second.text and "Caritasverband" in second.text
