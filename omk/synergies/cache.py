@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from flask import current_app
 from flask_babel import get_locale
@@ -88,50 +88,127 @@ def signature(cycle: Cycle) -> tuple[Any, ...]:
     )
 
 
-@dataclass
+class Listed:
+    """Suggestions already made (computed in this process), read as :class:`Stored` is."""
+
+    def __init__(self, items: list[Suggestion]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def identity(self, n: int) -> tuple[str, str, str, str]:
+        return self.items[n].identity
+
+    def keys(self, n: int) -> Sequence[str]:
+        return self.items[n].municipality_keys
+
+    def suggestion(self, n: int) -> Suggestion:
+        return self.items[n]
+
+
 class Kept:
-    """One kind's stored suggestions of a cycle as loaded by this process: all of Germany in
-    the order of :func:`~omk.synergies.suggestions.best_first` (as stored rows, made
-    suggestions only as far as asked for), and each region asked for since. ``state`` names
-    the snapshot they were loaded from."""
+    """One kind's stored suggestions of a cycle as loaded by this process, all of Germany in
+    the order of :func:`~omk.synergies.suggestions.best_first`, and each region asked for
+    since. ``state`` names the snapshot they were loaded from. A suggestion is made from its
+    stored text only when asked for, once."""
 
-    state: tuple[Any, ...]
-    rows: list[list[Any]]
-    regions: dict[str, Regional] = field(default_factory=dict)
+    def __init__(self, state: tuple[Any, ...], source: store.Stored | Listed) -> None:
+        self.state = state
+        self.source = source
+        self.made: dict[int, Suggestion] = {}
+        self.regions: dict[str, Regional] = {}
 
-    @classmethod
-    def of_suggestions(cls, items: list[Suggestion]) -> Kept:
-        kept = cls((), [])
-        kept.regions[""] = Regional(items)
-        return kept
+    def suggestion(self, n: int) -> Suggestion:
+        found = self.made.get(n)
+        if found is None:
+            found = self.made[n] = self.source.suggestion(n)
+        return found
 
     def of(self, region: str) -> Regional:
         """The suggestions with a side in ``region``, in the same order (filtered once)."""
         found = self.regions.get(region)
         if found is None:
-            everywhere = self.regions.get("")
-            if everywhere is not None:
-                items = [s for s in everywhere.items if in_region(s.municipality_keys, region)]
-            else:
-                chosen = (
-                    self.rows
-                    if not region
-                    else [r for r in self.rows if in_region(store.keys_of(r), region)]
-                )
-                items = [store.built(r) for r in chosen]
-            found = self.regions[region] = Regional(items)
+            everything = range(len(self.source))
+            positions = (
+                everything
+                if not region
+                else [n for n in everything if in_region(self.source.keys(n), region)]
+            )
+            found = self.regions[region] = Regional(self, positions)
         return found
 
 
-@dataclass
 class Regional:
-    """The kept suggestions of one region, and where each is in the list."""
+    """The kept suggestions of one region (:attr:`items`, made when read), and where each is
+    in the list (:attr:`index`, by identity)."""
 
-    items: list[Suggestion]
+    def __init__(self, kept: Kept | None, positions: Sequence[int]) -> None:
+        self.items: Sequence[Suggestion] = Made(kept, positions) if kept is not None else []
+        self._kept = kept
+        self._positions = positions
 
     @cached_property
     def index(self) -> dict[tuple[str, str, str, str], int]:
-        return {s.identity: n for n, s in enumerate(self.items)}
+        if self._kept is None:
+            return {}
+        source = self._kept.source
+        return {source.identity(n): i for i, n in enumerate(self._positions)}
+
+
+class Made(Sequence[Suggestion]):
+    """Suggestions of a kept list at some of its positions, each made when read."""
+
+    def __init__(self, kept: Kept, positions: Sequence[int]) -> None:
+        self._kept = kept
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @overload
+    def __getitem__(self, i: int) -> Suggestion: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Suggestion]: ...
+
+    def __getitem__(self, i: int | slice) -> Suggestion | list[Suggestion]:
+        if isinstance(i, slice):
+            return [self._kept.suggestion(n) for n in self._positions[i]]
+        return self._kept.suggestion(self._positions[i])
+
+
+class Reordered(Sequence[Suggestion]):
+    """A list of suggestions with some replaced (``changed``, by position) and those then
+    dismissed moved to the end, in their order; the others are read only when asked for."""
+
+    def __init__(self, items: Sequence[Suggestion], changed: dict[int, Suggestion]) -> None:
+        self._items = items
+        self._changed = changed
+        last = sorted(n for n, s in changed.items() if s.status == "dismissed")
+        if last:
+            moved = set(last)
+            self._order: Sequence[int] = [n for n in range(len(items)) if n not in moved] + last
+        else:
+            self._order = range(len(items))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _at(self, n: int) -> Suggestion:
+        found = self._changed.get(n)
+        return found if found is not None else self._items[n]
+
+    @overload
+    def __getitem__(self, i: int) -> Suggestion: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Suggestion]: ...
+
+    def __getitem__(self, i: int | slice) -> Suggestion | list[Suggestion]:
+        if isinstance(i, slice):
+            return [self._at(n) for n in self._order[i]]
+        return self._at(self._order[i])
 
 
 @dataclass(frozen=True)
@@ -146,7 +223,7 @@ class Served:
     current: bool
 
     @property
-    def items(self) -> list[Suggestion]:
+    def items(self) -> Sequence[Suggestion]:
         return self.regional.items
 
     @property
@@ -200,7 +277,7 @@ def kept(
     and kept by the process; shared: copy a suggestion before changing it."""
     if _live.get():
         items = sorted(provider.suggestions(cycle, ""), key=best_first)
-        return Served(Kept.of_suggestions(items).of(region), None, True)
+        return Served(Kept((), Listed(items)).of(region), None, True)
     locale = language()
     if state is None:
         state = signature(cycle)
@@ -212,7 +289,7 @@ def kept(
         else:
             store.refresh_after_response()
     if header is None:
-        return Served(Regional([]), None, False)
+        return Served(Regional(None, []), None, False)
     key = (provider.kind, id(provider), cycle.id, locale)
     loaded = (header.id, header.computed_at)
     with _lock:
@@ -227,9 +304,18 @@ def kept(
         return Served(found.of(region), header.computed_at, header.state == current)
 
 
-def suggestions(provider: Provider, cycle: Cycle) -> list[Suggestion]:
+def suggestions(provider: Provider, cycle: Cycle) -> Sequence[Suggestion]:
     """The provider's suggestions of the cycle for all of Germany (:func:`kept`)."""
     return kept(provider, cycle).items
+
+
+def find(
+    provider: Provider, cycle: Cycle, identity: tuple[str, str, str, str]
+) -> Suggestion | None:
+    """The provider's suggestion of the cycle with this identity, if it makes it."""
+    served = kept(provider, cycle)
+    n = served.index.get(identity)
+    return served.items[n] if n is not None else None
 
 
 def remembered(name: str, cycle: Cycle, region: str, compute: Callable[[], list[T]]) -> list[T]:

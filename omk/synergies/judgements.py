@@ -10,7 +10,7 @@ unchanged resubmission, or a practice carried unchanged into another cycle, keep
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -63,7 +63,9 @@ def _judged(s: Suggestion, judgement: SynergyJudgement) -> Suggestion:
     return s
 
 
-def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str, list[Suggestion]]:
+def view_by_kind(
+    cycle: Cycle, region: str, kind: str | None = None
+) -> dict[str, Sequence[Suggestion]]:
     """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
     (by score, then labels), dismissed ones last (:func:`view_with_freshness`)."""
     return view_with_freshness(cycle, region, kind)[0]
@@ -71,7 +73,7 @@ def view_by_kind(cycle: Cycle, region: str, kind: str | None = None) -> dict[str
 
 def view_with_freshness(
     cycle: Cycle, region: str, kind: str | None = None
-) -> tuple[dict[str, list[Suggestion]], cache.Freshness]:
+) -> tuple[dict[str, Sequence[Suggestion]], cache.Freshness]:
     """The suggestions of the cycle with a side in ``region``, judged, per kind: best first
     (by score, then labels), dismissed ones last; and how fresh they are.
 
@@ -80,7 +82,7 @@ def view_with_freshness(
     state = cache.signature(cycle)
     chosen = [p for p in suggestions.providers() if kind is None or p.kind == kind]
     stored = _stored(p.kind for p in chosen)
-    found: dict[str, list[Suggestion]] = {}
+    found: dict[str, Sequence[Suggestion]] = {}
     served = []
     for p in chosen:
         kept = cache.kept(p, cycle, region, state)
@@ -92,12 +94,7 @@ def view_with_freshness(
             judgement = applicable(judgements, region) if n is not None else None
             if n is not None and judgement is not None:
                 judged[n] = _judged(items[n], judgement)
-        if judged:
-            items = [judged.get(n, s) for n, s in enumerate(items)]
-            items = [s for s in items if s.status != "dismissed"] + [
-                s for s in items if s.status == "dismissed"
-            ]
-        found[p.kind] = items
+        found[p.kind] = cache.Reordered(items, judged) if judged else items
     return found, cache.freshness(served)
 
 

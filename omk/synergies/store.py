@@ -139,26 +139,45 @@ def built(row: list[Any]) -> Suggestion:
     return s
 
 
-def keys_of(row: list[Any]) -> list[str]:
-    """The register keys of both sides of a stored suggestion (to filter by region)."""
-    return row[5]  # type: ignore[no-any-return]  # as _as_stored put them
-
-
 def encode(items: Iterable[Suggestion]) -> bytes:
-    """The suggestions as stored: compressed JSON, in their order."""
-    raw = json.dumps([_as_stored(s) for s in items], ensure_ascii=False, separators=(",", ":"))
+    """The suggestions as stored, in their order: compressed JSON of two lists, what a view
+    needs to filter and find them (both sides' ids, the subject, the register keys) and each
+    whole suggestion as a JSON text of its own, read only when shown (:class:`Stored`)."""
+    listed = list(items)
+    light = [[s.a["id"], s.b["id"], s.subject, list(s.municipality_keys)] for s in listed]
+    bodies = [json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")) for s in listed]
+    raw = json.dumps([light, bodies], ensure_ascii=False, separators=(",", ":"))
     return zlib.compress(raw.encode(), 6)
 
 
-def rows(payload: bytes) -> list[list[Any]]:
-    """What :func:`encode` stored, each suggestion still a row (:func:`built` makes it one)."""
-    found: list[list[Any]] = json.loads(zlib.decompress(payload))
-    return found
+class Stored:
+    """The suggestions of a stored snapshot: found and filtered without being read whole;
+    each made a :class:`~omk.synergies.suggestions.Suggestion` when asked for."""
+
+    def __init__(self, kind: str, payload: bytes | None) -> None:
+        self.kind = kind
+        light, bodies = json.loads(zlib.decompress(payload)) if payload else ([], [])
+        self._light: list[list[Any]] = light
+        self._bodies: list[str] = bodies
+
+    def __len__(self) -> int:
+        return len(self._light)
+
+    def identity(self, n: int) -> tuple[str, str, str, str]:
+        a, b, subject, _keys = self._light[n]
+        return (self.kind, a, b, subject)
+
+    def keys(self, n: int) -> list[str]:
+        return self._light[n][3]  # type: ignore[no-any-return]  # as encode() put them
+
+    def suggestion(self, n: int) -> Suggestion:
+        return built(json.loads(self._bodies[n]))
 
 
-def decode(payload: bytes) -> list[Suggestion]:
-    """What :func:`encode` stored."""
-    return [built(row) for row in rows(payload)]
+def decode(kind: str, payload: bytes) -> list[Suggestion]:
+    """What :func:`encode` stored, every suggestion read."""
+    stored = Stored(kind, payload)
+    return [stored.suggestion(n) for n in range(len(stored))]
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -186,12 +205,12 @@ def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
     return found
 
 
-def load(header: Header) -> list[list[Any]]:
-    """The suggestions of a stored snapshot, best first, as rows (:func:`built`)."""
+def load(header: Header) -> Stored:
+    """The suggestions of a stored snapshot, best first."""
     payload = db.session.scalar(
         select(SynergySnapshot.payload).where(SynergySnapshot.id == header.id)
     )
-    return rows(payload) if payload is not None else []
+    return Stored(header.kind, payload)
 
 
 # --- computing ---------------------------------------------------------------------------
@@ -254,16 +273,17 @@ class Work:
 
 def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list[Work]:
     """The snapshots whose published state changed (or that do not exist yet); ``every``:
-    all of them."""
+    all of them. Those most looked at first: the newest cycle, the first language."""
     from omk.synergies.cache import signature
 
     chosen = list(cycles) if cycles is not None else list(db.session.scalars(select(Cycle)))
     stored = headers()
     work = []
-    for cycle in sorted(chosen, key=lambda c: c.id):
+    newest_first = sorted(chosen, key=lambda c: (c.period_end, c.id), reverse=True)
+    for cycle in newest_first:
         state = state_text(signature(cycle))
-        for provider in providers():
-            for locale in languages():
+        for locale in languages():
+            for provider in providers():
                 header = stored.get((cycle.id, provider.kind, locale))
                 if every or header is None or header.state != state:
                     seconds = header.seconds if header is not None else None
@@ -271,15 +291,24 @@ def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list
     return work
 
 
-def estimate(work: Sequence[Work]) -> float:
-    """The seconds ``work`` will take, by what it took last time (a snapshot never computed:
-    the slowest stored one of its kind, else nothing known: 0)."""
+def _guesses() -> dict[str, float]:
+    """What a snapshot of each kind took at most, as stored: the guess for one never
+    computed (nothing known: 0)."""
     slowest: dict[str, float] = {}
     for header in headers().values():
         slowest[header.kind] = max(slowest.get(header.kind, 0.0), header.seconds)
-    return sum(
-        w.seconds if w.seconds is not None else slowest.get(w.provider.kind, 0.0) for w in work
-    )
+    return slowest
+
+
+def estimate(work: Sequence[Work]) -> float:
+    """The seconds ``work`` will take, by what it took last time (a snapshot never computed:
+    the slowest stored one of its kind)."""
+    guesses = _guesses()
+    return sum(_seconds(w, guesses) for w in work)
+
+
+def _seconds(work: Work, guesses: dict[str, float]) -> float:
+    return work.seconds if work.seconds is not None else guesses.get(work.provider.kind, 0.0)
 
 
 def refresh(
@@ -289,9 +318,10 @@ def refresh(
     budget: float | None = None,
     progress: Callable[[Work, int, int], None] | None = None,
 ) -> int | None:
-    """Compute the stale snapshots (``every``: all) and return how many; None when this
-    process may not now: another one is computing them, or they would take longer than
-    ``budget`` seconds (they are then left for cron)."""
+    """Compute the stale snapshots (``every``: all), those most looked at first
+    (:func:`stale`), and return how many; None when some are left: another process is
+    computing them, or the next would not end within ``budget`` seconds by what it took last
+    time (those are left for the next kick or cron)."""
     with _computing() as alone:
         if not alone:
             log.debug("synergies: another process is computing the snapshots")
@@ -299,16 +329,21 @@ def refresh(
         from omk.synergies.cache import signature
 
         work = stale(cycles, every=every)
-        if budget is not None and estimate(work) > budget:
-            log.info(
-                "synergies: %d snapshots would take about %.0f s; left for cron "
-                "(omk outbox drain, omk synergies sync)",
-                len(work),
-                estimate(work),
-            )
-            return None
+        guesses = _guesses()
+        started = time.perf_counter()
         states: dict[int, Any] = {}
         for n, item in enumerate(work, start=1):
+            spent = time.perf_counter() - started
+            if budget is not None and spent + _seconds(item, guesses) > budget:
+                log.info(
+                    "synergies: %d of %d snapshots left for cron (omk outbox drain, "
+                    "omk synergies sync): about %.0f s more than %.0f s allow",
+                    len(work) - n + 1,
+                    len(work),
+                    estimate(work[n - 1 :]),
+                    budget,
+                )
+                return None
             if progress is not None:
                 progress(item, n, len(work))
             state = states.get(item.cycle.id)

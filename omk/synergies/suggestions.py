@@ -188,10 +188,7 @@ def find(cycle: Cycle, kind: str, a_id: str, b_id: str, subject: str) -> Suggest
     found = provider(kind)
     if found is None:
         return None
-    for s in cache.suggestions(found, cycle):
-        if s.identity == (kind, a_id, b_id, subject):
-            return s
-    return None
+    return cache.find(found, cycle, (kind, a_id, b_id, subject))
 
 
 def in_region(keys: Iterable[str], region: str) -> bool:

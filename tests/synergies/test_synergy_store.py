@@ -17,7 +17,7 @@ from omk.extensions import db
 from omk.models import User
 from omk.models.synergies import SynergySnapshot
 from omk.services import accounts, outbox
-from omk.synergies import peer_review, store
+from omk.synergies import cache, peer_review, store
 from omk.synergies.suggestions import Side, Suggestion
 from tests import factories
 from tests.conftest import login
@@ -27,6 +27,7 @@ from tests.synergies.test_synergy_services import (
     CARITAS_K,
     ESSEN,
     KOELN,
+    cycle,
     people,
     publish,
 )
@@ -84,7 +85,7 @@ def test_suggestions_round_trip_through_storage() -> None:
         details=[("Essen", [("id-1", "Beratung")]), ("Köln", [("id-2", "Café"), ("id-3", "X")])],
         revisions=("a@1",),
     )
-    assert store.decode(store.encode([original, original])) == [original, original]
+    assert store.decode("partner", store.encode([original, original])) == [original, original]
 
 
 def test_consumers_run_after_those_they_read_from(app: Flask) -> None:
@@ -170,3 +171,26 @@ def test_without_any_stored_list_a_large_installation_is_told_to_wait(
     assert "Caritasverband" not in first.text
     second = client.get("/synergien/?cycle=2025&kind=partner")  # computed after the first
     assert MISSING not in second.text and "Caritasverband" in second.text
+
+
+def test_within_its_time_the_first_language_comes_first_and_the_rest_waits(
+    people: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    with as_after_a_response(-1.0):  # left stale
+        publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
+    slow(3.0)
+    clock = [0.0]
+    original = store.compute
+
+    def three_seconds(*args: Any) -> Any:
+        clock[0] += 3.0
+        return original(*args)
+
+    monkeypatch.setattr(store.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(store, "compute", three_seconds)
+    assert store.refresh(budget=7.0) is None  # two fit, the third would pass the limit
+    current = store.state_text(cache.signature(cycle()))
+    fresh = sorted((h.kind, h.locale) for h in store.headers().values() if h.state == current)
+    assert fresh == [("similar", "de"), ("transfer", "de")]
+    assert store.refresh() == 4  # cron: the rest
