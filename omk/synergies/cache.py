@@ -284,7 +284,7 @@ def kept(
     current = store.state_text(state)
     header = store.headers(cycle.id).get((cycle.id, provider.kind, locale))
     if header is None or header.state != current:
-        if store.may_compute_now(header):
+        if store.may_compute_now(provider.kind, header):
             header = store.compute(provider, cycle, locale, state) or header
         else:
             store.refresh_after_response()

@@ -13,8 +13,9 @@ moment that state was read (their "Stand"). They are computed
 * after the response of a page that found its snapshot stale (a published peer review
   writes no outbox entry), within the same time limit;
 * at once, in the request, only when that is cheap: the last computation of the snapshot
-  took at most ``SYNERGY_INLINE_SECONDS`` (0.5 s; a small installation is never stale), or
-  none exists yet and at most :data:`INLINE_REPORTS` reports are published. Outside a request
+  (for one never computed, as of a new cycle: the slowest stored one of its kind) took at
+  most ``SYNERGY_INLINE_SECONDS`` (0.5 s; a small installation is never stale), or none is
+  stored at all and at most :data:`INLINE_REPORTS` reports are published. Outside a request
   (commands, tests, the demo) a stale snapshot is computed when read.
 
 Otherwise the page shows the stored suggestions with their "Stand" and says that newer
@@ -381,14 +382,19 @@ class _computing:
 # --- when to compute ---------------------------------------------------------------------
 
 
-def may_compute_now(header: Header | None) -> bool:
-    """Whether a request may compute this snapshot itself (see the module's summary)."""
+def may_compute_now(kind: str, header: Header | None) -> bool:
+    """Whether a request may compute this snapshot of ``kind`` itself (see the module's
+    summary): when its last computation, or for one never computed the slowest stored one of
+    its kind, took at most ``SYNERGY_INLINE_SECONDS``; with none stored at all, when at most
+    :data:`INLINE_REPORTS` reports are published."""
     if not has_request_context():
         return True
+    limit = float(current_app.config["SYNERGY_INLINE_SECONDS"])
     if header is not None:
-        return header.seconds <= float(current_app.config["SYNERGY_INLINE_SECONDS"])
-    if any(True for _ in headers().values()):
-        return False  # others exist: this one is computed with them, after the response
+        return header.seconds <= limit
+    guess = _guesses().get(kind)
+    if guess is not None:
+        return guess <= limit
     published = db.session.scalar(
         select(func.count(Report.id)).where(Report.published_revision_id.is_not(None))
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
@@ -194,3 +195,14 @@ def test_within_its_time_the_first_language_comes_first_and_the_rest_waits(
     fresh = sorted((h.kind, h.locale) for h in store.headers().values() if h.state == current)
     assert fresh == [("similar", "de"), ("transfer", "de")]
     assert store.refresh() == 4  # cron: the rest
+
+
+def test_a_new_cycle_of_a_small_installation_is_computed_at_once(
+    client: FlaskClient, people: dict[str, User]
+) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    factories.make_cycle("2026", period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+    login(client, people["r05"])
+    page = client.get("/synergien/?cycle=2026")
+    assert page.status_code == 200
+    assert MISSING not in page.text and STALE not in page.text and "Stand:" in page.text
