@@ -1,19 +1,19 @@
-"""The suggestions of a kind for a whole cycle, kept by each web process until the published
-state changes.
+"""The suggestions of a kind for a whole cycle as a request reads them: stored
+(:mod:`omk.synergies.store`), loaded once per stored list and kept by each web process.
 
 A provider computes its suggestions from published material only: reports and their
 practices, validations, published peer reviews, the stored similar pairs, the register and
-the synergy content. So the suggestions of a cycle (all of Germany; a region only filters
-them) are kept with a :func:`signature` of that state, read with a few aggregate queries at
-every request, and computed anew when it differs: a publication or correction (a new
-published revision), a validation, a published peer review or its answers, similar pairs
-stored by the outbox consumer, a register update (an outbox entry), an edited content file.
-Judgements are not part of it: they are applied to every request's view
-(:func:`omk.synergies.judgements.view_by_kind`), so a confirmation or dismissal shows at once.
+the synergy content. :func:`signature` sums that state up in a few aggregate queries, read at
+every request; a stored list made from another state is stale. The store computes stale lists
+after the response or by cron, and here only when that is cheap
+(:func:`omk.synergies.store.may_compute_now`); meanwhile the stored list is served with its
+"Stand" (:class:`Freshness`). Judgements are not part of it: they are applied to every
+request's view (:func:`omk.synergies.judgements.view_with_freshness`), so a confirmation or
+dismissal shows at once.
 
-Kept per process, cycle, kind and language (the explanations are translated), at most
-:data:`MAX_KEPT` lists, sorted once, and filtered once per region asked for; the lists are
-shared: callers copy a suggestion before changing it.
+Kept per process, cycle, kind and language, at most :data:`MAX_KEPT` lists, filtered once per
+region asked for; a suggestion is made from its stored text only when it is read. The lists
+are shared: callers copy a suggestion before changing it.
 """
 
 from __future__ import annotations
@@ -156,48 +156,16 @@ class Regional:
         return {source.identity(n): i for i, n in enumerate(self._positions)}
 
 
-class Made(Sequence[Suggestion]):
-    """Suggestions of a kept list at some of its positions, each made when read."""
+class _ByPosition(Sequence[Suggestion]):
+    """Suggestions read at positions (:attr:`_order`) of something else, when asked for."""
 
-    def __init__(self, kept: Kept, positions: Sequence[int]) -> None:
-        self._kept = kept
-        self._positions = positions
+    _order: Sequence[int]
 
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, i: int) -> Suggestion: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[Suggestion]: ...
-
-    def __getitem__(self, i: int | slice) -> Suggestion | list[Suggestion]:
-        if isinstance(i, slice):
-            return [self._kept.suggestion(n) for n in self._positions[i]]
-        return self._kept.suggestion(self._positions[i])
-
-
-class Reordered(Sequence[Suggestion]):
-    """A list of suggestions with some replaced (``changed``, by position) and those then
-    dismissed moved to the end, in their order; the others are read only when asked for."""
-
-    def __init__(self, items: Sequence[Suggestion], changed: dict[int, Suggestion]) -> None:
-        self._items = items
-        self._changed = changed
-        last = sorted(n for n, s in changed.items() if s.status == "dismissed")
-        if last:
-            moved = set(last)
-            self._order: Sequence[int] = [n for n in range(len(items)) if n not in moved] + last
-        else:
-            self._order = range(len(items))
+    def _at(self, n: int) -> Suggestion:
+        raise NotImplementedError
 
     def __len__(self) -> int:
         return len(self._order)
-
-    def _at(self, n: int) -> Suggestion:
-        found = self._changed.get(n)
-        return found if found is not None else self._items[n]
 
     @overload
     def __getitem__(self, i: int) -> Suggestion: ...
@@ -209,6 +177,36 @@ class Reordered(Sequence[Suggestion]):
         if isinstance(i, slice):
             return [self._at(n) for n in self._order[i]]
         return self._at(self._order[i])
+
+
+class Made(_ByPosition):
+    """Suggestions of a kept list at some of its positions, each made when read."""
+
+    def __init__(self, kept: Kept, positions: Sequence[int]) -> None:
+        self._kept = kept
+        self._order = positions
+
+    def _at(self, n: int) -> Suggestion:
+        return self._kept.suggestion(n)
+
+
+class Reordered(_ByPosition):
+    """A list of suggestions with some replaced (``changed``, by position) and those then
+    dismissed moved to the end, in their order; the others are read only when asked for."""
+
+    def __init__(self, items: Sequence[Suggestion], changed: dict[int, Suggestion]) -> None:
+        self._items = items
+        self._changed = changed
+        last = sorted(n for n, s in changed.items() if s.status == "dismissed")
+        if last:
+            moved = set(last)
+            self._order = [n for n in range(len(items)) if n not in moved] + last
+        else:
+            self._order = range(len(items))
+
+    def _at(self, n: int) -> Suggestion:
+        found = self._changed.get(n)
+        return found if found is not None else self._items[n]
 
 
 @dataclass(frozen=True)
