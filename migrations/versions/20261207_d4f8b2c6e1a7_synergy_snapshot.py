@@ -1,4 +1,5 @@
-"""synergy_snapshot: each kind's synergy suggestions of a cycle, stored once computed
+"""synergy_snapshot, synergy_snapshot_block: each kind's synergy suggestions of a cycle,
+stored once computed
 
 Revision ID: d4f8b2c6e1a7
 Revises: c9d3e7a1f5b2
@@ -39,9 +40,24 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_synergy_snapshot")),
-        sa.UniqueConstraint("cycle_id", "kind", "locale", name="uq_synergy_snapshot"),
+    )
+    op.create_index("ix_synergy_snapshot_list", "synergy_snapshot", ["cycle_id", "kind", "locale"])
+    op.create_table(
+        "synergy_snapshot_block",
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["synergy_snapshot.id"],
+            name=op.f("fk_synergy_snapshot_block_snapshot_id_synergy_snapshot"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("snapshot_id", "number", name=op.f("pk_synergy_snapshot_block")),
     )
 
 
 def downgrade() -> None:
+    op.drop_table("synergy_snapshot_block")
+    op.drop_index("ix_synergy_snapshot_list", table_name="synergy_snapshot")
     op.drop_table("synergy_snapshot")

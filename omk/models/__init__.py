@@ -27,6 +27,7 @@ from omk.models.synergies import (
     PracticeValidation,
     SynergyJudgement,
     SynergySnapshot,
+    SynergySnapshotBlock,
 )
 from omk.models.synthesis import SynthesisDraft, SynthesisVersion
 
@@ -65,6 +66,7 @@ __all__ = [
     "SimilarPractice",
     "SynergyJudgement",
     "SynergySnapshot",
+    "SynergySnapshotBlock",
     "SynthesisDraft",
     "SynthesisVersion",
     "User",

@@ -39,10 +39,11 @@ from flask import Response, after_this_request, current_app, g, has_request_cont
 from flask_babel import force_locale
 from sqlalchemy import delete, func, select, text
 
+from omk.errors import Conflict
 from omk.extensions import db
 from omk.models.outbox import OutboxEntry
 from omk.models.reporting import Cycle, Report
-from omk.models.synergies import SynergySnapshot
+from omk.models.synergies import SynergySnapshot, SynergySnapshotBlock
 from omk.models.types import utcnow
 from omk.services import outbox
 from omk.services.transaction import unit_of_work
@@ -55,6 +56,11 @@ CONSUMER = "synergies"
 AFTER = ("similarity", "compare")
 #: Without any snapshot yet, a request computes one itself up to this many published reports.
 INLINE_REPORTS = 200
+#: Suggestions per stored block: a page reads one or two blocks of each kind.
+BLOCK = 200
+#: Stored lists kept per cycle, kind and language: the newest, and the one before for
+#: requests still reading it.
+KEPT_GENERATIONS = 2
 #: Arbitrary constant naming the advisory lock that serialises writers on PostgreSQL.
 _WRITE_LOCK = 0x6F6D6B05
 _SCHEDULED = "omk_synergy_refresh_scheduled"
@@ -140,44 +146,83 @@ def built(row: list[Any]) -> Suggestion:
     return s
 
 
-def encode(items: Iterable[Suggestion]) -> bytes:
-    """The suggestions as stored, in their order: compressed JSON of two lists, what a view
-    needs to filter and find them (both sides' ids, the subject, the register keys) and each
-    whole suggestion as a JSON text of its own, read only when shown (:class:`Stored`)."""
+@dataclass(frozen=True)
+class Encoded:
+    """A list of suggestions as stored: what finds and filters them, and their blocks."""
+
+    index: bytes
+    blocks: list[bytes]
+    count: int
+
+
+def encode(items: Iterable[Suggestion]) -> Encoded:
+    """The suggestions as stored, in their order: compressed JSON of what a view needs to
+    find and filter them (both sides' ids, the subjects, the register keys), and the whole
+    suggestions in blocks of :data:`BLOCK`, one JSON text per line, read only when shown."""
     listed = list(items)
-    light = [[s.a["id"], s.b["id"], s.subject, list(s.municipality_keys)] for s in listed]
-    bodies = [json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")) for s in listed]
-    raw = json.dumps([light, bodies], ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(raw.encode(), 6)
+    index = {
+        "a": [s.a["id"] for s in listed],
+        "b": [s.b["id"] for s in listed],
+        "subject": [s.subject for s in listed],
+        "keys": [list(s.municipality_keys) for s in listed],
+    }
+    lines = [
+        json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")).encode()
+        for s in listed
+    ]
+    blocks = [
+        zlib.compress(b"\n".join(lines[start : start + BLOCK]), 6)
+        for start in range(0, len(lines), BLOCK)
+    ]
+    raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
+    return Encoded(zlib.compress(raw, 6), blocks, len(listed))
+
+
+class Replaced(Conflict):
+    """A list was computed anew twice while a request read it (its blocks are gone)."""
 
 
 class Stored:
-    """The suggestions of a stored snapshot: found and filtered without being read whole;
-    each made a :class:`~omk.synergies.suggestions.Suggestion` when asked for."""
+    """The suggestions of a stored snapshot: found and filtered by its index; each made a
+    :class:`~omk.synergies.suggestions.Suggestion` when asked for, from its block, which is
+    read (``fetch``) once."""
 
-    def __init__(self, kind: str, payload: bytes | None) -> None:
+    def __init__(self, kind: str, index: bytes | None, fetch: Callable[[int], bytes | None]):
         self.kind = kind
-        light, bodies = json.loads(zlib.decompress(payload)) if payload else ([], [])
-        self._light: list[list[Any]] = light
-        self._bodies: list[str] = bodies
+        found = json.loads(zlib.decompress(index)) if index else {}
+        self._a: list[str] = found.get("a", [])
+        self._b: list[str] = found.get("b", [])
+        self._subject: list[str] = found.get("subject", [])
+        self._keys: list[list[str]] = found.get("keys", [])
+        self._fetch = fetch
+        self._blocks: dict[int, list[bytes]] = {}
 
     def __len__(self) -> int:
-        return len(self._light)
+        return len(self._a)
 
     def identity(self, n: int) -> tuple[str, str, str, str]:
-        a, b, subject, _keys = self._light[n]
-        return (self.kind, a, b, subject)
+        return (self.kind, self._a[n], self._b[n], self._subject[n])
 
     def keys(self, n: int) -> list[str]:
-        return self._light[n][3]  # type: ignore[no-any-return]  # as encode() put them
+        return self._keys[n]
 
     def suggestion(self, n: int) -> Suggestion:
-        return built(json.loads(self._bodies[n]))
+        number, line = divmod(n, BLOCK)
+        block = self._blocks.get(number)
+        if block is None:
+            payload = self._fetch(number)
+            if payload is None:
+                raise Replaced(
+                    "Die Vorschläge wurden eben neu berechnet; bitte laden Sie die Seite neu."
+                )
+            block = self._blocks[number] = zlib.decompress(payload).split(b"\n")
+        return built(json.loads(block[line]))
 
 
-def decode(kind: str, payload: bytes) -> list[Suggestion]:
+def decode(kind: str, encoded: Encoded) -> list[Suggestion]:
     """What :func:`encode` stored, every suggestion read."""
-    stored = Stored(kind, payload)
+    blocks = encoded.blocks
+    stored = Stored(kind, encoded.index, lambda n: blocks[n] if n < len(blocks) else None)
     return [stored.suggestion(n) for n in range(len(stored))]
 
 
@@ -185,8 +230,8 @@ def decode(kind: str, payload: bytes) -> list[Suggestion]:
 
 
 def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
-    """The stored snapshots (of one cycle, else all) by cycle id, kind and language, without
-    their suggestions."""
+    """The stored snapshots (of one cycle, else all) by cycle id, kind and language, the
+    newest of each, without their suggestions."""
     query = select(
         SynergySnapshot.id,
         SynergySnapshot.cycle_id,
@@ -199,7 +244,8 @@ def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
     )
     if cycle_id is not None:
         query = query.where(SynergySnapshot.cycle_id == cycle_id)
-    found = {}
+    found = {}  # the newest of each list: the last one read
+    query = query.order_by(SynergySnapshot.id)
     for row in db.session.execute(query):
         header = Header(*row)
         found[(header.cycle_id, header.kind, header.locale)] = header
@@ -207,11 +253,22 @@ def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
 
 
 def load(header: Header) -> Stored:
-    """The suggestions of a stored snapshot, best first."""
-    payload = db.session.scalar(
+    """The suggestions of a stored snapshot, best first (each block read when needed, in the
+    session of the request then)."""
+    index = db.session.scalar(
         select(SynergySnapshot.payload).where(SynergySnapshot.id == header.id)
     )
-    return Stored(header.kind, payload)
+
+    def fetch(number: int) -> bytes | None:
+        payload: bytes | None = db.session.scalar(
+            select(SynergySnapshotBlock.payload).where(
+                SynergySnapshotBlock.snapshot_id == header.id,
+                SynergySnapshotBlock.number == number,
+            )
+        )
+        return payload
+
+    return Stored(header.kind, index, fetch)
 
 
 # --- computing ---------------------------------------------------------------------------
@@ -225,7 +282,7 @@ def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any])
     with force_locale(locale):
         items = sorted(provider.suggestions(cycle, ""), key=best_first)
     seconds = time.perf_counter() - started
-    payload = encode(items)
+    encoded = encode(items)
     with unit_of_work():
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
@@ -238,25 +295,36 @@ def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any])
             select(func.count()).where(*where, SynergySnapshot.computed_at > taken)
         )
         if not newer:
-            db.session.execute(delete(SynergySnapshot).where(*where))
-            db.session.add(
-                SynergySnapshot(
-                    cycle_id=cycle.id,
-                    kind=provider.kind,
-                    locale=locale,
-                    state=state_text(state),
-                    payload=payload,
-                    count=len(items),
-                    computed_at=taken,
-                    seconds=round(seconds, 3),
-                )
+            row = SynergySnapshot(
+                cycle_id=cycle.id,
+                kind=provider.kind,
+                locale=locale,
+                state=state_text(state),
+                payload=encoded.index,
+                count=encoded.count,
+                computed_at=taken,
+                seconds=round(seconds, 3),
             )
+            db.session.add(row)
+            db.session.flush()
+            for number, block in enumerate(encoded.blocks):
+                db.session.add(
+                    SynergySnapshotBlock(snapshot_id=row.id, number=number, payload=block)
+                )
+            # the one before stays for requests still reading it; older ones go
+            kept = select(SynergySnapshot.id).where(*where).order_by(SynergySnapshot.id.desc())
+            old = list(db.session.scalars(kept.offset(KEPT_GENERATIONS)))
+            if old:
+                db.session.execute(
+                    delete(SynergySnapshotBlock).where(SynergySnapshotBlock.snapshot_id.in_(old))
+                )
+                db.session.execute(delete(SynergySnapshot).where(SynergySnapshot.id.in_(old)))
     log.info(
         "synergies: %s of %s (%s) computed: %d suggestions in %.1f s",
         provider.kind,
         cycle.code,
         locale,
-        len(items),
+        encoded.count,
         seconds,
     )
     return headers(cycle.id).get((cycle.id, provider.kind, locale))

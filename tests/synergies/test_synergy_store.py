@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from omk.extensions import db
 from omk.models import User
@@ -86,7 +87,10 @@ def test_suggestions_round_trip_through_storage() -> None:
         details=[("Essen", [("id-1", "Beratung")]), ("Köln", [("id-2", "Café"), ("id-3", "X")])],
         revisions=("a@1",),
     )
-    assert store.decode("partner", store.encode([original, original])) == [original, original]
+    many = [replace(original, subject=str(n)) for n in range(store.BLOCK * 2 + 3)]
+    encoded = store.encode(many)
+    assert len(encoded.blocks) == 3
+    assert store.decode("partner", encoded) == many
 
 
 def test_consumers_run_after_those_they_read_from(app: Flask) -> None:
@@ -206,3 +210,21 @@ def test_a_new_cycle_of_a_small_installation_is_computed_at_once(
     page = client.get("/synergien/?cycle=2026")
     assert page.status_code == 200
     assert MISSING not in page.text and STALE not in page.text and "Stand:" in page.text
+
+
+def test_a_list_is_read_from_its_blocks_and_the_one_before_stays_for_readers(
+    people: dict[str, User],
+) -> None:
+    publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
+    publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
+    header = store.headers()[(cycle().id, "partner", "de")]
+    reading = store.load(header)  # a request that loaded this list
+    before = reading.suggestion(0)
+    store.refresh(every=True)
+    assert reading.suggestion(0) == before  # its blocks are still there
+    store.refresh(every=True)  # two newer ones: the list it read is gone
+    fresh = store.load(header)
+    with pytest.raises(store.Replaced):
+        fresh.suggestion(0)
+    rows = db.session.scalars(select(SynergySnapshot.id).where(SynergySnapshot.kind == "partner"))
+    assert len(list(rows)) == 2 * len(store.languages())  # the newest and the one before
