@@ -26,6 +26,7 @@ def test_ok_with_database_and_index(app: Flask, client: FlaskClient) -> None:
         "search": "ok",
         "embeddings": "lexical only: OMK_EMBEDDINGS=off",  # the tests' setting
         "search_outbox": {"pending": 0, "oldest": None},
+        "synergies_outbox": {"pending": 0, "oldest": None},
     }
 
 

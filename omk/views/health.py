@@ -18,7 +18,8 @@ bp = Blueprint("health", __name__)
 def healthz() -> tuple[Response, int]:
     """200 ``ok`` or ``degraded`` (search unavailable, pages still serve); 503 without database.
     With the database up it also reports how many published changes the search index has
-    not applied yet (``search_outbox``)."""
+    not applied yet (``search_outbox``), and the stored synergy suggestions
+    (``synergies_outbox``: on a large installation cron's ``omk outbox drain`` applies them)."""
     try:
         db.session.execute(text("SELECT 1"))
         database = "ok"
@@ -28,18 +29,14 @@ def healthz() -> tuple[Response, int]:
     search = index_status()
     body: dict[str, object] = {"database": database, "search": search}
     if database == "ok":
-        from omk.search import service
-
-        lag = outbox.lag(service.CONSUMER)
-        from omk.search import embeddings
+        from omk.search import embeddings, service
+        from omk.synergies import store
 
         reason = embeddings.unavailable_reason()
         # Similarity falls back to German TF-IDF alone when the model cannot load (no AVX2).
         body["embeddings"] = "ok" if reason is None else f"lexical only: {reason}"
-        body["search_outbox"] = {
-            "pending": lag.pending,
-            "oldest": lag.oldest_at.isoformat(timespec="seconds") if lag.oldest_at else None,
-        }
+        body["search_outbox"] = _lag(service.CONSUMER)
+        body["synergies_outbox"] = _lag(store.CONSUMER)
     if database != "ok":
         status, code = "unavailable", 503
     elif search != "ok":
@@ -47,3 +44,11 @@ def healthz() -> tuple[Response, int]:
     else:
         status, code = "ok", 200
     return jsonify({"status": status, **body}), code
+
+
+def _lag(consumer: str) -> dict[str, object]:
+    lag = outbox.lag(consumer)
+    return {
+        "pending": lag.pending,
+        "oldest": lag.oldest_at.isoformat(timespec="seconds") if lag.oldest_at else None,
+    }
