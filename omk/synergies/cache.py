@@ -100,8 +100,11 @@ class Listed:
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return self.items[n].identity
 
-    def keys(self, n: int) -> Sequence[str]:
-        return self.items[n].municipality_keys
+    def positions(self, region: str) -> Sequence[int]:
+        everything = range(len(self.items))
+        if not region:
+            return everything
+        return [n for n in everything if in_region(self.items[n].municipality_keys, region)]
 
     def suggestion(self, n: int) -> Suggestion:
         return self.items[n]
@@ -129,13 +132,7 @@ class Kept:
         """The suggestions with a side in ``region``, in the same order (filtered once)."""
         found = self.regions.get(region)
         if found is None:
-            everything = range(len(self.source))
-            positions = (
-                everything
-                if not region
-                else [n for n in everything if in_region(self.source.keys(n), region)]
-            )
-            found = self.regions[region] = Regional(self, positions)
+            found = self.regions[region] = Regional(self, self.source.positions(region))
         return found
 
 

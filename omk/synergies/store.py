@@ -165,6 +165,7 @@ def encode(items: Iterable[Suggestion]) -> Encoded:
         "b": [s.b["id"] for s in listed],
         "subject": [s.subject for s in listed],
         "keys": [list(s.municipality_keys) for s in listed],
+        "lands": _by_land(listed),
     }
     lines = [
         json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")).encode()
@@ -176,6 +177,16 @@ def encode(items: Iterable[Suggestion]) -> Encoded:
     ]
     raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
     return Encoded(zlib.compress(raw, 6), blocks, len(listed))
+
+
+def _by_land(items: list[Suggestion]) -> dict[str, list[int]]:
+    """The positions of the suggestions with a side in each Land (the keys' first two
+    digits): a reviewer's region is found without reading all of Germany's."""
+    lands: dict[str, list[int]] = {}
+    for n, s in enumerate(items):
+        for land in sorted({key[:2] for key in s.municipality_keys}):
+            lands.setdefault(land, []).append(n)
+    return lands
 
 
 class Replaced(Conflict):
@@ -194,6 +205,7 @@ class Stored:
         self._b: list[str] = found.get("b", [])
         self._subject: list[str] = found.get("subject", [])
         self._keys: list[list[str]] = found.get("keys", [])
+        self._lands: dict[str, list[int]] = found.get("lands", {})
         self._fetch = fetch
         self._blocks: dict[int, list[bytes]] = {}
 
@@ -203,8 +215,19 @@ class Stored:
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return (self.kind, self._a[n], self._b[n], self._subject[n])
 
-    def keys(self, n: int) -> list[str]:
-        return self._keys[n]
+    def positions(self, region: str) -> Sequence[int]:
+        """The positions of the suggestions with a side in ``region`` ('' is all), in order."""
+        if not region:
+            return range(len(self))
+        land = self._lands.get(region[:2], [])
+        if len(region) <= 2:
+            return (
+                land if len(region) == 2 else [n for n in range(len(self)) if self._in(n, region)]
+            )
+        return [n for n in land if self._in(n, region)]
+
+    def _in(self, n: int, region: str) -> bool:
+        return any(key.startswith(region) for key in self._keys[n])
 
     def suggestion(self, n: int) -> Suggestion:
         number, line = divmod(n, BLOCK)

@@ -20,7 +20,7 @@ from omk.models import User
 from omk.models.synergies import SynergySnapshot
 from omk.services import accounts, outbox
 from omk.synergies import cache, peer_review, store
-from omk.synergies.suggestions import Side, Suggestion
+from omk.synergies.suggestions import Side, Suggestion, in_region
 from tests import factories
 from tests.conftest import login
 from tests.synergies.test_synergy_services import (
@@ -228,3 +228,24 @@ def test_a_list_is_read_from_its_blocks_and_the_one_before_stays_for_readers(
         fresh.suggestion(0)
     rows = db.session.scalars(select(SynergySnapshot.id).where(SynergySnapshot.kind == "partner"))
     assert len(list(rows)) == 2 * len(store.languages())  # the newest and the one before
+
+
+def test_a_region_is_found_through_its_land_as_by_reading_every_suggestion() -> None:
+    keys = ["05113000", "05315000", "05334002", "06631001", "09162000", "01001000"]
+    many = [
+        Suggestion(
+            kind="partner",
+            a=Side(type="municipality", id=a, label=a),
+            b=Side(type="municipality", id=b, label=b),
+            score=1.0,
+            explanation="",
+            municipality_keys=(a, b),
+            versions=(),
+            subject=str(n),
+        )
+        for n, (a, b) in enumerate((a, b) for a in keys for b in keys if a < b)
+    ]
+    stored = store.Stored("partner", store.encode(many).index, lambda n: None)
+    for region in ("", "0", "05", "053", "05315", "05315000", "06", "09162", "07", "1"):
+        expected = [n for n, s in enumerate(many) if in_region(s.municipality_keys, region)]
+        assert list(stored.positions(region)) == expected, region
