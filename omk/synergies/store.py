@@ -31,6 +31,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +176,15 @@ def encode(items: Iterable[Suggestion]) -> Encoded:
         zlib.compress(b"\n".join(lines[start : start + BLOCK]), 6)
         for start in range(0, len(lines), BLOCK)
     ]
-    raw = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()
-    return Encoded(zlib.compress(raw, 6), blocks, len(listed))
+    parts = {
+        name: zlib.compress(
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 6
+        )
+        for name, value in index.items()
+    }
+    header = {"count": len(listed), "parts": [[name, len(part)] for name, part in parts.items()]}
+    packed = json.dumps(header).encode() + b"\n" + b"".join(parts.values())
+    return Encoded(packed, blocks, len(listed))
 
 
 def _by_land(items: list[Suggestion]) -> dict[str, list[int]]:
@@ -200,17 +208,46 @@ class Stored:
 
     def __init__(self, kind: str, index: bytes | None, fetch: Callable[[int], bytes | None]):
         self.kind = kind
-        found = json.loads(zlib.decompress(index)) if index else {}
-        self._a: list[str] = found.get("a", [])
-        self._b: list[str] = found.get("b", [])
-        self._subject: list[str] = found.get("subject", [])
-        self._keys: list[list[str]] = found.get("keys", [])
-        self._lands: dict[str, list[int]] = found.get("lands", {})
+        self._parts: dict[str, bytes] = {}
+        self._count = 0
+        if index:
+            head, _, rest = index.partition(b"\n")
+            header = json.loads(head)
+            self._count = int(header["count"])
+            start = 0
+            for name, length in header["parts"]:
+                self._parts[name] = rest[start : start + length]
+                start += length
         self._fetch = fetch
         self._blocks: dict[int, list[bytes]] = {}
 
+    def _part(self, name: str) -> Any:
+        """One part of the index, read when first needed: a page of all of Germany needs
+        none, a Land's page only the Land's positions, judgements the identities."""
+        return json.loads(zlib.decompress(self._parts[name])) if name in self._parts else None
+
+    @cached_property
+    def _a(self) -> list[str]:
+        return self._part("a") or []
+
+    @cached_property
+    def _b(self) -> list[str]:
+        return self._part("b") or []
+
+    @cached_property
+    def _subject(self) -> list[str]:
+        return self._part("subject") or []
+
+    @cached_property
+    def _keys(self) -> list[list[str]]:
+        return self._part("keys") or []
+
+    @cached_property
+    def _lands(self) -> dict[str, list[int]]:
+        return self._part("lands") or {}
+
     def __len__(self) -> int:
-        return len(self._a)
+        return self._count
 
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return (self.kind, self._a[n], self._b[n], self._subject[n])
