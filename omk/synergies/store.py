@@ -1,15 +1,18 @@
 """Synergy suggestions stored once computed, so that no reviewer waits for them.
 
 Each kind's suggestions of a cycle, for all of Germany and in each language of the interface,
-are computed from published material only and stored as one row (``synergy_snapshot``) with
-the published state they were made from (:func:`omk.synergies.cache.signature`) and the
-moment that state was read (their "Stand"). They are computed
+are computed from published material only and stored as a row (``synergy_snapshot``: the
+index that finds and filters them) and blocks of :data:`BLOCK` suggestions
+(``synergy_snapshot_block``, read when shown), with the published state they were made from
+(:func:`omk.synergies.cache.signature`) and the moment that state was read (their "Stand").
+The newest row counts; the one before stays for requests still reading it. They are computed
 
 * by the outbox consumer ``synergies`` after a publication, a correction, a validation or a
   register update (after the response, once the similar pairs and the stored figures it reads
   are up to date; when the last computation took longer than a web worker may work after a
   response, the entries stay pending for cron's ``omk outbox drain``);
-* by ``omk synergies sync`` (cron), which computes every stale snapshot (``--all``: every one);
+* by ``omk synergies sync`` (cron; after the similar practices, or alone with
+  ``--suggestions-only``), which computes every stale snapshot;
 * after the response of a page that found its snapshot stale (a published peer review
   writes no outbox entry), within the same time limit;
 * at once, in the request, only when that is cheap: the last computation of the snapshot
