@@ -242,12 +242,20 @@ def _drain(consumer: str, apply: Apply, batch: int, deadline: float | None) -> t
 
 @contextmanager
 def _draining(consumer: str) -> Iterator[bool]:
-    """Whether this process alone drains ``consumer`` now, tried without waiting (a lock file
-    in the instance folder, writable by every account: a command run as another user must not
-    lock the web workers out). The workers of one machine take turns; on PostgreSQL servers on
-    other machines may apply the same entries meanwhile, which consumers tolerate. A lock
-    file that cannot be opened is passed over (logged): the entries are applied anyway."""
-    path = Path(current_app.instance_path) / f"outbox-{consumer}.lock"
+    """Whether this process alone drains ``consumer`` now (:func:`alone`). The workers of one
+    machine take turns; on PostgreSQL servers on other machines may apply the same entries
+    meanwhile, which consumers tolerate."""
+    with alone(f"outbox-{consumer}") as only:
+        yield only
+
+
+@contextmanager
+def alone(name: str) -> Iterator[bool]:
+    """Whether this process alone does ``name`` now, tried without waiting (a lock file
+    ``<name>.lock`` in the instance folder, writable by every account: a command run as
+    another user must not lock the web workers out). A lock file that cannot be opened is
+    passed over (logged): the work is done anyway."""
+    path = Path(current_app.instance_path) / f"{name}.lock"
     lock = FileLock(path, mode=0o666, thread_local=False)
     try:
         lock.acquire(timeout=0)
@@ -255,7 +263,7 @@ def _draining(consumer: str) -> Iterator[bool]:
         yield False
         return
     except OSError as exc:
-        log.warning("outbox lock %s unusable (%s); applying without it", path, exc)
+        log.warning("lock %s unusable (%s); working without it", path, exc)
         yield True
         return
     try:

@@ -35,10 +35,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from flask import Response, after_this_request, current_app, g, has_request_context
 from flask_babel import force_locale
 from sqlalchemy import delete, func, select, text
@@ -401,6 +399,8 @@ class Work:
     provider: Provider
     locale: str
     seconds: float | None
+    #: The cycle's published state when it was found stale: what it is computed from.
+    state: tuple[Any, ...]
 
 
 def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list[Work]:
@@ -413,13 +413,14 @@ def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list
     work = []
     newest_first = sorted(chosen, key=lambda c: (c.period_end, c.id), reverse=True)
     for cycle in newest_first:
-        state = state_text(signature(cycle))
+        state = signature(cycle)
+        current = state_text(state)
         for locale in languages():
             for provider in providers():
                 header = stored.get((cycle.id, provider.kind, locale))
-                if every or header is None or header.state != state:
+                if every or header is None or header.state != current:
                     seconds = header.seconds if header is not None else None
-                    work.append(Work(cycle, provider, locale, seconds))
+                    work.append(Work(cycle, provider, locale, seconds, state))
     return work
 
 
@@ -454,16 +455,13 @@ def refresh(
     (:func:`stale`), and return how many; None when some are left: another process is
     computing them, or the next would not end within ``budget`` seconds by what it took last
     time (those are left for the next kick or cron)."""
-    with _computing() as alone:
-        if not alone:
+    with outbox.alone("synergies-compute") as only:  # one process of a machine at a time
+        if not only:
             log.debug("synergies: another process is computing the snapshots")
             return None
-        from omk.synergies.cache import signature
-
         work = stale(cycles, every=every)
         guesses = _guesses()
         started = time.perf_counter()
-        states: dict[int, Any] = {}
         for n, item in enumerate(work, start=1):
             spent = time.perf_counter() - started
             if budget is not None and spent + _seconds(item, guesses) > budget:
@@ -478,36 +476,8 @@ def refresh(
                 return None
             if progress is not None:
                 progress(item, n, len(work))
-            state = states.get(item.cycle.id)
-            if state is None:
-                state = states[item.cycle.id] = signature(item.cycle)
-            compute(item.provider, item.cycle, item.locale, state)
+            compute(item.provider, item.cycle, item.locale, item.state)
         return len(work)
-
-
-class _computing:
-    """Whether this process alone computes snapshots now, tried without waiting (a lock file
-    in the instance folder, as the outbox's consumers have; an unusable one is passed over)."""
-
-    def __init__(self) -> None:
-        path = Path(current_app.instance_path) / "synergies-compute.lock"
-        self.lock = FileLock(path, mode=0o666, thread_local=False)
-        self.held = False
-
-    def __enter__(self) -> bool:
-        try:
-            self.lock.acquire(timeout=0)
-        except Timeout:
-            return False
-        except OSError as exc:
-            log.warning("synergies lock unusable (%s); computing without it", exc)
-            return True
-        self.held = True
-        return True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.held:
-            self.lock.release()
 
 
 # --- when to compute ---------------------------------------------------------------------
