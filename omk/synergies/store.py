@@ -547,10 +547,14 @@ def sync(*, every: bool = False, progress: Callable[[Work, int, int], None] | No
     """Compute the stale snapshots (``every``: all) and mark every outbox entry applied
     (cron: ``omk synergies sync``); waits for another process computing them."""
     start = db.session.scalar(select(func.coalesce(func.max(OutboxEntry.id), 0))) or 0
+    waited = False
     while True:
         done = refresh(every=every, progress=progress)
         if done is not None:
             break
+        if not waited:
+            log.warning("synergies: another process is computing the lists; waiting for it")
+            waited = True
         time.sleep(1.0)
     outbox.advance(CONSUMER, int(start))
     return done
