@@ -649,7 +649,7 @@ def similar_rebuild() -> None:
 )
 def synergies_sync(suggestions_only: bool) -> None:
     """Alles neu berechnen, was die Synergie-Seite gespeichert liest (für cron): die ähnlichen
-    Maßnahmen, dann die Vorschläge jeder Art, Runde und Sprache."""
+    Maßnahmen, dann die Vorschläge jeder Art und Runde (eine Liste für alle Sprachen)."""
     from omk.synergies import store
 
     if not suggestions_only:
@@ -657,9 +657,7 @@ def synergies_sync(suggestions_only: bool) -> None:
     started = time.perf_counter()
 
     def progress(work: store.Work, n: int, total: int) -> None:
-        click.echo(
-            f"[{n}/{total}] {work.cycle.code} · {work.provider.kind} · {work.locale}", err=True
-        )
+        click.echo(f"[{n}/{total}] {work.cycle.code} · {work.provider.kind}", err=True)
 
     count = store.sync(progress=progress)
     seconds = f"{time.perf_counter() - started:.1f}".replace(".", ",")

@@ -64,24 +64,24 @@ class SynergyJudgement(Base):
 
 
 class SynergySnapshot(Base):
-    """One kind's synergy suggestions of a cycle, for all of Germany, in one language, as
+    """One kind's synergy suggestions of a cycle, for all of Germany, in every language, as
     computed (:mod:`omk.synergies.store`): the page and the API read them, a request never
     computes them. ``state`` is the published state they were made from
     (:func:`omk.synergies.cache.signature`); when it differs from the current one the
     snapshot is stale and is computed anew after the response or by cron. The newest row of
-    a cycle, kind and language counts; the one before is kept for requests still reading it.
+    a cycle and kind counts; the one before is kept for requests still reading it.
     ``payload`` holds what finds and filters them (both sides, subject, register keys); the
     suggestions themselves are in blocks (:class:`SynergySnapshotBlock`), read when shown."""
 
     __tablename__ = "synergy_snapshot"
-    __table_args__ = (Index("ix_synergy_snapshot_list", "cycle_id", "kind", "locale"),)
+    __table_args__ = (Index("ix_synergy_snapshot_list", "cycle_id", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    locale: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(Text)
-    #: Both sides' ids, the subjects and the register keys, in order: zlib-compressed JSON.
+    #: Both sides' ids, the subjects and the register keys, in order, and the names that read
+    #: differently in another language: zlib-compressed JSON.
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -366,18 +366,16 @@ MODES = ("live", "first", "kept")
 
 
 def stored_lists() -> str:
-    """What computing the stored suggestion lists took, per language."""
+    """What computing the stored suggestion lists took (one list per cycle and kind serves
+    every language)."""
     from omk.synergies import store
 
-    found = store.headers().values()
-    parts = []
-    for locale in store.languages():
-        mine = [h for h in found if h.locale == locale]
-        seconds = f"{sum(h.seconds for h in mine):.1f}".replace(".", ",")
-        parts.append(
-            f"{locale}: {len(mine)} Listen, {sum(h.count for h in mine)} Vorschläge, {seconds} s"
-        )
-    return "Gespeicherte Vorschlagslisten berechnet: " + "; ".join(parts)
+    found = list(store.headers().values())
+    seconds = f"{sum(h.seconds for h in found):.1f}".replace(".", ",")
+    return (
+        f"Gespeicherte Vorschlagslisten berechnet: {len(found)} Listen,"
+        f" {sum(h.count for h in found)} Vorschläge, {seconds} s"
+    )
 
 
 def all_variants(modes: tuple[str, ...] = MODES) -> list[Variant]:

@@ -11,9 +11,9 @@ after the response or by cron, and here only when that is cheap
 request's view (:func:`omk.synergies.judgements.view_with_freshness`), so a confirmation or
 dismissal shows at once.
 
-Kept per process, cycle, kind and language, at most :data:`MAX_KEPT` lists, filtered once per
-region asked for; a suggestion is made from its stored text only when it is read. The lists
-are shared: callers copy a suggestion before changing it.
+Kept per process, cycle and kind, at most :data:`MAX_KEPT` lists, filtered once per region
+asked for; a suggestion is made from its stored text only when it is read, once per language.
+The lists are shared: callers copy a suggestion before changing it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from omk.models.synergies import PeerReview, PeerReviewComment, PracticeValidati
 from omk.synergies import content, store
 from omk.synergies.suggestions import Provider, Suggestion, best_first, in_region
 
-MAX_KEPT = 12  # lists (cycle × kind × language) per process
+MAX_KEPT = 12  # lists (cycle × kind) per process
 _EXTENSION = "omk_synergy_cache"
 _OTHERS = "omk_synergy_cache_others"
 T = TypeVar("T")
@@ -106,26 +106,28 @@ class Listed:
             return everything
         return [n for n in everything if in_region(self.items[n].municipality_keys, region)]
 
-    def suggestion(self, n: int) -> Suggestion:
-        return self.items[n]
+    def suggestion(self, n: int, locale: str = "") -> Suggestion:
+        return self.items[n]  # made in the language of the request that computed them
 
 
 class Kept:
     """One kind's stored suggestions of a cycle as loaded by this process, all of Germany in
     the order of :func:`~omk.synergies.suggestions.best_first`, and each region asked for
     since. ``state`` names the snapshot they were loaded from. A suggestion is made from its
-    stored text only when asked for, once."""
+    stored text only when asked for, once per language."""
 
     def __init__(self, state: tuple[Any, ...], source: store.Stored | Listed) -> None:
         self.state = state
         self.source = source
-        self.made: dict[int, Suggestion] = {}
+        self.made: dict[tuple[int, str], Suggestion] = {}
         self.regions: dict[str, Regional] = {}
 
     def suggestion(self, n: int) -> Suggestion:
-        found = self.made.get(n)
+        """The suggestion at position ``n``, in the language of the request."""
+        key = (n, store.language())
+        found = self.made.get(key)
         if found is None:
-            found = self.made[n] = self.source.suggestion(n)
+            found = self.made[key] = self.source.suggestion(*key)
         return found
 
     def of(self, region: str) -> Regional:
@@ -254,13 +256,6 @@ def _kept() -> OrderedDict[tuple[Any, ...], Kept]:
     return kept  # type: ignore[no-any-return]  # the dict this module put there
 
 
-def language() -> str:
-    """The language of the suggestions to serve: the request's, if snapshots are kept in it."""
-    chosen = str(get_locale() or "")
-    known = store.languages()
-    return chosen if chosen in known else known[0]
-
-
 def kept(
     provider: Provider, cycle: Cycle, region: str = "", state: tuple[Any, ...] | None = None
 ) -> Served:
@@ -273,19 +268,18 @@ def kept(
     if _live.get():
         items = sorted(provider.suggestions(cycle, ""), key=best_first)
         return Served(Kept((), Listed(items)).of(region), None, True)
-    locale = language()
     if state is None:
         state = signature(cycle)
     current = store.state_text(state)
-    header = store.headers(cycle.id).get((cycle.id, provider.kind, locale))
+    header = store.headers(cycle.id).get((cycle.id, provider.kind))
     if header is None or header.state != current:
         if store.may_compute_now(provider.kind, header):
-            header = store.compute(provider, cycle, locale, state) or header
+            header = store.compute(provider, cycle, state) or header
         else:
             store.refresh_after_response()
     if header is None:
         return Served(Regional(None, []), None, False)
-    key = (provider.kind, id(provider), cycle.id, locale)
+    key = (provider.kind, id(provider), cycle.id)
     loaded = (header.id, header.computed_at)
     with _lock:
         lists = _kept()

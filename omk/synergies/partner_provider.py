@@ -87,36 +87,19 @@ class PartnerProvider:
         a = Side(type="municipality", id=s.a, label=labels[s.a])
         b = Side(type="municipality", id=s.b, label=labels[s.b])
         if s.relation == "organisation":
-            explanation = _(
-                "%(organisation)s ist Partner in %(a)s (%(n_a)s) und in %(b)s (%(n_b)s): "
-                "Erfahrungen, Material oder Verträge lassen sich teilen.",
-                organisation=s.label,
-                a=a["label"],
-                b=b["label"],
-                n_a=_practices(len(s.practices_a)),
-                n_b=_practices(len(s.practices_b)),
-            )
+            reason: dict[str, object] = {}
             score = min(1.0, 0.5 + 0.1 * s.practice_count)
         else:
-            explanation = _(
-                "Zwei Gliederungen des Verbands %(federation)s: %(names_a)s in %(a)s und "
-                "%(names_b)s in %(b)s. Es sind eigenständige Organisationen; sie können "
-                "Erfahrungen und Material austauschen.",
-                federation=s.label,
-                names_a=", ".join(s.names_a),
-                names_b=", ".join(s.names_b),
-                a=a["label"],
-                b=b["label"],
-            )
-            if s.km is not None:
-                explanation += " " + _("Entfernung: %(km)s km.", km=f"{s.km:.0f}")
+            reason = {"names_a": s.names_a, "names_b": s.names_b, "km": s.km}
             score = min(0.5, 0.2 + 0.05 * s.practice_count)
         return Suggestion(
             kind=self.kind,
             a=a,
             b=b,
             score=round(score, 4),
-            explanation=explanation,
+            # the facts :meth:`explain` words besides the suggestion's own: the partner is
+            # ``terms[0]``, its practices on each side are ``details``
+            reason=reason,
             municipality_keys=(s.a, s.b),
             versions=tuple(s.versions),
             revisions=tuple(s.revisions),
@@ -125,3 +108,36 @@ class PartnerProvider:
             group=s.relation,
             details=[(a["label"], s.practices_a), (b["label"], s.practices_b)],
         )
+
+    def explain(self, suggestion: Suggestion) -> str:
+        facts = suggestion.reason if isinstance(suggestion.reason, dict) else {}
+        label = suggestion.terms[0] if suggestion.terms else ""
+        a, b = suggestion.a["label"], suggestion.b["label"]
+        if suggestion.group == "organisation":
+            n_a, n_b = (len(practices) for _side, practices in suggestion.details[:2])
+            return str(
+                _(
+                    "%(organisation)s ist Partner in %(a)s (%(n_a)s) und in %(b)s (%(n_b)s): "
+                    "Erfahrungen, Material oder Verträge lassen sich teilen.",
+                    organisation=label,
+                    a=a,
+                    b=b,
+                    n_a=_practices(n_a),
+                    n_b=_practices(n_b),
+                )
+            )
+        explanation = str(
+            _(
+                "Zwei Gliederungen des Verbands %(federation)s: %(names_a)s in %(a)s und "
+                "%(names_b)s in %(b)s. Es sind eigenständige Organisationen; sie können "
+                "Erfahrungen und Material austauschen.",
+                federation=label,
+                names_a=", ".join(facts.get("names_a") or ()),
+                names_b=", ".join(facts.get("names_b") or ()),
+                a=a,
+                b=b,
+            )
+        )
+        if facts.get("km") is not None:
+            explanation += " " + _("Entfernung: %(km)s km.", km=f"{facts['km']:.0f}")
+        return explanation

@@ -88,6 +88,10 @@ class SimilarProvider:
         versions = versions_of(v.practice for va, vb, _row in pairs for v in (va, vb))
         return [self._suggestion(va, vb, row, labels, versions) for va, vb, row in pairs]
 
+    def explain(self, suggestion: Suggestion) -> str:
+        reasons = suggestion.reason
+        return explanation(reasons if isinstance(reasons, list) else [])
+
     def _suggestion(
         self,
         va: published.Version,
@@ -104,7 +108,7 @@ class SimilarProvider:
             a=a,
             b=b,
             score=round(row.score, 4),
-            explanation=explanation(row.reasons),
+            reason=row.reasons,
             municipality_keys=(va.municipality_key, vb.municipality_key),
             versions=(versions[va.practice.id][0], versions[vb.practice.id][0]),
             revisions=(versions[va.practice.id][1], versions[vb.practice.id][1]),

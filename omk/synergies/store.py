@@ -1,10 +1,13 @@
 """Synergy suggestions stored once computed, so that no reviewer waits for them.
 
-Each kind's suggestions of a cycle, for all of Germany and in each language of the interface,
-are computed from published material only and stored as a row (``synergy_snapshot``: the
-index that finds and filters them) and blocks of :data:`BLOCK` suggestions
-(``synergy_snapshot_block``, read when shown), with the published state they were made from
-(:func:`omk.synergies.cache.signature`) and the moment that state was read (their "Stand").
+Each kind's suggestions of a cycle, for all of Germany, are computed from published material
+only, once for every language of the interface (a suggestion's reason is facts its provider
+puts in words when shown; municipality names that read differently in another language,
+"Augsburg (Landkreis)" / "Augsburg (district)", are stored beside the list). They are stored
+as a row (``synergy_snapshot``: the index that finds and filters them) and blocks of
+:data:`BLOCK` suggestions (``synergy_snapshot_block``, read when shown), with the published
+state they were made from (:func:`omk.synergies.cache.signature`) and the moment that state
+was read (their "Stand").
 The newest row counts; the one before stays for requests still reading it. They are computed
 
 * by the outbox consumer ``synergies`` after a publication, a correction, a validation or a
@@ -31,14 +34,14 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 from flask import Response, after_this_request, current_app, g, has_request_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import delete, func, select, text
 
 from omk.errors import Conflict
@@ -49,7 +52,7 @@ from omk.models.synergies import SynergySnapshot, SynergySnapshotBlock
 from omk.models.types import utcnow
 from omk.services import outbox
 from omk.services.transaction import unit_of_work
-from omk.synergies.suggestions import Provider, Suggestion, best_first, providers
+from omk.synergies.suggestions import Provider, Side, Suggestion, best_first, providers
 
 log = logging.getLogger("omk.synergies")
 
@@ -75,7 +78,6 @@ class Header:
     id: int
     cycle_id: int
     kind: str
-    locale: str
     state: str
     computed_at: datetime
     seconds: float
@@ -88,8 +90,15 @@ def state_text(state: Sequence[Any]) -> str:
 
 
 def languages() -> list[str]:
-    """The languages snapshots are kept in: those of the interface."""
+    """The languages of the interface; suggestions are computed in the first."""
     return [str(x) for x in current_app.config["LANGUAGES"]]
+
+
+def language() -> str:
+    """The language suggestions are shown in: the request's, if the interface has it."""
+    chosen = str(get_locale() or "")
+    known = languages()
+    return chosen if chosen in known else known[0]
 
 
 # --- the suggestions as stored ----------------------------------------------------------
@@ -101,7 +110,7 @@ def _as_stored(s: Suggestion) -> list[Any]:
         dict(s.a),
         dict(s.b),
         s.score,
-        s.explanation,
+        s.reason,
         list(s.municipality_keys),
         list(s.versions),
         s.subject,
@@ -126,7 +135,7 @@ _UNJUDGED = {
 def built(row: list[Any]) -> Suggestion:
     """A suggestion as :func:`_as_stored` stored it (without ``__init__``: a first request
     builds hundreds of thousands; every field is set here)."""
-    kind, a, b, score, explanation, keys, versions, subject, practice_id = row[:9]
+    kind, a, b, score, reason, keys, versions, subject, practice_id = row[:9]
     terms, group, details, revisions = row[9:]
     s: Suggestion = object.__new__(Suggestion)
     s.__dict__.update(
@@ -134,7 +143,7 @@ def built(row: list[Any]) -> Suggestion:
         a=a,
         b=b,
         score=score,
-        explanation=explanation,
+        reason=reason,
         municipality_keys=tuple(keys),
         versions=tuple(versions),
         subject=subject,
@@ -143,9 +152,54 @@ def built(row: list[Any]) -> Suggestion:
         group=group,
         details=[(label, [(p[0], p[1]) for p in items]) for label, items in details],
         revisions=tuple(revisions),
+        _worded={},
         **_UNJUDGED,
     )
     return s
+
+
+#: Municipality names in another language where they differ: key → (as computed, as shown).
+Names = dict[str, tuple[str, str]]
+
+
+def localised(s: Suggestion, names: Names) -> Suggestion:
+    """``s`` with the names of its municipalities as ``names`` has them in another language:
+    a municipality side's label, a practice side's "Titel (Name)" and the details' headings."""
+    renamed = {names[k][0]: names[k][1] for k in s.municipality_keys if k in names}
+    if not renamed:
+        return s
+
+    def label(text: str) -> str:
+        if text in renamed:
+            return renamed[text]
+        for computed, shown in renamed.items():
+            if text.endswith(f" ({computed})"):
+                return f"{text[: -len(computed) - 3]} ({shown})"
+        return text
+
+    return replace(
+        s,
+        a=Side(type=s.a["type"], id=s.a["id"], label=label(s.a["label"])),
+        b=Side(type=s.b["type"], id=s.b["id"], label=label(s.b["label"])),
+        details=[(label(heading), items) for heading, items in s.details],
+    )
+
+
+def other_names(items: Sequence[Suggestion]) -> dict[str, Names]:
+    """For each other language of the interface, the names of the suggestions' municipalities
+    that read differently there ("Augsburg (Landkreis)" / "Augsburg (district)")."""
+    from omk.synergies.partner_provider import names_of
+
+    keys = {key for s in items for key in s.municipality_keys}
+    first, *others = languages()
+    with force_locale(first):
+        computed = names_of(keys)
+    found = {}
+    for locale in others:
+        with force_locale(locale):
+            shown = names_of(keys)
+        found[locale] = {k: (computed[k], shown[k]) for k in keys if shown[k] != computed[k]}
+    return found
 
 
 @dataclass(frozen=True)
@@ -157,10 +211,11 @@ class Encoded:
     count: int
 
 
-def encode(items: Iterable[Suggestion]) -> Encoded:
+def encode(items: Iterable[Suggestion], names: Mapping[str, Names] | None = None) -> Encoded:
     """The suggestions as stored, in their order: compressed JSON of what a view needs to
-    find and filter them (both sides' ids, the subjects, the register keys), and the whole
-    suggestions in blocks of :data:`BLOCK`, one JSON text per line, read only when shown."""
+    find and filter them (both sides' ids, the subjects, the register keys), the names that
+    read differently in another language (:func:`other_names`), and the whole suggestions in
+    blocks of :data:`BLOCK`, one JSON text per line, read only when shown."""
     listed = list(items)
     index = {
         "a": [s.a["id"] for s in listed],
@@ -168,6 +223,7 @@ def encode(items: Iterable[Suggestion]) -> Encoded:
         "subject": [s.subject for s in listed],
         "keys": [list(s.municipality_keys) for s in listed],
         "lands": _by_land(listed),
+        "names": dict(names or {}),
     }
     lines = [
         json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")).encode()
@@ -247,6 +303,14 @@ class Stored:
     def _lands(self) -> dict[str, list[int]]:
         return self._part("lands") or {}
 
+    @cached_property
+    def _names(self) -> dict[str, Names]:
+        stored = self._part("names") or {}
+        return {
+            locale: {key: (pair[0], pair[1]) for key, pair in names.items()}
+            for locale, names in stored.items()
+        }
+
     def __len__(self) -> int:
         return self._count
 
@@ -267,7 +331,8 @@ class Stored:
     def _in(self, n: int, region: str) -> bool:
         return any(key.startswith(region) for key in self._keys[n])
 
-    def suggestion(self, n: int) -> Suggestion:
+    def suggestion(self, n: int, locale: str = "") -> Suggestion:
+        """The suggestion at position ``n``, with the names of ``locale`` (else as computed)."""
         number, line = divmod(n, BLOCK)
         block = self._blocks.get(number)
         if block is None:
@@ -277,27 +342,28 @@ class Stored:
                     "Die Vorschläge wurden eben neu berechnet; bitte laden Sie die Seite neu."
                 )
             block = self._blocks[number] = zlib.decompress(payload).split(b"\n")
-        return built(json.loads(block[line]))
+        made = built(json.loads(block[line]))
+        names = self._names.get(locale) if locale else None
+        return localised(made, names) if names else made
 
 
-def decode(kind: str, encoded: Encoded) -> list[Suggestion]:
-    """What :func:`encode` stored, every suggestion read."""
+def decode(kind: str, encoded: Encoded, locale: str = "") -> list[Suggestion]:
+    """What :func:`encode` stored, every suggestion read (with the names of ``locale``)."""
     blocks = encoded.blocks
     stored = Stored(kind, encoded.index, lambda n: blocks[n] if n < len(blocks) else None)
-    return [stored.suggestion(n) for n in range(len(stored))]
+    return [stored.suggestion(n, locale) for n in range(len(stored))]
 
 
 # --- reading -----------------------------------------------------------------------------
 
 
-def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
-    """The stored snapshots (of one cycle, else all) by cycle id, kind and language, the
-    newest of each, without their suggestions."""
+def headers(cycle_id: int | None = None) -> dict[tuple[int, str], Header]:
+    """The stored snapshots (of one cycle, else all) by cycle id and kind, the newest of
+    each, without their suggestions."""
     query = select(
         SynergySnapshot.id,
         SynergySnapshot.cycle_id,
         SynergySnapshot.kind,
-        SynergySnapshot.locale,
         SynergySnapshot.state,
         SynergySnapshot.computed_at,
         SynergySnapshot.seconds,
@@ -309,7 +375,7 @@ def headers(cycle_id: int | None = None) -> dict[tuple[int, str, str], Header]:
     query = query.order_by(SynergySnapshot.id)
     for row in db.session.execute(query):
         header = Header(*row)
-        found[(header.cycle_id, header.kind, header.locale)] = header
+        found[(header.cycle_id, header.kind)] = header
     return found
 
 
@@ -335,22 +401,22 @@ def load(header: Header) -> Stored:
 # --- computing ---------------------------------------------------------------------------
 
 
-def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any]) -> Header | None:
+def compute(provider: Provider, cycle: Cycle, state: Sequence[Any]) -> Header | None:
     """Compute one snapshot from the published ``state`` (read just before) and store it,
     unless a snapshot of a newer state was stored meanwhile; returns what is stored then."""
     taken = utcnow()
     started = time.perf_counter()
-    with force_locale(locale):
+    with force_locale(languages()[0]):
         items = sorted(provider.suggestions(cycle, ""), key=best_first)
+    names = other_names(items)
     seconds = time.perf_counter() - started
-    encoded = encode(items)
+    encoded = encode(items, names)
     with unit_of_work():
         if db.session.get_bind().dialect.name == "postgresql":
             db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK})
         where = (
             SynergySnapshot.cycle_id == cycle.id,
             SynergySnapshot.kind == provider.kind,
-            SynergySnapshot.locale == locale,
         )
         newer = db.session.scalar(
             select(func.count()).where(*where, SynergySnapshot.computed_at > taken)
@@ -359,7 +425,6 @@ def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any])
             row = SynergySnapshot(
                 cycle_id=cycle.id,
                 kind=provider.kind,
-                locale=locale,
                 state=state_text(state),
                 payload=encoded.index,
                 count=encoded.count,
@@ -381,14 +446,13 @@ def compute(provider: Provider, cycle: Cycle, locale: str, state: Sequence[Any])
                 )
                 db.session.execute(delete(SynergySnapshot).where(SynergySnapshot.id.in_(old)))
     log.info(
-        "synergies: %s of %s (%s) computed: %d suggestions in %.1f s",
+        "synergies: %s of %s computed: %d suggestions in %.1f s",
         provider.kind,
         cycle.code,
-        locale,
         encoded.count,
         seconds,
     )
-    return headers(cycle.id).get((cycle.id, provider.kind, locale))
+    return headers(cycle.id).get((cycle.id, provider.kind))
 
 
 @dataclass(frozen=True)
@@ -397,7 +461,6 @@ class Work:
 
     cycle: Cycle
     provider: Provider
-    locale: str
     seconds: float | None
     #: The cycle's published state when it was found stale: what it is computed from.
     state: tuple[Any, ...]
@@ -405,7 +468,7 @@ class Work:
 
 def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list[Work]:
     """The snapshots whose published state changed (or that do not exist yet); ``every``:
-    all of them. Those most looked at first: the newest cycle, the first language."""
+    all of them. Those most looked at first: the newest cycle's."""
     from omk.synergies.cache import signature
 
     chosen = list(cycles) if cycles is not None else list(db.session.scalars(select(Cycle)))
@@ -415,12 +478,11 @@ def stale(cycles: Iterable[Cycle] | None = None, *, every: bool = False) -> list
     for cycle in newest_first:
         state = signature(cycle)
         current = state_text(state)
-        for locale in languages():
-            for provider in providers():
-                header = stored.get((cycle.id, provider.kind, locale))
-                if every or header is None or header.state != current:
-                    seconds = header.seconds if header is not None else None
-                    work.append(Work(cycle, provider, locale, seconds, state))
+        for provider in providers():
+            header = stored.get((cycle.id, provider.kind))
+            if every or header is None or header.state != current:
+                seconds = header.seconds if header is not None else None
+                work.append(Work(cycle, provider, seconds, state))
     return work
 
 
@@ -476,7 +538,7 @@ def refresh(
                 return None
             if progress is not None:
                 progress(item, n, len(work))
-            compute(item.provider, item.cycle, item.locale, item.state)
+            compute(item.provider, item.cycle, item.state)
         return len(work)
 
 

@@ -13,7 +13,9 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypedDict
+from typing import Any, Protocol, TypedDict
+
+from flask_babel import get_locale
 
 from omk.models.reporting import Cycle, Practice
 
@@ -71,6 +73,12 @@ def versions_of(practices: Iterable[Practice]) -> dict[int, tuple[str, str]]:
     return found
 
 
+#: Why a suggestion is made: a text already in words, or facts that its kind's provider puts
+#: in words in the reader's language (:meth:`Provider.explain`), so that one stored list
+#: serves every language of the interface. JSON: it is stored with the list.
+Reason = str | list[Any] | dict[str, Any]
+
+
 class Side(TypedDict):
     """One side of a suggestion, as the API shows it."""
 
@@ -87,7 +95,7 @@ class Suggestion:
     a: Side
     b: Side
     score: float
-    explanation: str
+    reason: Reason
     #: The register keys of the municipalities on both sides: who may judge it.
     municipality_keys: tuple[str, ...]
     #: The practices it was made from, by content (:func:`content_version`).
@@ -105,6 +113,21 @@ class Suggestion:
     #: The published revisions it was made from (:func:`revision_version`): only to read
     #: judgements stored before fingerprints were made of content.
     revisions: tuple[str, ...] = ()
+    #: :attr:`explanation` per language, once worded.
+    _worded: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @property
+    def explanation(self) -> str:
+        """Why it is suggested, in words, in the language of the request (or the one forced):
+        worded once per language by its kind's provider."""
+        if isinstance(self.reason, str):
+            return self.reason
+        locale = str(get_locale() or "de")
+        worded = self._worded.get(locale)
+        if worded is None:
+            found = provider(self.kind)
+            worded = self._worded[locale] = found.explain(self) if found is not None else ""
+        return worded
 
     @property
     def fingerprint(self) -> str:
@@ -140,7 +163,12 @@ class Provider(Protocol):
 
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
         """The suggestions of the cycle with at least one side in ``region`` (an AGS
-        prefix, '' for all), best first, from published material only."""
+        prefix, '' for all), best first, from published material only; their reasons are
+        facts in no language (:data:`Reason`)."""
+        ...
+
+    def explain(self, suggestion: Suggestion) -> str:
+        """A suggestion's reason in words, in the current language."""
         ...
 
 

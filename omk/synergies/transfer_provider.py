@@ -262,57 +262,26 @@ class TransferProvider:
         found = [m for m in matches(cycle) if in_region((m.a, m.b), region)]
         labels = names_of({k for m in found for k in (m.a, m.b)})
         versions = versions_of(m.candidate.version.practice for m in found)
-        locale = str(get_locale() or "de")
-        taxonomy = current_app.extensions["omk_content"].taxonomy
-        recommendations = {}  # each gap's words once
-        for code in {m.gap for m in found}:
-            label = taxonomy.label("recommendations", code, locale)
-            recommendations[code] = (
-                _("die Empfehlung %(code)s (%(label)s)", code=code, label=label)
-                if label != code
-                else _("die Empfehlung %(code)s", code=code)
-            )
-        return [self._suggestion(m, labels, versions, recommendations, locale) for m in found]
+        return [self._suggestion(m, labels, versions) for m in found]
 
     def _suggestion(
-        self,
-        m: Match,
-        labels: dict[str, str],
-        versions: dict[int, tuple[str, str]],
-        recommendations: dict[str, str],
-        locale: str,
+        self, m: Match, labels: dict[str, str], versions: dict[int, tuple[str, str]]
     ) -> Suggestion:
         practice = m.candidate.version.practice
-        why = []
-        if m.km is not None:
-            why.append(_("%(km)s km", km=f"{m.km:.0f}"))
-        if m.similar:
-            why.append(_("ähnliche Größe"))
-        if m.validated:
-            evidence = _("eine validierte Maßnahme")
-        else:
-            evidence = _(
-                "eine gut belegte Maßnahme (Kandidatenwert %(score)s von %(maximum)s)",
-                score=m.candidate.score,
-                maximum=m.candidate.maximum,
-            )
-        recommendation = recommendations[m.gap]
-        explanation = _(
-            "%(a)s setzt %(recommendation)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
-            "%(title)s.",
-            a=labels[m.a],
-            recommendation=recommendation,
-            b=labels[m.b],
-            why=", ".join(why),
-            evidence=evidence,
-            title=quoted(practice.title, locale),
-        )
         return Suggestion(
             kind=self.kind,
             a=Side(type="municipality", id=m.a, label=labels[m.a]),
             b=Side(type="municipality", id=m.b, label=labels[m.b]),
             score=m.score,
-            explanation=explanation,
+            # the facts :meth:`explain` words; the gap is ``terms[0]``, the practice the
+            # first of ``details``
+            reason={
+                "km": m.km,
+                "similar": m.similar,
+                "validated": m.validated,
+                "score": m.candidate.score,
+                "maximum": m.candidate.maximum,
+            },
             municipality_keys=(m.a, m.b),
             versions=(versions[practice.id][0],),
             revisions=(versions[practice.id][1],),
@@ -320,4 +289,45 @@ class TransferProvider:
             practice_id=practice.uuid,
             terms=[m.gap],
             details=[(labels[m.b], [(practice.uuid, practice.title)])],
+        )
+
+    def explain(self, suggestion: Suggestion) -> str:
+        """ "Kreis Borken setzt die Empfehlung B3 (…) nicht um; Kreis Steinfurt (42 km,
+        ähnliche Größe) hat dafür eine validierte Maßnahme: „…“." """
+        facts = suggestion.reason if isinstance(suggestion.reason, dict) else {}
+        locale = str(get_locale() or "de")
+        code = suggestion.terms[0] if suggestion.terms else ""
+        label = current_app.extensions["omk_content"].taxonomy.label(
+            "recommendations", code, locale
+        )
+        recommendation = (
+            _("die Empfehlung %(code)s (%(label)s)", code=code, label=label)
+            if label != code
+            else _("die Empfehlung %(code)s", code=code)
+        )
+        why = []
+        if facts.get("km") is not None:
+            why.append(_("%(km)s km", km=f"{facts['km']:.0f}"))
+        if facts.get("similar"):
+            why.append(_("ähnliche Größe"))
+        if facts.get("validated"):
+            evidence = _("eine validierte Maßnahme")
+        else:
+            evidence = _(
+                "eine gut belegte Maßnahme (Kandidatenwert %(score)s von %(maximum)s)",
+                score=facts.get("score"),
+                maximum=facts.get("maximum"),
+            )
+        title = suggestion.details[0][1][0][1] if suggestion.details else ""
+        return str(
+            _(
+                "%(a)s setzt %(recommendation)s nicht um; %(b)s (%(why)s) hat dafür %(evidence)s: "
+                "%(title)s.",
+                a=suggestion.a["label"],
+                recommendation=recommendation,
+                b=suggestion.b["label"],
+                why=", ".join(why),
+                evidence=evidence,
+                title=quoted(title, locale),
+            )
         )

@@ -44,7 +44,7 @@ def world(make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch) -> di
                 a={"type": "municipality", "id": ESSEN, "label": "Essen"},
                 b={"type": "municipality", "id": KOELN, "label": "Köln"},
                 score=0.9,
-                explanation="Essen setzt B3 nicht um; Köln hat dafür eine validierte Maßnahme.",
+                reason="Essen setzt B3 nicht um; Köln hat dafür eine validierte Maßnahme.",
                 municipality_keys=(ESSEN, KOELN),
                 versions=(),
                 practice_id=origin["id"],

@@ -1,5 +1,5 @@
 """The kept suggestions (omk.synergies.cache over omk.synergies.store): computed once per
-published state and language, never stale after a publication, a correction, a validation or a
+published state for every language, never stale after a publication, a correction, a validation or a
 peer review, judgements applied at once, and the region and role policy unchanged."""
 
 from __future__ import annotations
@@ -64,21 +64,21 @@ def test_a_publication_shows_at_once_and_nothing_else_recomputes(
 ) -> None:
     staff = make_user("staff")
     publish(people, ESSEN, factories.practice("Beratung", actors=[CARITAS_E]))
-    # the outbox consumer computed all of Germany once per language (German, English)
-    assert computed == ["", ""]
+    # the outbox consumer computed all of Germany once, for every language
+    assert computed == [""]
     assert pairs(client, "", staff) == []
     publish(people, KOELN, factories.practice("Beratung Köln", actors=[CARITAS_K]))
     assert pairs(client, "", staff) == [(ESSEN, KOELN, "open")]
     assert pairs(client, "05", staff) == [(ESSEN, KOELN, "open")]
     assert pairs(client, "06", staff) == []  # the region only filters what was stored
-    assert computed == ["", "", "", ""]  # once more after the publication; requests read
+    assert computed == ["", ""]  # once more after the publication; requests read
     # a draft is no publication: nothing changes, nothing is computed
     reports.import_document(
         people[ALHEIM],
         factories.document(ALHEIM, practices=[factories.practice("Entwurf", actors=[CARITAS_K])]),
     )
     assert pairs(client, "", staff) == [(ESSEN, KOELN, "open")]
-    assert len(computed) == 4
+    assert len(computed) == 2
     # a correction that names another partner: the pair leaves at once
     republish(people, KOELN, factories.practice("Beratung Köln", actors=[BRIDGE]))
     assert pairs(client, "", staff) == []
@@ -116,7 +116,7 @@ def test_a_judgement_shows_at_once_in_its_region_only(
     assert partner is not None
     kept = cache.suggestions(partner, cycle())
     assert [(x.status, x.note, x.may_judge) for x in kept] == [("open", "", False)]
-    assert len(computed) == 4  # two publications, two languages; judging never recomputes
+    assert len(computed) == 2  # two publications; judging never recomputes
     # the staff member's view of the same kept list: no judging
     client.post("/abmelden")
     login(client, people["r06"])
@@ -184,7 +184,7 @@ def test_kept_lists_interleave_as_ranked_does() -> None:
             a=side(rng.randrange(20)),
             b=side(rng.randrange(20)),
             score=rng.choice([0.2, 0.5, 0.5, 1.0, 2.5]),
-            explanation="",
+            reason="",
             municipality_keys=(),
             versions=(),
             subject=str(n),
