@@ -19,6 +19,7 @@ The lists are shared: callers copy a suggestion before changing it.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -100,6 +101,13 @@ class Listed:
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return self.items[n].identity
 
+    @cached_property
+    def _positions(self) -> dict[tuple[str, str, str, str], int]:
+        return {s.identity: n for n, s in enumerate(self.items)}
+
+    def position(self, identity: tuple[str, str, str, str]) -> int | None:
+        return self._positions.get(identity)
+
     def positions(self, region: str) -> Sequence[int]:
         everything = range(len(self.items))
         if not region:
@@ -139,20 +147,24 @@ class Kept:
 
 
 class Regional:
-    """The kept suggestions of one region (:attr:`items`, made when read), and where each is
-    in the list (:attr:`index`, by identity)."""
+    """The kept suggestions of one region (:attr:`items`, made when read), and where one is
+    among them (:meth:`find`, by identity)."""
 
     def __init__(self, kept: Kept | None, positions: Sequence[int]) -> None:
         self.items: Sequence[Suggestion] = Made(kept, positions) if kept is not None else []
         self._kept = kept
         self._positions = positions
 
-    @cached_property
-    def index(self) -> dict[tuple[str, str, str, str], int]:
+    def find(self, identity: tuple[str, str, str, str]) -> int | None:
+        """The place in :attr:`items` of the suggestion with this identity, if the region
+        has it (the list finds it by its hash; the region's positions are in order)."""
         if self._kept is None:
-            return {}
-        source = self._kept.source
-        return {source.identity(n): i for i, n in enumerate(self._positions)}
+            return None
+        n = self._kept.source.position(identity)
+        if n is None:
+            return None
+        at = bisect_left(self._positions, n)
+        return at if at < len(self._positions) and self._positions[at] == n else None
 
 
 class _ByPosition(Sequence[Suggestion]):
@@ -223,9 +235,8 @@ class Served:
     def items(self) -> Sequence[Suggestion]:
         return self.regional.items
 
-    @property
-    def index(self) -> dict[tuple[str, str, str, str], int]:
-        return self.regional.index
+    def find(self, identity: tuple[str, str, str, str]) -> int | None:
+        return self.regional.find(identity)
 
 
 @dataclass(frozen=True)
@@ -303,7 +314,7 @@ def find(
 ) -> Suggestion | None:
     """The provider's suggestion of the cycle with this identity, if it makes it."""
     served = kept(provider, cycle)
-    n = served.index.get(identity)
+    n = served.find(identity)
     return served.items[n] if n is not None else None
 
 

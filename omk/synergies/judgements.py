@@ -90,7 +90,7 @@ def view_with_freshness(
         items = kept.items
         judged: dict[int, Suggestion] = {}
         for identity, judgements in stored.items():
-            n = kept.index.get(identity) if identity[0] == p.kind else None
+            n = kept.find(identity) if identity[0] == p.kind else None
             judgement = applicable(judgements, region) if n is not None else None
             if n is not None and judgement is not None:
                 judged[n] = _judged(items[n], judgement)

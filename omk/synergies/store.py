@@ -30,6 +30,7 @@ publications are being added; without any snapshot it says they are being comput
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -40,6 +41,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 from flask import Response, after_this_request, current_app, g, has_request_context
 from flask_babel import force_locale, get_locale
 from sqlalchemy import delete, func, select, text
@@ -225,6 +227,7 @@ def encode(items: Iterable[Suggestion], names: Mapping[str, Names] | None = None
         "lands": _by_land(listed),
         "names": dict(names or {}),
     }
+    hashes = np.fromiter((identity_hash(s.identity) for s in listed), "<u8", len(listed))
     lines = [
         json.dumps(_as_stored(s), ensure_ascii=False, separators=(",", ":")).encode()
         for s in listed
@@ -239,9 +242,17 @@ def encode(items: Iterable[Suggestion], names: Mapping[str, Names] | None = None
         )
         for name, value in index.items()
     }
+    parts["hashes"] = zlib.compress(hashes.tobytes(), 1)
     header = {"count": len(listed), "parts": [[name, len(part)] for name, part in parts.items()]}
     packed = json.dumps(header).encode() + b"\n" + b"".join(parts.values())
     return Encoded(packed, blocks, len(listed))
+
+
+def identity_hash(identity: tuple[str, str, str, str]) -> int:
+    """A suggestion's identity in 64 bits: how a stored list finds a judged suggestion
+    without holding every identity in memory (a match is confirmed on the suggestion)."""
+    digest = hashlib.blake2b("\x1f".join(identity).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
 def _by_land(items: list[Suggestion]) -> dict[str, list[int]]:
@@ -311,11 +322,36 @@ class Stored:
             for locale, names in stored.items()
         }
 
+    @cached_property
+    def _sorted_hashes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The identities' hashes in ascending order, and the position of each."""
+        if "hashes" in self._parts:
+            hashes = np.frombuffer(zlib.decompress(self._parts["hashes"]), "<u8")
+        else:  # an index without hashes: made from the identities
+            hashes = np.fromiter(
+                (identity_hash(self.identity(n)) for n in range(len(self))), "<u8", len(self)
+            )
+        order = np.argsort(hashes, kind="stable")
+        return hashes[order], order
+
     def __len__(self) -> int:
         return self._count
 
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return (self.kind, self._a[n], self._b[n], self._subject[n])
+
+    def position(self, identity: tuple[str, str, str, str]) -> int | None:
+        """Where the suggestion with this identity is, if in the list: found by its hash
+        (:func:`identity_hash`), confirmed on the suggestion itself."""
+        hashes, order = self._sorted_hashes
+        wanted = np.uint64(identity_hash(identity))
+        at = int(np.searchsorted(hashes, wanted))
+        while at < len(hashes) and hashes[at] == wanted:
+            n = int(order[at])
+            if self.suggestion(n).identity == identity:
+                return n
+            at += 1
+        return None
 
     def positions(self, region: str) -> Sequence[int]:
         """The positions of the suggestions with a side in ``region`` ('' is all), in order."""

@@ -323,3 +323,36 @@ def test_names_are_shown_in_the_readers_language_wherever_a_suggestion_names_the
     assert store.localised(replace(original, municipality_keys=(ESSEN, KOELN)), names) == replace(
         original, municipality_keys=(ESSEN, KOELN)
     )
+
+
+def test_a_suggestion_is_found_by_its_identity_even_when_hashes_collide(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def listed() -> list[Suggestion]:
+        return [
+            Suggestion(
+                kind="partner",
+                a=Side(type="municipality", id=ESSEN, label="Essen"),
+                b=Side(type="municipality", id=key, label=key),
+                score=1.0,
+                reason="",
+                municipality_keys=(ESSEN, key),
+                versions=(),
+                subject=f"organisation:{n}",
+            )
+            for n, key in enumerate((KOELN, AACHEN, "06632001") * 200)
+        ]
+
+    for colliding in (False, True):
+        if colliding:  # every identity the same hash: the suggestion itself decides
+            monkeypatch.setattr(store, "identity_hash", lambda identity: 7)
+        many = listed()
+        encoded = store.encode(many)
+        stored = store.Stored(
+            "partner",
+            encoded.index,
+            lambda n, blocks=encoded.blocks: blocks[n] if n < len(blocks) else None,
+        )
+        for n in (0, 1, 199, 200, 401, len(many) - 1):
+            assert stored.position(many[n].identity) == n
+        assert stored.position(("partner", ESSEN, KOELN, "organisation:1")) is None
