@@ -80,8 +80,9 @@ class SynergySnapshot(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(Text)
-    #: Both sides' ids, the subjects and the register keys, in order, and the names that read
-    #: differently in another language: zlib-compressed JSON.
+    #: Both sides' ids, the subjects and the register keys, in order, the names that read
+    #: differently in another language (zlib-compressed JSON) and a 64-bit hash of each
+    #: suggestion's identity (what finds a judged one).
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

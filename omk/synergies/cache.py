@@ -105,8 +105,9 @@ class Listed:
     def _positions(self) -> dict[tuple[str, str, str, str], int]:
         return {s.identity: n for n, s in enumerate(self.items)}
 
-    def position(self, identity: tuple[str, str, str, str]) -> int | None:
-        return self._positions.get(identity)
+    def candidates(self, identity: tuple[str, str, str, str]) -> list[int]:
+        found = self._positions.get(identity)
+        return [] if found is None else [found]
 
     def positions(self, region: str) -> Sequence[int]:
         everything = range(len(self.items))
@@ -157,14 +158,16 @@ class Regional:
 
     def find(self, identity: tuple[str, str, str, str]) -> int | None:
         """The place in :attr:`items` of the suggestion with this identity, if the region
-        has it (the list finds it by its hash; the region's positions are in order)."""
+        has it: the list finds its position by its hash; only a position in the region (they
+        are in order) is confirmed on the suggestion, so a judgement elsewhere reads nothing."""
         if self._kept is None:
             return None
-        n = self._kept.source.position(identity)
-        if n is None:
-            return None
-        at = bisect_left(self._positions, n)
-        return at if at < len(self._positions) and self._positions[at] == n else None
+        for n in self._kept.source.candidates(identity):
+            at = bisect_left(self._positions, n)
+            inside = at < len(self._positions) and self._positions[at] == n
+            if inside and self._kept.suggestion(n).identity == identity:
+                return at
+        return None
 
 
 class _ByPosition(Sequence[Suggestion]):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +54,7 @@ def _stored(kinds: Iterable[str]) -> dict[tuple[str, str, str, str], list[Synerg
 
 def _judged(s: Suggestion, judgement: SynergyJudgement) -> Suggestion:
     """A copy of the suggestion with the judgement's status and note."""
-    s = replace(s, judged_region=judgement.region, note=judgement.note)
+    s = suggestions.copied(s, judged_region=judgement.region, note=judgement.note)
     if judgement.status == "dismissed" and not s.is_unchanged_since(judgement.fingerprint):
         s.status, s.was_dismissed = "open", True  # its practices changed: back again
     else:

@@ -340,18 +340,15 @@ class Stored:
     def identity(self, n: int) -> tuple[str, str, str, str]:
         return (self.kind, self._a[n], self._b[n], self._subject[n])
 
-    def position(self, identity: tuple[str, str, str, str]) -> int | None:
-        """Where the suggestion with this identity is, if in the list: found by its hash
-        (:func:`identity_hash`), confirmed on the suggestion itself."""
+    def candidates(self, identity: tuple[str, str, str, str]) -> list[int]:
+        """The positions whose identity has the hash of ``identity`` (:func:`identity_hash`):
+        almost always the one suggestion with this identity or none; the caller confirms it
+        on the suggestion, once it knows the position is one it reads."""
         hashes, order = self._sorted_hashes
         wanted = np.uint64(identity_hash(identity))
-        at = int(np.searchsorted(hashes, wanted))
-        while at < len(hashes) and hashes[at] == wanted:
-            n = int(order[at])
-            if self.suggestion(n).identity == identity:
-                return n
-            at += 1
-        return None
+        start = int(np.searchsorted(hashes, wanted, side="left"))
+        stop = int(np.searchsorted(hashes, wanted, side="right"))
+        return sorted(int(n) for n in order[start:stop])
 
     def positions(self, region: str) -> Sequence[int]:
         """The positions of the suggestions with a side in ``region`` ('' is all), in order."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypedDict
 
 from flask_babel import get_locale
@@ -150,6 +150,14 @@ class Suggestion:
         return (self.kind, self.a["id"], self.b["id"], self.subject)
 
 
+def copied(s: Suggestion, **changes: Any) -> Suggestion:
+    """A copy of ``s`` with ``changes`` that leave its sides and reason as they are (a
+    judgement, who may judge): it shares the explanation already worded."""
+    new = replace(s, **changes)
+    new._worded = s._worded
+    return new
+
+
 def _digest(versions: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(versions)).encode()).hexdigest()
 
@@ -225,7 +233,8 @@ def in_region(keys: Iterable[str], region: str) -> bool:
 
 
 def best_first(s: Suggestion) -> tuple[float, str, str]:
-    """The order within a kind: by score, then by the sides' labels."""
+    """The order within a kind: by score, then by the sides' labels (a stored list: as
+    computed, in the interface's first language; so its order is the same in every language)."""
     return (-s.score, s.a["label"], s.b["label"])
 
 

@@ -5,7 +5,6 @@ reviews, and the rubric itself."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -107,7 +106,7 @@ def index() -> ResponseReturnValue:
         else:
             shown = items[:OVERVIEW_SHOWN]
         # the kept suggestions are shared: the user's view of them is set on copies
-        shown = [replace(s, may_judge=can(user, Action.SYNERGY_JUDGE, s)) for s in shown]
+        shown = [suggestions.copied(s, may_judge=can(user, Action.SYNERGY_JUDGE, s)) for s in shown]
         sections.append(
             {
                 "kind": p.kind,

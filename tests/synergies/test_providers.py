@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy import delete
 
 from omk.compare import peers
@@ -134,6 +135,9 @@ def test_planted_similar_pairs_rank_above_look_alikes(planted: None) -> None:
     assert bike.explanation.startswith("Gleiche Zielgruppe, gleiches Kriterium")
     assert "gemeinsame Begriffe: " in bike.explanation
     assert "(Essen, Stadt)" in bike.a["label"] + bike.b["label"]
+    with force_locale("en"):  # the same stored suggestion, worded for an English reader
+        assert bike.explanation.startswith("Same target group, same criterion")
+        assert "shared terms: " in bike.explanation
     # Never two practices of one municipality (Essen's bike and interpreter practices).
     assert frozenset((BIKE_A["id"], INTERPRETER_A["id"])) not in pairs
 
@@ -298,6 +302,11 @@ def test_transfers_respect_distance_structure_and_evidence(
     assert "gut belegte Maßnahme" in rotenburg.explanation
     # Aitrach is 300 km away but of Alheim's size: structure, not distance.
     assert "ähnliche Größe" in aitrach.explanation
+    with force_locale("en"):
+        assert bebra.explanation.startswith("Alheim does not implement recommendation B3 (")
+        assert bebra.explanation.endswith(f": “{gap[BEBRA]['title']}”.")
+        assert "a validated practice" in bebra.explanation
+    assert bebra.explanation.startswith("Alheim setzt")  # and in German still
     assert bebra.score > rotenburg.score > aitrach.score
     # Ravensburg's practice is validated but far and large; Ludwigsau's is near but weak.
     assert RAVENSBURG not in {s.b["id"] for s in found}

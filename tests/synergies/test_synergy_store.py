@@ -326,7 +326,7 @@ def test_names_are_shown_in_the_readers_language_wherever_a_suggestion_names_the
 
 
 def test_a_suggestion_is_found_by_its_identity_even_when_hashes_collide(
-    monkeypatch: pytest.MonkeyPatch,
+    app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def listed() -> list[Suggestion]:
         return [
@@ -348,11 +348,21 @@ def test_a_suggestion_is_found_by_its_identity_even_when_hashes_collide(
             monkeypatch.setattr(store, "identity_hash", lambda identity: 7)
         many = listed()
         encoded = store.encode(many)
-        stored = store.Stored(
-            "partner",
-            encoded.index,
-            lambda n, blocks=encoded.blocks: blocks[n] if n < len(blocks) else None,
-        )
-        for n in (0, 1, 199, 200, 401, len(many) - 1):
-            assert stored.position(many[n].identity) == n
-        assert stored.position(("partner", ESSEN, KOELN, "organisation:1")) is None
+        read: list[int] = []
+
+        def fetch(
+            n: int, blocks: list[bytes] = encoded.blocks, read: list[int] = read
+        ) -> bytes | None:
+            read.append(n)
+            return blocks[n] if n < len(blocks) else None
+
+        kept = cache.Kept(("test",), store.Stored("partner", encoded.index, fetch))
+        with app.test_request_context():
+            germany, hesse = kept.of(""), kept.of("06")
+            for n in (0, 1, 199, 200, 401, len(many) - 1):
+                assert germany.find(many[n].identity) == n
+                assert hesse.find(many[n].identity) == (n // 3 if n % 3 == 2 else None)
+            assert germany.find(("partner", ESSEN, KOELN, "organisation:1")) is None
+            if not colliding:  # a suggestion outside the region is never read to be found
+                read.clear()
+                assert hesse.find(many[0].identity) is None and read == []
