@@ -67,7 +67,8 @@ class Coverage:
         return self.members[key].reporting_ags or key
 
     def name(self, key: str) -> str:
-        return str(self.names.get(key) or self.members[key].name)
+        found = self.names.get(key)
+        return register.shown(found) if found is not None else self.members[key].name
 
 
 def _published(cycle: Cycle, region: str) -> ColumnElement[bool]:

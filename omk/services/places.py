@@ -4,9 +4,9 @@ name field, the region filters, the peer-review invitation and the account form.
 People type "Essen", "Kreis Coesfeld" or "Nordrhein-Westfalen", not 05113000, 05558 or 05.
 This is the one resolver behind all of those fields:
 
-- a name as the register shows it ("Coesfeld (Kreis)", "Essen, Stadt"), or a name with its
-  kind before or after it in any order of the words ("Kreis Coesfeld", "Coesfeld, Kreis"),
-  names that entry;
+- a name as the register shows it ("Coesfeld (Kreis)", "Essen, Stadt"), as a page in another
+  language shows it ("Coesfeld (district)"), or with its kind before or after it in any order
+  of the words ("Kreis Coesfeld", "Coesfeld, Kreis"), names that entry;
 - a bare place name names the one entry whose place name it is once qualifiers such as
   ", Stadt" are ignored ("Essen" → "Essen, Stadt"; "Köln" → the kreisfreie Stadt, not the
   "Regierungsbezirk Köln"); a Land and the city state within it are one region ("Hamburg");
@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy.orm import lazyload
 
 from omk.compare import names
@@ -179,6 +181,7 @@ def _candidates(
     )
     entries = list(db.session.scalars(query))
     display = register.display_names(entries)
+    renderings = _in_every_language(display)
     wanted = tokens(text)
     folded_place = place.casefold()
     found: dict[str, Match] = {}
@@ -187,7 +190,9 @@ def _candidates(
         if key is None or (key in found and entry.level != Level.GEMEINDE):
             continue  # a kreisfreie Stadt once, as its Gemeinde
         shown = display[entry.key]
-        forms = {tokens(shown.render())} | {tokens(shown.name) | {w} for w in kind_words(entry)}
+        forms = renderings.get(entry.key, {tokens(shown.render())}) | {
+            tokens(shown.name) | {w} for w in kind_words(entry)
+        }
         if not shown.qualifiers:
             forms.add(tokens(shown.name))
         found[key] = Match(
@@ -199,6 +204,19 @@ def _candidates(
         )
     # exact names first, then the database's order (place name, prefix, word, inside)
     return sorted(found.values(), key=lambda m: not m.is_exact)
+
+
+def _in_every_language(display: dict[str, names.DisplayName]) -> dict[str, set[frozenset[str]]]:
+    """The words of each qualified name as the register has it and as every language of the
+    interface shows it ("Ravensburg (Landkreis)", "Ravensburg (district)"): a name copied
+    from an English page, or from a link an English reader shared, names the same entry."""
+    qualified = {key: name for key, name in display.items() if name.qualifiers}
+    found = {key: {tokens(name.render())} for key, name in qualified.items()}
+    for language in current_app.config["LANGUAGES"]:
+        with force_locale(language):
+            for key, name in qualified.items():
+                found[key].add(tokens(register.shown(name)))
+    return found
 
 
 def _outermost(matches: list[Match]) -> list[Match]:
@@ -244,7 +262,7 @@ def _find(text: str, *, region: bool) -> Found:
 
 
 def _offered(matches: list[Match]) -> list[Candidate]:
-    return [Candidate(m.key, f"{m.name.render()} ({m.key})") for m in matches[:LIMIT]]
+    return [Candidate(m.key, f"{register.shown(m.name)} ({m.key})") for m in matches[:LIMIT]]
 
 
 def resolve(text: str, *, region: bool) -> Resolved:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import lazyload
 
@@ -497,3 +498,9 @@ def display_names(entries: Iterable[Municipality]) -> dict[str, names.DisplayNam
 def display_name(entry: Municipality) -> names.DisplayName:
     """The name shown to people for one entry (see :func:`display_names`)."""
     return display_names([entry])[entry.key]
+
+
+def shown(name: names.DisplayName) -> str:
+    """A display name in the reader's language: its kinds translated ("Ravensburg
+    (Landkreis)" reads "Ravensburg (district)" on an English page)."""
+    return name.render(gettext)

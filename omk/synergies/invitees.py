@@ -94,7 +94,7 @@ def suggestions(user: Any, practice_id: str, limit: int = MAX_SUGGESTED) -> list
     return [
         Suggestion(
             key,
-            str(display[key]),
+            register.shown(display[key]),
             tuple(titles[key]),
             report.cycle.code if key in alike else "",
         )
@@ -221,7 +221,7 @@ def _resolve_key(key: str) -> tuple[str | None, Message | None]:
         return None, msg(
             "%(key)s ist der Schlüssel von %(name)s. Eingeladen werden Gemeinden und Kreise.",
             key=key,
-            name=str(register.display_name(entry)),
+            name=register.shown(register.display_name(entry)),
         )
     return invited, None
 

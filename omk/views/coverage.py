@@ -134,7 +134,7 @@ def _regions(region: str) -> str:
         entry = register.get(region)
     except NotFound:
         return region
-    return str(register.display_name(entry))
+    return register.shown(register.display_name(entry))
 
 
 @bp.get("/csv")

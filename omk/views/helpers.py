@@ -104,6 +104,7 @@ def region_filter(default: str = "", *, max_digits: int = 9) -> RegionFilter:
     when the field was not sent, "" (all of Germany) when it was left empty. A name that
     fits no region or several gives no key but a German message and the candidates."""
     from omk.services import compare as compare_service
+    from omk.services import register
 
     typed = request.args.get("region")
     if typed is None:
@@ -132,7 +133,7 @@ def region_filter(default: str = "", *, max_digits: int = 9) -> RegionFilter:
     }
     endpoint = request.endpoint or ""
     offered = [
-        (url_for(endpoint, **{**args, "region": m.key}), str(m.name))
+        (url_for(endpoint, **{**args, "region": m.key}), register.shown(m.name))
         for m in found.candidates[:REGION_OFFERED]
     ]
     error = msg("„%(name)s“ passt auf mehrere Regionen. Meinten Sie:", name=typed)

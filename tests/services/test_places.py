@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 
 from omk.extensions import db
 from omk.models.register import Level, Municipality
@@ -47,6 +48,26 @@ def test_names_with_qualifiers_ignored_and_kinds_in_any_order(app: Flask) -> Non
     # the invitation reads names the same way (and keys its Kreise by 5 digits)
     assert invitees.resolve("Kreis Ravensburg").keys == ["08436"]
     assert invitees.resolve("Essen").keys == ["05113000"]
+
+
+@pytest.mark.usefixtures("register")
+def test_an_english_reader_is_offered_and_may_type_names_in_english(app: Flask) -> None:
+    from omk.services import compare
+
+    with app.test_request_context(), force_locale("en"):
+        offered = dict(compare.region_names())
+        assert offered["08436"] == "Ravensburg (district)"
+        several = places.resolve("Ravensburg", region=False)
+        assert [c.label for c in several.candidates] == [
+            "Ravensburg (district) (08436000)",
+            "Ravensburg, Stadt (08436064)",
+        ]
+        # what is offered names that entry; the German name still does too
+        assert region("Ravensburg (district)") == "08436"
+        assert region("Ravensburg (Landkreis)") == "08436"
+    with app.test_request_context(), force_locale("de"):
+        assert dict(compare.region_names())["08436"] == "Ravensburg (Landkreis)"
+        assert region("Ravensburg (district)") == "08436"  # a link an English reader shared
 
 
 @pytest.mark.usefixtures("register")

@@ -195,7 +195,7 @@ def _names(entries: Sequence[Entry]) -> dict[str, str]:
             .where(Municipality.key.in_([e.key for e in entries]))
         )
     )
-    return {key: str(name) for key, name in register.display_names(rows).items()}
+    return {key: register.shown(name) for key, name in register.display_names(rows).items()}
 
 
 # --- lookups for the pages ----------------------------------------------------------------
@@ -204,7 +204,7 @@ def _names(entries: Sequence[Entry]) -> dict[str, str]:
 def name_lookup(q: str, limit: int = 20) -> list[tuple[str, str]]:
     """(reporting AGS, name shown) of current reporting entries ``q`` may name, best first
     and each once (omk.services.places: exact names, the place name, prefixes, the rest)."""
-    return [(m.key, str(m.name)) for m in places.find(q).candidates[:limit]]
+    return [(m.key, register.shown(m.name)) for m in places.find(q).candidates[:limit]]
 
 
 def resolve_name(q: str) -> tuple[str, str] | None:
@@ -212,7 +212,7 @@ def resolve_name(q: str) -> tuple[str, str] | None:
     Coesfeld", a place name as "Essen" that only one entry bears, or the only entry whose
     name contains it); None when there is none or several."""
     match = places.find(q).match
-    return (match.key, str(match.name)) if match is not None else None
+    return (match.key, register.shown(match.name)) if match is not None else None
 
 
 def names_of(ags_list: Sequence[str]) -> list[tuple[str, str]]:
@@ -224,7 +224,7 @@ def names_of(ags_list: Sequence[str]) -> list[tuple[str, str]]:
         except NotFound:
             continue
     display = register.display_names(entries)
-    return [(_ags(m.key, m.level), str(display[m.key])) for m in entries]
+    return [(_ags(m.key, m.level), register.shown(display[m.key])) for m in entries]
 
 
 def region_names() -> list[tuple[str, str]]:
@@ -241,7 +241,7 @@ def region_names() -> list[tuple[str, str]]:
         )
     )
     display = register.display_names(entries)
-    return [(m.key, str(display[m.key])) for m in entries]
+    return [(m.key, register.shown(display[m.key])) for m in entries]
 
 
 def find_region(text: str) -> places.Found:
@@ -279,4 +279,7 @@ def region_choices(current: str = "") -> list[tuple[str, str]]:
         with contextlib.suppress(NotFound):
             entries.append(register.get(current))
     display = register.display_names(entries)
-    return [(m.key, (" " if m.level != Level.LAND else "") + str(display[m.key])) for m in entries]
+    return [
+        (m.key, (" " if m.level != Level.LAND else "") + register.shown(display[m.key]))
+        for m in entries
+    ]

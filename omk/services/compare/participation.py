@@ -94,5 +94,5 @@ def not_reported(user: Any, cycle: Cycle, spec: GroupSpec) -> list[NotReported] 
         status = "none"
         if report is not None and report.revision_count > 0:
             status = report.state if report.state in ("submitted", "returned") else "none"
-        out.append(NotReported(_member(m, str(display[m.key]), False), status))
+        out.append(NotReported(_member(m, register.shown(display[m.key]), False), status))
     return out
