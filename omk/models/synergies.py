@@ -70,7 +70,7 @@ class SynergySnapshot(Base):
     (:func:`omk.synergies.cache.signature`); when it differs from the current one the
     snapshot is stale and is computed anew after the response or by cron. The newest row of
     a cycle and kind counts; the one before is kept for requests still reading it.
-    ``payload`` holds what finds and filters them (both sides, subject, register keys); the
+    ``payload`` holds what finds and filters them (register keys, identity hashes); the
     suggestions themselves are in blocks (:class:`SynergySnapshotBlock`), read when shown."""
 
     __tablename__ = "synergy_snapshot"
@@ -80,9 +80,9 @@ class SynergySnapshot(Base):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(Text)
-    #: Both sides' ids, the subjects and the register keys, in order, the names that read
-    #: differently in another language (zlib-compressed JSON) and a 64-bit hash of each
-    #: suggestion's identity (what finds a judged one).
+    #: The register keys in order and each Land's positions, the names that read differently
+    #: in another language (zlib-compressed JSON), and a 64-bit hash of each suggestion's
+    #: identity (what finds a judged one).
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -98,9 +98,6 @@ class Listed:
     def __len__(self) -> int:
         return len(self.items)
 
-    def identity(self, n: int) -> tuple[str, str, str, str]:
-        return self.items[n].identity
-
     @cached_property
     def _positions(self) -> dict[tuple[str, str, str, str], int]:
         return {s.identity: n for n, s in enumerate(self.items)}

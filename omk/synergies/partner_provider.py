@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from omk.compare.names import DisplayName
 from omk.extensions import db
 from omk.models.register import Municipality
 from omk.models.reporting import Cycle, Practice, PracticeActor, Report
@@ -39,11 +40,17 @@ def partner_uses(cycle: Cycle) -> list[partners.PartnerUse]:
     ]
 
 
-def names_of(keys: set[str]) -> dict[str, str]:
-    """Names shown to people for register keys."""
+def display_names_of(keys: set[str]) -> dict[str, DisplayName]:
+    """The display names of the register keys that exist."""
     entries = db.session.scalars(select(Municipality).where(Municipality.key.in_(keys))).all()
-    shown = register.display_names(entries)
-    return {k: shown[k].render(_) if k in shown else k for k in keys}
+    return register.display_names(entries)
+
+
+def names_of(keys: set[str]) -> dict[str, str]:
+    """Names shown to people for register keys, in the reader's language (an unknown key as
+    it is)."""
+    shown = display_names_of(keys)
+    return {k: register.shown(shown[k]) if k in shown else k for k in keys}
 
 
 def positions(keys: list[str]) -> dict[str, tuple[float, float]]:

@@ -53,6 +53,7 @@ from omk.models.reporting import Cycle, Report
 from omk.models.synergies import SynergySnapshot, SynergySnapshotBlock
 from omk.models.types import utcnow
 from omk.services import outbox
+from omk.services import register as municipality_register
 from omk.services.transaction import unit_of_work
 from omk.synergies.suggestions import Provider, Side, Suggestion, best_first, providers
 
@@ -190,17 +191,17 @@ def localised(s: Suggestion, names: Names) -> Suggestion:
 def other_names(items: Sequence[Suggestion]) -> dict[str, Names]:
     """For each other language of the interface, the names of the suggestions' municipalities
     that read differently there ("Augsburg (Landkreis)" / "Augsburg (district)")."""
-    from omk.synergies.partner_provider import names_of
+    from omk.synergies.partner_provider import display_names_of
 
-    keys = {key for s in items for key in s.municipality_keys}
+    display = display_names_of({key for s in items for key in s.municipality_keys})
     first, *others = languages()
     with force_locale(first):
-        computed = names_of(keys)
+        computed = {k: municipality_register.shown(name) for k, name in display.items()}
     found = {}
     for locale in others:
         with force_locale(locale):
-            shown = names_of(keys)
-        found[locale] = {k: (computed[k], shown[k]) for k in keys if shown[k] != computed[k]}
+            shown = {k: municipality_register.shown(name) for k, name in display.items()}
+        found[locale] = {k: (computed[k], shown[k]) for k in display if shown[k] != computed[k]}
     return found
 
 
@@ -214,15 +215,13 @@ class Encoded:
 
 
 def encode(items: Iterable[Suggestion], names: Mapping[str, Names] | None = None) -> Encoded:
-    """The suggestions as stored, in their order: compressed JSON of what a view needs to
-    find and filter them (both sides' ids, the subjects, the register keys), the names that
-    read differently in another language (:func:`other_names`), and the whole suggestions in
-    blocks of :data:`BLOCK`, one JSON text per line, read only when shown."""
+    """The suggestions as stored, in their order: what a view needs to filter and find them
+    (compressed JSON of the register keys and each Land's positions, and a hash of each
+    identity), the names that read differently in another language (:func:`other_names`),
+    and the whole suggestions in blocks of :data:`BLOCK`, one JSON text per line, read only
+    when shown."""
     listed = list(items)
     index = {
-        "a": [s.a["id"] for s in listed],
-        "b": [s.b["id"] for s in listed],
-        "subject": [s.subject for s in listed],
         "keys": [list(s.municipality_keys) for s in listed],
         "lands": _by_land(listed),
         "names": dict(names or {}),
@@ -291,20 +290,8 @@ class Stored:
 
     def _part(self, name: str) -> Any:
         """One part of the index, read when first needed: a page of all of Germany needs
-        none, a Land's page only the Land's positions, judgements the identities."""
+        none, a Land's page only the Land's positions, a Kreis's page also the keys."""
         return json.loads(zlib.decompress(self._parts[name])) if name in self._parts else None
-
-    @cached_property
-    def _a(self) -> list[str]:
-        return self._part("a") or []
-
-    @cached_property
-    def _b(self) -> list[str]:
-        return self._part("b") or []
-
-    @cached_property
-    def _subject(self) -> list[str]:
-        return self._part("subject") or []
 
     @cached_property
     def _keys(self) -> list[list[str]]:
@@ -325,20 +312,12 @@ class Stored:
     @cached_property
     def _sorted_hashes(self) -> tuple[np.ndarray, np.ndarray]:
         """The identities' hashes in ascending order, and the position of each."""
-        if "hashes" in self._parts:
-            hashes = np.frombuffer(zlib.decompress(self._parts["hashes"]), "<u8")
-        else:  # an index without hashes: made from the identities
-            hashes = np.fromiter(
-                (identity_hash(self.identity(n)) for n in range(len(self))), "<u8", len(self)
-            )
+        hashes = np.frombuffer(zlib.decompress(self._parts["hashes"]), "<u8")
         order = np.argsort(hashes, kind="stable")
         return hashes[order], order
 
     def __len__(self) -> int:
         return self._count
-
-    def identity(self, n: int) -> tuple[str, str, str, str]:
-        return (self.kind, self._a[n], self._b[n], self._subject[n])
 
     def candidates(self, identity: tuple[str, str, str, str]) -> list[int]:
         """The positions whose identity has the hash of ``identity`` (:func:`identity_hash`):
