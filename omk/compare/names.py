@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -205,3 +206,11 @@ def unknown_abbreviations(names: Iterable[str], abbreviations: Sequence[Abbrevia
         if prefix and prefix.group(1) not in listed:
             found.add(prefix.group(1))
     return found
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """Alphabetical order of names as German lists them (DIN 5007-1): umlauts and accents as
+    their base letters, ß as ss, case ignored ("Ötisheim" beside "Oberursel", not after
+    "Zwickau"); the name itself breaks ties."""
+    folded = unicodedata.normalize("NFKD", name.casefold().replace("ß", "ss"))
+    return ("".join(c for c in folded if not unicodedata.combining(c)), name)

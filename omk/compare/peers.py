@@ -94,10 +94,11 @@ def distances(target: Candidate, candidates: Sequence[Candidate]) -> dict[str, f
 def most_similar(target: Candidate, candidates: Sequence[Candidate], k: int) -> list[str]:
     """The keys of the ``k`` candidates nearest to ``target`` (the target first, then by
     distance, ties by key). Distances are Euclidean over standardised log population and
-    log density (:func:`distances`); candidates without both figures cannot be placed and
-    are left out."""
+    log density (:func:`distances`), compared to nine decimal places: twice and half the
+    target's population are equally near, whatever the logarithms' last bit says.
+    Candidates without both figures cannot be placed and are left out."""
     found = distances(target, candidates)
-    ranked = sorted(found, key=lambda key: (found[key], key))
+    ranked = sorted(found, key=lambda key: (round(found[key], 9), key))
     return [target.key, *ranked[: clamp_k(k)]]
 
 

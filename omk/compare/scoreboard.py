@@ -99,8 +99,9 @@ def band(z: float) -> str:
 
 def bands_of(values: Sequence[float | None], direction: Direction) -> list[str | None]:
     """The band of each value among the non-missing ones (None where missing): z against the
-    population mean and standard deviation, negated for lower-is-better; a standard deviation
-    of 0 puts everyone in the average band."""
+    population mean and standard deviation, negated for lower-is-better, rounded to
+    :data:`stats.EDGE_DECIMALS` places so that a z of exactly 0.5 or 1 in decimal figures is
+    on its edge; a standard deviation of 0 puts everyone in the average band."""
     present = [v for v in values if v is not None]
     if not present:
         return [None for _ in values]
@@ -114,7 +115,7 @@ def bands_of(values: Sequence[float | None], direction: Direction) -> list[str |
         elif sd == 0:
             out.append("durchschnittlich")
         else:
-            out.append(band(sign * (v - mean) / sd))
+            out.append(band(stats.at_edge(sign * (v - mean) / sd)))
     return out
 
 
@@ -139,7 +140,8 @@ def classify(
     the member has no previous cycle or no previous value). Context indicators (no direction)
     and groups with fewer than ``table.min_members`` values are not classified. The change
     z-scores are over the members that have a change; a member without one gets its level
-    band only."""
+    band only, and so does everyone when fewer than ``table.min_members`` have a change (two
+    changes would always read +1 and -1, whatever they are)."""
     n = sum(1 for v in values if v is not None)
     if direction is None:
         return [Classified(None, None, None) for _ in values], False
@@ -147,7 +149,10 @@ def classify(
         return [Classified(None, None, None) for _ in values], True
     level_bands = bands_of(values, direction)
     usable = [c if v is not None else None for v, c in zip(values, changes, strict=True)]
-    change_bands = bands_of(usable, direction)
+    if sum(1 for c in usable if c is not None) < table.min_members:
+        change_bands: list[str | None] = [None for _ in usable]
+    else:
+        change_bands = bands_of(usable, direction)
     out = []
     for lb, cb in zip(level_bands, change_bands, strict=True):
         category = table.category(lb, cb) if lb is not None and cb is not None else None

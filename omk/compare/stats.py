@@ -45,16 +45,33 @@ def _interpolate(ordered: Sequence[float], q: float) -> float:
 
 
 def mean(values: Sequence[float]) -> float:
-    """The arithmetic mean."""
+    """The arithmetic mean; of equal values that value exactly (six times 12.7 sum to
+    76.2, whose sixth is 12.700000000000001 in binary floating point)."""
     if not values:
         raise ValueError("no values")
+    if min(values) == max(values):
+        return float(values[0])
     return math.fsum(values) / len(values)
 
 
 def sd(values: Sequence[float]) -> float:
-    """The population standard deviation (ddof 0)."""
+    """The population standard deviation (ddof 0); of equal values exactly 0, not the
+    rounding residue of their mean."""
+    if min(values) == max(values):
+        return 0.0
     m = mean(values)
     return math.sqrt(math.fsum((v - m) ** 2 for v in values) / len(values))
+
+
+#: Decimal places to which a figure derived from typed decimals is compared with an edge
+#: (a band's z, an outlier fence): what binary floating point adds beyond them is rounding
+#: residue (0.7 + 1.5 × 0.4 is 1.2999999999999998), not a difference anyone typed.
+EDGE_DECIMALS = 9
+
+
+def at_edge(value: float) -> float:
+    """``value`` as compared with an edge (:data:`EDGE_DECIMALS`)."""
+    return round(value, EDGE_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -74,13 +91,16 @@ class Summary:
         return None if self.q1 is None or self.q3 is None else self.q3 - self.q1
 
     def outlier(self, value: float | None) -> str | None:
-        """``outlier_high`` / ``outlier_low`` outside 1.5 × IQR of the quartiles, else None."""
+        """``outlier_high`` / ``outlier_low`` beyond 1.5 × IQR of the quartiles, else None; a
+        value exactly on a fence is none (compared to :data:`EDGE_DECIMALS` places relative to
+        the figures' size)."""
         if value is None or self.q1 is None or self.q3 is None:
             return None
         fence = 1.5 * (self.q3 - self.q1)
-        if value > self.q3 + fence:
+        scale = max(1.0, abs(self.q1), abs(self.q3), abs(value))
+        if at_edge((value - (self.q3 + fence)) / scale) > 0:
             return "outlier_high"
-        if value < self.q1 - fence:
+        if at_edge((self.q1 - fence - value) / scale) > 0:
             return "outlier_low"
         return None
 

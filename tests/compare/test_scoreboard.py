@@ -138,7 +138,8 @@ def test_fewer_than_five_members_classify_nothing(table: scoreboard.Table) -> No
 
 
 def test_no_previous_cycle_gives_the_level_band_only(table: scoreboard.Table) -> None:
-    got, _ = classify([1.0, 2.0, 3.0, 4.0, 10.0], [None, 1.0, 2.0, None, 0.0], "higher", table)
+    values = [1.0, 2.0, 3.0, 4.0, 10.0, 2.0, 2.0]
+    got, _ = classify(values, [None, 1.0, 2.0, None, 0.0, 1.5, 0.5], "higher", table)
     assert got[0].level_band == "schwach" and got[0].category is None
     assert got[1].category is not None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from omk.compare import scoreboard, stats
+from omk.compare.names import sort_key
 from omk.compare.peers import GroupKind
 from omk.content import Indicator
 from omk.models.reporting import Cycle
@@ -108,7 +109,9 @@ def compare(
     entries = members_of(cycle, spec)
     keys = [m.key for m in entries]
     history = cycles_until(cycle)
-    earlier = [c for c in history if c.id != cycle.id]
+    # a previous cycle ends before this one (DOMAIN.md, definitions.previous_cycle): a parallel
+    # cycle with the same period end is no earlier state
+    earlier = [c for c in history if c.period_end < cycle.period_end]
     prefix = spec.region or "" if spec.kind == GroupKind.REGION else ""
     earlier_ids = [c.id for c in earlier]
     if store_usable(codes):  # the current cycle's figures, and earlier values as stored
@@ -119,6 +122,8 @@ def compare(
         past = past_from_figures(figures, earlier_ids, codes)
     display = _names(entries)
     members = [_member(m, display.get(m.key, m.name), m.synthetic) for m in entries]
+    # by name wherever the rows are read: the page, the CSV and the API (README)
+    members.sort(key=lambda m: (sort_key(m.name), m.key))
     previous: dict[str, Cycle] = {}
     for c in earlier:  # oldest first: the last one seen is the most recent earlier cycle
         published = past.published.get(c.id, set())

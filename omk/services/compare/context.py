@@ -46,7 +46,7 @@ def value_context(report: Report, values: Mapping[str, float | None]) -> dict[st
     catalogue = content().indicators
     municipality = report.municipality
     cycle = report.cycle
-    earlier = [c for c in cycles_until(cycle) if c.id != cycle.id]
+    earlier = [c for c in cycles_until(cycle) if c.period_end < cycle.period_end]
     own = published_figures([c.id for c in earlier], catalogue, [municipality.key])
     before = next((c for c in reversed(earlier) if (c.id, municipality.key) in own), None)
     previous = own.get((before.id, municipality.key)) if before else None
