@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from omk import local_time
 from omk.models.reporting import Report
 
 
@@ -31,11 +32,16 @@ QUEUE_ORDERS: dict[str, Callable[[QueueRow], Any]] = {
 
 
 def queue_rows(queue: list[Report], order: str, today: date | None = None) -> list[QueueRow]:
-    """The queue as rows with deadline, days since submission and state, sorted by ``order``."""
-    today = today or date.today()
+    """The queue as rows with deadline, days since submission and state, sorted by ``order``.
+    Days count in German time, as every page shows times: a report submitted at 00:30 in
+    Berlin was submitted that day, not the day before (its UTC date)."""
+    now = local_time(datetime.now(UTC))
+    assert now is not None
+    today = today or now.date()
     rows = []
     for report in queue:
-        submitted = report.submitted_at.date() if report.submitted_at else None
+        shown = local_time(report.submitted_at)
+        submitted = shown.date() if shown else None
         rows.append(
             QueueRow(
                 report=report,
