@@ -202,6 +202,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
+    from flask_babel import gettext as translate
 
     from omk import markdown, numbers, wording
     from omk.policy import Action, can
@@ -236,8 +237,24 @@ def _register_template_helpers(app: Flask) -> None:
         return str(content().taxonomy.label(list_name, code, str(get_locale() or "de")))
 
     app.jinja_env.globals["label"] = label
+
+    def indicator_label(indicator: Any) -> str:
+        """An indicator's name in the reader's language (German where no English is given);
+        a global rather than the context's ``current_locale``, so that imported macros
+        have it too."""
+        english = str(get_locale() or "de").startswith("en") and indicator.label_en
+        return str(indicator.label_en if english else indicator.label)
+
+    def unit_label(indicator: Any) -> str:
+        """An indicator's unit in the reader's language ("%" and "EUR" as they are)."""
+        unit = str(indicator.unit)
+        return unit if unit in ("%", "EUR") else str(translate(unit))
+
+    app.jinja_env.globals["indicator_label"] = indicator_label
+    app.jinja_env.globals["unit_label"] = unit_label
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
+    app.jinja_env.filters["field_number"] = numbers.format_field
     app.jinja_env.filters["change"] = numbers.format_change
     app.jinja_env.globals["column_digits"] = numbers.column_digits
     app.jinja_env.globals["value_digits"] = numbers.value_digits
