@@ -8,7 +8,7 @@ register's reference date with the denominator a published revision keeps.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -172,6 +172,20 @@ def children(entry: Municipality, limit: int = 500) -> list[Municipality]:
             .limit(limit)
         )
     )
+
+
+def children_besides(entry: Municipality, gemeinden: Sequence[Municipality]) -> list[Municipality]:
+    """The entries directly below ``entry`` that say more than its Gemeinden listed beside
+    them: a Gemeindeverband of one Gemeinde with that Gemeinde's name (every Gemeinde of
+    Nordrhein-Westfalen is its own) is the Gemeinde again and is left out; an Amt, a
+    Verbandsgemeinde or a Samtgemeinde of several stays."""
+    found = children(entry)
+    if not gemeinden:
+        return found
+    members: dict[str, list[str]] = {}
+    for gemeinde in gemeinden:
+        members.setdefault(gemeinde.parent_key or "", []).append(gemeinde.name)
+    return [c for c in found if members.get(c.key) != [c.name]]
 
 
 def gemeinden_of(kreis: Municipality, limit: int = 500) -> list[Municipality]:

@@ -104,8 +104,8 @@ def detail(key: str) -> ResponseReturnValue:
     def render(name: str) -> Markup:
         if not parts:  # register data only: the same for everyone until the next import
             ancestors = register.ancestors(entry)
-            children = register.children(entry)
             gemeinden = register.gemeinden_of(entry)
+            children = register.children_besides(entry, gemeinden)
             context = {
                 "m": entry,
                 "level_label": LEVEL_LABELS.get(entry.level, entry.level),

@@ -286,3 +286,18 @@ def test_directory_and_profile_in_english(client: FlaskClient, register: None) -
     directory = client.get("/kommunen/?level=alle", headers=english).text
     assert '<option value="alle" selected>all levels</option>' in directory
     assert '<option value="kreis">District</option>' in directory
+
+
+def test_a_kreis_lists_a_one_gemeinde_verband_once(client: FlaskClient, register: None) -> None:
+    """In Nordrhein-Westfalen every Gemeinde is a Gemeindeverband of its own name: the Kreis
+    lists it once, as a Gemeinde, not again under "Darunter" as "Aachen, Stadt
+    (Gemeindeverband) (Gemeindeverband)"."""
+    for headers in ({}, {"Accept-Language": "en"}):
+        html = client.get("/kommunen/05334000", headers=headers).text
+        gemeinden = html.split('id="gemeinden-heading"', 1)[1].split("</section>", 1)[0]
+        assert "Aachen, Stadt" in gemeinden
+        assert 'id="children-heading"' not in html
+        assert "(Gemeindeverband) (Gemeindeverband)" not in html
+    # a Verwaltungsgemeinschaft of several Gemeinden is still listed beside them
+    html = client.get("/kommunen/08436000").text
+    assert "Gemeindeverwaltungsverband Altshausen" in html.split('id="children-heading"', 1)[1]
