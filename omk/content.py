@@ -44,6 +44,9 @@ class Term(_Strict):
     label_en: str = ""
     covers: str = ""
     explanation: str = ""
+    #: Where a recommendation applies, when not everywhere: ``rural`` (rural areas, such as
+    #: "Potenziale des ländlichen Raums nutzen"): never a coverage gap of a city.
+    applies_to: Literal["rural"] | None = None
 
 
 class Taxonomy(_Strict):

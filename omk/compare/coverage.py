@@ -15,7 +15,9 @@ Definitions, written once:
   region that have a published report in the cycle.
 * **Gap.** A code that more than half of a municipality's peers implement and the municipality
   does not. Counted only where the municipality has at least :data:`MIN_PEERS` peers: with
-  one or two peers "most" says nothing.
+  one or two peers "most" says nothing; and never where the code does not apply: a
+  recommendation for rural areas ("Potenziale des ländlichen Raums nutzen", ``applies_to:
+  rural`` in the taxonomy) is no gap of a municipality known not to be rural.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ class Member:
 
     key: str
     level: str  # ComparisonLevel value; members are peers only within one level
+    #: Whether the municipality lies in a rural area (None: not known, every code applies).
+    rural: bool | None = None
 
 
 @dataclass
@@ -116,6 +120,7 @@ def build(
     dimension: Dimension,
     columns: Sequence[str],
     actor_order: Sequence[str] = (),
+    rural_only: Iterable[str] = (),
 ) -> Matrix:
     """The coverage matrix of ``members`` over ``columns`` from the published practices
     ``facts`` (facts of non-members and codes outside ``columns`` are ignored), with gaps.
@@ -123,6 +128,7 @@ def build(
     Gaps are counted per comparison level at once: for each level and code the number of
     members implementing it; a member that does not implement the code has as many peers
     implementing it as the whole level, so no member is compared with its peers one by one.
+    The codes ``rural_only`` are no gap of a member whose ``rural`` is False.
     """
     wanted = set(columns)
     keys = [m.key for m in members]
@@ -154,6 +160,7 @@ def build(
         for code in cells[m.key]:
             level_count[(m.level, code)] = level_count.get((m.level, code), 0) + 1
     peers = {m.key: level_size[m.level] - 1 for m in members}
+    rural = set(rural_only)
     gaps = {
         m.key: [
             code
@@ -161,6 +168,7 @@ def build(
             if code not in cells[m.key]
             and peers[m.key] >= MIN_PEERS
             and 2 * level_count.get((m.level, code), 0) > peers[m.key]
+            and not (code in rural and m.rural is False)
         ]
         for m in members
     }

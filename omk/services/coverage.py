@@ -22,7 +22,7 @@ from omk.compare.names import DisplayName
 from omk.content import Content
 from omk.errors import ValidationFailed
 from omk.extensions import db
-from omk.models.register import Municipality
+from omk.models.register import Level, Municipality
 from omk.models.reporting import Cycle, Practice, PracticeActor, Report
 from omk.policy import Action, authorize, can
 from omk.services import cycles, register
@@ -140,6 +140,30 @@ def members(cycle: Cycle, region: str) -> list[Municipality]:
     )
 
 
+def is_rural(entry: Municipality) -> bool | None:
+    """Whether a reporting municipality lies in a rural area: a Gemeinde by the register's
+    degree of urbanisation (3, "gering besiedelt": the rural areas of Eurostat's DEGURBA), a
+    Landkreis always (it has them), a kreisfreie Stadt never; None when not known."""
+    if entry.level == Level.KREIS:
+        return not entry.is_kreisfrei
+    if entry.urbanisation is None:
+        return None
+    return bool(entry.urbanisation == 3)
+
+
+def rule_members(found: list[Municipality]) -> list[rules.Member]:
+    """The members as the coverage rules take them: key, comparison level, rural or not."""
+    return [
+        rules.Member(m.key, str(comparison_level(m.level, m.is_kreisfrei) or m.level), is_rural(m))
+        for m in found
+    ]
+
+
+def rural_only(content: Content) -> frozenset[str]:
+    """The recommendations that apply to rural areas only (``applies_to: rural``)."""
+    return frozenset(t.code for t in content.taxonomy.recommendations if t.applies_to == "rural")
+
+
 def coverage(
     user: Any,
     content: Content,
@@ -156,13 +180,14 @@ def coverage(
         )
     cycle = cycles.get_cycle(cycle_code)
     found = members(cycle, region)
-    entries = [
-        rules.Member(m.key, str(comparison_level(m.level, m.is_kreisfrei) or m.level))
-        for m in found
-    ]
     actor_order = content.taxonomy.codes("actor_types")
     matrix = rules.build(
-        entries, facts(cycle, region), dimension, columns(content, dimension), actor_order
+        rule_members(found),
+        facts(cycle, region),
+        dimension,
+        columns(content, dimension),
+        actor_order,
+        rural_only(content),
     )
     profiles = register.profiles(found)
     positions = {

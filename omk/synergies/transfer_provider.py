@@ -28,7 +28,6 @@ from flask_babel import gettext as _
 
 from omk.compare import coverage as rules
 from omk.compare import peers
-from omk.compare.definitions import comparison_level
 from omk.models.reporting import Cycle
 from omk.services import coverage, register
 from omk.synergies import candidates
@@ -86,13 +85,11 @@ def matches(cycle: Cycle) -> list[Match]:
     content = current_app.extensions["omk_content"]
     dimension = rules.Dimension.RECOMMENDATIONS
     matrix = rules.build(
-        [
-            rules.Member(m.key, str(comparison_level(m.level, m.is_kreisfrei) or m.level))
-            for m in members
-        ],
+        coverage.rule_members(members),
         coverage.facts(cycle, ""),
         dimension,
         coverage.columns(content, dimension),
+        rural_only=coverage.rural_only(content),
     )
     if not any(matrix.gaps.values()):
         return []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from omk.compare import coverage as c
 from omk.compare.coverage import Dimension, Member, PracticeFact
 
@@ -38,6 +40,35 @@ def test_planted_gaps_are_found_and_nothing_else() -> None:
     assert matrix.gaps == {"m1": [], "m2": [], "m3": [], "m4": ["C3"], "m5": ["B2", "C3"]}
     assert matrix.peers == {k: 4 for k in ("m1", "m2", "m3", "m4", "m5")}
     assert matrix.implemented_by == {"A1": 1, "A2": 0, "B1": 0, "B2": 4, "C3": 3}
+
+
+def test_a_recommendation_for_rural_areas_is_no_gap_of_a_city() -> None:
+    """ "Potenziale des ländlichen Raums nutzen" (applies_to: rural) done by most peers: a
+    gap of the village that lacks it and of a municipality whose urbanisation is unknown,
+    never of a city."""
+    members = [
+        Member("v1", "municipal", rural=True),
+        Member("v2", "municipal", rural=True),
+        Member("v3", "municipal", rural=True),
+        Member("city", "municipal", rural=False),
+        Member("village", "municipal", rural=True),
+        Member("unknown", "municipal", rural=None),
+    ]
+    facts = [fact(k, f"p{k}", ("A5", "B2")) for k in ("v1", "v2", "v3")]
+    columns = ["A5", "B2"]
+    matrix = c.build(members, facts, Dimension.RECOMMENDATIONS, columns, rural_only={"A5"})
+    assert matrix.gaps["city"] == ["B2"]
+    assert matrix.gaps["village"] == ["A5", "B2"] and matrix.gaps["unknown"] == ["A5", "B2"]
+    # without the taxonomy's rule every code applies everywhere
+    everywhere = c.build(members, facts, Dimension.RECOMMENDATIONS, columns)
+    assert everywhere.gaps["city"] == ["A5", "B2"]
+
+
+def test_the_taxonomy_names_rural_areas_for_a5_only() -> None:
+    from omk.content import load_content
+    from omk.services.coverage import rural_only
+
+    assert rural_only(load_content()) == frozenset({"A5"})
 
 
 def test_exactly_half_is_no_gap() -> None:
@@ -111,3 +142,19 @@ def test_projection_of_one_place_and_none() -> None:
     points, _width, height = c.project({"only": (50.0, 8.0)}, 600, 600, 20)
     assert (points[0].x, points[0].y) == (300.0, height / 2)
     assert c.project({}, 600, 600, 20)[0] == []
+
+
+def test_rural_follows_the_register() -> None:
+    from omk.models.register import Level, Municipality
+    from omk.services.coverage import is_rural
+
+    def entry(level: Level, urbanisation: int | None = None, kreisfrei: bool = False) -> Any:
+        return is_rural(
+            Municipality(key="x", level=level, urbanisation=urbanisation, is_kreisfrei=kreisfrei)
+        )
+
+    assert entry(Level.GEMEINDE, 3) is True  # gering besiedelt
+    assert entry(Level.GEMEINDE, 2) is False and entry(Level.GEMEINDE, 1) is False
+    assert entry(Level.GEMEINDE, None) is None
+    assert entry(Level.KREIS) is True  # a Landkreis has rural areas
+    assert entry(Level.KREIS, kreisfrei=True) is False
