@@ -12,11 +12,10 @@ from sqlalchemy.orm import selectinload
 from omk.compare.names import DisplayName
 from omk.extensions import db
 from omk.models.register import Municipality
-from omk.models.reporting import Cycle, Practice, PracticeActor, Report
+from omk.models.reporting import Cycle, Practice, Report
 from omk.services import register
 from omk.synergies import content, partners
 from omk.synergies.suggestions import Side, Suggestion, in_region, versions_of
-
 
 #: Practices read at a time for :func:`partner_uses`: only their organisations and versions
 #: are kept, so a country's practices (80,000 at 10,000 municipalities) never sit in memory

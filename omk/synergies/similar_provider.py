@@ -11,16 +11,48 @@ already recorded, in the learning network).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from omk.extensions import db
-from omk.models.reporting import Cycle
+from omk.models.reporting import Cycle, Practice, Report
 from omk.models.similarity import SimilarPractice
-from omk.synergies import published
 from omk.synergies.partner_provider import names_of
-from omk.synergies.suggestions import Side, Suggestion, in_region, versions_of
+from omk.synergies.suggestions import Side, Suggestion, in_region, versions_by_id
+
+
+class Published(NamedTuple):
+    """What a pair needs of a practice's published version in the cycle (not the whole
+    practice: a country's 80,000 took 700 MB)."""
+
+    row_id: int
+    practice_id: str  # lineage
+    title: str
+    adopted_from: str | None
+    municipality_key: str
+
+
+def published_in(cycle: Cycle) -> dict[str, Published]:
+    """The published version of each practice in the cycle, by lineage (the first in the
+    reports' order if a lineage had two)."""
+    found: dict[str, Published] = {}
+    for row in db.session.execute(
+        select(
+            Practice.id,
+            Practice.uuid,
+            Practice.title,
+            Practice.adopted_from_practice,
+            Report.municipality_key,
+        )
+        .join(Report, Practice.revision_id == Report.published_revision_id)
+        .where(Report.cycle_id == cycle.id)
+        .order_by(Practice.position, Practice.id)
+    ):
+        version = Published(*row)
+        found.setdefault(version.practice_id, version)
+    return found
 
 
 @dataclass(frozen=True)
@@ -52,7 +84,7 @@ class SimilarProvider:
     label = "Ähnliche Maßnahmen"
 
     def suggestions(self, cycle: Cycle, region: str) -> list[Suggestion]:
-        latest = {v.practice_id: v for v in published.latest(cycle=cycle)}
+        latest = published_in(cycle)
         if len(latest) < 2:
             return []
         best: dict[tuple[str, str], Stored] = {}
@@ -79,13 +111,13 @@ class SimilarProvider:
             va, vb = latest[a], latest[b]
             if va.municipality_key == vb.municipality_key:
                 continue
-            if b == va.practice.adopted_from_practice or a == vb.practice.adopted_from_practice:
+            if b == va.adopted_from or a == vb.adopted_from:
                 continue
             if not in_region((va.municipality_key, vb.municipality_key), region):
                 continue
             pairs.append((va, vb, row))
         labels = names_of({v.municipality_key for va, vb, _row in pairs for v in (va, vb)})
-        versions = versions_of(v.practice for va, vb, _row in pairs for v in (va, vb))
+        versions = versions_by_id(v.row_id for va, vb, _row in pairs for v in (va, vb))
         return [self._suggestion(va, vb, row, labels, versions) for va, vb, row in pairs]
 
     def explain(self, suggestion: Suggestion) -> str:
@@ -94,15 +126,15 @@ class SimilarProvider:
 
     def _suggestion(
         self,
-        va: published.Version,
-        vb: published.Version,
+        va: Published,
+        vb: Published,
         row: Stored,
         labels: dict[str, str],
         versions: dict[int, tuple[str, str]],
     ) -> Suggestion:
         name_a, name_b = labels[va.municipality_key], labels[vb.municipality_key]
-        a = Side(type="practice", id=va.practice_id, label=f"{va.practice.title} ({name_a})")
-        b = Side(type="practice", id=vb.practice_id, label=f"{vb.practice.title} ({name_b})")
+        a = Side(type="practice", id=va.practice_id, label=f"{va.title} ({name_a})")
+        b = Side(type="practice", id=vb.practice_id, label=f"{vb.title} ({name_b})")
         return Suggestion(
             kind=self.kind,
             a=a,
@@ -110,11 +142,11 @@ class SimilarProvider:
             score=round(row.score, 4),
             reason=row.reasons,
             municipality_keys=(va.municipality_key, vb.municipality_key),
-            versions=(versions[va.practice.id][0], versions[vb.practice.id][0]),
-            revisions=(versions[va.practice.id][1], versions[vb.practice.id][1]),
+            versions=(versions[va.row_id][0], versions[vb.row_id][0]),
+            revisions=(versions[va.row_id][1], versions[vb.row_id][1]),
             terms=[str(t) for t in row.terms],
             details=[
-                (name_a, [(va.practice_id, va.practice.title)]),
-                (name_b, [(vb.practice_id, vb.practice.title)]),
+                (name_a, [(va.practice_id, va.title)]),
+                (name_b, [(vb.practice_id, vb.title)]),
             ],
         )

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypedDict
 
 from flask_babel import get_locale
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from omk.extensions import db
 from omk.models.reporting import Cycle, Practice
 
 KINDS = ("similar", "transfer", "partner")
@@ -76,6 +79,28 @@ def versions_of(practices: Iterable[Practice]) -> dict[int, tuple[str, str]]:
 #: Why a suggestion is made: a text already in words, or facts that its kind's provider puts
 #: in words in the reader's language (:meth:`Provider.explain`), so that one stored list
 #: serves every language of the interface. JSON: it is stored with the list.
+#: Practices read at a time where only their versions are wanted (:func:`versions_by_id`).
+VERSIONS_CHUNK = 2_000
+
+
+def versions_by_id(ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """:func:`versions_of` the practices with these row ids, read a chunk at a time: a
+    country's practices never sit in memory together."""
+    wanted = sorted(set(ids))
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), VERSIONS_CHUNK):
+        found.update(
+            versions_of(
+                db.session.scalars(
+                    select(Practice)
+                    .where(Practice.id.in_(wanted[start : start + VERSIONS_CHUNK]))
+                    .options(selectinload(Practice.actors))
+                ).all()
+            )
+        )
+    return found
+
+
 Reason = str | list[Any] | dict[str, Any]
 
 
