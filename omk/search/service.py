@@ -330,8 +330,14 @@ def search(
         ranked = match.page
         head = ranked[: ranking.DEPTH]
         # Practices found by meaning alone join only when every lexical match is in the head
-        # (so none is counted twice) and the query has no quoted phrase (asked literally).
-        literal = any(p.is_phrase for p in parts) or match.total > len(head)
+        # (so none is counted twice), the query has no quoted phrase (asked literally) and
+        # it has a meaning: a word the index or the lexicon knows ("xyzqwv" has none, yet
+        # e5 puts some practice at cosine 0.82 to it).
+        literal = (
+            any(p.is_phrase for p in parts)
+            or match.total > len(head)
+            or not (any(match.part_hits) or any(_known_word(p.text) for p in parts))
+        )
         fused = ranking.rerank(
             text,
             head,
@@ -374,6 +380,21 @@ def relevance_levels(
     own = parse(text)
     levels = [typed] if own == typed else [typed, own]
     return [wide] if levels == [wide] else levels
+
+
+#: The shortest start of a word that, found in the lexicon, makes the word a known one.
+KNOWN_START = 5
+
+
+def _known_word(text: str) -> bool:
+    """Whether a query word is German as the search knows it: in the lexicon, a compound of
+    words it knows ("Flüchtlingsfahrradwerkstatt"), or a word that starts with one of at
+    least :data:`KNOWN_START` letters (a misspelt compound: "Kompetenzfeststelung")."""
+    if analysis.zipf_of(text) > 0 or len(analysis.split_compound(text)) > 1:
+        return True
+    return any(
+        analysis.zipf_of(text[:end]) > 0 for end in range(len(text) - 1, KNOWN_START - 1, -1)
+    )
 
 
 def _dense_only(

@@ -155,6 +155,18 @@ def test_meaning_finds_a_practice_sharing_no_word_and_counts_it(
     assert service.search('"Bleibe gesucht"').total == 0
 
 
+def test_a_query_without_a_known_word_finds_nothing_by_meaning(
+    app: Flask, people: dict[str, Any], fake_model: None, no_thesaurus: None
+) -> None:
+    """A string no index and no dictionary knows has no meaning to find, though the model
+    embeds it next to some practice (the fake model reads "bleibe" in it; e5 put
+    "xyzqwv" at cosine 0.82 to a demo practice)."""
+    publish(people, ESSEN, FLATS)
+    publish(people, KOELN, CHOIR)
+    assert service.search("xqbleibezz").total == 0
+    assert service.search("Bleibe gesucht").total == 1  # known words: found by meaning
+
+
 def test_meaning_reorders_the_lexical_matches(
     app: Flask, people: dict[str, Any], fake_model: None
 ) -> None:
@@ -234,3 +246,17 @@ def test_related_words_find_more_but_rank_below_the_words_themselves(
     assert len(service.matching_versions("Bleibe")) == 2
     # newest first lists them too
     assert service.search("Bleibe", sort="newest").total == 2
+
+
+@pytest.mark.parametrize(
+    ("word", "known"),
+    [
+        ("Wohnungssuche", True),  # in the lexicon
+        ("Flüchtlingsfahrradwerkstatt", True),  # a compound of known words
+        ("Kompetenzfeststelung", True),  # misspelt, but it starts with a word
+        ("xyzqwv", False),
+        ("Asdfgh", False),
+    ],
+)
+def test_a_known_word(word: str, known: bool) -> None:
+    assert service._known_word(word) is known
