@@ -198,7 +198,10 @@ def judge() -> ResponseReturnValue:
     )
     labels = {
         "confirmed": _("Vorschlag bestätigt."),
-        "dismissed": _("Vorschlag verworfen."),
+        "dismissed": _(
+            "Vorschlag verworfen. Verworfene Vorschläge stehen am Ende ihrer Liste; dort lässt "
+            "sich die Entscheidung zurücknehmen."
+        ),
         "open": _("Vorschlag wieder offen."),
     }
     flash(labels[status], "success")

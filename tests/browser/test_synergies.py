@@ -76,6 +76,9 @@ def test_reviewer_confirms_validates_and_runs_a_peer_review(page: WatchedPage) -
     assert "Vorschlag bestätigt." in p.content()
     confirmed = p.locator("li.omk-suggestion", has_text="Caritasverband für das Bistum Essen")
     assert "bestätigt" in confirmed.inner_text()
+    # decided: no second "Bestätigen", but a way back
+    assert confirmed.get_by_role("button", name="Bestätigen", exact=True).count() == 0
+    assert confirmed.get_by_role("button", name="Entscheidung zurücknehmen").count() == 1
     assert "Austausch anregen" in confirmed.get_by_label("Notiz").input_value()
     network = p.locator("section", has_text="Lernnetz")
     assert network.locator("svg title").first.text_content() == "Lernnetz"

@@ -97,6 +97,52 @@ def test_pages_render_for_readers(app: Flask, client: FlaskClient, people: dict[
     assert "Mit dem Bewertungsraster prüfen" not in detail.text
 
 
+def _item(page: str, text: str) -> str:
+    """The list item of the suggestion that names ``text``."""
+    items = re.findall(
+        r'<li class="omk-suggestion.*?</li>\s*(?=<li class="omk-suggestion|</ol>)', page, re.S
+    )
+    return next(item for item in items if text in item)
+
+
+def test_a_decided_suggestion_offers_to_take_the_decision_back(
+    app: Flask, people: dict[str, Any]
+) -> None:
+    publish(people, ESSEN, factories.practice("Lotsen", actors=[CARITAS_E]))
+    publish(people, KOELN, factories.practice("Café", actors=[CARITAS_K]))
+    client = app.test_client()
+    login(client, people["r05"])
+    page = client.get("/synergien/?cycle=2025&region=05").text
+    item = _item(page, "Caritasverband für das Bistum Essen")
+    assert ">Bestätigen<" in item and ">Verwerfen<" in item
+    assert "Entscheidung zurücknehmen" not in item
+
+    def decide(status: str) -> str:
+        form = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', item))
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        if token:
+            form["csrf_token"] = token.group(1)
+        answer = client.post(
+            "/synergien/urteil", data={**form, "status": status, "note": ""}, follow_redirects=True
+        )
+        assert answer.status_code == 200
+        return html.unescape(answer.text)
+
+    confirmed = decide("confirmed")
+    item = _item(confirmed, "Caritasverband für das Bistum Essen")
+    assert ">Bestätigen<" not in item
+    assert "diesen Vorschlag bestätigt" in item and "Entscheidung zurücknehmen" in item
+    assert "Doch verwerfen" in item
+    dismissed = decide("dismissed")
+    assert "Verworfene Vorschläge stehen am Ende ihrer Liste" in dismissed
+    item = _item(dismissed, "Caritasverband für das Bistum Essen")
+    assert "Doch bestätigen" in item and "Entscheidung zurücknehmen" in item
+    reopened = decide("open")
+    assert "Vorschlag wieder offen." in reopened
+    item = _item(reopened, "Caritasverband für das Bistum Essen")
+    assert ">Bestätigen<" in item and ">Verwerfen<" in item
+
+
 def test_the_origin_is_picked_by_title(client: FlaskClient, people: dict[str, Any]) -> None:
     origin = factories.practice("Ausbildungslotsen für Geflüchtete")
     publish(people, ESSEN, origin)
