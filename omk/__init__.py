@@ -250,8 +250,19 @@ def _register_template_helpers(app: Flask) -> None:
         unit = str(indicator.unit)
         return unit if unit in ("%", "EUR") else str(translate(unit))
 
+    def measured_in(indicator: Any) -> str:
+        """What a compared value counts: the unit, on the indicator's basis ("Personen je
+        1.000 Einwohner"; "%" as it is)."""
+        from omk.compare.bases import BASIS_LABELS
+
+        unit = unit_label(indicator)
+        if indicator.normalise == "none":
+            return unit
+        return f"{unit} {translate(BASIS_LABELS[indicator.normalise])}"
+
     app.jinja_env.globals["indicator_label"] = indicator_label
     app.jinja_env.globals["unit_label"] = unit_label
+    app.jinja_env.globals["measured_in"] = measured_in
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
     app.jinja_env.filters["field_number"] = numbers.format_field

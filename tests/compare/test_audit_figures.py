@@ -751,3 +751,22 @@ def test_csv_negative_change_stays_a_number(app: Flask, admin: User) -> None:
     assert first[2] == SIX[0] and first[5] == "10,5" and first[7] == "12,75"
     assert first[8] == "-2,25"  # a number, no apostrophe
     assert first[6] == "2024"
+
+
+def test_the_municipality_scoreboard_says_what_its_values_count(
+    app: Flask, admin: User, make_user: Any
+) -> None:
+    """Each value with its unit on its basis ("Personen je 1.000 Einwohner", "%"), in the
+    reader's language."""
+    cycle_of("2025", 2025)
+    for i, ags in enumerate(SIX):
+        publish(admin, ags, "2025", {LEVEL: 40.0 + i, PER_1000: 10.0 + 3 * i})
+    client = app.test_client()
+    assert login(client, make_user("staff")).status_code == 302
+    page = client.get(f"/kommunen/{SIX[0]}").text
+    board = page.split('id="scoreboard-heading"', 1)[1].split("</section>", 1)[0]
+    assert ">Einheit<" in board
+    assert "Personen je 1.000 Einwohner" in board and ">%<" in board
+    english = client.get(f"/kommunen/{SIX[0]}", headers={"Accept-Language": "en"}).text
+    board = english.split('id="scoreboard-heading"', 1)[1].split("</section>", 1)[0]
+    assert "persons per 1,000 inhabitants" in board

@@ -139,7 +139,7 @@ def test_medians_and_categories_are_the_comparison_modules(world: dict[str, Any]
             codes = ["best", "better", "average", "monitor", "improving", "watch", "critical"]
             assert counts == [categories.count(c) for c in codes] + [categories.count(None)]
     # the hand-computed answer of the seven published Gemeinden (SIX and RESUBMITTED at 60)
-    level = overview["Anteil davon in Wohnungen (dezentral)"]
+    level = overview["Anteil der kommunal Untergebrachten in Wohnungen (dezentral)"]
     assert level[2:5] == [7, 0, 40.0]  # 10 20 30 40 50 60 100 → median 40
     assert EXTREME not in [v for row in overview.values() for v in row]
 
