@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request, session
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -263,6 +264,17 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["indicator_label"] = indicator_label
     app.jinja_env.globals["unit_label"] = unit_label
     app.jinja_env.globals["measured_in"] = measured_in
+
+    def csrf_input(form: Any) -> Markup:
+        """A form's CSRF field without an id: a page with several forms (one per synergy
+        suggestion) would repeat ``id="csrf_token"``; nothing where CSRF is off (tests)."""
+        field = getattr(form, "csrf_token", None)
+        if field is None:
+            return Markup("")
+        rendered: Markup = field(id=False)  # WTForms renders (and escapes) it
+        return rendered
+
+    app.jinja_env.globals["csrf_input"] = csrf_input
     app.jinja_env.filters["markdown"] = markdown.render
     app.jinja_env.filters["number"] = _format_number
     app.jinja_env.filters["field_number"] = numbers.format_field

@@ -231,9 +231,17 @@ class WatchedPage:
         p.wait_for_load_state()
 
     def clean(self, name: str) -> None:
-        """Keep a screenshot; the page has no axe violation and nothing went wrong in it."""
+        """Keep a screenshot; the page has no axe violation, no id twice (axe no longer checks
+        that: a label or aria reference would point at the first only) and nothing went wrong
+        in it."""
         self.shot(name)
         assert self.axe() == [], name
+        twice = self.page.evaluate(
+            "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
+            " seen[e.id] = (seen[e.id] || 0) + 1;"
+            " return Object.keys(seen).filter(k => seen[k] > 1); }"
+        )
+        assert twice == [], f"{name}: ids used twice: {twice}"
         assert self.watch.problems() == {}, f"{name}: {self.watch.problems()}"
 
 
