@@ -76,6 +76,54 @@ class MapPoint:
     count: int  # practices serving the shown code (0: none)
 
 
+#: A map label's size as drawn (11 px type): width per character and height, in px.
+LABEL_CHAR = 6.2
+LABEL_HEIGHT = 13.0
+
+
+@dataclass(frozen=True)
+class MapLabel:
+    """Where a point's name goes: its text anchor's x and y, and which side it is on."""
+
+    x: float
+    y: float
+    anchor: str  # "start" (right of the point) or "end" (left of it)
+
+
+def placed_labels(points: list[MapPoint], width: float, height: float) -> dict[str, MapLabel]:
+    """A label for each point whose name fits beside it (right, else left) without covering
+    another label or point, places that practise first: names printed over each other
+    ("CoesfeWarendorf") help nobody, and the table beside the map names every place."""
+    boxes: list[tuple[float, float, float, float]] = []
+    dots = [(p.x, p.y, 7.0 if p.count else 5.0) for p in points]
+
+    def free(box: tuple[float, float, float, float], own: MapPoint) -> bool:
+        left, top, right, bottom = box
+        if left < 2 or right > width - 2 or top < 2 or bottom > height - 2:
+            return False
+        if any(left < r and x0 < right and top < b and y0 < bottom for x0, y0, r, b in boxes):
+            return False
+        return not any(
+            (x, y) != (own.x, own.y)
+            and left - radius < x < right + radius
+            and top - radius < y < bottom + radius
+            for x, y, radius in dots
+        )
+
+    placed: dict[str, MapLabel] = {}
+    for point in sorted(points, key=lambda p: (-p.count, p.name)):
+        size = LABEL_CHAR * len(point.name)
+        top, bottom = point.y - LABEL_HEIGHT / 2, point.y + LABEL_HEIGHT / 2
+        for anchor, left in (("start", point.x + 10), ("end", point.x - 10 - size)):
+            box = (left, top, left + size, bottom)
+            if free(box, point):
+                boxes.append(box)
+                x = point.x + 10 if anchor == "start" else point.x - 10
+                placed[point.key] = MapLabel(round(x, 1), round(point.y + 4, 1), anchor)
+                break
+    return placed
+
+
 @bp.get("/")
 @permission(Action.COMPARE_READ)
 def index() -> ResponseReturnValue:
@@ -118,11 +166,11 @@ def index() -> ResponseReturnValue:
         ),
         shown=shown,
         points=points,
+        map_labels=placed_labels(points, width, height) if len(points) <= MAP_LABEL_LIMIT else {},
         map_width=width,
         map_height=height,
         region_name=_regions(chosen.key),
         min_peers=rules.MIN_PEERS,
-        label_limit=MAP_LABEL_LIMIT,
     )
 
 

@@ -305,3 +305,30 @@ def test_a_matrix_wider_than_any_screen_says_it_scrolls(
     # five criteria fit beside the names on a desktop: the hint is for narrow screens only
     narrow = client.get(f"/abdeckung/?cycle=2025&region={REGION}&dimension=criteria").text
     assert hint in narrow and "omk-scroll-hint--always" not in narrow
+
+
+def test_map_labels_never_cover_each_other() -> None:
+    """Two places a few pixels apart: one name beside its point, the other left out (the
+    table names it), never "CoesfeWarendorf"; a place at the right edge is named on its left."""
+    from omk.views.coverage import LABEL_CHAR, LABEL_HEIGHT, MapPoint, placed_labels
+
+    points = [
+        MapPoint("a", "Coesfeld (Kreis)", 100.0, 100.0, 1),
+        MapPoint("b", "Warendorf (Kreis)", 104.0, 103.0, 0),
+        MapPoint("c", "Aachen, Stadt", 550.0, 300.0, 0),
+        MapPoint("d", "Essen, Stadt", 300.0, 200.0, 2),
+    ]
+    placed = placed_labels(points, 560.0, 400.0)
+    assert set(placed) >= {"a", "c", "d"}
+    assert placed["c"].anchor == "end" and placed["a"].anchor in ("start", "end")
+    boxes = []
+    for p in points:
+        if p.key in placed:
+            at, size = placed[p.key], LABEL_CHAR * len(p.name)
+            left = at.x if at.anchor == "start" else at.x - size
+            boxes.append(
+                (left, at.y - 4 - LABEL_HEIGHT / 2, left + size, at.y - 4 + LABEL_HEIGHT / 2)
+            )
+    for i, (l1, t1, r1, b1) in enumerate(boxes):
+        for l2, t2, r2, b2 in boxes[i + 1 :]:
+            assert not (l1 < r2 and l2 < r1 and t1 < b2 and t2 < b1)
