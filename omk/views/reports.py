@@ -38,6 +38,13 @@ from omk.wording import quoted
 bp = Blueprint("reports", __name__, url_prefix="/berichte")
 
 
+@bp.app_template_global()
+def practice_origin(practice_id: str) -> learning.Origin | None:
+    """The published practice a practice was adopted from (title, municipality, cycle), for
+    its "Übernommen von"; None when it is not published (then its municipality is named)."""
+    return learning.origin(practice_id) if practice_id else None
+
+
 class CsrfForm(FlaskForm):
     """CSRF only: the report forms are generated from the template and parsed by hand."""
 

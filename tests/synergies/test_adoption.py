@@ -78,6 +78,13 @@ def test_the_reporter_turns_a_confirmed_transfer_into_adopted_from(
     assert adopted(world["own"]["id"]) == {"practice": world["origin"]["id"], "municipality": KOELN}
     # it passes the rule of the submit path
     reports.submit(world["people"]["a"], reports.get_report("2025", ESSEN))
+    # the review names the practice it was adopted from, with its page, not only the town
+    reviewer = app.test_client()
+    login(reviewer, world["people"]["reviewer"])
+    page = reviewer.get("/berichte/2025/05113000/pruefung").text
+    origin = page.split("Übernommen von</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f'href="/massnahmen/{world["origin"]["id"]}"' in origin
+    assert "Fahrradwerkstatt für alle" in origin and "Köln" in origin
 
 
 @pytest.mark.parametrize("who", ["b", "reviewer", "admin"])
