@@ -3,6 +3,7 @@ the database through the outbox only."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -317,6 +318,13 @@ def test_the_search_page_for_logged_in_users(client: FlaskClient, people: dict[s
     pid = reports.published_document(reports.get_report("2025", ESSEN))["practices"][0]["id"]
     detail = client.get(f"/massnahmen/{pid}")
     assert detail.status_code == 200 and "Sprachcafé im Stadtteil" in detail.text
+    # without a word: a way in by criterion, which lists that criterion's practices
+    empty = client.get("/suche").text
+    assert "nach Kriterium durchsehen" in empty
+    browse = re.search(r'href="(/suche\?criterion=sprache_bildung[^"]*)"', empty)
+    assert browse is not None
+    listed = client.get(browse.group(1).replace("&amp;", "&")).text
+    assert "Sprachcafé im Stadtteil" in listed and "1 Maßnahme gefunden" in listed
 
 
 def test_practice_api_and_similar_practices(app: Flask, people: dict[str, Any]) -> None:
