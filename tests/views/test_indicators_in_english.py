@@ -40,6 +40,8 @@ def test_report_form_and_review_name_indicators_in_english(
 
     form = client.get("/berichte/2025/05113000/kennzahlen", headers=ENGLISH).text
     assert "Persons newly allocated in the period (persons)" in form
+    # the cycle template's own texts are German: marked so for screen readers
+    assert '<span lang="de">Zuweisung, Versorgung' in form
     # the fields take German notation in every language, and so do the figures beside them
     assert "Previous cycle 2024: 2.352" in form and "Previous cycle 2024: 53,1" in form
     german = client.get("/berichte/2025/05113000/kennzahlen").text
