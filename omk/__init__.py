@@ -203,11 +203,11 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
-    from flask_babel import gettext as translate
 
     from omk import markdown, numbers, wording
     from omk.policy import Action, can
     from omk.views import fragments
+    from omk.views.helpers import indicator_label, measured_in, unit_label
 
     fragments.install(app)  # main_nav(), page_footer()
 
@@ -239,28 +239,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["label"] = label
 
-    def indicator_label(indicator: Any) -> str:
-        """An indicator's name in the reader's language (German where no English is given);
-        a global rather than the context's ``current_locale``, so that imported macros
-        have it too."""
-        english = str(get_locale() or "de").startswith("en") and indicator.label_en
-        return str(indicator.label_en if english else indicator.label)
-
-    def unit_label(indicator: Any) -> str:
-        """An indicator's unit in the reader's language ("%" and "EUR" as they are)."""
-        unit = str(indicator.unit)
-        return unit if unit in ("%", "EUR") else str(translate(unit))
-
-    def measured_in(indicator: Any) -> str:
-        """What a compared value counts: the unit, on the indicator's basis ("Personen je
-        1.000 Einwohner"; "%" as it is)."""
-        from omk.compare.bases import BASIS_LABELS
-
-        unit = unit_label(indicator)
-        if indicator.normalise == "none":
-            return unit
-        return f"{unit} {translate(BASIS_LABELS[indicator.normalise])}"
-
+    # globals, not the context's ``current_locale``: imported macros have them too
     app.jinja_env.globals["indicator_label"] = indicator_label
     app.jinja_env.globals["unit_label"] = unit_label
     app.jinja_env.globals["measured_in"] = measured_in

@@ -24,7 +24,7 @@ from omk.models.register import URBANISATION_LABELS
 from omk.policy import Action, actor, authorize, permission
 from omk.services import compare as service
 from omk.services.compare import invalid
-from omk.views.helpers import bounded_int
+from omk.views.helpers import bounded_int, indicator_label, unit_label
 
 bp = Blueprint("compare", __name__, url_prefix="/vergleich")
 
@@ -385,7 +385,7 @@ def distribution_chart() -> ResponseReturnValue:
     ic = result.indicators[0]
     chosen = set(result.highlighted)
     points = [charts.Point(r.value, r.member.key in chosen) for r in ic.rows if r.value is not None]
-    label = ic.indicator.label_en if _is_english() and ic.indicator.label_en else ic.indicator.label
+    label = indicator_label(ic.indicator)
     title = _("Verteilung: %(label)s", label=label)
     desc = _(
         "%(n)s Werte der Vergleichsgruppe als Punkte, ausgewählte Kommunen hervorgehoben, "
@@ -397,7 +397,9 @@ def distribution_chart() -> ResponseReturnValue:
         ic.summary.median,
         title=title,
         desc=desc,
-        axis_label=_(BASIS_LABELS.get(ic.basis, "")) if ic.basis != "none" else ic.indicator.unit,
+        axis_label=_(BASIS_LABELS.get(ic.basis, ""))
+        if ic.basis != "none"
+        else unit_label(ic.indicator),
         labels=(_("Kommunen"), _("ausgewählt"), _("Median")),
         number=_axis_number,
     )
@@ -414,7 +416,7 @@ def trend_chart() -> ResponseReturnValue:
         raise invalid("group", _("Bitte wählen Sie eine Vergleichsgruppe."))
     ic = result.indicators[0]
     names = {m.key: m.name for m in result.members}
-    label = ic.indicator.label_en if _is_english() and ic.indicator.label_en else ic.indicator.label
+    label = indicator_label(ic.indicator)
     svg = charts.trend(
         [t.cycle for t in ic.trend],
         [t.median for t in ic.trend],
@@ -470,12 +472,6 @@ def band_label(code: str) -> str:
 def category_label(code: str) -> str:
     """The German label (message id) of a scoreboard category."""
     return scoreboard.CATEGORY_LABELS.get(code, code)
-
-
-def _is_english() -> bool:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "de").startswith("en")
 
 
 def chart_url(endpoint: str, p: Params, code: str) -> str:

@@ -7,9 +7,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request, url_for
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as translate
 from wtforms import Form
 
+from omk.compare.bases import BASIS_LABELS
+from omk.content import Indicator
 from omk.errors import ValidationFailed
 from omk.messages import Message, msg
 
@@ -171,3 +174,24 @@ def region_names() -> list[tuple[str, str]]:
     from omk.views import fragments
 
     return fragments.remembered("region-names", (), compare_service.region_names)
+
+
+def indicator_label(indicator: Indicator) -> str:
+    """An indicator's name in the reader's language (German where no English is given)."""
+    english = str(get_locale() or "de").startswith("en") and indicator.label_en
+    return indicator.label_en if english else indicator.label
+
+
+def unit_label(indicator: Indicator) -> str:
+    """An indicator's unit in the reader's language ("%" and "EUR" as they are)."""
+    unit = indicator.unit
+    return unit if unit in ("%", "EUR") else str(translate(unit))
+
+
+def measured_in(indicator: Indicator) -> str:
+    """What a compared value counts: the unit, on the indicator's basis ("Personen je 1.000
+    Einwohner"; "%" as it is)."""
+    unit = unit_label(indicator)
+    if indicator.normalise == "none":
+        return unit
+    return f"{unit} {translate(BASIS_LABELS[indicator.normalise])}"
